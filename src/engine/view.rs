@@ -1,0 +1,326 @@
+//! The region of the complex plane to render and the image it maps onto.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Largest image edge in pixels.
+pub const MAX_EDGE_PX: u32 = 16_384;
+/// Largest image, in pixels (64 Mpx).
+pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
+/// Largest iteration limit.
+pub const MAX_ITER: u32 = 1_000_000;
+
+/// A validated view: centre, width in the complex plane, image size, iteration limit.
+///
+/// Build it with [`View::new`]; the fields are private so that every `View` in
+/// the program is valid.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "ViewSpec", into = "ViewSpec")]
+pub struct View {
+    center_x: f64,
+    center_y: f64,
+    view_width: f64,
+    width_px: u32,
+    height_px: u32,
+    max_iter: u32,
+}
+
+/// The unvalidated fields of a [`View`], as typed by a user or read from a file.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ViewSpec {
+    pub center_x: f64,
+    pub center_y: f64,
+    pub view_width: f64,
+    pub width_px: u32,
+    pub height_px: u32,
+    pub max_iter: u32,
+}
+
+/// Why a view was refused: the field and the allowed range.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ViewError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for ViewError {}
+
+fn err(field: &'static str, message: String) -> ViewError {
+    ViewError { field, message }
+}
+
+impl TryFrom<ViewSpec> for View {
+    type Error = ViewError;
+    fn try_from(s: ViewSpec) -> Result<Self, ViewError> {
+        View::new(
+            (s.center_x, s.center_y),
+            s.view_width,
+            s.width_px,
+            s.height_px,
+            s.max_iter,
+        )
+    }
+}
+
+impl From<View> for ViewSpec {
+    fn from(v: View) -> Self {
+        ViewSpec {
+            center_x: v.center_x,
+            center_y: v.center_y,
+            view_width: v.view_width,
+            width_px: v.width_px,
+            height_px: v.height_px,
+            max_iter: v.max_iter,
+        }
+    }
+}
+
+impl View {
+    /// Validates every field; the error names the first bad field and its allowed range.
+    pub fn new(
+        center: (f64, f64),
+        view_width: f64,
+        width_px: u32,
+        height_px: u32,
+        max_iter: u32,
+    ) -> Result<Self, ViewError> {
+        if !center.0.is_finite() {
+            return Err(err(
+                "center x",
+                format!("must be a finite number, got {}", center.0),
+            ));
+        }
+        if !center.1.is_finite() {
+            return Err(err(
+                "center y",
+                format!("must be a finite number, got {}", center.1),
+            ));
+        }
+        if !(view_width.is_finite() && view_width > 0.0) {
+            return Err(err(
+                "view width",
+                format!("must be a positive finite number, got {view_width}"),
+            ));
+        }
+        for (field, v) in [("width", width_px), ("height", height_px)] {
+            if !(1..=MAX_EDGE_PX).contains(&v) {
+                return Err(err(field, format!("must be 1..={MAX_EDGE_PX} px, got {v}")));
+            }
+        }
+        let pixels = u64::from(width_px) * u64::from(height_px);
+        if pixels > MAX_PIXELS {
+            return Err(err(
+                "size",
+                format!(
+                    "{width_px}×{height_px} = {pixels} px is more than the {MAX_PIXELS} px (64 Mpx) allowed"
+                ),
+            ));
+        }
+        if !(1..=MAX_ITER).contains(&max_iter) {
+            return Err(err(
+                "max iterations",
+                format!("must be 1..={MAX_ITER}, got {max_iter}"),
+            ));
+        }
+        let pixel_size = view_width / f64::from(width_px);
+        if !(pixel_size > 0.0 && pixel_size.is_normal()) {
+            return Err(err(
+                "view width",
+                format!("{view_width} is too small: pixels would be narrower than f64 can resolve"),
+            ));
+        }
+        Ok(View {
+            center_x: center.0,
+            center_y: center.1,
+            view_width,
+            width_px,
+            height_px,
+            max_iter,
+        })
+    }
+
+    /// The classic whole-set view at the given size.
+    pub fn default_for_size(width_px: u32, height_px: u32) -> Result<Self, ViewError> {
+        View::new((-0.75, 0.0), 3.5, width_px, height_px, 500)
+    }
+
+    pub fn center(&self) -> (f64, f64) {
+        (self.center_x, self.center_y)
+    }
+    pub fn view_width(&self) -> f64 {
+        self.view_width
+    }
+    /// Height of the view in the complex plane (pixels are square).
+    pub fn view_height(&self) -> f64 {
+        self.pixel_size() * f64::from(self.height_px)
+    }
+    pub fn width_px(&self) -> u32 {
+        self.width_px
+    }
+    pub fn height_px(&self) -> u32 {
+        self.height_px
+    }
+    pub fn max_iter(&self) -> u32 {
+        self.max_iter
+    }
+    pub fn num_pixels(&self) -> usize {
+        self.width_px as usize * self.height_px as usize
+    }
+    pub fn spec(&self) -> ViewSpec {
+        (*self).into()
+    }
+    /// Width of one pixel in the complex plane.
+    pub fn pixel_size(&self) -> f64 {
+        self.view_width / f64::from(self.width_px)
+    }
+
+    /// Real part of the centre of pixel column `x`.
+    #[inline]
+    pub fn re(&self, x: u32) -> f64 {
+        let left = self.center_x - 0.5 * self.view_width;
+        left + (f64::from(x) + 0.5) * self.pixel_size()
+    }
+
+    /// Imaginary part of the centre of pixel row `y` (row 0 is the top).
+    #[inline]
+    pub fn im(&self, y: u32) -> f64 {
+        let top = self.center_y + 0.5 * self.view_height();
+        top - (f64::from(y) + 0.5) * self.pixel_size()
+    }
+
+    /// Complex coordinate of a (fractional) pixel position.
+    pub fn pixel_to_complex(&self, x: f64, y: f64) -> (f64, f64) {
+        let left = self.center_x - 0.5 * self.view_width;
+        let top = self.center_y + 0.5 * self.view_height();
+        (left + x * self.pixel_size(), top - y * self.pixel_size())
+    }
+
+    pub fn with_size(&self, width_px: u32, height_px: u32) -> Result<Self, ViewError> {
+        View::new(
+            self.center(),
+            self.view_width,
+            width_px,
+            height_px,
+            self.max_iter,
+        )
+    }
+    pub fn with_max_iter(&self, max_iter: u32) -> Result<Self, ViewError> {
+        View::new(
+            self.center(),
+            self.view_width,
+            self.width_px,
+            self.height_px,
+            max_iter,
+        )
+    }
+    pub fn with_center(&self, center: (f64, f64)) -> Result<Self, ViewError> {
+        View::new(
+            center,
+            self.view_width,
+            self.width_px,
+            self.height_px,
+            self.max_iter,
+        )
+    }
+    /// Zooms by `factor` (> 1 zooms in) keeping the complex point under pixel
+    /// (`x`, `y`) fixed on screen.
+    pub fn zoomed_at(&self, x: f64, y: f64, factor: f64) -> Result<Self, ViewError> {
+        let (px, py) = self.pixel_to_complex(x, y);
+        let new_width = self.view_width / factor;
+        let scale = new_width / self.view_width;
+        let (cx, cy) = self.center();
+        let center = (px + (cx - px) * scale, py + (cy - py) * scale);
+        View::new(
+            center,
+            new_width,
+            self.width_px,
+            self.height_px,
+            self.max_iter,
+        )
+    }
+    /// Moves the view by a pixel offset (dragging right moves the picture right).
+    pub fn panned_px(&self, dx: f64, dy: f64) -> Result<Self, ViewError> {
+        let (cx, cy) = self.center();
+        let s = self.pixel_size();
+        self.with_center((cx - dx * s, cy + dy * s))
+    }
+    /// The view that shows the pixel rectangle (`x0`,`y0`)–(`x1`,`y1`), at this image size.
+    pub fn boxed(&self, x0: f64, y0: f64, x1: f64, y1: f64) -> Result<Self, ViewError> {
+        let (ax, ay) = self.pixel_to_complex(x0.min(x1), y0.min(y1));
+        let (bx, by) = self.pixel_to_complex(x0.max(x1), y0.max(y1));
+        let box_w = (bx - ax).abs();
+        let box_h = (ay - by).abs();
+        let aspect = f64::from(self.width_px) / f64::from(self.height_px);
+        let new_width = box_w.max(box_h * aspect);
+        View::new(
+            ((ax + bx) * 0.5, (ay + by) * 0.5),
+            new_width,
+            self.width_px,
+            self.height_px,
+            self.max_iter,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases: Vec<(Result<View, ViewError>, &str)> = vec![
+            (View::new((f64::NAN, 0.0), 1.0, 10, 10, 10), "center x"),
+            (View::new((0.0, f64::INFINITY), 1.0, 10, 10, 10), "center y"),
+            (View::new((0.0, 0.0), 0.0, 10, 10, 10), "view width"),
+            (View::new((0.0, 0.0), -1.0, 10, 10, 10), "view width"),
+            (View::new((0.0, 0.0), f64::NAN, 10, 10, 10), "view width"),
+            (View::new((0.0, 0.0), 1.0, 0, 10, 10), "width"),
+            (View::new((0.0, 0.0), 1.0, 16_385, 10, 10), "width"),
+            (View::new((0.0, 0.0), 1.0, 10, 0, 10), "height"),
+            (View::new((0.0, 0.0), 1.0, 16_384, 16_384, 10), "size"),
+            (View::new((0.0, 0.0), 1.0, 10, 10, 0), "max iterations"),
+            (
+                View::new((0.0, 0.0), 1.0, 10, 10, 1_000_001),
+                "max iterations",
+            ),
+        ];
+        for (result, field) in cases {
+            let e = result.expect_err(field);
+            assert_eq!(e.field, field, "{e}");
+        }
+        let ok = View::new((0.0, 0.0), 1.0, 8192, 8192, 1_000_000);
+        assert!(ok.is_ok(), "64 Mpx is allowed");
+    }
+
+    #[test]
+    fn pixel_centres_span_the_view() {
+        let v = View::new((0.0, 0.0), 4.0, 4, 2, 10).expect("valid");
+        assert_eq!(v.re(0), -1.5);
+        assert_eq!(v.re(3), 1.5);
+        assert_eq!(v.im(0), 0.5);
+        assert_eq!(v.im(1), -0.5);
+        assert_eq!(v.view_height(), 2.0);
+    }
+
+    #[test]
+    fn zoom_keeps_point_under_cursor() {
+        let v = View::new((-0.5, 0.1), 3.0, 300, 200, 10).expect("valid");
+        let before = v.pixel_to_complex(50.0, 70.0);
+        let z = v.zoomed_at(50.0, 70.0, 2.0).expect("valid");
+        let after = z.pixel_to_complex(50.0, 70.0);
+        assert!((before.0 - after.0).abs() < 1e-12 && (before.1 - after.1).abs() < 1e-12);
+        assert_eq!(z.view_width(), 1.5);
+    }
+
+    #[test]
+    fn serde_refuses_invalid_views() {
+        let bad = r#"{"center_x":0.0,"center_y":0.0,"view_width":-1.0,"width_px":10,"height_px":10,"max_iter":10}"#;
+        assert!(serde_json::from_str::<View>(bad).is_err());
+    }
+}

@@ -1,0 +1,3 @@
+//! The eframe window: one file per panel, each a struct with `fn ui(&mut self, ui: &mut egui::Ui)`.
+
+pub mod palette;

@@ -1,0 +1,163 @@
+//! `parlab render` run as a real process.
+
+use std::path::Path;
+use std::process::Command;
+
+fn parlab() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_parlab"))
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let img = image::open(path).expect("valid PNG");
+    (img.width(), img.height())
+}
+
+#[test]
+fn render_writes_png_trace_counts_and_json() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("m.png");
+    let trace = dir.path().join("t.json");
+    let counts = dir.path().join("c.npy");
+    let output = parlab()
+        .args([
+            "render",
+            "--width",
+            "96",
+            "--height",
+            "64",
+            "--center",
+            "-0.75,0.1",
+        ])
+        .args([
+            "--view-width",
+            "3",
+            "--max-iter",
+            "200",
+            "--workers",
+            "3",
+            "--tile",
+            "16",
+        ])
+        .args(["--schedule", "dynamic", "--overlay", "--json"])
+        .arg("--out")
+        .arg(&out)
+        .arg("--trace-out")
+        .arg(&trace)
+        .arg("--counts-out")
+        .arg(&counts)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(png_size(&out), (96, 64));
+
+    let summary: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert!(summary["wall_ms"].as_f64().expect("wall_ms") > 0.0);
+    assert!(summary["imbalance"].as_f64().expect("imbalance") >= 1.0);
+    let workers = summary["workers"].as_array().expect("workers");
+    assert_eq!(workers.len(), 3);
+    let tiles: u64 = workers
+        .iter()
+        .map(|w| w["tiles"].as_u64().expect("tiles"))
+        .sum();
+    assert_eq!(tiles, 6 * 4);
+    assert!(
+        workers
+            .iter()
+            .all(|w| w["busy_ms"].is_number() && w["id"].is_number())
+    );
+
+    let t: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&trace).expect("trace")).expect("json");
+    let events = t["traceEvents"].as_array().expect("events");
+    assert_eq!(events.iter().filter(|e| e["ph"] == "X").count(), 24);
+    assert_eq!(
+        events.iter().filter(|e| e["name"] == "thread_name").count(),
+        3
+    );
+
+    let npy = std::fs::read(&counts).expect("npy");
+    let hlen = u16::from_le_bytes([npy[8], npy[9]]) as usize;
+    assert_eq!(npy.len(), 10 + hlen + 96 * 64 * 4);
+}
+
+#[test]
+fn overlay_changes_the_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let plain = dir.path().join("plain.png");
+    let tinted = dir.path().join("tinted.png");
+    for (path, overlay) in [(&plain, false), (&tinted, true)] {
+        let mut cmd = parlab();
+        cmd.args([
+            "render",
+            "--width",
+            "64",
+            "--height",
+            "48",
+            "--workers",
+            "2",
+            "--tile",
+            "16",
+        ])
+        .arg("--out")
+        .arg(path);
+        if overlay {
+            cmd.arg("--overlay");
+        }
+        assert!(cmd.output().expect("runs").status.success());
+    }
+    let a = image::open(&plain).expect("png").to_rgba8();
+    let b = image::open(&tinted).expect("png").to_rgba8();
+    assert_ne!(a, b);
+}
+
+#[test]
+fn bad_input_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("never.png");
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["--width", "0"],
+        vec!["--height", "20000"],
+        vec!["--center", "nan,0"],
+        vec!["--center", "1;2"],
+        vec!["--view-width", "-1"],
+        vec!["--max-iter", "0"],
+        vec!["--workers", "0"],
+        vec!["--workers", "999"],
+        vec!["--tile", "0"],
+        vec!["--tile", "4096"],
+        vec!["--tile", "8", "--bands"],
+        vec!["--schedule", "fastest"],
+        vec!["--palette", "rainbow"],
+        vec!["--width", "abc"],
+    ];
+    for extra in cases {
+        let mut cmd = parlab();
+        cmd.arg("render");
+        for (flag, value) in [("--width", "32"), ("--height", "32")] {
+            if !extra.contains(&flag) {
+                cmd.args([flag, value]);
+            }
+        }
+        let output = cmd
+            .args(&extra)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(2), "{extra:?}");
+        assert!(!output.stderr.is_empty(), "{extra:?} says why");
+        assert!(!out.exists(), "{extra:?} wrote nothing");
+    }
+    let missing_dir = dir.path().join("nope").join("x.png");
+    let output = parlab()
+        .args(["render", "--width", "8", "--height", "8", "--out"])
+        .arg(&missing_dir)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+}
