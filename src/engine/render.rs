@@ -95,7 +95,9 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
     };
     let view = settings.view;
     let tiles = settings.tiling.tiles(view.width_px(), view.height_px());
-    let done = Mutex::new(Vec::with_capacity(tiles.len()));
+    // Workers blit straight into the image under a short lock (a tile memcpy),
+    // so no second copy of the pixels is kept.
+    let assembled = Mutex::new((IterImage::new(&view), Vec::with_capacity(tiles.len())));
     let cancel = AtomicBool::new(false);
     let origin = Instant::now();
     execute(
@@ -106,21 +108,17 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
         origin,
         |i| compute_tile(settings.kernel, &view, &tiles[i]),
         |record, pixels| {
-            if let Ok(mut d) = done.lock() {
-                d.push((record, pixels));
+            if let Ok(mut guard) = assembled.lock() {
+                let (image, records) = &mut *guard;
+                image.blit(&tiles[record.task as usize], &pixels);
+                records.push(record);
             }
         },
     )?;
     let wall_nanos = origin.elapsed().as_nanos() as u64;
-    let done = done
+    let (image, records) = assembled
         .into_inner()
         .map_err(|_| "a worker panicked".to_string())?;
-    let mut image = IterImage::new(&view);
-    let mut records = Vec::with_capacity(done.len());
-    for (record, pixels) in done {
-        image.blit(&tiles[record.task as usize], &pixels);
-        records.push(record);
-    }
     let num_workers = pool.map_or(1, |p| p.current_num_threads()) as u32;
     Ok(Rendered {
         image,
