@@ -148,12 +148,16 @@ pub fn collect_with<W: TaskWorkload>(
 
 /// All three methods on `w`, `repeats` times each (interleaved, so machine
 /// load drifts affect all three alike).
-pub fn compare<W: TaskWorkload>(w: &W, pool: &ThreadPool, repeats: usize) -> Vec<CollectionRun> {
-    let serial = w.serial();
+pub fn compare<W: TaskWorkload>(
+    w: &W,
+    pool: &ThreadPool,
+    repeats: usize,
+    serial: &W::Result,
+) -> Vec<CollectionRun> {
     let mut runs = Vec::new();
     for _ in 0..repeats.max(1) {
         for m in Collector::ALL {
-            runs.push(collect_with(w, m, pool, &serial));
+            runs.push(collect_with(w, m, pool, serial));
         }
     }
     runs
@@ -170,7 +174,7 @@ mod tests {
         let w = Primes::new(10_000_000, 200, 5, Trial::Sqrt).expect("valid");
         for workers in [1, 2, 3, 7] {
             let pool = build_pool(workers).expect("pool");
-            let runs = compare(&w, &pool, 2);
+            let runs = compare(&w, &pool, 2, &w.serial());
             assert_eq!(runs.len(), 6);
             for r in runs {
                 assert_eq!(r.check, Ok(()), "{:?} at {workers}", r.method);

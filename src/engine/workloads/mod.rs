@@ -273,6 +273,12 @@ pub trait DynWorkload: Send + Sync {
         cancel: &AtomicBool,
         gil: bool,
     ) -> Result<WorkloadRun, String>;
+    /// The three ways of collecting results, `repeats` times each, in `pool`.
+    fn compare_collectors(
+        &self,
+        pool: &ThreadPool,
+        repeats: usize,
+    ) -> Vec<collection::CollectionRun>;
 }
 
 /// A typed workload with its cached serial result.
@@ -342,6 +348,13 @@ impl<W: TaskWorkload + Send> DynWorkload for Prepared<W> {
             check,
             gil_intervals: r.gil,
         })
+    }
+    fn compare_collectors(
+        &self,
+        pool: &ThreadPool,
+        repeats: usize,
+    ) -> Vec<collection::CollectionRun> {
+        collection::compare(&self.workload, pool, repeats, self.serial())
     }
 }
 
