@@ -89,6 +89,8 @@ fn workspan_reports_structural_brent_checks_and_writes_a_trace() {
         "--workers",
         "3",
         "--growth",
+        "--repeats",
+        "2",
         "--json",
         "--trace-out",
         trace.to_str().expect("utf-8 path"),
@@ -96,6 +98,8 @@ fn workspan_reports_structural_brent_checks_and_writes_a_trace() {
     assert_eq!(v["matches_serial"], true);
     assert_eq!(v["span_le_tp"], true);
     assert_eq!(v["work_over_p_le_tp"], true);
+    assert_eq!(v["structural_checks_hold_in_every_run"], true);
+    assert!(v["spread_ms"]["wall"]["min"].as_f64().expect("min") > 0.0);
     assert_eq!(v["parallel"]["leaf_products"], 64);
     assert_eq!(v["growth"].as_array().expect("rows").len(), 2);
     let t: serde_json::Value =

@@ -27,6 +27,10 @@ pub struct WorkSpanArgs {
     /// Also measure n = 64, 128, … up to --n and show the growth.
     #[arg(long)]
     pub growth: bool,
+    /// Measure this many times (1..=100); the run with the median TP is
+    /// shown, with the spread of T1, T∞ and TP over all runs.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
     /// Seed of the random small-integer matrices.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -62,8 +66,25 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     };
     let pool = build_pool(workers).map_err(CliError::Failed)?;
     let one = build_pool(1).map_err(CliError::Failed)?;
-    let report =
-        work_span(args.n, args.cutoff, &pool, &one, args.seed).map_err(CliError::Failed)?;
+    if !(1..=100).contains(&args.repeats) {
+        return Err(CliError::Usage(format!(
+            "--repeats must be 1..=100, got {}",
+            args.repeats
+        )));
+    }
+    let mut reports = Vec::with_capacity(args.repeats);
+    for _ in 0..args.repeats {
+        reports.push(
+            work_span(args.n, args.cutoff, &pool, &one, args.seed).map_err(CliError::Failed)?,
+        );
+    }
+    let all_structural = reports
+        .iter()
+        .all(|r| r.span_bound_holds() && r.work_bound_holds());
+    let all_match = reports.iter().all(|r| r.matches_serial);
+    let spread = Spread::of(&reports);
+    reports.sort_by_key(|r| r.parallel.wall_nanos);
+    let report = reports.swap_remove(reports.len() / 2);
     let rows = growth(&growth_ns, args.cutoff, &pool, args.seed).map_err(CliError::Failed)?;
     if let Some(p) = &args.trace_out {
         write_json(p, &report.parallel.trace.to_chrome_json("leaf"))
@@ -92,10 +113,25 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
                 "work_recurrence": WORK_RECURRENCE,
                 "span_recurrence": SPAN_RECURRENCE,
                 "growth": rows,
+                "repeats": args.repeats,
+                "spread_ms": spread,
+                "structural_checks_hold_in_every_run": all_structural,
             })
         );
     } else {
         print_report(&report);
+        println!(
+            "  over {} runs (min / median / max ms): T1 {}   T∞ {}   TP {}   1-worker {}",
+            args.repeats,
+            spread.work.show(),
+            spread.span.show(),
+            spread.wall.show(),
+            spread.one_worker_wall.show()
+        );
+        println!(
+            "  T∞ ≤ TP and T1/P ≤ TP hold in every run: {}",
+            if all_structural { "yes" } else { "NO" }
+        );
         if !rows.is_empty() {
             println!();
             println!("growth at cutoff {} on {workers} worker(s):", args.cutoff);
@@ -126,12 +162,55 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
             );
         }
     }
-    if report.matches_serial {
+    if all_match {
         Ok(())
     } else {
         Err(CliError::Failed(
             "the divide-and-conquer product differs from the triple loop".into(),
         ))
+    }
+}
+
+/// min / median / max of one quantity, in ms.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+struct MinMedMax {
+    min: f64,
+    median: f64,
+    max: f64,
+}
+
+impl MinMedMax {
+    fn of(mut nanos: Vec<u64>) -> Self {
+        nanos.sort_unstable();
+        let at = |i: usize| nanos.get(i).copied().unwrap_or(0) as f64 / 1e6;
+        MinMedMax {
+            min: at(0),
+            median: at(nanos.len() / 2),
+            max: at(nanos.len().saturating_sub(1)),
+        }
+    }
+    fn show(&self) -> String {
+        format!("{:.3} / {:.3} / {:.3}", self.min, self.median, self.max)
+    }
+}
+
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+struct Spread {
+    work: MinMedMax,
+    span: MinMedMax,
+    wall: MinMedMax,
+    one_worker_wall: MinMedMax,
+}
+
+impl Spread {
+    fn of(rs: &[WorkSpanReport]) -> Self {
+        let pick = |f: fn(&WorkSpanReport) -> u64| MinMedMax::of(rs.iter().map(f).collect());
+        Spread {
+            work: pick(|r| r.parallel.work_nanos),
+            span: pick(|r| r.parallel.span_nanos),
+            wall: pick(|r| r.parallel.wall_nanos),
+            one_worker_wall: pick(|r| r.one_worker.wall_nanos),
+        }
     }
 }
 
@@ -146,7 +225,7 @@ fn print_report(r: &WorkSpanReport) {
         "  result equals the triple-loop product exactly: {}",
         if r.matches_serial { "yes" } else { "NO" }
     );
-    println!("  measured in this run (same timestamps):");
+    println!("  measured in the median-TP run (same timestamps):");
     println!(
         "    work T1  = {:>10.3} ms  (Σ leaf, add and alloc segments)",
         ms(p.work_nanos)

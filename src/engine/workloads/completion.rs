@@ -100,7 +100,8 @@ pub fn completion_order(
             &cancel,
             Instant::now(),
             |i| {
-                let h = hello(i, rounds);
+                // black_box: the hash is otherwise unused and would be optimised away.
+                let h = std::hint::black_box(hello(i, std::hint::black_box(rounds)));
                 let seq = ticket.fetch_add(1, Ordering::SeqCst);
                 ((seq, h), 1)
             },
