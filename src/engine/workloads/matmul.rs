@@ -82,7 +82,7 @@ impl Matrix {
     }
 }
 
-/// The plain triple loop, C[i][j] = Σₖ A[i][k]·B[k][j]: the reference.
+/// The plain triple loop, `C[i][j] = Σₖ A[i][k]·B[k][j]`: the reference.
 pub fn matmul_serial(a: &Matrix, b: &Matrix) -> Matrix {
     let n = a.n;
     let mut data = vec![0.0; n * n];

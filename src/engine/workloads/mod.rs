@@ -35,7 +35,19 @@
 //! run.check?;                                    // parallel == serial
 //! let wall = run.trace.wall_nanos;               // the time to plot
 //! ```
-//! Mandelbrot is not in [`WorkloadSpec`]: the speedup lab already has it.
+//! * GIL mode: `run(.., gil = true)` hands every task a
+//!   [`TaskEnv`] holding one global lock ([`crate::engine::gil`]); CPU parts
+//!   run under it, I/O waits release it, and each task's `TaskRecord` becomes
+//!   the interval it held the lock, so the timeline shows the serialised bars.
+//! * [`grid_shape`]: columns × rows for drawing the tasks as a grid (task i at
+//!   column i mod cols), the non-image counterpart of the Mandelbrot tiles.
+//! * [`DynWorkload::compare_collectors`]: the result-collection comparison
+//!   ([`collection`]) on the same prepared data.
+//!
+//! Other entry points: [`matmul::work_span`]/[`matmul::growth`] (the recursive
+//! `rayon::join` version with measured work and span), [`completion`] (order
+//! of completion), [`crate::engine::theory`] (Amdahl, Gustafson, Brent, grid
+//! search). Mandelbrot is not in [`WorkloadSpec`]: the speedup lab already has it.
 
 pub mod collection;
 pub mod completion;
@@ -358,6 +370,22 @@ impl<W: TaskWorkload + Send> DynWorkload for Prepared<W> {
     }
 }
 
+/// Columns and rows of a near-square grid with room for `num_tasks` cells:
+/// how a task grid lays out a workload that has no image (task i sits at
+/// column i mod cols, row i / cols).
+pub fn grid_shape(num_tasks: usize) -> (usize, usize) {
+    if num_tasks == 0 {
+        return (0, 0);
+    }
+    let cols = num_tasks.isqrt().max(1);
+    let cols = if cols * cols < num_tasks {
+        cols + 1
+    } else {
+        cols
+    };
+    (cols, num_tasks.div_ceil(cols))
+}
+
 /// splitmix64: a tiny, fixed generator so every workload's data is the same
 /// on every machine and every run.
 #[derive(Clone, Debug)]
@@ -410,6 +438,18 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grid_shape_fits_every_task() {
+        assert_eq!(grid_shape(0), (0, 0));
+        assert_eq!(grid_shape(1), (1, 1));
+        assert_eq!(grid_shape(64), (8, 8));
+        assert_eq!(grid_shape(65), (9, 8));
+        for n in 1..500 {
+            let (c, r) = grid_shape(n);
+            assert!(c * r >= n && c * (r - 1) < n, "{n}");
+        }
+    }
 
     #[test]
     fn splitmix_is_fixed_and_in_range() {
