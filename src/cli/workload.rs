@@ -150,6 +150,7 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
             .map(|r| {
                 json!({"wall_ms": ms(r.timing.wall_nanos), "compute_ms": ms(r.timing.compute_nanos),
                 "combine_ms": ms(r.timing.combine_nanos), "startup_ms": ms(r.timing.startup_nanos),
+                "join_ms": ms(r.timing.join_nanos),
                 "overhead_ms": ms(r.timing.overhead_nanos())})
             })
             .collect();
@@ -199,11 +200,12 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
         );
         println!(
             "  last run: wall {:.3} ms = time in tasks/P {:.3} ms + overhead {:.3} ms (scheduling, idling, imbalance); \
-             startup {:.3} ms; collection afterwards {:.3} ms",
+             of which startup {:.3} ms and join {:.3} ms; collection afterwards {:.3} ms",
             ms(t.wall_nanos),
             ms(t.compute_per_worker_nanos()),
             ms(t.overhead_nanos()),
             ms(t.startup_nanos),
+            ms(t.join_nanos),
             ms(t.combine_nanos)
         );
         println!(

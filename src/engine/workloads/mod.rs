@@ -109,6 +109,8 @@ pub struct Timing {
     pub combine_nanos: u64,
     /// From the run's start to the first task starting (pool wake-up).
     pub startup_nanos: u64,
+    /// From the last task ending to the caller resuming (join / wake-up).
+    pub join_nanos: u64,
 }
 
 impl Timing {
@@ -211,6 +213,8 @@ pub fn run<W: TaskWorkload>(
             .map(|r| r.start_nanos)
             .min()
             .unwrap_or(0),
+        join_nanos: wall_nanos
+            .saturating_sub(trace.records.iter().map(|r| r.end_nanos).max().unwrap_or(0)),
     };
     Ok(Run {
         result,
@@ -508,6 +512,26 @@ mod tests {
         assert_eq!(r.result.expect("done"), w.serial());
         let held = r.gil.expect("log");
         assert_eq!(held.len(), w.num_tasks());
+    }
+
+    #[test]
+    fn timing_parts_fit_inside_the_wall_time() {
+        use crate::engine::pool::build_pool;
+        let w = primes::Primes::new(10_000_000, 200, 10, primes::Trial::Sqrt).expect("valid");
+        let pool = build_pool(3).expect("pool");
+        let r = run(
+            &w,
+            Schedule::WorkStealing,
+            Some(&pool),
+            &AtomicBool::new(false),
+            false,
+        )
+        .expect("runs");
+        let t = r.timing;
+        // Every task lies inside [startup, wall − join], from the same clock.
+        assert!(t.startup_nanos + t.join_nanos <= t.wall_nanos);
+        assert!(t.compute_nanos <= t.wall_nanos * u64::from(t.num_workers));
+        assert_eq!(t.total_nanos(), t.wall_nanos + t.combine_nanos);
     }
 
     #[test]
