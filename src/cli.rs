@@ -1,7 +1,10 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
 
+mod gridsearch;
 mod render;
+mod workload;
+mod workspan;
 
 use crate::engine::kernel::Kernel;
 use crate::engine::pool::{MAX_WORKERS, logical_cores};
@@ -43,6 +46,13 @@ pub struct WindowArgs {
 pub enum Command {
     /// Render a Mandelbrot view in parallel and write a PNG (and a trace).
     Render(render::RenderArgs),
+    /// Divide-and-conquer matmul: measured work T1, span T∞, parallelism and the Brent checks.
+    Workspan(workspan::WorkSpanArgs),
+    /// Workers a grid search needs to meet a deadline, in whole rounds (seed 003).
+    Gridsearch(gridsearch::GridSearchArgs),
+    /// The course's workloads (primes, dot, matmul, io) headless.
+    #[command(subcommand)]
+    Workload(workload::WorkloadCommand),
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -74,6 +84,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Workspan(args)) => workspan::run(&args),
+        Some(Command::Gridsearch(args)) => gridsearch::run(&args),
+        Some(Command::Workload(cmd)) => workload::run(&cmd),
         None => open_window(&cli.window),
     };
     match result {

@@ -3,12 +3,15 @@
 
 pub mod colour;
 pub mod export;
+pub mod gil;
 pub mod job;
 pub mod kernel;
 pub mod plot_font;
 pub mod pool;
 pub mod render;
 pub mod schedule;
+pub mod theory;
 pub mod tiling;
 pub mod trace;
 pub mod view;
+pub mod workloads;

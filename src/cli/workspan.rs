@@ -1,0 +1,273 @@
+//! `parlab workspan`: the divide-and-conquer matrix product with its work T₁
+//! and span T∞ measured from the recursion, the Brent checks against the
+//! measured T_P, and (with --growth) the growth from n = 64 up beside the
+//! master-theorem predictions.
+
+use super::{CliError, check_output, check_workers};
+use crate::engine::export::write_json;
+use crate::engine::pool::{build_pool, logical_cores};
+use crate::engine::workloads::matmul::{
+    SPAN_RECURRENCE, WORK_RECURRENCE, WorkSpanReport, check_sizes, growth, work_span,
+};
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args, Debug, Clone)]
+pub struct WorkSpanArgs {
+    /// Matrix edge, a power of two (1..=2048).
+    #[arg(long, default_value_t = 512)]
+    pub n: usize,
+    /// Below this edge the recursion runs the serial kernel (power of two ≤ n).
+    #[arg(long, default_value_t = 64)]
+    pub cutoff: usize,
+    /// Worker threads; default: all logical cores.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Also measure n = 64, 128, … up to --n and show the growth.
+    #[arg(long)]
+    pub growth: bool,
+    /// Measure this many times (1..=100); the run with the median TP is
+    /// shown, with the spread of T1, T∞ and TP over all runs.
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Seed of the random small-integer matrices.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Chrome Trace JSON of the P-worker run's leaves.
+    #[arg(long)]
+    pub trace_out: Option<PathBuf>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn ms(nanos: u64) -> f64 {
+    nanos as f64 / 1e6
+}
+
+fn ok(b: bool) -> &'static str {
+    if b { "holds" } else { "does NOT hold" }
+}
+
+pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
+    check_sizes(args.n, args.cutoff).map_err(CliError::Usage)?;
+    let workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
+    if let Some(p) = &args.trace_out {
+        check_output(p, "--trace-out")?;
+    }
+    let growth_ns: Vec<usize> = if args.growth {
+        (6..=11)
+            .map(|k| 1usize << k)
+            .filter(|&n| n <= args.n && n >= args.cutoff)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let pool = build_pool(workers).map_err(CliError::Failed)?;
+    let one = build_pool(1).map_err(CliError::Failed)?;
+    if !(1..=100).contains(&args.repeats) {
+        return Err(CliError::Usage(format!(
+            "--repeats must be 1..=100, got {}",
+            args.repeats
+        )));
+    }
+    let mut reports = Vec::with_capacity(args.repeats);
+    for _ in 0..args.repeats {
+        reports.push(
+            work_span(args.n, args.cutoff, &pool, &one, args.seed).map_err(CliError::Failed)?,
+        );
+    }
+    let all_structural = reports
+        .iter()
+        .all(|r| r.span_bound_holds() && r.work_bound_holds());
+    let all_match = reports.iter().all(|r| r.matches_serial);
+    let spread = Spread::of(&reports);
+    reports.sort_by_key(|r| r.parallel.wall_nanos);
+    let report = reports.swap_remove(reports.len() / 2);
+    let rows = growth(&growth_ns, args.cutoff, &pool, args.seed).map_err(CliError::Failed)?;
+    if let Some(p) = &args.trace_out {
+        write_json(p, &report.parallel.trace.to_chrome_json("leaf"))
+            .map_err(|e| CliError::Failed(e.to_string()))?;
+    }
+    if args.json {
+        let mut parallel = serde_json::to_value(&report.parallel).unwrap_or_default();
+        if let Some(o) = parallel.as_object_mut() {
+            o.remove("trace");
+        }
+        let mut one_worker = serde_json::to_value(&report.one_worker).unwrap_or_default();
+        if let Some(o) = one_worker.as_object_mut() {
+            o.remove("trace");
+        }
+        println!(
+            "{}",
+            json!({
+                "n": args.n, "cutoff": args.cutoff, "num_workers": workers,
+                "parallel": parallel, "one_worker": one_worker,
+                "parallelism": report.parallel.parallelism(),
+                "matches_serial": report.matches_serial,
+                "span_le_tp": report.span_bound_holds(),
+                "work_over_p_le_tp": report.work_bound_holds(),
+                "tp_le_work_over_p_plus_span": report.brent_upper_holds(),
+                "one_worker_t1_over_p_le_tp": report.one_worker_bound_holds(),
+                "work_recurrence": WORK_RECURRENCE,
+                "span_recurrence": SPAN_RECURRENCE,
+                "growth": rows,
+                "repeats": args.repeats,
+                "spread_ms": spread,
+                "structural_checks_hold_in_every_run": all_structural,
+            })
+        );
+    } else {
+        print_report(&report);
+        println!(
+            "  over {} runs (min / median / max ms): T1 {}   T∞ {}   TP {}   1-worker {}",
+            args.repeats,
+            spread.work.show(),
+            spread.span.show(),
+            spread.wall.show(),
+            spread.one_worker_wall.show()
+        );
+        println!(
+            "  T∞ ≤ TP and T1/P ≤ TP hold in every run: {}",
+            if all_structural { "yes" } else { "NO" }
+        );
+        if !rows.is_empty() {
+            println!();
+            println!("growth at cutoff {} on {workers} worker(s):", args.cutoff);
+            println!("  predicted: {WORK_RECURRENCE}");
+            println!("  predicted: {SPAN_RECURRENCE}");
+            println!(
+                "{:>6} {:>12} {:>8} {:>12} {:>8} {:>12} {:>12}",
+                "n", "T1 ms", "×prev", "T∞ ms", "×prev", "TP ms", "T1/T∞"
+            );
+            for r in &rows {
+                let ratio = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.2}"));
+                println!(
+                    "{:>6} {:>12.3} {:>8} {:>12.3} {:>8} {:>12.3} {:>12.1}",
+                    r.n,
+                    ms(r.work_nanos),
+                    ratio(r.work_ratio),
+                    ms(r.span_nanos),
+                    ratio(r.span_ratio),
+                    ms(r.wall_nanos),
+                    r.parallelism
+                );
+            }
+        }
+        if let Some(p) = &args.trace_out {
+            println!(
+                "wrote {} (Chrome Trace JSON: open in Perfetto)",
+                p.display()
+            );
+        }
+    }
+    if all_match {
+        Ok(())
+    } else {
+        Err(CliError::Failed(
+            "the divide-and-conquer product differs from the triple loop".into(),
+        ))
+    }
+}
+
+/// min / median / max of one quantity, in ms.
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+struct MinMedMax {
+    min: f64,
+    median: f64,
+    max: f64,
+}
+
+impl MinMedMax {
+    fn of(mut nanos: Vec<u64>) -> Self {
+        nanos.sort_unstable();
+        let at = |i: usize| nanos.get(i).copied().unwrap_or(0) as f64 / 1e6;
+        MinMedMax {
+            min: at(0),
+            median: at(nanos.len() / 2),
+            max: at(nanos.len().saturating_sub(1)),
+        }
+    }
+    fn show(&self) -> String {
+        format!("{:.3} / {:.3} / {:.3}", self.min, self.median, self.max)
+    }
+}
+
+#[derive(Clone, Copy, Debug, serde::Serialize)]
+struct Spread {
+    work: MinMedMax,
+    span: MinMedMax,
+    wall: MinMedMax,
+    one_worker_wall: MinMedMax,
+}
+
+impl Spread {
+    fn of(rs: &[WorkSpanReport]) -> Self {
+        let pick = |f: fn(&WorkSpanReport) -> u64| MinMedMax::of(rs.iter().map(f).collect());
+        Spread {
+            work: pick(|r| r.parallel.work_nanos),
+            span: pick(|r| r.parallel.span_nanos),
+            wall: pick(|r| r.parallel.wall_nanos),
+            one_worker_wall: pick(|r| r.one_worker.wall_nanos),
+        }
+    }
+}
+
+fn print_report(r: &WorkSpanReport) {
+    let p = &r.parallel;
+    let workers = p.num_workers;
+    println!(
+        "divide-and-conquer matmul n = {}, cutoff {}: {} leaf products, {} leaf additions, {workers} worker(s)",
+        p.n, p.cutoff, p.leaf_products, p.leaf_additions
+    );
+    println!(
+        "  result equals the triple-loop product exactly: {}",
+        if r.matches_serial { "yes" } else { "NO" }
+    );
+    println!("  measured in the median-TP run (same timestamps):");
+    println!(
+        "    work T1  = {:>10.3} ms  (Σ leaf, add and alloc segments)",
+        ms(p.work_nanos)
+    );
+    println!(
+        "    span T∞  = {:>10.3} ms  (longest dependent chain)",
+        ms(p.span_nanos)
+    );
+    println!("    wall TP  = {:>10.3} ms", ms(p.wall_nanos));
+    println!("    parallelism T1/T∞ = {:.1}", p.parallelism());
+    println!(
+        "  1-worker run: wall {:.3} ms, work {:.3} ms (T1 without contention)",
+        ms(r.one_worker.wall_nanos),
+        ms(r.one_worker.work_nanos)
+    );
+    println!("  Brent:");
+    println!(
+        "    T∞ ≤ TP              {:>10.3} ≤ {:.3} ms: {} (structural)",
+        ms(p.span_nanos),
+        ms(p.wall_nanos),
+        ok(r.span_bound_holds())
+    );
+    println!(
+        "    T1/P ≤ TP            {:>10.3} ≤ {:.3} ms: {} (structural)",
+        p.work_bound_nanos() / 1e6,
+        ms(p.wall_nanos),
+        ok(r.work_bound_holds())
+    );
+    println!(
+        "    T1(1 worker)/P ≤ TP  {:>10.3} ≤ {:.3} ms: {} (measured across runs)",
+        r.one_worker.wall_nanos as f64 / f64::from(workers) / 1e6,
+        ms(p.wall_nanos),
+        ok(r.one_worker_bound_holds())
+    );
+    println!(
+        "    TP ≤ T1/P + T∞       {:>10.3} ≤ {:.3} ms: {} (greedy bound; overhead can break it)",
+        ms(p.wall_nanos),
+        p.brent_upper_nanos() / 1e6,
+        ok(r.brent_upper_holds())
+    );
+    println!(
+        "  speedup vs 1 worker: {:.2} on {workers} worker(s)",
+        r.one_worker.wall_nanos as f64 / p.wall_nanos.max(1) as f64
+    );
+}
