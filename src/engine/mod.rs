@@ -12,3 +12,6 @@ pub mod schedule;
 pub mod tiling;
 pub mod trace;
 pub mod view;
+pub mod background;
+pub mod locks;
+pub mod race;
