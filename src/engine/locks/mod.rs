@@ -1,1 +1,6 @@
-//! Lock lab
+//! The lock lab: throughput of ways to share a counter, a contention
+//! timeline, and a deadlock that is detected instead of hanging.
+
+pub mod contention;
+pub mod deadlock;
+pub mod throughput;

@@ -330,7 +330,7 @@ fn run_overlapped(
                 Ok(h) => handles.push(h),
                 Err(e) => {
                     // Release the threads already waiting, tell them to stop, and report.
-                    cancel_started(&start, config.num_threads - t, cancel);
+                    cancel_started(&start, config.num_threads + 1 - t, cancel);
                     return Err(format!("could not start thread {t}: {e}"));
                 }
             }

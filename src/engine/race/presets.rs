@@ -117,3 +117,36 @@ mod tests {
         assert_eq!((ser.actual, ser.lost), (2, 0));
     }
 }
+
+/// thread2.py run both ways: started together (lost updates, parallel) and
+/// with start/join exchanged (nothing lost, one thread at a time).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StartJoinComparison {
+    pub overlapped: super::counter::RaceResult,
+    pub serialised: super::counter::RaceResult,
+}
+
+/// Measures the seed's "exchange start and join" fix with `delay_micros` between read and write.
+pub fn compare_start_join(
+    delay_micros: u64,
+    increments: u64,
+    cancel: &std::sync::atomic::AtomicBool,
+) -> Result<StartJoinComparison, String> {
+    let base = RaceConfig {
+        gap: Gap::SleepMicros(delay_micros),
+        increments,
+        ..Preset::Thread2.config()
+    };
+    let overlapped = super::counter::run_race(&base, cancel)?;
+    let serialised = super::counter::run_race(
+        &RaceConfig {
+            launch: Launch::Serialised,
+            ..base
+        },
+        cancel,
+    )?;
+    Ok(StartJoinComparison {
+        overlapped,
+        serialised,
+    })
+}
