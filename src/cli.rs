@@ -1,6 +1,9 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
 
+mod deadlock;
+mod locks;
+mod race;
 mod render;
 
 use crate::engine::kernel::Kernel;
@@ -43,6 +46,12 @@ pub struct WindowArgs {
 pub enum Command {
     /// Render a Mandelbrot view in parallel and write a PNG (and a trace).
     Render(render::RenderArgs),
+    /// Threads add to one counter: expected vs actual, lost updates, wall time.
+    Race(race::RaceArgs),
+    /// Lock throughput vs thread count (Mutex, RwLock, atomic, padded vs packed counters).
+    Locks(locks::LocksArgs),
+    /// Two threads take two locks in opposite order: detect the deadlock (or complete with --fix ordering).
+    Deadlock(deadlock::DeadlockArgs),
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -74,6 +83,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Race(args)) => race::run(&args),
+        Some(Command::Locks(args)) => locks::run(&args),
+        Some(Command::Deadlock(args)) => deadlock::run(&args),
         None => open_window(&cli.window),
     };
     match result {

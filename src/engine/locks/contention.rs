@@ -81,8 +81,7 @@ impl ContentionConfig {
                 self.iterations
             ));
         }
-        if self.hold_micros > MAX_CONTENTION_MICROS || self.think_micros > MAX_CONTENTION_MICROS
-        {
+        if self.hold_micros > MAX_CONTENTION_MICROS || self.think_micros > MAX_CONTENTION_MICROS {
             return Err(format!(
                 "hold and think times must be 0..={MAX_CONTENTION_MICROS} µs"
             ));
@@ -275,8 +274,29 @@ mod tests {
     fn bad_configs_are_refused() {
         let ok = ContentionConfig::default();
         assert!(ok.validate().is_ok());
-        assert!(ContentionConfig { num_threads: 0, ..ok }.validate().is_err());
-        assert!(ContentionConfig { iterations: 0, ..ok }.validate().is_err());
-        assert!(ContentionConfig { hold_micros: 20_000, ..ok }.validate().is_err());
+        assert!(
+            ContentionConfig {
+                num_threads: 0,
+                ..ok
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            ContentionConfig {
+                iterations: 0,
+                ..ok
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            ContentionConfig {
+                hold_micros: 20_000,
+                ..ok
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

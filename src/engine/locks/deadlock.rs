@@ -3,8 +3,9 @@
 //! Nobody ever blocks in `lock()`: threads spin on `try_lock` (with short
 //! sleeps) and publish what they hold and what they wait for. A monitor builds
 //! the wait-for graph from that table; when it finds a cycle whose threads have
-//! all waited longer than the timeout, it reports the cycle and tells the
-//! threads to give up, so the demo always ends. With a global lock order (both
+//! all waited longer than the timeout, it reports the cycle and tells one
+//! victim to give up and release its lock, so the other finishes and the demo
+//! always ends (a hard deadline makes every thread give up if anything else fails). With a global lock order (both
 //! take A before B) the same program completes.
 
 use serde::{Deserialize, Serialize};
@@ -108,7 +109,7 @@ impl WaitEdge {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
-    /// A wait-for cycle outlived the timeout; the threads gave up.
+    /// A wait-for cycle outlived the timeout; a victim gave up so the other could finish.
     Detected,
     /// Both threads got both locks and finished.
     Completed,
@@ -141,7 +142,8 @@ struct Status {
     /// 0: not waiting; l + 1: waiting for lock l.
     waiting_for: [AtomicU8; NUM_THREADS],
     waiting_since_nanos: [AtomicU64; NUM_THREADS],
-    give_up: AtomicBool,
+    /// Per thread: stop waiting, release what you hold.
+    give_up: [AtomicBool; NUM_THREADS],
     arrived: AtomicUsize,
 }
 
@@ -180,7 +182,7 @@ pub fn run_deadlock(config: &DeadlockConfig) -> Result<DeadlockReport, String> {
         holding: [AtomicU8::new(0), AtomicU8::new(0)],
         waiting_for: [AtomicU8::new(0), AtomicU8::new(0)],
         waiting_since_nanos: [AtomicU64::new(0), AtomicU64::new(0)],
-        give_up: AtomicBool::new(false),
+        give_up: [AtomicBool::new(false), AtomicBool::new(false)],
         arrived: AtomicUsize::new(0),
     };
     let origin = Instant::now();
@@ -199,8 +201,13 @@ pub fn run_deadlock(config: &DeadlockConfig) -> Result<DeadlockReport, String> {
         let mut verdict: Option<(u64, Vec<WaitEdge>)> = None;
         let mut monitor_steps = Vec::new();
         let started = handles.iter().all(|h| h.is_ok());
+        let give_up_all = || {
+            for g in &status.give_up {
+                g.store(true, Ordering::SeqCst);
+            }
+        };
         if !started {
-            status.give_up.store(true, Ordering::SeqCst);
+            give_up_all();
         }
         while handles
             .iter()
@@ -223,26 +230,29 @@ pub fn run_deadlock(config: &DeadlockConfig) -> Result<DeadlockReport, String> {
                             .iter()
                             .filter_map(|&t| edges.iter().find(|e| e.thread == t).copied())
                             .collect();
+                        // Break the cycle the way databases do: one victim gives up.
+                        let victim = cycle.iter().copied().max().unwrap_or(0);
                         monitor_steps.push(Step {
                             time_nanos: now,
                             thread: None,
                             text: format!(
-                                "monitor: wait-for cycle for over {} ms: {} — deadlock; telling both threads to give up",
+                                "monitor: wait-for cycle for over {} ms: {} — deadlock; T{} is the victim: it gives up and releases its lock",
                                 config.timeout_millis,
                                 cycle_edges
                                     .iter()
                                     .map(WaitEdge::describe)
                                     .collect::<Vec<_>>()
-                                    .join("; ")
+                                    .join("; "),
+                                victim + 1
                             ),
                         });
                         verdict = Some((now, cycle_edges));
-                        status.give_up.store(true, Ordering::SeqCst);
+                        status.give_up[victim].store(true, Ordering::SeqCst);
                     }
                 }
             }
             if origin.elapsed() > config.hard_deadline() {
-                status.give_up.store(true, Ordering::SeqCst);
+                give_up_all();
             }
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -309,7 +319,7 @@ fn acquire<'a>(
             Ok(g) => break Some(g),
             Err(TryLockError::Poisoned(p)) => break Some(p.into_inner()),
             Err(TryLockError::WouldBlock) => {
-                if status.give_up.load(Ordering::SeqCst) {
+                if status.give_up[t].load(Ordering::SeqCst) {
                     break None;
                 }
                 std::thread::sleep(RETRY_SLEEP);
@@ -355,7 +365,7 @@ fn lock_thread(
     while status.arrived.load(Ordering::SeqCst) < NUM_THREADS
         && status.waiting_for[partner].load(Ordering::SeqCst) != first as u8 + 1
         && rendezvous.elapsed() < RENDEZVOUS
-        && !status.give_up.load(Ordering::SeqCst)
+        && !status.give_up[t].load(Ordering::SeqCst)
     {
         std::thread::sleep(RETRY_SLEEP);
     }
@@ -366,7 +376,10 @@ fn lock_thread(
         say(format!("{name} gave up waiting for {s}; released {f}"));
         return steps;
     };
-    say(format!("{name} took {s}; works for {} ms", config.work_millis));
+    say(format!(
+        "{name} took {s}; works for {} ms",
+        config.work_millis
+    ));
     std::thread::sleep(Duration::from_millis(config.work_millis));
     drop(g2);
     status.holding[t].fetch_and(!(1 << second), Ordering::SeqCst);
@@ -415,7 +428,23 @@ mod tests {
         let at = r.detected_after_nanos.expect("detected");
         assert!(at >= 100_000_000, "not before the timeout");
         assert!(r.wall_nanos < c.hard_deadline().as_nanos() as u64);
-        assert!(r.steps.iter().any(|s| s.text.contains("gave up")));
+        assert_eq!(
+            r.steps
+                .iter()
+                .filter(|s| s.text.contains("gave up"))
+                .count(),
+            1
+        );
+        assert!(
+            r.steps
+                .iter()
+                .any(|s| s.text == "T2 gave up waiting for A; released B")
+        );
+        assert!(
+            r.steps
+                .iter()
+                .any(|s| s.text == "T1 released B and A: done")
+        );
     }
 
     #[test]
@@ -428,21 +457,29 @@ mod tests {
         let r = run_deadlock(&c).expect("runs");
         assert_eq!(r.outcome, Outcome::Completed);
         assert!(r.cycle.is_empty());
-        assert_eq!(r.steps.iter().filter(|s| s.text.ends_with("done")).count(), 2);
+        assert_eq!(
+            r.steps.iter().filter(|s| s.text.ends_with("done")).count(),
+            2
+        );
     }
 
     #[test]
     fn cycles_are_found_only_where_they_are() {
         assert_eq!(find_cycle(&[Some(1), Some(0)]), Some(vec![0, 1]));
         assert_eq!(find_cycle(&[Some(1), None]), None);
-        assert_eq!(find_cycle(&[None, Some(2), Some(3), Some(1)]), Some(vec![1, 2, 3]));
+        assert_eq!(
+            find_cycle(&[None, Some(2), Some(3), Some(1)]),
+            Some(vec![1, 2, 3])
+        );
         assert_eq!(find_cycle(&[]), None);
     }
 
     #[test]
     fn bad_timeouts_are_refused() {
-        let mut c = DeadlockConfig::default();
-        c.timeout_millis = 0;
+        let mut c = DeadlockConfig {
+            timeout_millis: 0,
+            ..DeadlockConfig::default()
+        };
         assert!(run_deadlock(&c).is_err());
         c.timeout_millis = MAX_TIMEOUT_MILLIS + 1;
         assert!(c.validate().is_err());

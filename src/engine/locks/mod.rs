@@ -3,4 +3,5 @@
 
 pub mod contention;
 pub mod deadlock;
+pub mod plot;
 pub mod throughput;

@@ -101,7 +101,10 @@ impl std::str::FromStr for LockKind {
             .find(|k| k.name() == s.trim())
             .ok_or_else(|| {
                 let names: Vec<_> = LockKind::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown lock kind {s:?}: expected one of {}", names.join(", "))
+                format!(
+                    "unknown lock kind {s:?}: expected one of {}",
+                    names.join(", ")
+                )
             })
     }
 }
@@ -250,6 +253,7 @@ pub fn measure(kind: LockKind, num_threads: usize, ops: u64) -> Result<(u64, boo
         .map(|t| ops / threads as u64 + u64::from(t < ops % threads as u64))
         .collect();
     let start = Barrier::new(threads + 1);
+    let origin = Instant::now();
     let (wall_nanos, writes) = std::thread::scope(|s| {
         let mut handles = Vec::new();
         for (t, &n) in per_thread.iter().enumerate() {
@@ -258,7 +262,11 @@ pub fn measure(kind: LockKind, num_threads: usize, ops: u64) -> Result<(u64, boo
                 .name(format!("parlab-locks-{t}"))
                 .spawn_scoped(s, move || {
                     start.wait();
-                    op_loop(kind, t, n, shared)
+                    // Each thread times itself: the main thread may be descheduled
+                    // right after the barrier and would miss the start.
+                    let begin = origin.elapsed();
+                    let writes = op_loop(kind, t, n, shared);
+                    (begin, origin.elapsed(), writes)
                 })
                 .map_err(|e| format!("could not start thread {t}: {e}"));
             match h {
@@ -276,22 +284,30 @@ pub fn measure(kind: LockKind, num_threads: usize, ops: u64) -> Result<(u64, boo
             }
         }
         start.wait();
-        let t0 = Instant::now();
         let mut writes = 0;
+        let (mut first, mut last) = (None, None);
         for h in handles {
-            writes += h.join().map_err(|_| "a lock worker panicked".to_string())?;
+            let (begin, end, w) = h.join().map_err(|_| "a lock worker panicked".to_string())?;
+            writes += w;
+            first = Some(first.map_or(begin, |f: std::time::Duration| f.min(begin)));
+            last = Some(last.map_or(end, |l: std::time::Duration| l.max(end)));
         }
-        Ok((t0.elapsed().as_nanos() as u64, writes))
+        let wall = last
+            .unwrap_or_default()
+            .saturating_sub(first.unwrap_or_default());
+        Ok((wall.as_nanos() as u64, writes))
     })?;
     let total = match kind {
-        LockKind::Uncontended | LockKind::Mutex => {
-            *shared.mutex.lock().map_err(|_| "poisoned")?
-        }
+        LockKind::Uncontended | LockKind::Mutex => *shared.mutex.lock().map_err(|_| "poisoned")?,
         LockKind::RwLockReadHeavy | LockKind::RwLockWriteHeavy => {
             *shared.rwlock.read().map_err(|_| "poisoned")?
         }
         LockKind::Atomic => shared.atomic.load(Ordering::SeqCst),
-        LockKind::PaddedCounters => shared.padded.iter().map(|p| p.0.load(Ordering::SeqCst)).sum(),
+        LockKind::PaddedCounters => shared
+            .padded
+            .iter()
+            .map(|p| p.0.load(Ordering::SeqCst))
+            .sum(),
         LockKind::PackedCounters => shared.packed.iter().map(|p| p.load(Ordering::SeqCst)).sum(),
     };
     Ok((wall_nanos, total == writes))
@@ -313,7 +329,8 @@ fn op_loop(kind: LockKind, t: usize, n: u64, shared: &Shared) -> u64 {
             let read_percent = u64::from(kind.read_percent());
             for _ in 0..n {
                 if next_random(&mut rng) % 100 < read_percent {
-                    seen = seen.wrapping_add(*shared.rwlock.read().unwrap_or_else(|p| p.into_inner()));
+                    seen =
+                        seen.wrapping_add(*shared.rwlock.read().unwrap_or_else(|p| p.into_inner()));
                 } else {
                     *shared.rwlock.write().unwrap_or_else(|p| p.into_inner()) += 1;
                     writes += 1;
@@ -413,12 +430,8 @@ mod tests {
 
     #[test]
     fn a_cancelled_sweep_stops() {
-        let points = run_throughput(
-            &ThroughputConfig::default(),
-            &AtomicBool::new(true),
-            |_| {},
-        )
-        .expect("run");
+        let points = run_throughput(&ThroughputConfig::default(), &AtomicBool::new(true), |_| {})
+            .expect("run");
         assert!(points.is_empty());
     }
 }

@@ -241,7 +241,9 @@ mod tests {
             a.lost[0]
                 .explanation
                 .starts_with("T2 wrote 5 over T1's 5: ")
-                || a.lost[0].explanation.starts_with("T2 wrote 5 over T1's 5 ("),
+                || a.lost[0]
+                    .explanation
+                    .starts_with("T2 wrote 5 over T1's 5 ("),
             "{}",
             a.lost[0].explanation
         );

@@ -316,6 +316,7 @@ fn run_overlapped(
     cancel: &AtomicBool,
 ) -> Result<Totals, String> {
     let start = Barrier::new(config.num_threads + 1);
+    let origin = Instant::now();
     std::thread::scope(|s| {
         let mut handles = Vec::with_capacity(config.num_threads);
         for t in 0..config.num_threads {
@@ -324,25 +325,31 @@ fn run_overlapped(
                 .name(format!("parlab-race-{t}"))
                 .spawn_scoped(s, move || {
                     start.wait();
-                    worker(*config, t, shared, cancel)
+                    // Each thread times itself: the main thread may be descheduled
+                    // right after the barrier and would miss the start.
+                    let begin = origin.elapsed();
+                    let r = worker(*config, t, shared, cancel);
+                    (begin, origin.elapsed(), r)
                 });
             match h {
                 Ok(h) => handles.push(h),
                 Err(e) => {
                     // Release the threads already waiting, tell them to stop, and report.
-                    cancel_started(&start, config.num_threads + 1 - t, cancel);
+                    cancel_started(start, config.num_threads + 1 - t, cancel);
                     return Err(format!("could not start thread {t}: {e}"));
                 }
             }
         }
         start.wait();
-        let t0 = Instant::now();
         let mut totals = Totals::default();
+        let (mut first, mut last) = (Duration::MAX, Duration::ZERO);
         for (t, h) in handles.into_iter().enumerate() {
-            let r = h.join().map_err(|_| "a race worker panicked".to_string())?;
+            let (begin, end, r) = h.join().map_err(|_| "a race worker panicked".to_string())?;
             totals.add(config, t, r);
+            first = first.min(begin);
+            last = last.max(end);
         }
-        totals.wall_nanos = t0.elapsed().as_nanos() as u64;
+        totals.wall_nanos = last.saturating_sub(first).as_nanos() as u64;
         Ok(totals)
     })
 }

@@ -51,9 +51,7 @@ impl Preset {
             Preset::Value2 => {
                 "One thread adds 1 and one subtracts 1, 100 times each, sleeping 10 ms before each update, with no lock: the end value should be 0 but wanders when updates collide."
             }
-            Preset::Value3 => {
-                "value2 with a lock around each update: the end value is always 0."
-            }
+            Preset::Value3 => "value2 with a lock around each update: the end value is always 0.",
         }
     }
 

@@ -249,11 +249,7 @@ pub fn serial_script(num_threads: usize, increments: u32) -> Vec<usize> {
 /// The classic lost update: every thread reads and adds, then all write, round after round.
 pub fn lost_update_script(num_threads: usize, increments: u32) -> Vec<usize> {
     (0..increments)
-        .flat_map(|_| {
-            (0..num_threads)
-                .flat_map(|t| [t, t])
-                .chain(0..num_threads)
-        })
+        .flat_map(|_| (0..num_threads).flat_map(|t| [t, t]).chain(0..num_threads))
         .collect()
 }
 
@@ -294,7 +290,9 @@ mod tests {
 
         // value2.py in miniature: +1 and −1 interleaved badly end at −3, not 0.
         let mut addsub = Stepper::new(&[1, -1], 3, 0).expect("stepper");
-        addsub.run_script(&lost_update_script(2, 3)).expect("script");
+        addsub
+            .run_script(&lost_update_script(2, 3))
+            .expect("script");
         assert_eq!((addsub.shared(), addsub.expected_final()), (-3, 0));
     }
 
