@@ -74,7 +74,12 @@ impl Stepper {
                 "the stepper takes 1..={MAX_STEPPER_INCREMENTS} increments per thread, got {increments}"
             ));
         }
-        Ok(Stepper {
+        Ok(Stepper::build(deltas, increments, initial))
+    }
+
+    /// Builds without checking the limits (callers have checked them).
+    fn build(deltas: &[i64], increments: u32, initial: i64) -> Self {
+        Stepper {
             increments,
             initial,
             shared: initial,
@@ -90,7 +95,12 @@ impl Stepper {
                 .collect(),
             events: Vec::new(),
             history: Vec::new(),
-        })
+        }
+    }
+
+    /// Threads' deltas, in order.
+    pub fn deltas(&self) -> Vec<i64> {
+        self.threads.iter().map(|t| t.delta).collect()
     }
 
     pub fn threads(&self) -> &[ThreadState] {
@@ -236,6 +246,13 @@ impl Stepper {
     /// Runs a script of thread indices; stops at the first impossible step.
     pub fn run_script(&mut self, script: &[usize]) -> Result<(), String> {
         script.iter().try_for_each(|&t| self.step(t).map(|_| ()))
+    }
+}
+
+impl Default for Stepper {
+    /// thread2.py's shape: two threads adding 1, twice each, from 0.
+    fn default() -> Self {
+        Stepper::build(&[1, 1], 2, 0)
     }
 }
 
