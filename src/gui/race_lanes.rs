@@ -5,7 +5,7 @@
 use crate::engine::race::analysis::Analysis;
 use crate::engine::race::events::{Event, EventKind, EventLog, thread_name};
 use crate::gui::palette;
-use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
+use egui::{Align2, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
 const LABEL_W: f32 = 40.0;
 const LANE_H: f32 = 46.0;
@@ -158,11 +158,11 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
                             painter.rect_filled(r, 2.0, palette::BAD);
                             painter.line_segment(
                                 [r.left_top(), r.right_bottom()],
-                                Stroke::new(2.0, Color32::BLACK),
+                                Stroke::new(2.0, palette::LANE_BG),
                             );
                             painter.line_segment(
                                 [r.right_top(), r.left_bottom()],
-                                Stroke::new(2.0, Color32::BLACK),
+                                Stroke::new(2.0, palette::LANE_BG),
                             );
                         } else {
                             painter.rect_filled(r, 2.0, colour);

@@ -93,7 +93,8 @@ pub enum Gap {
     /// `thread::sleep` (as the seed's `time.sleep`); the OS rounds up, typically by ~50 µs.
     SleepMicros(u64),
     /// Every thread reads, then all wait on a barrier, then all write: a deterministic
-    /// worst case (each round of N increments leaves +1), used by tests and the stepper's lesson.
+    /// worst case (each round of N increments leaves +1). Unsynchronised mode only;
+    /// inside a lock it means no gap (a barrier there would never open).
     Lockstep,
 }
 
@@ -255,7 +256,10 @@ struct Shared {
     atomic: AtomicI64,
     mutex: Mutex<i64>,
     rwlock: RwLock<i64>,
+    /// Only for unsynchronised lockstep runs.
     lockstep: Option<Barrier>,
+    /// Set by the barrier leader between a round's two waits: every thread sees the same value.
+    lockstep_stop: AtomicBool,
 }
 
 /// Runs one race and returns what it measured. `cancel` stops the workers early.
@@ -266,7 +270,9 @@ pub fn run_race(config: &RaceConfig, cancel: &AtomicBool) -> Result<RaceResult, 
         atomic: AtomicI64::new(0),
         mutex: Mutex::new(0),
         rwlock: RwLock::new(0),
-        lockstep: (config.gap == Gap::Lockstep).then(|| Barrier::new(config.num_threads)),
+        lockstep: (config.mode == Mode::Unsync && config.gap == Gap::Lockstep)
+            .then(|| Barrier::new(config.num_threads)),
+        lockstep_stop: AtomicBool::new(false),
     };
     let Totals {
         wall_nanos,
@@ -388,18 +394,24 @@ fn run_serialised(
     Ok(totals)
 }
 
-fn gap(g: Gap, lockstep: Option<&Barrier>) {
+/// Sleeps or yields; `Lockstep` is handled by [`lockstep_round`] (and means nothing inside a lock).
+fn gap(g: Gap) {
     match g {
-        Gap::None => {}
+        Gap::None | Gap::Lockstep | Gap::SleepMicros(0) => {}
         Gap::Yield => std::thread::yield_now(),
-        Gap::SleepMicros(0) => {}
         Gap::SleepMicros(us) => std::thread::sleep(Duration::from_micros(us)),
-        Gap::Lockstep => {
-            if let Some(b) = lockstep {
-                b.wait();
-            }
-        }
     }
+}
+
+/// All threads have read; wait for each other, and agree whether to stop after this
+/// round (the leader copies the cancel flag between two waits, so nobody is left
+/// alone at a barrier that will never open).
+fn lockstep_round(b: &Barrier, stop: &AtomicBool, cancel: &AtomicBool) -> bool {
+    if b.wait().is_leader() {
+        stop.store(cancel.load(Ordering::Relaxed), Ordering::Relaxed);
+    }
+    b.wait();
+    stop.load(Ordering::Relaxed)
 }
 
 /// One thread's loop. Returns (increments performed, its own count for sharded mode).
@@ -410,7 +422,8 @@ fn worker(config: RaceConfig, t: usize, shared: &Shared, cancel: &AtomicBool) ->
     let mut local: i64 = 0;
     let mut done = 0;
     while done < config.increments {
-        // Lockstep threads must all run the same number of rounds, so they never stop early.
+        // Lockstep threads must all run the same number of rounds: they stop together
+        // through `lockstep_round`, never here.
         let check = slow || done % CANCEL_CHECK_EVERY == 0;
         if check && lockstep.is_none() && cancel.load(Ordering::Relaxed) {
             break;
@@ -422,20 +435,30 @@ fn worker(config: RaceConfig, t: usize, shared: &Shared, cancel: &AtomicBool) ->
             Mode::Unsync => {
                 let read = shared.atomic.load(Ordering::Relaxed);
                 let local_copy = read + delta;
-                gap(config.gap, lockstep);
+                let stop = match lockstep {
+                    Some(b) => lockstep_round(b, &shared.lockstep_stop, cancel),
+                    None => {
+                        gap(config.gap);
+                        false
+                    }
+                };
                 shared.atomic.store(local_copy, Ordering::Relaxed);
+                if stop {
+                    done += 1;
+                    break;
+                }
             }
             Mode::Mutex => {
                 // A poisoned lock only means another worker panicked; the count is still an i64.
                 let mut v = shared.mutex.lock().unwrap_or_else(|p| p.into_inner());
                 let local_copy = *v + delta;
-                gap_in_lock(config.gap);
+                gap(config.gap);
                 *v = local_copy;
             }
             Mode::RwLock => {
                 let mut v = shared.rwlock.write().unwrap_or_else(|p| p.into_inner());
                 let local_copy = *v + delta;
-                gap_in_lock(config.gap);
+                gap(config.gap);
                 *v = local_copy;
             }
             Mode::Atomic => {
@@ -450,13 +473,6 @@ fn worker(config: RaceConfig, t: usize, shared: &Shared, cancel: &AtomicBool) ->
     (done, local)
 }
 
-/// Inside a lock a lockstep barrier would deadlock (one holder, N−1 waiters on the lock):
-/// there it means "no gap". Sleeping and yielding while holding the lock is what thread4.py does.
-fn gap_in_lock(g: Gap) {
-    if g != Gap::Lockstep {
-        gap(g, None);
-    }
-}
 
 /// Runs `repeat` races one after another, calling `on_run` after each; stops early when cancelled.
 pub fn run_repeated(
@@ -634,6 +650,20 @@ mod tests {
         assert!(run_race(&c, &AtomicBool::new(false)).is_err());
         assert_eq!("RwLock".parse::<Mode>(), Ok(Mode::RwLock));
         assert!("spin".parse::<Mode>().is_err());
+    }
+
+    #[test]
+    fn a_cancelled_lockstep_run_stops_every_thread_together() {
+        let mut c = cfg(Mode::Unsync, 4, MAX_INCREMENTS);
+        c.gap = Gap::Lockstep;
+        let r = run_race(&c, &AtomicBool::new(true)).expect("run");
+        assert!(r.cancelled);
+        // One round, then everyone stops: each thread did exactly one increment.
+        assert_eq!((r.performed, r.actual), (4, 1));
+        // Inside a lock, lockstep means no gap, and cancelling works as usual.
+        let mut m = cfg(Mode::Mutex, 2, MAX_INCREMENTS);
+        m.gap = Gap::Lockstep;
+        assert_eq!(run_race(&m, &AtomicBool::new(true)).expect("run").performed, 0);
     }
 
     #[test]
