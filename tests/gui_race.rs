@@ -118,3 +118,23 @@ fn record_in_the_interleaving_view_analyses_the_run() {
         analysis.expected - analysis.final_value
     );
 }
+
+#[test]
+fn the_thread2_preset_records_a_lost_update_with_its_explanation() {
+    let mut panel = RacePanel::default();
+    panel.view = RaceView::Interleaving;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("thread2").click();
+    harness.step();
+    harness.get_by_label("Record").click();
+    harness.step();
+    step_until(&mut harness, |p| p.recorded().is_some());
+    harness.step();
+    let (log, analysis) = harness.state().recorded().expect("recorded").clone();
+    // Both threads read 0, slept 100 ms, wrote 1: one increment is lost.
+    assert_eq!(log.events.len(), 4);
+    assert_eq!((analysis.final_value, analysis.expected), (1, 2));
+    assert_eq!(analysis.lost.len(), 1);
+    assert!(harness.query_by_label_contains("wrote 1 over T").is_some());
+}

@@ -294,6 +294,21 @@ impl RacePanel {
         if let Gap::SleepMicros(d) = self.config.gap {
             self.gap_micros = d;
         }
+        // Small presets (thread2, thread4) also set up the interleaving view.
+        let c = self.config;
+        if c.num_threads <= MAX_RECORD_THREADS
+            && c.increments <= u64::from(MAX_RECORD_INCREMENTS)
+            && c.launch == Launch::Overlapped
+        {
+            self.record.num_threads = c.num_threads;
+            self.record.increments = c.increments as u32;
+            self.record.locked = matches!(c.mode, Mode::Mutex | Mode::RwLock);
+            self.record.direction = c.direction;
+            self.record_gap_choice = GapChoice::of(c.gap);
+            if let Gap::SleepMicros(d) = c.gap {
+                self.record_gap_micros = d.min(200_000);
+            }
+        }
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui) {
@@ -446,6 +461,8 @@ impl RacePanel {
     }
 
     fn interleaving_ui(&mut self, ui: &mut egui::Ui) {
+        self.presets_ui(ui);
+        ui.separator();
         ui.label(
             "A small run with real threads. Every read and write takes a global ticket in the \
              same atomic step as the access, so the order shown is the order memory saw.",

@@ -473,7 +473,6 @@ fn worker(config: RaceConfig, t: usize, shared: &Shared, cancel: &AtomicBool) ->
     (done, local)
 }
 
-
 /// Runs `repeat` races one after another, calling `on_run` after each; stops early when cancelled.
 pub fn run_repeated(
     config: &RaceConfig,
@@ -663,7 +662,10 @@ mod tests {
         // Inside a lock, lockstep means no gap, and cancelling works as usual.
         let mut m = cfg(Mode::Mutex, 2, MAX_INCREMENTS);
         m.gap = Gap::Lockstep;
-        assert_eq!(run_race(&m, &AtomicBool::new(true)).expect("run").performed, 0);
+        assert_eq!(
+            run_race(&m, &AtomicBool::new(true)).expect("run").performed,
+            0
+        );
     }
 
     #[test]
