@@ -343,19 +343,21 @@ fn op_loop(kind: LockKind, t: usize, n: u64, shared: &Shared) -> u64 {
             }
             writes = n;
         }
-        // One writer per counter: a relaxed load and store is a correct increment, and
-        // the only cost that differs between padded and packed is where the line lives.
+        // The same `fetch_add` as the shared atomic, each thread on its own counter: the
+        // only difference between the three is which cache line is shared (one counter:
+        // true sharing; packed: false sharing; padded: none). A plain load and store
+        // would let the compiler keep the value in a register and measure nothing.
         LockKind::PaddedCounters => {
             let c = &shared.padded[t].0;
             for _ in 0..n {
-                c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                c.fetch_add(1, Ordering::Relaxed);
             }
             writes = n;
         }
         LockKind::PackedCounters => {
             let c = &shared.packed[t];
             for _ in 0..n {
-                c.store(c.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+                c.fetch_add(1, Ordering::Relaxed);
             }
             writes = n;
         }
