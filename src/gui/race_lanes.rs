@@ -71,12 +71,14 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
             let plot_x0 = rect.left() + LABEL_W + STEP_W * 0.5;
             let plot_w = rect.right() - plot_x0 - STEP_W * 0.5;
             let max_time = log.events.iter().map(|e| e.time_nanos).max().unwrap_or(0);
+            // Spread short logs over the width, but never wider than 3 steps apart.
+            let step = (plot_w / (n.max(2) - 1) as f32).clamp(STEP_W, 3.0 * STEP_W);
             let x_of = |i: usize, e: &Event| -> f32 {
                 match axis {
                     LaneAxis::Time if max_time > 0 => {
                         plot_x0 + plot_w * (e.time_nanos as f32 / max_time as f32)
                     }
-                    _ => plot_x0 + i as f32 * STEP_W,
+                    _ => plot_x0 + i as f32 * step,
                 }
             };
             let lane_y = |t: usize| rect.top() + 4.0 + (t as f32 + 0.5) * LANE_H;

@@ -109,6 +109,8 @@ where
         .label_style((FONT_FAMILY, 14))
         .axis_desc_style((FONT_FAMILY, 16))
         .y_label_formatter(&|v| format!("{v:.0e}"))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_labels(max_threads.min(16))
         .draw()
         .map_err(err)?;
     for kind in LockKind::ALL {
