@@ -195,7 +195,11 @@ pub fn run_throughput(
             let mut samples = Vec::with_capacity(config.repeats);
             let mut counted_right = true;
             for _ in 0..config.repeats {
-                let (wall_nanos, ok) = measure(kind, threads, config.ops)?;
+                let (wall_nanos, ok) = measure(kind, threads, config.ops, cancel)?;
+                if cancel.load(Ordering::Relaxed) {
+                    // A cut-short measurement is not a measurement.
+                    return Ok(points);
+                }
                 counted_right &= ok;
                 samples.push(config.ops as f64 / (wall_nanos.max(1) as f64 * 1e-9));
             }
@@ -236,7 +240,16 @@ struct Shared {
 }
 
 /// One measurement: (wall ns from barrier to last join, counter check).
-pub fn measure(kind: LockKind, num_threads: usize, ops: u64) -> Result<(u64, bool), String> {
+/// Operations between two looks at the cancel flag (one relaxed load per chunk: negligible).
+const CHUNK_OPS: u64 = 1 << 16;
+
+/// One measurement; stops early (with a consistent count) when `cancel` is set.
+pub fn measure(
+    kind: LockKind,
+    num_threads: usize,
+    ops: u64,
+    cancel: &AtomicBool,
+) -> Result<(u64, bool), String> {
     let threads = if kind.single_threaded() {
         1
     } else {
@@ -265,7 +278,14 @@ pub fn measure(kind: LockKind, num_threads: usize, ops: u64) -> Result<(u64, boo
                     // Each thread times itself: the main thread may be descheduled
                     // right after the barrier and would miss the start.
                     let begin = origin.elapsed();
-                    let writes = op_loop(kind, t, n, shared);
+                    let mut rng = 0x9E37_79B9_7F4A_7C15u64
+                        ^ (t as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+                    let (mut writes, mut left) = (0, n);
+                    while left > 0 && !cancel.load(Ordering::Relaxed) {
+                        let chunk = left.min(CHUNK_OPS);
+                        writes += op_loop(kind, t, chunk, shared, &mut rng);
+                        left -= chunk;
+                    }
                     (begin, origin.elapsed(), writes)
                 })
                 .map_err(|e| format!("could not start thread {t}: {e}"));
@@ -314,8 +334,7 @@ pub fn measure(kind: LockKind, num_threads: usize, ops: u64) -> Result<(u64, boo
 }
 
 /// Runs `n` operations; returns how many of them wrote (incremented).
-fn op_loop(kind: LockKind, t: usize, n: u64, shared: &Shared) -> u64 {
-    let mut rng = 0x9E37_79B9_7F4A_7C15u64 ^ (t as u64 + 1).wrapping_mul(0xD1B5_4A32_D192_ED03);
+fn op_loop(kind: LockKind, t: usize, n: u64, shared: &Shared, rng: &mut u64) -> u64 {
     let mut writes = 0;
     let mut seen = 0u64;
     match kind {
@@ -328,7 +347,7 @@ fn op_loop(kind: LockKind, t: usize, n: u64, shared: &Shared) -> u64 {
         LockKind::RwLockReadHeavy | LockKind::RwLockWriteHeavy => {
             let read_percent = u64::from(kind.read_percent());
             for _ in 0..n {
-                if next_random(&mut rng) % 100 < read_percent {
+                if next_random(rng) % 100 < read_percent {
                     seen =
                         seen.wrapping_add(*shared.rwlock.read().unwrap_or_else(|p| p.into_inner()));
                 } else {
@@ -428,6 +447,14 @@ mod tests {
         }
         assert_eq!("atomic".parse::<LockKind>(), Ok(LockKind::Atomic));
         assert!("spin".parse::<LockKind>().is_err());
+    }
+
+    #[test]
+    fn a_cancelled_measurement_stops_with_a_consistent_count() {
+        for kind in LockKind::ALL {
+            let (_, ok) = measure(kind, 4, MAX_OPS, &AtomicBool::new(true)).expect("measure");
+            assert!(ok, "{kind:?}");
+        }
     }
 
     #[test]
