@@ -44,7 +44,7 @@ pub fn report_ui(ui: &mut egui::Ui, r: &DeadlockReport) {
                 let colour = s
                     .thread
                     .map_or(palette::WARN, |t| palette::worker(t as u32));
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.monospace(format!("{:>9.3} ms", s.time_nanos as f64 * 1e-6));
                     ui.colored_label(colour, &s.text);
                 });

@@ -52,6 +52,28 @@ fn describe(e: &Event, analysis: &Analysis) -> String {
     s
 }
 
+/// A write: a square in the thread's colour; a lost one crossed out in the BAD
+/// colour on a dark square, so it never looks like a thread that happens to be red.
+fn paint_write(painter: &egui::Painter, p: Pos2, colour: egui::Color32, lost: bool) {
+    let r = Rect::from_center_size(p, Vec2::splat(13.0));
+    if lost {
+        let bad = Stroke::new(2.5, palette::BAD);
+        painter.rect_filled(r, 2.0, palette::LANE_BG);
+        painter.rect_stroke(r, 2.0, bad, StrokeKind::Outside);
+        let c = r.shrink(2.0);
+        painter.line_segment([c.left_top(), c.right_bottom()], bad);
+        painter.line_segment([c.right_top(), c.left_bottom()], bad);
+    } else {
+        painter.rect_filled(r, 2.0, colour);
+        painter.rect_stroke(
+            r,
+            2.0,
+            Stroke::new(1.0, palette::HIGHLIGHT.gamma_multiply(0.4)),
+            StrokeKind::Outside,
+        );
+    }
+}
+
 /// Draws the lanes; `ui` gets a horizontal scroll area when the log is long.
 pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: LaneAxis) {
     if log.events.is_empty() {
@@ -154,28 +176,7 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
                     EventKind::Add => {
                         painter.circle_filled(p, 3.5, colour);
                     }
-                    EventKind::Write => {
-                        let r = Rect::from_center_size(p, Vec2::splat(13.0));
-                        if lost {
-                            painter.rect_filled(r, 2.0, palette::BAD);
-                            painter.line_segment(
-                                [r.left_top(), r.right_bottom()],
-                                Stroke::new(2.0, palette::LANE_BG),
-                            );
-                            painter.line_segment(
-                                [r.right_top(), r.left_bottom()],
-                                Stroke::new(2.0, palette::LANE_BG),
-                            );
-                        } else {
-                            painter.rect_filled(r, 2.0, colour);
-                        }
-                        painter.rect_stroke(
-                            r,
-                            2.0,
-                            Stroke::new(1.0, palette::HIGHLIGHT.gamma_multiply(0.4)),
-                            StrokeKind::Outside,
-                        );
-                    }
+                    EventKind::Write => paint_write(&painter, p, colour, lost),
                 }
                 painter.text(
                     Pos2::new(p.x, p.y - 10.0),
@@ -223,16 +224,30 @@ pub fn analysis_ui(ui: &mut egui::Ui, analysis: &Analysis) {
 
 /// A one-line key to the symbols.
 pub fn legend_ui(ui: &mut egui::Ui) {
-    // Geometric symbols exist only in the monospace font.
-    let symbol = |s: &str| egui::RichText::new(s).monospace();
+    // The same shapes as in the lanes, painted (the text fonts lack most of them).
+    let symbol = |ui: &mut egui::Ui, kind: Option<EventKind>, lost: bool| {
+        let (rect, _) = ui.allocate_exact_size(Vec2::splat(18.0), Sense::hover());
+        let p = ui.painter();
+        let c = rect.center();
+        let colour = palette::HIGHLIGHT.gamma_multiply(0.8);
+        match kind {
+            Some(EventKind::Read) => {
+                p.circle_stroke(c, 6.0, Stroke::new(2.0, colour));
+            }
+            Some(EventKind::Add) => {
+                p.circle_filled(c, 3.5, colour);
+            }
+            _ => paint_write(p, c, colour, lost),
+        }
+    };
     ui.horizontal_wrapped(|ui| {
-        ui.label(symbol("○"));
+        symbol(ui, Some(EventKind::Read), false);
         ui.weak("read ·");
-        ui.label(symbol("•"));
+        symbol(ui, Some(EventKind::Add), false);
         ui.weak("add ·");
-        ui.label(symbol("■"));
+        symbol(ui, Some(EventKind::Write), false);
         ui.weak("write ·");
-        ui.label(symbol("■").color(palette::BAD));
+        symbol(ui, None, true);
         ui.colored_label(
             palette::BAD,
             "lost write (red arc from the write that overwrote it)",

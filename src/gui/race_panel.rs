@@ -453,6 +453,13 @@ impl RacePanel {
             ui.colored_label(palette::BAD, e);
         }
         if let Some(r) = self.runtime.runs.last() {
+            if self.runtime.planned_runs > 1 {
+                ui.strong(format!(
+                    "run {} of {}",
+                    self.runtime.runs.len(),
+                    self.runtime.planned_runs
+                ));
+            }
             result_ui(ui, r);
         }
         if self.runtime.runs.len() > 1 {
@@ -590,11 +597,13 @@ pub fn histogram_ui(ui: &mut egui::Ui, runs: &[RaceResult]) {
         s.runs, s.min, s.median, s.mean, s.max, s.runs_with_loss, s.runs, s.median_wall_nanos * 1e-6
     ));
     let bins = lost_histogram(runs, 20);
+    // Every bar as wide as the widest bin, so the "nothing lost" bar stays visible.
+    let bar_width = bins.iter().map(|b| b.hi - b.lo + 1).max().unwrap_or(1) as f64 * 0.9;
     let bars: Vec<egui_plot::Bar> = bins
         .iter()
         .map(|b| {
             let mid = (b.lo + b.hi) as f64 * 0.5;
-            let width = ((b.hi - b.lo + 1) as f64 * 0.9).max(0.9);
+            let width = bar_width;
             egui_plot::Bar::new(mid, b.count as f64)
                 .width(width)
                 .name(if b.lo == b.hi {

@@ -541,25 +541,35 @@ pub struct Bin {
     pub count: usize,
 }
 
-/// Histogram of lost updates per run, at most `max_bins` equal-width bars covering min..=max.
+/// Histogram of lost updates per run: at most `max_bins` bars. Runs that lost
+/// nothing get a bar of their own (0..=0), so "nothing lost" never hides among
+/// "a few lost"; the rest are equal-width bars covering their min..=max.
 pub fn lost_histogram(runs: &[RaceResult], max_bins: usize) -> Vec<Bin> {
-    let Some(min) = runs.iter().map(|r| r.lost).min() else {
-        return Vec::new();
+    let zero = runs.iter().filter(|r| r.lost == 0).count();
+    let lossy: Vec<u64> = runs.iter().map(|r| r.lost).filter(|&l| l > 0).collect();
+    let mut out = Vec::new();
+    if zero > 0 {
+        out.push(Bin {
+            lo: 0,
+            hi: 0,
+            count: zero,
+        });
+    }
+    let (Some(&min), Some(&max)) = (lossy.iter().min(), lossy.iter().max()) else {
+        return out;
     };
-    let max = runs.iter().map(|r| r.lost).max().unwrap_or(min);
     let span = max - min + 1;
-    let bins = (max_bins.max(1) as u64).min(span);
+    let bins = (max_bins.saturating_sub(out.len()).max(1) as u64).min(span);
     let width = span.div_ceil(bins);
-    let n = span.div_ceil(width) as usize;
-    let mut out: Vec<Bin> = (0..n as u64)
-        .map(|i| Bin {
-            lo: min + i * width,
-            hi: (min + (i + 1) * width - 1).min(max),
-            count: 0,
-        })
-        .collect();
-    for r in runs {
-        out[((r.lost - min) / width) as usize].count += 1;
+    let n = span.div_ceil(width);
+    let first = out.len();
+    out.extend((0..n).map(|i| Bin {
+        lo: min + i * width,
+        hi: (min + (i + 1) * width - 1).min(max),
+        count: 0,
+    }));
+    for l in lossy {
+        out[first + ((l - min) / width) as usize].count += 1;
     }
     out
 }
@@ -682,9 +692,20 @@ mod tests {
         let mk = |lost| RaceResult::new(cfg(Mode::Atomic, 1, 100), 100 - lost as i64, 100, 1, 100);
         let runs: Vec<_> = [0u64, 3, 3, 7, 10, 10, 10].into_iter().map(mk).collect();
         let h = lost_histogram(&runs, 4);
+        assert_eq!(h.len(), 4);
         assert_eq!(h.iter().map(|b| b.count).sum::<usize>(), runs.len());
-        assert_eq!(h.first().map(|b| b.lo), Some(0));
+        // The run that lost nothing has its own bar.
+        assert_eq!(
+            h[0],
+            Bin {
+                lo: 0,
+                hi: 0,
+                count: 1
+            }
+        );
+        assert_eq!(h[1].lo, 3);
         assert_eq!(h.last().map(|b| b.hi), Some(10));
+        assert_eq!(h.last().map(|b| b.count), Some(3));
         let s = summarise(&runs).expect("summary");
         assert_eq!((s.min, s.max, s.median, s.runs_with_loss), (0, 10, 7.0, 6));
         assert_eq!(lost_histogram(&runs[..1], 10).len(), 1);
