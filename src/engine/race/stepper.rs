@@ -343,4 +343,43 @@ mod tests {
         assert!(Stepper::new(&[1; 5], 1, 0).is_err());
         assert!(Stepper::new(&[1], 21, 0).is_err());
     }
+
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any schedule at all: the analyser's lost writes are exactly the increments
+        /// missing from the final value, and the surviving writes carry the values
+        /// initial+1 ..= final, one each (the chain the final value was built from).
+        #[test]
+        fn the_analyser_accounts_for_every_increment(
+            threads in 1usize..=4,
+            increments in 1u32..=5,
+            choices in proptest::collection::vec(0usize..4, 0..80),
+        ) {
+            let mut s = Stepper::new(&vec![1; threads], increments, 7).expect("stepper");
+            for c in choices {
+                // Pick the c-th thread that can still move, if any.
+                let movable: Vec<usize> = (0..threads)
+                    .filter(|&t| s.threads()[t].next != NextStep::Done)
+                    .collect();
+                if movable.is_empty() {
+                    break;
+                }
+                s.step(movable[c % movable.len()]).expect("legal step");
+            }
+            let log = s.log();
+            let a = analyse(&log).expect("a stepper log is consistent");
+            let writes: Vec<_> = log.events.iter().filter(|e| e.kind == EventKind::Write).collect();
+            prop_assert_eq!(a.final_value, s.shared());
+            prop_assert_eq!(a.expected, 7 + writes.len() as i64);
+            prop_assert_eq!(a.lost.len() as i64, a.expected - a.final_value);
+            let mut surviving: Vec<i64> = writes
+                .iter()
+                .filter(|w| !a.is_lost(w.ticket))
+                .map(|w| w.value)
+                .collect();
+            surviving.sort_unstable();
+            prop_assert_eq!(surviving, (8..=a.final_value).collect::<Vec<_>>());
+        }
+    }
 }
