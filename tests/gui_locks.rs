@@ -84,6 +84,31 @@ fn measure_streams_points_into_the_plot() {
     step_until(&mut harness, |p| !p.is_busy());
     assert_eq!(harness.state().points().len(), 4);
     assert!(harness.state().points().iter().all(|p| p.counted_right));
+
+    // Save the plot, then the CSV, from the panel.
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["sweep.svg", "sweep.csv"] {
+        let path = dir.path().join(name);
+        harness.state_mut().export_path = path.display().to_string();
+        harness.step();
+        harness.get_by_label("Save").click();
+        harness.step();
+        harness.step();
+        assert!(path.exists(), "{name}");
+        assert!(harness.query_by_label_contains("saved ").is_some());
+    }
+    let csv = std::fs::read_to_string(dir.path().join("sweep.csv")).expect("csv");
+    assert_eq!(csv.lines().count(), 5);
+
+    // A bad name is refused with a message, and nothing is written.
+    let bad = dir.path().join("sweep.jpg");
+    harness.state_mut().export_path = bad.display().to_string();
+    harness.step();
+    harness.get_by_label("Save").click();
+    harness.step();
+    harness.step();
+    assert!(!bad.exists());
+    assert!(harness.query_by_label_contains("ending in .csv").is_some());
 }
 
 #[test]

@@ -3,6 +3,7 @@
 //! and the seed's start/join exchange).
 
 use crate::engine::background::{BackgroundTask, Emitter};
+use crate::engine::export::write_atomic;
 use crate::engine::job::Notify;
 use crate::engine::locks::contention::{
     ContentionConfig, ContentionTimeline, MAX_CONTENTION_ITERATIONS, MAX_CONTENTION_MICROS,
@@ -11,6 +12,7 @@ use crate::engine::locks::contention::{
 use crate::engine::locks::deadlock::{
     DeadlockConfig, DeadlockReport, LockOrder, MAX_TIMEOUT_MILLIS, run_deadlock,
 };
+use crate::engine::locks::plot::{throughput_csv, write_throughput_plot};
 use crate::engine::locks::throughput::{
     LockKind, MAX_OPS, PAD_BYTES, ThroughputConfig, ThroughputPoint, run_throughput,
 };
@@ -64,6 +66,10 @@ pub struct LocksPanel {
     pub deadlock_timeout_millis: u64,
     /// Delay between read and write for the start/join comparison.
     pub start_join_delay_micros: u64,
+    /// Where "Save" writes the sweep: `.csv`, `.png` or `.svg`.
+    pub export_path: String,
+    #[serde(skip)]
+    export_status: Option<Result<String, String>>,
     #[serde(skip)]
     runtime: Runtime,
 }
@@ -76,6 +82,8 @@ impl Default for LocksPanel {
             contention: ContentionConfig::default(),
             deadlock_timeout_millis: DeadlockConfig::default().timeout_millis,
             start_join_delay_micros: 20_000,
+            export_path: "locks.png".into(),
+            export_status: None,
             runtime: Runtime::default(),
         }
     }
@@ -292,7 +300,54 @@ impl LocksPanel {
         if !self.runtime.points.is_empty() {
             throughput_plot_ui(ui, &self.runtime.points);
             throughput_table_ui(ui, &self.runtime.points);
+            self.export_ui(ui);
         }
+    }
+
+    /// Saves the measured points as CSV, or the plot as PNG/SVG (by extension).
+    pub fn save_export(&mut self) {
+        let path = std::path::PathBuf::from(self.export_path.trim());
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase);
+        let points = &self.runtime.points;
+        let result = match ext.as_deref() {
+            Some("csv") => {
+                write_atomic(&path, throughput_csv(points).as_bytes()).map_err(|e| e.to_string())
+            }
+            Some("png" | "svg") => write_throughput_plot(&path, points).map_err(|e| e.to_string()),
+            _ => Err(format!(
+                "{}: give a name ending in .csv, .png or .svg",
+                path.display()
+            )),
+        };
+        self.export_status = Some(result.map(|()| format!("saved {}", path.display())));
+    }
+
+    fn export_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            let l = ui.label("save to");
+            ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(280.0))
+                .labelled_by(l.id);
+            let busy = self.runtime.throughput_task.is_some();
+            if ui
+                .add_enabled(!busy, egui::Button::new("Save"))
+                .on_hover_text(".csv: every point and sample; .png or .svg: the plot")
+                .clicked()
+            {
+                self.save_export();
+            }
+            match &self.export_status {
+                Some(Ok(m)) => {
+                    ui.colored_label(palette::GOOD, m);
+                }
+                Some(Err(e)) => {
+                    ui.colored_label(palette::BAD, e);
+                }
+                None => {}
+            }
+        });
     }
 
     fn contention_ui(&mut self, ui: &mut egui::Ui) {
