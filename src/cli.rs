@@ -1,7 +1,10 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
 
+mod deadlock;
 mod gridsearch;
+mod locks;
+mod race;
 mod render;
 mod workload;
 mod workspan;
@@ -53,6 +56,12 @@ pub enum Command {
     /// The course's workloads (primes, dot, matmul, io) headless.
     #[command(subcommand)]
     Workload(workload::WorkloadCommand),
+    /// Threads add to one counter: expected vs actual, lost updates, wall time.
+    Race(race::RaceArgs),
+    /// Lock throughput vs thread count (Mutex, RwLock, atomic, padded vs packed counters).
+    Locks(locks::LocksArgs),
+    /// Two threads take two locks in opposite order: detect the deadlock (or complete with --fix ordering).
+    Deadlock(deadlock::DeadlockArgs),
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -87,6 +96,9 @@ pub fn main() -> ExitCode {
         Some(Command::Workspan(args)) => workspan::run(&args),
         Some(Command::Gridsearch(args)) => gridsearch::run(&args),
         Some(Command::Workload(cmd)) => workload::run(&cmd),
+        Some(Command::Race(args)) => race::run(&args),
+        Some(Command::Locks(args)) => locks::run(&args),
+        Some(Command::Deadlock(args)) => deadlock::run(&args),
         None => open_window(&cli.window),
     };
     match result {

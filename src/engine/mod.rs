@@ -1,13 +1,16 @@
 //! Everything that computes. No egui here: this module builds and tests with
 //! `--no-default-features`.
 
+pub mod background;
 pub mod colour;
 pub mod export;
 pub mod gil;
 pub mod job;
 pub mod kernel;
+pub mod locks;
 pub mod plot_font;
 pub mod pool;
+pub mod race;
 pub mod render;
 pub mod schedule;
 pub mod theory;

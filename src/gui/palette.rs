@@ -25,6 +25,28 @@ pub const IDLE: Color32 = Color32::from_gray(45);
 /// Highlight for hovered or selected items.
 pub const HIGHLIGHT: Color32 = Color32::WHITE;
 
+/// Thin links in the interleaving lanes (a read to the write whose value it saw).
+pub const LINK: Color32 = Color32::from_gray(120);
+/// Lane backgrounds and separators.
+pub const LANE_BG: Color32 = Color32::from_gray(30);
+
+/// Series colour of a lock kind, the same as in exported plots (`engine::locks::plot`).
+pub fn lock_kind(kind: crate::engine::locks::throughput::LockKind) -> Color32 {
+    let [r, g, b] = crate::engine::locks::plot::kind_colour(kind);
+    Color32::from_rgb(r, g, b)
+}
+
+/// Contention timeline, as Tracy draws locks: waiting red, held while others wait
+/// yellow, held with nobody waiting green.
+pub fn lock_span(span: crate::engine::locks::contention::Span) -> Color32 {
+    use crate::engine::locks::contention::Span;
+    match span {
+        Span::Waiting => BAD,
+        Span::HeldContended => WARN,
+        Span::HeldUncontended => GOOD,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

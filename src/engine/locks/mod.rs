@@ -1,0 +1,7 @@
+//! The lock lab: throughput of ways to share a counter, a contention
+//! timeline, and a deadlock that is detected instead of hanging.
+
+pub mod contention;
+pub mod deadlock;
+pub mod plot;
+pub mod throughput;

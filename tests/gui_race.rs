@@ -1,0 +1,140 @@
+//! The race and lock panels driven through egui_kittest, by label.
+#![cfg(feature = "gui")]
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use parlab::engine::race::counter::Mode;
+use parlab::gui::race_panel::{RacePanel, RaceView};
+use parlab::gui::scheduler_game::SchedulerGame;
+use std::time::Duration;
+
+/// Steps the harness until `done` holds (bounded: at most ~20 s of waiting).
+fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
+    for _ in 0..2000 {
+        harness.step();
+        if done(harness.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("the background job did not finish");
+}
+
+#[test]
+fn clicking_a_step_button_adds_an_event_to_the_lanes() {
+    let mut harness = Harness::new_ui_state(
+        |ui, game: &mut SchedulerGame| game.ui(ui),
+        SchedulerGame::default(),
+    );
+    harness.run();
+    assert!(harness.state_mut().stepper().log().events.is_empty());
+    harness.get_by_label("Step T1: read").click();
+    harness.run();
+    let log = harness.state_mut().stepper().log();
+    assert_eq!(log.events.len(), 1);
+    assert_eq!(log.events[0].thread, 0);
+    // T1's button now offers its next step.
+    harness.get_by_label("Step T1: add");
+    harness.get_by_label("Step T2: read").click();
+    harness.run();
+    assert_eq!(harness.state_mut().stepper().log().events.len(), 2);
+    harness.get_by_label("Undo").click();
+    harness.run();
+    assert_eq!(harness.state_mut().stepper().log().events.len(), 1);
+}
+
+#[test]
+fn the_lost_update_script_shows_the_explanation() {
+    let mut harness = Harness::new_ui_state(
+        |ui, game: &mut SchedulerGame| game.ui(ui),
+        SchedulerGame::default(),
+    );
+    harness.run();
+    harness.get_by_label("all read, then all write").click();
+    harness.run();
+    assert_eq!(harness.state_mut().stepper().shared(), 2);
+    assert!(
+        harness
+            .query_by_label_contains("T2 wrote 1 over T1's 1")
+            .is_some()
+    );
+}
+
+#[test]
+fn run_in_the_race_panel_shows_a_result() {
+    let mut panel = RacePanel::default();
+    panel.config.num_threads = 2;
+    panel.config.increments = 10_000;
+    panel.config.mode = Mode::Mutex;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("Run").click();
+    harness.step();
+    step_until(&mut harness, |p| !p.is_running() && !p.runs().is_empty());
+    harness.step();
+    let r = &harness.state().runs()[0];
+    assert_eq!((r.expected, r.actual, r.lost), (20_000, 20_000, 0));
+    assert_eq!(
+        harness.query_all_by_label("20000").count(),
+        2,
+        "expected and actual"
+    );
+    assert!(harness.query_by_label("0 (0.000 %)").is_some());
+}
+
+#[test]
+fn repeat_draws_twenty_runs() {
+    let mut panel = RacePanel::default();
+    panel.config.num_threads = 2;
+    panel.config.increments = 2_000;
+    panel.config.mode = Mode::Unsync;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("Repeat ×20").click();
+    harness.step();
+    step_until(&mut harness, |p| !p.is_running());
+    harness.step();
+    assert_eq!(harness.state().runs().len(), 20);
+    assert!(
+        harness
+            .query_by_label_contains("20 runs: lost min")
+            .is_some()
+    );
+}
+
+#[test]
+fn record_in_the_interleaving_view_analyses_the_run() {
+    let mut panel = RacePanel::default();
+    panel.view = RaceView::Interleaving;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("Record").click();
+    harness.step();
+    step_until(&mut harness, |p| p.recorded().is_some());
+    let (log, analysis) = harness.state().recorded().expect("recorded").clone();
+    assert_eq!(log.events.len(), 2 * 10 * 2);
+    assert_eq!(
+        analysis.lost.len() as i64,
+        analysis.expected - analysis.final_value
+    );
+}
+
+#[test]
+fn the_thread2_preset_records_a_lost_update_with_its_explanation() {
+    let mut panel = RacePanel::default();
+    panel.view = RaceView::Interleaving;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("thread2").click();
+    harness.step();
+    harness.get_by_label("Record").click();
+    harness.step();
+    step_until(&mut harness, |p| p.recorded().is_some());
+    harness.step();
+    let (log, analysis) = harness.state().recorded().expect("recorded").clone();
+    // Both threads read 0, slept 100 ms, wrote 1: one increment is lost.
+    assert_eq!(log.events.len(), 4);
+    assert_eq!((analysis.final_value, analysis.expected), (1, 2));
+    assert_eq!(analysis.lost.len(), 1);
+    assert!(harness.query_by_label_contains("wrote 1 over T").is_some());
+}
