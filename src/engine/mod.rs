@@ -18,3 +18,4 @@ pub mod tiling;
 pub mod trace;
 pub mod view;
 pub mod workload;
+pub mod report;
