@@ -64,7 +64,11 @@ pub struct SweepReport {
 
 /// `release` or `debug`, as this binary was built.
 pub fn build_profile() -> &'static str {
-    if cfg!(debug_assertions) { "debug" } else { "release" }
+    if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    }
 }
 
 /// The CPU's brand string, as the OS reports it.
@@ -81,7 +85,11 @@ fn os_name() -> String {
     let name = sysinfo::System::long_os_version()
         .or_else(|_| sysinfo::System::name())
         .unwrap_or_default();
-    if name.is_empty() { std::env::consts::OS.to_string() } else { name }
+    if name.is_empty() {
+        std::env::consts::OS.to_string()
+    } else {
+        name
+    }
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for seconds since the Unix epoch (proleptic Gregorian).
@@ -198,9 +206,19 @@ pub fn rows_to_csv(rows: &[ResultRow]) -> String {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     for r in rows {
-        let [ci_lo, ci_hi] = r.speedup_ci95.map_or([None, None], |[a, b]| [Some(a), Some(b)]);
-        let baseline = if r.speedup.is_some() { "1-worker pool of the same schedule" } else { "" };
-        let interval = if r.speedup_ci95.is_some() { "bootstrap percentile 95%" } else { "" };
+        let [ci_lo, ci_hi] = r
+            .speedup_ci95
+            .map_or([None, None], |[a, b]| [Some(a), Some(b)]);
+        let baseline = if r.speedup.is_some() {
+            "1-worker pool of the same schedule"
+        } else {
+            ""
+        };
+        let interval = if r.speedup_ci95.is_some() {
+            "bootstrap percentile 95%"
+        } else {
+            ""
+        };
         let fields = [
             r.granularity.clone(),
             r.tasks.to_string(),
@@ -247,15 +265,24 @@ pub fn rows_from_csv(text: &str) -> Result<Vec<ResultRow>, String> {
             return Err(format!("row {}: {} fields", i + 1, f.len()));
         }
         let bad = |what: &str| format!("row {}: bad {what}", i + 1);
-        let num = |k: usize| f[k].parse::<f64>().map_err(|_| bad(&format!("number in column {k}")));
+        let num = |k: usize| {
+            f[k].parse::<f64>()
+                .map_err(|_| bad(&format!("number in column {k}")))
+        };
         let opt = |k: usize| -> Result<Option<f64>, String> {
-            if f[k].is_empty() { Ok(None) } else { num(k).map(Some) }
+            if f[k].is_empty() {
+                Ok(None)
+            } else {
+                num(k).map(Some)
+            }
         };
         let list = |k: usize| -> Result<Vec<f64>, String> {
             if f[k].is_empty() {
                 return Ok(Vec::new());
             }
-            f[k].split(';').map(|v| v.parse::<f64>().map_err(|_| bad("list"))).collect()
+            f[k].split(';')
+                .map(|v| v.parse::<f64>().map_err(|_| bad("list")))
+                .collect()
         };
         let ci = match (opt(15)?, opt(16)?) {
             (Some(a), Some(b)) => Some([a, b]),
@@ -307,21 +334,42 @@ mod tests {
         let report = SweepReport::build(&synthetic(), &*tiny_workload(), true);
         let v = report.to_json();
         for key in [
-            "parlab_version", "cpu_brand", "logical_cores", "physical_cores", "os",
-            "build_profile", "timestamp_utc", "baseline", "speedup_interval",
+            "parlab_version",
+            "cpu_brand",
+            "logical_cores",
+            "physical_cores",
+            "os",
+            "build_profile",
+            "timestamp_utc",
+            "baseline",
+            "speedup_interval",
         ] {
             assert!(!v["meta"][key].is_null(), "meta.{key}");
         }
         assert_eq!(v["meta"]["build_profile"], build_profile());
         let r = &v["results"][2];
         for key in [
-            "granularity", "workers", "schedule", "times_s", "median_s", "mean_s", "stddev_s",
-            "min_s", "max_s", "speedup", "speedup_ci95", "efficiency",
+            "granularity",
+            "workers",
+            "schedule",
+            "times_s",
+            "median_s",
+            "mean_s",
+            "stddev_s",
+            "min_s",
+            "max_s",
+            "speedup",
+            "speedup_ci95",
+            "efficiency",
         ] {
             assert!(!r[key].is_null(), "results[2].{key}");
         }
         assert_eq!(r["times_s"].as_array().map(Vec::len), Some(5));
-        assert!(v["predicted"][0]["predictions"].as_array().is_some_and(|p| p.len() == 64));
+        assert!(
+            v["predicted"][0]["predictions"]
+                .as_array()
+                .is_some_and(|p| p.len() == 64)
+        );
         let text = serde_json::to_string(&v).expect("text");
         assert_eq!(SweepReport::from_json(&text).expect("parse"), report);
         assert!(SweepReport::from_json("{}").is_err());
