@@ -1,6 +1,8 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
 
+mod bench;
+mod bench_sweep;
 mod render;
 
 use crate::engine::kernel::Kernel;
@@ -43,6 +45,8 @@ pub struct WindowArgs {
 pub enum Command {
     /// Render a Mandelbrot view in parallel and write a PNG (and a trace).
     Render(render::RenderArgs),
+    /// Measure: speedup sweeps and other benchmarks, with exports.
+    Bench(bench::BenchArgs),
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -74,6 +78,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open_window(&cli.window),
     };
     match result {

@@ -128,8 +128,8 @@ pub fn draw_speedup<DB: DrawingBackend>(
                 .map_err(err)?;
             chart
                 .draw_series([Text::new(
-                    format!("{label}: {cores}"),
-                    (x, c.y_max * 0.97),
+                    format!(" {label}: {cores}"),
+                    (x, c.y_max * 0.08),
                     (FONT_FAMILY, 13).into_font().color(&CORE_MARK),
                 )])
                 .map_err(err)?;

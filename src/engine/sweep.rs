@@ -28,6 +28,13 @@ pub const MAX_REPS: u32 = 1000;
 /// Most warm-up runs per configuration.
 pub const MAX_WARMUP: u32 = 100;
 
+/// Default worker counts: 1, 2, …, logical cores, then 2× and 4× logical
+/// cores to show oversubscription.
+pub fn default_worker_counts(logical_cores: usize) -> Vec<usize> {
+    let n = logical_cores.clamp(1, crate::engine::pool::MAX_WORKERS / 4);
+    (1..=n).chain([2 * n, 4 * n]).collect()
+}
+
 /// What to measure.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SweepPlan {
@@ -409,6 +416,13 @@ mod tests {
             assert_eq!(round, (0..6).collect::<Vec<_>>());
         }
         assert_eq!(order, plan.run_order(), "fixed seed, same order");
+    }
+
+    #[test]
+    fn default_workers_show_oversubscription() {
+        assert_eq!(default_worker_counts(2), vec![1, 2, 4, 8]);
+        assert_eq!(default_worker_counts(4), vec![1, 2, 3, 4, 8, 16]);
+        assert_eq!(default_worker_counts(1), vec![1, 2, 4]);
     }
 
     #[test]

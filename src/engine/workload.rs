@@ -40,6 +40,8 @@ pub trait Workload: Send + Sync {
     fn name(&self) -> &'static str;
     /// What one task is called in traces (`tile`).
     fn task_label(&self) -> &'static str;
+    /// One line for people: sizes and settings.
+    fn describe(&self) -> String;
     /// Parameters for exports (view, kernel, sizes…).
     fn params(&self) -> serde_json::Value;
     /// Parses one granularity as typed (`64`, `bands`, …).
@@ -76,6 +78,21 @@ pub trait Workload: Send + Sync {
 /// Names accepted by `--workload`.
 pub const WORKLOAD_NAMES: [&str; 1] = ["mandelbrot"];
 
+/// The workload called `name`, over `view` with `kernel` where that applies.
+pub fn by_name(
+    name: &str,
+    view: View,
+    kernel: Kernel,
+) -> Result<std::sync::Arc<dyn Workload>, String> {
+    match name {
+        "mandelbrot" => Ok(std::sync::Arc::new(Mandelbrot { view, kernel })),
+        _ => Err(format!(
+            "unknown workload {name:?}: expected one of {}",
+            WORKLOAD_NAMES.join(", ")
+        )),
+    }
+}
+
 /// The Mandelbrot renderer over a view, with a kernel.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mandelbrot {
@@ -98,6 +115,18 @@ impl Workload for Mandelbrot {
     }
     fn task_label(&self) -> &'static str {
         "tile"
+    }
+    fn describe(&self) -> String {
+        let v = &self.view;
+        let (x, y) = v.center();
+        format!(
+            "{}×{} px, max_iter {}, centre ({x}, {y}), width {}, kernel {}",
+            v.width_px(),
+            v.height_px(),
+            v.max_iter(),
+            v.view_width(),
+            self.kernel.name()
+        )
     }
     fn params(&self) -> serde_json::Value {
         serde_json::json!({
