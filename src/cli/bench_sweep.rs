@@ -303,7 +303,8 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
         if let Some(r) = results.best_granularity(w).and_then(|c| results.row(c)) {
             let _ = writeln!(
                 out,
-                "  {w:>4} workers: {} ({:.3} ms)",
+                "  {w:>4} worker{}: {} ({:.3} ms)",
+                if w == 1 { " " } else { "s" },
                 r.granularity,
                 r.median_s * 1e3
             );
