@@ -190,6 +190,7 @@ fn export(
 ) -> Result<(), CliError> {
     let failed = |e: crate::engine::export::ExportError| CliError::Failed(e.to_string());
     let report = SweepReport::build(results, workload, complete);
+    let table = results.row_table();
     if let Some(p) = &args.export_json {
         write_json(p, &report.to_json()).map_err(failed)?;
     }
@@ -197,13 +198,13 @@ fn export(
         write_atomic(p, report.to_csv().as_bytes()).map_err(failed)?;
     }
     if let Some(p) = &args.plot_speedup {
-        write_plot(p, Chart::Speedup(&speedup_chart(results))).map_err(failed)?;
+        write_plot(p, Chart::Speedup(&speedup_chart(results, &table))).map_err(failed)?;
     }
     if let Some(p) = &args.plot_granularity {
-        write_plot(p, Chart::Granularity(&granularity_chart(results))).map_err(failed)?;
+        write_plot(p, Chart::Granularity(&granularity_chart(results, &table))).map_err(failed)?;
     }
     if let Some(p) = &args.plot_predicted {
-        write_plot(p, Chart::Speedup(&predicted_chart(results))).map_err(failed)?;
+        write_plot(p, Chart::Speedup(&predicted_chart(results, &table))).map_err(failed)?;
     }
     Ok(())
 }
@@ -256,7 +257,12 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
         "vs seq",
         "outliers"
     );
-    for (c, r) in results.rows() {
+    let table = results.row_table();
+    for (c, r) in table
+        .iter()
+        .enumerate()
+        .filter_map(|(c, r)| Some((c, r.as_ref()?)))
+    {
         let key = results.configs[c];
         let workers = if key.schedule.uses_pool() {
             format!("{}{}", r.workers, if r.oversubscribed { "*" } else { "" })
@@ -285,7 +291,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
         );
     }
     let _ = writeln!(out, "\nAmdahl fit (1 < P <= logical cores):");
-    for f in results.fits() {
+    for f in results.fits_from(&table) {
         let _ = writeln!(
             out,
             "  {:<10} serial fraction f = {:.4}  (limit 1/f = {})",
@@ -311,7 +317,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
         }
     }
     let grans = results.granularities();
-    if let Some(g) = focus_granularity(results).and_then(|i| grans.get(i)) {
+    if let Some(g) = focus_granularity(results, &table).and_then(|i| grans.get(i)) {
         let label = g.to_string();
         if let Some(set) = results
             .predictions(64)

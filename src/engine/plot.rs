@@ -352,10 +352,11 @@ mod tests {
     #[test]
     fn every_chart_draws_as_valid_png_and_svg() {
         let r = synthetic();
+        let t = r.row_table();
         let (s, p, g) = (
-            speedup_chart(&r),
-            predicted_chart(&r),
-            granularity_chart(&r),
+            speedup_chart(&r, &t),
+            predicted_chart(&r, &t),
+            granularity_chart(&r, &t),
         );
         for chart in [
             Chart::Speedup(&s),
@@ -397,7 +398,8 @@ mod tests {
     #[test]
     fn write_plot_writes_files_and_refuses_bad_paths() {
         let dir = tempfile::tempdir().expect("dir");
-        let g = granularity_chart(&synthetic());
+        let r = synthetic();
+        let g = granularity_chart(&r, &r.row_table());
         let path = dir.path().join("g.svg");
         write_plot(&path, Chart::Granularity(&g)).expect("write");
         assert!(std::fs::metadata(&path).expect("file").len() > 100);

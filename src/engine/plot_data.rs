@@ -4,7 +4,10 @@
 
 use crate::engine::models::amdahl_speedup;
 use crate::engine::replay::MAX_VIRTUAL_WORKERS;
-use crate::engine::sweep_results::{ERROR_BAR_RULE, SweepResults};
+use crate::engine::sweep_results::{ERROR_BAR_RULE, ResultRow, SweepResults};
+
+/// Rows by configuration, from [`SweepResults::row_table`].
+pub type RowTable = [Option<ResultRow>];
 
 /// One measured speedup.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,7 +98,7 @@ pub struct EfficiencyMap {
 
 /// The granularity the models focus on: the highest speedup at the largest
 /// measured worker count within the logical cores (first granularity if none yet).
-pub fn focus_granularity(results: &SweepResults) -> Option<usize> {
+pub fn focus_granularity(results: &SweepResults, table: &RowTable) -> Option<usize> {
     let grans = results.granularities();
     let within: Vec<usize> = results
         .plan
@@ -109,14 +112,14 @@ pub fn focus_granularity(results: &SweepResults) -> Option<usize> {
         .enumerate()
         .filter_map(|(i, &g)| {
             let c = results.find(g, results.plan.schedule, top)?;
-            Some((i, results.row(c)?.speedup?))
+            Some((i, table.get(c)?.as_ref()?.speedup?))
         })
         .max_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i);
     best.or(if grans.is_empty() { None } else { Some(0) })
 }
 
-fn measured_series(results: &SweepResults) -> Vec<SpeedupSeries> {
+fn measured_series(results: &SweepResults, table: &RowTable) -> Vec<SpeedupSeries> {
     results
         .granularities()
         .into_iter()
@@ -130,7 +133,7 @@ fn measured_series(results: &SweepResults) -> Vec<SpeedupSeries> {
                 .into_iter()
                 .filter_map(|w| {
                     let c = results.find(g, results.plan.schedule, w)?;
-                    let r = results.row(c)?;
+                    let r = table.get(c)?.as_ref()?;
                     Some(SpeedupPoint {
                         config: c,
                         workers: w as f64,
@@ -146,9 +149,14 @@ fn measured_series(results: &SweepResults) -> Vec<SpeedupSeries> {
         .collect()
 }
 
-fn amdahl_curve(results: &SweepResults, granularity: &str, x_max: f64) -> Option<Curve> {
+fn amdahl_curve(
+    results: &SweepResults,
+    table: &RowTable,
+    granularity: &str,
+    x_max: f64,
+) -> Option<Curve> {
     let fit = results
-        .fits()
+        .fits_from(table)
         .into_iter()
         .find(|f| f.granularity == granularity)?;
     let f = fit.serial_fraction;
@@ -180,8 +188,8 @@ fn y_max_of(series: &[SpeedupSeries], curves: &[&Option<Curve>], floor: f64) -> 
 
 /// Measured speedup vs workers (every granularity), with the ideal line, the
 /// Amdahl fit and the replay's prediction of the focus granularity.
-pub fn speedup_chart(results: &SweepResults) -> SpeedupChart {
-    let series = measured_series(results);
+pub fn speedup_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
+    let series = measured_series(results, table);
     let x_max = results
         .plan
         .worker_counts()
@@ -189,9 +197,10 @@ pub fn speedup_chart(results: &SweepResults) -> SpeedupChart {
         .copied()
         .unwrap_or(1)
         .max(2) as f64;
-    let focus = focus_granularity(results).and_then(|i| results.granularities().get(i).copied());
+    let focus =
+        focus_granularity(results, table).and_then(|i| results.granularities().get(i).copied());
     let focus_label = focus.map(|g| g.to_string()).unwrap_or_default();
-    let amdahl = amdahl_curve(results, &focus_label, x_max);
+    let amdahl = amdahl_curve(results, table, &focus_label, x_max);
     let predicted = results
         .predictions(x_max as usize)
         .into_iter()
@@ -227,11 +236,12 @@ pub fn speedup_chart(results: &SweepResults) -> SpeedupChart {
 
 /// Beyond this machine: the replay on 1..=64 virtual workers, Brent's bound
 /// and the Amdahl curve, with the measured points of the focus granularity.
-pub fn predicted_chart(results: &SweepResults) -> SpeedupChart {
+pub fn predicted_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
     let x_max = MAX_VIRTUAL_WORKERS as f64;
-    let focus = focus_granularity(results).and_then(|i| results.granularities().get(i).copied());
+    let focus =
+        focus_granularity(results, table).and_then(|i| results.granularities().get(i).copied());
     let focus_label = focus.map(|g| g.to_string()).unwrap_or_default();
-    let series: Vec<SpeedupSeries> = measured_series(results)
+    let series: Vec<SpeedupSeries> = measured_series(results, table)
         .into_iter()
         .filter(|s| s.label == focus_label)
         .collect();
@@ -255,7 +265,7 @@ pub fn predicted_chart(results: &SweepResults) -> SpeedupChart {
             .map(|q| (q.workers as f64, q.brent_speedup))
             .collect(),
     });
-    let amdahl = amdahl_curve(results, &focus_label, x_max);
+    let amdahl = amdahl_curve(results, table, &focus_label, x_max);
     let y_max = y_max_of(&series, &[&amdahl, &predicted, &brent], 2.0);
     SpeedupChart {
         title: format!("Predicted beyond this machine ({focus_label})"),
@@ -274,7 +284,7 @@ pub fn predicted_chart(results: &SweepResults) -> SpeedupChart {
 }
 
 /// Median time vs tasks per run (log x), a line per worker count, best marked.
-pub fn granularity_chart(results: &SweepResults) -> GranularityChart {
+pub fn granularity_chart(results: &SweepResults, table: &RowTable) -> GranularityChart {
     let series = results
         .plan
         .worker_counts()
@@ -286,14 +296,14 @@ pub fn granularity_chart(results: &SweepResults) -> GranularityChart {
                 .into_iter()
                 .filter_map(|g| {
                     let c = results.find(g, results.plan.schedule, w)?;
-                    let r = results.row(c)?;
+                    let r = table.get(c)?.as_ref()?;
                     Some(GranularityPoint {
                         config: c,
                         tasks: r.tasks.max(1) as f64,
                         median_s: r.median_s,
                         q1_s: r.q1_s,
                         q3_s: r.q3_s,
-                        label: r.granularity,
+                        label: r.granularity.clone(),
                     })
                 })
                 .collect();
@@ -322,7 +332,7 @@ pub fn granularity_chart(results: &SweepResults) -> GranularityChart {
 }
 
 /// Efficiency S/P for every measured (workers, granularity).
-pub fn efficiency_map(results: &SweepResults) -> EfficiencyMap {
+pub fn efficiency_map(results: &SweepResults, table: &RowTable) -> EfficiencyMap {
     let grans = results.granularities();
     let workers = results.plan.worker_counts();
     let cells = workers
@@ -332,7 +342,7 @@ pub fn efficiency_map(results: &SweepResults) -> EfficiencyMap {
                 .iter()
                 .map(|&g| {
                     let c = results.find(g, results.plan.schedule, w)?;
-                    results.row(c)?.efficiency
+                    table.get(c)?.as_ref()?.efficiency
                 })
                 .collect()
         })
@@ -352,7 +362,8 @@ mod tests {
     #[test]
     fn charts_from_hand_made_results() {
         let r = synthetic();
-        let s = speedup_chart(&r);
+        let t = r.row_table();
+        let s = speedup_chart(&r, &t);
         assert_eq!(s.series.len(), 1);
         assert_eq!(s.series[0].points.len(), 2);
         assert!((s.series[0].points[1].speedup - 2.0).abs() < 1e-9);
@@ -366,13 +377,13 @@ mod tests {
                 .as_ref()
                 .is_some_and(|p| p.label.starts_with("predicted"))
         );
-        let p = predicted_chart(&r);
+        let p = predicted_chart(&r, &t);
         assert_eq!(p.predicted.as_ref().map(|c| c.points.len()), Some(64));
         assert!(p.brent.is_some());
-        let g = granularity_chart(&r);
+        let g = granularity_chart(&r, &t);
         assert_eq!(g.series.len(), 2);
         assert_eq!(g.series[1].best, Some(0));
-        let e = efficiency_map(&r);
+        let e = efficiency_map(&r, &t);
         assert_eq!(e.cells, vec![vec![Some(1.0)], vec![Some(1.0)]]);
     }
 }

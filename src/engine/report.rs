@@ -165,10 +165,11 @@ impl SweepReport {
                 })
             })
             .collect();
+        let table = results.row_table();
         SweepReport {
             meta,
-            results: results.rows().into_iter().map(|(_, r)| r).collect(),
-            amdahl_fits: results.fits(),
+            amdahl_fits: results.fits_from(&table),
+            results: table.into_iter().flatten().collect(),
             best_granularity,
             predicted: results.predictions(MAX_VIRTUAL_WORKERS),
         }

@@ -159,9 +159,12 @@ pub fn bootstrap_ratio_of_medians(base: &[f64], other: &[f64]) -> Option<(f64, f
         for slot in b.iter_mut() {
             *slot = other[rng.below(other.len())];
         }
-        let denominator = median(&b);
+        // Sorting the scratch buffers in place: no allocation per resample.
+        a.sort_unstable_by(f64::total_cmp);
+        b.sort_unstable_by(f64::total_cmp);
+        let denominator = quantile_sorted(&b, 0.5);
         if denominator > 0.0 {
-            ratios.push(median(&a) / denominator);
+            ratios.push(quantile_sorted(&a, 0.5) / denominator);
         }
     }
     if ratios.is_empty() {

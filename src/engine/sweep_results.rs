@@ -230,6 +230,18 @@ impl SweepResults {
             .collect()
     }
 
+    /// Every configuration's row (`None` until measured), indexed by
+    /// configuration: compute it once and hand it to the chart builders.
+    pub fn row_table(&self) -> Vec<Option<ResultRow>> {
+        (0..self.configs.len()).map(|c| self.row(c)).collect()
+    }
+
+    /// Median time of a configuration in seconds (cheap: no interval).
+    pub fn median_s(&self, config: usize) -> Option<f64> {
+        let t = self.times_s(config);
+        (!t.is_empty()).then(|| median(&t))
+    }
+
     /// Distinct granularities, in plan order.
     pub fn granularities(&self) -> Vec<Granularity> {
         let mut out: Vec<Granularity> = Vec::new();
@@ -243,14 +255,19 @@ impl SweepResults {
 
     /// Amdahl fit per granularity, over 1 < P ≤ logical cores.
     pub fn fits(&self) -> Vec<AmdahlFit> {
+        self.fits_from(&self.row_table())
+    }
+
+    /// [`Self::fits`] from a precomputed [`Self::row_table`].
+    pub fn fits_from(&self, table: &[Option<ResultRow>]) -> Vec<AmdahlFit> {
         self.granularities()
             .into_iter()
             .filter_map(|g| {
-                let points: Vec<(f64, f64)> = self
-                    .rows()
-                    .into_iter()
-                    .filter(|(c, r)| {
-                        let k = self.configs[*c];
+                let points: Vec<(f64, f64)> = table
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(c, r)| Some((self.configs[c], r.as_ref()?)))
+                    .filter(|(k, r)| {
                         k.granularity == g
                             && k.schedule.uses_pool()
                             && r.workers <= self.logical_cores
@@ -268,12 +285,10 @@ impl SweepResults {
 
     /// The granularity with the lowest median time on `workers` (parallel schedule).
     pub fn best_granularity(&self, workers: usize) -> Option<usize> {
-        self.rows()
-            .into_iter()
-            .filter(|(c, _)| {
-                self.configs[*c].schedule.uses_pool() && self.configs[*c].workers == workers
-            })
-            .min_by(|a, b| a.1.median_s.total_cmp(&b.1.median_s))
+        (0..self.configs.len())
+            .filter(|&c| self.configs[c].schedule.uses_pool() && self.configs[c].workers == workers)
+            .filter_map(|c| Some((c, self.median_s(c)?)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
             .map(|(c, _)| c)
     }
 
