@@ -4,7 +4,9 @@
 use crate::engine::plot_data::{EfficiencyMap, GranularityChart, SpeedupChart};
 use crate::gui::palette;
 use egui::{Align2, Color32, FontId, RichText, Sense, Stroke, Vec2};
-use egui_plot::{Corner, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine};
+use egui_plot::{
+    Corner, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
+};
 
 /// Screen distance (points) within which a click picks a plot point.
 const PICK_RADIUS: f32 = 12.0;
@@ -27,7 +29,12 @@ fn picked(plot_ui: &egui_plot::PlotUi<'_>, candidates: &[(usize, [f64; 2])]) -> 
 }
 
 /// Speedup vs workers; returns the configuration of a clicked measured point.
-pub fn speedup_plot_ui(ui: &mut egui::Ui, id: &str, chart: &SpeedupChart, height: f32) -> Option<usize> {
+pub fn speedup_plot_ui(
+    ui: &mut egui::Ui,
+    id: &str,
+    chart: &SpeedupChart,
+    height: f32,
+) -> Option<usize> {
     ui.label(RichText::new(&chart.title).strong());
     let response = Plot::new(id)
         .height(height)
@@ -59,25 +66,34 @@ pub fn speedup_plot_ui(ui: &mut egui::Ui, id: &str, chart: &SpeedupChart, height
             }
             if let Some(a) = &chart.amdahl {
                 plot_ui.line(
-                    Line::new(a.label.clone(), a.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
-                        .color(palette::MODEL)
-                        .width(1.0),
+                    Line::new(
+                        a.label.clone(),
+                        a.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>(),
+                    )
+                    .color(palette::MODEL)
+                    .width(1.0),
                 );
             }
             if let Some(p) = &chart.predicted {
                 plot_ui.line(
-                    Line::new(p.label.clone(), p.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
-                        .color(palette::PREDICTED)
-                        .style(LineStyle::dashed_loose())
-                        .width(2.0),
+                    Line::new(
+                        p.label.clone(),
+                        p.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>(),
+                    )
+                    .color(palette::PREDICTED)
+                    .style(LineStyle::dashed_loose())
+                    .width(2.0),
                 );
             }
             if let Some(b) = &chart.brent {
                 plot_ui.line(
-                    Line::new(b.label.clone(), b.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>())
-                        .color(palette::BOUND)
-                        .style(LineStyle::dashed_dense())
-                        .width(1.5),
+                    Line::new(
+                        b.label.clone(),
+                        b.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>(),
+                    )
+                    .color(palette::BOUND)
+                    .style(LineStyle::dashed_dense())
+                    .width(1.5),
                 );
             }
             let mut candidates = Vec::new();
@@ -85,9 +101,15 @@ pub fn speedup_plot_ui(ui: &mut egui::Ui, id: &str, chart: &SpeedupChart, height
                 let colour = palette::series(s.colour_index);
                 let name = format!("measured {}", s.label);
                 plot_ui.line(
-                    Line::new(name.clone(), s.points.iter().map(|p| [p.workers, p.speedup]).collect::<Vec<_>>())
-                        .color(colour)
-                        .width(2.0),
+                    Line::new(
+                        name.clone(),
+                        s.points
+                            .iter()
+                            .map(|p| [p.workers, p.speedup])
+                            .collect::<Vec<_>>(),
+                    )
+                    .color(colour)
+                    .width(2.0),
                 );
                 for (k, p) in s.points.iter().enumerate() {
                     if let Some([lo, hi]) = p.bar {
@@ -100,21 +122,33 @@ pub fn speedup_plot_ui(ui: &mut egui::Ui, id: &str, chart: &SpeedupChart, height
                     }
                     candidates.push((p.config, [p.workers, p.speedup]));
                 }
-                let (over, within): (Vec<_>, Vec<_>) = s.points.iter().partition(|p| p.oversubscribed);
+                let (over, within): (Vec<_>, Vec<_>) =
+                    s.points.iter().partition(|p| p.oversubscribed);
                 plot_ui.points(
-                    Points::new(name.clone(), within.iter().map(|p| [p.workers, p.speedup]).collect::<Vec<_>>())
-                        .color(colour)
-                        .shape(MarkerShape::Circle)
-                        .radius(4.0),
+                    Points::new(
+                        name.clone(),
+                        within
+                            .iter()
+                            .map(|p| [p.workers, p.speedup])
+                            .collect::<Vec<_>>(),
+                    )
+                    .color(colour)
+                    .shape(MarkerShape::Circle)
+                    .radius(4.0),
                 );
                 if !over.is_empty() {
                     plot_ui.points(
-                        Points::new(name, over.iter().map(|p| [p.workers, p.speedup]).collect::<Vec<_>>())
-                            .id(("over", s.colour_index))
-                            .color(colour)
-                            .shape(MarkerShape::Diamond)
-                            .filled(false)
-                            .radius(6.0),
+                        Points::new(
+                            name,
+                            over.iter()
+                                .map(|p| [p.workers, p.speedup])
+                                .collect::<Vec<_>>(),
+                        )
+                        .id(("over", s.colour_index))
+                        .color(colour)
+                        .shape(MarkerShape::Diamond)
+                        .filled(false)
+                        .radius(6.0),
                     );
                 }
             }
@@ -125,7 +159,11 @@ pub fn speedup_plot_ui(ui: &mut egui::Ui, id: &str, chart: &SpeedupChart, height
 }
 
 /// Time vs granularity, x = log10(tasks); returns a clicked configuration.
-pub fn granularity_plot_ui(ui: &mut egui::Ui, chart: &GranularityChart, height: f32) -> Option<usize> {
+pub fn granularity_plot_ui(
+    ui: &mut egui::Ui,
+    chart: &GranularityChart,
+    height: f32,
+) -> Option<usize> {
     ui.label(RichText::new(&chart.title).strong());
     let response = Plot::new("speedup-granularity")
         .height(height)
@@ -134,7 +172,11 @@ pub fn granularity_plot_ui(ui: &mut egui::Ui, chart: &GranularityChart, height: 
         .y_axis_label("median time (ms)")
         .x_axis_formatter(|mark, _| {
             let v = 10f64.powf(mark.value);
-            if v >= 1000.0 { format!("{:.0}k", v / 1000.0) } else { format!("{v:.0}") }
+            if v >= 1000.0 {
+                format!("{:.0}k", v / 1000.0)
+            } else {
+                format!("{v:.0}")
+            }
         })
         .include_y(0.0)
         .allow_scroll(false)
@@ -142,8 +184,16 @@ pub fn granularity_plot_ui(ui: &mut egui::Ui, chart: &GranularityChart, height: 
             let mut candidates = Vec::new();
             for s in &chart.series {
                 let colour = palette::series(s.colour_index);
-                let pts: Vec<[f64; 2]> = s.points.iter().map(|p| [p.tasks.log10(), p.median_s * 1e3]).collect();
-                plot_ui.line(Line::new(s.label.clone(), pts.clone()).color(colour).width(2.0));
+                let pts: Vec<[f64; 2]> = s
+                    .points
+                    .iter()
+                    .map(|p| [p.tasks.log10(), p.median_s * 1e3])
+                    .collect();
+                plot_ui.line(
+                    Line::new(s.label.clone(), pts.clone())
+                        .color(colour)
+                        .width(2.0),
+                );
                 plot_ui.points(Points::new(s.label.clone(), pts).color(colour).radius(3.5));
                 for (k, p) in s.points.iter().enumerate() {
                     let x = p.tasks.log10();
@@ -165,10 +215,14 @@ pub fn granularity_plot_ui(ui: &mut egui::Ui, chart: &GranularityChart, height: 
                             .radius(8.0),
                     );
                     plot_ui.text(
-                        Text::new("", PlotPoint::new(at[0], at[1]), format!("best {}", best.label))
-                            .id(("best-label", s.workers))
-                            .color(colour)
-                            .anchor(Align2::LEFT_BOTTOM),
+                        Text::new(
+                            "",
+                            PlotPoint::new(at[0], at[1]),
+                            format!("best {}", best.label),
+                        )
+                        .id(("best-label", s.workers))
+                        .color(colour)
+                        .anchor(Align2::LEFT_BOTTOM),
                     );
                 }
             }
@@ -211,14 +265,29 @@ pub fn efficiency_map_ui(ui: &mut egui::Ui, map: &EfficiencyMap) {
             text,
         );
         for (j, e) in map.cells[i].iter().enumerate() {
-            let r = egui::Rect::from_min_size(rect.min + Vec2::new(label_w + cell.x * j as f32, y), cell).shrink(1.0);
+            let r = egui::Rect::from_min_size(
+                rect.min + Vec2::new(label_w + cell.x * j as f32, y),
+                cell,
+            )
+            .shrink(1.0);
             match e {
                 Some(e) => {
                     painter.rect_filled(r, 2.0, palette::efficiency(*e));
-                    painter.text(r.center(), Align2::CENTER_CENTER, format!("{e:.2}"), font.clone(), Color32::BLACK);
+                    painter.text(
+                        r.center(),
+                        Align2::CENTER_CENTER,
+                        format!("{e:.2}"),
+                        font.clone(),
+                        Color32::BLACK,
+                    );
                 }
                 None => {
-                    painter.rect_stroke(r, 2.0, Stroke::new(1.0, palette::IDLE), egui::StrokeKind::Inside);
+                    painter.rect_stroke(
+                        r,
+                        2.0,
+                        Stroke::new(1.0, palette::IDLE),
+                        egui::StrokeKind::Inside,
+                    );
                 }
             }
         }

@@ -1,0 +1,614 @@
+//! The speedup lab: sweeps over worker counts × task granularities, run in the
+//! background, with live plots, a results table, models, predictions beyond
+//! this machine and exports (the same plotters code as `parlab bench sweep`).
+
+use crate::engine::job::Notify;
+use crate::engine::kernel::Kernel;
+use crate::engine::plot::{Chart, write_plot};
+use crate::engine::plot_data::{
+    EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
+    predicted_chart, speedup_chart,
+};
+use crate::engine::pool::{logical_cores, physical_cores};
+use crate::engine::render::RenderSettings;
+use crate::engine::report::SweepReport;
+use crate::engine::schedule::Schedule;
+use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
+use crate::engine::sweep_results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
+use crate::engine::trace::Trace;
+use crate::engine::view::View;
+use crate::engine::workload::{Mandelbrot, Workload};
+use crate::gui::palette;
+use crate::gui::speedup_plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
+use crate::gui::speedup_table::results_table_ui;
+use egui::RichText;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// What the user chose; saved between sessions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpeedupSettings {
+    /// Worker counts, comma-separated.
+    pub workers: String,
+    /// Granularities, comma-separated (`8`, `32px`, `bands`, `bands4`…).
+    pub granularities: String,
+    pub reps: u32,
+    pub warmup: u32,
+    pub schedule: Schedule,
+    pub kernel: Kernel,
+    pub shuffle_seed: u64,
+    /// Folder the export buttons write to.
+    pub export_folder: PathBuf,
+}
+
+impl Default for SpeedupSettings {
+    fn default() -> Self {
+        let workers: Vec<String> = default_worker_counts(logical_cores())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        SpeedupSettings {
+            workers: workers.join(","),
+            granularities: "4,8,16,32,64,128,256,bands".into(),
+            reps: 5,
+            warmup: 1,
+            schedule: Schedule::default(),
+            kernel: Kernel::default(),
+            shuffle_seed: 1,
+            export_folder: PathBuf::from("parlab-speedup"),
+        }
+    }
+}
+
+/// Figures derived from the results, refreshed as measurements land.
+struct Derived {
+    rows: Vec<(usize, ResultRow)>,
+    fits: Vec<AmdahlFit>,
+    speedup: SpeedupChart,
+    predicted: SpeedupChart,
+    granularity: GranularityChart,
+    efficiency: EfficiencyMap,
+}
+
+/// Where the sweep stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum SweepState {
+    #[default]
+    Idle,
+    WarmingUp,
+    Measuring,
+    Done,
+    Cancelled,
+    Failed(String),
+}
+
+/// How long the panel drains events per frame.
+const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+/// How often derived figures are refreshed while measuring.
+const REFRESH_EVERY: Duration = Duration::from_millis(150);
+
+/// The speedup lab panel.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpeedupPanel {
+    pub settings: SpeedupSettings,
+    /// The workload's view (the explorer's current one, via [`Self::set_default_view`]).
+    #[serde(skip)]
+    view: Option<View>,
+    #[serde(skip)]
+    job: Option<SweepJob>,
+    #[serde(skip)]
+    workload: Option<Arc<dyn Workload>>,
+    #[serde(skip)]
+    results: Option<SweepResults>,
+    #[serde(skip)]
+    derived: Option<Derived>,
+    #[serde(skip)]
+    dirty: bool,
+    #[serde(skip)]
+    refreshed_at: Option<Instant>,
+    #[serde(skip)]
+    state: SweepState,
+    #[serde(skip)]
+    input_error: Option<String>,
+    #[serde(skip)]
+    export_message: Option<Result<String, String>>,
+    #[serde(skip)]
+    selected: Option<usize>,
+    #[serde(skip)]
+    open_trace_request: Option<(RenderSettings, Trace)>,
+}
+
+impl Default for SpeedupPanel {
+    fn default() -> Self {
+        SpeedupPanel::new(SpeedupSettings::default())
+    }
+}
+
+impl SpeedupPanel {
+    pub fn new(settings: SpeedupSettings) -> Self {
+        SpeedupPanel {
+            settings,
+            view: None,
+            job: None,
+            workload: None,
+            results: None,
+            derived: None,
+            dirty: false,
+            refreshed_at: None,
+            state: SweepState::Idle,
+            input_error: None,
+            export_message: None,
+            selected: None,
+            open_trace_request: None,
+        }
+    }
+
+    /// The view the Mandelbrot workload sweeps (the explorer's current one).
+    pub fn set_default_view(&mut self, view: View) {
+        self.view = Some(view);
+    }
+
+    /// The view a new sweep would use: the app's, else the whole set at 640×480.
+    pub fn view(&self) -> Option<View> {
+        self.view.or_else(|| View::default_for_size(640, 480).ok())
+    }
+
+    /// A trace the user asked to open (clicked point or table button), once.
+    pub fn take_open_trace_request(&mut self) -> Option<(RenderSettings, Trace)> {
+        self.open_trace_request.take()
+    }
+
+    /// True when no sweep is running.
+    pub fn is_idle(&self) -> bool {
+        self.job.is_none()
+    }
+
+    pub fn state(&self) -> &SweepState {
+        &self.state
+    }
+
+    /// The measurements so far.
+    pub fn results(&self) -> Option<&SweepResults> {
+        self.results.as_ref()
+    }
+
+    /// The speedup chart as drawn (measured points, models, prediction).
+    pub fn speedup_chart(&self) -> Option<&SpeedupChart> {
+        self.derived.as_ref().map(|d| &d.speedup)
+    }
+
+    pub fn granularity_chart(&self) -> Option<&GranularityChart> {
+        self.derived.as_ref().map(|d| &d.granularity)
+    }
+
+    pub fn predicted_chart(&self) -> Option<&SpeedupChart> {
+        self.derived.as_ref().map(|d| &d.predicted)
+    }
+
+    /// The last export's outcome: the paths written, or why not.
+    pub fn export_message(&self) -> Option<&Result<String, String>> {
+        self.export_message.as_ref()
+    }
+
+    /// Parses the settings into a plan for `workload`.
+    fn plan(&self, workload: &dyn Workload) -> Result<SweepPlan, String> {
+        let list = |s: &str, what: &str| -> Result<Vec<String>, String> {
+            let items: Vec<String> = s
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect();
+            if items.is_empty() {
+                Err(format!("{what}: give at least one, comma-separated"))
+            } else {
+                Ok(items)
+            }
+        };
+        let workers = list(&self.settings.workers, "workers")?
+            .iter()
+            .map(|x| {
+                x.parse::<usize>()
+                    .map_err(|_| format!("workers: {x:?} is not a whole number"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let granularities = list(&self.settings.granularities, "granularities")?
+            .iter()
+            .map(|x| {
+                workload
+                    .parse_granularity(x)
+                    .map_err(|e| format!("granularities: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let plan = SweepPlan {
+            workers,
+            granularities,
+            schedule: self.settings.schedule,
+            reps: self.settings.reps,
+            warmup: self.settings.warmup,
+            include_sequential: true,
+            shuffle_seed: self.settings.shuffle_seed,
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// Starts a sweep (cancelling any running one); `notify` wakes the window.
+    pub fn start(&mut self, notify: Option<Notify>) {
+        self.job = None;
+        let Some(view) = self.view() else {
+            self.input_error = Some("no view to measure".into());
+            return;
+        };
+        let workload: Arc<dyn Workload> = Arc::new(Mandelbrot {
+            view,
+            kernel: self.settings.kernel,
+        });
+        let plan = match self.plan(&*workload) {
+            Ok(p) => p,
+            Err(e) => {
+                self.input_error = Some(e);
+                return;
+            }
+        };
+        self.input_error = None;
+        match SweepJob::start(workload.clone(), plan.clone(), notify) {
+            Ok(job) => {
+                self.results = Some(SweepResults::new(
+                    plan,
+                    &*workload,
+                    logical_cores(),
+                    physical_cores(),
+                ));
+                self.workload = Some(workload);
+                self.job = Some(job);
+                self.state = SweepState::WarmingUp;
+                self.derived = None;
+                self.selected = None;
+                self.dirty = true;
+            }
+            Err(e) => self.state = SweepState::Failed(e),
+        }
+    }
+
+    /// Asks the running sweep to stop (within one run).
+    pub fn cancel(&mut self) {
+        if let Some(job) = &self.job {
+            job.cancel();
+        }
+    }
+
+    /// Takes what the job sent, within a time budget, and refreshes figures.
+    pub fn poll(&mut self) {
+        let started = Instant::now();
+        let mut finished = false;
+        if let (Some(job), Some(results)) = (&self.job, &mut self.results) {
+            while started.elapsed() < DRAIN_BUDGET {
+                match job.try_next() {
+                    Some(SweepEvent::WarmedUp) => self.state = SweepState::Measuring,
+                    Some(SweepEvent::Measured(m)) => {
+                        results.add(m);
+                        self.dirty = true;
+                    }
+                    Some(SweepEvent::Finished(end)) => {
+                        self.state = match end.error {
+                            Some(e) => SweepState::Failed(e),
+                            None if end.cancelled => SweepState::Cancelled,
+                            None => SweepState::Done,
+                        };
+                        finished = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+        if finished {
+            self.job = None;
+            if let Some(r) = &mut self.results {
+                r.keep_only_median_traces();
+            }
+        }
+        let due = self
+            .refreshed_at
+            .is_none_or(|t| t.elapsed() >= REFRESH_EVERY);
+        if self.dirty && (due || finished || self.job.is_none()) {
+            self.refresh();
+        }
+    }
+
+    fn refresh(&mut self) {
+        self.dirty = false;
+        self.refreshed_at = Some(Instant::now());
+        let Some(r) = &self.results else {
+            self.derived = None;
+            return;
+        };
+        let table = r.row_table();
+        self.derived = Some(Derived {
+            fits: r.fits_from(&table),
+            speedup: speedup_chart(r, &table),
+            predicted: predicted_chart(r, &table),
+            granularity: granularity_chart(r, &table),
+            efficiency: efficiency_map(r, &table),
+            rows: table
+                .into_iter()
+                .enumerate()
+                .filter_map(|(c, row)| Some((c, row?)))
+                .collect(),
+        });
+    }
+
+    /// Records the request to open configuration `config`'s median trace.
+    fn request_trace(&mut self, config: usize) {
+        self.selected = Some(config);
+        let (Some(r), Some(w)) = (&self.results, &self.workload) else {
+            return;
+        };
+        let Some(key) = r.configs.get(config) else {
+            return;
+        };
+        if let (Some(settings), Some(trace)) = (
+            w.render_settings(key.granularity, key.schedule, key.workers),
+            r.median_trace(config),
+        ) {
+            self.open_trace_request = Some((settings, trace.clone()));
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        ui.heading("Speedup lab");
+        ui.label(
+            RichText::new(
+                "Measure T(P) for every worker count × granularity. Speedup S = T1/TP against the same \
+                 code on a 1-worker pool; the sequential schedule (no pool) is measured apart. Runs are \
+                 interleaved to spread machine drift; medians are quoted.",
+            )
+            .weak(),
+        );
+        ui.separator();
+        self.controls_ui(ui);
+        ui.separator();
+        self.status_ui(ui);
+        let Some(d) = &self.derived else {
+            return;
+        };
+        let mut clicked = None;
+        ui.columns(2, |cols| {
+            clicked = clicked.or(speedup_plot_ui(
+                &mut cols[0],
+                "speedup-vs-workers",
+                &d.speedup,
+                260.0,
+            ));
+            clicked = clicked.or(granularity_plot_ui(&mut cols[1], &d.granularity, 260.0));
+        });
+        ui.columns(2, |cols| {
+            clicked = clicked.or(speedup_plot_ui(
+                &mut cols[0],
+                "speedup-predicted",
+                &d.predicted,
+                240.0,
+            ));
+            efficiency_map_ui(&mut cols[1], &d.efficiency);
+            cols[1].add_space(8.0);
+            cols[1].label(RichText::new("Amdahl fit (1 < P ≤ logical cores)").strong());
+            for f in &d.fits {
+                let limit = if f.serial_fraction > 0.0 {
+                    format!("{:.1}", 1.0 / f.serial_fraction)
+                } else {
+                    "∞".into()
+                };
+                cols[1].label(format!(
+                    "{}: serial fraction f = {:.3}, limit 1/f = {limit}",
+                    f.granularity, f.serial_fraction
+                ));
+            }
+            cols[1].label(RichText::new(ERROR_BAR_RULE).weak().small());
+        });
+        ui.separator();
+        let configs = self
+            .results
+            .as_ref()
+            .map(|r| r.configs.clone())
+            .unwrap_or_default();
+        let table = results_table_ui(ui, &d.rows, &configs, self.selected);
+        if let Some(c) = clicked.or(table.open_trace) {
+            self.request_trace(c);
+        }
+        ui.separator();
+        self.export_ui(ui);
+    }
+
+    fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(view) = self.view() {
+            ui.label(format!(
+                "Workload: Mandelbrot {}×{} px, max_iter {} ({})",
+                view.width_px(),
+                view.height_px(),
+                view.max_iter(),
+                if self.view.is_some() {
+                    "the explorer's view"
+                } else {
+                    "the whole set"
+                }
+            ));
+        }
+        let idle = self.is_idle();
+        ui.add_enabled_ui(idle, |ui| {
+            ui.horizontal(|ui| {
+                let l = ui.label("workers");
+                ui.add(egui::TextEdit::singleline(&mut self.settings.workers).desired_width(160.0))
+                    .labelled_by(l.id)
+                    .on_hover_text("worker counts, comma-separated; above the logical cores is oversubscription");
+                let l = ui.label("granularities");
+                ui.add(egui::TextEdit::singleline(&mut self.settings.granularities).desired_width(220.0))
+                    .labelled_by(l.id)
+                    .on_hover_text("tile edges in px and/or bands, bandsN (N rows per band)");
+            });
+            ui.horizontal(|ui| {
+                let l = ui.label("repetitions");
+                ui.add(egui::DragValue::new(&mut self.settings.reps).range(1..=100))
+                    .labelled_by(l.id);
+                let l = ui.label("warm-up runs");
+                ui.add(egui::DragValue::new(&mut self.settings.warmup).range(0..=10))
+                    .labelled_by(l.id);
+                egui::ComboBox::from_label("schedule")
+                    .selected_text(self.settings.schedule.name())
+                    .show_ui(ui, |ui| {
+                        for s in Schedule::ALL.into_iter().filter(Schedule::uses_pool) {
+                            ui.selectable_value(&mut self.settings.schedule, s, s.name())
+                                .on_hover_text(s.describe());
+                        }
+                    });
+                egui::ComboBox::from_label("kernel")
+                    .selected_text(self.settings.kernel.label())
+                    .show_ui(ui, |ui| {
+                        for k in Kernel::ALL {
+                            ui.selectable_value(&mut self.settings.kernel, k, k.label());
+                        }
+                    });
+            });
+        });
+        ui.horizontal(|ui| {
+            if ui.add_enabled(idle, egui::Button::new("Run")).clicked() {
+                let ctx = ui.ctx().clone();
+                let notify: Notify = Arc::new(move || ctx.request_repaint());
+                self.start(Some(notify));
+            }
+            if ui.add_enabled(!idle, egui::Button::new("Cancel")).clicked() {
+                self.cancel();
+            }
+            if let Some(job) = &self.job {
+                let (done, total) = job.progress();
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                        .desired_width(240.0)
+                        .text(format!("{done}/{total} runs")),
+                );
+            }
+        });
+        if let Some(e) = &self.input_error {
+            ui.label(RichText::new(e).color(palette::BAD));
+        }
+    }
+
+    fn status_ui(&self, ui: &mut egui::Ui) {
+        let measured = self.results.as_ref().map_or(0, SweepResults::num_measured);
+        let (text, colour) = match &self.state {
+            SweepState::Idle => ("press Run to measure".to_string(), palette::IDEAL),
+            SweepState::WarmingUp => ("warming up (untimed runs)…".into(), palette::WARN),
+            SweepState::Measuring => (
+                format!("measuring: {measured} runs so far"),
+                palette::MEASURED,
+            ),
+            SweepState::Done => (format!("done: {measured} runs"), palette::GOOD),
+            SweepState::Cancelled => (format!("cancelled after {measured} runs"), palette::WARN),
+            SweepState::Failed(e) => (format!("failed: {e}"), palette::BAD),
+        };
+        ui.label(RichText::new(text).color(colour));
+    }
+
+    fn export_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            let l = ui.label("export folder");
+            let mut folder = self.settings.export_folder.display().to_string();
+            if ui
+                .add(egui::TextEdit::singleline(&mut folder).desired_width(260.0))
+                .labelled_by(l.id)
+                .changed()
+            {
+                self.settings.export_folder = PathBuf::from(folder);
+            }
+            let ready = self.results.as_ref().is_some_and(|r| r.num_measured() > 0);
+            for (label, what) in [
+                ("Export PNG", Export::Png),
+                ("Export SVG", Export::Svg),
+                ("Export CSV", Export::Csv),
+                ("Export JSON", Export::Json),
+            ] {
+                if ui.add_enabled(ready, egui::Button::new(label)).clicked() {
+                    self.export_message = Some(self.export(what));
+                }
+            }
+        });
+        match &self.export_message {
+            Some(Ok(m)) => {
+                ui.label(RichText::new(m).color(palette::GOOD));
+            }
+            Some(Err(e)) => {
+                ui.label(RichText::new(e).color(palette::BAD));
+            }
+            None => {}
+        }
+    }
+
+    /// Writes the chosen export into the export folder (created if missing).
+    pub fn export(&self, what: Export) -> Result<String, String> {
+        let (Some(r), Some(w)) = (&self.results, &self.workload) else {
+            return Err("nothing measured yet".into());
+        };
+        let folder = &self.settings.export_folder;
+        std::fs::create_dir_all(folder)
+            .map_err(|e| format!("could not create {}: {e}", folder.display()))?;
+        let folder = folder.canonicalize().unwrap_or_else(|_| folder.clone());
+        let complete = self.is_idle() && self.state == SweepState::Done;
+        let table = r.row_table();
+        let mut written = Vec::new();
+        let mut write = |name: &str, result: Result<(), crate::engine::export::ExportError>| {
+            result.map_err(|e| e.to_string())?;
+            written.push(folder.join(name).display().to_string());
+            Ok::<(), String>(())
+        };
+        match what {
+            Export::Png | Export::Svg => {
+                let ext = if what == Export::Png { "png" } else { "svg" };
+                let (s, p, g) = (
+                    speedup_chart(r, &table),
+                    predicted_chart(r, &table),
+                    granularity_chart(r, &table),
+                );
+                for (name, chart) in [
+                    ("speedup", Chart::Speedup(&s)),
+                    ("predicted", Chart::Speedup(&p)),
+                    ("granularity", Chart::Granularity(&g)),
+                ] {
+                    let file = format!("{name}.{ext}");
+                    write(&file, write_plot(&folder.join(&file), chart))?;
+                }
+            }
+            Export::Csv => {
+                let report = SweepReport::build(r, &**w, complete);
+                let bytes = report.to_csv().into_bytes();
+                write(
+                    "sweep.csv",
+                    crate::engine::export::write_atomic(&folder.join("sweep.csv"), &bytes),
+                )?;
+            }
+            Export::Json => {
+                let report = SweepReport::build(r, &**w, complete);
+                write(
+                    "sweep.json",
+                    crate::engine::export::write_json(
+                        &folder.join("sweep.json"),
+                        &report.to_json(),
+                    ),
+                )?;
+            }
+        }
+        Ok(format!("wrote {}", written.join(", ")))
+    }
+}
+
+/// What an export button writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Export {
+    Png,
+    Svg,
+    Csv,
+    Json,
+}
