@@ -258,7 +258,7 @@ pub fn predicted_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart
             .collect(),
     });
     let brent = set.as_ref().map(|p| Curve {
-        label: "predicted: Brent bound T1/(T1/P + T∞)".into(),
+        label: "predicted: Brent bound T1/(T1/P + Tinf)".into(),
         points: p
             .predictions
             .iter()

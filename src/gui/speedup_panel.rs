@@ -396,12 +396,12 @@ impl SpeedupPanel {
             ));
             efficiency_map_ui(&mut cols[1], &d.efficiency);
             cols[1].add_space(8.0);
-            cols[1].label(RichText::new("Amdahl fit (1 < P ≤ logical cores)").strong());
+            cols[1].label(RichText::new("Amdahl fit (1 < P <= logical cores)").strong());
             for f in &d.fits {
                 let limit = if f.serial_fraction > 0.0 {
                     format!("{:.1}", 1.0 / f.serial_fraction)
                 } else {
-                    "∞".into()
+                    "none (f = 0)".into()
                 };
                 cols[1].label(format!(
                     "{}: serial fraction f = {:.3}, limit 1/f = {limit}",
@@ -501,7 +501,7 @@ impl SpeedupPanel {
         let measured = self.results.as_ref().map_or(0, SweepResults::num_measured);
         let (text, colour) = match &self.state {
             SweepState::Idle => ("press Run to measure".to_string(), palette::IDEAL),
-            SweepState::WarmingUp => ("warming up (untimed runs)…".into(), palette::WARN),
+            SweepState::WarmingUp => ("warming up (untimed runs)...".into(), palette::WARN),
             SweepState::Measuring => (
                 format!("measuring: {measured} runs so far"),
                 palette::MEASURED,

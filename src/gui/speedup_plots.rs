@@ -168,7 +168,7 @@ pub fn granularity_plot_ui(
     let response = Plot::new("speedup-granularity")
         .height(height)
         .legend(Legend::default().position(Corner::RightTop))
-        .x_axis_label("tasks per run (log scale; finer →)")
+        .x_axis_label("tasks per run (log scale; finer ->)")
         .y_axis_label("median time (ms)")
         .x_axis_formatter(|mark, _| {
             let v = 10f64.powf(mark.value);

@@ -14,7 +14,7 @@ pub struct TableResponse {
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(|| "–".into(), |x| format!("{x:.digits$}"))
+    v.map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))
 }
 
 /// Draws the table; `selected` is highlighted.
@@ -35,7 +35,7 @@ pub fn results_table_ui(
                 .show(ui, |ui| {
                     for h in [
                         "granularity", "tasks", "workers", "n", "median ms", "min ms", "MAD ms",
-                        "speedup", "95% CI", "efficiency", "Karp–Flatt e", "vs sequential",
+                        "speedup", "95% CI", "efficiency", "Karp-Flatt e", "vs sequential",
                         "outliers",
                     ] {
                         ui.label(RichText::new(h).strong());
@@ -69,11 +69,11 @@ pub fn results_table_ui(
                         ui.label(RichText::new(opt(r.speedup, 2)).color(palette::MEASURED));
                         ui.label(
                             r.speedup_ci95
-                                .map_or_else(|| "–".into(), |[a, b]| format!("[{a:.2}, {b:.2}]")),
+                                .map_or_else(|| "-".into(), |[a, b]| format!("[{a:.2}, {b:.2}]")),
                         );
                         match r.efficiency {
                             Some(e) => ui.label(RichText::new(format!("{e:.2}")).color(palette::efficiency(e))),
-                            None => ui.label("–"),
+                            None => ui.label("-"),
                         };
                         ui.label(opt(r.karp_flatt, 3));
                         ui.label(opt(r.speedup_vs_sequential, 2));
@@ -85,7 +85,7 @@ pub fn results_table_ui(
                                 .iter()
                                 .map(|&i| format!("#{} ({:.3} ms)", i + 1, r.times_s[i] * 1e3))
                                 .collect();
-                            ui.label(RichText::new(format!("⚠ {}", r.outliers.len())).color(palette::WARN))
+                            ui.label(RichText::new(format!("! {}", r.outliers.len())).color(palette::WARN))
                                 .on_hover_text(format!(
                                     "flagged by Tukey fences (beyond 1.5 IQR), kept in every figure: {}",
                                     runs.join(", ")
