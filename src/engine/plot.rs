@@ -187,6 +187,21 @@ pub fn draw_speedup<DB: DrawingBackend>(
                 Circle::new((p.workers, p.speedup), 5, style)
             }))
             .map_err(err)?;
+        if c.annotate_karp_flatt {
+            chart
+                .draw_series(s.points.iter().filter_map(|p| {
+                    let e = p.karp_flatt?;
+                    Some(
+                        EmptyElement::at((p.workers, p.speedup))
+                            + Text::new(
+                                format!("e={e:.3}"),
+                                (7, 4),
+                                (FONT_FAMILY, 12).into_font().color(&colour),
+                            ),
+                    )
+                }))
+                .map_err(err)?;
+        }
     }
     chart
         .configure_series_labels()

@@ -56,6 +56,8 @@ pub struct SpeedupChart {
     pub logical_cores: usize,
     /// Small print: error-bar rule and what is predicted.
     pub note: String,
+    /// Write each point's Karp–Flatt e beside it (when few series make room).
+    pub annotate_karp_flatt: bool,
 }
 
 /// One point of time vs granularity.
@@ -190,6 +192,7 @@ fn y_max_of(series: &[SpeedupSeries], curves: &[&Option<Curve>], floor: f64) -> 
 /// Amdahl fit and the replay's prediction of the focus granularity.
 pub fn speedup_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
     let series = measured_series(results, table);
+    let series_count = series.len();
     let x_max = results
         .plan
         .worker_counts()
@@ -231,6 +234,7 @@ pub fn speedup_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
         note: format!(
             "{ERROR_BAR_RULE}; hollow = oversubscribed (more workers than logical cores); dashed = predicted"
         ),
+        annotate_karp_flatt: series_count <= 2,
     }
 }
 
@@ -280,6 +284,7 @@ pub fn predicted_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart
         note: "dashed = predicted from measured 1-worker task times (no contention or overhead modelled); \
                points = measured"
             .into(),
+        annotate_karp_flatt: true,
     }
 }
 

@@ -5,7 +5,8 @@ use crate::engine::plot_data::{EfficiencyMap, GranularityChart, SpeedupChart};
 use crate::gui::palette;
 use egui::{Align2, Color32, FontId, RichText, Sense, Stroke, Vec2};
 use egui_plot::{
-    Corner, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text, VLine,
+    Corner, HoverPosition, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text,
+    VLine,
 };
 
 /// Screen distance (points) within which a click picks a plot point.
@@ -28,6 +29,44 @@ fn picked(plot_ui: &egui_plot::PlotUi<'_>, candidates: &[(usize, [f64; 2])]) -> 
         .map(|(c, _)| c)
 }
 
+/// Hover text: for a measured point its speedup, interval and Karp–Flatt e.
+fn speedup_hover_text(chart: &SpeedupChart, pos: &HoverPosition<'_>) -> Option<String> {
+    let HoverPosition::NearDataPoint {
+        plot_name,
+        position,
+        ..
+    } = pos
+    else {
+        return None;
+    };
+    let label = plot_name.strip_prefix("measured ");
+    let point = label.and_then(|l| {
+        chart
+            .series
+            .iter()
+            .find(|s| s.label == l)?
+            .points
+            .iter()
+            .find(|p| (p.workers - position.x).abs() < 1e-9)
+    });
+    Some(match point {
+        Some(p) => {
+            let mut text = format!("{plot_name}\nP = {}: S = {:.2}", p.workers, p.speedup);
+            if let Some([lo, hi]) = p.ci95 {
+                text += &format!(" (95% CI {lo:.2}-{hi:.2})");
+            }
+            if let Some(e) = p.karp_flatt {
+                text += &format!("\nKarp-Flatt e = {e:.3}");
+            }
+            if p.oversubscribed {
+                text += "\noversubscribed";
+            }
+            text + "\nclick: open this run's trace"
+        }
+        None => format!("{plot_name}\nP = {:.1}: S = {:.2}", position.x, position.y),
+    })
+}
+
 /// Speedup vs workers; returns the configuration of a clicked measured point.
 pub fn speedup_plot_ui(
     ui: &mut egui::Ui,
@@ -46,6 +85,7 @@ pub fn speedup_plot_ui(
         .include_y(0.0)
         .include_y(chart.y_max)
         .allow_scroll(false)
+        .label_formatter(|pos| speedup_hover_text(chart, pos))
         .show(ui, |plot_ui| {
             let top = chart.x_max.min(chart.y_max);
             plot_ui.line(
