@@ -85,6 +85,28 @@ fn sweep_writes_every_export() {
     assert_eq!(rows.len(), 8);
     assert_eq!(rows[3].times_s, report.results[3].times_s);
 
+    // A second sweep compared with the first one's JSON.
+    let again = parlab()
+        .args(TINY)
+        .args([
+            "--workers",
+            "1,2,3",
+            "--tiles",
+            "8,bands",
+            "--schedule",
+            "guided",
+        ])
+        .arg("--compare")
+        .arg(p("f.json"))
+        .output()
+        .expect("runs");
+    assert!(again.status.success());
+    let text = String::from_utf8_lossy(&again.stdout);
+    assert!(
+        text.contains("largest difference") && text.contains("8 configurations matched"),
+        "{text}"
+    );
+
     let png = image::open(p("s.png")).expect("valid PNG");
     assert!(png.width() > 100 && png.height() > 100);
     for svg in ["g.svg", "p.svg"] {
@@ -103,6 +125,7 @@ fn bad_input_exits_2_and_writes_nothing() {
         vec!["--workload", "nope"],
         vec!["--kernel", "nope"],
         vec!["--plot-speedup", "x.jpg"],
+        vec!["--compare", "/no/such/report.json"],
     ] {
         let output = parlab()
             .args(TINY)

@@ -9,7 +9,7 @@ use crate::engine::plot_data::{
     focus_granularity, granularity_chart, predicted_chart, speedup_chart,
 };
 use crate::engine::pool::{logical_cores, physical_cores};
-use crate::engine::report::{SweepReport, build_profile, cpu_brand};
+use crate::engine::report::{Agreement, SweepReport, build_profile, compare_reports, cpu_brand};
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::sweep_results::SweepResults;
 use crate::engine::workload::{Workload, by_name};
@@ -63,6 +63,9 @@ pub struct SweepArgs {
     /// Predicted-beyond-this-machine plot, 1..=64 virtual workers (.png or .svg).
     #[arg(long, value_name = "FILE")]
     pub plot_predicted: Option<PathBuf>,
+    /// A previous `--export-json` to compare with: prints how far each median moved.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
 }
 
 /// Parses a comma-separated list with `parse`, naming the flag in errors.
@@ -129,8 +132,57 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     Ok((workload, plan))
 }
 
+/// Reads the report given to `--compare` (before any work is done).
+fn read_previous(args: &SweepArgs) -> Result<Option<SweepReport>, CliError> {
+    let Some(p) = &args.compare else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))?;
+    SweepReport::from_json(&text)
+        .map(Some)
+        .map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))
+}
+
+/// How this sweep agrees with a previous one, for stdout.
+pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
+    use std::fmt::Write as _;
+    let rows = compare_reports(this, previous);
+    let mut out = format!(
+        "\nAgreement with the previous sweep ({}, load may differ): median(now)/median(then)\n",
+        previous.meta.timestamp_utc
+    );
+    for a in &rows {
+        let _ = writeln!(
+            out,
+            "  {:<10} {:<14} {:>4} workers: medians {:>6.3}  speedups {}",
+            a.granularity,
+            a.schedule,
+            a.workers,
+            a.median_ratio,
+            a.speedup_ratio
+                .map_or_else(|| "-".into(), |r| format!("{r:.3}"))
+        );
+    }
+    let worst = |f: &dyn Fn(&Agreement) -> Option<f64>| {
+        rows.iter()
+            .filter_map(f)
+            .map(|r| (r - 1.0).abs() * 100.0)
+            .fold(0.0, f64::max)
+    };
+    let _ = writeln!(
+        out,
+        "  largest difference: medians {:.1} %, speedups {:.1} % ({} configurations matched)",
+        worst(&|a| Some(a.median_ratio)),
+        worst(&|a| a.speedup_ratio),
+        rows.len()
+    );
+    out
+}
+
 pub fn run(args: &SweepArgs) -> Result<(), CliError> {
     let (workload, plan) = plan_from(args)?;
+    let previous = read_previous(args)?;
     let mut results =
         SweepResults::new(plan.clone(), &*workload, logical_cores(), physical_cores());
     let show_progress = std::io::stderr().is_terminal();
@@ -163,7 +215,11 @@ pub fn run(args: &SweepArgs) -> Result<(), CliError> {
     results.keep_only_median_traces();
     let complete = !end.cancelled;
     print!("{}", summary_table(&results, &*workload));
-    export(args, &results, &*workload, complete)
+    let report = SweepReport::build(&results, &*workload, complete);
+    if let Some(previous) = &previous {
+        print!("{}", agreement_table(&report, previous));
+    }
+    export(args, &results, &report)
 }
 
 fn progress_bar((done, total): (usize, usize), elapsed_s: f64) {
@@ -182,14 +238,8 @@ fn progress_bar((done, total): (usize, usize), elapsed_s: f64) {
     let _ = std::io::stderr().flush();
 }
 
-fn export(
-    args: &SweepArgs,
-    results: &SweepResults,
-    workload: &dyn Workload,
-    complete: bool,
-) -> Result<(), CliError> {
+fn export(args: &SweepArgs, results: &SweepResults, report: &SweepReport) -> Result<(), CliError> {
     let failed = |e: crate::engine::export::ExportError| CliError::Failed(e.to_string());
-    let report = SweepReport::build(results, workload, complete);
     let table = results.row_table();
     if let Some(p) = &args.export_json {
         write_json(p, &report.to_json()).map_err(failed)?;

@@ -189,6 +189,41 @@ impl SweepReport {
     }
 }
 
+/// How one configuration's median compares between two sweeps.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Agreement {
+    pub granularity: String,
+    pub schedule: String,
+    pub workers: usize,
+    /// median(this) / median(other).
+    pub median_ratio: f64,
+    /// speedup(this) / speedup(other), where both have one.
+    pub speedup_ratio: Option<f64>,
+}
+
+/// Matches configurations (granularity, schedule, workers) of two reports and
+/// compares their medians and speedups; configurations in only one are skipped.
+pub fn compare_reports(this: &SweepReport, other: &SweepReport) -> Vec<Agreement> {
+    this.results
+        .iter()
+        .filter_map(|a| {
+            let b = other.results.iter().find(|b| {
+                b.granularity == a.granularity && b.schedule == a.schedule && b.workers == a.workers
+            })?;
+            (b.median_s > 0.0).then(|| Agreement {
+                granularity: a.granularity.clone(),
+                schedule: a.schedule.clone(),
+                workers: a.workers,
+                median_ratio: a.median_s / b.median_s,
+                speedup_ratio: match (a.speedup, b.speedup) {
+                    (Some(x), Some(y)) if y > 0.0 => Some(x / y),
+                    _ => None,
+                },
+            })
+        })
+        .collect()
+}
+
 /// CSV columns. Lists (`times_s`, `outliers`) are `;`-separated; a missing value is empty.
 pub const CSV_HEADER: &str = "granularity,tasks,schedule,workers,oversubscribed,n,median_s,mean_s,stddev_s,min_s,max_s,\
 mad_s,q1_s,q3_s,speedup,speedup_ci95_lo,speedup_ci95_hi,efficiency,karp_flatt,speedup_vs_sequential,\
@@ -374,6 +409,25 @@ mod tests {
         let text = serde_json::to_string(&v).expect("text");
         assert_eq!(SweepReport::from_json(&text).expect("parse"), report);
         assert!(SweepReport::from_json("{}").is_err());
+    }
+
+    #[test]
+    fn comparing_a_report_with_itself_and_a_slower_copy() {
+        let report = SweepReport::build(&synthetic(), &*tiny_workload(), true);
+        let same = compare_reports(&report, &report);
+        assert_eq!(same.len(), report.results.len());
+        assert!(same.iter().all(|a| (a.median_ratio - 1.0).abs() < 1e-12));
+        let mut slower = report.clone();
+        for r in &mut slower.results {
+            r.median_s *= 1.1;
+        }
+        let cmp = compare_reports(&report, &slower);
+        assert!(
+            cmp.iter()
+                .all(|a| (a.median_ratio - 1.0 / 1.1).abs() < 1e-12)
+        );
+        slower.results.truncate(1);
+        assert_eq!(compare_reports(&report, &slower).len(), 1);
     }
 
     #[test]
