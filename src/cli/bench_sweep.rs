@@ -155,7 +155,7 @@ pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
     for a in &rows {
         let _ = writeln!(
             out,
-            "  {:<10} {:<14} {:>4} workers: medians {:>6.3}  speedups {}",
+            "  {:<10} {:<14} P={:<4} medians {:>6.3}  speedups {}",
             a.granularity,
             a.schedule,
             a.workers,

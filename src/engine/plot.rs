@@ -248,6 +248,8 @@ pub fn draw_granularity<DB: DrawingBackend>(
     chart
         .configure_mesh()
         .x_desc("tasks per run (log scale; finer →)")
+        .x_labels(8)
+        .x_label_formatter(&|v| format!("{v:.0}"))
         .y_desc("median time (ms)")
         .label_style((FONT_FAMILY, 14))
         .axis_desc_style((FONT_FAMILY, 15))
@@ -262,7 +264,10 @@ pub fn draw_granularity<DB: DrawingBackend>(
                 colour.stroke_width(2),
             ))
             .map_err(err)?
-            .label(s.label.clone())
+            .label(match s.best.and_then(|b| s.points.get(b)) {
+                Some(best) => format!("{} (best: {})", s.label, best.label),
+                None => s.label.clone(),
+            })
             .legend(move |(x, y)| Circle::new((x + 4, y), 4, colour.filled()));
         chart
             .draw_series(s.points.iter().map(|p| {
@@ -286,13 +291,7 @@ pub fn draw_granularity<DB: DrawingBackend>(
         if let Some(best) = s.best.and_then(|b| s.points.get(b)) {
             let at = (best.tasks, best.median_s * 1e3);
             chart
-                .draw_series([EmptyElement::at(at)
-                    + Circle::new((0, 0), 10, colour.stroke_width(2))
-                    + Text::new(
-                        format!("best: {}", best.label),
-                        (8, 10),
-                        (FONT_FAMILY, 13).into_font().color(&colour),
-                    )])
+                .draw_series([Circle::new(at, 10, colour.stroke_width(2))])
                 .map_err(err)?;
         }
     }

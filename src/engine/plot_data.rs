@@ -330,7 +330,7 @@ pub fn granularity_chart(results: &SweepResults, table: &RowTable) -> Granularit
     GranularityChart {
         title: "Time vs granularity".into(),
         series,
-        note: "median time; bars = IQR; ring = best granularity per worker count; \
+        note: "median time; bars = IQR; ring = best granularity per worker count (named in the legend); \
                left: too coarse pays imbalance, right: too fine pays overhead"
             .into(),
     }

@@ -5,8 +5,7 @@ use crate::engine::plot_data::{EfficiencyMap, GranularityChart, SpeedupChart};
 use crate::gui::palette;
 use egui::{Align2, Color32, FontId, RichText, Sense, Stroke, Vec2};
 use egui_plot::{
-    Corner, HoverPosition, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, Text,
-    VLine,
+    Corner, HoverPosition, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, VLine,
 };
 
 /// Screen distance (points) within which a click picks a plot point.
@@ -229,12 +228,16 @@ pub fn granularity_plot_ui(
                     .iter()
                     .map(|p| [p.tasks.log10(), p.median_s * 1e3])
                     .collect();
+                let name = match s.best.and_then(|b| s.points.get(b)) {
+                    Some(best) => format!("{} (best: {})", s.label, best.label),
+                    None => s.label.clone(),
+                };
                 plot_ui.line(
-                    Line::new(s.label.clone(), pts.clone())
+                    Line::new(name.clone(), pts.clone())
                         .color(colour)
                         .width(2.0),
                 );
-                plot_ui.points(Points::new(s.label.clone(), pts).color(colour).radius(3.5));
+                plot_ui.points(Points::new(name, pts).color(colour).radius(3.5));
                 for (k, p) in s.points.iter().enumerate() {
                     let x = p.tasks.log10();
                     plot_ui.line(
@@ -253,16 +256,6 @@ pub fn granularity_plot_ui(
                             .color(colour)
                             .filled(false)
                             .radius(8.0),
-                    );
-                    plot_ui.text(
-                        Text::new(
-                            "",
-                            PlotPoint::new(at[0], at[1]),
-                            format!("best {}", best.label),
-                        )
-                        .id(("best-label", s.workers))
-                        .color(colour)
-                        .anchor(Align2::LEFT_BOTTOM),
                     );
                 }
             }
