@@ -158,3 +158,15 @@ fn bad_worker_list_is_reported_and_nothing_runs() {
     assert!(h.state().results().is_none());
     assert!(h.query_by_label_contains("not a whole number").is_some());
 }
+
+#[test]
+fn unknown_saved_workload_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut panel = tiny_panel(dir.path());
+    panel.settings.workload = "primes".into();
+    let mut h = harness(panel);
+    h.get_by_label("Run").click();
+    h.step();
+    assert!(h.state().results().is_none());
+    assert!(h.query_by_label_contains("unknown workload").is_some());
+}

@@ -186,6 +186,11 @@ pub fn run(args: &SweepArgs) -> Result<(), CliError> {
     let mut results =
         SweepResults::new(plan.clone(), &*workload, logical_cores(), physical_cores());
     let show_progress = std::io::stderr().is_terminal();
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "parlab: warning: debug build; timings are not representative (build with --release)"
+        );
+    }
     let job = SweepJob::start(workload.clone(), plan, None).map_err(CliError::Failed)?;
     let started = Instant::now();
     let mut end = None;

@@ -17,7 +17,7 @@ use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_count
 use crate::engine::sweep_results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
 use crate::engine::trace::Trace;
 use crate::engine::view::View;
-use crate::engine::workload::{Mandelbrot, Workload};
+use crate::engine::workload::{WORKLOAD_NAMES, Workload, by_name};
 use crate::gui::palette;
 use crate::gui::speedup_plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup_table::results_table_ui;
@@ -31,6 +31,8 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SpeedupSettings {
+    /// Workload name (see `engine::workload::WORKLOAD_NAMES`).
+    pub workload: String,
     /// Worker counts, comma-separated.
     pub workers: String,
     /// Granularities, comma-separated (`8`, `32px`, `bands`, `bands4`…).
@@ -51,6 +53,7 @@ impl Default for SpeedupSettings {
             .map(ToString::to_string)
             .collect();
         SpeedupSettings {
+            workload: "mandelbrot".into(),
             workers: workers.join(","),
             granularities: "4,8,16,32,64,128,256,bands".into(),
             reps: 5,
@@ -243,10 +246,13 @@ impl SpeedupPanel {
             self.input_error = Some("no view to measure".into());
             return;
         };
-        let workload: Arc<dyn Workload> = Arc::new(Mandelbrot {
-            view,
-            kernel: self.settings.kernel,
-        });
+        let workload = match by_name(&self.settings.workload, view, self.settings.kernel) {
+            Ok(w) => w,
+            Err(e) => {
+                self.input_error = Some(e);
+                return;
+            }
+        };
         let plan = match self.plan(&*workload) {
             Ok(p) => p,
             Err(e) => {
@@ -425,9 +431,25 @@ impl SpeedupPanel {
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        if cfg!(debug_assertions) {
+            ui.label(
+                RichText::new("debug build: timings are not representative, build with --release")
+                    .color(palette::WARN),
+            );
+        }
+        let idle = self.is_idle();
+        ui.add_enabled_ui(idle, |ui| {
+            egui::ComboBox::from_label("workload")
+                .selected_text(&self.settings.workload)
+                .show_ui(ui, |ui| {
+                    for name in WORKLOAD_NAMES {
+                        ui.selectable_value(&mut self.settings.workload, name.to_string(), name);
+                    }
+                });
+        });
         if let Some(view) = self.view() {
             ui.label(format!(
-                "Workload: Mandelbrot {}×{} px, max_iter {} ({})",
+                "view: {}×{} px, max_iter {} ({})",
                 view.width_px(),
                 view.height_px(),
                 view.max_iter(),
@@ -438,7 +460,6 @@ impl SpeedupPanel {
                 }
             ));
         }
-        let idle = self.is_idle();
         ui.add_enabled_ui(idle, |ui| {
             ui.horizontal(|ui| {
                 let l = ui.label("workers");
@@ -611,4 +632,49 @@ pub enum Export {
     Svg,
     Csv,
     Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_persist_and_runtime_state_does_not() {
+        let mut panel = SpeedupPanel::new(SpeedupSettings {
+            workers: "1,3".into(),
+            reps: 9,
+            ..SpeedupSettings::default()
+        });
+        panel.input_error = Some("runtime only".into());
+        let text = serde_json::to_string(&panel).expect("serialise");
+        assert!(!text.contains("runtime only"));
+        let back: SpeedupPanel = serde_json::from_str(&text).expect("deserialise");
+        assert_eq!(back.settings, panel.settings);
+        assert!(back.input_error.is_none() && back.is_idle());
+        // Missing fields fall back to defaults.
+        let empty: SpeedupPanel = serde_json::from_str("{}").expect("defaults");
+        assert_eq!(empty.settings, SpeedupSettings::default());
+        let partial: SpeedupSettings = serde_json::from_str(r#"{"reps": 3}"#).expect("partial");
+        assert_eq!(partial.reps, 3);
+        assert_eq!(partial.warmup, SpeedupSettings::default().warmup);
+    }
+
+    #[test]
+    fn plan_parses_the_lists() {
+        let panel = SpeedupPanel::new(SpeedupSettings {
+            workers: " 1, 2 ,4 ".into(),
+            granularities: "16,bands2".into(),
+            ..SpeedupSettings::default()
+        });
+        let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
+        let w = by_name("mandelbrot", view, Kernel::default()).expect("workload");
+        let plan = panel.plan(&*w).expect("plan");
+        assert_eq!(plan.workers, vec![1, 2, 4]);
+        assert_eq!(plan.granularities.len(), 2);
+        let bad = SpeedupPanel::new(SpeedupSettings {
+            granularities: "16,huge".into(),
+            ..SpeedupSettings::default()
+        });
+        assert!(bad.plan(&*w).is_err());
+    }
 }
