@@ -11,7 +11,7 @@ use crate::engine::plot_data::{
 use crate::engine::pool::{logical_cores, physical_cores};
 use crate::engine::report::{Agreement, SweepReport, build_profile, compare_reports, cpu_brand};
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
-use crate::engine::sweep_results::SweepResults;
+use crate::engine::sweep_results::{SweepResults, load_average_1m};
 use crate::engine::workload::{Workload, by_name};
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -285,10 +285,14 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
     );
     let _ = writeln!(
         out,
-        "machine: {} | {} logical / {} physical cores",
+        "machine: {} | {} logical / {} physical cores | load average (1 min) {} at start, {} now",
         cpu_brand(),
         results.logical_cores,
-        results.physical_cores
+        results.physical_cores,
+        results
+            .load_average_start
+            .map_or_else(|| "n/a".into(), |l| format!("{l:.2}")),
+        load_average_1m().map_or_else(|| "n/a".into(), |l| format!("{l:.2}")),
     );
     let _ = writeln!(
         out,

@@ -8,6 +8,7 @@ use crate::engine::stats::{OUTLIER_RULE, SPEEDUP_INTERVAL_METHOD};
 use crate::engine::sweep::RUN_ORDER_RULE;
 use crate::engine::sweep_results::{
     AmdahlFit, BASELINE_RULE, ERROR_BAR_RULE, PredictionSet, ResultRow, SweepResults,
+    load_average_1m,
 };
 use crate::engine::workload::Workload;
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,10 @@ pub struct ReportMeta {
     pub cpu_brand: String,
     pub logical_cores: usize,
     pub physical_cores: usize,
+    /// 1-minute load average when the sweep began and when it was exported;
+    /// above the core count, other programs competed with the measurement.
+    pub load_average_1m_start: Option<f64>,
+    pub load_average_1m_end: Option<f64>,
     pub os: String,
     pub arch: String,
     /// `release` or `debug` (debug timings are not meaningful).
@@ -126,6 +131,8 @@ impl SweepReport {
             cpu_brand: cpu_brand(),
             logical_cores: results.logical_cores,
             physical_cores: results.physical_cores,
+            load_average_1m_start: results.load_average_start,
+            load_average_1m_end: load_average_1m(),
             os: os_name(),
             arch: std::env::consts::ARCH.to_string(),
             build_profile: build_profile().to_string(),

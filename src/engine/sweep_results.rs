@@ -35,6 +35,17 @@ pub struct SweepResults {
     pub traces: Vec<Vec<Trace>>,
     pub logical_cores: usize,
     pub physical_cores: usize,
+    /// The OS's 1-minute load average when the sweep began (None where not reported).
+    pub load_average_start: Option<f64>,
+}
+
+/// The OS's 1-minute load average (runnable threads), if it reports one.
+/// Above the core count, other programs compete with the measurement.
+pub fn load_average_1m() -> Option<f64> {
+    sysinfo::System::load_average()
+        .ok()
+        .map(|l| l.one)
+        .filter(|&l| l > 0.0)
 }
 
 /// One configuration's figures (what a table row and an export record show).
@@ -110,6 +121,7 @@ impl SweepResults {
             traces: vec![Vec::new(); n],
             logical_cores,
             physical_cores,
+            load_average_start: load_average_1m(),
         }
     }
 

@@ -531,7 +531,23 @@ impl SpeedupPanel {
             SweepState::Cancelled => (format!("cancelled after {measured} runs"), palette::WARN),
             SweepState::Failed(e) => (format!("failed: {e}"), palette::BAD),
         };
-        ui.label(RichText::new(text).color(colour));
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(text).color(colour));
+            if let Some(load) = self.results.as_ref().and_then(|r| r.load_average_start) {
+                let busy = load > logical_cores() as f64;
+                ui.label(
+                    RichText::new(format!("load average at start {load:.2}")).color(if busy {
+                        palette::WARN
+                    } else {
+                        palette::IDEAL
+                    }),
+                )
+                .on_hover_text(
+                    "runnable threads (1-minute average); above the core count, other programs \
+                     compete with the measurement",
+                );
+            }
+        });
     }
 
     fn export_ui(&mut self, ui: &mut egui::Ui) {

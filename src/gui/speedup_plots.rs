@@ -95,6 +95,8 @@ pub fn speedup_plot_ui(
             let mut marks = vec![(chart.physical_cores, "physical cores")];
             if chart.logical_cores != chart.physical_cores {
                 marks.push((chart.logical_cores, "logical cores"));
+            } else {
+                marks[0].1 = "cores (physical = logical)";
             }
             for (cores, label) in marks {
                 plot_ui.vline(
