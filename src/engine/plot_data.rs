@@ -284,7 +284,7 @@ pub fn predicted_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart
         note: "dashed = predicted from measured 1-worker task times (no contention or overhead modelled); \
                points = measured"
             .into(),
-        annotate_karp_flatt: true,
+        annotate_karp_flatt: false,
     }
 }
 

@@ -367,6 +367,13 @@ impl SpeedupPanel {
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         self.poll();
+        egui::ScrollArea::vertical()
+            .id_salt("speedup-lab-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.contents_ui(ui));
+    }
+
+    fn contents_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Speedup lab");
         ui.label(
             RichText::new(
