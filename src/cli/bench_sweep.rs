@@ -12,7 +12,7 @@ use crate::engine::pool::{logical_cores, physical_cores};
 use crate::engine::report::{Agreement, SweepReport, build_profile, compare_reports, cpu_brand};
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::sweep_results::{SweepResults, load_average_1m};
-use crate::engine::workload::{Workload, by_name};
+use crate::engine::sweep_workload::{Workload, by_name};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

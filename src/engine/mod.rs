@@ -17,7 +17,7 @@ pub mod schedule;
 pub mod stats;
 pub mod sweep;
 pub mod sweep_results;
+pub mod sweep_workload;
 pub mod tiling;
 pub mod trace;
 pub mod view;
-pub mod workload;

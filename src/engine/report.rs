@@ -10,7 +10,7 @@ use crate::engine::sweep_results::{
     AmdahlFit, BASELINE_RULE, ERROR_BAR_RULE, PredictionSet, ResultRow, SweepResults,
     load_average_1m,
 };
-use crate::engine::workload::Workload;
+use crate::engine::sweep_workload::Workload;
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 

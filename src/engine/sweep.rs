@@ -12,8 +12,8 @@ use crate::engine::job::Notify;
 use crate::engine::pool::build_pool;
 use crate::engine::schedule::Schedule;
 use crate::engine::stats::SplitMix64;
+use crate::engine::sweep_workload::{Granularity, Workload};
 use crate::engine::trace::Trace;
-use crate::engine::workload::{Granularity, Workload};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -355,9 +355,9 @@ fn run_sweep(
 pub(crate) mod tests_support {
     use super::*;
     use crate::engine::kernel::Kernel;
+    use crate::engine::sweep_workload::Mandelbrot;
     use crate::engine::tiling::Tiling;
     use crate::engine::view::View;
-    use crate::engine::workload::Mandelbrot;
 
     pub(crate) fn tiny_plan() -> SweepPlan {
         SweepPlan {

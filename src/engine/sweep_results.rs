@@ -9,8 +9,8 @@ use crate::engine::replay::{Prediction, durations_in_task_order, predict};
 use crate::engine::schedule::Schedule;
 use crate::engine::stats::{Summary, bootstrap_ratio_of_medians, median};
 use crate::engine::sweep::{ConfigKey, Measurement, SweepPlan};
+use crate::engine::sweep_workload::{Granularity, Workload};
 use crate::engine::trace::Trace;
-use crate::engine::workload::{Granularity, Workload};
 use serde::{Deserialize, Serialize};
 
 /// The baseline, in words for exports and the window.

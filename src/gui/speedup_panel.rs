@@ -15,9 +15,9 @@ use crate::engine::report::SweepReport;
 use crate::engine::schedule::Schedule;
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::sweep_results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
+use crate::engine::sweep_workload::{WORKLOAD_NAMES, Workload, by_name};
 use crate::engine::trace::Trace;
 use crate::engine::view::View;
-use crate::engine::workload::{WORKLOAD_NAMES, Workload, by_name};
 use crate::gui::palette;
 use crate::gui::speedup_plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup_table::results_table_ui;
@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SpeedupSettings {
-    /// Workload name (see `engine::workload::WORKLOAD_NAMES`).
+    /// Workload name (see `engine::sweep_workload::WORKLOAD_NAMES`).
     pub workload: String,
     /// Worker counts, comma-separated.
     pub workers: String,

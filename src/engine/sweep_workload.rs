@@ -5,6 +5,13 @@
 //! granularities, runs once under a schedule on a given pool (the timed
 //! thing: build tasks, run them, collect results) and checks a parallel
 //! result against its serial reference.
+//!
+//! Adding a workload: implement [`Workload`] (item workloads use
+//! [`Granularity::Chunk`] for "items per task"; `run` builds the task list at
+//! that granularity, runs it through `engine::schedule::execute` on the given
+//! pool and returns the trace) and name it in [`by_name`] and
+//! [`WORKLOAD_NAMES`]. The sweep, the statistics, the replay, the exports and
+//! the speedup lab panel then apply unchanged.
 
 use crate::engine::kernel::Kernel;
 use crate::engine::render::{RenderSettings, render, render_serial};
