@@ -1,6 +1,7 @@
 //! The speedup lab driven through its widgets (egui_kittest, no GPU).
 #![cfg(feature = "gui")]
 
+use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::view::View;
@@ -97,6 +98,39 @@ fn trace_button_records_an_open_request_for_that_run() {
         h.state_mut().take_open_trace_request().is_none(),
         "taken once"
     );
+}
+
+#[test]
+fn prediction_chooser_replays_the_chosen_granularity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    // By default the best-scaling granularity; choose the other one.
+    let before = h
+        .state()
+        .predicted_chart()
+        .expect("predicted")
+        .title
+        .clone();
+    let target = if before.contains("8px") {
+        "bands"
+    } else {
+        "8px"
+    };
+    h.get_by_role_and_label(Role::ComboBox, "prediction replays")
+        .click();
+    h.step();
+    h.step();
+    // The popup's option is a button (the table's granularity cells are labels).
+    h.get_by_role_and_label(Role::Button, target).click();
+    h.step();
+    h.step();
+    let p = h.state().predicted_chart().expect("predicted");
+    assert!(p.title.contains(target), "{} (was {before})", p.title);
+    assert_eq!(p.series.len(), 1);
+    assert_eq!(p.series[0].label, target);
+    assert!(p.predicted.is_some() && p.brent.is_some());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 use crate::engine::models::amdahl_speedup;
 use crate::engine::replay::MAX_VIRTUAL_WORKERS;
 use crate::engine::sweep_results::{ERROR_BAR_RULE, ResultRow, SweepResults};
+use crate::engine::sweep_workload::Granularity;
 
 /// Rows by configuration, from [`SweepResults::row_table`].
 pub type RowTable = [Option<ResultRow>];
@@ -204,10 +205,8 @@ pub fn speedup_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
         focus_granularity(results, table).and_then(|i| results.granularities().get(i).copied());
     let focus_label = focus.map(|g| g.to_string()).unwrap_or_default();
     let amdahl = amdahl_curve(results, table, &focus_label, x_max);
-    let predicted = results
-        .predictions(x_max as usize)
-        .into_iter()
-        .find(|p| p.granularity == focus_label)
+    let predicted = focus
+        .and_then(|g| results.prediction_for(g, x_max as usize))
         .map(|p| Curve {
             label: format!("predicted ({focus_label}, replay of 1-worker tasks)"),
             points: p
@@ -241,18 +240,24 @@ pub fn speedup_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
 /// Beyond this machine: the replay on 1..=64 virtual workers, Brent's bound
 /// and the Amdahl curve, with the measured points of the focus granularity.
 pub fn predicted_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
-    let x_max = MAX_VIRTUAL_WORKERS as f64;
     let focus =
         focus_granularity(results, table).and_then(|i| results.granularities().get(i).copied());
+    predicted_chart_for(results, table, focus)
+}
+
+/// [`predicted_chart`] for a chosen granularity (`None`: an empty chart).
+pub fn predicted_chart_for(
+    results: &SweepResults,
+    table: &RowTable,
+    focus: Option<Granularity>,
+) -> SpeedupChart {
+    let x_max = MAX_VIRTUAL_WORKERS as f64;
     let focus_label = focus.map(|g| g.to_string()).unwrap_or_default();
     let series: Vec<SpeedupSeries> = measured_series(results, table)
         .into_iter()
         .filter(|s| s.label == focus_label)
         .collect();
-    let set = results
-        .predictions(MAX_VIRTUAL_WORKERS)
-        .into_iter()
-        .find(|p| p.granularity == focus_label);
+    let set = focus.and_then(|g| results.prediction_for(g, MAX_VIRTUAL_WORKERS));
     let predicted = set.as_ref().map(|p| Curve {
         label: format!("predicted: replay on P virtual workers ({})", p.schedule),
         points: p

@@ -309,17 +309,24 @@ impl SweepResults {
     pub fn predictions(&self, max_workers: usize) -> Vec<PredictionSet> {
         self.granularities()
             .into_iter()
-            .filter_map(|g| {
-                let c = self.find(g, self.plan.schedule, 1)?;
-                let durations = durations_in_task_order(self.median_trace(c)?);
-                Some(PredictionSet {
-                    granularity: g.to_string(),
-                    schedule: self.plan.schedule.to_string(),
-                    source: "task durations of the median 1-worker run".into(),
-                    predictions: predict(&durations, self.plan.schedule, max_workers),
-                })
-            })
+            .filter_map(|g| self.prediction_for(g, max_workers))
             .collect()
+    }
+
+    /// [`Self::predictions`] for one granularity (`None` until its 1-worker run is measured).
+    pub fn prediction_for(
+        &self,
+        granularity: Granularity,
+        max_workers: usize,
+    ) -> Option<PredictionSet> {
+        let c = self.find(granularity, self.plan.schedule, 1)?;
+        let durations = durations_in_task_order(self.median_trace(c)?);
+        Some(PredictionSet {
+            granularity: granularity.to_string(),
+            schedule: self.plan.schedule.to_string(),
+            source: "task durations of the median 1-worker run".into(),
+            predictions: predict(&durations, self.plan.schedule, max_workers),
+        })
     }
 }
 

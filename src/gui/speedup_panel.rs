@@ -7,7 +7,7 @@ use crate::engine::kernel::Kernel;
 use crate::engine::plot::{Chart, write_plot};
 use crate::engine::plot_data::{
     EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
-    predicted_chart, speedup_chart,
+    predicted_chart, predicted_chart_for, speedup_chart,
 };
 use crate::engine::pool::{logical_cores, physical_cores};
 use crate::engine::render::RenderSettings;
@@ -15,7 +15,7 @@ use crate::engine::report::SweepReport;
 use crate::engine::schedule::Schedule;
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::sweep_results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
-use crate::engine::sweep_workload::{WORKLOAD_NAMES, Workload, by_name};
+use crate::engine::sweep_workload::{Granularity, WORKLOAD_NAMES, Workload, by_name};
 use crate::engine::trace::Trace;
 use crate::engine::view::View;
 use crate::gui::palette;
@@ -123,6 +123,9 @@ pub struct SpeedupPanel {
     selected: Option<usize>,
     #[serde(skip)]
     open_trace_request: Option<(RenderSettings, Trace)>,
+    /// Granularity the prediction plot replays (`None`: the best-scaling one).
+    #[serde(skip)]
+    predict_for: Option<Granularity>,
 }
 
 impl Default for SpeedupPanel {
@@ -147,6 +150,7 @@ impl SpeedupPanel {
             export_message: None,
             selected: None,
             open_trace_request: None,
+            predict_for: None,
         }
     }
 
@@ -271,6 +275,7 @@ impl SpeedupPanel {
                 ));
                 self.workload = Some(workload);
                 self.job = Some(job);
+                self.predict_for = None;
                 self.state = SweepState::WarmingUp;
                 self.derived = None;
                 self.selected = None;
@@ -337,7 +342,10 @@ impl SpeedupPanel {
         self.derived = Some(Derived {
             fits: r.fits_from(&table),
             speedup: speedup_chart(r, &table),
-            predicted: predicted_chart(r, &table),
+            predicted: match self.predict_for {
+                Some(g) => predicted_chart_for(r, &table, Some(g)),
+                None => predicted_chart(r, &table),
+            },
             granularity: granularity_chart(r, &table),
             efficiency: efficiency_map(r, &table),
             rows: table
@@ -387,6 +395,9 @@ impl SpeedupPanel {
         self.controls_ui(ui);
         ui.separator();
         self.status_ui(ui);
+        if self.derived.is_some() {
+            self.prediction_choice_ui(ui);
+        }
         let Some(d) = &self.derived else {
             return;
         };
@@ -435,6 +446,34 @@ impl SpeedupPanel {
         }
         ui.separator();
         self.export_ui(ui);
+    }
+
+    /// Chooses whose task times the prediction plot replays.
+    fn prediction_choice_ui(&mut self, ui: &mut egui::Ui) {
+        let grans = self
+            .results
+            .as_ref()
+            .map(SweepResults::granularities)
+            .unwrap_or_default();
+        let mut predict_for = self.predict_for;
+        egui::ComboBox::from_label("prediction replays")
+            .selected_text(
+                predict_for.map_or_else(|| "best-scaling granularity".into(), |g| g.to_string()),
+            )
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut predict_for, None, "best-scaling granularity");
+                for g in grans {
+                    ui.selectable_value(&mut predict_for, Some(g), g.to_string());
+                }
+            })
+            .response
+            .on_hover_text(
+                "whose measured 1-worker task times the prediction replays on 1..=64 virtual workers",
+            );
+        if predict_for != self.predict_for {
+            self.predict_for = predict_for;
+            self.refresh();
+        }
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui) {
