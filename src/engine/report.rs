@@ -39,6 +39,10 @@ pub struct ReportMeta {
     /// False when the sweep was cancelled before every run was made.
     pub complete: bool,
     pub time_unit: String,
+    /// What one timed run covers.
+    pub timed_region: String,
+    /// How the spread figures are defined.
+    pub spread: String,
     pub baseline: String,
     pub speedup_interval: String,
     pub error_bars: String,
@@ -47,6 +51,14 @@ pub struct ReportMeta {
     pub amdahl_fit: String,
     pub prediction: String,
 }
+
+/// What one timed run covers, in words for exports.
+pub const TIMED_REGION: &str = "wall time of one complete run on an already built pool: task list built, \
+     every task run, results collected (mandelbrot: the image assembled); pool start-up is not timed";
+
+/// How spread is reported, in words for exports.
+pub const SPREAD_RULE: &str = "quantiles by linear interpolation (type 7); IQR = Q3 - Q1; MAD = median of \
+     |t - median| (unscaled); stddev with n - 1";
 
 /// Which granularity was fastest for one worker count.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -145,6 +157,8 @@ impl SweepReport {
             warmup: results.plan.warmup,
             complete,
             time_unit: "s".into(),
+            timed_region: TIMED_REGION.into(),
+            spread: SPREAD_RULE.into(),
             baseline: BASELINE_RULE.into(),
             speedup_interval: SPEEDUP_INTERVAL_METHOD.into(),
             error_bars: ERROR_BAR_RULE.into(),
