@@ -401,6 +401,14 @@ impl SpeedupPanel {
         let Some(d) = &self.derived else {
             return;
         };
+        ui.label(
+            RichText::new(
+                "click a measured point, or a row's trace button, to open that configuration's \
+                 median run in the explorer's timeline",
+            )
+            .weak()
+            .small(),
+        );
         let mut clicked = None;
         ui.columns(2, |cols| {
             clicked = clicked.or(speedup_plot_ui(
