@@ -1,6 +1,8 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
 
+mod bench;
+mod bench_sweep;
 mod deadlock;
 mod gridsearch;
 mod locks;
@@ -62,6 +64,8 @@ pub enum Command {
     Locks(locks::LocksArgs),
     /// Two threads take two locks in opposite order: detect the deadlock (or complete with --fix ordering).
     Deadlock(deadlock::DeadlockArgs),
+    /// Measure: speedup sweeps and other benchmarks, with exports.
+    Bench(bench::BenchArgs),
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -99,6 +103,7 @@ pub fn main() -> ExitCode {
         Some(Command::Race(args)) => race::run(&args),
         Some(Command::Locks(args)) => locks::run(&args),
         Some(Command::Deadlock(args)) => deadlock::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
         None => open_window(&cli.window),
     };
     match result {

@@ -8,4 +8,7 @@ pub mod palette;
 pub mod race_lanes;
 pub mod race_panel;
 pub mod scheduler_game;
+pub mod speedup_panel;
+pub mod speedup_plots;
+pub mod speedup_table;
 pub mod theory_panel;

@@ -47,6 +47,32 @@ pub fn lock_span(span: crate::engine::locks::contention::Span) -> Color32 {
     }
 }
 
+/// Colour of the `i`-th measured series in a plot (granularity or worker
+/// count), the same as in exported plots (`engine::plot`).
+pub fn series(i: usize) -> Color32 {
+    worker(i as u32)
+}
+/// Fitted models (Amdahl's curve) in plots.
+pub const MODEL: Color32 = Color32::from_rgb(200, 200, 200);
+/// Brent's bound (a prediction) in plots.
+pub const BOUND: Color32 = Color32::from_rgb(180, 120, 230);
+/// Vertical marks at the core counts.
+pub const CORE_MARK: Color32 = Color32::from_gray(120);
+
+/// Efficiency 0..=1 (and above, superlinear) as a colour, red → yellow → green.
+pub fn efficiency(e: f64) -> Color32 {
+    let t = e.clamp(0.0, 1.0) as f32;
+    let lerp = |a: Color32, b: Color32, t: f32| {
+        let m = |x: u8, y: u8| (x as f32 + (y as f32 - x as f32) * t).round() as u8;
+        Color32::from_rgb(m(a.r(), b.r()), m(a.g(), b.g()), m(a.b(), b.b()))
+    };
+    if t < 0.5 {
+        lerp(BAD, WARN, t * 2.0)
+    } else {
+        lerp(WARN, GOOD, (t - 0.5) * 2.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +83,13 @@ mod tests {
             worker(3).to_array()[..3],
             crate::engine::colour::worker_colour(3)
         );
+    }
+
+    #[test]
+    fn efficiency_runs_from_bad_to_good() {
+        assert_eq!(efficiency(0.0), BAD);
+        assert_eq!(efficiency(0.5), WARN);
+        assert_eq!(efficiency(1.0), GOOD);
+        assert_eq!(efficiency(1.7), GOOD);
     }
 }

@@ -1,0 +1,206 @@
+//! The speedup lab driven through its widgets (egui_kittest, no GPU).
+#![cfg(feature = "gui")]
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use parlab::engine::view::View;
+use parlab::gui::speedup_panel::{SpeedupPanel, SpeedupSettings, SweepState};
+use std::time::Duration;
+
+/// A tiny sweep: 32×24 px, workers 1,2, two granularities, 2 repetitions.
+fn tiny_panel(folder: &std::path::Path) -> SpeedupPanel {
+    let mut panel = SpeedupPanel::new(SpeedupSettings {
+        workers: "1,2".into(),
+        granularities: "8,bands".into(),
+        reps: 2,
+        warmup: 0,
+        export_folder: folder.to_path_buf(),
+        ..SpeedupSettings::default()
+    });
+    panel.set_default_view(View::new((-0.75, 0.0), 3.0, 32, 24, 100).expect("view"));
+    panel
+}
+
+fn harness(panel: SpeedupPanel) -> Harness<'static, SpeedupPanel> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 1400.0))
+        .build_ui_state(|ui, p: &mut SpeedupPanel| p.ui(ui), panel)
+}
+
+/// Steps frames until the sweep has finished (bounded).
+fn settle(h: &mut Harness<'_, SpeedupPanel>) {
+    for _ in 0..5000 {
+        h.step();
+        if h.state().is_idle() {
+            h.step();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("the sweep did not finish");
+}
+
+#[test]
+fn run_measures_every_configuration_and_plots_its_points() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    assert!(h.state().speedup_chart().is_none(), "nothing before Run");
+    h.get_by_label("Run").click();
+    settle(&mut h);
+
+    let panel = h.state();
+    assert_eq!(panel.state(), &SweepState::Done);
+    let results = panel.results().expect("results");
+    // Per granularity: sequential, 1 and 2 workers; 2 repetitions each.
+    assert_eq!(results.configs.len(), 6);
+    assert_eq!(results.num_measured(), 12);
+    let chart = panel.speedup_chart().expect("chart");
+    assert_eq!(chart.series.len(), 2, "a line per granularity");
+    for s in &chart.series {
+        let workers: Vec<f64> = s.points.iter().map(|p| p.workers).collect();
+        assert_eq!(workers, vec![1.0, 2.0], "{}", s.label);
+        assert!((s.points[0].speedup - 1.0).abs() < 1e-9, "T1/T1 = 1");
+        assert!(s.points.iter().all(|p| p.speedup > 0.0 && p.bar.is_some()));
+    }
+    let g = panel.granularity_chart().expect("granularity chart");
+    assert_eq!(g.series.len(), 2, "a line per worker count");
+    assert!(
+        g.series
+            .iter()
+            .all(|s| s.points.len() == 2 && s.best.is_some())
+    );
+    let p = panel.predicted_chart().expect("predicted");
+    assert!(
+        p.predicted
+            .as_ref()
+            .is_some_and(|c| c.points.len() == 64 && c.label.contains("predicted"))
+    );
+    // The table lists every configuration.
+    assert!(h.query_by_label("trace bands × seq").is_some());
+}
+
+#[test]
+fn trace_button_records_an_open_request_for_that_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.get_by_label("trace 8px × 2").click();
+    h.step();
+    let (settings, trace) = h.state_mut().take_open_trace_request().expect("request");
+    assert_eq!(settings.num_workers, 2);
+    assert_eq!(settings.view.width_px(), 32);
+    assert_eq!(trace.num_workers, 2);
+    assert_eq!(trace.records.len(), 12, "4 × 3 tiles of 8 px");
+    assert!(
+        h.state_mut().take_open_trace_request().is_none(),
+        "taken once"
+    );
+}
+
+#[test]
+fn prediction_chooser_replays_the_chosen_granularity() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    // By default the best-scaling granularity; choose the other one.
+    let before = h
+        .state()
+        .predicted_chart()
+        .expect("predicted")
+        .title
+        .clone();
+    let target = if before.contains("8px") {
+        "bands"
+    } else {
+        "8px"
+    };
+    h.get_by_role_and_label(Role::ComboBox, "prediction replays")
+        .click();
+    h.step();
+    h.step();
+    // The popup's option is a button (the table's granularity cells are labels).
+    h.get_by_role_and_label(Role::Button, target).click();
+    h.step();
+    h.step();
+    let p = h.state().predicted_chart().expect("predicted");
+    assert!(p.title.contains(target), "{} (was {before})", p.title);
+    assert_eq!(p.series.len(), 1);
+    assert_eq!(p.series[0].label, target);
+    assert!(p.predicted.is_some() && p.brent.is_some());
+}
+
+#[test]
+fn cancel_stops_a_long_sweep() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut panel = tiny_panel(dir.path());
+    panel.settings.reps = 100;
+    panel.set_default_view(View::new((-0.75, 0.0), 3.0, 256, 192, 2000).expect("view"));
+    let mut h = harness(panel);
+    h.get_by_label("Run").click();
+    h.step();
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+    let panel = h.state();
+    assert_eq!(panel.state(), &SweepState::Cancelled);
+    assert!(panel.results().expect("results").num_measured() < 600);
+}
+
+#[test]
+fn export_buttons_write_files_and_show_paths() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("exports");
+    let mut h = harness(tiny_panel(&out));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    for button in ["Export PNG", "Export SVG", "Export CSV", "Export JSON"] {
+        h.get_by_label(button).click();
+        h.step();
+        let msg = h.state().export_message().cloned().expect("message");
+        assert!(
+            msg.as_ref().is_ok_and(|m| m.starts_with("wrote")),
+            "{button}: {msg:?}"
+        );
+    }
+    for f in [
+        "speedup.png",
+        "predicted.png",
+        "granularity.png",
+        "speedup.svg",
+        "granularity.svg",
+        "sweep.csv",
+        "sweep.json",
+    ] {
+        let len = std::fs::metadata(out.join(f)).expect(f).len();
+        assert!(len > 100, "{f}: {len} bytes");
+    }
+    image::open(out.join("speedup.png")).expect("valid PNG");
+}
+
+#[test]
+fn bad_worker_list_is_reported_and_nothing_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut panel = tiny_panel(dir.path());
+    panel.settings.workers = "1,two".into();
+    let mut h = harness(panel);
+    h.get_by_label("Run").click();
+    h.step();
+    assert!(h.state().is_idle());
+    assert!(h.state().results().is_none());
+    assert!(h.query_by_label_contains("not a whole number").is_some());
+}
+
+#[test]
+fn unknown_saved_workload_is_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut panel = tiny_panel(dir.path());
+    panel.settings.workload = "primes".into();
+    let mut h = harness(panel);
+    h.get_by_label("Run").click();
+    h.step();
+    assert!(h.state().results().is_none());
+    assert!(h.query_by_label_contains("unknown workload").is_some());
+}
