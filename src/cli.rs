@@ -37,12 +37,39 @@ pub struct WindowArgs {
     /// Start from default settings, ignoring the saved ones.
     #[arg(long)]
     pub reset_settings: bool,
+    /// Explorer image size to start with, as WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH")]
+    pub size: Option<String>,
+    /// Named place to start at (whole-set, lopsided, seahorse-valley, …).
+    #[arg(long, value_name = "NAME")]
+    pub place: Option<String>,
+    /// Worker count to start with.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Schedule to start with (see `parlab render --help`).
+    #[arg(long, value_name = "NAME")]
+    pub schedule: Option<String>,
+    /// Tile size to start with: PX, or bands / bandsROWS.
+    #[arg(long, value_name = "PX|bands")]
+    pub tile: Option<String>,
+    /// Palette to start with (classic, fire, ocean, grey).
+    #[arg(long, value_name = "NAME")]
+    pub palette: Option<String>,
+    /// Worker overlay on or off at start.
+    #[arg(long, value_name = "BOOL")]
+    pub overlay: Option<bool>,
 }
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render a Mandelbrot view in parallel and write a PNG (and a trace).
     Render(render::RenderArgs),
+    /// Check that a PNG is readable and not blank (used by CI on the window's screenshot).
+    #[command(hide = true)]
+    CheckPng {
+        /// The PNG to check.
+        file: PathBuf,
+    },
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -74,6 +101,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::CheckPng { file }) => check_png(&file),
         None => open_window(&cli.window),
     };
     match result {
@@ -82,12 +110,56 @@ pub fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "gui")]
+fn open_window(args: &WindowArgs) -> Result<(), CliError> {
+    crate::gui::check_args(args).map_err(CliError::Usage)?;
+    crate::gui::run(args.clone()).map_err(CliError::Failed)
+}
+
+#[cfg(not(feature = "gui"))]
 fn open_window(_args: &WindowArgs) -> Result<(), CliError> {
     use clap::CommandFactory;
     let _ = Cli::command().print_help();
     Err(CliError::Usage(
         "this build has no window (built without the `gui` feature): use a subcommand".into(),
     ))
+}
+
+/// Fails unless `file` is a PNG with at least 8 distinct colours (not blank).
+fn check_png(file: &Path) -> Result<(), CliError> {
+    let img = image::open(file)
+        .map_err(|e| CliError::Failed(format!("{}: not a readable PNG: {e}", file.display())))?
+        .to_rgba8();
+    let colours = distinct_colours(&img, 8);
+    if colours < 8 {
+        return Err(CliError::Failed(format!(
+            "{}: {}×{} but only {colours} distinct colour(s): looks blank",
+            file.display(),
+            img.width(),
+            img.height()
+        )));
+    }
+    println!(
+        "{}: {}×{}, not blank",
+        file.display(),
+        img.width(),
+        img.height()
+    );
+    Ok(())
+}
+
+/// Distinct colours in `img`, counting up to `limit`.
+pub fn distinct_colours(img: &image::RgbaImage, limit: usize) -> usize {
+    let mut seen: Vec<[u8; 4]> = Vec::new();
+    for p in img.pixels() {
+        if !seen.contains(&p.0) {
+            seen.push(p.0);
+            if seen.len() >= limit {
+                break;
+            }
+        }
+    }
+    seen.len()
 }
 
 /// The view options shared by every Mandelbrot subcommand.
