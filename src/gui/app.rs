@@ -48,13 +48,10 @@ impl Tab {
     }
 
     pub fn from_slug(s: &str) -> Result<Tab, String> {
-        Tab::ALL
-            .into_iter()
-            .find(|t| t.slug() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Tab::ALL.iter().map(Tab::slug).collect();
-                format!("unknown panel {s:?}: expected one of {}", names.join(", "))
-            })
+        Tab::ALL.into_iter().find(|t| t.slug() == s).ok_or_else(|| {
+            let names: Vec<_> = Tab::ALL.iter().map(Tab::slug).collect();
+            format!("unknown panel {s:?}: expected one of {}", names.join(", "))
+        })
     }
 }
 
@@ -212,7 +209,10 @@ impl App {
         let started = *self.automation.started.get_or_insert_with(Instant::now);
         ctx.request_repaint();
         if started.elapsed() > AUTOMATION_TIMEOUT {
-            self.finish(ctx, Err(format!("gave up after {} s", AUTOMATION_TIMEOUT.as_secs())));
+            self.finish(
+                ctx,
+                Err(format!("gave up after {} s", AUTOMATION_TIMEOUT.as_secs())),
+            );
             return;
         }
         if let Some(n) = self.automation.frame_stats {

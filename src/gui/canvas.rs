@@ -178,7 +178,11 @@ impl Canvas {
                 patch.as_mut()[r * len..(r + 1) * len]
                     .copy_from_slice(&self.display[from..from + len]);
             }
-            let local = Tile { x: 0, y: 0, ..*tile };
+            let local = Tile {
+                x: 0,
+                y: 0,
+                ..*tile
+            };
             overlay_tile(&mut patch, &local, worker_colour(worker));
             for r in 0..tile.height as usize {
                 let from = ((tile.y as usize + r) * w + tile.x as usize) * 4;

@@ -40,7 +40,7 @@ pub struct Explorer {
     pending_start: bool,
     pub(crate) history: History,
     /// Free width/height as typed.
-    pub(crate) size_text: (String, String),
+    pub size_text: (String, String),
     /// Why the last typed size or setting was refused.
     pub(crate) input_error: Option<String>,
     pub(crate) render_error: Option<String>,
@@ -384,7 +384,8 @@ impl Explorer {
     fn refresh_stats(&mut self) -> TraceStats {
         if let Some(r) = &self.render {
             let n = r.records.len();
-            let stale = self.stats.1 != n || (r.is_running() && self.stats.0.elapsed() > STATS_REFRESH);
+            let stale =
+                self.stats.1 != n || (r.is_running() && self.stats.0.elapsed() > STATS_REFRESH);
             if stale {
                 self.stats = (Instant::now(), n, r.trace().stats());
             }
@@ -487,9 +488,7 @@ impl Explorer {
             .and_then(|t| r.canvas.record_of_tile.get(t as usize).copied().flatten());
         ui.horizontal(|ui| {
             ui.label(RichText::new("Timeline").strong());
-            ui.label(
-                RichText::new("one lane per worker, one bar per tile; dark = idle").weak(),
-            );
+            ui.label(RichText::new("one lane per worker, one bar per tile; dark = idle").weak());
         });
         let resp = timeline_ui(
             ui,

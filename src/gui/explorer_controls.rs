@@ -64,7 +64,10 @@ impl Explorer {
                 self.set_view(v, false);
             }
             if ui
-                .add_enabled(self.history.can_go_forward(), egui::Button::new("Forward >"))
+                .add_enabled(
+                    self.history.can_go_forward(),
+                    egui::Button::new("Forward >"),
+                )
                 .clicked()
                 && let Some(v) = self.history.forward().and_then(|s| View::try_from(s).ok())
             {
@@ -191,9 +194,9 @@ impl Explorer {
     /// Applies the typed size; a bad one keeps the last good image and says why.
     pub fn apply_size(&mut self) {
         let parse = |s: &str, field: &str| {
-            s.trim().parse::<u32>().map_err(|_| {
-                format!("{field} {:?} is not a whole number of pixels", s.trim())
-            })
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{field} {:?} is not a whole number of pixels", s.trim()))
         };
         let result = parse(&self.size_text.0, "width")
             .and_then(|w| parse(&self.size_text.1, "height").map(|h| (w, h)))

@@ -39,8 +39,7 @@ impl Explorer {
             || (resp.dragged_by(PointerButton::Primary) && ui.input(|i| i.modifiers.shift));
 
         // Pan: move the picture with the pointer; re-render on release.
-        if resp.dragged_by(PointerButton::Primary) && !box_gesture && self.nav.box_start.is_none()
-        {
+        if resp.dragged_by(PointerButton::Primary) && !box_gesture && self.nav.box_start.is_none() {
             self.nav.pan_offset += resp.drag_delta();
         }
         if box_gesture && self.nav.box_start.is_none() {
@@ -48,7 +47,12 @@ impl Explorer {
         }
         let uv = Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0));
         painter.rect_filled(rect, 0.0, Color32::from_gray(16));
-        painter.image(tex_id, rect.translate(self.nav.pan_offset), uv, Color32::WHITE);
+        painter.image(
+            tex_id,
+            rect.translate(self.nav.pan_offset),
+            uv,
+            Color32::WHITE,
+        );
 
         let to_px = |p: Pos2| ((p.x - rect.left()) / scale, (p.y - rect.top()) / scale);
         if resp.drag_stopped() {
@@ -80,7 +84,12 @@ impl Explorer {
         if let (Some(start), Some(now)) = (self.nav.box_start, resp.interact_pointer_pos()) {
             let r = Rect::from_two_pos(start, now);
             painter.rect_filled(r, 0.0, Color32::from_white_alpha(30));
-            painter.rect_stroke(r, 0.0, Stroke::new(1.5, palette::HIGHLIGHT), StrokeKind::Inside);
+            painter.rect_stroke(
+                r,
+                0.0,
+                Stroke::new(1.5, palette::HIGHLIGHT),
+                StrokeKind::Inside,
+            );
         }
 
         // Wheel (and pinch) zoom around the pointer.
@@ -91,7 +100,10 @@ impl Explorer {
                 let (x, y) = to_px(p);
                 match self.view.zoomed_at(f64::from(x), f64::from(y), factor) {
                     Ok(v) => {
-                        let merge = self.nav.last_wheel.is_some_and(|t| t.elapsed() < WHEEL_MERGE);
+                        let merge = self
+                            .nav
+                            .last_wheel
+                            .is_some_and(|t| t.elapsed() < WHEEL_MERGE);
                         self.nav.last_wheel = Some(Instant::now());
                         if merge {
                             self.history.replace_current(&v);

@@ -66,11 +66,7 @@ pub fn quick_export(
     // Two exports in the same second get distinct names.
     let mut k = 2;
     while path.exists() {
-        path = folder.join(format!(
-            "parlab-{}-{k}-{}",
-            timestamp(),
-            kind.file_suffix()
-        ));
+        path = folder.join(format!("parlab-{}-{k}-{}", timestamp(), kind.file_suffix()));
         k += 1;
     }
     write_export(kind, &path, canvas, trace).map_err(|e| e.to_string())?;
@@ -142,7 +138,10 @@ impl ExportState {
             ui.horizontal(|ui| {
                 let enabled = canvas.is_some();
                 if ui
-                    .add_enabled(enabled, egui::Button::new(format!("Quick: {}", kind.label())))
+                    .add_enabled(
+                        enabled,
+                        egui::Button::new(format!("Quick: {}", kind.label())),
+                    )
                     .clicked()
                     && let Some(c) = canvas
                 {

@@ -67,14 +67,12 @@ pub fn stats_strip_ui(
         match (baseline, complete) {
             (Some(b), true) if stats.wall_nanos > 0 => {
                 let s = b.wall_nanos as f64 / stats.wall_nanos as f64;
-                ui.label(
-                    RichText::new(format!("speedup ×{s:.2}")).color(palette::MEASURED),
-                )
-                .on_hover_text(format!(
-                    "1-worker render of this view took {}; this one {}",
-                    fmt_ms(b.wall_nanos),
-                    fmt_ms(stats.wall_nanos)
-                ));
+                ui.label(RichText::new(format!("speedup ×{s:.2}")).color(palette::MEASURED))
+                    .on_hover_text(format!(
+                        "1-worker render of this view took {}; this one {}",
+                        fmt_ms(b.wall_nanos),
+                        fmt_ms(stats.wall_nanos)
+                    ));
             }
             (Some(_), false) => {
                 ui.label("speedup: when this render completes");

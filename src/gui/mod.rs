@@ -58,7 +58,10 @@ pub fn check_args(args: &WindowArgs) -> Result<WindowPlan, String> {
     let place = match &args.place {
         None => None,
         Some(p) => Some(Place::by_name(p).ok_or_else(|| {
-            let names: Vec<_> = places::PLACES.iter().map(|p| places::slug(p.name)).collect();
+            let names: Vec<_> = places::PLACES
+                .iter()
+                .map(|p| places::slug(p.name))
+                .collect();
             format!("--place {p:?}: expected one of {}", names.join(", "))
         })?),
     };

@@ -110,7 +110,9 @@ pub fn parse_settings(saved: Option<&str>) -> (AppSettings, Option<String>) {
         },
         Err(e) => (
             AppSettings::default(),
-            Some(format!("Saved settings could not be read ({e}): using defaults.")),
+            Some(format!(
+                "Saved settings could not be read ({e}): using defaults."
+            )),
         ),
     }
 }

@@ -31,9 +31,10 @@ impl Default for CpuMonitor {
 
 impl CpuMonitor {
     pub fn new() -> Self {
-        let system =
-            System::new_with_specifics(RefreshKind::nothing().with_cpu(CpuRefreshKind::everything()))
-                .ok();
+        let system = System::new_with_specifics(
+            RefreshKind::nothing().with_cpu(CpuRefreshKind::everything()),
+        )
+        .ok();
         let brand = system
             .as_ref()
             .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_string()))
