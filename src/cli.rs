@@ -60,6 +60,8 @@ pub struct WindowArgs {
     pub overlay: Option<bool>,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render a Mandelbrot view in parallel and write a PNG (and a trace).

@@ -274,10 +274,10 @@ impl Explorer {
     pub fn poll(&mut self) {
         if let Some(r) = &mut self.render {
             let more = r.drain(DRAIN_BUDGET);
-            if more || r.is_running() {
-                if let Some(ctx) = &self.ctx {
-                    ctx.request_repaint();
-                }
+            if (more || r.is_running())
+                && let Some(ctx) = &self.ctx
+            {
+                ctx.request_repaint();
             }
             if !r.is_running() && r.is_complete() && r.settings.effective_workers() == 1 {
                 let b = Baseline {
@@ -537,13 +537,15 @@ impl Explorer {
         if let Some(rec) = selected {
             ui.label(RichText::new(task_summary(&rec)).color(palette::WARN));
         }
+    }
+
+    /// Per-worker figures, next to the controls.
+    pub(crate) fn legend_section(&mut self, ui: &mut egui::Ui) {
         let stats = self.stats.2.clone();
-        if self.settings.overlay {
-            egui::CollapsingHeader::new("Worker legend")
-                .default_open(true)
-                .show(ui, |ui| legend_ui(ui, &stats))
-                .header_response
-                .on_hover_text("per worker: tiles, busy time, share of the work (iterations)");
-        }
+        egui::CollapsingHeader::new("Workers")
+            .default_open(true)
+            .show(ui, |ui| legend_ui(ui, &stats))
+            .header_response
+            .on_hover_text("per worker: tiles, busy time, share of the work (iterations)");
     }
 }

@@ -40,6 +40,8 @@ impl Explorer {
             ui.label(RichText::new(e).color(palette::BAD));
         }
         ui.separator();
+        self.legend_section(ui);
+        ui.separator();
         ui.collapsing("Export", |ui| {
             let complete = self.render.as_ref().is_some_and(|r| r.is_complete());
             let trace = self.trace().unwrap_or_default();

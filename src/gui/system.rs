@@ -4,6 +4,7 @@
 use crate::engine::pool::{logical_cores, physical_cores};
 use crate::gui::palette;
 use egui::{Align2, FontId, Pos2, Rect, RichText, Sense, Vec2};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use sysinfo::{CpuRefreshKind, RefreshKind, System};
 
@@ -21,7 +22,12 @@ pub struct CpuMonitor {
     pub physical: usize,
     /// Load per core, 0..=100.
     pub loads: Vec<f32>,
+    /// Recent samples of `loads`, oldest first (at most [`HISTORY_SAMPLES`]).
+    pub history: VecDeque<Vec<f32>>,
 }
+
+/// Samples kept for the load history chart (one minute at 2 per second).
+pub const HISTORY_SAMPLES: usize = 120;
 
 impl Default for CpuMonitor {
     fn default() -> Self {
@@ -52,6 +58,7 @@ impl CpuMonitor {
             logical: logical_cores(),
             physical: physical_cores(),
             loads,
+            history: VecDeque::with_capacity(HISTORY_SAMPLES),
         }
     }
 
@@ -67,6 +74,10 @@ impl CpuMonitor {
         s.refresh_cpu_usage();
         self.loads = s.cpus().iter().map(|c| c.usage()).collect();
         self.samples += 1;
+        if self.history.len() == HISTORY_SAMPLES {
+            self.history.pop_front();
+        }
+        self.history.push_back(self.loads.clone());
         true
     }
 
@@ -210,4 +221,74 @@ pub fn system_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, num_workers: usize) {
             ui.visuals().text_color(),
         );
     }
+    ui.add_space(8.0);
+    history_ui(ui, cpu, width);
+}
+
+/// Load over the last minute: a thin line per core and the mean in bold.
+fn history_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, width: f32) {
+    ui.label(RichText::new("Last minute").strong());
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 140.0), Sense::hover());
+    let p = ui.painter_at(rect);
+    p.rect_filled(rect, 2.0, palette::IDLE);
+    let font = FontId::proportional(10.0);
+    for pct in [0.0_f32, 50.0, 100.0] {
+        let y = rect.bottom() - rect.height() * pct / 100.0;
+        p.line_segment(
+            [Pos2::new(rect.left(), y), Pos2::new(rect.right(), y)],
+            egui::Stroke::new(1.0, egui::Color32::from_gray(60)),
+        );
+        p.text(
+            Pos2::new(rect.left() + 2.0, y),
+            if pct > 50.0 {
+                Align2::LEFT_TOP
+            } else {
+                Align2::LEFT_BOTTOM
+            },
+            format!("{pct:.0} %"),
+            font.clone(),
+            egui::Color32::from_gray(150),
+        );
+    }
+    let n = cpu.history.len();
+    if n < 2 {
+        return;
+    }
+    let x_of = |i: usize| {
+        rect.right()
+            - (HISTORY_SAMPLES - 1 - (HISTORY_SAMPLES - n + i)) as f32 * rect.width()
+                / (HISTORY_SAMPLES - 1) as f32
+    };
+    let y_of = |load: f32| rect.bottom() - rect.height() * (load / 100.0).clamp(0.0, 1.0);
+    let cores = cpu.history.back().map_or(0, Vec::len);
+    for core in 0..cores {
+        let points: Vec<Pos2> = cpu
+            .history
+            .iter()
+            .enumerate()
+            .map(|(i, s)| Pos2::new(x_of(i), y_of(s.get(core).copied().unwrap_or(0.0))))
+            .collect();
+        p.add(egui::Shape::line(
+            points,
+            egui::Stroke::new(1.0, egui::Color32::from_gray(130)),
+        ));
+    }
+    let mean: Vec<Pos2> = cpu
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let m = s.iter().sum::<f32>() / s.len().max(1) as f32;
+            Pos2::new(x_of(i), y_of(m))
+        })
+        .collect();
+    p.add(egui::Shape::line(
+        mean,
+        egui::Stroke::new(2.5, palette::MEASURED),
+    ));
+    ui.label(
+        RichText::new("grey: each core · blue: mean of all cores")
+            .weak()
+            .small(),
+    );
 }
