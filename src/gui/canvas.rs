@@ -253,8 +253,10 @@ impl Canvas {
         }
     }
 
-    /// Regions to upload since the last call, as (x, y, w, h, RGBA bytes).
-    pub fn take_uploads(&mut self) -> Vec<(PxRect, Vec<u8>)> {
+    /// Regions to upload since the last call, as images ready for the texture.
+    /// Dirty tiles in the same tile row are merged into one strip; beyond
+    /// [`MAX_SEPARATE_UPLOADS`] strips, one bounding rectangle is sent.
+    pub fn take_uploads(&mut self) -> Vec<(PxRect, egui::ColorImage)> {
         let rects: Vec<PxRect> = if self.dirty_all {
             vec![PxRect {
                 x: 0,
@@ -262,15 +264,33 @@ impl Canvas {
                 width: self.width_px(),
                 height: self.height_px(),
             }]
-        } else if self.dirty.len() > MAX_SEPARATE_UPLOADS {
-            let first = self.dirty[0];
-            vec![self.dirty.iter().fold(first, |a, b| a.union(*b))]
         } else {
-            self.dirty.clone()
+            let mut strips: Vec<PxRect> = Vec::new();
+            self.dirty.sort_unstable_by_key(|r| (r.y, r.height, r.x));
+            for r in &self.dirty {
+                match strips.last_mut() {
+                    Some(last) if last.y == r.y && last.height == r.height => {
+                        *last = last.union(*r)
+                    }
+                    _ => strips.push(*r),
+                }
+            }
+            if strips.len() > MAX_SEPARATE_UPLOADS {
+                let first = strips[0];
+                vec![strips.iter().fold(first, |a, b| a.union(*b))]
+            } else {
+                strips
+            }
         };
         self.dirty.clear();
         self.dirty_all = false;
         rects.into_iter().map(|r| (r, self.region(r))).collect()
+    }
+
+    /// The next upload is the whole image (e.g. for a new texture).
+    pub fn mark_all_dirty(&mut self) {
+        self.dirty.clear();
+        self.dirty_all = true;
     }
 
     /// A dirty region is pending (so the texture must be refreshed).
@@ -278,14 +298,19 @@ impl Canvas {
         self.dirty_all || !self.dirty.is_empty()
     }
 
-    fn region(&self, r: PxRect) -> Vec<u8> {
+    /// A region of the display as an image (alpha is always opaque, so no unmultiplying).
+    fn region(&self, r: PxRect) -> egui::ColorImage {
         let w = self.image.width_px as usize;
-        let mut out = Vec::with_capacity(r.width as usize * r.height as usize * 4);
+        let mut pixels = Vec::with_capacity(r.width as usize * r.height as usize);
         for row in r.y as usize..(r.y + r.height) as usize {
             let from = (row * w + r.x as usize) * 4;
-            out.extend_from_slice(&self.display[from..from + r.width as usize * 4]);
+            pixels.extend(
+                self.display[from..from + r.width as usize * 4]
+                    .chunks_exact(4)
+                    .map(|p| egui::Color32::from_rgba_premultiplied(p[0], p[1], p[2], p[3])),
+            );
         }
-        out
+        egui::ColorImage::new([r.width as usize, r.height as usize], pixels)
     }
 
     /// The finished image at full resolution, with or without the worker overlay.
@@ -396,6 +421,41 @@ mod tests {
         assert_eq!(
             c.display(),
             Palette::Classic.colourise(&c.image).as_raw().as_slice()
+        );
+    }
+
+    #[test]
+    fn uploads_cover_the_dirty_tiles_in_strips() {
+        let mut c = rendered_canvas(false);
+        let _ = c.take_uploads();
+        assert!(!c.has_uploads());
+        c.set_shown(0, true);
+        c.set_shown(2, true);
+        c.set_shown(6, true); // second tile row (5 tiles per row)
+        let ups = c.take_uploads();
+        let rects: Vec<PxRect> = ups.iter().map(|u| u.0).collect();
+        assert_eq!(
+            rects,
+            [
+                PxRect {
+                    x: 0,
+                    y: 0,
+                    width: 24,
+                    height: 8
+                },
+                PxRect {
+                    x: 8,
+                    y: 8,
+                    width: 8,
+                    height: 8
+                }
+            ]
+        );
+        let w = c.width_px() as usize;
+        let px = &ups[1].1.pixels[0];
+        assert_eq!(
+            px.to_array(),
+            c.display()[(8 * w + 8) * 4..(8 * w + 8) * 4 + 4]
         );
     }
 

@@ -230,7 +230,7 @@ impl Explorer {
 
     /// The current render's trace (partial while it runs).
     pub fn trace(&self) -> Option<Trace> {
-        self.render.as_ref().map(|r| r.trace())
+        self.render.as_ref().map(|r| r.trace().clone())
     }
 
     /// The RGBA bytes on screen, and their size.
@@ -362,20 +362,17 @@ impl Explorer {
         };
         let needs_new = self.texture.as_ref().is_none_or(|t| t.size() != size);
         if needs_new {
-            let _ = c.take_uploads();
-            let img = egui::ColorImage::from_rgba_unmultiplied(size, c.display());
-            self.texture = Some(ctx.load_texture("explorer-image", img, options));
+            c.mark_all_dirty();
+            if let Some((_, img)) = c.take_uploads().pop() {
+                self.texture = Some(ctx.load_texture("explorer-image", img, options));
+            }
             return;
         }
         if !c.has_uploads() {
             return;
         }
         if let Some(tex) = &mut self.texture {
-            for (rect, bytes) in c.take_uploads() {
-                let img = egui::ColorImage::from_rgba_unmultiplied(
-                    [rect.width as usize, rect.height as usize],
-                    &bytes,
-                );
+            for (rect, img) in c.take_uploads() {
                 tex.set_partial([rect.x as usize, rect.y as usize], img, options);
             }
         }
@@ -383,7 +380,7 @@ impl Explorer {
 
     fn refresh_stats(&mut self) -> TraceStats {
         if let Some(r) = &self.render {
-            let n = r.records.len();
+            let n = r.trace().records.len();
             let stale =
                 self.stats.1 != n || (r.is_running() && self.stats.0.elapsed() > STATS_REFRESH);
             if stale {
@@ -482,6 +479,7 @@ impl Explorer {
             return;
         };
         let trace = r.trace();
+        let wall_nanos = trace.wall_nanos;
         let complete = r.is_complete();
         let selected = self
             .selected_tile
@@ -492,7 +490,7 @@ impl Explorer {
         });
         let resp = timeline_ui(
             ui,
-            &trace,
+            trace,
             &mut self.timeline_cache,
             TimelineOptions {
                 highlight_task: self.hovered_tile,
@@ -516,11 +514,11 @@ impl Explorer {
                 .on_hover_text("show the image as it was at a moment of the render")
                 .changed()
             {
-                self.set_replay(replay.then_some(trace.wall_nanos));
+                self.set_replay(replay.then_some(wall_nanos));
             }
             if let Some(t) = self.replay_nanos {
                 let mut ms = t as f64 / 1e6;
-                let wall_ms = trace.wall_nanos as f64 / 1e6;
+                let wall_ms = wall_nanos as f64 / 1e6;
                 ui.spacing_mut().slider_width = (ui.available_width() - 120.0).max(100.0);
                 if ui
                     .add(

@@ -43,15 +43,14 @@ impl Explorer {
         self.legend_section(ui);
         ui.separator();
         ui.collapsing("Export", |ui| {
-            let complete = self.render.as_ref().is_some_and(|r| r.is_complete());
-            let trace = self.trace().unwrap_or_default();
-            let canvas = self.render.as_ref().map(|r| &r.canvas);
+            let empty = crate::engine::trace::Trace::default();
+            let render = self.render.as_ref();
             self.exports.ui(
                 ui,
                 &mut self.settings.export_folder,
-                canvas,
-                &trace,
-                complete,
+                render.map(|r| &r.canvas),
+                render.map_or(&empty, |r| r.trace()),
+                render.is_some_and(|r| r.is_complete()),
             );
         });
     }

@@ -5,7 +5,7 @@
 use crate::engine::colour::Palette;
 use crate::engine::job::{JobEnd, JobEvent, Notify, RenderJob};
 use crate::engine::render::{IterImage, RenderSettings};
-use crate::engine::trace::{TaskRecord, Trace};
+use crate::engine::trace::Trace;
 use crate::gui::canvas::Canvas;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -36,8 +36,9 @@ pub struct LiveRender {
     pub settings: RenderSettings,
     job: Option<RenderJob>,
     pub canvas: Canvas,
-    /// Records in arrival order.
-    pub records: Vec<TaskRecord>,
+    /// The trace so far (records in arrival order); while running, the wall
+    /// time is the time since the start.
+    trace: Trace,
     pub end: Option<JobEnd>,
     started: Instant,
     /// A trace handed in from elsewhere (the speedup lab) that replaces the job's once done.
@@ -73,7 +74,11 @@ impl LiveRender {
             settings,
             job: Some(job),
             canvas,
-            records: Vec::new(),
+            trace: Trace {
+                num_workers: settings.effective_workers() as u32,
+                wall_nanos: 0,
+                records: Vec::new(),
+            },
             end: None,
             started: Instant::now(),
             adopted: None,
@@ -102,7 +107,7 @@ impl LiveRender {
             settings,
             job: None,
             canvas,
-            records: trace.records.clone(),
+            trace: trace.clone(),
             end: Some(JobEnd {
                 num_workers: trace.num_workers,
                 wall_nanos: trace.wall_nanos,
@@ -129,9 +134,11 @@ impl LiveRender {
             match job.try_next() {
                 Some(JobEvent::Tile(t)) => {
                     self.canvas.put_tile(t.record, &t.pixels);
-                    self.records.push(t.record);
+                    self.trace.records.push(t.record);
                 }
                 Some(JobEvent::Finished(end)) => {
+                    self.trace.num_workers = end.num_workers.max(1);
+                    self.trace.wall_nanos = end.wall_nanos;
                     self.end = Some(end);
                     // The thread is exiting on its own; nothing to cancel.
                     self.job = None;
@@ -141,18 +148,22 @@ impl LiveRender {
                         for r in &trace.records {
                             self.canvas.record_of_tile[r.task as usize] = Some(*r);
                         }
-                        self.records = trace.records;
                         if let Some(e) = &mut self.end {
                             e.num_workers = trace.num_workers;
                             e.wall_nanos = trace.wall_nanos;
                         }
+                        self.trace = trace;
                         self.canvas.recolour_finished();
                     }
                     return false;
                 }
-                None => return false,
+                None => {
+                    self.trace.wall_nanos = self.started.elapsed().as_nanos() as u64;
+                    return false;
+                }
             }
         }
+        self.trace.wall_nanos = self.started.elapsed().as_nanos() as u64;
         true
     }
 
@@ -169,23 +180,12 @@ impl LiveRender {
 
     /// (tiles shown, tiles in all).
     pub fn progress(&self) -> (usize, usize) {
-        (self.records.len(), self.canvas.tiles.len())
+        (self.trace.records.len(), self.canvas.tiles.len())
     }
 
-    /// The trace so far; while running, the wall time is the time since start.
-    pub fn trace(&self) -> Trace {
-        let (num_workers, wall_nanos) = match &self.end {
-            Some(e) => (e.num_workers, e.wall_nanos),
-            None => (
-                self.settings.effective_workers() as u32,
-                self.started.elapsed().as_nanos() as u64,
-            ),
-        };
-        Trace {
-            num_workers,
-            wall_nanos,
-            records: self.records.clone(),
-        }
+    /// The trace so far; while running, the wall time is the time since the start.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
     }
 
     /// Cancels the job (if any) and hands it to a reaper thread that drains it,

@@ -26,29 +26,43 @@ pub struct TimelineResponse {
     pub clicked_task: Option<u32>,
 }
 
-/// Per-trace preparation (records sorted per lane), cached between frames.
+/// Per-trace preparation (records split into lanes, sorted by start),
+/// cached between frames. Records only ever get appended to a live trace, so
+/// new ones are added incrementally; any other change rebuilds.
 #[derive(Default)]
 pub struct TimelineCache {
-    key: (usize, u32, u64),
+    /// (workers, first record, records seen).
+    key: (u32, Option<TaskRecord>, usize),
     lanes: Vec<Vec<TaskRecord>>,
 }
 
 impl TimelineCache {
     fn lanes(&mut self, trace: &Trace) -> &[Vec<TaskRecord>] {
-        let key = (trace.records.len(), trace.num_workers, trace.wall_nanos);
-        if key != self.key || self.lanes.len() != trace.num_workers as usize {
-            let mut lanes = vec![Vec::new(); trace.num_workers.max(1) as usize];
-            for r in &trace.records {
-                if let Some(l) = lanes.get_mut(r.worker as usize) {
-                    l.push(*r);
-                }
+        let first = trace.records.first().copied();
+        let (workers, cached_first, seen) = self.key;
+        let same_run = workers == trace.num_workers
+            && cached_first == first
+            && seen <= trace.records.len()
+            && !self.lanes.is_empty();
+        if !same_run {
+            self.lanes = vec![Vec::new(); trace.num_workers.max(1) as usize];
+            self.key = (trace.num_workers, first, 0);
+        }
+        let mut unsorted = false;
+        for r in &trace.records[self.key.2..] {
+            if let Some(l) = self.lanes.get_mut(r.worker as usize) {
+                // A worker runs its tiles one after another, so arrival order
+                // is start order; a trace from elsewhere may not be.
+                unsorted |= l.last().is_some_and(|p| p.start_nanos > r.start_nanos);
+                l.push(*r);
             }
-            for l in &mut lanes {
+        }
+        if unsorted {
+            for l in &mut self.lanes {
                 l.sort_by_key(|r| r.start_nanos);
             }
-            self.lanes = lanes;
-            self.key = key;
         }
+        self.key.2 = trace.records.len();
         &self.lanes
     }
 }
@@ -249,5 +263,19 @@ mod tests {
         let lanes = c.lanes(&trace);
         assert_eq!(lanes[0].iter().map(|r| r.task).collect::<Vec<_>>(), [1]);
         assert_eq!(lanes[1].iter().map(|r| r.task).collect::<Vec<_>>(), [2, 0]);
+        // Appending extends the lanes without losing what was there.
+        let mut longer = trace.clone();
+        longer.records.push(rec(3, 0, 60));
+        let lanes = c.lanes(&longer);
+        assert_eq!(lanes[0].iter().map(|r| r.task).collect::<Vec<_>>(), [1, 3]);
+        // A different run rebuilds.
+        let other = Trace {
+            num_workers: 1,
+            wall_nanos: 10,
+            records: vec![rec(7, 0, 1)],
+        };
+        let lanes = c.lanes(&other);
+        assert_eq!(lanes.len(), 1);
+        assert_eq!(lanes[0].iter().map(|r| r.task).collect::<Vec<_>>(), [7]);
     }
 }
