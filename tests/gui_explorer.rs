@@ -149,3 +149,46 @@ fn palette_change_recolours_without_rerendering() {
         before.as_slice()
     );
 }
+
+#[test]
+fn unwritable_export_folder_is_reported_in_the_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").expect("write");
+    // A folder inside a file cannot be created.
+    let mut h = harness(small_explorer(&blocker.join("exports")));
+    settle(&mut h);
+    h.get_by_label("Export").click();
+    h.step();
+    h.step();
+    h.get_by_label("Quick: image PNG").click();
+    h.step();
+    h.get_by_label_contains("could not create folder");
+    assert_eq!(std::fs::read(&blocker).expect("kept"), b"x");
+}
+
+#[test]
+fn baseline_button_gives_a_speedup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut e = small_explorer(dir.path());
+    e.settings.num_workers = 2;
+    let mut h = harness(e);
+    settle(&mut h);
+    h.get_by_label("no baseline yet");
+    h.get_by_label("Measure 1-worker baseline").click();
+    settle(&mut h);
+    assert!(h.state().baseline().is_some());
+    h.get_by_label_contains("speedup ×");
+}
+
+#[test]
+fn a_one_worker_render_is_its_own_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    assert!(h.state().baseline().is_some());
+    h.get_by_role_and_label(Role::Slider, "workers")
+        .set_value_accesskit(2.0);
+    settle(&mut h);
+    h.get_by_label_contains("speedup ×");
+}

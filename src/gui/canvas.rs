@@ -78,11 +78,12 @@ impl Canvas {
         previous: Option<Canvas>,
     ) -> Self {
         let n = image.width_px as usize * image.height_px as usize * 4;
-        let (base, display) = match previous {
-            Some(p) if p.base.len() == n => (p.base, p.display),
+        // Reusing the previous pixels also spares a whole-texture upload.
+        let (base, display, dirty_all) = match previous {
+            Some(p) if p.base.len() == n => (p.base, p.display, false),
             _ => {
                 let blank: Vec<u8> = PENDING_RGBA.iter().copied().cycle().take(n).collect();
-                (blank.clone(), blank)
+                (blank.clone(), blank, true)
             }
         };
         Canvas {
@@ -95,7 +96,7 @@ impl Canvas {
             palette,
             overlay,
             dirty: Vec::new(),
-            dirty_all: true,
+            dirty_all,
         }
     }
 
