@@ -26,8 +26,10 @@ fn corrupt_settings_give_defaults_and_a_visible_notice() {
 
 #[test]
 fn saved_settings_are_restored_and_tabs_switch() {
-    let mut saved = AppSettings::default();
-    saved.tab = Tab::System;
+    let mut saved = AppSettings {
+        tab: Tab::System,
+        ..AppSettings::default()
+    };
     saved.explorer.num_workers = 3;
     saved.explorer.view.width_px = 64;
     saved.explorer.view.height_px = 48;

@@ -80,7 +80,10 @@ impl Canvas {
         let n = image.width_px as usize * image.height_px as usize * 4;
         // Reusing the previous pixels also spares a whole-texture upload.
         let (base, display, dirty_all) = match previous {
-            Some(p) if p.base.len() == n => (p.base, p.display, false),
+            Some(p) if p.base.len() == n => {
+                let dirty = p.dirty_all || !p.dirty.is_empty();
+                (p.base, p.display, dirty)
+            }
             _ => {
                 let blank: Vec<u8> = PENDING_RGBA.iter().copied().cycle().take(n).collect();
                 (blank.clone(), blank, true)
@@ -288,6 +291,34 @@ impl Canvas {
         rects.into_iter().map(|r| (r, self.region(r))).collect()
     }
 
+    /// Moves the pixels on screen by (`dx`, `dy`) pixels (after a pan), so the
+    /// picture stays where it was dragged until the new tiles arrive.
+    pub fn shift(&mut self, dx: i64, dy: i64) {
+        let (w, h) = (i64::from(self.width_px()), i64::from(self.height_px()));
+        for buf in [&mut self.base, &mut self.display] {
+            let old = buf.clone();
+            for px in buf.chunks_exact_mut(4) {
+                px.copy_from_slice(&PENDING_RGBA);
+            }
+            for y in 0..h {
+                let sy = y - dy;
+                if !(0..h).contains(&sy) {
+                    continue;
+                }
+                let x0 = dx.max(0);
+                let x1 = (w + dx).min(w);
+                if x0 >= x1 {
+                    continue;
+                }
+                let dst = ((y * w + x0) * 4) as usize;
+                let src = ((sy * w + x0 - dx) * 4) as usize;
+                let len = ((x1 - x0) * 4) as usize;
+                buf[dst..dst + len].copy_from_slice(&old[src..src + len]);
+            }
+        }
+        self.mark_all_dirty();
+    }
+
     /// The next upload is the whole image (e.g. for a new texture).
     pub fn mark_all_dirty(&mut self) {
         self.dirty.clear();
@@ -458,6 +489,20 @@ mod tests {
             px.to_array(),
             c.display()[(8 * w + 8) * 4..(8 * w + 8) * 4 + 4]
         );
+    }
+
+    #[test]
+    fn shift_moves_pixels_and_fills_the_gap() {
+        let mut c = rendered_canvas(false);
+        let before = c.display().to_vec();
+        let w = c.width_px() as usize;
+        c.shift(3, 2);
+        let at =
+            |buf: &[u8], x: usize, y: usize| buf[(y * w + x) * 4..(y * w + x) * 4 + 4].to_vec();
+        assert_eq!(at(c.display(), 10, 10), at(&before, 7, 8));
+        assert_eq!(at(c.display(), 0, 0), PENDING_RGBA.to_vec());
+        assert_eq!(at(c.display(), 2, 20), PENDING_RGBA.to_vec());
+        assert!(c.has_uploads());
     }
 
     #[test]

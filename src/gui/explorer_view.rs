@@ -75,8 +75,14 @@ impl Explorer {
             } else if self.nav.pan_offset != Vec2::ZERO {
                 let d = self.nav.pan_offset / scale;
                 self.nav.pan_offset = Vec2::ZERO;
-                match self.view.panned_px(f64::from(d.x), f64::from(d.y)) {
-                    Ok(v) => self.set_view(v, true),
+                let (dx, dy) = (d.x.round(), d.y.round());
+                match self.view.panned_px(f64::from(dx), f64::from(dy)) {
+                    Ok(v) => {
+                        if let Some(r) = &mut self.render {
+                            r.canvas.shift(dx as i64, dy as i64);
+                        }
+                        self.set_view(v, true);
+                    }
                     Err(e) => self.input_error = Some(e.to_string()),
                 }
             }

@@ -127,9 +127,11 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let mut s = AppSettings::default();
+        let mut s = AppSettings {
+            tab: Tab::System,
+            ..AppSettings::default()
+        };
         s.explorer.num_workers = 3;
-        s.tab = Tab::System;
         let (back, notice) = parse_settings(Some(&settings_json(&s)));
         assert_eq!(back, s);
         assert!(notice.is_none());
