@@ -282,6 +282,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn blank_images_have_one_colour() {
+        let blank = image::RgbaImage::from_pixel(8, 8, image::Rgba([9, 9, 9, 255]));
+        assert_eq!(distinct_colours(&blank, 8), 1);
+        let mut busy = blank.clone();
+        for (i, p) in busy.pixels_mut().enumerate() {
+            p.0[0] = i as u8;
+        }
+        assert_eq!(distinct_colours(&busy, 8), 8);
+    }
+
+    #[test]
     fn center_parsing() {
         assert_eq!(parse_center("-0.75,0.1"), Ok((-0.75, 0.1)));
         assert_eq!(parse_center(" 1 , -2 "), Ok((1.0, -2.0)));

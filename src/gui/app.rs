@@ -122,8 +122,9 @@ impl App {
     pub fn is_idle(&self) -> bool {
         match self.tab {
             Tab::Explorer => self.explorer.is_idle(),
-            // Load figures need a few samples to mean something.
-            Tab::System => self.cpu.samples >= 3,
+            // Load figures need a few samples to mean something, and the
+            // history chart a few seconds of them.
+            Tab::System => self.cpu.samples >= 12,
         }
     }
 
@@ -276,7 +277,7 @@ impl App {
         let s = self.explorer.render_settings();
         format!(
             "frames: {n} while rendering {w}×{h} on {workers} workers ({tiling}, {schedule})\n\
-             update (UI thread CPU time per frame): p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms\n\
+             update (UI thread time per frame):      p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms\n\
              interval (frame to frame):             p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms\n\
              stale render cancel → thread exited (n={}): p50 {:.2} ms  p90 {:.2} ms  max {:.2} ms",
             ms(u.p50),

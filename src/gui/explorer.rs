@@ -414,12 +414,10 @@ impl Explorer {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.controls_ui(ui));
             });
+        // Sized by its content: every lane, the axis, the replay row and the details line.
         egui::Panel::bottom("explorer-timeline")
-            .resizable(true)
-            .default_size(200.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical().show(ui, |ui| self.timeline_section(ui));
-            });
+            .min_size(120.0)
+            .show(ui, |ui| self.timeline_section(ui));
         egui::CentralPanel::default().show(ui, |ui| {
             let stats = self.refresh_stats();
             let complete = self.render.as_ref().is_some_and(|r| r.is_complete());
@@ -471,6 +469,21 @@ impl Explorer {
                 ui.label(RichText::new(e).color(palette::BAD));
             }
         });
+        // The tile under the pointer (image or timeline), in words.
+        let hovered = self.hovered_tile.or(self.nav.timeline_hover).and_then(|t| {
+            self.render
+                .as_ref()?
+                .canvas
+                .record_of_tile
+                .get(t as usize)
+                .copied()
+                .flatten()
+        });
+        let text = hovered.map_or_else(
+            || "hover a tile or a timeline bar; click to pin its details".to_string(),
+            |r| task_summary(&r),
+        );
+        ui.label(RichText::new(text).weak());
     }
 
     fn timeline_section(&mut self, ui: &mut egui::Ui) {

@@ -152,11 +152,6 @@ impl Explorer {
             };
             outline(self.selected_tile, palette::WARN);
             outline(self.nav.timeline_hover.or(image_hover), palette::HIGHLIGHT);
-            if let Some(t) = image_hover
-                && let Some(rec) = r.canvas.record_of_tile.get(t as usize).copied().flatten()
-            {
-                resp.on_hover_text(crate::gui::timeline::task_summary(&rec));
-            }
         }
     }
 }

@@ -1,4 +1,5 @@
-//! UI frame timing: CPU time of each update and the interval between frames,
+//! UI frame timing: time the UI thread spends in each update (wall clock: on a
+//! busy machine it includes time the thread waits for a core) and the interval between frames,
 //! with percentiles for the status readout and for `--frame-stats N`.
 
 use std::collections::VecDeque;

@@ -139,6 +139,8 @@ pub fn run(args: WindowArgs) -> Result<(), String> {
             .with_title("parlab")
             .with_inner_size([1500.0, 950.0])
             .with_min_inner_size([800.0, 500.0]),
+        // Headless runs get the same window size every time.
+        persist_window: !headless,
         ..Default::default()
     };
     let outcome: app::Outcome = Default::default();

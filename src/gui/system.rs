@@ -228,7 +228,7 @@ pub fn system_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, num_workers: usize) {
 /// Load over the last minute: a thin line per core and the mean in bold.
 fn history_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, width: f32) {
     ui.label(RichText::new("Last minute").strong());
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 140.0), Sense::hover());
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 180.0), Sense::hover());
     let p = ui.painter_at(rect);
     p.rect_filled(rect, 2.0, palette::IDLE);
     let font = FontId::proportional(10.0);
