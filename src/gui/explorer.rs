@@ -16,6 +16,7 @@ use crate::gui::settings::ExplorerSettings;
 use crate::gui::timeline::{TimelineCache, TimelineOptions, task_summary, timeline_ui};
 use egui::{RichText, TextureHandle, TextureOptions};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// More tiles than this are refused (a 4K image in 1-px tiles would be 8 M
@@ -24,6 +25,31 @@ pub const MAX_TILES: usize = 1 << 20;
 
 /// How often the legend and strip figures are recomputed while a render runs.
 const STATS_REFRESH: Duration = Duration::from_millis(100);
+
+/// How often the UI looks for the end of a baseline measurement.
+const BASELINE_POLL: Duration = Duration::from_millis(50);
+
+/// Workers wake the UI at most this often: every wake-up takes egui's context
+/// lock, and the UI repaints continuously while a render runs anyway.
+const WAKE_EVERY_NANOS: u64 = 4_000_000;
+
+/// A repaint request for workers to call after each tile, throttled to one
+/// per [`WAKE_EVERY_NANOS`] so that workers do not queue on the context lock.
+fn throttled_repaint(ctx: egui::Context) -> Notify {
+    let origin = Instant::now();
+    let last = AtomicU64::new(0);
+    Arc::new(move || {
+        let now = origin.elapsed().as_nanos() as u64 + WAKE_EVERY_NANOS;
+        let prev = last.load(Ordering::Relaxed);
+        if now.saturating_sub(prev) >= WAKE_EVERY_NANOS
+            && last
+                .compare_exchange(prev, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            ctx.request_repaint();
+        }
+    })
+}
 
 /// Baselines remembered (most recent first).
 const MAX_BASELINES: usize = 32;
@@ -158,12 +184,11 @@ impl Explorer {
         if let Some((_, _, job)) = self.baseline_job.take() {
             job.cancel();
         }
-        let notify: Notify = Arc::new(move || ctx.request_repaint());
         match LiveRender::start(
             settings,
             self.settings.palette,
             self.settings.overlay,
-            Some(notify),
+            Some(throttled_repaint(ctx)),
             self.render.take(),
             self.cancel_latencies.clone(),
         ) {
@@ -288,6 +313,11 @@ impl Explorer {
             }
         }
         self.poll_baseline();
+        if self.baseline_job.is_some()
+            && let Some(ctx) = &self.ctx
+        {
+            ctx.request_repaint_after(BASELINE_POLL);
+        }
     }
 
     fn remember_baseline(&mut self, view: View, kernel: Kernel, b: Baseline) {
@@ -315,11 +345,9 @@ impl Explorer {
     pub fn measure_baseline(&mut self) {
         let mut s = self.render_settings();
         s.num_workers = 1;
-        let notify: Option<Notify> = self.ctx.clone().map(|ctx| {
-            let n: Notify = Arc::new(move || ctx.request_repaint());
-            n
-        });
-        match RenderJob::start(s, notify) {
+        // No per-tile wake-ups: the UI polls while the baseline runs, so the
+        // 1-worker time is not disturbed by the UI's lock.
+        match RenderJob::start(s, None) {
             Ok(job) => self.baseline_job = Some((s.view, s.kernel, job)),
             Err(e) => self.render_error = Some(format!("could not start the baseline: {e}")),
         }
