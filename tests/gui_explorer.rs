@@ -192,3 +192,28 @@ fn a_one_worker_render_is_its_own_baseline() {
     settle(&mut h);
     h.get_by_label_contains("speedup ×");
 }
+
+#[test]
+fn save_as_opens_the_in_app_dialog() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // egui_file puts emoji (💾, 🗀) in its title and file list, which egui's
+    // default fonts lack: they show as boxes, which the harness must allow.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, e: &mut Explorer| e.ui(ui), small_explorer(dir.path()));
+    settle(&mut h);
+    h.get_by_label("Export").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("Save image PNG").is_none());
+    h.get_all_by_label("Save as…")
+        .next()
+        .expect("a Save as button")
+        .click();
+    h.step();
+    h.step();
+    h.get_all_by_label_contains("Save image PNG")
+        .next()
+        .expect("the save dialog is open");
+}
