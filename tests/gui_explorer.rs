@@ -217,3 +217,46 @@ fn save_as_opens_the_in_app_dialog() {
         .next()
         .expect("the save dialog is open");
 }
+
+#[test]
+fn show_trace_displays_a_run_from_elsewhere() {
+    use parlab::engine::colour::Palette;
+    use parlab::engine::kernel::Kernel;
+    use parlab::engine::render::{RenderSettings, render};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let view = View::new((-0.5, 0.1), 2.0, 40, 30, 150).expect("view");
+    let settings = RenderSettings {
+        view,
+        tiling: Tiling::Square { tile_px: 10 },
+        schedule: Schedule::StaticCyclic,
+        num_workers: 3,
+        kernel: Kernel::Reference,
+    };
+    let run = render(&settings, None).expect("render");
+
+    // With its image: shown as is, nothing re-rendered.
+    h.state_mut()
+        .show_trace(settings, run.trace.clone(), Some(run.image.clone()));
+    h.step();
+    assert!(h.state().is_idle());
+    assert_eq!(h.state().trace().expect("trace"), run.trace);
+    let (shown, w, hgt) = h.state().displayed_rgba().expect("image");
+    assert_eq!((w, hgt), (40, 30));
+    assert_eq!(
+        shown,
+        Palette::Classic.colourise(&run.image).as_raw().as_slice()
+    );
+    assert_eq!(h.state().settings.num_workers, 3);
+
+    // Without: the image is rendered again and the given trace is shown with it.
+    h.state_mut().show_trace(settings, run.trace.clone(), None);
+    settle(&mut h);
+    assert_eq!(h.state().trace().expect("trace"), run.trace);
+    let (shown, _, _) = h.state().displayed_rgba().expect("image");
+    assert_eq!(
+        shown,
+        Palette::Classic.colourise(&run.image).as_raw().as_slice()
+    );
+}
