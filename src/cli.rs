@@ -45,8 +45,31 @@ pub struct WindowArgs {
     /// Start from default settings, ignoring the saved ones.
     #[arg(long)]
     pub reset_settings: bool,
+    /// Explorer image size to start with, as WIDTHxHEIGHT.
+    #[arg(long, value_name = "WxH")]
+    pub size: Option<String>,
+    /// Named place to start at (whole-set, lopsided, seahorse-valley, …).
+    #[arg(long, value_name = "NAME")]
+    pub place: Option<String>,
+    /// Worker count to start with.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
+    /// Schedule to start with (see `parlab render --help`).
+    #[arg(long, value_name = "NAME")]
+    pub schedule: Option<String>,
+    /// Tile size to start with: PX, or bands / bandsROWS.
+    #[arg(long, value_name = "PX|bands")]
+    pub tile: Option<String>,
+    /// Palette to start with (classic, fire, ocean, grey).
+    #[arg(long, value_name = "NAME")]
+    pub palette: Option<String>,
+    /// Worker overlay on or off at start.
+    #[arg(long, value_name = "BOOL")]
+    pub overlay: Option<bool>,
 }
 
+// Parsed once per run: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Render a Mandelbrot view in parallel and write a PNG (and a trace).
@@ -66,6 +89,12 @@ pub enum Command {
     Deadlock(deadlock::DeadlockArgs),
     /// Measure: speedup sweeps and other benchmarks, with exports.
     Bench(bench::BenchArgs),
+    /// Check that a PNG is readable and not blank (used by CI on the window's screenshot).
+    #[command(hide = true)]
+    CheckPng {
+        /// The PNG to check.
+        file: PathBuf,
+    },
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -104,6 +133,7 @@ pub fn main() -> ExitCode {
         Some(Command::Locks(args)) => locks::run(&args),
         Some(Command::Deadlock(args)) => deadlock::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::CheckPng { file }) => check_png(&file),
         None => open_window(&cli.window),
     };
     match result {
@@ -112,12 +142,56 @@ pub fn main() -> ExitCode {
     }
 }
 
+#[cfg(feature = "gui")]
+fn open_window(args: &WindowArgs) -> Result<(), CliError> {
+    crate::gui::check_args(args).map_err(CliError::Usage)?;
+    crate::gui::run(args.clone()).map_err(CliError::Failed)
+}
+
+#[cfg(not(feature = "gui"))]
 fn open_window(_args: &WindowArgs) -> Result<(), CliError> {
     use clap::CommandFactory;
     let _ = Cli::command().print_help();
     Err(CliError::Usage(
         "this build has no window (built without the `gui` feature): use a subcommand".into(),
     ))
+}
+
+/// Fails unless `file` is a PNG with at least 8 distinct colours (not blank).
+fn check_png(file: &Path) -> Result<(), CliError> {
+    let img = image::open(file)
+        .map_err(|e| CliError::Failed(format!("{}: not a readable PNG: {e}", file.display())))?
+        .to_rgba8();
+    let colours = distinct_colours(&img, 8);
+    if colours < 8 {
+        return Err(CliError::Failed(format!(
+            "{}: {}×{} but only {colours} distinct colour(s): looks blank",
+            file.display(),
+            img.width(),
+            img.height()
+        )));
+    }
+    println!(
+        "{}: {}×{}, not blank",
+        file.display(),
+        img.width(),
+        img.height()
+    );
+    Ok(())
+}
+
+/// Distinct colours in `img`, counting up to `limit`.
+pub fn distinct_colours(img: &image::RgbaImage, limit: usize) -> usize {
+    let mut seen: Vec<[u8; 4]> = Vec::new();
+    for p in img.pixels() {
+        if !seen.contains(&p.0) {
+            seen.push(p.0);
+            if seen.len() >= limit {
+                break;
+            }
+        }
+    }
+    seen.len()
 }
 
 /// The view options shared by every Mandelbrot subcommand.
@@ -236,6 +310,17 @@ pub fn check_output(path: &Path, flag: &str) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blank_images_have_one_colour() {
+        let blank = image::RgbaImage::from_pixel(8, 8, image::Rgba([9, 9, 9, 255]));
+        assert_eq!(distinct_colours(&blank, 8), 1);
+        let mut busy = blank.clone();
+        for (i, p) in busy.pixels_mut().enumerate() {
+            p.0[0] = i as u8;
+        }
+        assert_eq!(distinct_colours(&busy, 8), 8);
+    }
 
     #[test]
     fn center_parsing() {

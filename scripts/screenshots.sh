@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Regenerates every PNG in screenshots/ from the real window, under a virtual
+# X server with software OpenGL. Needs: xvfb xauth libgl1 libegl1 libgl1-mesa-dri
+# libglx-mesa0 libxcursor1 libxrandr2 libxi6 libxkbcommon-x11-0 (see .ci/run).
+#
+#   scripts/screenshots.sh            # builds a release binary first
+#   PARLAB=target/debug/parlab scripts/screenshots.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${PARLAB:-}" ]; then
+  cargo build --release
+  PARLAB=target/release/parlab
+fi
+export LIBGL_ALWAYS_SOFTWARE=1
+mkdir -p screenshots
+
+shot() {
+  local out="$1"; shift
+  echo "screenshots/$out"
+  # --reset-settings: the same pictures whatever this machine saved before.
+  xvfb-run -a -s "-screen 0 1600x1000x24" \
+    "$PARLAB" --reset-settings --screenshot "screenshots/$out" "$@"
+  "$PARLAB" check-png "screenshots/$out"
+}
+
+# The explorer: whole set, 4 workers, dynamic schedule, worker overlay, timeline and legend.
+shot explorer.png --panel explorer --size 1024x768 --place whole-set \
+  --workers 4 --tile 32 --schedule dynamic --overlay true
+# Lopsided view under static-block: half the image holds most of the work,
+# so two workers finish early and idle (dark gaps in their timeline lanes).
+shot explorer-lopsided-static.png --panel explorer --size 1024x768 --place lopsided \
+  --workers 4 --tile 32 --schedule static-block --overlay true
+# The same view with dynamic scheduling: every worker busy to the end.
+shot explorer-lopsided-dynamic.png --panel explorer --size 1024x768 --place lopsided \
+  --workers 4 --tile 32 --schedule dynamic --overlay true
+# Bands, no overlay, another palette.
+shot explorer-bands.png --panel explorer --size 1024x768 --place seahorse-valley \
+  --workers 4 --tile bands8 --schedule static-cyclic --overlay false --palette fire
+# The system panel while a big render keeps every core busy.
+shot system.png --panel system --size 1920x1080 --place deep-spiral --schedule dynamic

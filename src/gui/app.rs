@@ -1,0 +1,323 @@
+//! The window: a tab bar over the panels, a status bar with the frame-time
+//! readout, settings persistence, and the headless modes (`--screenshot`,
+//! `--frame-stats`).
+//!
+//! # Adding a tab
+//! 1. Add a variant to [`Tab`], to [`Tab::ALL`] (menu order) and a label in [`Tab::label`]
+//!    (also its `--panel` name in [`Tab::slug`]).
+//! 2. Add the panel as a field of [`App`] (a struct with `fn ui(&mut self, ui: &mut egui::Ui)`;
+//!    persisted choices in a `#[serde(default)]` struct, runtime handles apart).
+//! 3. Add its arm in [`App::tab_ui`]; if it runs background work, say when it is idle in
+//!    [`App::is_idle`] so that `--screenshot --panel <slug>` waits for it.
+
+use crate::gui::explorer::Explorer;
+use crate::gui::frame_stats::{FrameStats, ms, percentiles};
+use crate::gui::palette;
+use crate::gui::settings::{AppSettings, STORAGE_KEY, parse_settings, settings_json};
+use crate::gui::system::{CpuMonitor, mini_bars_ui, system_ui};
+use egui::{RichText, ViewportCommand};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// The panels, in tab-bar order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    #[default]
+    Explorer,
+    System,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 2] = [Tab::Explorer, Tab::System];
+
+    pub fn label(&self) -> &'static str {
+        match self {
+            Tab::Explorer => "Explorer",
+            Tab::System => "System",
+        }
+    }
+
+    /// Name on the command line (`--panel`).
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Tab::Explorer => "explorer",
+            Tab::System => "system",
+        }
+    }
+
+    pub fn from_slug(s: &str) -> Result<Tab, String> {
+        Tab::ALL.into_iter().find(|t| t.slug() == s).ok_or_else(|| {
+            let names: Vec<_> = Tab::ALL.iter().map(Tab::slug).collect();
+            format!("unknown panel {s:?}: expected one of {}", names.join(", "))
+        })
+    }
+}
+
+/// How a headless run ended: a line for stdout, or an error.
+pub type Outcome = Arc<Mutex<Option<Result<String, String>>>>;
+
+/// Headless duties given on the command line.
+#[derive(Default)]
+pub struct Automation {
+    pub screenshot: Option<PathBuf>,
+    pub frame_stats: Option<u32>,
+    /// Frames drawn since the panel became idle.
+    idle_frames: u32,
+    shot: Arc<Mutex<Option<Arc<egui::ColorImage>>>>,
+    requested: bool,
+    started: Option<Instant>,
+    last_restart: Option<Instant>,
+    pub outcome: Outcome,
+}
+
+/// Frames to draw after the work is done before the screenshot (layout settles).
+const SETTLE_FRAMES: u32 = 3;
+/// A headless run gives up after this long.
+const AUTOMATION_TIMEOUT: Duration = Duration::from_secs(300);
+/// In `--frame-stats` mode, the render is re-issued this often, as a slider move would.
+const STRESS_RESTART: Duration = Duration::from_millis(1500);
+
+impl Automation {
+    pub fn is_active(&self) -> bool {
+        self.screenshot.is_some() || self.frame_stats.is_some()
+    }
+}
+
+/// The application.
+pub struct App {
+    pub tab: Tab,
+    pub explorer: Explorer,
+    pub cpu: CpuMonitor,
+    frames: FrameStats,
+    /// Shown until dismissed: e.g. saved settings could not be read.
+    notice: Option<String>,
+    pub automation: Automation,
+}
+
+impl App {
+    /// Builds the app from saved settings (if any); bad ones give defaults and a notice.
+    pub fn new(saved: Option<&str>) -> Self {
+        let (settings, notice) = parse_settings(saved);
+        App {
+            tab: settings.tab,
+            explorer: Explorer::new(settings.explorer),
+            cpu: CpuMonitor::new(),
+            frames: FrameStats::default(),
+            notice,
+            automation: Automation::default(),
+        }
+    }
+
+    pub fn settings(&self) -> AppSettings {
+        AppSettings {
+            tab: self.tab,
+            explorer: self.explorer.settings.clone(),
+            ..AppSettings::default()
+        }
+    }
+
+    /// Whether the shown panel's work is complete (for screenshots).
+    pub fn is_idle(&self) -> bool {
+        match self.tab {
+            Tab::Explorer => self.explorer.is_idle(),
+            // Load figures need a few samples to mean something, and the
+            // history chart a few seconds of them.
+            Tab::System => self.cpu.samples >= 12,
+        }
+    }
+
+    /// One frame of the whole window.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let start = self.frames.begin_frame();
+        let ctx = ui.ctx().clone();
+        self.cpu.tick();
+        self.cpu.schedule_repaint(&ctx);
+        if self.tab != Tab::Explorer {
+            // The explorer's render goes on while another tab is shown.
+            self.explorer.tick(&ctx);
+        }
+
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.label(RichText::new("parlab").strong());
+                ui.separator();
+                for t in Tab::ALL {
+                    ui.selectable_value(&mut self.tab, t, t.label());
+                }
+            });
+        });
+        egui::Panel::bottom("status").show(ui, |ui| self.status_bar(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            if let Some(n) = &self.notice {
+                let mut dismiss = false;
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(n).color(palette::WARN));
+                    dismiss = ui.small_button("OK").clicked();
+                });
+                if dismiss {
+                    self.notice = None;
+                }
+            }
+            self.tab_ui(ui);
+        });
+        self.automate(&ctx);
+        self.frames.end_frame(start);
+    }
+
+    fn tab_ui(&mut self, ui: &mut egui::Ui) {
+        match self.tab {
+            Tab::Explorer => self.explorer.ui(ui),
+            Tab::System => system_ui(ui, &self.cpu, self.explorer.settings.num_workers),
+        }
+    }
+
+    fn status_bar(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            mini_bars_ui(ui, &self.cpu);
+            ui.separator();
+            let (update, interval) = self.frames.recent();
+            ui.label(format!(
+                "frame: update p50 {:.1} ms, p99 {:.1} ms · interval p99 {:.1} ms",
+                ms(update.p50),
+                ms(update.p99),
+                ms(interval.p99)
+            ))
+            .on_hover_text(
+                "UI thread time per frame (update) and time between frames, over the last 240 frames",
+            );
+            let cancels = self.explorer.cancel_latencies();
+            if !cancels.is_empty() {
+                let p = percentiles(&cancels);
+                ui.separator();
+                ui.label(format!(
+                    "stale render stop: median {:.1} ms, max {:.1} ms (n={})",
+                    ms(p.p50),
+                    ms(p.max),
+                    cancels.len()
+                ))
+                .on_hover_text("time from cancelling a stale render to its thread having exited");
+            }
+        });
+    }
+
+    /// Screenshot and frame-stats duties.
+    fn automate(&mut self, ctx: &egui::Context) {
+        if !self.automation.is_active() {
+            return;
+        }
+        let started = *self.automation.started.get_or_insert_with(Instant::now);
+        ctx.request_repaint();
+        if started.elapsed() > AUTOMATION_TIMEOUT {
+            self.finish(
+                ctx,
+                Err(format!("gave up after {} s", AUTOMATION_TIMEOUT.as_secs())),
+            );
+            return;
+        }
+        if let Some(n) = self.automation.frame_stats {
+            // Keep a render running, re-issuing it as a slider move would.
+            let due = self
+                .automation
+                .last_restart
+                .is_none_or(|t| t.elapsed() > STRESS_RESTART);
+            if self.explorer.is_idle() || due {
+                self.explorer.restart();
+                self.automation.last_restart = Some(Instant::now());
+            }
+            if self.frames.num_frames() as u32 >= n {
+                let line = self.frame_report();
+                self.finish(ctx, Ok(line));
+            }
+            return;
+        }
+        let Some(path) = self.automation.screenshot.clone() else {
+            return;
+        };
+        let shot = self.automation.shot.lock().ok().and_then(|mut s| s.take());
+        if let Some(img) = shot {
+            let [w, h] = img.size;
+            let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_array()).collect();
+            let result = match image::RgbaImage::from_raw(w as u32, h as u32, bytes) {
+                Some(rgba) => crate::engine::export::write_png(&path, &rgba)
+                    .map(|()| format!("wrote {} ({w}×{h})", path.display()))
+                    .map_err(|e| e.to_string()),
+                None => Err("the screenshot had the wrong size".to_string()),
+            };
+            self.finish(ctx, result);
+            return;
+        }
+        if self.automation.requested {
+            return;
+        }
+        if self.is_idle() {
+            self.automation.idle_frames += 1;
+        } else {
+            self.automation.idle_frames = 0;
+        }
+        if self.automation.idle_frames > SETTLE_FRAMES {
+            let slot = self.automation.shot.clone();
+            let waker = ctx.clone();
+            ctx.request_screenshot(move |img| {
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(img);
+                }
+                waker.request_repaint();
+            });
+            self.automation.requested = true;
+        }
+    }
+
+    fn frame_report(&self) -> String {
+        let u = percentiles(&self.frames.all_update_nanos);
+        let i = percentiles(&self.frames.all_interval_nanos);
+        let c = self.explorer.cancel_latencies();
+        let cp = percentiles(&c);
+        let s = self.explorer.render_settings();
+        format!(
+            "frames: {n} while rendering {w}×{h} on {workers} workers ({tiling}, {schedule})\n\
+             update (UI thread time per frame):      p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms\n\
+             interval (frame to frame):             p50 {:.2} ms  p90 {:.2} ms  p99 {:.2} ms  max {:.2} ms\n\
+             stale render cancel → thread exited (n={}): p50 {:.2} ms  p90 {:.2} ms  max {:.2} ms",
+            ms(u.p50),
+            ms(u.p90),
+            ms(u.p99),
+            ms(u.max),
+            ms(i.p50),
+            ms(i.p90),
+            ms(i.p99),
+            ms(i.max),
+            c.len(),
+            ms(cp.p50),
+            ms(cp.p90),
+            ms(cp.max),
+            n = self.frames.num_frames(),
+            w = s.view.width_px(),
+            h = s.view.height_px(),
+            workers = s.effective_workers(),
+            tiling = s.tiling,
+            schedule = s.schedule,
+        )
+    }
+
+    fn finish(&mut self, ctx: &egui::Context, result: Result<String, String>) {
+        if let Ok(mut o) = self.automation.outcome.lock() {
+            *o = Some(result);
+        }
+        ctx.send_viewport_cmd(ViewportCommand::Close);
+    }
+}
+
+impl eframe::App for App {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        App::ui(self, ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        // Headless runs leave the user's settings alone.
+        if !self.automation.is_active() {
+            storage.set_string(STORAGE_KEY, settings_json(&self.settings()));
+        }
+    }
+}

@@ -1,0 +1,262 @@
+//! The explorer driven through its widgets (egui_kittest, no GPU): each test
+//! finds a control by its label, uses it, and checks what the render did.
+#![cfg(feature = "gui")]
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use parlab::engine::schedule::Schedule;
+use parlab::engine::tiling::Tiling;
+use parlab::engine::view::View;
+use parlab::gui::explorer::Explorer;
+use parlab::gui::settings::ExplorerSettings;
+use std::time::Duration;
+
+/// A tiny, quick explorer: 64×48 in 8-px tiles on one worker.
+fn small_explorer(folder: &std::path::Path) -> Explorer {
+    let view = View::new((-0.75, 0.0), 3.5, 64, 48, 200).expect("view");
+    Explorer::new(ExplorerSettings {
+        view: view.spec(),
+        tiling: Tiling::Square { tile_px: 8 },
+        schedule: Schedule::Dynamic { chunk: 1 },
+        num_workers: 1,
+        overlay: false,
+        export_folder: folder.to_path_buf(),
+        ..ExplorerSettings::default()
+    })
+}
+
+fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .build_ui_state(|ui, e: &mut Explorer| e.ui(ui), explorer)
+}
+
+/// Steps frames until the render has finished (bounded).
+fn settle(h: &mut Harness<'_, Explorer>) {
+    for _ in 0..5000 {
+        h.step();
+        if h.state().is_idle() {
+            h.step();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("the render did not finish");
+}
+
+#[test]
+fn workers_slider_rerenders_with_that_many_workers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    assert_eq!(h.state().trace().expect("trace").num_workers, 1);
+
+    h.get_by_role_and_label(Role::Slider, "workers")
+        .set_value_accesskit(3.0);
+    settle(&mut h);
+
+    let e = h.state();
+    assert_eq!(e.settings.num_workers, 3);
+    let trace = e.trace().expect("trace");
+    assert_eq!(trace.num_workers, 3);
+    assert_eq!(trace.records.len(), 8 * 6, "every tile rendered");
+    assert!(trace.records.iter().all(|r| r.worker < 3), "{trace:?}");
+}
+
+#[test]
+fn overlay_toggle_changes_the_image_and_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let plain = h.state().displayed_rgba().expect("image").0.to_vec();
+
+    h.get_by_role_and_label(Role::CheckBox, "worker overlay")
+        .click();
+    h.step();
+    assert!(h.state().settings.overlay);
+    let tinted = h.state().displayed_rgba().expect("image").0.to_vec();
+    assert_ne!(plain, tinted, "the overlay tints the tiles");
+
+    h.get_by_role_and_label(Role::CheckBox, "worker overlay")
+        .click();
+    h.step();
+    assert_eq!(
+        h.state().displayed_rgba().expect("image").0,
+        plain.as_slice()
+    );
+}
+
+#[test]
+fn quick_export_writes_a_valid_png() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("exports");
+    let mut h = harness(small_explorer(&out));
+    settle(&mut h);
+    h.get_by_label("Export").click();
+    h.step();
+    h.step();
+    h.get_by_label("Quick: image PNG + overlay").click();
+    h.step();
+
+    let files: Vec<_> = std::fs::read_dir(&out)
+        .expect("folder created")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].to_string_lossy().ends_with("overlay.png"));
+    let img = image::open(&files[0]).expect("valid PNG").to_rgba8();
+    assert_eq!((img.width(), img.height()), (64, 48));
+    h.get_by_label_contains("Wrote ");
+}
+
+#[test]
+fn bad_size_shows_a_message_and_keeps_the_last_good_image() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let before = h.state().displayed_rgba().expect("image").0.to_vec();
+
+    h.get_by_role_and_label(Role::TextInput, "width")
+        .set_text_value_accesskit("0");
+    h.step();
+    assert_eq!(h.state().size_text.0, "0");
+    h.get_by_label("Apply").click();
+    settle(&mut h);
+
+    h.get_by_label_contains("size refused");
+    let e = h.state();
+    assert_eq!((e.view().width_px(), e.view().height_px()), (64, 48));
+    let (now, w, hgt) = e.displayed_rgba().expect("image");
+    assert_eq!((w, hgt), (64, 48));
+    assert_eq!(now, before.as_slice(), "the last good image is kept");
+}
+
+#[test]
+fn palette_change_recolours_without_rerendering() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let trace_before = h.state().trace().expect("trace");
+    let before = h.state().displayed_rgba().expect("image").0.to_vec();
+    h.state_mut()
+        .set_palette(parlab::engine::colour::Palette::Fire);
+    h.step();
+    assert!(h.state().is_idle(), "no new render was started");
+    assert_eq!(h.state().trace().expect("trace"), trace_before);
+    assert_ne!(
+        h.state().displayed_rgba().expect("image").0,
+        before.as_slice()
+    );
+}
+
+#[test]
+fn unwritable_export_folder_is_reported_in_the_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, b"x").expect("write");
+    // A folder inside a file cannot be created.
+    let mut h = harness(small_explorer(&blocker.join("exports")));
+    settle(&mut h);
+    h.get_by_label("Export").click();
+    h.step();
+    h.step();
+    h.get_by_label("Quick: image PNG").click();
+    h.step();
+    h.get_by_label_contains("could not create folder");
+    assert_eq!(std::fs::read(&blocker).expect("kept"), b"x");
+}
+
+#[test]
+fn baseline_button_gives_a_speedup() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut e = small_explorer(dir.path());
+    e.settings.num_workers = 2;
+    let mut h = harness(e);
+    settle(&mut h);
+    h.get_by_label("no baseline yet");
+    h.get_by_label("Measure 1-worker baseline").click();
+    settle(&mut h);
+    assert!(h.state().baseline().is_some());
+    h.get_by_label_contains("speedup ×");
+}
+
+#[test]
+fn a_one_worker_render_is_its_own_baseline() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    assert!(h.state().baseline().is_some());
+    h.get_by_role_and_label(Role::Slider, "workers")
+        .set_value_accesskit(2.0);
+    settle(&mut h);
+    h.get_by_label_contains("speedup ×");
+}
+
+#[test]
+fn save_as_opens_the_in_app_dialog() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // egui_file puts emoji (💾, 🗀) in its title and file list, which egui's
+    // default fonts lack: they show as boxes, which the harness must allow.
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .allow_missing_glyphs()
+        .build_ui_state(|ui, e: &mut Explorer| e.ui(ui), small_explorer(dir.path()));
+    settle(&mut h);
+    h.get_by_label("Export").click();
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("Save image PNG").is_none());
+    h.get_all_by_label("Save as…")
+        .next()
+        .expect("a Save as button")
+        .click();
+    h.step();
+    h.step();
+    h.get_all_by_label_contains("Save image PNG")
+        .next()
+        .expect("the save dialog is open");
+}
+
+#[test]
+fn show_trace_displays_a_run_from_elsewhere() {
+    use parlab::engine::colour::Palette;
+    use parlab::engine::kernel::Kernel;
+    use parlab::engine::render::{RenderSettings, render};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let view = View::new((-0.5, 0.1), 2.0, 40, 30, 150).expect("view");
+    let settings = RenderSettings {
+        view,
+        tiling: Tiling::Square { tile_px: 10 },
+        schedule: Schedule::StaticCyclic,
+        num_workers: 3,
+        kernel: Kernel::Reference,
+    };
+    let run = render(&settings, None).expect("render");
+
+    // With its image: shown as is, nothing re-rendered.
+    h.state_mut()
+        .show_trace(settings, run.trace.clone(), Some(run.image.clone()));
+    h.step();
+    assert!(h.state().is_idle());
+    assert_eq!(h.state().trace().expect("trace"), run.trace);
+    let (shown, w, hgt) = h.state().displayed_rgba().expect("image");
+    assert_eq!((w, hgt), (40, 30));
+    assert_eq!(
+        shown,
+        Palette::Classic.colourise(&run.image).as_raw().as_slice()
+    );
+    assert_eq!(h.state().settings.num_workers, 3);
+
+    // Without: the image is rendered again and the given trace is shown with it.
+    h.state_mut().show_trace(settings, run.trace.clone(), None);
+    settle(&mut h);
+    assert_eq!(h.state().trace().expect("trace"), run.trace);
+    let (shown, _, _) = h.state().displayed_rgba().expect("image");
+    assert_eq!(
+        shown,
+        Palette::Classic.colourise(&run.image).as_raw().as_slice()
+    );
+}
