@@ -5,6 +5,7 @@ pub mod colour;
 pub mod export;
 pub mod job;
 pub mod kernel;
+pub mod kernel_bench;
 pub mod plot_font;
 pub mod pool;
 pub mod render;

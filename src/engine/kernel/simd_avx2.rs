@@ -1,0 +1,124 @@
+//! AVX2 + FMA backends, chosen at run time. The only module of the crate that
+//! may use `unsafe` (a test scans `src/` for it): the calls into the
+//! `#[target_feature]` functions, made only after the CPU was checked, and
+//! the vector loads and stores from arrays.
+#![allow(unsafe_code)]
+
+use super::simd::{BLOCK_ITERS, Lanes, VECTOR_LANES, drive};
+use super::{TilePixels, reference};
+use crate::engine::tiling::Tile;
+use crate::engine::view::View;
+use std::arch::x86_64::{
+    __m256d, _CMP_NLE_UQ, _mm256_add_pd, _mm256_cmp_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd,
+    _mm256_loadu_pd, _mm256_movemask_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+};
+use std::sync::OnceLock;
+
+/// Vectors in flight: the FMA latency (4 cycles) times the 2 FMA pipes,
+/// over the ~8-cycle dependency chain of one step, needs 4–6.
+pub const AVX2_VECTORS: usize = 5;
+
+/// Whether this CPU has AVX2 and FMA (checked once).
+pub fn available() -> bool {
+    static DETECTED: OnceLock<bool> = OnceLock::new();
+    *DETECTED
+        .get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+}
+
+/// Whether this CPU has FMA (checked once).
+pub fn has_fma() -> bool {
+    static DETECTED: OnceLock<bool> = OnceLock::new();
+    *DETECTED.get_or_init(|| is_x86_feature_detected!("fma"))
+}
+
+/// The fast kernel on AVX2+FMA, or `None` if the CPU lacks them.
+pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    if !available() {
+        return None;
+    }
+    // SAFETY: `available()` checked that the CPU supports avx2 and fma, the
+    // only requirement of this `#[target_feature]` function.
+    Some(unsafe { compute_tile_avx2(view, tile, out) })
+}
+
+/// The reference kernel with hardware FMA, or `None` if the CPU lacks it.
+pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    if !has_fma() {
+        return None;
+    }
+    // SAFETY: `has_fma()` checked that the CPU supports fma, the only
+    // requirement of this `#[target_feature]` function.
+    Some(unsafe { reference_tile_fma(view, tile, out) })
+}
+
+#[target_feature(enable = "fma")]
+fn reference_tile_fma(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    reference::compute_tile_portable(view, tile, out)
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn compute_tile_avx2(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    drive::<AVX2_VECTORS>(view, tile, out, |lanes, max_blocks| {
+        avx2_blocks(lanes, max_blocks)
+    })
+}
+
+#[inline(always)]
+fn load(a: &[f64; VECTOR_LANES]) -> __m256d {
+    // SAFETY: `a` is 4 readable f64s; loadu has no alignment requirement.
+    // The caller is compiled with avx enabled (only called from avx2 fns).
+    unsafe { _mm256_loadu_pd(a.as_ptr()) }
+}
+
+#[inline(always)]
+fn store(a: &mut [f64; VECTOR_LANES], v: __m256d) {
+    // SAFETY: `a` is 4 writable f64s; storeu has no alignment requirement.
+    // The caller is compiled with avx enabled (only called from avx2 fns).
+    unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) }
+}
+
+/// Runs up to `max_blocks` blocks of [`BLOCK_ITERS`] steps on all vectors
+/// in registers (see [`drive`] for the contract).
+#[target_feature(enable = "avx2,fma")]
+fn avx2_blocks<const V: usize>(lanes: &mut Lanes<V>, max_blocks: u32) -> (u32, u32) {
+    let four = _mm256_set1_pd(4.0);
+    let mut zr: [__m256d; V] = std::array::from_fn(|v| load(&lanes.zr[v]));
+    let mut zi: [__m256d; V] = std::array::from_fn(|v| load(&lanes.zi[v]));
+    let cr: [__m256d; V] = std::array::from_fn(|v| load(&lanes.cr[v]));
+    let ci: [__m256d; V] = std::array::from_fn(|v| load(&lanes.ci[v]));
+    let mut saved_zr = zr;
+    let mut saved_zi = zi;
+    let mut blocks = 0;
+    let mut escaped = 0u32;
+    while blocks < max_blocks {
+        saved_zr = zr;
+        saved_zi = zi;
+        for _ in 0..BLOCK_ITERS {
+            for v in 0..V {
+                // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
+                // zr' = fma(zr, zr, fma(-zi, zi, cr)).
+                let cr_minus_zi2 = _mm256_fnmadd_pd(zi[v], zi[v], cr[v]);
+                let twice_zr = _mm256_add_pd(zr[v], zr[v]);
+                zi[v] = _mm256_fmadd_pd(twice_zr, zi[v], ci[v]);
+                zr[v] = _mm256_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+            }
+        }
+        blocks += 1;
+        for v in 0..V {
+            // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4), NaN too.
+            let m = _mm256_fmadd_pd(zr[v], zr[v], _mm256_mul_pd(zi[v], zi[v]));
+            let out = _mm256_cmp_pd::<_CMP_NLE_UQ>(m, four);
+            escaped |= (_mm256_movemask_pd(out) as u32) << (VECTOR_LANES * v);
+        }
+        if escaped != 0 {
+            break;
+        }
+    }
+    for v in 0..V {
+        store(&mut lanes.zr[v], zr[v]);
+        store(&mut lanes.zi[v], zi[v]);
+        store(&mut lanes.saved_zr[v], saved_zr[v]);
+        store(&mut lanes.saved_zi[v], saved_zi[v]);
+    }
+    (blocks, escaped)
+}
