@@ -1,6 +1,9 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
 
+mod bench;
+mod bench_bg;
+mod bench_kernel;
 mod render;
 
 use crate::engine::kernel::Kernel;
@@ -43,6 +46,9 @@ pub struct WindowArgs {
 pub enum Command {
     /// Render a Mandelbrot view in parallel and write a PNG (and a trace).
     Render(render::RenderArgs),
+    /// Benchmarks: `bench kernel`, `bench bg N`.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -74,6 +80,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Bench(command)) => bench::run(&command),
         None => open_window(&cli.window),
     };
     match result {

@@ -2,6 +2,7 @@
 //! `--no-default-features`.
 
 pub mod colour;
+pub mod bg;
 pub mod export;
 pub mod job;
 pub mod kernel;

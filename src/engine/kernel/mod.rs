@@ -5,6 +5,8 @@ pub mod reference;
 pub mod simd;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx2;
+#[cfg(target_arch = "x86_64")]
+pub use simd_avx2::bg_row as bg_row_avx2;
 
 use crate::engine::tiling::Tile;
 use crate::engine::view::View;

@@ -122,3 +122,83 @@ fn avx2_blocks<const V: usize>(lanes: &mut Lanes<V>, max_blocks: u32) -> (u32, u
     }
     (blocks, escaped)
 }
+
+/// Pixels per group in the Benchmarks Game row: 4 vectors, 2 output bytes.
+const BG_GROUP_PX: usize = 16;
+/// Steps between two "all escaped?" tests (7 × 7 + the first step = 50).
+const BG_BLOCK: u32 = 7;
+
+/// One Benchmarks Game row (see `engine::bg`) with AVX2, plain mul + add.
+/// `real` holds at least `out.len()` rounded up to 16 pixels. Returns
+/// `false` (and does nothing) if the CPU lacks AVX2.
+pub fn bg_row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) -> bool {
+    if !available() {
+        return false;
+    }
+    assert!(real.len() >= out.len().div_ceil(2) * BG_GROUP_PX && out.len() * 8 >= n);
+    // SAFETY: `available()` checked that the CPU supports avx2 (and fma,
+    // unused here), the only requirement of this `#[target_feature]` fn.
+    unsafe { bg_row_avx2(real, ci, n, out) };
+    true
+}
+
+/// Bits of a 4-lane movemask in PBM order (lane 0 is the most significant).
+const REVERSED_NIBBLE: [u8; 16] = [0, 8, 4, 12, 2, 10, 6, 14, 1, 9, 5, 13, 3, 11, 7, 15];
+
+#[target_feature(enable = "avx2")]
+fn bg_row_avx2(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
+    use std::arch::x86_64::{_CMP_LE_OQ, _mm256_sub_pd};
+    let four = _mm256_set1_pd(4.0);
+    let civ = _mm256_set1_pd(ci);
+    for (group, bytes) in out.chunks_mut(2).enumerate() {
+        let base = group * BG_GROUP_PX;
+        let cr: [__m256d; 4] = std::array::from_fn(|v| {
+            let lanes: &[f64; VECTOR_LANES] = real[base + 4 * v..base + 4 * v + 4]
+                .try_into()
+                .expect("4 lanes");
+            load(lanes)
+        });
+        // The first step from z = 0 gives z = c exactly.
+        let mut zr = cr;
+        let mut zi = [civ; 4];
+        let mut squares_r: [__m256d; 4] = std::array::from_fn(|v| _mm256_mul_pd(zr[v], zr[v]));
+        let mut squares_i: [__m256d; 4] = std::array::from_fn(|v| _mm256_mul_pd(zi[v], zi[v]));
+        for _ in 0..(BG_ITERATIONS_AFTER_FIRST / BG_BLOCK) {
+            for _ in 0..BG_BLOCK {
+                for v in 0..4 {
+                    let twice_zr = _mm256_add_pd(zr[v], zr[v]);
+                    zi[v] = _mm256_add_pd(_mm256_mul_pd(twice_zr, zi[v]), civ);
+                    zr[v] = _mm256_add_pd(_mm256_sub_pd(squares_r[v], squares_i[v]), cr[v]);
+                    squares_r[v] = _mm256_mul_pd(zr[v], zr[v]);
+                    squares_i[v] = _mm256_mul_pd(zi[v], zi[v]);
+                }
+            }
+            let mut any_inside = 0;
+            for v in 0..4 {
+                let m = _mm256_add_pd(squares_r[v], squares_i[v]);
+                any_inside |= _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(m, four));
+            }
+            if any_inside == 0 {
+                break;
+            }
+        }
+        let inside: [usize; 4] = std::array::from_fn(|v| {
+            let m = _mm256_add_pd(squares_r[v], squares_i[v]);
+            _mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(m, four)) as usize
+        });
+        for (b, byte) in bytes.iter_mut().enumerate() {
+            *byte = (REVERSED_NIBBLE[inside[2 * b]] << 4) | REVERSED_NIBBLE[inside[2 * b + 1]];
+        }
+        // Pixels past N (the row's padding) must be 0.
+        let last_px = base + 8 * bytes.len();
+        if last_px > n {
+            let used = 8 * bytes.len() - (last_px - n);
+            let last = bytes.len() - 1;
+            let keep_bits = used - 8 * last;
+            bytes[last] &= !(0xFFu8 >> keep_bits);
+        }
+    }
+}
+
+/// Steps after the first one (which is z = c).
+const BG_ITERATIONS_AFTER_FIRST: u32 = super::super::bg::BG_ITERATIONS - 1;
