@@ -55,8 +55,9 @@ pub struct Lanes<const V: usize> {
     /// z at the start of the last block run (for the exact finish).
     pub saved_zr: [[f64; VECTOR_LANES]; V],
     pub saved_zi: [[f64; VECTOR_LANES]; V],
-    /// Iterations executed so far by each lane's pixel.
-    iters: [[u32; VECTOR_LANES]; V],
+    /// The tile's step counter when each lane got its pixel: the pixel has
+    /// executed `steps − start_steps` iterations.
+    start_steps: [[u64; VECTOR_LANES]; V],
     /// Index of each lane's pixel in the tile, or [`NO_PIXEL`].
     pixel: [[u32; VECTOR_LANES]; V],
 }
@@ -113,21 +114,23 @@ impl<const V: usize> Lanes<V> {
             ci: zero,
             saved_zr: zero,
             saved_zi: zero,
-            iters: [[0; VECTOR_LANES]; V],
+            start_steps: [[0; VECTOR_LANES]; V],
             pixel: [[NO_PIXEL; VECTOR_LANES]; V],
         }
     }
 
-    /// Puts the next pixel (or nothing: c = 0 never escapes) in lane (v, l).
+    /// Puts the next pixel (or nothing: c = 0 never escapes) in lane (v, l);
+    /// returns whether it got one.
     #[inline(always)]
-    fn refill(&mut self, v: usize, l: usize, cursor: &mut PixelCursor) {
+    fn refill(&mut self, v: usize, l: usize, cursor: &mut PixelCursor, steps: u64) -> bool {
         let (pixel, cr, ci) = cursor.next_pixel().unwrap_or((NO_PIXEL, 0.0, 0.0));
         self.pixel[v][l] = pixel;
         self.cr[v][l] = cr;
         self.ci[v][l] = ci;
         self.zr[v][l] = 0.0;
         self.zi[v][l] = 0.0;
-        self.iters[v][l] = 0;
+        self.start_steps[v][l] = steps;
+        pixel != NO_PIXEL
     }
 }
 
@@ -153,71 +156,77 @@ pub fn drive<const V: usize>(
     let max_iter = view.max_iter();
     let mut cursor = PixelCursor::new(view, tile);
     let mut lanes = Lanes::<V>::empty();
+    let mut busy_lanes = 0;
     for v in 0..V {
         for l in 0..VECTOR_LANES {
-            lanes.refill(v, l, &mut cursor);
+            busy_lanes += usize::from(lanes.refill(v, l, &mut cursor, 0));
         }
     }
     let mut iterations = 0u64;
-    loop {
-        // Blocks every busy lane can run without passing max_iter; lanes too
-        // close to it are finished one step at a time first.
-        let mut min_left = u32::MAX;
-        let mut busy = false;
-        for v in 0..V {
-            for l in 0..VECTOR_LANES {
-                if lanes.pixel[v][l] == NO_PIXEL {
-                    continue;
-                }
-                let left = max_iter - lanes.iters[v][l];
-                if left < BLOCK_ITERS {
-                    let pixel = lanes.pixel[v][l];
-                    let result = escape_from(
-                        lanes.zr[v][l],
-                        lanes.zi[v][l],
-                        lanes.iters[v][l],
-                        lanes.cr[v][l],
-                        lanes.ci[v][l],
-                        max_iter,
-                    );
-                    iterations += finish(out, pixel, result, max_iter);
-                    lanes.refill(v, l, &mut cursor);
-                    if lanes.pixel[v][l] == NO_PIXEL {
-                        continue;
+    // Steps every lane has run since the tile started.
+    let mut steps = 0u64;
+    // A lower bound on the iterations any busy lane has left before max_iter.
+    let mut min_left = 0u32;
+    while busy_lanes > 0 {
+        if min_left < BLOCK_ITERS {
+            // Finish the lanes too close to max_iter for a whole block one
+            // step at a time, and find the exact bound again.
+            min_left = u32::MAX;
+            for v in 0..V {
+                for l in 0..VECTOR_LANES {
+                    while lanes.pixel[v][l] != NO_PIXEL {
+                        let done = (steps - lanes.start_steps[v][l]) as u32;
+                        let left = max_iter - done;
+                        if left >= BLOCK_ITERS {
+                            min_left = min_left.min(left);
+                            break;
+                        }
+                        let result = escape_from(
+                            lanes.zr[v][l],
+                            lanes.zi[v][l],
+                            done,
+                            lanes.cr[v][l],
+                            lanes.ci[v][l],
+                            max_iter,
+                        );
+                        iterations += finish(out, lanes.pixel[v][l], result, max_iter);
+                        if !lanes.refill(v, l, &mut cursor, steps) {
+                            busy_lanes -= 1;
+                        }
                     }
                 }
-                busy = true;
-                min_left = min_left.min(max_iter - lanes.iters[v][l]);
+            }
+            if busy_lanes == 0 {
+                break;
             }
         }
-        if !busy {
-            return iterations;
-        }
-        let max_blocks = min_left / BLOCK_ITERS;
-        let (blocks, escaped) = run_blocks(&mut lanes, max_blocks);
+        let (blocks, escaped) = run_blocks(&mut lanes, min_left / BLOCK_ITERS);
         let advanced = blocks * BLOCK_ITERS;
-        for v in 0..V {
-            for l in 0..VECTOR_LANES {
-                if lanes.pixel[v][l] == NO_PIXEL {
-                    continue;
-                }
-                if escaped & (1 << (VECTOR_LANES * v + l)) == 0 {
-                    lanes.iters[v][l] += advanced;
-                    continue;
-                }
-                let result = escape_from(
-                    lanes.saved_zr[v][l],
-                    lanes.saved_zi[v][l],
-                    lanes.iters[v][l] + advanced - BLOCK_ITERS,
-                    lanes.cr[v][l],
-                    lanes.ci[v][l],
-                    max_iter,
-                );
-                iterations += finish(out, lanes.pixel[v][l], result, max_iter);
-                lanes.refill(v, l, &mut cursor);
+        steps += u64::from(advanced);
+        min_left -= advanced;
+        let mut pending = escaped;
+        while pending != 0 {
+            let lane = pending.trailing_zeros() as usize;
+            pending &= pending - 1;
+            let (v, l) = (lane / VECTOR_LANES, lane % VECTOR_LANES);
+            let done_at_block_start = (steps - lanes.start_steps[v][l]) as u32 - BLOCK_ITERS;
+            let result = escape_from(
+                lanes.saved_zr[v][l],
+                lanes.saved_zi[v][l],
+                done_at_block_start,
+                lanes.cr[v][l],
+                lanes.ci[v][l],
+                max_iter,
+            );
+            iterations += finish(out, lanes.pixel[v][l], result, max_iter);
+            if lanes.refill(v, l, &mut cursor, steps) {
+                min_left = min_left.min(max_iter);
+            } else {
+                busy_lanes -= 1;
             }
         }
     }
+    iterations
 }
 
 /// Vectors in flight in the portable backend.
