@@ -5,9 +5,11 @@
 //! [`BLOCK_ITERS`] steps on every lane with no test at all, then tests
 //! `!(|z|² <= 4)` (true for NaN as well: between tests |z| may overflow to
 //! ∞ and then NaN). A lane that fails the test escaped somewhere in that
-//! block: it is finished by [`reference::escape_from`] from the state saved
-//! at the start of the block, one step at a time with the reference's own
-//! arithmetic, which gives the reference's count and |z|² exactly. A lane
+//! block: it is finished from the state saved at the start of the block,
+//! one step at a time with the reference's own arithmetic (testing before
+//! each step, as [`reference::escape_from`] does), which gives the
+//! reference's count and |z|² exactly. These finishes are batched
+//! ([`Pending`]) so that the AVX2 backend replays four pixels at once. A lane
 //! that would pass `max_iter` inside the next block is finished the same way.
 //! A finished lane is refilled with the tile's next pixel at once, so the
 //! vectors stay full on tiles that mix fast and slow pixels.
@@ -136,23 +138,92 @@ impl<const V: usize> Lanes<V> {
 
 /// Writes one finished pixel; returns its count.
 #[inline(always)]
-fn finish(out: &mut TilePixels, pixel: u32, (n, m): (u32, f64), max_iter: u32) -> u64 {
+pub fn finish(out: &mut TilePixels, pixel: u32, (n, m): (u32, f64), max_iter: u32) -> u64 {
     out.counts[pixel as usize] = n;
     out.smooth[pixel as usize] = smooth_value(n, m, max_iter);
     u64::from(n)
+}
+
+/// Pixels that escaped inside a block, waiting for their exact finish: z
+/// at the start of that block and the iterations executed until then.
+/// Finishing them in batches (rather than one by one as they escape) lets
+/// a backend replay several at once, and keeps the latency of each replay
+/// off the vector loop.
+#[derive(Clone, Debug, Default)]
+pub struct Pending {
+    pub zr: Vec<f64>,
+    pub zi: Vec<f64>,
+    pub cr: Vec<f64>,
+    pub ci: Vec<f64>,
+    pub iters: Vec<u32>,
+    pub pixel: Vec<u32>,
+}
+
+/// Pending pixels finished in one batch.
+pub const PENDING_BATCH: usize = 128;
+
+impl Pending {
+    fn with_capacity(n: usize) -> Self {
+        Pending {
+            zr: Vec::with_capacity(n),
+            zi: Vec::with_capacity(n),
+            cr: Vec::with_capacity(n),
+            ci: Vec::with_capacity(n),
+            iters: Vec::with_capacity(n),
+            pixel: Vec::with_capacity(n),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.pixel.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pixel.is_empty()
+    }
+
+    fn clear(&mut self) {
+        self.zr.clear();
+        self.zi.clear();
+        self.cr.clear();
+        self.ci.clear();
+        self.iters.clear();
+        self.pixel.clear();
+    }
+
+    /// Finishes entries `from..` one step at a time with the reference.
+    pub fn finish_scalar(&self, from: usize, out: &mut TilePixels, max_iter: u32) -> u64 {
+        (from..self.len())
+            .map(|i| {
+                let result = escape_from(
+                    self.zr[i],
+                    self.zi[i],
+                    self.iters[i],
+                    self.cr[i],
+                    self.ci[i],
+                    max_iter,
+                );
+                finish(out, self.pixel[i], result, max_iter)
+            })
+            .sum()
+    }
 }
 
 /// The lane bookkeeping shared by every backend. `run_blocks(lanes, k)` runs
 /// at most `k ≥ 1` blocks, stopping after the first block in which some lane
 /// fails the escape test, saves z at that block's start in `saved_*`, and
 /// returns the blocks run and the failing lanes (bit `4·v + l`).
+/// `finish_pending` finishes a batch of escaped pixels exactly and returns
+/// their iterations.
 #[inline(always)]
 pub fn drive<const V: usize>(
     view: &View,
     tile: &Tile,
     out: &mut TilePixels,
     mut run_blocks: impl FnMut(&mut Lanes<V>, u32) -> (u32, u32),
+    mut finish_pending: impl FnMut(&Pending, &mut TilePixels, u32) -> u64,
 ) -> u64 {
+    let mut pending = Pending::with_capacity(PENDING_BATCH + VECTOR_LANES * V);
     let max_iter = view.max_iter();
     let mut cursor = PixelCursor::new(view, tile);
     let mut lanes = Lanes::<V>::empty();
@@ -204,27 +275,32 @@ pub fn drive<const V: usize>(
         let advanced = blocks * BLOCK_ITERS;
         steps += u64::from(advanced);
         min_left -= advanced;
-        let mut pending = escaped;
-        while pending != 0 {
-            let lane = pending.trailing_zeros() as usize;
-            pending &= pending - 1;
+        let mut escaped_lanes = escaped;
+        while escaped_lanes != 0 {
+            let lane = escaped_lanes.trailing_zeros() as usize;
+            escaped_lanes &= escaped_lanes - 1;
             let (v, l) = (lane / VECTOR_LANES, lane % VECTOR_LANES);
-            let done_at_block_start = (steps - lanes.start_steps[v][l]) as u32 - BLOCK_ITERS;
-            let result = escape_from(
-                lanes.saved_zr[v][l],
-                lanes.saved_zi[v][l],
-                done_at_block_start,
-                lanes.cr[v][l],
-                lanes.ci[v][l],
-                max_iter,
-            );
-            iterations += finish(out, lanes.pixel[v][l], result, max_iter);
+            pending.zr.push(lanes.saved_zr[v][l]);
+            pending.zi.push(lanes.saved_zi[v][l]);
+            pending.cr.push(lanes.cr[v][l]);
+            pending.ci.push(lanes.ci[v][l]);
+            pending
+                .iters
+                .push((steps - lanes.start_steps[v][l]) as u32 - BLOCK_ITERS);
+            pending.pixel.push(lanes.pixel[v][l]);
             if lanes.refill(v, l, &mut cursor, steps) {
                 min_left = min_left.min(max_iter);
             } else {
                 busy_lanes -= 1;
             }
         }
+        if pending.len() >= PENDING_BATCH {
+            iterations += finish_pending(&pending, out, max_iter);
+            pending.clear();
+        }
+    }
+    if !pending.is_empty() {
+        iterations += finish_pending(&pending, out, max_iter);
     }
     iterations
 }
@@ -263,7 +339,9 @@ fn portable_blocks<const V: usize>(lanes: &mut Lanes<V>, max_blocks: u32) -> (u3
 /// The portable (safe, any CPU) version of the fast kernel. Public so that
 /// tests cover it on machines where AVX2 is used.
 pub fn compute_tile_portable(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    drive::<PORTABLE_VECTORS>(view, tile, out, portable_blocks)
+    drive::<PORTABLE_VECTORS>(view, tile, out, portable_blocks, |pending, out, max_iter| {
+        pending.finish_scalar(0, out, max_iter)
+    })
 }
 
 /// Which implementation [`compute_tile`] uses on this CPU.

@@ -4,7 +4,7 @@
 //! the vector loads and stores from arrays.
 #![allow(unsafe_code)]
 
-use super::simd::{BLOCK_ITERS, Lanes, VECTOR_LANES, drive};
+use super::simd::{BLOCK_ITERS, Lanes, Pending, VECTOR_LANES, drive, finish};
 use super::{TilePixels, reference};
 use crate::engine::tiling::Tile;
 use crate::engine::view::View;
@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 /// Vectors in flight: the FMA latency (4 cycles) times the 2 FMA pipes,
 /// over the ~8-cycle dependency chain of one step, needs 4–6.
-pub const AVX2_VECTORS: usize = 5;
+pub const AVX2_VECTORS: usize = 6;
 
 /// Whether this CPU has AVX2 and FMA (checked once).
 pub fn available() -> bool {
@@ -58,9 +58,13 @@ fn reference_tile_fma(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
 
 #[target_feature(enable = "avx2,fma")]
 fn compute_tile_avx2(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    drive::<AVX2_VECTORS>(view, tile, out, |lanes, max_blocks| {
-        avx2_blocks(lanes, max_blocks)
-    })
+    drive::<AVX2_VECTORS>(
+        view,
+        tile,
+        out,
+        |lanes, max_blocks| avx2_blocks(lanes, max_blocks),
+        |pending, out, max_iter| avx2_finish(pending, out, max_iter),
+    )
 }
 
 #[inline(always)]
@@ -75,6 +79,71 @@ fn store(a: &mut [f64; VECTOR_LANES], v: __m256d) {
     // SAFETY: `a` is 4 writable f64s; storeu has no alignment requirement.
     // The caller is compiled with avx enabled (only called from avx2 fns).
     unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) }
+}
+
+/// Finishes escaped pixels four at a time: replays the block they escaped
+/// in, testing `|z|² > 4` before each step exactly as the reference does,
+/// and keeps each lane's first escape. Each pending pixel escaped within
+/// the replayed block; one that did not fail a test in its first 7 steps
+/// (the 8th z is tested by the reference only if it is below max_iter) is
+/// finished by the scalar reference from where the replay left it.
+#[target_feature(enable = "avx2,fma")]
+fn avx2_finish(pending: &Pending, out: &mut TilePixels, max_iter: u32) -> u64 {
+    use std::arch::x86_64::{
+        _CMP_GT_OQ, _mm256_andnot_pd, _mm256_blendv_pd, _mm256_or_pd, _mm256_setzero_pd,
+    };
+    let four = _mm256_set1_pd(4.0);
+    let whole = pending.len() / VECTOR_LANES * VECTOR_LANES;
+    let mut iterations = 0;
+    let quad = |v: &[f64], i: usize| -> __m256d {
+        load(v[i..i + VECTOR_LANES].try_into().expect("4 lanes"))
+    };
+    for i in (0..whole).step_by(VECTOR_LANES) {
+        let (cr, ci) = (quad(&pending.cr, i), quad(&pending.ci, i));
+        let (mut zr, mut zi) = (quad(&pending.zr, i), quad(&pending.zi, i));
+        let mut found = _mm256_setzero_pd();
+        let mut first_step = _mm256_setzero_pd();
+        let mut first_mag = _mm256_setzero_pd();
+        for k in 0..BLOCK_ITERS {
+            let m = _mm256_fmadd_pd(zr, zr, _mm256_mul_pd(zi, zi));
+            let now = _mm256_cmp_pd::<_CMP_GT_OQ>(m, four);
+            // Failing now and never before (andnot(a, b) = !a & b).
+            let first = _mm256_andnot_pd(found, now);
+            first_step = _mm256_blendv_pd(first_step, _mm256_set1_pd(f64::from(k)), first);
+            first_mag = _mm256_blendv_pd(first_mag, m, first);
+            found = _mm256_or_pd(found, now);
+            let cr_minus_zi2 = _mm256_fnmadd_pd(zi, zi, cr);
+            let twice_zr = _mm256_add_pd(zr, zr);
+            zi = _mm256_fmadd_pd(twice_zr, zi, ci);
+            zr = _mm256_fmadd_pd(zr, zr, cr_minus_zi2);
+        }
+        let found_mask = _mm256_movemask_pd(found);
+        let mut steps = [0.0; VECTOR_LANES];
+        let mut mags = [0.0; VECTOR_LANES];
+        let mut end_zr = [0.0; VECTOR_LANES];
+        let mut end_zi = [0.0; VECTOR_LANES];
+        store(&mut steps, first_step);
+        store(&mut mags, first_mag);
+        store(&mut end_zr, zr);
+        store(&mut end_zi, zi);
+        for l in 0..VECTOR_LANES {
+            let j = i + l;
+            let result = if found_mask & (1 << l) != 0 {
+                (pending.iters[j] + steps[l] as u32, mags[l])
+            } else {
+                reference::escape_from(
+                    end_zr[l],
+                    end_zi[l],
+                    pending.iters[j] + BLOCK_ITERS,
+                    pending.cr[j],
+                    pending.ci[j],
+                    max_iter,
+                )
+            };
+            iterations += finish(out, pending.pixel[j], result, max_iter);
+        }
+    }
+    iterations + pending.finish_scalar(whole, out, max_iter)
 }
 
 /// Runs up to `max_blocks` blocks of [`BLOCK_ITERS`] steps on all vectors
