@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 
 /// Vectors in flight: the FMA latency (4 cycles) times the 2 FMA pipes,
 /// over the ~8-cycle dependency chain of one step, needs 4–6.
-pub const AVX2_VECTORS: usize = 6;
+pub const AVX2_VECTORS: usize = 5;
 
 /// Whether this CPU has AVX2 and FMA (checked once).
 pub fn available() -> bool {
