@@ -81,6 +81,9 @@ fn print_report(r: &KernelBenchReport) {
         r.clock.ghz, r.clock.source, r.ceiling_giga_iters_per_sec, ITERS_PER_CYCLE_CEILING
     );
     println!("throughput = iterations executed (sum of escape counts) / time; no work is skipped");
+    println!(
+        "pixel centres: column x at left + (x + ½)·pixel, row y at top − (y + ½)·pixel (square pixels)"
+    );
     let views = bench_views();
     for v in &r.views {
         let height_px = views
