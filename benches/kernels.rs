@@ -49,7 +49,9 @@ const VIEWS: [&str; 3] = ["K0", "B2", "B3"];
 
 #[divan::bench(args = VIEWS, sample_count = 10, sample_size = 1)]
 fn scalar_reference(bencher: Bencher, name: &str) {
-    bench_tile(bencher, name, |v, t, o| Kernel::Reference.compute_tile(v, t, o));
+    bench_tile(bencher, name, |v, t, o| {
+        Kernel::Reference.compute_tile(v, t, o)
+    });
 }
 
 #[divan::bench(args = VIEWS, sample_count = 20, sample_size = 1)]

@@ -130,7 +130,9 @@ fn render_accepts_the_simd_kernel() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("m.png");
     let output = parlab()
-        .args(["render", "--width", "64", "--height", "48", "--kernel", "simd"])
+        .args([
+            "render", "--width", "64", "--height", "48", "--kernel", "simd",
+        ])
         .args(["--workers", "2", "--json", "--out"])
         .arg(&out)
         .output()

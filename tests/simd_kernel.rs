@@ -53,14 +53,7 @@ fn whole_set_past_the_edges() {
 #[test]
 fn deep_zoom() {
     check_view(
-        View::new(
-            (-0.743643887037151, 0.131825904205330),
-            2e-5,
-            64,
-            36,
-            5000,
-        )
-        .expect("view"),
+        View::new((-0.743643887037151, 0.131825904205330), 2e-5, 64, 36, 5000).expect("view"),
     );
 }
 
@@ -110,7 +103,10 @@ fn parallel_schedules_with_simd_equal_the_serial_reference() {
     schedules.push(Schedule::Dynamic { chunk: 3 });
     for schedule in schedules {
         for num_workers in [1, 2, 5] {
-            for tiling in [Tiling::Square { tile_px: 16 }, Tiling::Bands { band_rows: 1 }] {
+            for tiling in [
+                Tiling::Square { tile_px: 16 },
+                Tiling::Bands { band_rows: 1 },
+            ] {
                 let settings = RenderSettings {
                     view,
                     tiling,

@@ -44,11 +44,21 @@ fn unsafe_only_in_the_simd_module() {
             }
         }
     }
-    assert!(offenders.is_empty(), "unsafe outside {ALLOWED}:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "unsafe outside {ALLOWED}:\n{}",
+        offenders.join("\n")
+    );
     let allowed = std::fs::read_to_string(root.join(ALLOWED)).expect("read");
     let blocks = allowed.lines().filter(|l| l.contains("unsafe {")).count();
-    let safety = allowed.lines().filter(|l| l.trim_start().starts_with("// SAFETY:")).count();
-    assert!(blocks > 0 && safety >= blocks, "{blocks} unsafe blocks, {safety} SAFETY comments");
+    let safety = allowed
+        .lines()
+        .filter(|l| l.trim_start().starts_with("// SAFETY:"))
+        .count();
+    assert!(
+        blocks > 0 && safety >= blocks,
+        "{blocks} unsafe blocks, {safety} SAFETY comments"
+    );
 }
 
 #[test]
@@ -62,7 +72,8 @@ fn the_scanner_sees_unsafe() {
 
 #[test]
 fn the_crate_denies_unsafe_code() {
-    let manifest = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
-        .expect("read Cargo.toml");
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("read Cargo.toml");
     assert!(manifest.contains("unsafe_code = \"deny\""), "lint level");
 }

@@ -37,7 +37,9 @@ pub fn run(args: &BenchKernelArgs) -> Result<(), CliError> {
     }
     let views: Vec<_> = all
         .into_iter()
-        .filter(|v| args.views.is_empty() || args.views.iter().any(|n| v.name.eq_ignore_ascii_case(n)))
+        .filter(|v| {
+            args.views.is_empty() || args.views.iter().any(|n| v.name.eq_ignore_ascii_case(n))
+        })
         .collect();
     let report = run_bench(args.reps, &views, |step| eprintln!("bench kernel: {step}…"));
     if args.json {

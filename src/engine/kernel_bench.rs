@@ -51,7 +51,13 @@ pub fn bench_views() -> Vec<BenchView> {
         BenchView {
             name: "B3",
             description: "3840×2160, centre (−0.743643887037151, 0.131825904205330), width 2e-5, 5000 it",
-            view: view((-0.743643887037151, 0.131825904205330), 2e-5, 3840, 2160, 5000),
+            view: view(
+                (-0.743643887037151, 0.131825904205330),
+                2e-5,
+                3840,
+                2160,
+                5000,
+            ),
             reference_row_stride: 48,
         },
     ]
@@ -203,11 +209,7 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
 }
 
 /// Runs the whole benchmark; `progress` is told each step before it runs.
-pub fn run(
-    runs: usize,
-    views: &[BenchView],
-    mut progress: impl FnMut(&str),
-) -> KernelBenchReport {
+pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> KernelBenchReport {
     progress("measuring the clock");
     let clock = measure_clock();
     let ceiling = clock.ghz * ITERS_PER_CYCLE_CEILING;

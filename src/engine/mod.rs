@@ -1,8 +1,8 @@
 //! Everything that computes. No egui here: this module builds and tests with
 //! `--no-default-features`.
 
-pub mod colour;
 pub mod bg;
+pub mod colour;
 pub mod export;
 pub mod job;
 pub mod kernel;

@@ -148,7 +148,10 @@ mod tests {
         for (n, mag2) in [(3, 4.0001f64), (10, 7.5), (99, 30.0), (0, 1e10)] {
             let exact = f64::from(n) + 1.0 - (0.5 * mag2.ln() / std::f64::consts::LN_2).log2();
             let got = smooth_value(n, mag2, 100);
-            assert!((f64::from(got) - exact.max(0.0)).abs() < 1e-5, "{n} {mag2}: {got} {exact}");
+            assert!(
+                (f64::from(got) - exact.max(0.0)).abs() < 1e-5,
+                "{n} {mag2}: {got} {exact}"
+            );
         }
         assert_eq!(smooth_value(0, f64::INFINITY, 10), 0.0);
         assert_eq!(smooth_value(10, 1.0, 10), 10.0);

@@ -317,8 +317,12 @@ fn portable_blocks<const V: usize>(lanes: &mut Lanes<V>, max_blocks: u32) -> (u3
         for _ in 0..BLOCK_ITERS {
             for v in 0..V {
                 for l in 0..VECTOR_LANES {
-                    (lanes.zr[v][l], lanes.zi[v][l]) =
-                        step(lanes.zr[v][l], lanes.zi[v][l], lanes.cr[v][l], lanes.ci[v][l]);
+                    (lanes.zr[v][l], lanes.zi[v][l]) = step(
+                        lanes.zr[v][l],
+                        lanes.zi[v][l],
+                        lanes.cr[v][l],
+                        lanes.ci[v][l],
+                    );
                 }
             }
         }
@@ -339,9 +343,13 @@ fn portable_blocks<const V: usize>(lanes: &mut Lanes<V>, max_blocks: u32) -> (u3
 /// The portable (safe, any CPU) version of the fast kernel. Public so that
 /// tests cover it on machines where AVX2 is used.
 pub fn compute_tile_portable(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    drive::<PORTABLE_VECTORS>(view, tile, out, portable_blocks, |pending, out, max_iter| {
-        pending.finish_scalar(0, out, max_iter)
-    })
+    drive::<PORTABLE_VECTORS>(
+        view,
+        tile,
+        out,
+        portable_blocks,
+        |pending, out, max_iter| pending.finish_scalar(0, out, max_iter),
+    )
 }
 
 /// Which implementation [`compute_tile`] uses on this CPU.
@@ -387,7 +395,11 @@ mod tests {
         }
     }
 
-    fn run(f: fn(&View, &Tile, &mut TilePixels) -> u64, view: &View, tile: &Tile) -> (TilePixels, u64) {
+    fn run(
+        f: fn(&View, &Tile, &mut TilePixels) -> u64,
+        view: &View,
+        tile: &Tile,
+    ) -> (TilePixels, u64) {
         let mut out = TilePixels::for_tile(tile);
         let n = f(view, tile, &mut out);
         (out, n)

@@ -21,8 +21,7 @@ pub const AVX2_VECTORS: usize = 5;
 /// Whether this CPU has AVX2 and FMA (checked once).
 pub fn available() -> bool {
     static DETECTED: OnceLock<bool> = OnceLock::new();
-    *DETECTED
-        .get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
+    *DETECTED.get_or_init(|| is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma"))
 }
 
 /// Whether this CPU has FMA (checked once).
