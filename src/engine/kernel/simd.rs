@@ -419,6 +419,18 @@ mod tests {
     }
 
     #[test]
+    fn reference_with_software_fma_equals_hardware_fma() {
+        // The reference as CPUs without FMA run it (libm's `fma`) against the
+        // dispatched one (hardware FMA where available).
+        let view = View::new((-0.74, 0.13), 0.02, 29, 17, 700).expect("view");
+        let tile = whole(&view);
+        assert_eq!(
+            run(reference::compute_tile_portable, &view, &tile),
+            run(reference::compute_tile, &view, &tile)
+        );
+    }
+
+    #[test]
     fn dispatched_equals_reference_on_a_sub_tile() {
         let view = View::new((-0.5, 0.3), 1.0, 50, 40, 300).expect("view");
         let tile = Tile {
