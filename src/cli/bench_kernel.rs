@@ -61,8 +61,11 @@ fn rows_text(t: &KernelTiming, height_px: u32) -> String {
 }
 
 fn timing_line(label: &str, t: &KernelTiming, height_px: u32) {
+    let cpu = t
+        .giga_iters_per_cpu_sec
+        .map_or_else(|| "n/a".to_string(), |g| format!("{g:.3}"));
     println!(
-        "  {label:<17} {:>6.3} G it/s  [{:.3}–{:.3}]  median {:>9.1} ms  {:>14} it  {}",
+        "  {label:<17} {:>6.3} G it/s  [{:.3}–{:.3}]  per CPU-second {cpu:>6}  median {:>8.1} ms  {:>11} it  {}",
         t.giga_iters_per_sec,
         t.giga_iters_per_sec_worst,
         t.giga_iters_per_sec_best,
@@ -82,7 +85,10 @@ fn print_report(r: &KernelBenchReport) {
         "clock {:.2} GHz ({}); ceiling {:.2} G it/s per core = {:.3} it/cycle (2 FMA pipes × 4 f64 lanes ÷ 3 multiplies)",
         r.clock.ghz, r.clock.source, r.ceiling_giga_iters_per_sec, ITERS_PER_CYCLE_CEILING
     );
-    println!("throughput = iterations executed (sum of escape counts) / time; no work is skipped");
+    println!(
+        "throughput = iterations executed (sum of escape counts) / wall time; no work is skipped; \
+         per CPU-second = / this thread's CPU time (leaves out time other processes held the core)"
+    );
     println!(
         "pixel centres: column x at left + (x + ½)·pixel, row y at top − (y + ½)·pixel (square pixels)"
     );
@@ -96,9 +102,13 @@ fn print_report(r: &KernelBenchReport) {
         timing_line("scalar reference", &v.reference, height_px);
         timing_line("SIMD", &v.simd, height_px);
         println!(
-            "  SIMD ÷ scalar {:.1}×   SIMD at {:.0} % of the ceiling",
+            "  SIMD ÷ scalar {:.1}×   SIMD at {:.0} % of the ceiling   (per CPU-second: {})",
             v.speedup,
-            v.fraction_of_ceiling * 100.0
+            v.fraction_of_ceiling * 100.0,
+            match (v.speedup_cpu, v.fraction_of_ceiling_cpu) {
+                (Some(s), Some(f)) => format!("{s:.1}×, {:.0} %", f * 100.0),
+                _ => "n/a".into(),
+            }
         );
     }
 }

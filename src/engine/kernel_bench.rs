@@ -81,6 +81,11 @@ pub struct KernelTiming {
     /// G iterations/s at the fastest and slowest run.
     pub giga_iters_per_sec_best: f64,
     pub giga_iters_per_sec_worst: f64,
+    /// Median CPU time of this thread per run (Linux only): on a shared
+    /// machine it leaves out the time other processes held the core.
+    pub median_cpu_nanos: Option<u64>,
+    /// G iterations per second of CPU time, at the median CPU time.
+    pub giga_iters_per_cpu_sec: Option<f64>,
 }
 
 /// Both kernels on one view.
@@ -94,6 +99,9 @@ pub struct ViewResult {
     pub speedup: f64,
     /// SIMD G/s ÷ the ceiling.
     pub fraction_of_ceiling: f64,
+    /// The same two ratios from CPU time (Linux only).
+    pub speedup_cpu: Option<f64>,
+    pub fraction_of_ceiling_cpu: Option<f64>,
 }
 
 /// The clock the ceiling is computed from.
@@ -141,6 +149,17 @@ pub fn measure_clock() -> ClockEstimate {
     }
 }
 
+/// CPU time this thread has run so far, in ns, where the OS tells it
+/// (Linux: /proc/thread-self/schedstat); `None` elsewhere.
+pub fn thread_cpu_nanos() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn median(sorted: &[u64]) -> u64 {
     let n = sorted.len();
     if n % 2 == 1 {
@@ -180,8 +199,10 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
     let rows = tiles.iter().map(|t| t.height).sum();
     let mut buffers: Vec<TilePixels> = tiles.iter().map(TilePixels::for_tile).collect();
     let mut nanos = Vec::with_capacity(runs);
+    let mut cpu_nanos = Vec::with_capacity(runs);
     let mut iterations = 0;
     for _ in 0..runs.max(1) {
+        let cpu_start = thread_cpu_nanos();
         let start = Instant::now();
         iterations = tiles
             .iter()
@@ -189,9 +210,14 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
             .map(|(t, out)| kernel.compute_tile(view, t, out))
             .sum::<u64>();
         nanos.push(start.elapsed().as_nanos() as u64);
+        if let (Some(a), Some(b)) = (cpu_start, thread_cpu_nanos()) {
+            cpu_nanos.push(b.saturating_sub(a));
+        }
         black_box(&buffers);
     }
     nanos.sort_unstable();
+    cpu_nanos.sort_unstable();
+    let median_cpu_nanos = (cpu_nanos.len() == nanos.len()).then(|| median(&cpu_nanos));
     let rate = |ns: u64| iterations as f64 / ns.max(1) as f64;
     KernelTiming {
         kernel: kernel.name(),
@@ -205,6 +231,8 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
         giga_iters_per_sec: rate(median(&nanos)),
         giga_iters_per_sec_best: rate(nanos[0]),
         giga_iters_per_sec_worst: rate(nanos[nanos.len() - 1]),
+        median_cpu_nanos,
+        giga_iters_per_cpu_sec: median_cpu_nanos.map(rate),
     }
 }
 
@@ -224,6 +252,11 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
             description: bv.description,
             speedup: simd.giga_iters_per_sec / reference.giga_iters_per_sec,
             fraction_of_ceiling: simd.giga_iters_per_sec / ceiling,
+            speedup_cpu: simd
+                .giga_iters_per_cpu_sec
+                .zip(reference.giga_iters_per_cpu_sec)
+                .map(|(s, r)| s / r),
+            fraction_of_ceiling_cpu: simd.giga_iters_per_cpu_sec.map(|s| s / ceiling),
             reference,
             simd,
         });
@@ -263,6 +296,12 @@ mod tests {
         assert_eq!(all.rows, 33);
         let strided = time_kernel(Kernel::Reference, &view, 4, 1);
         assert_eq!(strided.rows, 9);
+        if cfg!(target_os = "linux") {
+            assert!(
+                all.median_cpu_nanos.is_some(),
+                "schedstat is readable on Linux"
+            );
+        }
     }
 
     #[test]
