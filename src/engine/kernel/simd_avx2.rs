@@ -1,7 +1,10 @@
-//! AVX2 + FMA backends, chosen at run time. The only module of the crate that
-//! may use `unsafe` (a test scans `src/` for it): the calls into the
-//! `#[target_feature]` functions, made only after the CPU was checked, and
-//! the vector loads and stores from arrays.
+//! AVX2 + FMA code paths, chosen at run time: the SIMD kernel's blocks and
+//! batched exact finish, the reference compiled with hardware FMA, and the
+//! Benchmarks Game row. The only module of the crate that may use `unsafe`
+//! (a test scans `src/` for it): the calls into the `#[target_feature]`
+//! functions, made only after the CPU was checked (detection is cached),
+//! and the vector loads and stores from arrays. Since Rust 1.87 the
+//! arithmetic intrinsics themselves are safe inside those functions.
 #![allow(unsafe_code)]
 
 use super::simd::{BLOCK_ITERS, Lanes, Pending, VECTOR_LANES, drive, finish};
