@@ -2,6 +2,8 @@
 //! subcommand does the same work headless, for handouts, grading and CI.
 
 mod bench;
+mod bench_bg;
+mod bench_kernel;
 mod bench_sweep;
 mod deadlock;
 mod gridsearch;

@@ -1,6 +1,8 @@
-//! `parlab bench …`: measurements, headless.
+//! `parlab bench …`: measurements that are benchmarks, not tests.
 
 use super::CliError;
+use super::bench_bg::BenchBgArgs;
+use super::bench_kernel::BenchKernelArgs;
 use super::bench_sweep::{self, SweepArgs};
 use clap::{Args, Subcommand};
 
@@ -14,10 +16,16 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Sweep worker counts × task granularities: speedup with its spread, models and exports.
     Sweep(SweepArgs),
+    /// Scalar reference vs SIMD kernel on the fixed views K0, B2, B3 (one core each).
+    Kernel(BenchKernelArgs),
+    /// The Benchmarks Game mandelbrot task: an N×N PBM bitmap on stdout.
+    Bg(BenchBgArgs),
 }
 
 pub fn run(args: &BenchArgs) -> Result<(), CliError> {
     match &args.command {
         BenchCommand::Sweep(a) => bench_sweep::run(a),
+        BenchCommand::Kernel(a) => super::bench_kernel::run(a),
+        BenchCommand::Bg(a) => super::bench_bg::run(a),
     }
 }

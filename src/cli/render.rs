@@ -28,8 +28,8 @@ pub struct RenderArgs {
     /// sequential, static-block, static-cyclic, dynamic[:K], guided[:K], work-stealing.
     #[arg(long, default_value = "dynamic")]
     pub schedule: String,
-    /// Kernel that computes the pixels.
-    #[arg(long, default_value = "scalar")]
+    /// Kernel that computes the pixels: simd (fast, same counts) or scalar (the readable reference).
+    #[arg(long, default_value = "simd")]
     pub kernel: String,
     /// classic, fire, ocean or grey.
     #[arg(long, default_value = "classic")]

@@ -2,11 +2,13 @@
 //! `--no-default-features`.
 
 pub mod background;
+pub mod bg;
 pub mod colour;
 pub mod export;
 pub mod gil;
 pub mod job;
 pub mod kernel;
+pub mod kernel_bench;
 pub mod locks;
 pub mod models;
 pub mod plot;

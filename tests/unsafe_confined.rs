@@ -1,0 +1,79 @@
+//! `unsafe` is allowed in exactly one module, the AVX2 kernel; this test
+//! fails if it appears anywhere else under `src/`.
+
+use std::path::{Path, PathBuf};
+
+const ALLOWED: &str = "src/engine/kernel/simd_avx2.rs";
+
+fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read src") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// True if `line` uses the keyword `unsafe` outside a `//` comment.
+fn uses_unsafe(line: &str) -> bool {
+    let code = line.split("//").next().unwrap_or("");
+    code.match_indices("unsafe").any(|(i, _)| {
+        let before = code[..i].chars().next_back();
+        let after = code[i + "unsafe".len()..].chars().next();
+        let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        !ident(before) && !ident(after)
+    })
+}
+
+#[test]
+fn unsafe_only_in_the_simd_module() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    assert!(files.len() > 10, "found the sources");
+    let mut offenders = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(root).expect("under root");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(file).expect("read");
+        for (i, line) in text.lines().enumerate() {
+            if rel != ALLOWED && (uses_unsafe(line) || line.contains("allow(unsafe_code")) {
+                offenders.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "unsafe outside {ALLOWED}:\n{}",
+        offenders.join("\n")
+    );
+    let allowed = std::fs::read_to_string(root.join(ALLOWED)).expect("read");
+    let blocks = allowed.lines().filter(|l| l.contains("unsafe {")).count();
+    let safety = allowed
+        .lines()
+        .filter(|l| l.trim_start().starts_with("// SAFETY:"))
+        .count();
+    assert!(
+        blocks > 0 && safety >= blocks,
+        "{blocks} unsafe blocks, {safety} SAFETY comments"
+    );
+}
+
+#[test]
+fn the_scanner_sees_unsafe() {
+    assert!(uses_unsafe("    unsafe { f() }"));
+    assert!(uses_unsafe("unsafe fn f() {}"));
+    assert!(!uses_unsafe("// unsafe in a comment"));
+    assert!(!uses_unsafe("let unsafe_code = 1;"));
+    assert!(!uses_unsafe("fn not_unsafe() {}"));
+}
+
+#[test]
+fn the_crate_denies_unsafe_code() {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
+            .expect("read Cargo.toml");
+    assert!(manifest.contains("unsafe_code = \"deny\""), "lint level");
+}
