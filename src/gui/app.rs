@@ -12,9 +12,15 @@
 
 use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
+use crate::gui::locks_panel::LocksPanel;
 use crate::gui::palette;
-use crate::gui::settings::{AppSettings, STORAGE_KEY, parse_settings, settings_json};
+use crate::gui::race_panel::RacePanel;
+use crate::gui::settings::{
+    AppSettings, STORAGE_KEY, panel_from_json, panel_to_json, parse_settings, settings_json,
+};
+use crate::gui::speedup_panel::SpeedupPanel;
 use crate::gui::system::{CpuMonitor, mini_bars_ui, system_ui};
+use crate::gui::theory_panel::TheoryPanel;
 use egui::{RichText, ViewportCommand};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -26,15 +32,30 @@ use std::time::{Duration, Instant};
 pub enum Tab {
     #[default]
     Explorer,
+    Speedup,
+    Race,
+    Locks,
+    Theory,
     System,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Explorer, Tab::System];
+    pub const ALL: [Tab; 6] = [
+        Tab::Explorer,
+        Tab::Speedup,
+        Tab::Race,
+        Tab::Locks,
+        Tab::Theory,
+        Tab::System,
+    ];
 
     pub fn label(&self) -> &'static str {
         match self {
             Tab::Explorer => "Explorer",
+            Tab::Speedup => "Speedup lab",
+            Tab::Race => "Race conditions",
+            Tab::Locks => "Locks",
+            Tab::Theory => "Theory",
             Tab::System => "System",
         }
     }
@@ -43,6 +64,10 @@ impl Tab {
     pub fn slug(&self) -> &'static str {
         match self {
             Tab::Explorer => "explorer",
+            Tab::Speedup => "speedup",
+            Tab::Race => "race",
+            Tab::Locks => "locks",
+            Tab::Theory => "theory",
             Tab::System => "system",
         }
     }
@@ -89,6 +114,10 @@ impl Automation {
 pub struct App {
     pub tab: Tab,
     pub explorer: Explorer,
+    pub speedup: SpeedupPanel,
+    pub race: RacePanel,
+    pub locks: LocksPanel,
+    pub theory: TheoryPanel,
     pub cpu: CpuMonitor,
     frames: FrameStats,
     /// Shown until dismissed: e.g. saved settings could not be read.
@@ -103,6 +132,10 @@ impl App {
         App {
             tab: settings.tab,
             explorer: Explorer::new(settings.explorer),
+            speedup: SpeedupPanel::new(settings.speedup),
+            race: panel_from_json(&settings.race),
+            locks: panel_from_json(&settings.locks),
+            theory: panel_from_json(&settings.theory),
             cpu: CpuMonitor::new(),
             frames: FrameStats::default(),
             notice,
@@ -114,6 +147,10 @@ impl App {
         AppSettings {
             tab: self.tab,
             explorer: self.explorer.settings.clone(),
+            speedup: self.speedup.settings.clone(),
+            race: panel_to_json(&self.race),
+            locks: panel_to_json(&self.locks),
+            theory: panel_to_json(&self.theory),
             ..AppSettings::default()
         }
     }
@@ -122,6 +159,10 @@ impl App {
     pub fn is_idle(&self) -> bool {
         match self.tab {
             Tab::Explorer => self.explorer.is_idle(),
+            Tab::Speedup => self.speedup.is_idle(),
+            Tab::Race => !self.race.is_running() && !self.race.is_recording(),
+            Tab::Locks => !self.locks.is_busy(),
+            Tab::Theory => !self.theory.is_measuring(),
             // Load figures need a few samples to mean something, and the
             // history chart a few seconds of them.
             Tab::System => self.cpu.samples >= 12,
@@ -169,6 +210,18 @@ impl App {
     fn tab_ui(&mut self, ui: &mut egui::Ui) {
         match self.tab {
             Tab::Explorer => self.explorer.ui(ui),
+            Tab::Speedup => {
+                self.speedup.set_default_view(self.explorer.view());
+                self.speedup.ui(ui);
+                if let Some((settings, trace)) = self.speedup.take_open_trace_request() {
+                    // Clicking a point opens that run's trace in the explorer's timeline.
+                    self.explorer.show_trace(settings, trace, None);
+                    self.tab = Tab::Explorer;
+                }
+            }
+            Tab::Race => self.race.ui(ui),
+            Tab::Locks => self.locks.ui(ui),
+            Tab::Theory => self.theory.ui(ui),
             Tab::System => system_ui(ui, &self.cpu, self.explorer.settings.num_workers),
         }
     }

@@ -23,6 +23,25 @@ pub struct AppSettings {
     pub version: u32,
     pub tab: Tab,
     pub explorer: ExplorerSettings,
+    pub speedup: crate::gui::speedup_panel::SpeedupSettings,
+    /// The lab panels persist their own `#[serde(default)]` choices; kept as
+    /// JSON here so that one unreadable panel cannot spoil the rest.
+    pub race: serde_json::Value,
+    pub locks: serde_json::Value,
+    pub theory: serde_json::Value,
+}
+
+/// Reads a panel's saved JSON; anything unreadable gives the panel's defaults.
+pub fn panel_from_json<T: serde::de::DeserializeOwned + Default>(v: &serde_json::Value) -> T {
+    if v.is_null() {
+        return T::default();
+    }
+    serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// A panel's choices as JSON for [`AppSettings`].
+pub fn panel_to_json<T: Serialize>(panel: &T) -> serde_json::Value {
+    serde_json::to_value(panel).unwrap_or(serde_json::Value::Null)
 }
 
 impl Default for AppSettings {
@@ -31,6 +50,10 @@ impl Default for AppSettings {
             version: SETTINGS_VERSION,
             tab: Tab::Explorer,
             explorer: ExplorerSettings::default(),
+            speedup: Default::default(),
+            race: serde_json::Value::Null,
+            locks: serde_json::Value::Null,
+            theory: serde_json::Value::Null,
         }
     }
 }
@@ -71,7 +94,7 @@ impl Default for ExplorerSettings {
             tiling: Tiling::Square { tile_px: 32 },
             schedule: Schedule::Dynamic { chunk: 1 },
             num_workers: logical_cores(),
-            kernel: Kernel::Reference,
+            kernel: Kernel::Simd,
             palette: Palette::Classic,
             overlay: true,
             export_folder: default_export_folder(),

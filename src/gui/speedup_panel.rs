@@ -61,7 +61,7 @@ impl Default for SpeedupSettings {
             reps: 5,
             warmup: 1,
             schedule: Schedule::default(),
-            kernel: Kernel::default(),
+            kernel: Kernel::Simd,
             shuffle_seed: 1,
             export_folder: PathBuf::from("parlab-speedup"),
         }
