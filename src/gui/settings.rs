@@ -51,9 +51,9 @@ impl Default for AppSettings {
             tab: Tab::Explorer,
             explorer: ExplorerSettings::default(),
             speedup: Default::default(),
-            race: serde_json::Value::Null,
-            locks: serde_json::Value::Null,
-            theory: serde_json::Value::Null,
+            race: panel_to_json(&crate::gui::race_panel::RacePanel::default()),
+            locks: panel_to_json(&crate::gui::locks_panel::LocksPanel::default()),
+            theory: panel_to_json(&crate::gui::theory_panel::TheoryPanel::default()),
         }
     }
 }
