@@ -217,7 +217,7 @@ pub fn overlay_speedup_charts(charts: &[(String, SpeedupChart)]) -> Option<Speed
         physical_cores: first.physical_cores,
         logical_cores: first.logical_cores,
         note: format!(
-            "{}; each workload's speedup is against its own 1-worker run",
+            "each workload against its own 1-worker run; {}",
             first.note
         ),
         annotate_karp_flatt: false,
