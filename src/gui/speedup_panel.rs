@@ -13,7 +13,7 @@ use crate::engine::render::RenderSettings;
 use crate::engine::schedule::Schedule;
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::sweep_results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
-use crate::engine::sweep_workload::{Granularity, Workload, by_name};
+use crate::engine::sweep_workload::{Granularity, Workload, by_spec};
 use crate::engine::trace::Trace;
 use crate::engine::view::View;
 use crate::gui::speedup_plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
@@ -21,6 +21,9 @@ use crate::gui::speedup_table::results_table_ui;
 
 mod controls;
 mod export;
+mod workload_pick;
+
+pub use workload_pick::MANDELBROT_GRANULARITIES;
 
 use egui::RichText;
 pub use export::Export;
@@ -35,6 +38,11 @@ use std::time::{Duration, Instant};
 pub struct SpeedupSettings {
     /// Workload name (see `engine::sweep_workload::WORKLOAD_NAMES`).
     pub workload: String,
+    /// A course workload's parameters, `key=value,…` in `WorkloadSpec`
+    /// syntax (`count=640`); empty for its defaults; unused by mandelbrot.
+    pub workload_params: String,
+    /// GIL mode for the course workloads (tasks compute under one global lock).
+    pub gil: bool,
     /// Worker counts, comma-separated.
     pub workers: String,
     /// Granularities, comma-separated (`8`, `32px`, `bands`, `bands4`…).
@@ -56,8 +64,10 @@ impl Default for SpeedupSettings {
             .collect();
         SpeedupSettings {
             workload: "mandelbrot".into(),
+            workload_params: String::new(),
+            gil: false,
             workers: workers.join(","),
-            granularities: "4,8,16,32,64,128,256,bands".into(),
+            granularities: MANDELBROT_GRANULARITIES.into(),
             reps: 5,
             warmup: 1,
             schedule: Schedule::default(),
@@ -252,7 +262,12 @@ impl SpeedupPanel {
             self.input_error = Some("no view to measure".into());
             return;
         };
-        let workload = match by_name(&self.settings.workload, view, self.settings.kernel) {
+        let workload = match by_spec(
+            &self.workload_spec(),
+            view,
+            self.settings.kernel,
+            self.settings.gil,
+        ) {
             Ok(w) => w,
             Err(e) => {
                 self.input_error = Some(e);
@@ -492,7 +507,8 @@ mod tests {
             ..SpeedupSettings::default()
         });
         let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
-        let w = by_name("mandelbrot", view, Kernel::default()).expect("workload");
+        let w = crate::engine::sweep_workload::by_name("mandelbrot", view, Kernel::default())
+            .expect("workload");
         let plan = panel.plan(&*w).expect("plan");
         assert_eq!(plan.workers, vec![1, 2, 4]);
         assert_eq!(plan.granularities.len(), 2);
