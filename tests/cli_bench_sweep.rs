@@ -157,7 +157,16 @@ fn course_sweep(extra: &[&str]) -> (SweepReport, String, String) {
         dir.path().join("s.png"),
     );
     let output = parlab()
-        .args(["bench", "sweep", "--workers", "1,2", "--reps", "2", "--warmup", "1"])
+        .args([
+            "bench",
+            "sweep",
+            "--workers",
+            "1,2",
+            "--reps",
+            "2",
+            "--warmup",
+            "1",
+        ])
         .args(extra)
         .arg("--export-json")
         .arg(&json)
@@ -175,8 +184,8 @@ fn course_sweep(extra: &[&str]) -> (SweepReport, String, String) {
     );
     let png = image::open(&png).expect("valid PNG");
     assert!(png.width() > 100);
-    let report = SweepReport::from_json(&std::fs::read_to_string(&json).expect("json"))
-        .expect("parses");
+    let report =
+        SweepReport::from_json(&std::fs::read_to_string(&json).expect("json")).expect("parses");
     (report, std::fs::read_to_string(&csv).expect("csv"), stdout)
 }
 
@@ -194,7 +203,11 @@ fn io_sweep_exports_name_the_workload_and_its_parameters() {
     assert_eq!(params["spec"], "io:tasks=6,wait-ms=1,rounds=10,per-task=1");
     assert_eq!(params["gil"], false);
     assert_eq!(params["io_bound"], true);
-    assert!(params["granularity"].as_str().is_some_and(|g| g.contains("requests per task")));
+    assert!(
+        params["granularity"]
+            .as_str()
+            .is_some_and(|g| g.contains("requests per task"))
+    );
     // 2 granularities × (sequential + 1 and 2 workers).
     assert_eq!(report.results.len(), 6);
     let tasks: Vec<usize> = report.results.iter().map(|r| r.tasks).collect();
@@ -203,7 +216,12 @@ fn io_sweep_exports_name_the_workload_and_its_parameters() {
     assert!(report.compared.is_empty());
     assert_eq!(rows_from_csv(&csv).expect("csv").len(), 6);
     let names = workloads_from_csv(&csv).expect("csv");
-    assert!(names.iter().all(|w| w == "io:tasks=6;wait-ms=1;rounds=10;per-task=1"), "{names:?}");
+    assert!(
+        names
+            .iter()
+            .all(|w| w == "io:tasks=6;wait-ms=1;rounds=10;per-task=1"),
+        "{names:?}"
+    );
 }
 
 #[test]
@@ -219,7 +237,10 @@ fn primes_sweep_in_gil_mode_compared_with_io() {
         "--compare-tiles",
         "1",
     ]);
-    assert!(stdout.contains("primes") && stdout.contains("io"), "{stdout}");
+    assert!(
+        stdout.contains("primes") && stdout.contains("io"),
+        "{stdout}"
+    );
     assert_eq!(report.meta.workload, "primes");
     assert_eq!(report.meta.workload_params["gil"], true);
     assert_eq!(report.results.len(), 3);

@@ -222,7 +222,11 @@ fn picking_io_runs_a_sweep_of_its_tasks() {
     h.step();
     pick_workload(&mut h, "io");
     assert_eq!(h.state().settings.workload, "io");
-    assert_eq!(h.state().settings.granularities, "1,2,4,8,16", "io's defaults");
+    assert_eq!(
+        h.state().settings.granularities,
+        "1,2,4,8,16",
+        "io's defaults"
+    );
     assert!(h.query_by_label("parameters").is_some());
     h.state_mut().settings.workload_params = "tasks=6,wait-ms=1,rounds=10".into();
     h.state_mut().settings.granularities = "1,3".into();

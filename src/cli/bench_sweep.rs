@@ -111,8 +111,8 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     let view = args.view.to_view()?;
     let kernel = parse_kernel(&args.kernel)?;
     let schedule = parse_schedule(&args.schedule)?;
-    let workload =
-        by_spec(&args.workload, view, kernel, args.gil).map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
+    let workload = by_spec(&args.workload, view, kernel, args.gil)
+        .map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
     let workers = match &args.workers {
         Some(s) => parse_list(s, "--workers", |x| {
             x.parse::<usize>()
@@ -151,12 +151,15 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     Ok((workload, plan))
 }
 
+/// A workload and the plan it is swept with.
+pub type PlannedWorkload = (std::sync::Arc<dyn Workload>, SweepPlan);
+
 /// The `--compare-workload` and its plan (the main plan's workers, schedule,
 /// repetitions and warm-up), if one was given.
 pub fn compare_plan_from(
     args: &SweepArgs,
     main: &SweepPlan,
-) -> Result<Option<(std::sync::Arc<dyn Workload>, SweepPlan)>, CliError> {
+) -> Result<Option<PlannedWorkload>, CliError> {
     let Some(spec) = &args.compare_workload else {
         return Ok(None);
     };
@@ -241,11 +244,9 @@ pub fn run(args: &SweepArgs) -> Result<(), CliError> {
         let (other_results, other_complete) = measure(&other, other_plan)?;
         println!();
         print!("{}", summary_table(&other_results, &*other));
-        report.compared.push(SweepReport::build(
-            &other_results,
-            &*other,
-            other_complete,
-        ));
+        report
+            .compared
+            .push(SweepReport::build(&other_results, &*other, other_complete));
         compared.push((other, other_results));
     }
     if let Some(previous) = &previous {

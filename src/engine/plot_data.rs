@@ -216,10 +216,7 @@ pub fn overlay_speedup_charts(charts: &[(String, SpeedupChart)]) -> Option<Speed
         brent: None,
         physical_cores: first.physical_cores,
         logical_cores: first.logical_cores,
-        note: format!(
-            "each workload against its own 1-worker run; {}",
-            first.note
-        ),
+        note: format!("each workload against its own 1-worker run; {}", first.note),
         annotate_karp_flatt: false,
     })
 }

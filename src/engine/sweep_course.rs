@@ -64,7 +64,9 @@ impl CourseWorkload {
         match self.spec {
             WorkloadSpec::Primes { .. } => "numbers tested per task (chunk)",
             WorkloadSpec::Dot { .. } => "vector elements per task (chunks = ceil(len / items))",
-            WorkloadSpec::Matmul { .. } => "cutoff size of the 8-way recursive split (leaf = cutoff³)",
+            WorkloadSpec::Matmul { .. } => {
+                "cutoff size of the 8-way recursive split (leaf = cutoff³)"
+            }
             WorkloadSpec::Io { .. } => "requests per task (per-task)",
         }
     }
@@ -318,8 +320,7 @@ mod tests {
                 w.prepare(&grans).expect("prepares");
                 for &g in &grans {
                     for schedule in [Schedule::WorkStealing, Schedule::Dynamic { chunk: 1 }] {
-                        let (nanos, trace) =
-                            w.run_timed(g, schedule, Some(&pool)).expect("runs");
+                        let (nanos, trace) = w.run_timed(g, schedule, Some(&pool)).expect("runs");
                         assert!(nanos > 0);
                         assert_eq!(trace.records.len(), w.num_tasks(g), "{s} at {g}");
                         assert_eq!(trace.num_workers, 3);
@@ -350,7 +351,14 @@ mod tests {
         assert!(io.parse_granularity("7").is_err(), "more than the requests");
         assert!(io.parse_granularity("0").is_err());
         assert!(io.parse_granularity("bands").is_err());
-        assert!(io.run(Granularity::Chunk { items: 1 }, Schedule::WorkStealing, None).is_err());
+        assert!(
+            io.run(
+                Granularity::Chunk { items: 1 },
+                Schedule::WorkStealing,
+                None
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -368,9 +376,10 @@ mod tests {
         assert_eq!(items, vec![1, 2, 4, 8, 16, 32, 64]);
         let m = CourseWorkload::new(WorkloadSpec::default_for("matmul").expect("m"), false)
             .expect("valid");
-        assert!(m
-            .default_granularities()
-            .iter()
-            .all(|g| matches!(g, Granularity::Cutoff { size } if size.is_power_of_two())));
+        assert!(
+            m.default_granularities()
+                .iter()
+                .all(|g| matches!(g, Granularity::Cutoff { size } if size.is_power_of_two()))
+        );
     }
 }

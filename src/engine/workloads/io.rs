@@ -149,7 +149,11 @@ mod tests {
             .expect("valid");
         assert_eq!(batched.num_tasks(), 4);
         check_all_schedules(&batched);
-        assert!(IoBound::new(4, 1, 1).and_then(|w| w.with_per_task(5)).is_err());
+        assert!(
+            IoBound::new(4, 1, 1)
+                .and_then(|w| w.with_per_task(5))
+                .is_err()
+        );
     }
 
     #[test]
