@@ -283,3 +283,34 @@ fn gil_toggle_runs_primes_under_the_lock() {
     assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0), "{spans:?}");
     assert_eq!(panel.speedup_chart().expect("chart").series.len(), 1);
 }
+
+#[test]
+fn pinned_io_sweep_shares_the_plot_with_primes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    pick_workload(&mut h, "io");
+    h.state_mut().settings.workload_params = "tasks=4,wait-ms=1,rounds=10".into();
+    h.state_mut().settings.granularities = "1".into();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.get_by_label("Pin for comparison").click();
+    h.step();
+    assert_eq!(h.state().pinned_label(), Some("io"));
+    pick_workload(&mut h, "primes");
+    h.state_mut().settings.workload_params = "start=1000,count=20".into();
+    h.state_mut().settings.granularities = "5".into();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    let chart = h.state().speedup_chart().expect("chart");
+    let labels: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, vec!["io 1/task", "primes 5/task"]);
+    assert!(chart.series.iter().all(|s| s.points.len() == 2));
+    assert_ne!(chart.series[0].colour_index, chart.series[1].colour_index);
+    h.get_by_label("Export PNG").click();
+    h.step();
+    image::open(dir.path().join("speedup.png")).expect("valid PNG");
+    h.get_by_label("Unpin io").click();
+    h.step();
+    assert_eq!(h.state().speedup_chart().expect("chart").series.len(), 1);
+}

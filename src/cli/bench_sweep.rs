@@ -45,7 +45,8 @@ pub struct SweepArgs {
     /// Task granularities, comma-separated. mandelbrot: tile edges in px and/or
     /// `bands`/`bandsN` (default 4,8,16,32,64,128,256,bands); primes: numbers per
     /// task; dot: elements per task; io: requests per task; matmul: cutoff size.
-    /// Default for the course workloads: log-spaced (see `parlab workload`).
+    /// Default for the course workloads: log-spaced (primes 1..64, dot 2^10..2^22
+    /// elements, matmul cutoff 16..n/2, io 1..16 requests per task).
     #[arg(long, value_name = "LIST")]
     pub tiles: Option<String>,
     /// Timed runs per configuration.

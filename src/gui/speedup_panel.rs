@@ -6,7 +6,7 @@ use crate::engine::job::Notify;
 use crate::engine::kernel::Kernel;
 use crate::engine::plot_data::{
     EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
-    predicted_chart, predicted_chart_for, speedup_chart,
+    overlay_speedup_charts, predicted_chart, predicted_chart_for, speedup_chart,
 };
 use crate::engine::pool::{logical_cores, physical_cores};
 use crate::engine::render::RenderSettings;
@@ -138,6 +138,13 @@ pub struct SpeedupPanel {
     /// Granularity the prediction plot replays (`None`: the best-scaling one).
     #[serde(skip)]
     predict_for: Option<Granularity>,
+    /// The workload of the current results, as plots label it (`io`, `primes +GIL`).
+    #[serde(skip)]
+    run_label: String,
+    /// An earlier sweep's speedup lines kept on the plot for comparison
+    /// (label, chart), e.g. I/O-bound beside CPU-bound.
+    #[serde(skip)]
+    pinned: Option<(String, SpeedupChart)>,
 }
 
 impl Default for SpeedupPanel {
@@ -163,6 +170,8 @@ impl SpeedupPanel {
             selected: None,
             open_trace_request: None,
             predict_for: None,
+            run_label: String::new(),
+            pinned: None,
         }
     }
 
@@ -290,6 +299,15 @@ impl SpeedupPanel {
                     logical_cores(),
                     physical_cores(),
                 ));
+                self.run_label = format!(
+                    "{}{}",
+                    workload.name(),
+                    if self.settings.gil && workload.name() != "mandelbrot" {
+                        " +GIL"
+                    } else {
+                        ""
+                    }
+                );
                 self.workload = Some(workload);
                 self.job = Some(job);
                 self.predict_for = None;
@@ -358,7 +376,17 @@ impl SpeedupPanel {
         let table = r.row_table();
         self.derived = Some(Derived {
             fits: r.fits_from(&table),
-            speedup: speedup_chart(r, &table),
+            speedup: {
+                let chart = speedup_chart(r, &table);
+                match &self.pinned {
+                    Some((label, pinned)) => overlay_speedup_charts(&[
+                        (label.clone(), pinned.clone()),
+                        (self.run_label.clone(), chart.clone()),
+                    ])
+                    .unwrap_or(chart),
+                    None => chart,
+                }
+            },
             predicted: match self.predict_for {
                 Some(g) => predicted_chart_for(r, &table, Some(g)),
                 None => predicted_chart(r, &table),

@@ -151,6 +151,25 @@ impl SpeedupPanel {
             if ui.add_enabled(!idle, egui::Button::new("Cancel")).clicked() {
                 self.cancel();
             }
+            let measured = self.results.as_ref().is_some_and(|r| r.num_measured() > 0);
+            if ui
+                .add_enabled(idle && measured, egui::Button::new("Pin for comparison"))
+                .on_hover_text(
+                    "keep this sweep's speedup lines on the plot, then run another workload \
+                     (e.g. io beside primes) to see both on one plot",
+                )
+                .clicked()
+            {
+                self.pin_for_comparison();
+            }
+            if let Some(label) = self.pinned_label().map(str::to_owned)
+                && ui
+                    .button(format!("Unpin {label}"))
+                    .on_hover_text("model curves return once no comparison is pinned")
+                    .clicked()
+            {
+                self.clear_pinned();
+            }
             if let Some(job) = &self.job {
                 let (done, total) = job.progress();
                 ui.add(

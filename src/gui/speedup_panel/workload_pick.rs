@@ -4,7 +4,7 @@
 
 use super::SpeedupPanel;
 use crate::engine::kernel::Kernel;
-use crate::engine::plot_data::focus_granularity;
+use crate::engine::plot_data::{focus_granularity, speedup_chart};
 use crate::engine::sweep_workload::{Granularity, by_spec};
 use crate::engine::tiling::Tiling;
 use crate::engine::view::View;
@@ -88,14 +88,46 @@ impl SpeedupPanel {
         }
     }
 
+    /// Keeps the current sweep's speedup lines on the plot, so that the next
+    /// sweep (another workload, or GIL mode) is drawn beside them; false when
+    /// nothing has been measured yet.
+    pub fn pin_for_comparison(&mut self) -> bool {
+        let Some(r) = &self.results else {
+            return false;
+        };
+        let mut chart = speedup_chart(r, &r.row_table());
+        if chart.series.iter().all(|s| s.points.is_empty()) {
+            return false;
+        }
+        // Its points belong to results no longer held: nothing to open.
+        for p in chart.series.iter_mut().flat_map(|s| s.points.iter_mut()) {
+            p.config = usize::MAX;
+        }
+        self.pinned = Some((self.run_label.clone(), chart));
+        self.refresh();
+        true
+    }
+
+    /// Drops the pinned comparison lines.
+    pub fn clear_pinned(&mut self) {
+        self.pinned = None;
+        self.refresh();
+    }
+
+    /// The label of the pinned comparison, if any.
+    pub fn pinned_label(&self) -> Option<&str> {
+        self.pinned.as_ref().map(|(l, _)| l.as_str())
+    }
+
     /// Measured (workers, speedup) points of the best-scaling granularity, for
     /// the theory panel's Amdahl plot (`TheoryPanel::set_measured_points`);
     /// empty before a sweep has measured anything.
     pub fn measured_points(&self) -> Vec<[f64; 2]> {
-        let (Some(r), Some(chart)) = (&self.results, self.speedup_chart()) else {
+        let Some(r) = &self.results else {
             return Vec::new();
         };
         let table = r.row_table();
+        let chart = speedup_chart(r, &table);
         focus_granularity(r, &table)
             .and_then(|i| chart.series.get(i))
             .map(|s| s.points.iter().map(|p| [p.workers, p.speedup]).collect())
