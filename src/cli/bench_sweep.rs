@@ -203,7 +203,7 @@ pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
     for a in &rows {
         let _ = writeln!(
             out,
-            "  {:<10} {:<14} P={:<4} medians {:>6.3}  speedups {}",
+            "  {:<12} {:<14} P={:<4} medians {:>6.3}  speedups {}",
             a.granularity,
             a.schedule,
             a.workers,
@@ -391,7 +391,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
     );
     let _ = writeln!(
         out,
-        "\n{:<10} {:>6} {:>7} {:>3} {:>11} {:>11} {:>9} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
+        "\n{:<12} {:>6} {:>7} {:>3} {:>11} {:>11} {:>9} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
         "granular.",
         "tasks",
         "workers",
@@ -423,7 +423,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
             .map_or_else(|| "-".into(), |[a, b]| format!("[{a:.2}, {b:.2}]"));
         let _ = writeln!(
             out,
-            "{:<10} {:>6} {:>7} {:>3} {:>11.3} {:>11.3} {:>9.3} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
+            "{:<12} {:>6} {:>7} {:>3} {:>11.3} {:>11.3} {:>9.3} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
             r.granularity,
             r.tasks,
             workers,
@@ -443,7 +443,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
     for f in results.fits_from(&table) {
         let _ = writeln!(
             out,
-            "  {:<10} serial fraction f = {:.4}  (limit 1/f = {})",
+            "  {:<12} serial fraction f = {:.4}  (limit 1/f = {})",
             f.granularity,
             f.serial_fraction,
             if f.serial_fraction > 0.0 {

@@ -1,7 +1,7 @@
 //! What a sweep measures: a workload cut into tasks at a chosen granularity.
 //!
-//! Every workload (Mandelbrot now; primes, dot product, matmul and I/O-bound
-//! tasks later) implements [`Workload`]: it names itself, parses and lists its
+//! Every workload (Mandelbrot here; primes, dot product, matmul and I/O-bound
+//! tasks through [`crate::engine::sweep_course::CourseWorkload`]) implements [`Workload`]: it names itself, parses and lists its
 //! granularities, runs once under a schedule on a given pool (the timed
 //! thing: build tasks, run them, collect results) and checks a parallel
 //! result against its serial reference.
@@ -9,7 +9,7 @@
 //! Adding a workload: implement [`Workload`] (item workloads use
 //! [`Granularity::Chunk`] for "items per task"; `run` builds the task list at
 //! that granularity, runs it through `engine::schedule::execute` on the given
-//! pool and returns the trace) and name it in [`by_name`] and
+//! pool and returns the trace) and name it in [`by_spec`] and
 //! [`WORKLOAD_NAMES`]. The sweep, the statistics, the replay, the exports and
 //! the speedup lab panel then apply unchanged.
 
