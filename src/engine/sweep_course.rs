@@ -361,6 +361,89 @@ mod tests {
         );
     }
 
+    /// Sums 0..n in tasks, but its "serial" answer is off by one: a broken
+    /// parallel version, to show that a mismatch stops the sweep.
+    struct OffByOne;
+
+    impl crate::engine::workloads::TaskWorkload for OffByOne {
+        type Output = u64;
+        type Result = u64;
+        fn name(&self) -> &'static str {
+            "primes"
+        }
+        fn task_label(&self) -> &'static str {
+            "chunk"
+        }
+        fn work_unit(&self) -> &'static str {
+            "adds"
+        }
+        fn num_tasks(&self) -> usize {
+            4
+        }
+        fn run_task(&self, i: usize, _env: &crate::engine::gil::TaskEnv) -> (u64, u64) {
+            (i as u64, 1)
+        }
+        fn combine(&self, outputs: Vec<u64>) -> u64 {
+            outputs.iter().sum()
+        }
+        fn serial(&self) -> u64 {
+            7
+        }
+        fn results_agree(&self, parallel: &u64, serial: &u64) -> Result<(), String> {
+            if parallel == serial {
+                Ok(())
+            } else {
+                Err(format!("sum {parallel} ≠ {serial}"))
+            }
+        }
+        fn summarise(&self, result: &u64) -> String {
+            result.to_string()
+        }
+    }
+
+    #[test]
+    fn a_result_that_differs_from_serial_ends_the_sweep_with_an_error() {
+        use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan};
+        let w = tiny(TINY[0], false);
+        let g = Granularity::Chunk { items: 5 };
+        let spec = w.spec_at(g).expect("spec");
+        w.prepared
+            .lock()
+            .expect("lock")
+            .push((g, Arc::new(Prepared::new(OffByOne, spec))));
+        let pool = build_pool(2).expect("pool");
+        let e = w
+            .run(g, Schedule::WorkStealing, Some(&pool))
+            .expect_err("mismatch");
+        assert!(
+            e.contains("differs from the serial result") && e.contains("6 ≠ 7"),
+            "{e}"
+        );
+        let plan = SweepPlan {
+            workers: vec![2],
+            granularities: vec![g],
+            schedule: Schedule::WorkStealing,
+            reps: 2,
+            warmup: 0,
+            include_sequential: true,
+            shuffle_seed: 1,
+        };
+        let job = SweepJob::start(Arc::new(w), plan, None).expect("starts");
+        let mut end = None;
+        while let Some(ev) = job.next_blocking() {
+            if let SweepEvent::Finished(e) = ev {
+                end = Some(e);
+            }
+        }
+        let end = end.expect("finished");
+        assert!(
+            end.error
+                .is_some_and(|e| e.contains("differs from the serial result")),
+            "never silently ignored"
+        );
+        assert_eq!(end.completed, 0);
+    }
+
     #[test]
     fn defaults_are_log_spaced_and_valid() {
         let d = CourseWorkload::new(WorkloadSpec::default_for("primes").expect("p"), false)
