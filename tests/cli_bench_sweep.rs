@@ -1,7 +1,7 @@
 //! `parlab bench sweep` run as a real process: exports are written and
 //! readable, bad input writes nothing and exits with code 2.
 
-use parlab::engine::report::{CSV_HEADER, SweepReport, rows_from_csv};
+use parlab::engine::report::{CSV_HEADER, SweepReport, rows_from_csv, workloads_from_csv};
 use std::process::Command;
 
 fn parlab() -> Command {
@@ -126,6 +126,11 @@ fn bad_input_exits_2_and_writes_nothing() {
         vec!["--kernel", "nope"],
         vec!["--plot-speedup", "x.jpg"],
         vec!["--compare", "/no/such/report.json"],
+        vec!["--workload", "primes:colour=3"],
+        vec!["--workload", "mandelbrot", "--gil"],
+        vec!["--workload", "io", "--tiles", "8,bands"],
+        vec!["--workload", "matmul:n=64", "--tiles", "12"],
+        vec!["--workload", "io", "--compare-workload", "nope"],
     ] {
         let output = parlab()
             .args(TINY)
@@ -141,4 +146,112 @@ fn bad_input_exits_2_and_writes_nothing() {
         );
         assert!(!json.exists(), "{bad:?}: nothing written");
     }
+}
+
+/// Runs a tiny course-workload sweep writing JSON and CSV; returns both parsed.
+fn course_sweep(extra: &[&str]) -> (SweepReport, String, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (json, csv, png) = (
+        dir.path().join("f.json"),
+        dir.path().join("f.csv"),
+        dir.path().join("s.png"),
+    );
+    let output = parlab()
+        .args([
+            "bench",
+            "sweep",
+            "--workers",
+            "1,2",
+            "--reps",
+            "2",
+            "--warmup",
+            "1",
+        ])
+        .args(extra)
+        .arg("--export-json")
+        .arg(&json)
+        .arg("--export-csv")
+        .arg(&csv)
+        .arg("--plot-speedup")
+        .arg(&png)
+        .output()
+        .expect("runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "{extra:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let png = image::open(&png).expect("valid PNG");
+    assert!(png.width() > 100);
+    let report =
+        SweepReport::from_json(&std::fs::read_to_string(&json).expect("json")).expect("parses");
+    (report, std::fs::read_to_string(&csv).expect("csv"), stdout)
+}
+
+#[test]
+fn io_sweep_exports_name_the_workload_and_its_parameters() {
+    let (report, csv, stdout) = course_sweep(&[
+        "--workload",
+        "io:tasks=6,wait-ms=1,rounds=10",
+        "--tiles",
+        "1,3",
+    ]);
+    assert!(stdout.contains("io"), "{stdout}");
+    assert_eq!(report.meta.workload, "io");
+    let params = &report.meta.workload_params;
+    assert_eq!(params["spec"], "io:tasks=6,wait-ms=1,rounds=10,per-task=1");
+    assert_eq!(params["gil"], false);
+    assert_eq!(params["io_bound"], true);
+    assert!(
+        params["granularity"]
+            .as_str()
+            .is_some_and(|g| g.contains("requests per task"))
+    );
+    // 2 granularities × (sequential + 1 and 2 workers).
+    assert_eq!(report.results.len(), 6);
+    let tasks: Vec<usize> = report.results.iter().map(|r| r.tasks).collect();
+    assert_eq!(tasks, vec![6, 6, 6, 2, 2, 2]);
+    assert!(report.results.iter().all(|r| r.median_s > 0.0));
+    assert!(report.compared.is_empty());
+    assert_eq!(rows_from_csv(&csv).expect("csv").len(), 6);
+    let names = workloads_from_csv(&csv).expect("csv");
+    assert!(
+        names
+            .iter()
+            .all(|w| w == "io:tasks=6;wait-ms=1;rounds=10;per-task=1"),
+        "{names:?}"
+    );
+}
+
+#[test]
+fn primes_sweep_in_gil_mode_compared_with_io() {
+    let (report, csv, stdout) = course_sweep(&[
+        "--workload",
+        "primes:start=1000,count=24",
+        "--tiles",
+        "4",
+        "--gil",
+        "--compare-workload",
+        "io:tasks=4,wait-ms=1,rounds=10",
+        "--compare-tiles",
+        "1",
+    ]);
+    assert!(
+        stdout.contains("primes") && stdout.contains("io"),
+        "{stdout}"
+    );
+    assert_eq!(report.meta.workload, "primes");
+    assert_eq!(report.meta.workload_params["gil"], true);
+    assert_eq!(report.results.len(), 3);
+    assert_eq!(report.results[0].tasks, 6);
+    assert_eq!(report.compared.len(), 1);
+    let io = &report.compared[0];
+    assert_eq!(io.meta.workload, "io");
+    assert_eq!(io.meta.workload_params["gil"], true);
+    assert_eq!(io.results.len(), 3);
+    let names = workloads_from_csv(&csv).expect("csv");
+    assert_eq!(names.len(), 6);
+    assert!(names[0].starts_with("primes:") && names[0].ends_with("+gil"));
+    assert!(names[5].starts_with("io:"));
 }

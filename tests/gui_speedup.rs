@@ -197,10 +197,120 @@ fn bad_worker_list_is_reported_and_nothing_runs() {
 fn unknown_saved_workload_is_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut panel = tiny_panel(dir.path());
-    panel.settings.workload = "primes".into();
+    panel.settings.workload = "primes9".into();
     let mut h = harness(panel);
     h.get_by_label("Run").click();
     h.step();
     assert!(h.state().results().is_none());
     assert!(h.query_by_label_contains("unknown workload").is_some());
+}
+
+/// Picks `name` in the workload combo box, as a user would.
+fn pick_workload(h: &mut Harness<'_, SpeedupPanel>, name: &str) {
+    h.get_by_role_and_label(Role::ComboBox, "workload").click();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(Role::Button, name).click();
+    h.step();
+    h.step();
+}
+
+#[test]
+fn picking_io_runs_a_sweep_of_its_tasks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    pick_workload(&mut h, "io");
+    assert_eq!(h.state().settings.workload, "io");
+    assert_eq!(
+        h.state().settings.granularities,
+        "1,2,4,8,16",
+        "io's defaults"
+    );
+    assert!(h.query_by_label("parameters").is_some());
+    h.state_mut().settings.workload_params = "tasks=6,wait-ms=1,rounds=10".into();
+    h.state_mut().settings.granularities = "1,3".into();
+    h.step();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    let panel = h.state();
+    assert_eq!(panel.state(), &SweepState::Done);
+    let results = panel.results().expect("results");
+    assert_eq!(results.configs.len(), 6);
+    assert_eq!(results.num_measured(), 12);
+    assert_eq!(results.num_tasks, vec![6, 6, 6, 2, 2, 2]);
+    let chart = panel.speedup_chart().expect("chart");
+    assert_eq!(chart.series.len(), 2);
+    assert!(chart.series.iter().all(|s| s.points.len() == 2));
+    let points = panel.measured_points();
+    assert_eq!(points.len(), 2);
+    assert_eq!(points[0][0], 1.0);
+    assert!((points[0][1] - 1.0).abs() < 1e-9, "T1/T1 = 1");
+}
+
+#[test]
+fn gil_toggle_runs_primes_under_the_lock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    pick_workload(&mut h, "primes");
+    h.state_mut().settings.workload_params = "start=1000,count=30".into();
+    h.state_mut().settings.granularities = "5".into();
+    h.step();
+    h.get_by_label("GIL mode").click();
+    h.step();
+    assert!(h.state().settings.gil);
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    let panel = h.state();
+    assert_eq!(panel.state(), &SweepState::Done);
+    let results = panel.results().expect("results");
+    assert_eq!(results.num_measured(), 6);
+    // Under the GIL no two tasks' bars overlap in the 2-worker run's trace.
+    let c = results
+        .configs
+        .iter()
+        .position(|c| c.workers == 2 && c.schedule.uses_pool())
+        .expect("2 workers");
+    let trace = results.median_trace(c).expect("trace");
+    let mut spans: Vec<(u64, u64)> = trace
+        .records
+        .iter()
+        .map(|r| (r.start_nanos, r.end_nanos))
+        .collect();
+    spans.sort_unstable();
+    assert_eq!(spans.len(), 6);
+    assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0), "{spans:?}");
+    assert_eq!(panel.speedup_chart().expect("chart").series.len(), 1);
+}
+
+#[test]
+fn pinned_io_sweep_shares_the_plot_with_primes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    pick_workload(&mut h, "io");
+    h.state_mut().settings.workload_params = "tasks=4,wait-ms=1,rounds=10".into();
+    h.state_mut().settings.granularities = "1".into();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.get_by_label("Pin for comparison").click();
+    h.step();
+    assert_eq!(h.state().pinned_label(), Some("io"));
+    pick_workload(&mut h, "primes");
+    h.state_mut().settings.workload_params = "start=1000,count=20".into();
+    h.state_mut().settings.granularities = "5".into();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    let chart = h.state().speedup_chart().expect("chart");
+    let labels: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
+    assert_eq!(labels, vec!["io 1/task", "primes 5/task"]);
+    assert!(chart.series.iter().all(|s| s.points.len() == 2));
+    assert_ne!(chart.series[0].colour_index, chart.series[1].colour_index);
+    h.get_by_label("Export PNG").click();
+    h.step();
+    image::open(dir.path().join("speedup.png")).expect("valid PNG");
+    h.get_by_label("Unpin io").click();
+    h.step();
+    assert_eq!(h.state().speedup_chart().expect("chart").series.len(), 1);
 }

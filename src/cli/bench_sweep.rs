@@ -6,13 +6,13 @@ use super::{CliError, ViewArgs, check_output, parse_kernel, parse_schedule};
 use crate::engine::export::{write_atomic, write_json};
 use crate::engine::plot::{Chart, PlotFormat, write_plot};
 use crate::engine::plot_data::{
-    focus_granularity, granularity_chart, predicted_chart, speedup_chart,
+    focus_granularity, granularity_chart, overlay_speedup_charts, predicted_chart, speedup_chart,
 };
 use crate::engine::pool::{logical_cores, physical_cores};
 use crate::engine::report::{Agreement, SweepReport, build_profile, compare_reports, cpu_brand};
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::sweep_results::{SweepResults, load_average_1m};
-use crate::engine::sweep_workload::{Workload, by_name};
+use crate::engine::sweep_workload::{Workload, by_spec};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -20,14 +20,33 @@ use std::time::Instant;
 
 #[derive(Args, Debug, Clone)]
 pub struct SweepArgs {
-    /// What to measure (mandelbrot).
-    #[arg(long, default_value = "mandelbrot")]
+    /// What to measure: mandelbrot (the view options below), or a course
+    /// workload with optional parameters: primes[:count=640,trial=naive,…],
+    /// dot[:len=4000000,…], matmul[:n=512,…], io[:tasks=64,wait-ms=10,…].
+    #[arg(long, default_value = "mandelbrot", value_name = "SPEC")]
     pub workload: String,
+    /// A second workload swept with the same workers, schedule, repetitions
+    /// and warm-up, drawn on the same speedup plot (e.g. `--workload io
+    /// --compare-workload primes`) and exported under `compared` in the JSON.
+    #[arg(long, value_name = "SPEC")]
+    pub compare_workload: Option<String>,
+    /// Granularities of the compared workload (same syntax as --tiles for it);
+    /// default: its log-spaced defaults.
+    #[arg(long, value_name = "LIST", requires = "compare_workload")]
+    pub compare_tiles: Option<String>,
+    /// GIL mode for the course workloads: every task computes under one global
+    /// lock, as CPython threads do (CPU-bound speedup stays near 1, I/O waits
+    /// still overlap).
+    #[arg(long)]
+    pub gil: bool,
     /// Worker counts, comma-separated; default 1,2,…,logical cores, 2× and 4× logical cores.
     #[arg(long, value_name = "LIST")]
     pub workers: Option<String>,
-    /// Task granularities, comma-separated: tile edges in px and/or `bands`/`bandsN`;
-    /// default 4,8,16,32,64,128,256,bands.
+    /// Task granularities, comma-separated. mandelbrot: tile edges in px and/or
+    /// `bands`/`bandsN` (default 4,8,16,32,64,128,256,bands); primes: numbers per
+    /// task; dot: elements per task; io: requests per task; matmul: cutoff size.
+    /// Default for the course workloads: log-spaced (primes 1..64, dot 2^10..2^22
+    /// elements, matmul cutoff 16..n/2, io 1..16 requests per task).
     #[arg(long, value_name = "LIST")]
     pub tiles: Option<String>,
     /// Timed runs per configuration.
@@ -93,7 +112,8 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     let view = args.view.to_view()?;
     let kernel = parse_kernel(&args.kernel)?;
     let schedule = parse_schedule(&args.schedule)?;
-    let workload = by_name(&args.workload, view, kernel).map_err(CliError::Usage)?;
+    let workload = by_spec(&args.workload, view, kernel, args.gil)
+        .map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
     let workers = match &args.workers {
         Some(s) => parse_list(s, "--workers", |x| {
             x.parse::<usize>()
@@ -132,6 +152,34 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     Ok((workload, plan))
 }
 
+/// A workload and the plan it is swept with.
+pub type PlannedWorkload = (std::sync::Arc<dyn Workload>, SweepPlan);
+
+/// The `--compare-workload` and its plan (the main plan's workers, schedule,
+/// repetitions and warm-up), if one was given.
+pub fn compare_plan_from(
+    args: &SweepArgs,
+    main: &SweepPlan,
+) -> Result<Option<PlannedWorkload>, CliError> {
+    let Some(spec) = &args.compare_workload else {
+        return Ok(None);
+    };
+    let view = args.view.to_view()?;
+    let kernel = parse_kernel(&args.kernel)?;
+    let workload = by_spec(spec, view, kernel, args.gil)
+        .map_err(|e| CliError::Usage(format!("--compare-workload: {e}")))?;
+    let granularities = match &args.compare_tiles {
+        Some(s) => parse_list(s, "--compare-tiles", |x| workload.parse_granularity(x))?,
+        None => workload.default_granularities(),
+    };
+    let plan = SweepPlan {
+        granularities,
+        ..main.clone()
+    };
+    plan.validate().map_err(CliError::Usage)?;
+    Ok(Some((workload, plan)))
+}
+
 /// Reads the report given to `--compare` (before any work is done).
 fn read_previous(args: &SweepArgs) -> Result<Option<SweepReport>, CliError> {
     let Some(p) = &args.compare else {
@@ -155,7 +203,7 @@ pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
     for a in &rows {
         let _ = writeln!(
             out,
-            "  {:<10} {:<14} P={:<4} medians {:>6.3}  speedups {}",
+            "  {:<12} {:<14} P={:<4} medians {:>6.3}  speedups {}",
             a.granularity,
             a.schedule,
             a.workers,
@@ -182,20 +230,46 @@ pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
 
 pub fn run(args: &SweepArgs) -> Result<(), CliError> {
     let (workload, plan) = plan_from(args)?;
+    let compare = compare_plan_from(args, &plan)?;
     let previous = read_previous(args)?;
-    let mut results =
-        SweepResults::new(plan.clone(), &*workload, logical_cores(), physical_cores());
-    let show_progress = std::io::stderr().is_terminal();
     if cfg!(debug_assertions) {
         eprintln!(
             "parlab: warning: debug build; timings are not representative (build with --release)"
         );
     }
+    let (results, complete) = measure(&workload, plan)?;
+    print!("{}", summary_table(&results, &*workload));
+    let mut report = SweepReport::build(&results, &*workload, complete);
+    let mut compared = Vec::new();
+    if let Some((other, other_plan)) = compare {
+        let (other_results, other_complete) = measure(&other, other_plan)?;
+        println!();
+        print!("{}", summary_table(&other_results, &*other));
+        report
+            .compared
+            .push(SweepReport::build(&other_results, &*other, other_complete));
+        compared.push((other, other_results));
+    }
+    if let Some(previous) = &previous {
+        print!("{}", agreement_table(&report, previous));
+    }
+    export(args, (&*workload, &results), &compared, &report)
+}
+
+/// Runs one sweep to its end with a progress bar on stderr (when a
+/// terminal); returns the results and whether every run was made.
+fn measure(
+    workload: &std::sync::Arc<dyn Workload>,
+    plan: SweepPlan,
+) -> Result<(SweepResults, bool), CliError> {
+    let mut results =
+        SweepResults::new(plan.clone(), &**workload, logical_cores(), physical_cores());
+    let show_progress = std::io::stderr().is_terminal();
     let job = SweepJob::start(workload.clone(), plan, None).map_err(CliError::Failed)?;
     let started = Instant::now();
     let mut end = None;
     if show_progress {
-        eprint!("parlab: warming up…");
+        eprint!("parlab: {}: preparing data, warming up…", workload.name());
     }
     while let Some(event) = job.next_blocking() {
         match event {
@@ -218,13 +292,7 @@ pub fn run(args: &SweepArgs) -> Result<(), CliError> {
         return Err(CliError::Failed(format!("the sweep failed: {e}")));
     }
     results.keep_only_median_traces();
-    let complete = !end.cancelled;
-    print!("{}", summary_table(&results, &*workload));
-    let report = SweepReport::build(&results, &*workload, complete);
-    if let Some(previous) = &previous {
-        print!("{}", agreement_table(&report, previous));
-    }
-    export(args, &results, &report)
+    Ok((results, !end.cancelled))
 }
 
 fn progress_bar((done, total): (usize, usize), elapsed_s: f64) {
@@ -243,7 +311,18 @@ fn progress_bar((done, total): (usize, usize), elapsed_s: f64) {
     let _ = std::io::stderr().flush();
 }
 
-fn export(args: &SweepArgs, results: &SweepResults, report: &SweepReport) -> Result<(), CliError> {
+/// A workload's label on a shared plot: its name, `+GIL` in GIL mode.
+fn plot_name(workload: &dyn Workload, report: &SweepReport) -> String {
+    let gil = report.meta.workload_params["gil"].as_bool() == Some(true);
+    format!("{}{}", workload.name(), if gil { " +GIL" } else { "" })
+}
+
+fn export(
+    args: &SweepArgs,
+    (workload, results): (&dyn Workload, &SweepResults),
+    compared: &[(std::sync::Arc<dyn Workload>, SweepResults)],
+    report: &SweepReport,
+) -> Result<(), CliError> {
     let failed = |e: crate::engine::export::ExportError| CliError::Failed(e.to_string());
     let table = results.row_table();
     if let Some(p) = &args.export_json {
@@ -253,7 +332,18 @@ fn export(args: &SweepArgs, results: &SweepResults, report: &SweepReport) -> Res
         write_atomic(p, report.to_csv().as_bytes()).map_err(failed)?;
     }
     if let Some(p) = &args.plot_speedup {
-        write_plot(p, Chart::Speedup(&speedup_chart(results, &table))).map_err(failed)?;
+        let main = speedup_chart(results, &table);
+        let chart = if compared.is_empty() {
+            main
+        } else {
+            let mut charts = vec![(plot_name(workload, report), main)];
+            for ((w, r), rep) in compared.iter().zip(&report.compared) {
+                charts.push((plot_name(&**w, rep), speedup_chart(r, &r.row_table())));
+            }
+            overlay_speedup_charts(&charts)
+                .ok_or_else(|| CliError::Failed("nothing to plot".into()))?
+        };
+        write_plot(p, Chart::Speedup(&chart)).map_err(failed)?;
     }
     if let Some(p) = &args.plot_granularity {
         write_plot(p, Chart::Granularity(&granularity_chart(results, &table))).map_err(failed)?;
@@ -301,7 +391,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
     );
     let _ = writeln!(
         out,
-        "\n{:<10} {:>6} {:>7} {:>3} {:>11} {:>11} {:>9} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
+        "\n{:<12} {:>6} {:>7} {:>3} {:>11} {:>11} {:>9} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
         "granular.",
         "tasks",
         "workers",
@@ -333,7 +423,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
             .map_or_else(|| "-".into(), |[a, b]| format!("[{a:.2}, {b:.2}]"));
         let _ = writeln!(
             out,
-            "{:<10} {:>6} {:>7} {:>3} {:>11.3} {:>11.3} {:>9.3} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
+            "{:<12} {:>6} {:>7} {:>3} {:>11.3} {:>11.3} {:>9.3} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
             r.granularity,
             r.tasks,
             workers,
@@ -353,7 +443,7 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
     for f in results.fits_from(&table) {
         let _ = writeln!(
             out,
-            "  {:<10} serial fraction f = {:.4}  (limit 1/f = {})",
+            "  {:<12} serial fraction f = {:.4}  (limit 1/f = {})",
             f.granularity,
             f.serial_fraction,
             if f.serial_fraction > 0.0 {

@@ -22,6 +22,7 @@ pub mod report;
 pub mod schedule;
 pub mod stats;
 pub mod sweep;
+pub mod sweep_course;
 pub mod sweep_results;
 pub mod sweep_workload;
 pub mod theory;

@@ -189,6 +189,38 @@ fn y_max_of(series: &[SpeedupSeries], curves: &[&Option<Curve>], floor: f64) -> 
     (measured.max(curves) * 1.1).max(1.5)
 }
 
+/// Several workloads' speedup charts on one plot (e.g. I/O-bound beside
+/// CPU-bound): every measured line, labelled `workload granularity`, each
+/// workload's lines in their own colours. Model curves (Amdahl fit,
+/// prediction) belong to one workload and are left out of the overlay.
+pub fn overlay_speedup_charts(charts: &[(String, SpeedupChart)]) -> Option<SpeedupChart> {
+    let (_, first) = charts.first()?;
+    let mut series = Vec::new();
+    for (name, chart) in charts {
+        for s in &chart.series {
+            series.push(SpeedupSeries {
+                label: format!("{name} {}", s.label),
+                colour_index: series.len(),
+                points: s.points.clone(),
+            });
+        }
+    }
+    let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
+    Some(SpeedupChart {
+        title: format!("Speedup vs workers: {}", names.join(" vs ")),
+        x_max: charts.iter().map(|(_, c)| c.x_max).fold(1.0, f64::max),
+        y_max: charts.iter().map(|(_, c)| c.y_max).fold(1.5, f64::max),
+        series,
+        amdahl: None,
+        predicted: None,
+        brent: None,
+        physical_cores: first.physical_cores,
+        logical_cores: first.logical_cores,
+        note: format!("each workload against its own 1-worker run; {}", first.note),
+        annotate_karp_flatt: false,
+    })
+}
+
 /// Measured speedup vs workers (every granularity), with the ideal line, the
 /// Amdahl fit and the replay's prediction of the focus granularity.
 pub fn speedup_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {

@@ -54,7 +54,9 @@ pub struct ReportMeta {
 
 /// What one timed run covers, in words for exports.
 pub const TIMED_REGION: &str = "wall time of one complete run on an already built pool: task list built, \
-     every task run, results collected (mandelbrot: the image assembled); pool start-up is not timed";
+     every task run, results collected (mandelbrot: the image assembled; course workloads: outputs combined in \
+     task order, data prepared and serial result computed before timing, the check against it made after); \
+     pool start-up is not timed";
 
 /// How spread is reported, in words for exports.
 pub const SPREAD_RULE: &str = "quantiles by linear interpolation (type 7); IQR = Q3 - Q1; MAD = median of \
@@ -77,6 +79,10 @@ pub struct SweepReport {
     pub best_granularity: Vec<BestGranularity>,
     /// Labelled predictions (virtual-worker replay), never measurements.
     pub predicted: Vec<PredictionSet>,
+    /// Other workloads swept with the same plan for comparison (each a whole
+    /// report of its own, meta included), e.g. I/O-bound beside CPU-bound.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compared: Vec<SweepReport>,
 }
 
 /// `release` or `debug`, as this binary was built.
@@ -193,6 +199,21 @@ impl SweepReport {
             results: table.into_iter().flatten().collect(),
             best_granularity,
             predicted: results.predictions(MAX_VIRTUAL_WORKERS),
+            compared: Vec::new(),
+        }
+    }
+
+    /// The workload as one CSV field: its name and parameters (commas become
+    /// `;`), `+gil` in GIL mode.
+    pub fn workload_field(&self) -> String {
+        let params = &self.meta.workload_params;
+        let spec = params["spec"]
+            .as_str()
+            .map_or_else(|| self.meta.workload.clone(), |s| s.replace(',', ";"));
+        if params["gil"].as_bool() == Some(true) {
+            format!("{spec}+gil")
+        } else {
+            spec
         }
     }
 
@@ -204,9 +225,15 @@ impl SweepReport {
         serde_json::from_str(text).map_err(|e| format!("not a parlab sweep report: {e}"))
     }
 
-    /// CSV text, one row per configuration (see [`CSV_HEADER`]).
+    /// CSV text, one row per configuration (see [`CSV_HEADER`]), the
+    /// compared workloads' rows after this one's.
     pub fn to_csv(&self) -> String {
-        rows_to_csv(&self.results)
+        let mut out = rows_to_csv(&self.workload_field(), &self.results);
+        for other in &self.compared {
+            let more = rows_to_csv(&other.workload_field(), &other.results);
+            out.push_str(more.split_once('\n').map_or("", |(_, rows)| rows));
+        }
+        out
     }
 }
 
@@ -246,7 +273,8 @@ pub fn compare_reports(this: &SweepReport, other: &SweepReport) -> Vec<Agreement
 }
 
 /// CSV columns. Lists (`times_s`, `outliers`) are `;`-separated; a missing value is empty.
-pub const CSV_HEADER: &str = "granularity,tasks,schedule,workers,oversubscribed,n,median_s,mean_s,stddev_s,min_s,max_s,\
+/// `workload` names the workload and its parameters (`;` for `,`).
+pub const CSV_HEADER: &str = "workload,granularity,tasks,schedule,workers,oversubscribed,n,median_s,mean_s,stddev_s,min_s,max_s,\
 mad_s,q1_s,q3_s,speedup,speedup_ci95_lo,speedup_ci95_hi,efficiency,karp_flatt,speedup_vs_sequential,\
 baseline,speedup_interval,outliers,times_s";
 
@@ -258,8 +286,8 @@ fn join<T: ToString>(items: &[T]) -> String {
     items.iter().map(T::to_string).collect::<Vec<_>>().join(";")
 }
 
-/// CSV for result rows.
-pub fn rows_to_csv(rows: &[ResultRow]) -> String {
+/// CSV for result rows of `workload` (one field, no commas).
+pub fn rows_to_csv(workload: &str, rows: &[ResultRow]) -> String {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     for r in rows {
@@ -277,6 +305,7 @@ pub fn rows_to_csv(rows: &[ResultRow]) -> String {
             ""
         };
         let fields = [
+            workload.replace(',', ";"),
             r.granularity.clone(),
             r.tasks.to_string(),
             r.schedule.clone(),
@@ -309,17 +338,31 @@ pub fn rows_to_csv(rows: &[ResultRow]) -> String {
 }
 
 /// Reads rows back from [`rows_to_csv`]'s text (the speedup error bar, which
-/// the CSV does not carry, comes back as `None`).
+/// the CSV does not carry, comes back as `None`; the workload column is
+/// skipped: see [`workloads_from_csv`]).
 pub fn rows_from_csv(text: &str) -> Result<Vec<ResultRow>, String> {
+    rows_from_csv_with_workload(text).map(|rows| rows.into_iter().map(|(_, r)| r).collect())
+}
+
+/// The workload column of each row of [`rows_to_csv`]'s text.
+pub fn workloads_from_csv(text: &str) -> Result<Vec<String>, String> {
+    rows_from_csv_with_workload(text).map(|rows| rows.into_iter().map(|(w, _)| w).collect())
+}
+
+fn rows_from_csv_with_workload(text: &str) -> Result<Vec<(String, ResultRow)>, String> {
     let mut lines = text.lines();
     if lines.next() != Some(CSV_HEADER) {
         return Err("unexpected CSV header".into());
     }
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate().filter(|(_, l)| !l.is_empty()) {
-        let f: Vec<&str> = line.split(',').collect();
-        if f.len() != CSV_HEADER.split(',').count() {
-            return Err(format!("row {}: {} fields", i + 1, f.len()));
+        let all: Vec<&str> = line.split(',').collect();
+        let (workload, f) = match all.split_first() {
+            Some((w, rest)) => (w.to_string(), rest),
+            None => return Err(format!("row {}: empty", i + 1)),
+        };
+        if all.len() != CSV_HEADER.split(',').count() {
+            return Err(format!("row {}: {} fields", i + 1, all.len()));
         }
         let bad = |what: &str| format!("row {}: bad {what}", i + 1);
         let num = |k: usize| {
@@ -345,30 +388,33 @@ pub fn rows_from_csv(text: &str) -> Result<Vec<ResultRow>, String> {
             (Some(a), Some(b)) => Some([a, b]),
             _ => None,
         };
-        rows.push(ResultRow {
-            granularity: f[0].to_string(),
-            tasks: f[1].parse().map_err(|_| bad("tasks"))?,
-            schedule: f[2].to_string(),
-            workers: f[3].parse().map_err(|_| bad("workers"))?,
-            oversubscribed: f[4].parse().map_err(|_| bad("oversubscribed"))?,
-            n: f[5].parse().map_err(|_| bad("n"))?,
-            median_s: num(6)?,
-            mean_s: num(7)?,
-            stddev_s: num(8)?,
-            min_s: num(9)?,
-            max_s: num(10)?,
-            mad_s: num(11)?,
-            q1_s: num(12)?,
-            q3_s: num(13)?,
-            speedup: opt(14)?,
-            speedup_ci95: ci,
-            speedup_iqr: None,
-            efficiency: opt(17)?,
-            karp_flatt: opt(18)?,
-            speedup_vs_sequential: opt(19)?,
-            outliers: list(22)?.into_iter().map(|v| v as usize).collect(),
-            times_s: list(23)?,
-        });
+        rows.push((
+            workload,
+            ResultRow {
+                granularity: f[0].to_string(),
+                tasks: f[1].parse().map_err(|_| bad("tasks"))?,
+                schedule: f[2].to_string(),
+                workers: f[3].parse().map_err(|_| bad("workers"))?,
+                oversubscribed: f[4].parse().map_err(|_| bad("oversubscribed"))?,
+                n: f[5].parse().map_err(|_| bad("n"))?,
+                median_s: num(6)?,
+                mean_s: num(7)?,
+                stddev_s: num(8)?,
+                min_s: num(9)?,
+                max_s: num(10)?,
+                mad_s: num(11)?,
+                q1_s: num(12)?,
+                q3_s: num(13)?,
+                speedup: opt(14)?,
+                speedup_ci95: ci,
+                speedup_iqr: None,
+                efficiency: opt(17)?,
+                karp_flatt: opt(18)?,
+                speedup_vs_sequential: opt(19)?,
+                outliers: list(22)?.into_iter().map(|v| v as usize).collect(),
+                times_s: list(23)?,
+            },
+        ));
     }
     Ok(rows)
 }

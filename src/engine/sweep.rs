@@ -21,7 +21,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::thread::JoinHandle;
-use std::time::Instant;
 
 /// Most repetitions a sweep accepts.
 pub const MAX_REPS: u32 = 1000;
@@ -286,6 +285,11 @@ fn run_sweep(
         cancelled: cancel.load(Ordering::Relaxed),
         error,
     };
+    // The workload's data (and serial results) exist before anything is timed.
+    let grans: Vec<_> = plan.granularities.clone();
+    if let Err(e) = workload.prepare(&grans) {
+        return end(Some(e));
+    }
     // Every pool exists before the first timed run.
     let mut pools: BTreeMap<usize, ThreadPool> = BTreeMap::new();
     for c in configs.iter().filter(|c| c.schedule.uses_pool()) {
@@ -304,9 +308,7 @@ fn run_sweep(
         } else {
             None
         };
-        let t0 = Instant::now();
-        let trace = workload.run(c.granularity, c.schedule, pool)?;
-        Ok((t0.elapsed().as_nanos() as u64, trace))
+        workload.run_timed(c.granularity, c.schedule, pool)
     };
     let mut rng = SplitMix64::new(plan.shuffle_seed ^ 0x3a3a_3a3a);
     for _ in 0..plan.warmup {

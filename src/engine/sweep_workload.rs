@@ -1,7 +1,7 @@
 //! What a sweep measures: a workload cut into tasks at a chosen granularity.
 //!
-//! Every workload (Mandelbrot now; primes, dot product, matmul and I/O-bound
-//! tasks later) implements [`Workload`]: it names itself, parses and lists its
+//! Every workload (Mandelbrot here; primes, dot product, matmul and I/O-bound
+//! tasks through [`crate::engine::sweep_course::CourseWorkload`]) implements [`Workload`]: it names itself, parses and lists its
 //! granularities, runs once under a schedule on a given pool (the timed
 //! thing: build tasks, run them, collect results) and checks a parallel
 //! result against its serial reference.
@@ -9,7 +9,7 @@
 //! Adding a workload: implement [`Workload`] (item workloads use
 //! [`Granularity::Chunk`] for "items per task"; `run` builds the task list at
 //! that granularity, runs it through `engine::schedule::execute` on the given
-//! pool and returns the trace) and name it in [`by_name`] and
+//! pool and returns the trace) and name it in [`by_spec`] and
 //! [`WORKLOAD_NAMES`]. The sweep, the statistics, the replay, the exports and
 //! the speedup lab panel then apply unchanged.
 
@@ -28,8 +28,11 @@ use std::fmt;
 pub enum Granularity {
     /// Image workloads: tiles or bands.
     Tiles(Tiling),
-    /// Item workloads (primes, dot, …): `items` per task.
+    /// Item workloads (primes, dot, io): `items` per task.
     Chunk { items: u32 },
+    /// Recursive workloads (matmul): the cutoff size below which the
+    /// recursion stops and a leaf becomes one task.
+    Cutoff { size: u32 },
 }
 
 impl fmt::Display for Granularity {
@@ -37,6 +40,7 @@ impl fmt::Display for Granularity {
         match self {
             Granularity::Tiles(t) => t.fmt(f),
             Granularity::Chunk { items } => write!(f, "{items}/task"),
+            Granularity::Cutoff { size } => write!(f, "cutoff {size}"),
         }
     }
 }
@@ -57,6 +61,11 @@ pub trait Workload: Send + Sync {
     fn default_granularities(&self) -> Vec<Granularity>;
     /// How many tasks this granularity makes.
     fn num_tasks(&self, granularity: Granularity) -> usize;
+    /// Builds whatever data the runs at these granularities need; called once
+    /// by the sweep before any pool is built or any run is timed.
+    fn prepare(&self, _granularities: &[Granularity]) -> Result<(), String> {
+        Ok(())
+    }
     /// One complete run (tasks built, executed on `pool`, results collected),
     /// returning its trace. `pool` is `None` only for the sequential schedule.
     fn run(
@@ -65,6 +74,19 @@ pub trait Workload: Send + Sync {
         schedule: Schedule,
         pool: Option<&ThreadPool>,
     ) -> Result<Trace, String>;
+    /// One timed run: the nanoseconds the sweep records and the trace. By
+    /// default the whole of [`Workload::run`]; a workload that checks its
+    /// result inside `run` overrides this to leave the check out of the time.
+    fn run_timed(
+        &self,
+        granularity: Granularity,
+        schedule: Schedule,
+        pool: Option<&ThreadPool>,
+    ) -> Result<(u64, Trace), String> {
+        let t0 = std::time::Instant::now();
+        let trace = self.run(granularity, schedule, pool)?;
+        Ok((t0.elapsed().as_nanos() as u64, trace))
+    }
     /// Runs once and compares the result with the serial reference.
     fn verify(
         &self,
@@ -83,21 +105,49 @@ pub trait Workload: Send + Sync {
 }
 
 /// Names accepted by `--workload`.
-pub const WORKLOAD_NAMES: [&str; 1] = ["mandelbrot"];
+pub const WORKLOAD_NAMES: [&str; 5] = ["mandelbrot", "primes", "dot", "matmul", "io"];
 
-/// The workload called `name`, over `view` with `kernel` where that applies.
+/// The workload called `name` with its default parameters, over `view` with
+/// `kernel` where that applies.
 pub fn by_name(
     name: &str,
     view: View,
     kernel: Kernel,
 ) -> Result<std::sync::Arc<dyn Workload>, String> {
-    match name {
-        "mandelbrot" => Ok(std::sync::Arc::new(Mandelbrot { view, kernel })),
-        _ => Err(format!(
+    by_spec(name, view, kernel, false)
+}
+
+/// The workload `spec` names: `mandelbrot` (over `view` with `kernel`), or a
+/// course workload in [`crate::engine::workloads::WorkloadSpec`] syntax
+/// (`primes`, `primes:count=640`, `io:tasks=32,wait-ms=5`, …). `gil` runs a
+/// course workload's tasks under one global lock; Mandelbrot has no GIL mode.
+pub fn by_spec(
+    spec: &str,
+    view: View,
+    kernel: Kernel,
+    gil: bool,
+) -> Result<std::sync::Arc<dyn Workload>, String> {
+    let spec = spec.trim();
+    if spec == "mandelbrot" {
+        if gil {
+            return Err(
+                "GIL mode applies to the course workloads (primes, dot, matmul, io), not mandelbrot"
+                    .into(),
+            );
+        }
+        return Ok(std::sync::Arc::new(Mandelbrot { view, kernel }));
+    }
+    let name = spec.split(':').next().unwrap_or_default().trim();
+    if !WORKLOAD_NAMES.contains(&name) {
+        return Err(format!(
             "unknown workload {name:?}: expected one of {}",
             WORKLOAD_NAMES.join(", ")
-        )),
+        ));
     }
+    let parsed: crate::engine::workloads::WorkloadSpec = spec.parse()?;
+    Ok(std::sync::Arc::new(
+        crate::engine::sweep_course::CourseWorkload::new(parsed, gil)?,
+    ))
 }
 
 /// The Mandelbrot renderer over a view, with a kernel.

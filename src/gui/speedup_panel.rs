@@ -6,14 +6,14 @@ use crate::engine::job::Notify;
 use crate::engine::kernel::Kernel;
 use crate::engine::plot_data::{
     EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
-    predicted_chart, predicted_chart_for, speedup_chart,
+    overlay_speedup_charts, predicted_chart, predicted_chart_for, speedup_chart,
 };
 use crate::engine::pool::{logical_cores, physical_cores};
 use crate::engine::render::RenderSettings;
 use crate::engine::schedule::Schedule;
 use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::sweep_results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
-use crate::engine::sweep_workload::{Granularity, Workload, by_name};
+use crate::engine::sweep_workload::{Granularity, Workload, by_spec};
 use crate::engine::trace::Trace;
 use crate::engine::view::View;
 use crate::gui::speedup_plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
@@ -21,6 +21,9 @@ use crate::gui::speedup_table::results_table_ui;
 
 mod controls;
 mod export;
+mod workload_pick;
+
+pub use workload_pick::MANDELBROT_GRANULARITIES;
 
 use egui::RichText;
 pub use export::Export;
@@ -35,6 +38,11 @@ use std::time::{Duration, Instant};
 pub struct SpeedupSettings {
     /// Workload name (see `engine::sweep_workload::WORKLOAD_NAMES`).
     pub workload: String,
+    /// A course workload's parameters, `key=value,…` in `WorkloadSpec`
+    /// syntax (`count=640`); empty for its defaults; unused by mandelbrot.
+    pub workload_params: String,
+    /// GIL mode for the course workloads (tasks compute under one global lock).
+    pub gil: bool,
     /// Worker counts, comma-separated.
     pub workers: String,
     /// Granularities, comma-separated (`8`, `32px`, `bands`, `bands4`…).
@@ -56,8 +64,10 @@ impl Default for SpeedupSettings {
             .collect();
         SpeedupSettings {
             workload: "mandelbrot".into(),
+            workload_params: String::new(),
+            gil: false,
             workers: workers.join(","),
-            granularities: "4,8,16,32,64,128,256,bands".into(),
+            granularities: MANDELBROT_GRANULARITIES.into(),
             reps: 5,
             warmup: 1,
             schedule: Schedule::default(),
@@ -128,6 +138,13 @@ pub struct SpeedupPanel {
     /// Granularity the prediction plot replays (`None`: the best-scaling one).
     #[serde(skip)]
     predict_for: Option<Granularity>,
+    /// The workload of the current results, as plots label it (`io`, `primes +GIL`).
+    #[serde(skip)]
+    run_label: String,
+    /// An earlier sweep's speedup lines kept on the plot for comparison
+    /// (label, chart), e.g. I/O-bound beside CPU-bound.
+    #[serde(skip)]
+    pinned: Option<(String, SpeedupChart)>,
 }
 
 impl Default for SpeedupPanel {
@@ -153,6 +170,8 @@ impl SpeedupPanel {
             selected: None,
             open_trace_request: None,
             predict_for: None,
+            run_label: String::new(),
+            pinned: None,
         }
     }
 
@@ -252,7 +271,12 @@ impl SpeedupPanel {
             self.input_error = Some("no view to measure".into());
             return;
         };
-        let workload = match by_name(&self.settings.workload, view, self.settings.kernel) {
+        let workload = match by_spec(
+            &self.workload_spec(),
+            view,
+            self.settings.kernel,
+            self.settings.gil,
+        ) {
             Ok(w) => w,
             Err(e) => {
                 self.input_error = Some(e);
@@ -275,6 +299,15 @@ impl SpeedupPanel {
                     logical_cores(),
                     physical_cores(),
                 ));
+                self.run_label = format!(
+                    "{}{}",
+                    workload.name(),
+                    if self.settings.gil && workload.name() != "mandelbrot" {
+                        " +GIL"
+                    } else {
+                        ""
+                    }
+                );
                 self.workload = Some(workload);
                 self.job = Some(job);
                 self.predict_for = None;
@@ -343,7 +376,17 @@ impl SpeedupPanel {
         let table = r.row_table();
         self.derived = Some(Derived {
             fits: r.fits_from(&table),
-            speedup: speedup_chart(r, &table),
+            speedup: {
+                let chart = speedup_chart(r, &table);
+                match &self.pinned {
+                    Some((label, pinned)) => overlay_speedup_charts(&[
+                        (label.clone(), pinned.clone()),
+                        (self.run_label.clone(), chart.clone()),
+                    ])
+                    .unwrap_or(chart),
+                    None => chart,
+                }
+            },
             predicted: match self.predict_for {
                 Some(g) => predicted_chart_for(r, &table, Some(g)),
                 None => predicted_chart(r, &table),
@@ -492,7 +535,8 @@ mod tests {
             ..SpeedupSettings::default()
         });
         let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
-        let w = by_name("mandelbrot", view, Kernel::default()).expect("workload");
+        let w = crate::engine::sweep_workload::by_name("mandelbrot", view, Kernel::default())
+            .expect("workload");
         let plan = panel.plan(&*w).expect("plan");
         assert_eq!(plan.workers, vec![1, 2, 4]);
         assert_eq!(plan.granularities.len(), 2);

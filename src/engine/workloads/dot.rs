@@ -35,8 +35,9 @@ pub const MAX_LEN: usize = 1 << 28;
 /// The two vectors and the chunking.
 #[derive(Clone, Debug)]
 pub struct Dot {
-    pub a: Vec<f64>,
-    pub b: Vec<f64>,
+    /// Shared so that re-chunking ([`Dot::with_chunks`]) copies no data.
+    pub a: std::sync::Arc<[f64]>,
+    pub b: std::sync::Arc<[f64]>,
     pub num_chunks: usize,
     pub seed: u64,
 }
@@ -62,6 +63,17 @@ impl Dot {
             b,
             num_chunks,
             seed,
+        })
+    }
+
+    /// The same vectors cut into `num_chunks` chunks (no data copied).
+    pub fn with_chunks(&self, num_chunks: usize) -> Result<Self, String> {
+        Self::check(self.len(), num_chunks)?;
+        Ok(Dot {
+            a: self.a.clone(),
+            b: self.b.clone(),
+            num_chunks,
+            seed: self.seed,
         })
     }
 
@@ -143,7 +155,7 @@ impl TaskWorkload for Dot {
         let (sum, abs_sum) = self
             .a
             .iter()
-            .zip(&self.b)
+            .zip(self.b.iter())
             .fold((0.0, 0.0), |(s, t), (x, y)| (s + x * y, t + (x * y).abs()));
         DotResult { sum, abs_sum }
     }
@@ -202,8 +214,8 @@ mod tests {
     #[test]
     fn known_small_dot() {
         let mut w = Dot::new(3, 2, 0).expect("valid");
-        w.a = vec![1.0, 2.0, 3.0];
-        w.b = vec![4.0, 5.0, 6.0];
+        w.a = vec![1.0, 2.0, 3.0].into();
+        w.b = vec![4.0, 5.0, 6.0].into();
         assert_eq!(w.serial().sum, 32.0);
         let parts: Vec<f64> = (0..2).map(|i| w.run_task(i, &TaskEnv::FREE).0).collect();
         assert_eq!(w.combine(parts).sum, 32.0);

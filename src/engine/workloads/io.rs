@@ -15,8 +15,12 @@ pub const MAX_TASKS: usize = 100_000;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct IoBound {
+    /// Requests in all (one wait each).
     pub num_tasks: usize,
     pub wait_ms: u64,
+    /// Requests per task (1: each request is its own task); the speedup
+    /// lab's granularity for this workload.
+    pub per_task: usize,
     /// Rounds of hashing in each of the two CPU parts of a task.
     pub compute_rounds: u32,
 }
@@ -36,8 +40,27 @@ impl IoBound {
         Ok(IoBound {
             num_tasks,
             wait_ms,
+            per_task: 1,
             compute_rounds,
         })
+    }
+
+    /// The same requests grouped `per_task` to a task (1..=requests).
+    pub fn with_per_task(mut self, per_task: usize) -> Result<Self, String> {
+        if !(1..=self.num_tasks).contains(&per_task) {
+            return Err(format!(
+                "io: requests per task must be 1..={}, got {per_task}",
+                self.num_tasks
+            ));
+        }
+        self.per_task = per_task;
+        Ok(self)
+    }
+
+    fn request(&self, i: usize, env: &TaskEnv, task: usize) -> u64 {
+        let request = env.compute(task, || Self::reply(i, self.compute_rounds));
+        env.wait(Duration::from_millis(self.wait_ms));
+        env.compute(task, || Self::reply(request as usize, self.compute_rounds))
     }
 
     /// The "reply" for request `i`: a deterministic hash, `rounds` deep.
@@ -51,7 +74,8 @@ impl IoBound {
 }
 
 impl TaskWorkload for IoBound {
-    type Output = u64;
+    /// The replies of the task's requests, in request order.
+    type Output = Vec<u64>;
     /// One reply per request, in request order.
     type Result = Vec<u64>;
 
@@ -65,16 +89,17 @@ impl TaskWorkload for IoBound {
         "µs waited"
     }
     fn num_tasks(&self) -> usize {
-        self.num_tasks
+        self.num_tasks.div_ceil(self.per_task.max(1))
     }
-    fn run_task(&self, i: usize, env: &TaskEnv) -> (u64, u64) {
-        let request = env.compute(i, || Self::reply(i, self.compute_rounds));
-        env.wait(Duration::from_millis(self.wait_ms));
-        let reply = env.compute(i, || Self::reply(request as usize, self.compute_rounds));
-        (reply, self.wait_ms * 1000)
+    fn run_task(&self, i: usize, env: &TaskEnv) -> (Vec<u64>, u64) {
+        let per_task = self.per_task.max(1);
+        let requests = (i * per_task)..((i + 1) * per_task).min(self.num_tasks);
+        let waited_micros = self.wait_ms * 1000 * requests.len() as u64;
+        let replies = requests.map(|r| self.request(r, env, i)).collect();
+        (replies, waited_micros)
     }
-    fn combine(&self, outputs: Vec<u64>) -> Vec<u64> {
-        outputs
+    fn combine(&self, outputs: Vec<Vec<u64>>) -> Vec<u64> {
+        outputs.into_iter().flatten().collect()
     }
     /// The replies computed one after another; the waits are left out since
     /// they do not change the answer (the sequential schedule times them).
@@ -119,6 +144,16 @@ mod tests {
     #[test]
     fn parallel_equals_serial_for_every_schedule() {
         check_all_schedules(&IoBound::new(12, 1, 100).expect("valid"));
+        let batched = IoBound::new(11, 1, 100)
+            .and_then(|w| w.with_per_task(3))
+            .expect("valid");
+        assert_eq!(batched.num_tasks(), 4);
+        check_all_schedules(&batched);
+        assert!(
+            IoBound::new(4, 1, 1)
+                .and_then(|w| w.with_per_task(5))
+                .is_err()
+        );
     }
 
     #[test]

@@ -280,6 +280,9 @@ pub trait DynWorkload: Send + Sync {
     fn num_tasks(&self) -> usize;
     /// The parameters, as a `WorkloadSpec` string.
     fn spec(&self) -> &WorkloadSpec;
+    /// Computes (once) the serial result runs are checked against, so that a
+    /// caller can pay for it before timing anything.
+    fn compute_serial(&self);
     /// One run; the serial result it is checked against is computed on the
     /// first call and reused.
     fn run(
@@ -334,6 +337,9 @@ impl<W: TaskWorkload + Send> DynWorkload for Prepared<W> {
     }
     fn spec(&self) -> &WorkloadSpec {
         &self.spec
+    }
+    fn compute_serial(&self) {
+        self.serial();
     }
     fn run(
         &self,

@@ -4,7 +4,7 @@
 //! Syntax: `NAME` or `NAME:key=value,key=value`, e.g. `primes`,
 //! `primes:start=10000000,count=640,chunk=20,trial=naive`,
 //! `dot:len=4000000,chunks=64,seed=1`, `matmul:n=512,cutoff=64`,
-//! `io:tasks=64,wait-ms=10,rounds=20000`. Keys left out keep their defaults.
+//! `io:tasks=64,wait-ms=10,rounds=20000,per-task=1`. Keys left out keep their defaults.
 
 use super::dot::Dot;
 use super::io::IoBound;
@@ -39,7 +39,14 @@ pub enum WorkloadSpec {
         tasks: usize,
         wait_ms: u64,
         rounds: u32,
+        /// Requests per task (1: each request is a task).
+        #[serde(default = "one")]
+        per_task: usize,
     },
+}
+
+fn one() -> usize {
+    1
 }
 
 impl WorkloadSpec {
@@ -70,6 +77,7 @@ impl WorkloadSpec {
                 tasks: 64,
                 wait_ms: 10,
                 rounds: 20_000,
+                per_task: 1,
             }),
             _ => Err(format!(
                 "unknown workload {name:?}: expected one of {}",
@@ -117,7 +125,10 @@ impl WorkloadSpec {
                 tasks,
                 wait_ms,
                 rounds,
-            } => IoBound::new(tasks, wait_ms, rounds).map(|_| ()),
+                per_task,
+            } => IoBound::new(tasks, wait_ms, rounds)
+                .and_then(|w| w.with_per_task(per_task))
+                .map(|_| ()),
         }
     }
 
@@ -145,7 +156,11 @@ impl WorkloadSpec {
                 tasks,
                 wait_ms,
                 rounds,
-            } => Box::new(Prepared::new(IoBound::new(tasks, wait_ms, rounds)?, spec)),
+                per_task,
+            } => Box::new(Prepared::new(
+                IoBound::new(tasks, wait_ms, rounds)?.with_per_task(per_task)?,
+                spec,
+            )),
         })
     }
 }
@@ -172,7 +187,11 @@ impl fmt::Display for WorkloadSpec {
                 tasks,
                 wait_ms,
                 rounds,
-            } => write!(f, "io:tasks={tasks},wait-ms={wait_ms},rounds={rounds}"),
+                per_task,
+            } => write!(
+                f,
+                "io:tasks={tasks},wait-ms={wait_ms},rounds={rounds},per-task={per_task}"
+            ),
         }
     }
 }
@@ -228,11 +247,13 @@ impl std::str::FromStr for WorkloadSpec {
                     tasks,
                     wait_ms,
                     rounds,
+                    per_task,
                 } => match key {
                     "tasks" => *tasks = num(name, key, v)?,
                     "wait-ms" | "wait_ms" => *wait_ms = num(name, key, v)?,
                     "rounds" => *rounds = num(name, key, v)?,
-                    _ => return Err(unknown("tasks, wait-ms, rounds")),
+                    "per-task" | "per_task" => *per_task = num(name, key, v)?,
+                    _ => return Err(unknown("tasks, wait-ms, rounds, per-task")),
                 },
             }
         }

@@ -1,6 +1,7 @@
 //! The speedup lab's controls: workload, lists, repetitions, schedule,
 //! kernel, Run/Cancel, status, and the prediction's granularity.
 
+use super::workload_pick::granularity_hint;
 use super::{SpeedupPanel, SweepState};
 use crate::engine::job::Notify;
 use crate::engine::kernel::Kernel;
@@ -49,27 +50,53 @@ impl SpeedupPanel {
             );
         }
         let idle = self.is_idle();
+        let mut picked = None;
         ui.add_enabled_ui(idle, |ui| {
-            egui::ComboBox::from_label("workload")
-                .selected_text(&self.settings.workload)
-                .show_ui(ui, |ui| {
-                    for name in WORKLOAD_NAMES {
-                        ui.selectable_value(&mut self.settings.workload, name.to_string(), name);
-                    }
-                });
-        });
-        if let Some(view) = self.view() {
-            ui.label(format!(
-                "view: {}×{} px, max_iter {} ({})",
-                view.width_px(),
-                view.height_px(),
-                view.max_iter(),
-                if self.view.is_some() {
-                    "the explorer's view"
-                } else {
-                    "the whole set"
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_label("workload")
+                    .selected_text(&self.settings.workload)
+                    .show_ui(ui, |ui| {
+                        for name in WORKLOAD_NAMES {
+                            if ui
+                                .selectable_label(self.settings.workload == name, name)
+                                .clicked()
+                            {
+                                picked = Some(name);
+                            }
+                        }
+                    });
+                if self.settings.workload != "mandelbrot" {
+                    let l = ui.label("parameters");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.settings.workload_params)
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text(
+                        "key=value, comma-separated; primes: start, count, trial (naive/sqrt); \
+                         dot: len, seed; matmul: n, seed; io: tasks, wait-ms, rounds; left out: defaults",
+                    );
+                    ui.checkbox(&mut self.settings.gil, "GIL mode").on_hover_text(
+                        "every task computes under one global lock, as CPython threads do: \
+                         CPU-bound speedup stays near 1 while I/O waits still overlap",
+                    );
                 }
-            ));
+            });
+        });
+        if let Some(name) = picked.filter(|n| *n != self.settings.workload) {
+            self.select_workload(name);
+        }
+        if self.settings.workload != "mandelbrot" {
+            ui.label(
+                RichText::new(format!(
+                    "{}: granularity = {}; data built once before timing, every run checked \
+                     against the serial result after timing",
+                    self.workload_spec(),
+                    granularity_hint(&self.settings.workload)
+                ))
+                .weak()
+                .small(),
+            );
         }
         ui.add_enabled_ui(idle, |ui| {
             ui.horizontal(|ui| {
@@ -80,7 +107,14 @@ impl SpeedupPanel {
                 let l = ui.label("granularities");
                 ui.add(egui::TextEdit::singleline(&mut self.settings.granularities).desired_width(220.0))
                     .labelled_by(l.id)
-                    .on_hover_text("tile edges in px and/or bands, bandsN (N rows per band)");
+                    .on_hover_text(granularity_hint(&self.settings.workload));
+                if ui
+                    .button("defaults")
+                    .on_hover_text("the workload's log-spaced default granularities")
+                    .clicked()
+                {
+                    self.reset_granularities();
+                }
             });
             ui.horizontal(|ui| {
                 let l = ui.label("repetitions");
@@ -97,13 +131,15 @@ impl SpeedupPanel {
                                 .on_hover_text(s.describe());
                         }
                     });
-                egui::ComboBox::from_label("kernel")
-                    .selected_text(self.settings.kernel.label())
-                    .show_ui(ui, |ui| {
-                        for k in Kernel::ALL {
-                            ui.selectable_value(&mut self.settings.kernel, k, k.label());
-                        }
-                    });
+                if self.settings.workload == "mandelbrot" {
+                    egui::ComboBox::from_label("kernel")
+                        .selected_text(self.settings.kernel.label())
+                        .show_ui(ui, |ui| {
+                            for k in Kernel::ALL {
+                                ui.selectable_value(&mut self.settings.kernel, k, k.label());
+                            }
+                        });
+                }
             });
         });
         ui.horizontal(|ui| {
@@ -114,6 +150,25 @@ impl SpeedupPanel {
             }
             if ui.add_enabled(!idle, egui::Button::new("Cancel")).clicked() {
                 self.cancel();
+            }
+            let measured = self.results.as_ref().is_some_and(|r| r.num_measured() > 0);
+            if ui
+                .add_enabled(idle && measured, egui::Button::new("Pin for comparison"))
+                .on_hover_text(
+                    "keep this sweep's speedup lines on the plot, then run another workload \
+                     (e.g. io beside primes) to see both on one plot",
+                )
+                .clicked()
+            {
+                self.pin_for_comparison();
+            }
+            if let Some(label) = self.pinned_label().map(str::to_owned)
+                && ui
+                    .button(format!("Unpin {label}"))
+                    .on_hover_text("model curves return once no comparison is pinned")
+                    .clicked()
+            {
+                self.clear_pinned();
             }
             if let Some(job) = &self.job {
                 let (done, total) = job.progress();

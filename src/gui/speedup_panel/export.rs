@@ -64,8 +64,11 @@ impl SpeedupPanel {
         match what {
             Export::Png | Export::Svg => {
                 let ext = if what == Export::Png { "png" } else { "svg" };
+                // As drawn: with any pinned comparison lines.
                 let (s, p, g) = (
-                    speedup_chart(r, &table),
+                    self.speedup_chart()
+                        .cloned()
+                        .unwrap_or_else(|| speedup_chart(r, &table)),
                     predicted_chart(r, &table),
                     granularity_chart(r, &table),
                 );
