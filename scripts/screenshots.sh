@@ -39,3 +39,12 @@ shot explorer-bands.png --panel explorer --size 1024x768 --place seahorse-valley
   --workers 4 --tile bands8 --schedule static-cyclic --overlay false --palette fire
 # The system panel while a big render keeps every core busy.
 shot system.png --panel system --size 1920x1080 --place deep-spiral --schedule dynamic
+# The speedup lab after a sweep over workers × granularity on a small view
+# (screenshot mode starts the sweep, as a first click on Run would).
+shot speedup.png --panel speedup --size 512x384 --place whole-set
+# The race lab after Repeat ×20 of the unsynchronised counter, and a recorded interleaving.
+shot race.png --panel race
+# The locks lab after a throughput sweep and the deadlock demo.
+shot locks.png --panel locks
+# Amdahl, Gustafson, Brent and the grid-search calculator.
+shot theory.png --panel theory

@@ -62,7 +62,7 @@ pub struct SweepArgs {
     #[arg(long, default_value = "dynamic")]
     pub schedule: String,
     /// Kernel that computes the pixels.
-    #[arg(long, default_value = "scalar")]
+    #[arg(long, default_value = "simd")]
     pub kernel: String,
     /// Seed of the run-order shuffle.
     #[arg(long, default_value_t = 1)]

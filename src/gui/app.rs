@@ -94,6 +94,8 @@ pub struct Automation {
     requested: bool,
     started: Option<Instant>,
     last_restart: Option<Instant>,
+    /// The shown lab panel's work has been started (screenshot mode).
+    work_started: bool,
     pub outcome: Outcome,
 }
 
@@ -221,7 +223,12 @@ impl App {
             }
             Tab::Race => self.race.ui(ui),
             Tab::Locks => self.locks.ui(ui),
-            Tab::Theory => self.theory.ui(ui),
+            Tab::Theory => {
+                // The speedup lab's measured points sit on the Amdahl curve.
+                self.theory
+                    .set_measured_points(self.speedup.measured_points());
+                self.theory.ui(ui);
+            }
             Tab::System => system_ui(ui, &self.cpu, self.explorer.settings.num_workers),
         }
     }
@@ -304,6 +311,11 @@ impl App {
         if self.automation.requested {
             return;
         }
+        if !self.automation.work_started {
+            self.automation.work_started = true;
+            self.start_panel_work(ctx);
+            return;
+        }
         if self.is_idle() {
             self.automation.idle_frames += 1;
         } else {
@@ -319,6 +331,30 @@ impl App {
                 waker.request_repaint();
             });
             self.automation.requested = true;
+        }
+    }
+
+    /// Screenshot mode: a lab panel shows nothing until it has measured
+    /// something, so start its real work as a student's first click would.
+    fn start_panel_work(&mut self, ctx: &egui::Context) {
+        match self.tab {
+            Tab::Explorer | Tab::System => {}
+            Tab::Speedup => {
+                self.speedup.set_default_view(self.explorer.view());
+                let waker = ctx.clone();
+                self.speedup
+                    .start(Some(Arc::new(move || waker.request_repaint())));
+            }
+            Tab::Race => {
+                self.race.start(ctx, 20);
+                self.race.start_recording(ctx);
+            }
+            Tab::Locks => {
+                self.locks.start_throughput(ctx);
+                self.locks
+                    .start_deadlock(ctx, crate::engine::locks::deadlock::LockOrder::Opposite);
+            }
+            Tab::Theory => {}
         }
     }
 
