@@ -260,3 +260,30 @@ fn show_trace_displays_a_run_from_elsewhere() {
         Palette::Classic.colourise(&run.image).as_raw().as_slice()
     );
 }
+
+#[test]
+fn kernel_choice_rerenders_with_identical_pixels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    assert_eq!(
+        h.state().settings.kernel,
+        parlab::engine::kernel::Kernel::Simd
+    );
+    let simd = h.state().displayed_rgba().expect("image").0.to_vec();
+
+    h.get_by_role_and_label(Role::ComboBox, "kernel").click();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "scalar reference")
+        .click();
+    h.step();
+    settle(&mut h);
+
+    assert_eq!(
+        h.state().settings.kernel,
+        parlab::engine::kernel::Kernel::Reference
+    );
+    let scalar = h.state().displayed_rgba().expect("image").0.to_vec();
+    assert_eq!(simd, scalar, "both kernels give the same escape counts");
+}

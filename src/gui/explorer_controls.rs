@@ -2,6 +2,7 @@
 //! render is cancelled, the latest setting wins); palette and overlay only recolour.
 
 use crate::engine::colour::Palette;
+use crate::engine::kernel::Kernel;
 use crate::engine::pool::{logical_cores, physical_cores};
 use crate::engine::schedule::Schedule;
 use crate::engine::tiling::Tiling;
@@ -34,6 +35,7 @@ impl Explorer {
         self.tiling_ui(ui);
         self.iterations_ui(ui);
         self.schedule_ui(ui);
+        self.kernel_ui(ui);
         ui.separator();
         self.colour_ui(ui);
         if let Some(e) = &self.input_error {
@@ -298,6 +300,27 @@ impl Explorer {
         ui.label(RichText::new(current.describe()).weak().small());
         if chosen != current {
             self.settings.schedule = chosen;
+            self.restart();
+        }
+    }
+
+    /// "scalar reference" vs "SIMD": same escape counts, very different speed.
+    fn kernel_ui(&mut self, ui: &mut egui::Ui) {
+        let current = self.settings.kernel;
+        let mut chosen = current;
+        egui::ComboBox::from_label("kernel")
+            .selected_text(current.label())
+            .show_ui(ui, |ui| {
+                for k in Kernel::ALL {
+                    ui.selectable_value(&mut chosen, k, k.label());
+                }
+            })
+            .response
+            .on_hover_text(
+                "both kernels give identical escape counts; the SIMD one computes several pixels per instruction",
+            );
+        if chosen != current {
+            self.settings.kernel = chosen;
             self.restart();
         }
     }
