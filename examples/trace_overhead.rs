@@ -1,7 +1,7 @@
 //! What does recording a trace cost? Renders the same view sequentially with
 //! the traced executor (two clock reads and a record per tile) and with a bare
 //! loop over the same tiles, interleaved, and prints the median overhead per
-//! tile size. Run: `cargo run --release --example trace_overhead`.
+//! tile size, for each kernel. Run: `cargo run --release --example trace_overhead`.
 
 use parlab::engine::kernel::Kernel;
 use parlab::engine::render::{IterImage, RenderSettings, compute_tile, render};
@@ -52,50 +52,55 @@ fn main() -> Result<(), String> {
     // "measured" is traced/bare − 1 (noisy: a few % either way on a busy machine);
     // "recording share" is the recording cost measured alone × tiles / bare time.
     let reps = 7;
-    println!("view 1024×768, 500 iterations, scalar kernel, sequential, median of {reps}");
-    println!(
-        "{:>8} {:>8} {:>12} {:>12} {:>10} {:>18}",
-        "tiling", "tiles", "bare ms", "traced ms", "measured", "recording share"
-    );
-    for tiling in [
-        Tiling::Square { tile_px: 4 },
-        Tiling::Square { tile_px: 16 },
-        Tiling::Square { tile_px: 64 },
-        Tiling::Bands { band_rows: 1 },
-    ] {
-        let settings = RenderSettings {
-            view,
-            tiling,
-            schedule: Schedule::Sequential,
-            num_workers: 1,
-            kernel: Kernel::Reference,
-        };
-        let tiles = tiling.tiles(view.width_px(), view.height_px());
-        let (mut bare, mut traced) = (Vec::new(), Vec::new());
-        for _ in 0..reps {
-            let t = Instant::now();
-            let mut image = IterImage::new(&view);
-            for tile in &tiles {
-                let (pixels, _) = compute_tile(Kernel::Reference, &view, tile);
-                image.blit(tile, &pixels);
-            }
-            std::hint::black_box(&image);
-            bare.push(t.elapsed().as_secs_f64());
-
-            let t = Instant::now();
-            std::hint::black_box(render(&settings, None)?);
-            traced.push(t.elapsed().as_secs_f64());
-        }
-        let (b, tr) = (median(bare), median(traced));
+    for kernel in Kernel::ALL {
         println!(
-            "{:>8} {:>8} {:>12.2} {:>12.2} {:>9.2}% {:>17.3}%",
-            tiling.to_string(),
-            tiles.len(),
-            b * 1e3,
-            tr * 1e3,
-            (tr / b - 1.0) * 100.0,
-            per_record * tiles.len() as f64 / (b * 1e9) * 100.0
+            "view 1024×768, 500 iterations, {} kernel, sequential, median of {reps}",
+            kernel.label()
         );
+        println!(
+            "{:>8} {:>8} {:>12} {:>12} {:>10} {:>18}",
+            "tiling", "tiles", "bare ms", "traced ms", "measured", "recording share"
+        );
+        for tiling in [
+            Tiling::Square { tile_px: 4 },
+            Tiling::Square { tile_px: 16 },
+            Tiling::Square { tile_px: 64 },
+            Tiling::Bands { band_rows: 1 },
+        ] {
+            let settings = RenderSettings {
+                view,
+                tiling,
+                schedule: Schedule::Sequential,
+                num_workers: 1,
+                kernel,
+            };
+            let tiles = tiling.tiles(view.width_px(), view.height_px());
+            let (mut bare, mut traced) = (Vec::new(), Vec::new());
+            for _ in 0..reps {
+                let t = Instant::now();
+                let mut image = IterImage::new(&view);
+                for tile in &tiles {
+                    let (pixels, _) = compute_tile(kernel, &view, tile);
+                    image.blit(tile, &pixels);
+                }
+                std::hint::black_box(&image);
+                bare.push(t.elapsed().as_secs_f64());
+
+                let t = Instant::now();
+                std::hint::black_box(render(&settings, None)?);
+                traced.push(t.elapsed().as_secs_f64());
+            }
+            let (b, tr) = (median(bare), median(traced));
+            println!(
+                "{:>8} {:>8} {:>12.2} {:>12.2} {:>9.2}% {:>17.3}%",
+                tiling.to_string(),
+                tiles.len(),
+                b * 1e3,
+                tr * 1e3,
+                (tr / b - 1.0) * 100.0,
+                per_record * tiles.len() as f64 / (b * 1e9) * 100.0
+            );
+        }
     }
     Ok(())
 }
