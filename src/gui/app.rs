@@ -354,7 +354,7 @@ impl App {
                 self.locks
                     .start_deadlock(ctx, crate::engine::locks::deadlock::LockOrder::Opposite);
             }
-            Tab::Theory => {}
+            Tab::Theory => self.theory.start_brent(ctx),
         }
     }
 

@@ -88,7 +88,8 @@ impl TheoryPanel {
     }
 
     /// Starts the matmul run on a named background thread owning its pools.
-    fn start_brent(&mut self, ctx: &egui::Context) {
+    /// Measures work and span of a matmul run in the background (the button does this).
+    pub fn start_brent(&mut self, ctx: &egui::Context) {
         let (n, cutoff, workers) = (self.matmul_n, self.matmul_cutoff, self.brent_workers);
         let (tx, rx) = sync_channel::<BrentMessage>(1);
         let ctx = ctx.clone();
