@@ -38,30 +38,7 @@ pub fn throughput_csv(points: &[ThroughputPoint]) -> String {
     out
 }
 
-/// Plot image format, from a file name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PlotFormat {
-    Png,
-    Svg,
-}
-
-impl PlotFormat {
-    pub fn from_path(path: &Path) -> Result<Self, String> {
-        match path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .as_deref()
-        {
-            Some("png") => Ok(PlotFormat::Png),
-            Some("svg") => Ok(PlotFormat::Svg),
-            _ => Err(format!(
-                "{}: plots are written as .png or .svg",
-                path.display()
-            )),
-        }
-    }
-}
+pub use crate::engine::plot::PlotFormat;
 
 const PLOT_W: u32 = 1000;
 const PLOT_H: u32 = 620;
