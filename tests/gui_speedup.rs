@@ -314,3 +314,111 @@ fn pinned_io_sweep_shares_the_plot_with_primes() {
     h.step();
     assert_eq!(h.state().speedup_chart().expect("chart").series.len(), 1);
 }
+
+#[test]
+fn trace_button_of_primes_opens_the_run_view_with_a_cell_per_task() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    pick_workload(&mut h, "primes");
+    h.state_mut().settings.workload_params = "start=1000,count=30".into();
+    h.state_mut().settings.granularities = "4".into();
+    h.step();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    assert!(h.state().task_view().is_none(), "nothing opened yet");
+    h.get_by_label("trace 4/task × 2").click();
+    h.step();
+    h.step();
+    assert!(
+        h.state_mut().take_open_trace_request().is_none(),
+        "primes has no image: nothing goes to the explorer"
+    );
+    let view = h.state().task_view().expect("run view");
+    let schedule = h.state().settings.schedule;
+    assert_eq!(
+        view.title(),
+        format!("primes · 4/task · 2 workers · {schedule} · GIL off")
+    );
+    assert_eq!(view.trace().num_workers, 2);
+    // 30 numbers, 4 per task: 8 tasks, every one a cell, every one in the trace.
+    assert_eq!(view.trace().records.len(), 8);
+    assert_eq!(view.num_cells(), view.trace().records.len());
+    assert!(
+        h.query_by_label_contains("Run view: primes · 4/task · 2 workers")
+            .is_some()
+    );
+    assert!(
+        h.query_by_label_contains("8 chunks as a 3 × 3 grid")
+            .is_some()
+    );
+    // The legend counts every task once.
+    let listed: u32 = h
+        .state()
+        .task_view()
+        .expect("view")
+        .trace()
+        .stats()
+        .workers
+        .iter()
+        .map(|w| w.tasks)
+        .sum();
+    assert_eq!(listed, 8);
+    h.get_by_label("Close run view").click();
+    h.step();
+    assert!(h.state().task_view().is_none());
+}
+
+#[test]
+fn clicking_an_io_point_with_gil_shows_its_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    pick_workload(&mut h, "io");
+    h.state_mut().settings.workload_params = "tasks=6,wait-ms=1,rounds=10".into();
+    h.state_mut().settings.granularities = "2".into();
+    h.get_by_label("GIL mode").click();
+    h.step();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.get_by_label("trace 2/task × seq").click();
+    h.step();
+    h.step();
+    let view = h.state().task_view().expect("run view");
+    assert_eq!(view.title(), "io · 2/task · sequential (no pool) · GIL on");
+    assert_eq!(view.num_cells(), 3);
+    assert_eq!(view.trace().records.len(), 3);
+    assert!(h.query_by_label_contains("GIL mode:").is_some());
+}
+
+#[test]
+fn gil_run_view_shows_primes_bars_that_never_overlap() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    pick_workload(&mut h, "primes");
+    h.state_mut().settings.workload_params = "start=1000,count=40".into();
+    h.state_mut().settings.granularities = "5".into();
+    h.get_by_label("GIL mode").click();
+    h.step();
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.get_by_label("trace 5/task × 2").click();
+    h.step();
+    h.step();
+    let view = h.state().task_view().expect("run view");
+    assert!(view.title().ends_with("GIL on"), "{}", view.title());
+    assert_eq!(view.num_cells(), 8);
+    let spans: Vec<(u64, u64)> = view
+        .trace()
+        .records
+        .iter()
+        .map(|r| (r.start_nanos, r.end_nanos))
+        .collect();
+    assert!(parlab::engine::gil::disjoint(&spans), "{spans:?}");
+    assert!(view.bars_disjoint());
+    assert!(
+        h.query_by_label_contains("never overlap (checked)")
+            .is_some()
+    );
+}

@@ -170,6 +170,14 @@ impl Workload for CourseWorkload {
             WorkloadSpec::Io { .. } => "request",
         }
     }
+    fn work_unit(&self) -> &'static str {
+        // The same units as the workloads' `TaskWorkload::work_unit`.
+        match self.spec {
+            WorkloadSpec::Primes { .. } => "divisions",
+            WorkloadSpec::Dot { .. } | WorkloadSpec::Matmul { .. } => "multiply-adds",
+            WorkloadSpec::Io { .. } => "µs waited",
+        }
+    }
     fn describe(&self) -> String {
         format!(
             "{}{}; granularity = {}",
@@ -308,6 +316,16 @@ mod tests {
         "matmul:n=32,cutoff=8",
         "io:tasks=6,wait-ms=1,rounds=10",
     ];
+
+    #[test]
+    fn work_unit_is_the_task_workloads_own() {
+        for s in TINY {
+            let w = tiny(s, false);
+            let g = w.default_granularities()[0];
+            let prepared = w.prepared_at(g).expect("prepares");
+            assert_eq!(Workload::work_unit(&w), prepared.work_unit(), "{s}");
+        }
+    }
 
     #[test]
     fn every_workload_agrees_with_serial_at_every_default_granularity() {

@@ -51,6 +51,10 @@ pub trait Workload: Send + Sync {
     fn name(&self) -> &'static str;
     /// What one task is called in traces (`tile`).
     fn task_label(&self) -> &'static str;
+    /// The unit of `TaskRecord::work` in this workload's traces.
+    fn work_unit(&self) -> &'static str {
+        "iterations"
+    }
     /// One line for people: sizes and settings.
     fn describe(&self) -> String;
     /// Parameters for exports (view, kernel, sizes…).

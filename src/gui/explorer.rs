@@ -538,6 +538,7 @@ impl Explorer {
                 selected_task: self.selected_tile,
                 cursor_nanos: self.replay_nanos,
                 lane_height: (140.0 / trace.num_workers.max(1) as f32).clamp(4.0, 16.0),
+                ..TimelineOptions::default()
             },
         );
         if resp.hovered_task.is_some() {

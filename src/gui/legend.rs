@@ -8,15 +8,21 @@ use egui::{RichText, Sense, Vec2};
 
 /// A table row per worker, with a swatch in the worker's overlay colour.
 pub fn legend_ui(ui: &mut egui::Ui, stats: &TraceStats) {
+    legend_ui_as(ui, "worker-legend", stats, "tiles");
+}
+
+/// The legend for tasks called `tasks_header` (`chunks`, `leaves`…); `id`
+/// keeps two legends on one screen apart.
+pub fn legend_ui_as(ui: &mut egui::Ui, id: &str, stats: &TraceStats, tasks_header: &str) {
     let total_work = stats.work.max(1) as f64;
-    egui::Grid::new("worker-legend")
+    egui::Grid::new(id)
         .num_columns(5)
         .striped(true)
         .spacing([10.0, 2.0])
         .show(ui, |ui| {
             ui.label("");
             ui.label(RichText::new("worker").strong());
-            ui.label(RichText::new("tiles").strong());
+            ui.label(RichText::new(tasks_header).strong());
             ui.label(RichText::new("busy").strong());
             ui.label(RichText::new("share of work").strong());
             ui.end_row();

@@ -24,6 +24,8 @@ pub mod speedup_panel;
 pub mod speedup_plots;
 pub mod speedup_table;
 pub mod system;
+pub mod task_grid;
+pub mod task_view;
 pub mod theory_panel;
 pub mod timeline;
 

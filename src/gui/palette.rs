@@ -52,6 +52,15 @@ pub fn lock_span(span: crate::engine::locks::contention::Span) -> Color32 {
 pub fn series(i: usize) -> Color32 {
     worker(i as u32)
 }
+/// A task-grid cell: its worker's colour, dimmed towards [`IDLE`] the
+/// cheaper the task is relative to the costliest (`relative` in 0..=1), so
+/// uneven cost shows at a glance while the worker stays recognisable.
+pub fn task_cell(worker_id: u32, relative: f32) -> Color32 {
+    IDLE.lerp_to_gamma(worker(worker_id), 0.3 + 0.7 * relative.clamp(0.0, 1.0))
+}
+/// The cost bar along a task-grid cell's bottom edge.
+pub const TASK_COST_BAR: Color32 = Color32::from_gray(235);
+
 /// Fitted models (Amdahl's curve) in plots.
 pub const MODEL: Color32 = Color32::from_rgb(200, 200, 200);
 /// Brent's bound (a prediction) in plots.
@@ -83,6 +92,13 @@ mod tests {
             worker(3).to_array()[..3],
             crate::engine::colour::worker_colour(3)
         );
+    }
+
+    #[test]
+    fn task_cells_brighten_with_cost() {
+        assert_eq!(task_cell(2, 1.0), worker(2));
+        let lum = |c: Color32| u32::from(c.r()) + u32::from(c.g()) + u32::from(c.b());
+        assert!(lum(task_cell(2, 0.1)) < lum(task_cell(2, 0.9)));
     }
 
     #[test]

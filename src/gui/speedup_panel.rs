@@ -18,6 +18,7 @@ use crate::engine::trace::Trace;
 use crate::engine::view::View;
 use crate::gui::speedup_plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup_table::results_table_ui;
+use crate::gui::task_view::{RunLabel, TaskView};
 
 mod controls;
 mod export;
@@ -135,6 +136,12 @@ pub struct SpeedupPanel {
     selected: Option<usize>,
     #[serde(skip)]
     open_trace_request: Option<(RenderSettings, Trace)>,
+    /// A non-image workload's run opened from a point or a table row.
+    #[serde(skip)]
+    task_view: Option<TaskView>,
+    /// GIL mode of the current results' sweep.
+    #[serde(skip)]
+    run_gil: bool,
     /// Granularity the prediction plot replays (`None`: the best-scaling one).
     #[serde(skip)]
     predict_for: Option<Granularity>,
@@ -169,6 +176,8 @@ impl SpeedupPanel {
             export_message: None,
             selected: None,
             open_trace_request: None,
+            task_view: None,
+            run_gil: false,
             predict_for: None,
             run_label: String::new(),
             pinned: None,
@@ -185,9 +194,16 @@ impl SpeedupPanel {
         self.view.or_else(|| View::default_for_size(640, 480).ok())
     }
 
-    /// A trace the user asked to open (clicked point or table button), once.
+    /// A Mandelbrot trace the user asked to open in the explorer (clicked
+    /// point or table button), once. Other workloads open in [`Self::task_view`].
     pub fn take_open_trace_request(&mut self) -> Option<(RenderSettings, Trace)> {
         self.open_trace_request.take()
+    }
+
+    /// The run view of a non-image workload's configuration, once the user
+    /// clicked one of its points or its table row's trace button.
+    pub fn task_view(&self) -> Option<&TaskView> {
+        self.task_view.as_ref()
     }
 
     /// True when no sweep is running.
@@ -308,8 +324,10 @@ impl SpeedupPanel {
                         ""
                     }
                 );
+                self.run_gil = self.settings.gil && workload.name() != "mandelbrot";
                 self.workload = Some(workload);
                 self.job = Some(job);
+                self.task_view = None;
                 self.predict_for = None;
                 self.state = SweepState::WarmingUp;
                 self.derived = None;
@@ -410,11 +428,25 @@ impl SpeedupPanel {
         let Some(key) = r.configs.get(config) else {
             return;
         };
-        if let (Some(settings), Some(trace)) = (
-            w.render_settings(key.granularity, key.schedule, key.workers),
-            r.median_trace(config),
-        ) {
-            self.open_trace_request = Some((settings, trace.clone()));
+        let Some(trace) = r.median_trace(config) else {
+            return;
+        };
+        match w.render_settings(key.granularity, key.schedule, key.workers) {
+            Some(settings) => self.open_trace_request = Some((settings, trace.clone())),
+            None => {
+                let label = RunLabel {
+                    workload: w.name(),
+                    describe: w.describe(),
+                    task_label: w.task_label(),
+                    work_unit: w.work_unit(),
+                    granularity: key.granularity,
+                    schedule: key.schedule,
+                    num_workers: key.workers,
+                    gil: self.run_gil,
+                    num_tasks: r.num_tasks.get(config).copied().unwrap_or(0),
+                };
+                self.task_view = Some(TaskView::new(label, trace.clone()));
+            }
         }
     }
 
@@ -449,7 +481,8 @@ impl SpeedupPanel {
         ui.label(
             RichText::new(
                 "click a measured point, or a row's trace button, to open that configuration's \
-                 median run in the explorer's timeline",
+                 median run: Mandelbrot in the explorer's timeline, the other workloads as a \
+                 task grid and timeline below the plots",
             )
             .weak()
             .small(),
@@ -488,6 +521,12 @@ impl SpeedupPanel {
             cols[1].label(RichText::new(ERROR_BAR_RULE).weak().small());
         });
         ui.separator();
+        if let Some(view) = &mut self.task_view {
+            if view.ui(ui).close {
+                self.task_view = None;
+            }
+            ui.separator();
+        }
         let configs = self
             .results
             .as_ref()

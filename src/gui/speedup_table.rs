@@ -93,7 +93,10 @@ pub fn results_table_ui(
                         }
                         if ui
                             .small_button(format!("trace {} × {}", r.granularity, if sequential { "seq".to_string() } else { r.workers.to_string() }))
-                            .on_hover_text("open the median run's trace in the explorer's timeline")
+                            .on_hover_text(
+                                "open the median run's trace: Mandelbrot in the explorer's \
+                                 timeline, other workloads as a task grid below the plots",
+                            )
                             .clicked()
                         {
                             response.open_trace = Some(*c);

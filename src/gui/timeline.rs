@@ -17,6 +17,10 @@ pub struct TimelineOptions {
     pub cursor_nanos: Option<u64>,
     /// Lane height in points.
     pub lane_height: f32,
+    /// What a task is called in the hover text (`chunk`); empty: `tile`.
+    pub task_label: &'static str,
+    /// The unit of a task's work in the hover text (`divisions`); empty: `iterations`.
+    pub work_unit: &'static str,
 }
 
 /// What happened in the widget this frame.
@@ -213,7 +217,9 @@ pub fn timeline_ui(
         );
     }
     if let Some(r) = hovered {
-        response.clone().on_hover_text(task_summary(&r));
+        response
+            .clone()
+            .on_hover_text(task_summary_as(&r, opts.task_label, opts.work_unit));
     }
     TimelineResponse {
         hovered_task: hovered.map(|r| r.task),
@@ -229,10 +235,26 @@ fn bar(lane: Rect, x0: f32, x1: f32) -> Rect {
     Rect::from_min_max(Pos2::new(x0, lane.top()), Pos2::new(x1, lane.bottom()))
 }
 
-/// One line about a task: worker, start, duration, work.
+/// One line about a Mandelbrot tile: worker, start, duration, iterations.
 pub fn task_summary(r: &TaskRecord) -> String {
+    task_summary_as(r, "tile", "iterations")
+}
+
+/// One line about a task called `task_label` whose work counts in
+/// `work_unit` (empty strings: `tile`, `iterations`).
+pub fn task_summary_as(r: &TaskRecord, task_label: &str, work_unit: &str) -> String {
+    let label = if task_label.is_empty() {
+        "tile"
+    } else {
+        task_label
+    };
+    let unit = if work_unit.is_empty() {
+        "iterations"
+    } else {
+        work_unit
+    };
     format!(
-        "tile {} · worker {} · start {} · duration {} · {} iterations",
+        "{label} {} · worker {} · start {} · duration {} · {} {unit}",
         r.task,
         r.worker,
         fmt_ms(r.start_nanos),
