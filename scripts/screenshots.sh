@@ -41,7 +41,7 @@ shot explorer-bands.png --panel explorer --size 1024x768 --place seahorse-valley
 shot system.png --panel system --size 1920x1080 --place deep-spiral --schedule dynamic
 # The speedup lab after a sweep over workers × granularity on a small view
 # (screenshot mode starts the sweep, as a first click on Run would).
-shot speedup.png --panel speedup --size 512x384 --place whole-set
+shot speedup.png --panel speedup --size 1024x768 --place whole-set
 # The race lab after Repeat ×20 of the unsynchronised counter, and a recorded interleaving.
 shot race.png --panel race
 # The locks lab after a throughput sweep and the deadlock demo.
