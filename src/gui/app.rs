@@ -268,7 +268,13 @@ impl App {
             return;
         }
         let started = *self.automation.started.get_or_insert_with(Instant::now);
-        ctx.request_repaint();
+        if self.automation.frame_stats.is_some() {
+            ctx.request_repaint();
+        } else {
+            // Waiting for a screenshot: a slow tick is enough, and redrawing
+            // flat out would take CPU from the work being pictured.
+            ctx.request_repaint_after(Duration::from_millis(100));
+        }
         if started.elapsed() > AUTOMATION_TIMEOUT {
             self.finish(
                 ctx,
@@ -341,9 +347,7 @@ impl App {
             Tab::Explorer | Tab::System => {}
             Tab::Speedup => {
                 self.speedup.set_default_view(self.explorer.view());
-                let waker = ctx.clone();
-                self.speedup
-                    .start(Some(Arc::new(move || waker.request_repaint())));
+                self.speedup.start(Some(SpeedupPanel::sweep_notify(ctx)));
             }
             Tab::Race => {
                 self.race.start(ctx, 20);

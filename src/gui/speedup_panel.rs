@@ -33,6 +33,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// Shortest time between window redraws while a sweep runs (see `sweep_notify`).
+pub const SWEEP_REDRAW_INTERVAL: Duration = Duration::from_millis(250);
+
 /// What the user chose; saved between sessions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -278,6 +281,15 @@ impl SpeedupPanel {
         };
         plan.validate()?;
         Ok(plan)
+    }
+
+    /// The wake-up a sweep should use: at most one redraw per
+    /// [`SWEEP_REDRAW_INTERVAL`]. Every window redraw takes CPU from the
+    /// measurement (on a 2-core lab machine with software OpenGL a frame costs
+    /// tens of ms), so the plots update a few times a second, not per run.
+    pub fn sweep_notify(ctx: &egui::Context) -> Notify {
+        let ctx = ctx.clone();
+        Arc::new(move || ctx.request_repaint_after(SWEEP_REDRAW_INTERVAL))
     }
 
     /// Starts a sweep (cancelling any running one); `notify` wakes the window.

@@ -3,7 +3,6 @@
 
 use super::workload_pick::granularity_hint;
 use super::{SpeedupPanel, SweepState};
-use crate::engine::job::Notify;
 use crate::engine::kernel::Kernel;
 use crate::engine::pool::logical_cores;
 use crate::engine::schedule::Schedule;
@@ -11,7 +10,6 @@ use crate::engine::sweep_results::SweepResults;
 use crate::engine::sweep_workload::WORKLOAD_NAMES;
 use crate::gui::palette;
 use egui::RichText;
-use std::sync::Arc;
 
 impl SpeedupPanel {
     /// Chooses whose task times the prediction plot replays.
@@ -144,8 +142,7 @@ impl SpeedupPanel {
         });
         ui.horizontal(|ui| {
             if ui.add_enabled(idle, egui::Button::new("Run")).clicked() {
-                let ctx = ui.ctx().clone();
-                let notify: Notify = Arc::new(move || ctx.request_repaint());
+                let notify = Self::sweep_notify(ui.ctx());
                 self.start(Some(notify));
             }
             if ui.add_enabled(!idle, egui::Button::new("Cancel")).clicked() {
