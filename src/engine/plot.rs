@@ -6,7 +6,7 @@ use crate::engine::colour::worker_colour;
 use crate::engine::export::{ExportError, write_atomic};
 use crate::engine::plot_data::{Curve, GranularityChart, SpeedupChart};
 use crate::engine::plot_font::{FONT_FAMILY, ensure_fonts};
-use plotters::coord::Shift;
+use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -82,6 +82,32 @@ fn dashed<'a, DB: DrawingBackend + 'a>(
         .label(curve.label.clone())
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 8, y)], style));
     Ok(())
+}
+
+/// The common ending of every chart: the legend at `legend_at`, the note in
+/// the footer strip, and presenting the drawing.
+fn finish_chart<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    root: &DrawingArea<DB, Shift>,
+    chart: &mut ChartContext<'a, DB, CT>,
+    foot: &DrawingArea<DB, Shift>,
+    legend_at: SeriesLabelPosition,
+    note: &str,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(legend_at)
+        .label_font((FONT_FAMILY, 13))
+        .background_style(WHITE.mix(0.85))
+        .border_style(IDEAL)
+        .draw()
+        .map_err(err)?;
+    foot.draw(&Text::new(
+        note.to_owned(),
+        (12, 6),
+        (FONT_FAMILY, 12).into_font().color(&CORE_MARK),
+    ))
+    .map_err(err)?;
+    root.present().map_err(err)
 }
 
 /// Draws a speedup chart onto any plotters area.
@@ -203,21 +229,13 @@ pub fn draw_speedup<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .label_font((FONT_FAMILY, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(IDEAL)
-        .draw()
-        .map_err(err)?;
-    foot.draw(&Text::new(
-        c.note.clone(),
-        (12, 6),
-        (FONT_FAMILY, 12).into_font().color(&CORE_MARK),
-    ))
-    .map_err(err)?;
-    root.present().map_err(err)
+    finish_chart(
+        root,
+        &mut chart,
+        &foot,
+        SeriesLabelPosition::UpperLeft,
+        &c.note,
+    )
 }
 
 /// Draws time vs granularity (log x) onto any plotters area.
@@ -295,21 +313,13 @@ pub fn draw_granularity<DB: DrawingBackend>(
                 .map_err(err)?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .label_font((FONT_FAMILY, 13))
-        .background_style(WHITE.mix(0.85))
-        .border_style(IDEAL)
-        .draw()
-        .map_err(err)?;
-    foot.draw(&Text::new(
-        c.note.clone(),
-        (12, 6),
-        (FONT_FAMILY, 12).into_font().color(&CORE_MARK),
-    ))
-    .map_err(err)?;
-    root.present().map_err(err)
+    finish_chart(
+        root,
+        &mut chart,
+        &foot,
+        SeriesLabelPosition::UpperRight,
+        &c.note,
+    )
 }
 
 fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: Chart<'_>) -> Result<(), String> {
