@@ -12,15 +12,15 @@
 
 use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
-use crate::gui::locks_panel::LocksPanel;
-use crate::gui::palette;
-use crate::gui::race_panel::RacePanel;
+use crate::gui::locks::LocksPanel;
+use crate::gui::race::RacePanel;
 use crate::gui::settings::{
     AppSettings, STORAGE_KEY, panel_from_json, panel_to_json, parse_settings, settings_json,
 };
-use crate::gui::speedup_panel::SpeedupPanel;
+use crate::gui::speedup::SpeedupPanel;
 use crate::gui::system::{CpuMonitor, mini_bars_ui, system_ui};
-use crate::gui::theory_panel::TheoryPanel;
+use crate::gui::theory::TheoryPanel;
+use crate::gui::widgets::palette;
 use egui::{RichText, ViewportCommand};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -306,7 +306,7 @@ impl App {
             let [w, h] = img.size;
             let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_array()).collect();
             let result = match image::RgbaImage::from_raw(w as u32, h as u32, bytes) {
-                Some(rgba) => crate::engine::export::write_png(&path, &rgba)
+                Some(rgba) => crate::engine::util::files::write_png(&path, &rgba)
                     .map(|()| format!("wrote {} ({w}×{h})", path.display()))
                     .map_err(|e| e.to_string()),
                 None => Err("the screenshot had the wrong size".to_string()),

@@ -2,40 +2,23 @@
 //! [`app`] holds the tab bar (see there how to add a tab).
 
 pub mod app;
-pub mod canvas;
-pub mod deadlock_view;
 pub mod explorer;
-pub mod explorer_controls;
-pub mod explorer_view;
-pub mod export_ui;
 pub mod frame_stats;
-pub mod lab_widgets;
-pub mod legend;
-pub mod live_render;
-pub mod locks_panel;
-pub mod locks_timeline;
-pub mod palette;
-pub mod places;
-pub mod race_lanes;
-pub mod race_panel;
-pub mod scheduler_game;
+pub mod locks;
+pub mod race;
 pub mod settings;
-pub mod speedup_panel;
-pub mod speedup_plots;
-pub mod speedup_table;
+pub mod speedup;
 pub mod system;
-pub mod task_grid;
-pub mod task_view;
-pub mod theory_panel;
-pub mod timeline;
+pub mod theory;
+pub mod widgets;
 
 use crate::cli::WindowArgs;
-use crate::engine::colour::Palette;
-use crate::engine::schedule::Schedule;
-use crate::engine::tiling::Tiling;
-use crate::engine::view::View;
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::mandelbrot::colour::Palette;
+use crate::engine::mandelbrot::tiling::Tiling;
+use crate::engine::mandelbrot::view::View;
 use app::{App, Tab};
-use places::Place;
+use explorer::places::{self, Place};
 
 /// What the command line asks of the window, validated.
 #[derive(Clone, Debug, Default)]
@@ -79,11 +62,11 @@ pub fn check_args(args: &WindowArgs) -> Result<WindowPlan, String> {
         })?),
     };
     if let Some(n) = args.workers
-        && !(1..=crate::engine::pool::MAX_WORKERS).contains(&n)
+        && !(1..=crate::engine::exec::pool::MAX_WORKERS).contains(&n)
     {
         return Err(format!(
             "--workers must be 1..={}, got {n}",
-            crate::engine::pool::MAX_WORKERS
+            crate::engine::exec::pool::MAX_WORKERS
         ));
     }
     if args.screenshot.is_some() && args.frame_stats.is_some() {
