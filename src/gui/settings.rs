@@ -7,7 +7,7 @@ use crate::engine::mandelbrot::colour::Palette;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::{View, ViewSpec};
-use crate::gui::app::Tab;
+use crate::gui::panel::Tab;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
