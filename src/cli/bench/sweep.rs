@@ -14,7 +14,7 @@ use crate::engine::speedup::report::{
 use crate::engine::speedup::results::{SweepResults, load_average_1m};
 use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::util::files::{write_atomic, write_json};
-use crate::engine::workloads::workload::{Workload, by_spec};
+use crate::engine::workloads::{Workload, by_spec};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;

@@ -262,7 +262,7 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
         });
     }
     KernelBenchReport {
-        simd_backend: crate::engine::mandelbrot::kernel::simd::backend_name(),
+        simd_backend: crate::engine::mandelbrot::kernel::simd_backend_name(),
         clock,
         ceiling_giga_iters_per_sec: ceiling,
         views: results,

@@ -10,7 +10,7 @@ use crate::engine::speedup::results::{
 };
 use crate::engine::speedup::sweep::RUN_ORDER_RULE;
 use crate::engine::util::stats::{OUTLIER_RULE, SPEEDUP_INTERVAL_METHOD};
-use crate::engine::workloads::workload::Workload;
+use crate::engine::workloads::Workload;
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 

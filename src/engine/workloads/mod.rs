@@ -49,17 +49,23 @@
 //! of completion), [`crate::engine::theory`] (Amdahl, Gustafson, Brent, grid
 //! search). Mandelbrot is not in [`WorkloadSpec`]: the speedup lab already has it.
 
+mod catalog;
 pub mod collection;
 pub mod completion;
-pub mod course;
+mod course;
 pub mod dot;
 pub mod io;
+mod mandelbrot;
 pub mod matmul;
 pub mod primes;
 pub mod spec;
-pub mod workload;
+mod workload;
 
+pub use catalog::{WORKLOAD_NAMES, by_name, by_spec};
+pub use course::CourseWorkload;
+pub use mandelbrot::Mandelbrot;
 pub use spec::WorkloadSpec;
+pub use workload::{Granularity, Workload};
 
 use crate::engine::exec::gil::{Gil, HeldInterval, TaskEnv};
 use crate::engine::exec::schedule::{Schedule, execute};

@@ -15,7 +15,7 @@ use crate::engine::speedup::charts::data::{
 };
 use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
 use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
-use crate::engine::workloads::workload::{Granularity, Workload, by_spec};
+use crate::engine::workloads::{Granularity, Workload, by_spec};
 use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup::run_view::{RunLabel, TaskView};
 use crate::gui::speedup::table::results_table_ui;
@@ -589,7 +589,7 @@ mod tests {
             ..SpeedupSettings::default()
         });
         let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
-        let w = crate::engine::workloads::workload::by_name("mandelbrot", view, Kernel::default())
+        let w = crate::engine::workloads::by_name("mandelbrot", view, Kernel::default())
             .expect("workload");
         let plan = panel.plan(&*w).expect("plan");
         assert_eq!(plan.workers, vec![1, 2, 4]);

@@ -5,7 +5,7 @@
 use crate::engine::models::amdahl_speedup;
 use crate::engine::speedup::replay::MAX_VIRTUAL_WORKERS;
 use crate::engine::speedup::results::{ERROR_BAR_RULE, ResultRow, SweepResults};
-use crate::engine::workloads::workload::Granularity;
+use crate::engine::workloads::Granularity;
 
 /// Rows by configuration, from [`SweepResults::row_table`].
 pub type RowTable = [Option<ResultRow>];
