@@ -12,7 +12,7 @@ use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::job::Notify;
-use crate::engine::util::stats::SplitMix64;
+use crate::engine::util::rng::SplitMix64;
 use crate::engine::workloads::{Granularity, Workload};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
