@@ -10,6 +10,7 @@ mod gridsearch;
 mod locks;
 mod race;
 mod render;
+mod worker;
 mod workload;
 mod workspan;
 
@@ -91,6 +92,9 @@ pub enum Command {
     Deadlock(deadlock::DeadlockArgs),
     /// Measure: speedup sweeps and other benchmarks, with exports.
     Bench(bench::BenchArgs),
+    /// One worker process of `render --backend processes` (started by parlab, not by hand).
+    #[command(hide = true)]
+    Worker,
     /// Check that a PNG is readable and not blank (used by CI on the window's screenshot).
     #[command(hide = true)]
     CheckPng {
@@ -135,6 +139,7 @@ pub fn main() -> ExitCode {
         Some(Command::Locks(args)) => locks::run(&args),
         Some(Command::Deadlock(args)) => deadlock::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Worker) => worker::run(),
         Some(Command::CheckPng { file }) => check_png(&file),
         None => open_window(&cli.window),
     };

@@ -5,6 +5,7 @@ pub mod background;
 pub mod bg;
 pub mod colour;
 pub mod export;
+pub mod farm;
 pub mod gil;
 pub mod job;
 pub mod kernel;

@@ -13,8 +13,9 @@
 //! [`WORKLOAD_NAMES`]. The sweep, the statistics, the replay, the exports and
 //! the speedup lab panel then apply unchanged.
 
+use crate::engine::farm::{Backend, FarmOptions, render_on};
 use crate::engine::kernel::Kernel;
-use crate::engine::render::{RenderSettings, render, render_serial};
+use crate::engine::render::{RenderSettings, render_serial};
 use crate::engine::schedule::Schedule;
 use crate::engine::tiling::Tiling;
 use crate::engine::trace::Trace;
@@ -139,7 +140,7 @@ pub fn by_spec(
                     .into(),
             );
         }
-        return Ok(std::sync::Arc::new(Mandelbrot { view, kernel }));
+        return Ok(std::sync::Arc::new(Mandelbrot::new(view, kernel)));
     }
     let name = spec.split(':').next().unwrap_or_default().trim();
     if !WORKLOAD_NAMES.contains(&name) {
@@ -154,14 +155,35 @@ pub fn by_spec(
     ))
 }
 
-/// The Mandelbrot renderer over a view, with a kernel.
+/// The Mandelbrot renderer over a view, with a kernel, on threads or on
+/// worker processes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mandelbrot {
     pub view: View,
     pub kernel: Kernel,
+    pub backend: Backend,
 }
 
 impl Mandelbrot {
+    /// On threads.
+    pub fn new(view: View, kernel: Kernel) -> Self {
+        Mandelbrot {
+            view,
+            kernel,
+            backend: Backend::Threads,
+        }
+    }
+
+    /// One run on this workload's backend (processes start
+    /// `settings.effective_workers()` workers; threads use `pool`).
+    fn render_once(
+        &self,
+        settings: &RenderSettings,
+        pool: Option<&ThreadPool>,
+    ) -> Result<crate::engine::render::Rendered, String> {
+        render_on(self.backend, settings, pool, &FarmOptions::default()).map(|r| r.rendered)
+    }
+
     fn tiling(granularity: Granularity) -> Result<Tiling, String> {
         match granularity {
             Granularity::Tiles(t) => Ok(t),
@@ -181,18 +203,20 @@ impl Workload for Mandelbrot {
         let v = &self.view;
         let (x, y) = v.center();
         format!(
-            "{}×{} px, max_iter {}, centre ({x}, {y}), width {}, kernel {}",
+            "{}×{} px, max_iter {}, centre ({x}, {y}), width {}, kernel {}, on {}",
             v.width_px(),
             v.height_px(),
             v.max_iter(),
             v.view_width(),
-            self.kernel.name()
+            self.kernel.name(),
+            self.backend
         )
     }
     fn params(&self) -> serde_json::Value {
         serde_json::json!({
             "view": self.view.spec(),
             "kernel": self.kernel.name(),
+            "backend": self.backend.name(),
         })
     }
     fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
@@ -226,7 +250,7 @@ impl Workload for Mandelbrot {
         if schedule.uses_pool() && pool.is_none() {
             return Err(format!("the {schedule} schedule needs a worker pool"));
         }
-        render(&settings, pool).map(|r| r.trace)
+        self.render_once(&settings, pool).map(|r| r.trace)
     }
     fn verify(
         &self,
@@ -241,7 +265,7 @@ impl Workload for Mandelbrot {
                 pool.map_or(1, |p| p.current_num_threads()),
             )
             .ok_or_else(|| format!("mandelbrot cannot run at granularity {granularity}"))?;
-        let parallel = render(&settings, pool)?.image;
+        let parallel = self.render_once(&settings, pool)?.image;
         if parallel == render_serial(&self.view, self.kernel) {
             Ok(())
         } else {
@@ -272,10 +296,10 @@ mod tests {
     use crate::engine::pool::build_pool;
 
     fn tiny() -> Mandelbrot {
-        Mandelbrot {
-            view: View::new((-0.75, 0.0), 3.0, 32, 24, 100).expect("view"),
-            kernel: Kernel::Reference,
-        }
+        Mandelbrot::new(
+            View::new((-0.75, 0.0), 3.0, 32, 24, 100).expect("view"),
+            Kernel::Reference,
+        )
     }
 
     #[test]
