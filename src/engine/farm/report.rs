@@ -270,15 +270,15 @@ mod tests {
                     ..Default::default()
                 },
             ],
-            // Shares 0.25 and 0.5; totals 40 of 120.
-            transfers: vec![t(0, 30, 0, 10), t(1, 50, 0, 30)],
+            // Shares 10/40 and 30/60; transfer 40 of 100 in all.
+            transfers: vec![t(0, 30, 0, 10), t(1, 30, 0, 30)],
             bytes_to_workers: 10,
             bytes_from_workers: 90,
             ..Default::default()
         };
         assert_eq!(s.startup_median_nanos(), Some(2000.0));
         assert_eq!(s.transfer_share_median(), Some(0.375));
-        assert_eq!(s.transfer_share_total(), Some(40.0 / 120.0));
+        assert_eq!(s.transfer_share_total(), Some(0.4));
         assert_eq!(s.peak_rss_max_kib(), Some(7000));
         assert_eq!(s.bytes_moved(), 100);
         let json = s.chrome_json(&Trace {
