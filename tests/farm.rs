@@ -63,10 +63,10 @@ fn processes_equal_threads_pixel_for_pixel() {
     let view = View::new((-0.7, 0.1), 2.8, 19, 13, 80).expect("view");
     let serial = render_serial(&view, Kernel::Simd);
     let o = options(&[]);
-    for schedule in Schedule::ALL
-        .into_iter()
-        .chain([Schedule::Dynamic { chunk: 3 }, Schedule::Guided { min_chunk: 2 }])
-    {
+    for schedule in Schedule::ALL.into_iter().chain([
+        Schedule::Dynamic { chunk: 3 },
+        Schedule::Guided { min_chunk: 2 },
+    ]) {
         for workers in [1, 2, 3, 7] {
             for tiling in [
                 Tiling::Square { tile_px: 1 },
@@ -96,8 +96,13 @@ fn processes_equal_threads_pixel_for_pixel() {
                     "{what}: {:?}",
                     farm.workers
                 );
-                assert!(run.rendered.trace.records.iter().all(|r| (r.worker as usize)
-                    < s.effective_workers()));
+                assert!(
+                    run.rendered
+                        .trace
+                        .records
+                        .iter()
+                        .all(|r| (r.worker as usize) < s.effective_workers())
+                );
                 if schedule == Schedule::StaticCyclic {
                     for r in &run.rendered.trace.records {
                         assert_eq!(r.worker, r.task % workers as u32, "{what}");
@@ -136,10 +141,7 @@ fn timings_share_the_masters_clock() {
     assert!(farm.startup_median_nanos().is_some());
     let json = farm.chrome_json(&run.rendered.trace);
     let events = json["traceEvents"].as_array().expect("events");
-    assert_eq!(
-        events.iter().filter(|e| e["name"] == "start-up").count(),
-        2
-    );
+    assert_eq!(events.iter().filter(|e| e["name"] == "start-up").count(), 2);
 }
 
 /// Worker `w` misbehaves after its first tile; the others finish the image.
@@ -147,9 +149,18 @@ fn survive(fault: &str, deadlines: Deadlines, expect: &str) {
     let view = View::new((-0.75, 0.0), 3.0, 96, 64, 300).expect("view");
     let mut o = options(&[(FAULT_ENV, fault)]);
     o.deadlines = deadlines;
-    let s = settings(view, Tiling::Square { tile_px: 8 }, Schedule::StaticBlock, 3);
+    let s = settings(
+        view,
+        Tiling::Square { tile_px: 8 },
+        Schedule::StaticBlock,
+        3,
+    );
     let run = processes(&s, &o);
-    assert_eq!(run.rendered.image, render_serial(&view, Kernel::Simd), "{fault}");
+    assert_eq!(
+        run.rendered.image,
+        render_serial(&view, Kernel::Simd),
+        "{fault}"
+    );
     let farm = run.farm.as_ref().expect("farm");
     assert_eq!(farm.faults.len(), 1, "{fault}: {:?}", farm.faults);
     let f = &farm.faults[0];
@@ -187,7 +198,12 @@ fn a_worker_sending_garbage_is_dropped() {
 #[test]
 fn a_worker_killed_by_pid_mid_run_is_replaced_by_the_others() {
     let view = View::new((-0.75, 0.0), 3.0, 128, 96, 500).expect("view");
-    let s = settings(view, Tiling::Square { tile_px: 8 }, Schedule::StaticBlock, 2);
+    let s = settings(
+        view,
+        Tiling::Square { tile_px: 8 },
+        Schedule::StaticBlock,
+        2,
+    );
     let tiles = s.tiling.tiles(128, 96);
     let mut t = ProcessTransport::spawn(Path::new(EXE), 2, &[]).expect("spawn");
     let pids = t.pids();
@@ -278,7 +294,12 @@ fn all_workers_failing_is_an_error_that_says_why() {
 #[test]
 fn run_processes_streams_every_tile() {
     let view = View::new((-0.75, 0.0), 3.0, 40, 30, 100).expect("view");
-    let s = settings(view, Tiling::Bands { band_rows: 3 }, Schedule::WorkStealing, 2);
+    let s = settings(
+        view,
+        Tiling::Bands { band_rows: 3 },
+        Schedule::WorkStealing,
+        2,
+    );
     let tiles = s.tiling.tiles(40, 30);
     let mut seen = vec![0; tiles.len()];
     let out = run_processes(
@@ -334,4 +355,45 @@ fn the_worker_subcommand_refuses_bad_frames() {
         !help.lines().any(|l| l.trim_start().starts_with("worker ")),
         "{help}"
     );
+}
+
+#[test]
+fn the_background_job_streams_process_tiles_and_cancel_reaps_them() {
+    use parlab::engine::job::{JobEvent, RenderJob};
+    let view = View::new((-0.75, 0.0), 3.0, 48, 40, 200).expect("view");
+    let s = settings(
+        view,
+        Tiling::Square { tile_px: 8 },
+        Schedule::StaticCyclic,
+        3,
+    );
+    let job = RenderJob::start_with(s, Backend::Processes, options(&[]), None).expect("job");
+    let mut image = IterImage::new(&view);
+    let end = loop {
+        match job.next_blocking().expect("event") {
+            JobEvent::Tile(t) => image.blit(&t.tile, &t.pixels),
+            JobEvent::Finished(end) => break end,
+        }
+    };
+    assert_eq!(end.error, None);
+    assert_eq!(end.completed, job.tiles.len());
+    assert_eq!(image, render_serial(&view, Kernel::Simd));
+    let farm = end.farm.expect("farm figures");
+    assert_eq!(farm.workers.len(), 3);
+
+    // A long job, cancelled after its first tile.
+    let big = View::new((-0.75, 0.0), 3.0, 512, 512, 20_000).expect("view");
+    let s = settings(big, Tiling::Square { tile_px: 16 }, Schedule::default(), 2);
+    let job = RenderJob::start_with(s, Backend::Processes, options(&[]), None).expect("job");
+    let end = loop {
+        match job.next_blocking().expect("event") {
+            JobEvent::Tile(_) => job.cancel(),
+            JobEvent::Finished(end) => break end,
+        }
+    };
+    assert!(end.cancelled);
+    assert!(end.completed < job.tiles.len());
+    for w in &end.farm.expect("farm figures").workers {
+        assert!(!Path::new(&format!("/proc/{}", w.pid)).exists(), "{w:?}");
+    }
 }

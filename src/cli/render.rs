@@ -87,8 +87,8 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         num_workers,
         kernel,
     };
-    let run = render_on(backend, &settings, None, &FarmOptions::default())
-        .map_err(CliError::Failed)?;
+    let run =
+        render_on(backend, &settings, None, &FarmOptions::default()).map_err(CliError::Failed)?;
     let rendered = run.rendered;
     let mut rgba = palette.colourise(&rendered.image);
     if args.overlay {

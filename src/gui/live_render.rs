@@ -114,6 +114,7 @@ impl LiveRender {
                 completed: trace.records.len(),
                 cancelled: false,
                 error: None,
+                farm: None,
             }),
             started: Instant::now(),
             adopted: None,

@@ -70,9 +70,18 @@ pub struct FarmOutcome {
 enum Dispatch {
     /// Static lists were sent up front; nothing more.
     Upfront,
-    Dynamic { next: u32, chunk: u32 },
-    Guided { next: u32, min_chunk: u32, n: u32 },
-    Stealing { queues: Vec<VecDeque<u32>> },
+    Dynamic {
+        next: u32,
+        chunk: u32,
+    },
+    Guided {
+        next: u32,
+        min_chunk: u32,
+        n: u32,
+    },
+    Stealing {
+        queues: Vec<VecDeque<u32>>,
+    },
 }
 
 impl Dispatch {

@@ -130,7 +130,8 @@ pub fn run_processes(
 ) -> Result<FarmOutcome, String> {
     let exe = options.exe()?;
     let origin = clock::mono_nanos();
-    let mut transport = process::ProcessTransport::spawn(&exe, settings.effective_workers(), &options.worker_env)?;
+    let mut transport =
+        process::ProcessTransport::spawn(&exe, settings.effective_workers(), &options.worker_env)?;
     master::run_master(
         &mut transport,
         settings,

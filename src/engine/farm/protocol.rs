@@ -77,12 +77,17 @@ pub enum ToWorker {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
     /// The worker is running (its first message: start-up ends here).
-    Hello { pid: u32, ready_mono_ns: u64 },
+    Hello {
+        pid: u32,
+        ready_mono_ns: u64,
+    },
     Tile(TileResult),
     /// The last assignment is done; ready for more.
     Idle,
     /// Leaving after [`ToWorker::Quit`]; peak resident memory (VmHWM) if known.
-    Bye { peak_rss_kib: Option<u64> },
+    Bye {
+        peak_rss_kib: Option<u64>,
+    },
 }
 
 /// One computed tile.
@@ -136,7 +141,9 @@ pub enum FrameError {
     /// The stream ended cleanly before a header.
     Closed,
     /// The peer speaks another protocol version.
-    Version { got: u8 },
+    Version {
+        got: u8,
+    },
     /// Not a frame of this protocol, or a body that does not decode.
     Malformed(String),
     Io(io::Error),

@@ -120,7 +120,13 @@ impl FarmStats {
             return None;
         }
         let m = |f: fn(&Transfer) -> u64| {
-            median(&self.transfers.iter().map(|t| f(t) as f64).collect::<Vec<_>>())
+            median(
+                &self
+                    .transfers
+                    .iter()
+                    .map(|t| f(t) as f64)
+                    .collect::<Vec<_>>(),
+            )
         };
         Some((
             m(|t| t.serialise_nanos),
@@ -208,8 +214,10 @@ impl FarmStats {
         let us = |ns: u64| ns as f64 / 1000.0;
         if let Some(events) = v["traceEvents"].as_array_mut() {
             for w in &self.workers {
-                events.push(json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": 1000 + w.id,
-                    "args": {"name": format!("worker {} transfers", w.id)}}));
+                events.push(
+                    json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": 1000 + w.id,
+                    "args": {"name": format!("worker {} transfers", w.id)}}),
+                );
                 if let Some(ready) = w.ready_nanos {
                     events.push(json!({
                         "name": "start-up", "cat": "process", "ph": "X", "pid": 1, "tid": w.id,

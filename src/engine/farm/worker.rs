@@ -66,9 +66,7 @@ impl From<FrameError> for WorkerError {
 /// Asks the kernel to kill this process when its parent dies, and exits at
 /// once if the parent named in [`PARENT_ENV`] is already gone.
 pub fn die_with_parent() {
-    let _ = rustix::process::set_parent_process_death_signal(Some(
-        rustix::process::Signal::KILL,
-    ));
+    let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL));
     if let Ok(expected) = std::env::var(PARENT_ENV) {
         let parent = rustix::process::getppid().map(|p| p.as_raw_nonzero().get());
         if parent.map(|p| p.to_string()) != Some(expected) {
