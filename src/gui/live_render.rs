@@ -3,6 +3,7 @@
 //! retires stale jobs on a reaper thread that measures how long they take to stop.
 
 use crate::engine::colour::Palette;
+use crate::engine::farm::Backend;
 use crate::engine::job::{JobEnd, JobEvent, Notify, RenderJob};
 use crate::engine::render::{IterImage, RenderSettings};
 use crate::engine::trace::Trace;
@@ -50,6 +51,7 @@ impl LiveRender {
     /// Starts rendering `settings`; `previous` keeps its pixels on screen until replaced.
     pub fn start(
         settings: RenderSettings,
+        backend: Backend,
         palette: Palette,
         overlay: bool,
         notify: Option<Notify>,
@@ -60,7 +62,7 @@ impl LiveRender {
             p.retire();
             p.canvas
         });
-        let job = RenderJob::start(settings, notify)
+        let job = RenderJob::start_on(settings, backend, notify)
             .map_err(|e| format!("could not start the render thread: {e}"))?;
         let tiles = job.tiles.as_ref().clone();
         let canvas = Canvas::new(
