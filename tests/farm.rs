@@ -397,3 +397,92 @@ fn the_background_job_streams_process_tiles_and_cancel_reaps_them() {
         assert!(!Path::new(&format!("/proc/{}", w.pid)).exists(), "{w:?}");
     }
 }
+
+/// Pids of the running children of `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // Fields after the command name (which may hold spaces): state, ppid, …
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let mut f = rest.split_whitespace();
+        let _state = f.next();
+        if f.next().and_then(|p| p.parse::<u32>().ok()) == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out
+}
+
+/// Running (not dead or a zombie) by its /proc state.
+fn is_running(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
+        s.lines()
+            .find_map(|l| l.strip_prefix("State:"))
+            .is_some_and(|st| {
+                !st.trim_start().starts_with('Z') && !st.trim_start().starts_with('X')
+            })
+    })
+}
+
+#[test]
+fn workers_die_with_a_master_that_is_killed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut master = Command::new(EXE)
+        .args([
+            "render",
+            "--backend",
+            "processes",
+            "--workers",
+            "2",
+            "--width",
+            "2048",
+            "--height",
+            "2048",
+            "--max-iter",
+            "200000",
+            "--kernel",
+            "scalar",
+            "--tile",
+            "256",
+            "--out",
+        ])
+        .arg(dir.path().join("never.png"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("master");
+    // Wait (bounded) until both workers run.
+    let mut workers = Vec::new();
+    for _ in 0..400 {
+        workers = children_of(master.id());
+        if workers.len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    assert_eq!(workers.len(), 2, "the master never had 2 workers");
+    master.kill().expect("kill master");
+    master.wait().expect("reap master");
+    // The parent-death signal kills them; wait (bounded) for that.
+    for _ in 0..400 {
+        if !workers.iter().any(|&p| is_running(p)) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    for p in workers {
+        assert!(!is_running(p), "worker {p} outlived its master");
+    }
+}
