@@ -2,15 +2,15 @@
 //! schedule, worker count and tiling; faults reported and their tiles redone;
 //! no worker process left behind (zombie or orphan) after any outcome.
 
+use parlab::engine::exec::schedule::Schedule;
 use parlab::engine::farm::master::{Deadlines, run_master};
 use parlab::engine::farm::process::ProcessTransport;
 use parlab::engine::farm::worker::FAULT_ENV;
 use parlab::engine::farm::{Backend, FarmOptions, FarmRender, clock, render_on, run_processes};
-use parlab::engine::kernel::Kernel;
-use parlab::engine::render::{IterImage, RenderSettings, render_serial};
-use parlab::engine::schedule::Schedule;
-use parlab::engine::tiling::Tiling;
-use parlab::engine::view::View;
+use parlab::engine::mandelbrot::kernel::Kernel;
+use parlab::engine::mandelbrot::render::{IterImage, RenderSettings, render_serial};
+use parlab::engine::mandelbrot::tiling::Tiling;
+use parlab::engine::mandelbrot::view::View;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -359,7 +359,7 @@ fn the_worker_subcommand_refuses_bad_frames() {
 
 #[test]
 fn the_background_job_streams_process_tiles_and_cancel_reaps_them() {
-    use parlab::engine::job::{JobEvent, RenderJob};
+    use parlab::engine::mandelbrot::job::{JobEvent, RenderJob};
     let view = View::new((-0.75, 0.0), 3.0, 48, 40, 200).expect("view");
     let s = settings(
         view,

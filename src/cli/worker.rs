@@ -2,7 +2,7 @@
 //! master (`parlab render --backend processes`, the explorer, the speedup
 //! lab) starts it with pipes on stdin and stdout; it is not for people.
 
-use super::CliError;
+use crate::cli::CliError;
 use crate::engine::farm::worker::{die_with_parent, serve};
 use std::io::IsTerminal;
 

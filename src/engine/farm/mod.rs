@@ -26,10 +26,10 @@ pub mod worker;
 pub use master::{Deadlines, FarmOutcome};
 pub use report::{FarmStats, FarmWorker, Transfer, WorkerFault};
 
-use crate::engine::kernel::TilePixels;
-use crate::engine::render::{IterImage, RenderSettings, Rendered};
-use crate::engine::tiling::Tile;
-use crate::engine::trace::{TaskRecord, Trace};
+use crate::engine::exec::trace::{TaskRecord, Trace};
+use crate::engine::mandelbrot::kernel::TilePixels;
+use crate::engine::mandelbrot::render::{IterImage, RenderSettings, Rendered};
+use crate::engine::mandelbrot::tiling::Tile;
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::fmt;

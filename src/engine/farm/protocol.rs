@@ -17,9 +17,9 @@
 //! [`TileResult`], so that the worker can time their serialisation (the bulk
 //! of a frame) and send that time in the same frame.
 
-use crate::engine::kernel::{Kernel, TilePixels};
-use crate::engine::tiling::Tiling;
-use crate::engine::view::View;
+use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
+use crate::engine::mandelbrot::tiling::Tiling;
+use crate::engine::mandelbrot::view::View;
 use serde::{Deserialize, Serialize};
 use std::io::{self, Read, Write};
 

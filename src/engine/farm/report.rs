@@ -4,8 +4,8 @@
 //!
 //! Times are nanoseconds since the run's origin, like [`crate::engine::trace`].
 
-use crate::engine::stats::median;
-use crate::engine::trace::Trace;
+use crate::engine::exec::trace::Trace;
+use crate::engine::util::stats::median;
 use serde::{Deserialize, Serialize};
 
 /// One worker process.

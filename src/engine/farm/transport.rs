@@ -7,7 +7,7 @@
 //! directly ([`super::threads`]).
 
 use super::protocol::{FromWorker, ToWorker};
-use crate::engine::kernel::TilePixels;
+use crate::engine::mandelbrot::kernel::TilePixels;
 use std::time::Duration;
 
 /// Something a worker said, decoded, with when it arrived.

@@ -15,8 +15,8 @@ use super::clock::mono_nanos;
 use super::protocol::{
     FrameError, FromWorker, TileList, TileResult, ToWorker, encode_pixels, read_frame, write_frame,
 };
-use crate::engine::render::compute_tile;
-use crate::engine::tiling::Tile;
+use crate::engine::mandelbrot::render::compute_tile;
+use crate::engine::mandelbrot::tiling::Tile;
 use std::io::{Read, Write};
 
 /// Environment variable naming a fault to inject (see the module docs).
@@ -158,8 +158,8 @@ fn list_indices(list: &TileList, tiles: &[Tile]) -> Result<Vec<u32>, WorkerError
 }
 
 fn compute_one(
-    kernel: crate::engine::kernel::Kernel,
-    view: &crate::engine::view::View,
+    kernel: crate::engine::mandelbrot::kernel::Kernel,
+    view: &crate::engine::mandelbrot::view::View,
     tile: &Tile,
 ) -> Result<TileResult, WorkerError> {
     let compute_start_mono_ns = mono_nanos();
@@ -197,9 +197,9 @@ fn strike(kind: Fault, output: &mut impl Write) {
 mod tests {
     use super::super::protocol::{PROTOCOL_VERSION, decode_pixels, encode_frame};
     use super::*;
-    use crate::engine::kernel::Kernel;
-    use crate::engine::tiling::Tiling;
-    use crate::engine::view::View;
+    use crate::engine::mandelbrot::kernel::Kernel;
+    use crate::engine::mandelbrot::tiling::Tiling;
+    use crate::engine::mandelbrot::view::View;
 
     fn frames(msgs: &[ToWorker]) -> Vec<u8> {
         msgs.iter()
