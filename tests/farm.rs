@@ -486,3 +486,59 @@ fn workers_die_with_a_master_that_is_killed() {
         assert!(!is_running(p), "worker {p} outlived its master");
     }
 }
+
+#[test]
+fn bench_sweep_compares_backends_in_one_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("s.csv");
+    let out = Command::new(EXE)
+        .args([
+            "bench",
+            "sweep",
+            "--backend",
+            "threads,processes",
+            "--workers",
+            "1,2",
+            "--tiles",
+            "16,bands",
+            "--reps",
+            "1",
+            "--warmup",
+            "0",
+            "--width",
+            "32",
+            "--height",
+            "24",
+            "--export-csv",
+        ])
+        .arg(&csv)
+        .output()
+        .expect("sweep");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&csv).expect("csv");
+    assert!(text.lines().next().expect("header").ends_with(",backend"));
+    let backends: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.rsplit(',').next())
+        .collect();
+    // Per backend: 2 granularities x (sequential, 1, 2 workers).
+    assert_eq!(backends.iter().filter(|b| **b == "threads").count(), 6);
+    assert_eq!(backends.iter().filter(|b| **b == "processes").count(), 6);
+    for bad in [
+        vec!["--backend", "processes", "--workload", "primes"],
+        vec!["--backend", "threads,threads"],
+        vec!["--backend", "fibres"],
+    ] {
+        let out = Command::new(EXE)
+            .args(["bench", "sweep", "--width", "8", "--height", "8"])
+            .args(&bad)
+            .output()
+            .expect("sweep");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+    }
+}
