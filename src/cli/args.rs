@@ -81,6 +81,9 @@ pub enum Command {
     Deadlock(deadlock::DeadlockArgs),
     /// Measure: speedup sweeps and other benchmarks, with exports.
     Bench(bench::BenchArgs),
+    /// One worker process of `render --backend processes` (started by parlab, not by hand).
+    #[command(hide = true)]
+    Worker,
     /// Check that a PNG is readable and not blank (used by CI on the window's screenshot).
     #[command(hide = true)]
     CheckPng {

@@ -13,6 +13,7 @@ mod locks;
 mod race;
 mod render;
 mod window;
+mod worker;
 mod workload;
 mod workspan;
 
@@ -61,6 +62,7 @@ pub fn main() -> ExitCode {
         Some(Command::Locks(args)) => locks::run(&args),
         Some(Command::Deadlock(args)) => deadlock::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Worker) => worker::run(),
         Some(Command::CheckPng { file }) => check_png(&file),
         None => window::open(&cli.window),
     };

@@ -5,8 +5,9 @@ use super::{
 };
 use crate::engine::exec::pool::logical_cores;
 use crate::engine::exec::trace::TraceStats;
+use crate::engine::farm::{Backend, FarmOptions, FarmStats, render_on};
 use crate::engine::mandelbrot::colour::{Palette, apply_overlay};
-use crate::engine::mandelbrot::render::{RenderSettings, render};
+use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::util::files::{write_counts_npy, write_json, write_png};
 use clap::Args;
 use serde_json::json;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 pub struct RenderArgs {
     #[command(flatten)]
     pub view: ViewArgs,
-    /// Worker threads in the pool (1..=256); default: all logical cores.
+    /// Workers (threads, or processes with --backend processes), 1..=256; default: all logical cores.
     #[arg(long)]
     pub workers: Option<usize>,
     /// Square tile edge in pixels (1..=1024); default 64.
@@ -31,6 +32,15 @@ pub struct RenderArgs {
     /// Kernel that computes the pixels: simd (fast, same counts) or scalar (the readable reference).
     #[arg(long, default_value = "simd")]
     pub kernel: String,
+    /// Where the workers run: threads (one process, shared image) or
+    /// processes (--workers copies of parlab, each tile sent back through a
+    /// pipe). Processes add a start-up per worker (spawn to its first
+    /// message, a few ms) and a transfer per tile (serialise + pipe +
+    /// deserialise); both are printed, and drawn in --trace-out. Coarse
+    /// tiles suit processes: the transfer is per tile, so fewer, larger
+    /// tiles pay it less often. Same image pixel for pixel.
+    #[arg(long, default_value = "threads", value_name = "threads|processes")]
+    pub backend: String,
     /// classic, fire, ocean or grey.
     #[arg(long, default_value = "classic")]
     pub palette: String,
@@ -58,6 +68,10 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     let schedule = parse_schedule(&args.schedule)?;
     let kernel = parse_kernel(&args.kernel)?;
     let palette: Palette = args.palette.parse().map_err(CliError::Usage)?;
+    let backend: Backend = args
+        .backend
+        .parse()
+        .map_err(|e| CliError::Usage(format!("--backend: {e}")))?;
     check_output(&args.out, "--out")?;
     if let Some(p) = &args.trace_out {
         check_output(p, "--trace-out")?;
@@ -73,7 +87,9 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         num_workers,
         kernel,
     };
-    let rendered = render(&settings, None).map_err(CliError::Failed)?;
+    let run =
+        render_on(backend, &settings, None, &FarmOptions::default()).map_err(CliError::Failed)?;
+    let rendered = run.rendered;
     let mut rgba = palette.colourise(&rendered.image);
     if args.overlay {
         let mut worker_of_tile = vec![None; rendered.tiles.len()];
@@ -84,8 +100,11 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     }
     write_png(&args.out, &rgba).map_err(|e| CliError::Failed(e.to_string()))?;
     if let Some(p) = &args.trace_out {
-        write_json(p, &rendered.trace.to_chrome_json("tile"))
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+        let json = match &run.farm {
+            Some(farm) => farm.chrome_json(&rendered.trace),
+            None => rendered.trace.to_chrome_json("tile"),
+        };
+        write_json(p, &json).map_err(|e| CliError::Failed(e.to_string()))?;
     }
     if let Some(p) = &args.counts_out {
         write_counts_npy(p, &rendered.image).map_err(|e| CliError::Failed(e.to_string()))?;
@@ -93,10 +112,20 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
 
     let stats = rendered.trace.stats();
     if args.json {
-        let summary = summary_json(args, &settings, rendered.tiles.len(), &stats);
+        let mut summary = summary_json(args, &settings, rendered.tiles.len(), &stats);
+        summary["backend"] = json!(backend.name());
+        if let Some(farm) = &run.farm {
+            summary["processes"] = farm_json(farm);
+        }
         println!("{summary}");
     } else {
         print_summary(args, &settings, rendered.tiles.len(), &stats);
+        println!("backend: {}", backend.describe());
+        if let Some(farm) = &run.farm {
+            for line in farm.summary_lines() {
+                println!("{line}");
+            }
+        }
     }
     Ok(())
 }
@@ -132,6 +161,28 @@ fn summary_json(
         "out": args.out,
         "trace_out": args.trace_out,
         "counts_out": args.counts_out,
+    })
+}
+
+/// The process farm's figures for `--json`.
+fn farm_json(farm: &FarmStats) -> serde_json::Value {
+    let workers: Vec<_> = farm
+        .workers
+        .iter()
+        .map(|w| {
+            json!({"id": w.id, "pid": w.pid, "startup_ms": w.startup_nanos().map(ms),
+                   "tiles": w.tiles, "peak_rss_kib": w.peak_rss_kib, "ending": w.ending})
+        })
+        .collect();
+    json!({
+        "startup_median_ms": farm.startup_median_nanos().map(|n| n / 1e6),
+        "transfer_share_median": farm.transfer_share_median(),
+        "transfer_share_total": farm.transfer_share_total(),
+        "bytes_to_workers": farm.bytes_to_workers,
+        "bytes_from_workers": farm.bytes_from_workers,
+        "peak_rss_max_kib": farm.peak_rss_max_kib(),
+        "faults": farm.fault_lines(),
+        "workers": workers,
     })
 }
 

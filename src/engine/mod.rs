@@ -3,10 +3,11 @@
 //!
 //! One folder per concept: [`exec`] runs tasks on workers, [`mandelbrot`] is
 //! the fractal and its kernels, [`workloads`] lists what can be measured,
-//! [`speedup`] sweeps and reports, [`race`] and [`locks`] are the labs,
+//! [`farm`] hands the same tiles to worker processes, [`speedup`] sweeps and reports, [`race`] and [`locks`] are the labs,
 //! [`theory`] holds the laws, [`util`] the small shared helpers.
 
 pub mod exec;
+pub mod farm;
 pub mod locks;
 pub mod mandelbrot;
 pub mod race;

@@ -68,6 +68,8 @@ pub struct ExplorerSettings {
     pub schedule: Schedule,
     pub num_workers: usize,
     pub kernel: Kernel,
+    /// Threads or worker processes.
+    pub backend: crate::engine::farm::Backend,
     pub palette: Palette,
     pub overlay: bool,
     /// Where quick exports go.
@@ -95,6 +97,7 @@ impl Default for ExplorerSettings {
             schedule: Schedule::Dynamic { chunk: 1 },
             num_workers: logical_cores(),
             kernel: Kernel::Simd,
+            backend: crate::engine::farm::Backend::Threads,
             palette: Palette::Classic,
             overlay: true,
             export_folder: default_export_folder(),

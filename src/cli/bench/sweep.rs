@@ -4,6 +4,7 @@
 
 use crate::cli::{CliError, ViewArgs, check_output, parse_kernel, parse_schedule};
 use crate::engine::exec::pool::{logical_cores, physical_cores};
+use crate::engine::farm::Backend;
 use crate::engine::speedup::charts::data::{
     focus_granularity, granularity_chart, overlay_speedup_charts, predicted_chart, speedup_chart,
 };
@@ -15,7 +16,7 @@ use crate::engine::speedup::report::{
 use crate::engine::speedup::results::{SweepResults, load_average_1m};
 use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan};
 use crate::engine::util::files::{write_atomic, write_json};
-use crate::engine::workloads::{Workload, by_spec};
+use crate::engine::workloads::{Mandelbrot, Workload, by_spec};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -67,6 +68,15 @@ pub struct SweepArgs {
     /// Kernel that computes the pixels.
     #[arg(long, default_value = "simd")]
     pub kernel: String,
+    /// Where mandelbrot's workers run: threads, processes, or both as
+    /// `threads,processes` (the second is swept like a compared workload:
+    /// same workers, schedule, reps; one speedup plot; a `backend` column in
+    /// the CSV). A process run includes starting its worker processes
+    /// (spawn to first message, a few ms each) and a transfer per tile
+    /// (serialise + pipe + deserialise), so processes need coarser tiles
+    /// than threads to pay off.
+    #[arg(long, default_value = "threads", value_name = "LIST")]
+    pub backend: String,
     /// Seed of the run-order shuffle.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -95,8 +105,10 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     let view = args.view.to_view()?;
     let kernel = parse_kernel(&args.kernel)?;
     let schedule = parse_schedule(&args.schedule)?;
+    let backends = parse_backends(args)?;
     let workload = by_spec(&args.workload, view, kernel, args.gil)
         .map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
+    let workload = on_backend(workload, backends[0], view, kernel);
     let input = PlanInput {
         workers: args.workers.as_deref(),
         granularities: args.tiles.as_deref(),
@@ -131,6 +143,67 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
 
 /// A workload and the plan it is swept with.
 pub type PlannedWorkload = (std::sync::Arc<dyn Workload>, SweepPlan);
+
+/// `--backend` as a list of one or two backends, each once; processes
+/// apply to mandelbrot only.
+fn parse_backends(args: &SweepArgs) -> Result<Vec<Backend>, CliError> {
+    let backends = crate::engine::speedup::plan::parse_list(&args.backend, |x| x.parse::<Backend>())
+        .map_err(|e| CliError::Usage(format!("--backend {:?}: {e}", args.backend)))?;
+    let mut seen = Vec::new();
+    for b in &backends {
+        if seen.contains(b) {
+            return Err(CliError::Usage(format!(
+                "--backend {:?}: {b} is listed twice",
+                args.backend
+            )));
+        }
+        seen.push(*b);
+    }
+    if seen.contains(&Backend::Processes) && args.workload.trim() != "mandelbrot" {
+        return Err(CliError::Usage(
+            "--backend processes applies to the mandelbrot workload".into(),
+        ));
+    }
+    Ok(seen)
+}
+
+/// Mandelbrot on `backend`; any other workload as it is (threads).
+fn on_backend(
+    workload: std::sync::Arc<dyn Workload>,
+    backend: Backend,
+    view: crate::engine::mandelbrot::view::View,
+    kernel: crate::engine::mandelbrot::kernel::Kernel,
+) -> std::sync::Arc<dyn Workload> {
+    if workload.name() == "mandelbrot" && backend != Backend::Threads {
+        std::sync::Arc::new(Mandelbrot {
+            backend,
+            ..Mandelbrot::new(view, kernel)
+        })
+    } else {
+        workload
+    }
+}
+
+/// The same workload on the other backends of `--backend` (after the
+/// first), with the main plan: the backend comparison.
+pub fn backend_plans_from(
+    args: &SweepArgs,
+    main: &SweepPlan,
+) -> Result<Vec<PlannedWorkload>, CliError> {
+    let view = args.view.to_view()?;
+    let kernel = parse_kernel(&args.kernel)?;
+    Ok(parse_backends(args)?
+        .into_iter()
+        .skip(1)
+        .map(|b| {
+            let w: std::sync::Arc<dyn Workload> = std::sync::Arc::new(Mandelbrot {
+                backend: b,
+                ..Mandelbrot::new(view, kernel)
+            });
+            (w, main.clone())
+        })
+        .collect())
+}
 
 /// The `--compare-workload` and its plan (the main plan's workers, schedule,
 /// repetitions and warm-up), if one was given.
@@ -208,7 +281,8 @@ pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
 
 pub fn run(args: &SweepArgs) -> Result<(), CliError> {
     let (workload, plan) = plan_from(args)?;
-    let compare = compare_plan_from(args, &plan)?;
+    let mut others = backend_plans_from(args, &plan)?;
+    others.extend(compare_plan_from(args, &plan)?);
     let previous = read_previous(args)?;
     if cfg!(debug_assertions) {
         eprintln!(
@@ -219,7 +293,7 @@ pub fn run(args: &SweepArgs) -> Result<(), CliError> {
     print!("{}", summary_table(&results, &*workload));
     let mut report = SweepReport::build(&results, &*workload, complete);
     let mut compared = Vec::new();
-    if let Some((other, other_plan)) = compare {
+    for (other, other_plan) in others {
         let (other_results, other_complete) = measure(&other, other_plan)?;
         println!();
         print!("{}", summary_table(&other_results, &*other));
@@ -289,10 +363,17 @@ fn progress_bar((done, total): (usize, usize), elapsed_s: f64) {
     let _ = std::io::stderr().flush();
 }
 
-/// A workload's label on a shared plot: its name, `+GIL` in GIL mode.
+/// A workload's label on a shared plot: its name, `+GIL` in GIL mode, the
+/// backend when it is processes.
 fn plot_name(workload: &dyn Workload, report: &SweepReport) -> String {
     let gil = report.meta.workload_params["gil"].as_bool() == Some(true);
-    format!("{}{}", workload.name(), if gil { " +GIL" } else { "" })
+    let procs = report.backend() == Backend::Processes.name();
+    format!(
+        "{}{}{}",
+        workload.name(),
+        if gil { " +GIL" } else { "" },
+        if procs { " (processes)" } else { "" }
+    )
 }
 
 fn export(

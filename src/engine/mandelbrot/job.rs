@@ -8,6 +8,7 @@
 use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::execute;
 use crate::engine::exec::trace::TaskRecord;
+use crate::engine::farm::{Backend, FarmOptions, FarmStats, run_processes};
 use crate::engine::mandelbrot::kernel::TilePixels;
 use crate::engine::mandelbrot::render::{RenderSettings, compute_tile};
 use crate::engine::mandelbrot::tiling::Tile;
@@ -37,6 +38,9 @@ pub struct JobEnd {
     pub cancelled: bool,
     /// Set when the job could not run at all (e.g. no threads could be started).
     pub error: Option<String>,
+    /// What the process farm measured (start-up, transfers, faults), when
+    /// the job ran on processes.
+    pub farm: Option<Box<FarmStats>>,
 }
 
 /// What a job sends back.
@@ -52,6 +56,7 @@ const CHANNEL_CAPACITY: usize = 4096;
 /// A render in progress. Drop it to cancel.
 pub struct RenderJob {
     pub settings: RenderSettings,
+    pub backend: Backend,
     pub tiles: Arc<Vec<Tile>>,
     events: Receiver<JobEvent>,
     cancel: Arc<AtomicBool>,
@@ -60,8 +65,28 @@ pub struct RenderJob {
 }
 
 impl RenderJob {
-    /// Starts the job thread; the pool is built there, before timing starts.
+    /// Starts the job thread on threads; the pool is built there, before timing starts.
     pub fn start(settings: RenderSettings, notify: Option<Notify>) -> std::io::Result<Self> {
+        Self::start_on(settings, Backend::Threads, notify)
+    }
+
+    /// Starts the job thread on `backend`. With processes, the workers are
+    /// started on the job thread and timing starts before they are.
+    pub fn start_on(
+        settings: RenderSettings,
+        backend: Backend,
+        notify: Option<Notify>,
+    ) -> std::io::Result<Self> {
+        Self::start_with(settings, backend, FarmOptions::default(), notify)
+    }
+
+    /// [`RenderJob::start_on`] with the worker processes' options.
+    pub fn start_with(
+        settings: RenderSettings,
+        backend: Backend,
+        options: FarmOptions,
+        notify: Option<Notify>,
+    ) -> std::io::Result<Self> {
         let view = settings.view;
         let tiles = Arc::new(settings.tiling.tiles(view.width_px(), view.height_px()));
         let (tx, events) = sync_channel(CHANNEL_CAPACITY.min(tiles.len() + 1));
@@ -71,10 +96,16 @@ impl RenderJob {
             let (tiles, cancel, completed) = (tiles.clone(), cancel.clone(), completed.clone());
             std::thread::Builder::new()
                 .name("parlab-render-job".into())
-                .spawn(move || run_job(settings, &tiles, tx, &cancel, &completed, notify))?
+                .spawn(move || match backend {
+                    Backend::Threads => run_job(settings, &tiles, tx, &cancel, &completed, notify),
+                    Backend::Processes => {
+                        run_farm_job(settings, &options, &tiles, tx, &cancel, &completed, notify)
+                    }
+                })?
         };
         Ok(RenderJob {
             settings,
+            backend,
             tiles,
             events,
             cancel,
@@ -161,6 +192,7 @@ fn run_job(
                     completed: 0,
                     cancelled: false,
                     error: Some(e),
+                    farm: None,
                 });
                 return;
             }
@@ -203,6 +235,7 @@ fn run_job(
             completed: o.completed,
             cancelled: o.cancelled,
             error: None,
+            farm: None,
         },
         Err(e) => JobEnd {
             num_workers,
@@ -210,9 +243,65 @@ fn run_job(
             completed: 0,
             cancelled: false,
             error: Some(e),
+            farm: None,
         },
     };
     finish(end);
+}
+
+/// The job on worker processes: tiles stream back as each arrives through
+/// its pipe; cancelling kills every worker process (within one tile).
+fn run_farm_job(
+    settings: RenderSettings,
+    options: &FarmOptions,
+    tiles: &[Tile],
+    tx: SyncSender<JobEvent>,
+    cancel: &AtomicBool,
+    completed: &AtomicUsize,
+    notify: Option<Notify>,
+) {
+    let wake = || {
+        if let Some(n) = &notify {
+            n();
+        }
+    };
+    let num_workers = settings.effective_workers() as u32;
+    let started = Instant::now();
+    let outcome = run_processes(&settings, tiles, options, cancel, &mut |record, pixels| {
+        completed.fetch_add(1, Ordering::Relaxed);
+        let tile = tiles[record.task as usize];
+        if tx
+            .send(JobEvent::Tile(TileDone {
+                tile,
+                record,
+                pixels,
+            }))
+            .is_err()
+        {
+            cancel.store(true, Ordering::Relaxed);
+        }
+        wake();
+    });
+    let end = match outcome {
+        Ok(o) => JobEnd {
+            num_workers,
+            wall_nanos: o.wall_nanos,
+            completed: o.completed,
+            cancelled: o.cancelled,
+            error: None,
+            farm: Some(Box::new(o.stats)),
+        },
+        Err(e) => JobEnd {
+            num_workers,
+            wall_nanos: started.elapsed().as_nanos() as u64,
+            completed: completed.load(Ordering::Relaxed),
+            cancelled: false,
+            error: Some(e),
+            farm: None,
+        },
+    };
+    let _ = tx.send(JobEvent::Finished(end));
+    wake();
 }
 
 #[cfg(test)]

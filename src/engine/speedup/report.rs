@@ -217,6 +217,13 @@ impl SweepReport {
         }
     }
 
+    /// Where the workers ran: `threads` unless the workload says otherwise.
+    pub fn backend(&self) -> &str {
+        self.meta.workload_params["backend"]
+            .as_str()
+            .unwrap_or("threads")
+    }
+
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
@@ -228,9 +235,9 @@ impl SweepReport {
     /// CSV text, one row per configuration (see [`CSV_HEADER`]), the
     /// compared workloads' rows after this one's.
     pub fn to_csv(&self) -> String {
-        let mut out = rows_to_csv(&self.workload_field(), &self.results);
+        let mut out = rows_to_csv(&self.workload_field(), self.backend(), &self.results);
         for other in &self.compared {
-            let more = rows_to_csv(&other.workload_field(), &other.results);
+            let more = rows_to_csv(&other.workload_field(), other.backend(), &other.results);
             out.push_str(more.split_once('\n').map_or("", |(_, rows)| rows));
         }
         out
@@ -276,7 +283,7 @@ pub fn compare_reports(this: &SweepReport, other: &SweepReport) -> Vec<Agreement
 /// `workload` names the workload and its parameters (`;` for `,`).
 pub const CSV_HEADER: &str = "workload,granularity,tasks,schedule,workers,oversubscribed,n,median_s,mean_s,stddev_s,min_s,max_s,\
 mad_s,q1_s,q3_s,speedup,speedup_ci95_lo,speedup_ci95_hi,efficiency,karp_flatt,speedup_vs_sequential,\
-baseline,speedup_interval,outliers,times_s";
+baseline,speedup_interval,outliers,times_s,backend";
 
 fn opt(v: Option<f64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
@@ -286,8 +293,9 @@ fn join<T: ToString>(items: &[T]) -> String {
     items.iter().map(T::to_string).collect::<Vec<_>>().join(";")
 }
 
-/// CSV for result rows of `workload` (one field, no commas).
-pub fn rows_to_csv(workload: &str, rows: &[ResultRow]) -> String {
+/// CSV for result rows of `workload` (one field, no commas) run on `backend`
+/// (`threads` or `processes`).
+pub fn rows_to_csv(workload: &str, backend: &str, rows: &[ResultRow]) -> String {
     let mut out = String::from(CSV_HEADER);
     out.push('\n');
     for r in rows {
@@ -330,6 +338,7 @@ pub fn rows_to_csv(workload: &str, rows: &[ResultRow]) -> String {
             interval.to_string(),
             join(&r.outliers),
             join(&r.times_s),
+            backend.replace(',', ";"),
         ];
         out.push_str(&fields.join(","));
         out.push('\n');

@@ -377,10 +377,10 @@ pub(crate) mod tests_support {
     }
 
     pub(crate) fn tiny_workload() -> Arc<dyn Workload> {
-        Arc::new(Mandelbrot {
-            view: View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view"),
-            kernel: Kernel::Reference,
-        })
+        Arc::new(Mandelbrot::new(
+            View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view"),
+            Kernel::Reference,
+        ))
     }
 }
 

@@ -40,7 +40,7 @@ pub fn by_spec(
                     .into(),
             );
         }
-        return Ok(std::sync::Arc::new(Mandelbrot { view, kernel }));
+        return Ok(std::sync::Arc::new(Mandelbrot::new(view, kernel)));
     }
     let name = spec.split(':').next().unwrap_or_default().trim();
     if !WORKLOAD_NAMES.contains(&name) {

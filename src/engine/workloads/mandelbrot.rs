@@ -4,20 +4,42 @@
 use super::workload::{Granularity, Workload};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
+use crate::engine::farm::{Backend, FarmOptions, render_on};
 use crate::engine::mandelbrot::kernel::Kernel;
-use crate::engine::mandelbrot::render::{RenderSettings, render, render_serial};
+use crate::engine::mandelbrot::render::{RenderSettings, render_serial};
 use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::View;
 use rayon::ThreadPool;
 
-/// The Mandelbrot renderer over a view, with a kernel.
+/// The Mandelbrot renderer over a view, with a kernel, on threads or on
+/// worker processes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Mandelbrot {
     pub view: View,
     pub kernel: Kernel,
+    pub backend: Backend,
 }
 
 impl Mandelbrot {
+    /// On threads.
+    pub fn new(view: View, kernel: Kernel) -> Self {
+        Mandelbrot {
+            view,
+            kernel,
+            backend: Backend::Threads,
+        }
+    }
+
+    /// One run on this workload's backend (processes start
+    /// `settings.effective_workers()` workers; threads use `pool`).
+    fn render_once(
+        &self,
+        settings: &RenderSettings,
+        pool: Option<&ThreadPool>,
+    ) -> Result<crate::engine::mandelbrot::render::Rendered, String> {
+        render_on(self.backend, settings, pool, &FarmOptions::default()).map(|r| r.rendered)
+    }
+
     fn tiling(granularity: Granularity) -> Result<Tiling, String> {
         match granularity {
             Granularity::Tiles(t) => Ok(t),
@@ -37,18 +59,20 @@ impl Workload for Mandelbrot {
         let v = &self.view;
         let (x, y) = v.center();
         format!(
-            "{}×{} px, max_iter {}, centre ({x}, {y}), width {}, kernel {}",
+            "{}×{} px, max_iter {}, centre ({x}, {y}), width {}, kernel {}, on {}",
             v.width_px(),
             v.height_px(),
             v.max_iter(),
             v.view_width(),
-            self.kernel.name()
+            self.kernel.name(),
+            self.backend
         )
     }
     fn params(&self) -> serde_json::Value {
         serde_json::json!({
             "view": self.view.spec(),
             "kernel": self.kernel.name(),
+            "backend": self.backend.name(),
         })
     }
     fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
@@ -82,7 +106,7 @@ impl Workload for Mandelbrot {
         if schedule.uses_pool() && pool.is_none() {
             return Err(format!("the {schedule} schedule needs a worker pool"));
         }
-        render(&settings, pool).map(|r| r.trace)
+        self.render_once(&settings, pool).map(|r| r.trace)
     }
     fn verify(
         &self,
@@ -97,7 +121,7 @@ impl Workload for Mandelbrot {
                 pool.map_or(1, |p| p.current_num_threads()),
             )
             .ok_or_else(|| format!("mandelbrot cannot run at granularity {granularity}"))?;
-        let parallel = render(&settings, pool)?.image;
+        let parallel = self.render_once(&settings, pool)?.image;
         if parallel == render_serial(&self.view, self.kernel) {
             Ok(())
         } else {
@@ -128,10 +152,10 @@ mod tests {
     use crate::engine::exec::pool::build_pool;
 
     fn tiny() -> Mandelbrot {
-        Mandelbrot {
-            view: View::new((-0.75, 0.0), 3.0, 32, 24, 100).expect("view"),
-            kernel: Kernel::Reference,
-        }
+        Mandelbrot::new(
+            View::new((-0.75, 0.0), 3.0, 32, 24, 100).expect("view"),
+            Kernel::Reference,
+        )
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::engine::exec::schedule::Schedule;
+use crate::engine::farm::Backend;
 use crate::engine::mandelbrot::colour::Palette;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::tiling::Tiling;
@@ -11,6 +12,14 @@ use crate::gui::explorer::Explorer;
 use crate::gui::explorer::places::PLACES;
 use crate::gui::widgets::palette;
 use egui::{Align2, FontId, RichText, Slider, Stroke};
+
+/// What the process backend's figures mean (ASCII only: egui's fonts).
+pub const BACKEND_HELP: &str = "processes: each worker is a separate parlab process with its own memory. \
+Start-up = spawn to its first message (a fresh process, a few ms each; threads take microseconds). \
+Transfer share = of a tile's compute + transfer, the part spent serialising its pixels, \
+sending them through the pipe and deserialising them in the master (threads write straight \
+into the shared image: no transfer). Both costs come per worker or per tile, not per pixel, \
+so coarse tiles (64 px, bands) suit processes better than threads: see the granularity plot.";
 
 /// Image-size presets, smallest first.
 pub const SIZE_PRESETS: [(u32, u32); 9] = [
@@ -36,6 +45,7 @@ impl Explorer {
         self.iterations_ui(ui);
         self.schedule_ui(ui);
         self.kernel_ui(ui);
+        self.backend_ui(ui);
         ui.separator();
         self.colour_ui(ui);
         if let Some(e) = &self.input_error {
@@ -321,6 +331,29 @@ impl Explorer {
             );
         if chosen != current {
             self.settings.kernel = chosen;
+            self.restart();
+        }
+    }
+
+    /// Threads or worker processes: same tiles, same image, different costs.
+    fn backend_ui(&mut self, ui: &mut egui::Ui) {
+        let current = self.settings.backend;
+        let mut chosen = current;
+        egui::ComboBox::from_label("workers are")
+            .selected_text(current.name())
+            .show_ui(ui, |ui| {
+                for b in Backend::ALL {
+                    ui.selectable_value(&mut chosen, b, b.name())
+                        .on_hover_text(b.describe());
+                }
+            })
+            .response
+            .on_hover_text(BACKEND_HELP);
+        if current == Backend::Processes {
+            ui.label(RichText::new(BACKEND_HELP).weak().small());
+        }
+        if chosen != current {
+            self.settings.backend = chosen;
             self.restart();
         }
     }

@@ -3,6 +3,7 @@
 //! retires stale jobs on a reaper thread that measures how long they take to stop.
 
 use crate::engine::exec::trace::Trace;
+use crate::engine::farm::Backend;
 use crate::engine::mandelbrot::colour::Palette;
 use crate::engine::mandelbrot::job::{JobEnd, JobEvent, Notify, RenderJob};
 use crate::engine::mandelbrot::render::{IterImage, RenderSettings};
@@ -50,6 +51,7 @@ impl LiveRender {
     /// Starts rendering `settings`; `previous` keeps its pixels on screen until replaced.
     pub fn start(
         settings: RenderSettings,
+        backend: Backend,
         palette: Palette,
         overlay: bool,
         notify: Option<Notify>,
@@ -60,7 +62,7 @@ impl LiveRender {
             p.retire();
             p.canvas
         });
-        let job = RenderJob::start(settings, notify)
+        let job = RenderJob::start_on(settings, backend, notify)
             .map_err(|e| format!("could not start the render thread: {e}"))?;
         let tiles = job.tiles.as_ref().clone();
         let canvas = Canvas::new(
@@ -114,6 +116,7 @@ impl LiveRender {
                 completed: trace.records.len(),
                 cancelled: false,
                 error: None,
+                farm: None,
             }),
             started: Instant::now(),
             adopted: None,

@@ -194,6 +194,7 @@ impl Explorer {
         }
         match LiveRender::start(
             settings,
+            self.settings.backend,
             self.settings.palette,
             self.settings.overlay,
             Some(throttled_repaint(ctx)),
@@ -535,6 +536,7 @@ impl Explorer {
                 ui.label(RichText::new(e).color(palette::BAD));
             }
         });
+        self.farm_lines(ui);
         // The tile under the pointer (image or timeline), in words.
         let hovered = self.hovered_tile.or(self.nav.timeline_hover).and_then(|t| {
             self.render
@@ -550,6 +552,27 @@ impl Explorer {
             |r| task_summary(&r),
         );
         ui.label(RichText::new(text).weak());
+    }
+
+    /// On processes: what the worker processes cost this render (start-up,
+    /// transfer share, bytes, memory) and any worker that failed.
+    fn farm_lines(&self, ui: &mut egui::Ui) {
+        let Some(farm) = self
+            .render
+            .as_ref()
+            .and_then(|r| r.end.as_ref())
+            .and_then(|e| e.farm.as_ref())
+        else {
+            return;
+        };
+        for line in farm.summary_lines() {
+            let text = RichText::new(line.clone()).small();
+            if line.contains("failed") {
+                ui.label(text.color(palette::WARN));
+            } else {
+                ui.label(text);
+            }
+        }
     }
 
     fn timeline_section(&mut self, ui: &mut egui::Ui) {

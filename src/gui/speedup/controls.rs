@@ -63,6 +63,18 @@ impl SpeedupPanel {
                             }
                         }
                     });
+                if self.settings.workload == "mandelbrot" {
+                    egui::ComboBox::from_label("workers are")
+                        .selected_text(self.settings.backend.name())
+                        .show_ui(ui, |ui| {
+                            for b in crate::engine::farm::Backend::ALL {
+                                ui.selectable_value(&mut self.settings.backend, b, b.name())
+                                    .on_hover_text(b.describe());
+                            }
+                        })
+                        .response
+                        .on_hover_text(crate::gui::explorer::controls::BACKEND_HELP);
+                }
                 if self.settings.workload != "mandelbrot" {
                     let l = ui.label("parameters");
                     ui.add(

@@ -44,13 +44,15 @@ pub const SWEEP_REDRAW_INTERVAL: Duration = Duration::from_millis(250);
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SpeedupSettings {
-    /// Workload name (see `engine::sweep_workload::WORKLOAD_NAMES`).
+    /// Workload name (see `engine::workloads::workload::WORKLOAD_NAMES`).
     pub workload: String,
     /// A course workload's parameters, `key=value,…` in `WorkloadSpec`
     /// syntax (`count=640`); empty for its defaults; unused by mandelbrot.
     pub workload_params: String,
     /// GIL mode for the course workloads (tasks compute under one global lock).
     pub gil: bool,
+    /// Mandelbrot on threads or on worker processes.
+    pub backend: crate::engine::farm::Backend,
     /// Worker counts, comma-separated.
     pub workers: String,
     /// Granularities, comma-separated (`8`, `32px`, `bands`, `bands4`…).
@@ -74,6 +76,7 @@ impl Default for SpeedupSettings {
             workload: "mandelbrot".into(),
             workload_params: String::new(),
             gil: false,
+            backend: crate::engine::farm::Backend::Threads,
             workers: workers.join(","),
             granularities: MANDELBROT_GRANULARITIES.into(),
             reps: 5,
@@ -284,6 +287,16 @@ impl SpeedupPanel {
             self.settings.kernel,
             self.settings.gil,
         ) {
+            Ok(w) if w.name() == "mandelbrot" => {
+                let m = crate::engine::workloads::Mandelbrot {
+                    backend: self.settings.backend,
+                    ..crate::engine::workloads::Mandelbrot::new(
+                        view,
+                        self.settings.kernel,
+                    )
+                };
+                Arc::new(m) as Arc<dyn Workload>
+            }
             Ok(w) => w,
             Err(e) => {
                 self.input_error = Some(e);
@@ -306,14 +319,17 @@ impl SpeedupPanel {
                     logical_cores(),
                     physical_cores(),
                 ));
+                let on_processes = workload.name() == "mandelbrot"
+                    && self.settings.backend == crate::engine::farm::Backend::Processes;
                 self.run_label = format!(
-                    "{}{}",
+                    "{}{}{}",
                     workload.name(),
                     if self.settings.gil && workload.name() != "mandelbrot" {
                         " +GIL"
                     } else {
                         ""
-                    }
+                    },
+                    if on_processes { " (processes)" } else { "" }
                 );
                 self.run_gil = self.settings.gil && workload.name() != "mandelbrot";
                 self.workload = Some(workload);
