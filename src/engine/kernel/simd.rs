@@ -23,8 +23,9 @@
 //! whose |c| is within a few ulps of 2; the tests compare every pixel of
 //! many views with the reference.
 //!
-//! Backends: AVX2 + FMA on x86-64 (chosen at run time, see `simd_avx2`),
-//! else a portable safe version of the same algorithm on plain arrays,
+//! Backends: AVX-512F on x86-64 when the CPU has it (8 lanes, escapes
+//! handled inside the vector loop, see `simd_avx512`), else AVX2 + FMA
+//! (chosen at run time, see `simd_avx2`), else a portable safe version of the same algorithm on plain arrays,
 //! which compilers vectorise for SSE2/NEON (`f64::mul_add` is a hardware
 //! FMA on aarch64; on an x86-64 without FMA it is libm's exact software
 //! FMA: correct, slow).
@@ -65,7 +66,7 @@ pub struct Lanes<const V: usize> {
 }
 
 /// Hands out the tile's pixels in row-major order.
-struct PixelCursor<'a> {
+pub(super) struct PixelCursor<'a> {
     view: &'a View,
     tile: &'a Tile,
     x: u32,
@@ -75,7 +76,7 @@ struct PixelCursor<'a> {
 }
 
 impl<'a> PixelCursor<'a> {
-    fn new(view: &'a View, tile: &'a Tile) -> Self {
+    pub(super) fn new(view: &'a View, tile: &'a Tile) -> Self {
         PixelCursor {
             view,
             tile,
@@ -88,7 +89,7 @@ impl<'a> PixelCursor<'a> {
 
     /// The next pixel's index and c, or `None` when the tile is used up.
     #[inline(always)]
-    fn next_pixel(&mut self) -> Option<(u32, f64, f64)> {
+    pub(super) fn next_pixel(&mut self) -> Option<(u32, f64, f64)> {
         if self.y >= self.tile.height || self.tile.width == 0 {
             return None;
         }
@@ -355,19 +356,48 @@ pub fn compute_tile_portable(view: &View, tile: &Tile, out: &mut TilePixels) -> 
 /// Which implementation [`compute_tile`] uses on this CPU.
 pub fn backend_name() -> &'static str {
     #[cfg(target_arch = "x86_64")]
+    if super::simd_avx512::available() {
+        return "AVX-512F+FMA";
+    }
+    #[cfg(target_arch = "x86_64")]
     if super::simd_avx2::available() {
         return "AVX2+FMA";
     }
     "portable"
 }
 
-/// The fast kernel: AVX2+FMA when the CPU has it, else the portable one.
+/// The fast kernel on the widest vectors this CPU has: AVX-512F, else
+/// AVX2+FMA, else the portable one.
 pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(iterations) = super::simd_avx2::compute_tile(view, tile, out) {
+    if let Some(iterations) = avx512_tile(view, tile, out) {
+        return iterations;
+    }
+    if let Some(iterations) = avx2_tile(view, tile, out) {
         return iterations;
     }
     compute_tile_portable(view, tile, out)
+}
+
+/// The 4-lane AVX2+FMA kernel, or `None` if the CPU lacks AVX2 or FMA.
+pub fn avx2_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return super::simd_avx2::compute_tile(view, tile, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (view, tile, out);
+        None
+    }
+}
+
+/// The 8-lane AVX-512F kernel, or `None` if the CPU lacks AVX-512F or FMA.
+pub fn avx512_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return super::simd_avx512::compute_tile(view, tile, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (view, tile, out);
+        None
+    }
 }
 
 /// The reference kernel, compiled with hardware FMA when the CPU has it
