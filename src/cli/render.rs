@@ -5,7 +5,7 @@ use super::{
 };
 use crate::engine::colour::{Palette, apply_overlay};
 use crate::engine::export::{write_counts_npy, write_json, write_png};
-use crate::engine::pool::logical_cores;
+use crate::engine::pool::{build_pool, logical_cores};
 use crate::engine::render::{RenderSettings, render};
 use crate::engine::trace::TraceStats;
 use clap::Args;
@@ -28,7 +28,8 @@ pub struct RenderArgs {
     /// sequential, static-block, static-cyclic, dynamic[:K], guided[:K], work-stealing.
     #[arg(long, default_value = "dynamic")]
     pub schedule: String,
-    /// Kernel that computes the pixels: simd (fast, same counts) or scalar (the readable reference).
+    /// Kernel that computes the pixels (same counts from all): simd (the widest vectors this
+    /// CPU has), avx2 or avx512 (forced; an error if the CPU lacks it), scalar (the readable reference).
     #[arg(long, default_value = "simd")]
     pub kernel: String,
     /// classic, fire, ocean or grey.
@@ -37,7 +38,8 @@ pub struct RenderArgs {
     /// Tint every tile with the colour of the worker that computed it.
     #[arg(long)]
     pub overlay: bool,
-    /// PNG to write.
+    /// PNG to write. Images of 1 Mpx or more are encoded for speed (zlib level 1,
+    /// Sub filter: ~4x faster, ~15 % larger); smaller ones for size.
     #[arg(long)]
     pub out: PathBuf,
     /// Chrome Trace Event JSON to write (opens in Perfetto / chrome://tracing).
@@ -73,8 +75,15 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         num_workers,
         kernel,
     };
-    let rendered = render(&settings, None).map_err(CliError::Failed)?;
-    let mut rgba = palette.colourise(&rendered.image);
+    // One pool for the render and the colouring after it, so that both use
+    // exactly --workers threads (none for the sequential schedule).
+    let pool = if schedule.uses_pool() {
+        Some(build_pool(num_workers).map_err(CliError::Failed)?)
+    } else {
+        None
+    };
+    let rendered = render(&settings, pool.as_ref()).map_err(CliError::Failed)?;
+    let mut rgba = palette.colourise_on(&rendered.image, pool.as_ref());
     if args.overlay {
         let mut worker_of_tile = vec![None; rendered.tiles.len()];
         for r in &rendered.trace.records {

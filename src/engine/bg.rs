@@ -83,11 +83,17 @@ pub fn row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
 /// The bitmap rows (no header), computed in parallel over rows on the
 /// current rayon pool. `fast = false` uses the scalar loop.
 pub fn bitmap(n: usize, fast: bool) -> Vec<u8> {
+    let mut bits = vec![0u8; row_bytes(n) * n];
+    bitmap_into(n, fast, &mut bits);
+    bits
+}
+
+/// Computes the bitmap rows into `bits` (`row_bytes(n) · n` bytes).
+fn bitmap_into(n: usize, fast: bool, bits: &mut [u8]) {
     let real = real_parts(n);
     let stride = row_bytes(n);
-    let mut bits = vec![0u8; stride * n];
     if stride == 0 {
-        return bits;
+        return;
     }
     bits.par_chunks_mut(stride)
         .enumerate()
@@ -99,13 +105,15 @@ pub fn bitmap(n: usize, fast: bool) -> Vec<u8> {
                 row_scalar(&real, ci, n, out);
             }
         });
-    bits
 }
 
-/// The whole PBM file.
+/// The whole PBM file, computed in place after its header: one buffer of
+/// the file's size, no copy of the bitmap.
 pub fn pbm(n: usize, fast: bool) -> Vec<u8> {
-    let mut file = format!("P4\n{n} {n}\n").into_bytes();
-    file.extend_from_slice(&bitmap(n, fast));
+    let header = format!("P4\n{n} {n}\n").into_bytes();
+    let mut file = vec![0u8; header.len() + row_bytes(n) * n];
+    file[..header.len()].copy_from_slice(&header);
+    bitmap_into(n, fast, &mut file[header.len()..]);
     file
 }
 
@@ -126,6 +134,7 @@ mod tests {
         let file = pbm(10, true);
         assert!(file.starts_with(b"P4\n10 10\n"));
         assert_eq!(file.len(), "P4\n10 10\n".len() + 2 * 10);
+        assert_eq!(&file["P4\n10 10\n".len()..], bitmap(10, true).as_slice());
     }
 
     #[test]
