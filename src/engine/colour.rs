@@ -148,7 +148,7 @@ const COLOUR_BAND_ROWS: usize = 16;
 /// then compare the exact remainder with ½.
 #[inline(always)]
 pub fn round_u8(x: f32) -> u8 {
-    if !(x > 0.0) {
+    if x.is_nan() || x <= 0.0 {
         return 0;
     }
     let whole = x as u32;

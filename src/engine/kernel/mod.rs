@@ -9,6 +9,8 @@ mod simd_avx2;
 mod simd_avx512;
 #[cfg(target_arch = "x86_64")]
 pub use simd_avx2::bg_row as bg_row_avx2;
+#[cfg(target_arch = "x86_64")]
+pub use simd_avx512::bg_row as bg_row_avx512;
 
 use crate::engine::tiling::Tile;
 use crate::engine::view::View;

@@ -467,3 +467,73 @@ fn ln_fast(x: __m512d) -> __m512d {
         _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), s), series),
     )
 }
+
+/// Pixels per group in the Benchmarks Game row: 4 vectors, 4 output bytes.
+pub const BG_GROUP_PX: usize = 32;
+/// Steps between two "all escaped?" tests (7 × 7 + the first step = 50).
+const BG_BLOCK: u32 = 7;
+/// Steps after the first one (which is z = c).
+const BG_ITERATIONS_AFTER_FIRST: u32 = super::super::bg::BG_ITERATIONS - 1;
+
+/// One Benchmarks Game row (see `engine::bg`) with AVX-512F, plain mul +
+/// add as the reference program. `real` holds at least `out.len()` rounded
+/// up to 32 pixels. Returns `false` (and does nothing) without AVX-512F.
+pub fn bg_row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) -> bool {
+    if !available() {
+        return false;
+    }
+    assert!(real.len() >= out.len().div_ceil(4) * BG_GROUP_PX && out.len() * 8 >= n);
+    // SAFETY: `available()` checked that the CPU supports avx512f (and fma,
+    // unused here), the only requirement of this `#[target_feature]` fn.
+    unsafe { bg_row_avx512(real, ci, n, out) };
+    true
+}
+
+#[target_feature(enable = "avx512f")]
+fn bg_row_avx512(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
+    use std::arch::x86_64::_CMP_LE_OQ;
+    let four = _mm512_set1_pd(4.0);
+    let civ = _mm512_set1_pd(ci);
+    for (group, bytes) in out.chunks_mut(4).enumerate() {
+        let base = group * BG_GROUP_PX;
+        let cr: [__m512d; 4] = std::array::from_fn(|v| load(&real[base + LANES * v..]));
+        // The first step from z = 0 gives z = c exactly.
+        let mut zr = cr;
+        let mut zi = [civ; 4];
+        let mut squares_r: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zr[v], zr[v]));
+        let mut squares_i: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zi[v], zi[v]));
+        for _ in 0..(BG_ITERATIONS_AFTER_FIRST / BG_BLOCK) {
+            for _ in 0..BG_BLOCK {
+                for v in 0..4 {
+                    // Zi = 2·Zr·Zi + Ci; Zr = Tr − Ti + Cr; Tr = Zr²; Ti = Zi².
+                    let twice_zr = _mm512_add_pd(zr[v], zr[v]);
+                    zi[v] = _mm512_add_pd(_mm512_mul_pd(twice_zr, zi[v]), civ);
+                    zr[v] = _mm512_add_pd(_mm512_sub_pd(squares_r[v], squares_i[v]), cr[v]);
+                    squares_r[v] = _mm512_mul_pd(zr[v], zr[v]);
+                    squares_i[v] = _mm512_mul_pd(zi[v], zi[v]);
+                }
+            }
+            let mut any_inside = 0;
+            for v in 0..4 {
+                let m = _mm512_add_pd(squares_r[v], squares_i[v]);
+                any_inside |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(m, four);
+            }
+            if any_inside == 0 {
+                break;
+            }
+        }
+        for (b, byte) in bytes.iter_mut().enumerate() {
+            let m = _mm512_add_pd(squares_r[b], squares_i[b]);
+            // Lane 0 is the leftmost pixel: the byte's most significant bit.
+            *byte = _mm512_cmp_pd_mask::<_CMP_LE_OQ>(m, four).reverse_bits();
+        }
+        // Pixels past N (the row's padding) must be 0.
+        let last_px = base + 8 * bytes.len();
+        if last_px > n {
+            let used = 8 * bytes.len() - (last_px - n);
+            let last = bytes.len() - 1;
+            let keep_bits = used - 8 * last;
+            bytes[last] &= !(0xFFu8 >> keep_bits);
+        }
+    }
+}
