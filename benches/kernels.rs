@@ -6,10 +6,10 @@
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use parlab::engine::bg;
-use parlab::engine::kernel::{Kernel, TilePixels, simd};
-use parlab::engine::tiling::Tile;
-use parlab::engine::view::View;
+use parlab::engine::mandelbrot::bench_game;
+use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, simd, simd_tile};
+use parlab::engine::mandelbrot::tiling::Tile;
+use parlab::engine::mandelbrot::view::View;
 
 fn main() {
     divan::main();
@@ -56,7 +56,7 @@ fn scalar_reference(bencher: Bencher, name: &str) {
 
 #[divan::bench(args = VIEWS, sample_count = 20, sample_size = 1)]
 fn simd_dispatched(bencher: Bencher, name: &str) {
-    bench_tile(bencher, name, simd::compute_tile);
+    bench_tile(bencher, name, simd_tile);
 }
 
 #[divan::bench(args = VIEWS, sample_count = 10, sample_size = 1)]
@@ -72,5 +72,5 @@ fn benchmarks_game_bitmap_800(bencher: Bencher, fast: bool) {
         .expect("pool");
     bencher
         .counter(ItemsCount::new(800u64 * 800))
-        .bench_local(|| pool.install(|| bg::bitmap(800, fast)));
+        .bench_local(|| pool.install(|| bench_game::bitmap(800, fast)));
 }

@@ -1,7 +1,7 @@
 //! `parlab bench bg` is byte-identical to the Benchmarks Game reference
 //! output, and `parlab bench kernel` reports what it measured.
 
-use parlab::engine::bg::{bitmap, pbm};
+use parlab::engine::mandelbrot::bench_game::{bitmap, pbm};
 use std::process::Command;
 
 fn parlab() -> Command {
@@ -145,7 +145,7 @@ fn render_accepts_the_simd_kernel() {
 
 #[test]
 fn forced_kernels_render_the_same_counts_or_refuse_clearly() {
-    use parlab::engine::kernel::Kernel;
+    use parlab::engine::mandelbrot::kernel::Kernel;
     let dir = tempfile::tempdir().expect("tempdir");
     let counts = |kernel: Kernel| {
         let out = dir.path().join(format!("{kernel}.png"));

@@ -2,11 +2,13 @@
 //! the CPU has them) give exactly the reference's counts and smooth values,
 //! pixel for pixel, on every kind of view and tile.
 
-use parlab::engine::kernel::{Kernel, TilePixels, reference, simd};
-use parlab::engine::render::{RenderSettings, render, render_serial};
-use parlab::engine::schedule::Schedule;
-use parlab::engine::tiling::{Tile, Tiling};
-use parlab::engine::view::View;
+use parlab::engine::exec::schedule::Schedule;
+use parlab::engine::mandelbrot::kernel::{
+    Kernel, TilePixels, avx2_tile, avx512_tile, reference_tile, simd, simd_backend_name, simd_tile,
+};
+use parlab::engine::mandelbrot::render::{RenderSettings, render, render_serial};
+use parlab::engine::mandelbrot::tiling::{Tile, Tiling};
+use parlab::engine::mandelbrot::view::View;
 use proptest::prelude::*;
 
 type TileFn = fn(&View, &Tile, &mut TilePixels) -> u64;
@@ -15,7 +17,7 @@ type TileFn = fn(&View, &Tile, &mut TilePixels) -> u64;
 /// and said so once).
 fn fast_kernels() -> Vec<(&'static str, TileFn)> {
     let mut fast: Vec<(&str, TileFn)> = vec![
-        ("dispatched", simd::compute_tile),
+        ("dispatched", simd_tile),
         ("portable", simd::compute_tile_portable),
     ];
     for (name, kernel, f) in [
@@ -32,11 +34,11 @@ fn fast_kernels() -> Vec<(&'static str, TileFn)> {
 }
 
 fn avx2(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    simd::avx2_tile(view, tile, out).expect("checked available")
+    avx2_tile(view, tile, out).expect("checked available")
 }
 
 fn avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    simd::avx512_tile(view, tile, out).expect("checked available")
+    avx512_tile(view, tile, out).expect("checked available")
 }
 
 fn tiles_of(view: &View, tile_px: u32) -> Vec<Tile> {
@@ -51,7 +53,7 @@ fn check_view(view: View) {
         }
         for tile in tiles_of(&view, tile_px) {
             let mut expected = TilePixels::for_tile(&tile);
-            let expected_iters = reference::compute_tile(&view, &tile, &mut expected);
+            let expected_iters = reference_tile(&view, &tile, &mut expected);
             for (name, fast) in fast_kernels() {
                 let mut got = TilePixels::for_tile(&tile);
                 let got_iters = fast(&view, &tile, &mut got);
@@ -138,7 +140,7 @@ fn simd_picks_the_widest_available_and_forced_kernels_say_what_they_need() {
     } else {
         "portable"
     };
-    assert_eq!(simd::backend_name(), expected);
+    assert_eq!(simd_backend_name(), expected);
     assert!(Kernel::Reference.check_available().is_ok());
     assert!(Kernel::Simd.check_available().is_ok());
     for k in [Kernel::Avx2, Kernel::Avx512] {

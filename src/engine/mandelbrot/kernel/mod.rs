@@ -1,0 +1,320 @@
+//! Escape-time kernels. [`reference`] is the readable ground truth; every faster
+//! kernel must give the same iteration counts for the same arithmetic.
+
+pub mod reference;
+pub mod simd;
+#[cfg(target_arch = "x86_64")]
+mod simd_avx2;
+#[cfg(target_arch = "x86_64")]
+mod simd_avx512;
+#[cfg(target_arch = "x86_64")]
+pub use simd_avx2::bg_row as bg_row_avx2;
+#[cfg(target_arch = "x86_64")]
+pub use simd_avx512::bg_row as bg_row_avx512;
+
+use crate::engine::mandelbrot::tiling::Tile;
+use crate::engine::mandelbrot::view::View;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Which kernel computes the pixels. All give the same counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kernel {
+    /// Plain scalar f64, one pixel at a time: the readable baseline.
+    #[default]
+    Reference,
+    /// The widest vectors this CPU has (AVX-512F, else AVX2+FMA, else a
+    /// portable 4-lane version): the production kernel.
+    Simd,
+    /// Forces the 4-lane AVX2+FMA kernel.
+    Avx2,
+    /// Forces the 8-lane AVX-512F kernel.
+    Avx512,
+}
+
+impl Kernel {
+    pub const ALL: [Kernel; 4] = [
+        Kernel::Reference,
+        Kernel::Simd,
+        Kernel::Avx2,
+        Kernel::Avx512,
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Kernel::Reference => "scalar",
+            Kernel::Simd => "simd",
+            Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
+        }
+    }
+    pub fn label(&self) -> &'static str {
+        match self {
+            Kernel::Reference => "scalar reference",
+            Kernel::Simd => "SIMD",
+            Kernel::Avx2 => "AVX2 (4 lanes)",
+            Kernel::Avx512 => "AVX-512 (8 lanes)",
+        }
+    }
+
+    /// Whether this CPU can run the kernel (the scalar and auto ones always).
+    pub fn is_available(&self) -> bool {
+        match self {
+            Kernel::Reference | Kernel::Simd => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => simd_avx2::available(),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => simd_avx512::available(),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 | Kernel::Avx512 => false,
+        }
+    }
+
+    /// `Ok` if this CPU can run the kernel, else a message for a person.
+    pub fn check_available(&self) -> Result<(), String> {
+        if self.is_available() {
+            return Ok(());
+        }
+        let needs = match self {
+            Kernel::Avx512 => "AVX-512F and FMA",
+            _ => "AVX2 and FMA",
+        };
+        Err(format!(
+            "kernel {} needs a CPU with {needs}; this one does not have them \
+             (the best it has: {}; use --kernel simd to pick it)",
+            self.name(),
+            simd_backend_name()
+        ))
+    }
+
+    /// Computes every pixel of `tile` into `out`, returning the iterations
+    /// executed. A forced kernel the CPU lacks (see [`Self::check_available`],
+    /// which callers check first) runs the portable SIMD version instead.
+    pub fn compute_tile(&self, view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+        let forced = match self {
+            Kernel::Reference => return reference_tile(view, tile, out),
+            Kernel::Simd => return simd_tile(view, tile, out),
+            Kernel::Avx2 => avx2_tile(view, tile, out),
+            Kernel::Avx512 => avx512_tile(view, tile, out),
+        };
+        forced.unwrap_or_else(|| simd::compute_tile_portable(view, tile, out))
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Kernel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Kernel::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Kernel::ALL.iter().map(|k| k.name()).collect();
+                format!("unknown kernel {s:?}: expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// The Benchmarks Game's fixed iteration count: its row kernels (here and in
+/// [`super::bench_game`]) stop every pixel after this many steps.
+pub const BG_ITERATIONS: u32 = 50;
+
+/// The reference kernel, compiled with hardware FMA when the CPU has it
+/// (else `f64::mul_add` is a libm call on x86-64). Same counts either way.
+pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(iterations) = simd_avx2::reference_tile(view, tile, out) {
+        return iterations;
+    }
+    reference::compute_tile(view, tile, out)
+}
+
+/// The fast kernel on the widest vectors this CPU has: AVX-512F, else
+/// AVX2+FMA, else the portable one.
+pub fn simd_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    if let Some(iterations) = avx512_tile(view, tile, out) {
+        return iterations;
+    }
+    if let Some(iterations) = avx2_tile(view, tile, out) {
+        return iterations;
+    }
+    simd::compute_tile_portable(view, tile, out)
+}
+
+/// The 4-lane AVX2+FMA kernel, or `None` if the CPU lacks AVX2 or FMA.
+pub fn avx2_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return simd_avx2::compute_tile(view, tile, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (view, tile, out);
+        None
+    }
+}
+
+/// The 8-lane AVX-512F kernel, or `None` if the CPU lacks AVX-512F or FMA.
+pub fn avx512_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return simd_avx512::compute_tile(view, tile, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (view, tile, out);
+        None
+    }
+}
+
+/// Which implementation [`simd_tile`] uses on this CPU.
+pub fn simd_backend_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if simd_avx512::available() {
+        return "AVX-512F+FMA";
+    }
+    #[cfg(target_arch = "x86_64")]
+    if simd_avx2::available() {
+        return "AVX2+FMA";
+    }
+    "portable"
+}
+
+/// The result for one tile, row-major: escape counts (`max_iter` = inside the
+/// set) and a smooth value for colouring. Owned by the worker that computed it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TilePixels {
+    pub counts: Vec<u32>,
+    pub smooth: Vec<f32>,
+}
+
+impl TilePixels {
+    pub fn for_tile(tile: &Tile) -> Self {
+        TilePixels {
+            counts: vec![0; tile.num_pixels()],
+            smooth: vec![0.0; tile.num_pixels()],
+        }
+    }
+}
+
+/// Continuous escape value: `n + 1 - log2(ln |z|)` for a point that escaped
+/// after `n` iterations with |z|² = `mag2`; `max_iter` for a point inside.
+///
+/// Uses [`ln_fast`] rather than libm: it is called once per pixel and libm's
+/// `ln` + `log2` cost a fifth of the SIMD kernel's time on busy views; it
+/// also gives the same colours on every platform.
+#[inline]
+pub fn smooth_value(n: u32, mag2: f64, max_iter: u32) -> f32 {
+    if n >= max_iter {
+        return max_iter as f32;
+    }
+    let log_zn = 0.5 * ln_fast(mag2);
+    let nu = ln_fast(log_zn / std::f64::consts::LN_2) / std::f64::consts::LN_2;
+    ((f64::from(n) + 1.0 - nu).max(0.0)) as f32
+}
+
+/// Natural logarithm to within ~1e-9 relative, for positive normal finite
+/// `x` (anything else goes to `f64::ln`): x = m·2ᵉ with m ∈ [√½, √2),
+/// ln m = 2·atanh(s), s = (m − 1)/(m + 1), |s| ≤ 0.172, series to s⁹.
+#[inline]
+pub fn ln_fast(x: f64) -> f64 {
+    if !(x.is_normal() && x > 0.0) {
+        return x.ln();
+    }
+    let bits = x.to_bits();
+    let mut e = ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | 0x3ff0_0000_0000_0000);
+    if m > std::f64::consts::SQRT_2 {
+        m *= 0.5;
+        e += 1;
+    }
+    let s = (m - 1.0) / (m + 1.0);
+    let s2 = s * s;
+    let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0))));
+    e as f64 * std::f64::consts::LN_2 + 2.0 * s * series
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn whole(view: &View) -> Tile {
+        Tile {
+            index: 0,
+            x: 0,
+            y: 0,
+            width: view.width_px(),
+            height: view.height_px(),
+        }
+    }
+
+    fn run(
+        f: fn(&View, &Tile, &mut TilePixels) -> u64,
+        view: &View,
+        tile: &Tile,
+    ) -> (TilePixels, u64) {
+        let mut out = TilePixels::for_tile(tile);
+        let n = f(view, tile, &mut out);
+        (out, n)
+    }
+
+    #[test]
+    fn reference_with_software_fma_equals_hardware_fma() {
+        // The reference as CPUs without FMA run it (libm's `fma`) against the
+        // dispatched one (hardware FMA where available).
+        let view = View::new((-0.74, 0.13), 0.02, 29, 17, 700).expect("view");
+        let tile = whole(&view);
+        assert_eq!(
+            run(reference::compute_tile, &view, &tile),
+            run(reference_tile, &view, &tile)
+        );
+    }
+
+    #[test]
+    fn dispatched_equals_reference_on_a_sub_tile() {
+        let view = View::new((-0.5, 0.3), 1.0, 50, 40, 300).expect("view");
+        let tile = Tile {
+            index: 3,
+            x: 7,
+            y: 11,
+            width: 13,
+            height: 5,
+        };
+        assert_eq!(
+            run(simd_tile, &view, &tile),
+            run(reference_tile, &view, &tile)
+        );
+    }
+
+    #[test]
+    fn ln_fast_is_close_to_ln() {
+        let mut x = 1e-300;
+        while x < 1e300 {
+            for f in [1.0, 1.3, std::f64::consts::SQRT_2, 1.5, 1.9999] {
+                let v = x * f;
+                let err = (ln_fast(v) - v.ln()).abs();
+                assert!(err <= 1e-9 * v.ln().abs().max(1.0), "{v}: {err}");
+            }
+            x *= 7.3;
+        }
+        assert_eq!(ln_fast(1.0), 0.0);
+        assert_eq!(ln_fast(f64::INFINITY), f64::INFINITY);
+        assert!(ln_fast(f64::NAN).is_nan());
+        assert_eq!(ln_fast(0.0), f64::NEG_INFINITY);
+    }
+
+    #[test]
+    fn smooth_value_matches_the_libm_formula() {
+        for (n, mag2) in [(3, 4.0001f64), (10, 7.5), (99, 30.0), (0, 1e10)] {
+            let exact = f64::from(n) + 1.0 - (0.5 * mag2.ln() / std::f64::consts::LN_2).log2();
+            let got = smooth_value(n, mag2, 100);
+            assert!(
+                (f64::from(got) - exact.max(0.0)).abs() < 1e-5,
+                "{n} {mag2}: {got} {exact}"
+            );
+        }
+        assert_eq!(smooth_value(0, f64::INFINITY, 10), 0.0);
+        assert_eq!(smooth_value(10, 1.0, 10), 10.0);
+    }
+}

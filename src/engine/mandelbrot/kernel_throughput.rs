@@ -1,0 +1,391 @@
+//! `parlab bench kernel`: the scalar reference against each vector kernel
+//! this CPU has (AVX2 and AVX-512 side by side) on three fixed views, one
+//! core each, with the clock and the FMA ceiling of each vector width.
+//!
+//! Throughput is *iterations executed* (the sum of the pixels' escape
+//! counts) per second on one thread. The ceiling assumes two FMA pipes of
+//! the kernel's width: lanes × 2 pipes ÷ 3 multiplies per iteration, so
+//! 8/3 iterations per cycle for 4 f64 lanes (≈ 8.3 G/s at 3.1 GHz) and
+//! 16/3 for 8 lanes.
+
+use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
+use crate::engine::mandelbrot::tiling::Tile;
+use crate::engine::mandelbrot::view::View;
+use serde::Serialize;
+use std::hint::black_box;
+use std::time::Instant;
+
+/// Iterations per cycle per core that two 256-bit FMA pipes allow.
+pub const ITERS_PER_CYCLE_CEILING: f64 = 8.0 / 3.0;
+
+/// Iterations per cycle per core that two FMA pipes of `lanes` f64 allow.
+pub fn iters_per_cycle_ceiling(lanes: usize) -> f64 {
+    2.0 * lanes as f64 / 3.0
+}
+/// The clock assumed when none can be measured, in GHz.
+pub const ASSUMED_GHZ: f64 = 3.1;
+/// Rows per band when every row is measured.
+const BAND_ROWS: u32 = 16;
+
+/// One of the fixed benchmark views.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenchView {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub view: View,
+    /// The scalar reference measures every `reference_row_stride`-th row
+    /// only (it is ~20× slower); the SIMD kernel measures every row.
+    pub reference_row_stride: u32,
+}
+
+/// K0, B2 and B3 from issue 7. Pixel centres: column x is at
+/// left + (x + ½)·pixel, so K0's 1024 columns span [−0.5, 0] exactly.
+pub fn bench_views() -> Vec<BenchView> {
+    let view = |c, w, wpx, hpx, it| View::new(c, w, wpx, hpx, it).expect("fixed views are valid");
+    vec![
+        BenchView {
+            name: "K0",
+            description: "1024×1024, x∈[−0.5,0], y∈[−0.25,0.25], 2000 it (all inside)",
+            view: view((-0.25, 0.0), 0.5, 1024, 1024, 2000),
+            reference_row_stride: 8,
+        },
+        BenchView {
+            name: "B2",
+            description: "3840×2160, x∈[−2.5,1], y∈±0.984375, 1000 it",
+            view: view((-0.75, 0.0), 3.5, 3840, 2160, 1000),
+            reference_row_stride: 16,
+        },
+        BenchView {
+            name: "B3",
+            description: "3840×2160, centre (−0.743643887037151, 0.131825904205330), width 2e-5, 5000 it",
+            view: view(
+                (-0.743643887037151, 0.131825904205330),
+                2e-5,
+                3840,
+                2160,
+                5000,
+            ),
+            reference_row_stride: 48,
+        },
+    ]
+}
+
+/// Timings of one kernel on one view.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelTiming {
+    pub kernel: &'static str,
+    /// Rows measured: every `row_stride`-th of the view's.
+    pub row_stride: u32,
+    pub rows: u32,
+    /// Iterations executed per run (the same in every run).
+    pub iterations: u64,
+    pub runs: usize,
+    pub median_nanos: u64,
+    pub min_nanos: u64,
+    pub max_nanos: u64,
+    /// G iterations/s at the median time.
+    pub giga_iters_per_sec: f64,
+    /// G iterations/s at the fastest and slowest run.
+    pub giga_iters_per_sec_best: f64,
+    pub giga_iters_per_sec_worst: f64,
+    /// Median CPU time of this thread per run (Linux only): on a shared
+    /// machine it leaves out the time other processes held the core.
+    pub median_cpu_nanos: Option<u64>,
+    /// G iterations per second of CPU time, at the median CPU time.
+    pub giga_iters_per_cpu_sec: Option<f64>,
+}
+
+/// One vector kernel on one view, against the ceiling of its width.
+#[derive(Clone, Debug, Serialize)]
+pub struct VectorResult {
+    pub timing: KernelTiming,
+    /// f64 lanes per vector (4: AVX2 or portable, 8: AVX-512).
+    pub lanes: usize,
+    /// Two FMA pipes of this width at the measured clock, G it/s.
+    pub ceiling_giga_iters_per_sec: f64,
+    /// This kernel ÷ reference, G/s at the medians.
+    pub speedup: f64,
+    /// This kernel's G/s ÷ its width's ceiling.
+    pub fraction_of_ceiling: f64,
+    /// The same two ratios from CPU time (Linux only).
+    pub speedup_cpu: Option<f64>,
+    pub fraction_of_ceiling_cpu: Option<f64>,
+}
+
+/// Every kernel on one view.
+#[derive(Clone, Debug, Serialize)]
+pub struct ViewResult {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub reference: KernelTiming,
+    /// The vector kernels this CPU has, narrowest first.
+    pub vector: Vec<VectorResult>,
+}
+
+/// The vector kernels to compare on this CPU, narrowest first, with their
+/// lanes: AVX2 and AVX-512 where present, else the portable SIMD kernel.
+pub fn vector_kernels() -> Vec<(Kernel, usize)> {
+    let forced: Vec<_> = [(Kernel::Avx2, 4), (Kernel::Avx512, 8)]
+        .into_iter()
+        .filter(|(k, _)| k.is_available())
+        .collect();
+    if forced.is_empty() {
+        vec![(Kernel::Simd, 4)]
+    } else {
+        forced
+    }
+}
+
+/// The clock the ceiling is computed from.
+#[derive(Clone, Debug, Serialize)]
+pub struct ClockEstimate {
+    pub ghz: f64,
+    pub source: String,
+}
+
+/// The whole report.
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelBenchReport {
+    /// What `--kernel simd` runs on this CPU.
+    pub simd_backend: &'static str,
+    pub clock: ClockEstimate,
+    /// The 4-lane (256-bit) ceiling, G it/s.
+    pub ceiling_giga_iters_per_sec: f64,
+    pub views: Vec<ViewResult>,
+}
+
+/// Measures the clock with a dependent chain of 64-bit multiply-adds
+/// (xor 1 cycle + imul 3 cycles = 4 cycles a link on x86-64); the best of
+/// five runs, timed by this thread's CPU time where the OS tells it (so
+/// that other processes holding the core do not lower the estimate), else
+/// by the wall clock. Falls back to [`ASSUMED_GHZ`] elsewhere.
+pub fn measure_clock() -> ClockEstimate {
+    if cfg!(not(target_arch = "x86_64")) {
+        return ClockEstimate {
+            ghz: ASSUMED_GHZ,
+            source: format!("assumed {ASSUMED_GHZ} GHz (no calibrated loop for this CPU)"),
+        };
+    }
+    const LINKS: u64 = 50_000_000;
+    let mut best = f64::MAX;
+    let mut by_cpu_time = true;
+    for _ in 0..5 {
+        let k = black_box(0x9E37_79B9_7F4A_7C15u64);
+        let mut x = black_box(1u64);
+        let cpu_start = thread_cpu_nanos();
+        let start = Instant::now();
+        for _ in 0..LINKS {
+            x = (x ^ k).wrapping_mul(k);
+        }
+        black_box(x);
+        let wall = start.elapsed().as_secs_f64();
+        let secs = match (cpu_start, thread_cpu_nanos()) {
+            (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
+            _ => {
+                by_cpu_time = false;
+                wall
+            }
+        };
+        best = best.min(secs);
+    }
+    let ghz = 4.0 * LINKS as f64 / best / 1e9;
+    let timed = if by_cpu_time {
+        "thread CPU time"
+    } else {
+        "wall time"
+    };
+    ClockEstimate {
+        ghz,
+        source: format!(
+            "calibrated: dependent xor+imul chain, 4 cycles/link, best of 5 by {timed}"
+        ),
+    }
+}
+
+/// CPU time this thread has run so far, in ns, where the OS tells it
+/// (Linux: /proc/thread-self/schedstat); `None` elsewhere.
+pub fn thread_cpu_nanos() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn median(sorted: &[u64]) -> u64 {
+    let n = sorted.len();
+    if n % 2 == 1 {
+        sorted[n / 2]
+    } else {
+        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+    }
+}
+
+/// Times `kernel` on every `row_stride`-th row of `view`, on this thread.
+pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) -> KernelTiming {
+    let width = view.width_px();
+    let tiles: Vec<Tile> = if row_stride <= 1 {
+        (0..view.height_px())
+            .step_by(BAND_ROWS as usize)
+            .map(|y| Tile {
+                index: y / BAND_ROWS,
+                x: 0,
+                y,
+                width,
+                height: BAND_ROWS.min(view.height_px() - y),
+            })
+            .collect()
+    } else {
+        (0..view.height_px())
+            .step_by(row_stride as usize)
+            .enumerate()
+            .map(|(i, y)| Tile {
+                index: i as u32,
+                x: 0,
+                y,
+                width,
+                height: 1,
+            })
+            .collect()
+    };
+    let rows = tiles.iter().map(|t| t.height).sum();
+    let mut buffers: Vec<TilePixels> = tiles.iter().map(TilePixels::for_tile).collect();
+    let mut nanos = Vec::with_capacity(runs);
+    let mut cpu_nanos = Vec::with_capacity(runs);
+    let mut iterations = 0;
+    for _ in 0..runs.max(1) {
+        let cpu_start = thread_cpu_nanos();
+        let start = Instant::now();
+        iterations = tiles
+            .iter()
+            .zip(buffers.iter_mut())
+            .map(|(t, out)| kernel.compute_tile(view, t, out))
+            .sum::<u64>();
+        nanos.push(start.elapsed().as_nanos() as u64);
+        if let (Some(a), Some(b)) = (cpu_start, thread_cpu_nanos()) {
+            cpu_nanos.push(b.saturating_sub(a));
+        }
+        black_box(&buffers);
+    }
+    nanos.sort_unstable();
+    cpu_nanos.sort_unstable();
+    let median_cpu_nanos = (cpu_nanos.len() == nanos.len()).then(|| median(&cpu_nanos));
+    let rate = |ns: u64| iterations as f64 / ns.max(1) as f64;
+    KernelTiming {
+        kernel: kernel.name(),
+        row_stride: row_stride.max(1),
+        rows,
+        iterations,
+        runs: nanos.len(),
+        median_nanos: median(&nanos),
+        min_nanos: nanos[0],
+        max_nanos: nanos[nanos.len() - 1],
+        giga_iters_per_sec: rate(median(&nanos)),
+        giga_iters_per_sec_best: rate(nanos[0]),
+        giga_iters_per_sec_worst: rate(nanos[nanos.len() - 1]),
+        median_cpu_nanos,
+        giga_iters_per_cpu_sec: median_cpu_nanos.map(rate),
+    }
+}
+
+/// Runs the whole benchmark; `progress` is told each step before it runs.
+pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> KernelBenchReport {
+    progress("measuring the clock");
+    let clock = measure_clock();
+    let ceiling = clock.ghz * ITERS_PER_CYCLE_CEILING;
+    let mut results = Vec::new();
+    for bv in views {
+        progress(&format!("{}: scalar reference", bv.name));
+        let reference = time_kernel(Kernel::Reference, &bv.view, bv.reference_row_stride, runs);
+        let vector = vector_kernels()
+            .into_iter()
+            .map(|(kernel, lanes)| {
+                progress(&format!("{}: {}", bv.name, kernel.label()));
+                let timing = time_kernel(kernel, &bv.view, 1, runs);
+                let ceiling = clock.ghz * iters_per_cycle_ceiling(lanes);
+                VectorResult {
+                    lanes,
+                    ceiling_giga_iters_per_sec: ceiling,
+                    speedup: timing.giga_iters_per_sec / reference.giga_iters_per_sec,
+                    fraction_of_ceiling: timing.giga_iters_per_sec / ceiling,
+                    speedup_cpu: timing
+                        .giga_iters_per_cpu_sec
+                        .zip(reference.giga_iters_per_cpu_sec)
+                        .map(|(s, r)| s / r),
+                    fraction_of_ceiling_cpu: timing.giga_iters_per_cpu_sec.map(|s| s / ceiling),
+                    timing,
+                }
+            })
+            .collect();
+        results.push(ViewResult {
+            name: bv.name,
+            description: bv.description,
+            reference,
+            vector,
+        });
+    }
+    KernelBenchReport {
+        simd_backend: crate::engine::mandelbrot::kernel::simd_backend_name(),
+        clock,
+        ceiling_giga_iters_per_sec: ceiling,
+        views: results,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn views_match_the_issue() {
+        let views = bench_views();
+        let k0 = &views[0].view;
+        let half_px = 0.5 * k0.pixel_size();
+        assert_eq!(k0.re(0) - half_px, -0.5);
+        assert_eq!(k0.re(1023) + half_px, 0.0);
+        assert_eq!(k0.im(0) + half_px, 0.25);
+        let b2 = &views[1].view;
+        assert_eq!(b2.re(0) - 0.5 * b2.pixel_size(), -2.5);
+        assert_eq!(b2.view_height(), 2.0 * 0.984375);
+    }
+
+    #[test]
+    fn timing_counts_the_same_iterations_as_a_render() {
+        let view = View::new((-0.75, 0.0), 3.0, 40, 33, 50).expect("view");
+        let all = time_kernel(Kernel::Simd, &view, 1, 1);
+        let serial = crate::engine::mandelbrot::render::render_serial(&view, Kernel::Reference);
+        let expected: u64 = serial.counts.iter().map(|&c| u64::from(c)).sum();
+        assert_eq!(all.iterations, expected);
+        assert_eq!(all.rows, 33);
+        let strided = time_kernel(Kernel::Reference, &view, 4, 1);
+        assert_eq!(strided.rows, 9);
+        if cfg!(target_os = "linux") {
+            assert!(
+                all.median_cpu_nanos.is_some(),
+                "schedstat is readable on Linux"
+            );
+        }
+    }
+
+    #[test]
+    fn vector_kernels_are_the_available_ones_and_agree() {
+        let kernels = vector_kernels();
+        assert!(!kernels.is_empty());
+        assert!(kernels.iter().all(|(k, _)| k.is_available()));
+        assert_eq!(iters_per_cycle_ceiling(4), ITERS_PER_CYCLE_CEILING);
+        assert_eq!(iters_per_cycle_ceiling(8), 2.0 * ITERS_PER_CYCLE_CEILING);
+        let view = View::new((-0.75, 0.0), 3.0, 21, 9, 40).expect("view");
+        let counts: Vec<u64> = kernels
+            .iter()
+            .map(|(k, _)| time_kernel(*k, &view, 1, 1).iterations)
+            .collect();
+        assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+    }
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&[1, 2, 9]), 2);
+        assert_eq!(median(&[1, 3, 5, 9]), 4);
+    }
+}
