@@ -142,3 +142,62 @@ fn render_accepts_the_simd_kernel() {
     assert_eq!(summary["kernel"], "simd");
     assert!(out.is_file());
 }
+
+#[test]
+fn forced_kernels_render_the_same_counts_or_refuse_clearly() {
+    use parlab::engine::mandelbrot::kernel::Kernel;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let counts = |kernel: Kernel| {
+        let out = dir.path().join(format!("{kernel}.png"));
+        let npy = dir.path().join(format!("{kernel}.npy"));
+        let output = parlab()
+            .args([
+                "render",
+                "--width",
+                "67",
+                "--height",
+                "41",
+                "--max-iter",
+                "300",
+            ])
+            .args([
+                "--workers",
+                "2",
+                "--tile",
+                "16",
+                "--json",
+                "--kernel",
+                kernel.name(),
+            ])
+            .arg("--out")
+            .arg(&out)
+            .arg("--counts-out")
+            .arg(&npy)
+            .output()
+            .expect("run");
+        if kernel.is_available() {
+            assert!(output.status.success(), "{kernel}: {output:?}");
+            let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+            assert_eq!(summary["kernel"], kernel.name());
+            Some((
+                std::fs::read(&npy).expect("npy"),
+                std::fs::read(&out).expect("png"),
+            ))
+        } else {
+            assert_eq!(output.status.code(), Some(2), "{kernel}: {output:?}");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(stderr.contains(kernel.name()), "{stderr}");
+            assert!(!out.exists() && !npy.exists(), "nothing written");
+            None
+        }
+    };
+    let expected = counts(Kernel::Reference).expect("scalar always runs");
+    for kernel in [Kernel::Simd, Kernel::Avx2, Kernel::Avx512] {
+        if let Some(got) = counts(kernel) {
+            assert!(
+                got == expected,
+                "{kernel}: counts or PNG differ from scalar"
+            );
+        }
+    }
+}

@@ -1,8 +1,11 @@
-//! The SIMD kernel (dispatched and portable) gives exactly the reference's
-//! counts and smooth values, pixel for pixel, on every kind of view and tile.
+//! The SIMD kernels (dispatched, portable, and AVX2 and AVX-512 forced where
+//! the CPU has them) give exactly the reference's counts and smooth values,
+//! pixel for pixel, on every kind of view and tile.
 
 use parlab::engine::exec::schedule::Schedule;
-use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, reference_tile, simd, simd_tile};
+use parlab::engine::mandelbrot::kernel::{
+    Kernel, TilePixels, avx2_tile, avx512_tile, reference_tile, simd, simd_backend_name, simd_tile,
+};
 use parlab::engine::mandelbrot::render::{RenderSettings, render, render_serial};
 use parlab::engine::mandelbrot::tiling::{Tile, Tiling};
 use parlab::engine::mandelbrot::view::View;
@@ -10,10 +13,33 @@ use proptest::prelude::*;
 
 type TileFn = fn(&View, &Tile, &mut TilePixels) -> u64;
 
-const FAST: [(&str, TileFn); 2] = [
-    ("dispatched", simd_tile),
-    ("portable", simd::compute_tile_portable),
-];
+/// The fast kernels this CPU can run (a forced width it lacks is left out,
+/// and said so once).
+fn fast_kernels() -> Vec<(&'static str, TileFn)> {
+    let mut fast: Vec<(&str, TileFn)> = vec![
+        ("dispatched", simd_tile),
+        ("portable", simd::compute_tile_portable),
+    ];
+    for (name, kernel, f) in [
+        ("avx2", Kernel::Avx2, avx2 as TileFn),
+        ("avx512", Kernel::Avx512, avx512 as TileFn),
+    ] {
+        if kernel.is_available() {
+            fast.push((name, f));
+        } else {
+            eprintln!("this CPU lacks {name}: its kernel is not tested here");
+        }
+    }
+    fast
+}
+
+fn avx2(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    avx2_tile(view, tile, out).expect("checked available")
+}
+
+fn avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    avx512_tile(view, tile, out).expect("checked available")
+}
 
 fn tiles_of(view: &View, tile_px: u32) -> Vec<Tile> {
     Tiling::Square { tile_px }.tiles(view.width_px(), view.height_px())
@@ -28,7 +54,7 @@ fn check_view(view: View) {
         for tile in tiles_of(&view, tile_px) {
             let mut expected = TilePixels::for_tile(&tile);
             let expected_iters = reference_tile(&view, &tile, &mut expected);
-            for (name, fast) in FAST {
+            for (name, fast) in fast_kernels() {
                 let mut got = TilePixels::for_tile(&tile);
                 let got_iters = fast(&view, &tile, &mut got);
                 assert_eq!(got.counts, expected.counts, "{name} counts, tile {tile:?}");
@@ -88,15 +114,45 @@ fn odd_widths_that_do_not_fill_the_vectors() {
 
 #[test]
 fn kernel_enum_names_and_labels() {
-    assert_eq!(Kernel::ALL, [Kernel::Reference, Kernel::Simd]);
+    assert_eq!(
+        Kernel::ALL,
+        [
+            Kernel::Reference,
+            Kernel::Simd,
+            Kernel::Avx2,
+            Kernel::Avx512
+        ]
+    );
     assert_eq!("simd".parse::<Kernel>(), Ok(Kernel::Simd));
+    assert_eq!("avx2".parse::<Kernel>(), Ok(Kernel::Avx2));
+    assert_eq!("avx512".parse::<Kernel>(), Ok(Kernel::Avx512));
     assert_eq!(Kernel::Simd.label(), "SIMD");
     assert_eq!(Kernel::Reference.label(), "scalar reference");
     assert!("avx".parse::<Kernel>().is_err());
 }
 
 #[test]
-fn parallel_schedules_with_simd_equal_the_serial_reference() {
+fn simd_picks_the_widest_available_and_forced_kernels_say_what_they_need() {
+    let expected = if Kernel::Avx512.is_available() {
+        "AVX-512F+FMA"
+    } else if Kernel::Avx2.is_available() {
+        "AVX2+FMA"
+    } else {
+        "portable"
+    };
+    assert_eq!(simd_backend_name(), expected);
+    assert!(Kernel::Reference.check_available().is_ok());
+    assert!(Kernel::Simd.check_available().is_ok());
+    for k in [Kernel::Avx2, Kernel::Avx512] {
+        match k.check_available() {
+            Ok(()) => assert!(k.is_available()),
+            Err(message) => assert!(message.contains(k.name()), "{message}"),
+        }
+    }
+}
+
+#[test]
+fn parallel_schedules_with_every_kernel_equal_the_serial_reference() {
     let view = View::new((-0.7436, 0.1318), 0.01, 83, 47, 1500).expect("view");
     let serial = render_serial(&view, Kernel::Reference);
     let mut schedules = Schedule::ALL.to_vec();
@@ -107,15 +163,20 @@ fn parallel_schedules_with_simd_equal_the_serial_reference() {
                 Tiling::Square { tile_px: 16 },
                 Tiling::Bands { band_rows: 1 },
             ] {
-                let settings = RenderSettings {
-                    view,
-                    tiling,
-                    schedule,
-                    num_workers,
-                    kernel: Kernel::Simd,
-                };
-                let r = render(&settings, None).expect("render");
-                assert_eq!(r.image, serial, "{schedule} {num_workers} {tiling}");
+                for kernel in Kernel::ALL.into_iter().filter(Kernel::is_available) {
+                    let settings = RenderSettings {
+                        view,
+                        tiling,
+                        schedule,
+                        num_workers,
+                        kernel,
+                    };
+                    let r = render(&settings, None).expect("render");
+                    assert_eq!(
+                        r.image, serial,
+                        "{schedule} {num_workers} {tiling} {kernel}"
+                    );
+                }
             }
         }
     }

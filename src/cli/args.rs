@@ -149,8 +149,12 @@ pub fn parse_schedule(s: &str) -> Result<Schedule, CliError> {
     s.parse().map_err(CliError::Usage)
 }
 
+/// Parses a kernel name (see `Kernel::ALL`) and checks that this CPU can
+/// run it: forcing `avx512` on a CPU without AVX-512 is a usage error.
 pub fn parse_kernel(s: &str) -> Result<Kernel, CliError> {
-    s.parse().map_err(CliError::Usage)
+    let kernel: Kernel = s.parse().map_err(CliError::Usage)?;
+    kernel.check_available().map_err(CliError::Usage)?;
+    Ok(kernel)
 }
 
 /// Checks a worker count against the pool's limits.

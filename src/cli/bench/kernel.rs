@@ -1,9 +1,11 @@
-//! `parlab bench kernel`: the scalar reference and the SIMD kernel on the
-//! fixed views of issue 7, one core each, against the FMA ceiling.
+//! `parlab bench kernel`: the scalar reference, AVX2 and AVX-512 kernels
+//! side by side on the fixed views of issue 7, one core each, each against
+//! the FMA ceiling of its vector width.
 
 use crate::cli::CliError;
+use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::kernel_throughput::{
-    ITERS_PER_CYCLE_CEILING, KernelBenchReport, KernelTiming, bench_views, run as run_bench,
+    KernelBenchReport, KernelTiming, bench_views, iters_per_cycle_ceiling, run as run_bench,
 };
 use clap::Args;
 
@@ -76,14 +78,20 @@ fn timing_line(label: &str, t: &KernelTiming, height_px: u32) {
 }
 
 fn print_report(r: &KernelBenchReport) {
-    let runs = r.views.first().map_or(0, |v| v.simd.runs);
+    let runs = r.views.first().map_or(0, |v| v.reference.runs);
     println!(
-        "parlab bench kernel: one thread per kernel, median of {runs} runs [slowest–fastest]; SIMD backend: {}",
+        "parlab bench kernel: one thread per kernel, median of {runs} runs [slowest–fastest]; --kernel simd runs: {}",
         r.simd_backend
     );
     println!(
-        "clock {:.2} GHz ({}); ceiling {:.2} G it/s per core = {:.3} it/cycle (2 FMA pipes × 4 f64 lanes ÷ 3 multiplies)",
-        r.clock.ghz, r.clock.source, r.ceiling_giga_iters_per_sec, ITERS_PER_CYCLE_CEILING
+        "clock {:.2} GHz ({}); ceiling per core = 2 FMA pipes × lanes ÷ 3 multiplies: \
+         4 lanes {:.3} it/cycle = {:.2} G it/s, 8 lanes {:.3} it/cycle = {:.2} G it/s",
+        r.clock.ghz,
+        r.clock.source,
+        iters_per_cycle_ceiling(4),
+        r.clock.ghz * iters_per_cycle_ceiling(4),
+        iters_per_cycle_ceiling(8),
+        r.clock.ghz * iters_per_cycle_ceiling(8),
     );
     println!(
         "throughput = iterations executed (sum of escape counts) / wall time; no work is skipped; \
@@ -100,15 +108,34 @@ fn print_report(r: &KernelBenchReport) {
             .map_or(0, |bv| bv.view.height_px());
         println!("{}  {}", v.name, v.description);
         timing_line("scalar reference", &v.reference, height_px);
-        timing_line("SIMD", &v.simd, height_px);
-        println!(
-            "  SIMD ÷ scalar {:.1}×   SIMD at {:.0} % of the ceiling   (per CPU-second: {})",
-            v.speedup,
-            v.fraction_of_ceiling * 100.0,
-            match (v.speedup_cpu, v.fraction_of_ceiling_cpu) {
-                (Some(s), Some(f)) => format!("{s:.1}×, {:.0} %", f * 100.0),
-                _ => "n/a".into(),
-            }
-        );
+        for k in &v.vector {
+            timing_line(kernel_label(k.timing.kernel), &k.timing, height_px);
+        }
+        for k in &v.vector {
+            println!(
+                "  {:<17} ÷ scalar {:.1}×   at {:.0} % of the {}-lane ceiling ({:.2} G it/s)   (per CPU-second: {})",
+                kernel_label(k.timing.kernel),
+                k.speedup,
+                k.fraction_of_ceiling * 100.0,
+                k.lanes,
+                k.ceiling_giga_iters_per_sec,
+                match (k.speedup_cpu, k.fraction_of_ceiling_cpu) {
+                    (Some(s), Some(f)) => format!("{s:.1}×, {:.0} %", f * 100.0),
+                    _ => "n/a".into(),
+                }
+            );
+        }
+        if let [narrow, wide] = v.vector.as_slice() {
+            println!(
+                "  {} ÷ {} {:.2}×",
+                kernel_label(wide.timing.kernel),
+                kernel_label(narrow.timing.kernel),
+                wide.timing.giga_iters_per_sec / narrow.timing.giga_iters_per_sec
+            );
+        }
     }
+}
+
+fn kernel_label(name: &str) -> &'static str {
+    name.parse::<Kernel>().map_or("?", |k| k.label())
 }

@@ -22,7 +22,7 @@ pub struct BenchArgs {
 pub enum BenchCommand {
     /// Sweep worker counts × task granularities: speedup with its spread, models and exports.
     Sweep(SweepArgs),
-    /// Scalar reference vs SIMD kernel on the fixed views K0, B2, B3 (one core each).
+    /// Scalar reference vs the AVX2 and AVX-512 kernels on the fixed views K0, B2, B3 (one core each).
     Kernel(BenchKernelArgs),
     /// The Benchmarks Game mandelbrot task: an N×N PBM bitmap on stdout.
     Bg(BenchBgArgs),

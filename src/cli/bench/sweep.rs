@@ -65,7 +65,7 @@ pub struct SweepArgs {
     /// static-block, static-cyclic, dynamic[:K], guided[:K], work-stealing.
     #[arg(long, default_value = "dynamic")]
     pub schedule: String,
-    /// Kernel that computes the pixels.
+    /// Kernel that computes the pixels: simd (widest this CPU has), avx2, avx512 (forced), scalar.
     #[arg(long, default_value = "simd")]
     pub kernel: String,
     /// Where mandelbrot's workers run: threads, processes, or both as

@@ -4,6 +4,8 @@
 use crate::engine::mandelbrot::render::IterImage;
 use crate::engine::mandelbrot::tiling::Tile;
 use image::RgbaImage;
+use rayon::ThreadPool;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -83,7 +85,7 @@ impl Palette {
         let (t0, c0) = s[k];
         let (t1, c1) = s[k + 1];
         let f = ((t - t0) / (t1 - t0)).clamp(0.0, 1.0);
-        let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * f).round() as u8;
+        let mix = |a: u8, b: u8| round_u8(f32::from(a) + (f32::from(b) - f32::from(a)) * f);
         [mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2]), 255]
     }
 
@@ -98,6 +100,26 @@ impl Palette {
     pub fn colourise(&self, img: &IterImage) -> RgbaImage {
         let mut out = RgbaImage::new(img.width_px, img.height_px);
         self.colour_into(&img.counts, &img.smooth, img.max_iter, &mut out);
+        out
+    }
+
+    /// The whole image in this palette, bands of rows coloured in parallel
+    /// on `pool` (the render's workers); on this thread if `None`. The
+    /// same bytes as [`Self::colourise`].
+    pub fn colourise_on(&self, img: &IterImage, pool: Option<&ThreadPool>) -> RgbaImage {
+        let Some(pool) = pool else {
+            return self.colourise(img);
+        };
+        let mut out = RgbaImage::new(img.width_px, img.height_px);
+        let band_px = (COLOUR_BAND_ROWS * img.width_px as usize).max(1);
+        pool.install(|| {
+            out.par_chunks_mut(4 * band_px)
+                .zip(img.counts.par_chunks(band_px))
+                .zip(img.smooth.par_chunks(band_px))
+                .for_each(|((rgba, counts), smooth)| {
+                    self.colour_into(counts, smooth, img.max_iter, rgba);
+                });
+        });
         out
     }
 }
@@ -116,6 +138,22 @@ impl std::str::FromStr for Palette {
             .find(|p| p.name() == s)
             .ok_or_else(|| format!("unknown palette {s:?}: expected classic, fire, ocean or grey"))
     }
+}
+
+/// Rows per parallel colouring task.
+const COLOUR_BAND_ROWS: usize = 16;
+
+/// `x.round() as u8` (half away from zero, saturating, NaN → 0) without
+/// the libm call that `f32::round` is on x86-64 without SSE4.1: truncate,
+/// then compare the exact remainder with ½.
+#[inline(always)]
+pub fn round_u8(x: f32) -> u8 {
+    if x.is_nan() || x <= 0.0 {
+        return 0;
+    }
+    let whole = x as u32;
+    let up = u32::from(x - whole as f32 >= 0.5);
+    whole.saturating_add(up).min(255) as u8
 }
 
 /// Sixteen hand-picked, mutually distinct worker colours (Kelly/Tableau-like).
@@ -199,7 +237,7 @@ pub fn overlay_tile(img: &mut RgbaImage, tile: &Tile, colour: [u8; 3]) {
             let a = if edge { 0.9 } else { OVERLAY_ALPHA };
             for (channel, &target) in p.0.iter_mut().zip(&colour) {
                 let base = f32::from(*channel);
-                *channel = (base + (f32::from(target) - base) * a).round() as u8;
+                *channel = round_u8(base + (f32::from(target) - base) * a);
             }
         }
     }
@@ -245,6 +283,38 @@ mod tests {
             for j in 0..i {
                 assert_ne!(c[i], c[j]);
             }
+        }
+    }
+
+    #[test]
+    fn inlined_rounding_equals_f32_round() {
+        let mut xs = vec![f32::NAN, f32::INFINITY, -f32::INFINITY, -0.0, 1e9, -3.7];
+        for k in -2..300 {
+            let h = k as f32 + 0.5;
+            xs.extend([k as f32, h, h.next_up(), h.next_down(), k as f32 + 0.25]);
+        }
+        let mut x = -1.0f32;
+        while x < 260.0 {
+            xs.push(x);
+            x += 0.013;
+        }
+        for x in xs {
+            assert_eq!(round_u8(x), x.round() as u8, "{x}");
+        }
+    }
+
+    #[test]
+    fn parallel_colouring_equals_serial() {
+        let view =
+            crate::engine::mandelbrot::view::View::new((-0.6, 0.1), 2.5, 53, 41, 90).expect("view");
+        let img = crate::engine::mandelbrot::render::render_serial(
+            &view,
+            crate::engine::mandelbrot::kernel::Kernel::Simd,
+        );
+        let pool = crate::engine::exec::pool::build_pool(3).expect("pool");
+        for p in Palette::ALL {
+            assert_eq!(p.colourise_on(&img, Some(&pool)), p.colourise(&img), "{p}");
+            assert_eq!(p.colourise_on(&img, None), p.colourise(&img), "{p}");
         }
     }
 

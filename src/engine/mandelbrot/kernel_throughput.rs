@@ -1,10 +1,12 @@
-//! `parlab bench kernel`: the scalar reference against the SIMD kernel on
-//! three fixed views, one core each, with the clock and the FMA ceiling.
+//! `parlab bench kernel`: the scalar reference against each vector kernel
+//! this CPU has (AVX2 and AVX-512 side by side) on three fixed views, one
+//! core each, with the clock and the FMA ceiling of each vector width.
 //!
 //! Throughput is *iterations executed* (the sum of the pixels' escape
-//! counts) per second on one thread. The ceiling assumes two 256-bit FMA
-//! pipes: 4 f64 lanes × 2 pipes ÷ 3 multiplies per iteration = 8/3
-//! iterations per cycle (≈ 8.3 G/s at 3.1 GHz).
+//! counts) per second on one thread. The ceiling assumes two FMA pipes of
+//! the kernel's width: lanes × 2 pipes ÷ 3 multiplies per iteration, so
+//! 8/3 iterations per cycle for 4 f64 lanes (≈ 8.3 G/s at 3.1 GHz) and
+//! 16/3 for 8 lanes.
 
 use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
 use crate::engine::mandelbrot::tiling::Tile;
@@ -16,6 +18,11 @@ use std::time::Instant;
 
 /// Iterations per cycle per core that two 256-bit FMA pipes allow.
 pub const ITERS_PER_CYCLE_CEILING: f64 = 8.0 / 3.0;
+
+/// Iterations per cycle per core that two FMA pipes of `lanes` f64 allow.
+pub fn iters_per_cycle_ceiling(lanes: usize) -> f64 {
+    2.0 * lanes as f64 / 3.0
+}
 /// The clock assumed when none can be measured, in GHz.
 pub const ASSUMED_GHZ: f64 = 3.1;
 /// Rows per band when every row is measured.
@@ -89,20 +96,45 @@ pub struct KernelTiming {
     pub giga_iters_per_cpu_sec: Option<f64>,
 }
 
-/// Both kernels on one view.
+/// One vector kernel on one view, against the ceiling of its width.
+#[derive(Clone, Debug, Serialize)]
+pub struct VectorResult {
+    pub timing: KernelTiming,
+    /// f64 lanes per vector (4: AVX2 or portable, 8: AVX-512).
+    pub lanes: usize,
+    /// Two FMA pipes of this width at the measured clock, G it/s.
+    pub ceiling_giga_iters_per_sec: f64,
+    /// This kernel ÷ reference, G/s at the medians.
+    pub speedup: f64,
+    /// This kernel's G/s ÷ its width's ceiling.
+    pub fraction_of_ceiling: f64,
+    /// The same two ratios from CPU time (Linux only).
+    pub speedup_cpu: Option<f64>,
+    pub fraction_of_ceiling_cpu: Option<f64>,
+}
+
+/// Every kernel on one view.
 #[derive(Clone, Debug, Serialize)]
 pub struct ViewResult {
     pub name: &'static str,
     pub description: &'static str,
     pub reference: KernelTiming,
-    pub simd: KernelTiming,
-    /// SIMD ÷ reference, G/s at the medians.
-    pub speedup: f64,
-    /// SIMD G/s ÷ the ceiling.
-    pub fraction_of_ceiling: f64,
-    /// The same two ratios from CPU time (Linux only).
-    pub speedup_cpu: Option<f64>,
-    pub fraction_of_ceiling_cpu: Option<f64>,
+    /// The vector kernels this CPU has, narrowest first.
+    pub vector: Vec<VectorResult>,
+}
+
+/// The vector kernels to compare on this CPU, narrowest first, with their
+/// lanes: AVX2 and AVX-512 where present, else the portable SIMD kernel.
+pub fn vector_kernels() -> Vec<(Kernel, usize)> {
+    let forced: Vec<_> = [(Kernel::Avx2, 4), (Kernel::Avx512, 8)]
+        .into_iter()
+        .filter(|(k, _)| k.is_available())
+        .collect();
+    if forced.is_empty() {
+        vec![(Kernel::Simd, 4)]
+    } else {
+        forced
+    }
 }
 
 /// The clock the ceiling is computed from.
@@ -115,15 +147,19 @@ pub struct ClockEstimate {
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 pub struct KernelBenchReport {
+    /// What `--kernel simd` runs on this CPU.
     pub simd_backend: &'static str,
     pub clock: ClockEstimate,
+    /// The 4-lane (256-bit) ceiling, G it/s.
     pub ceiling_giga_iters_per_sec: f64,
     pub views: Vec<ViewResult>,
 }
 
 /// Measures the clock with a dependent chain of 64-bit multiply-adds
 /// (xor 1 cycle + imul 3 cycles = 4 cycles a link on x86-64); the best of
-/// five runs. Falls back to [`ASSUMED_GHZ`] elsewhere.
+/// five runs, timed by this thread's CPU time where the OS tells it (so
+/// that other processes holding the core do not lower the estimate), else
+/// by the wall clock. Falls back to [`ASSUMED_GHZ`] elsewhere.
 pub fn measure_clock() -> ClockEstimate {
     if cfg!(not(target_arch = "x86_64")) {
         return ClockEstimate {
@@ -133,20 +169,37 @@ pub fn measure_clock() -> ClockEstimate {
     }
     const LINKS: u64 = 50_000_000;
     let mut best = f64::MAX;
+    let mut by_cpu_time = true;
     for _ in 0..5 {
         let k = black_box(0x9E37_79B9_7F4A_7C15u64);
         let mut x = black_box(1u64);
+        let cpu_start = thread_cpu_nanos();
         let start = Instant::now();
         for _ in 0..LINKS {
             x = (x ^ k).wrapping_mul(k);
         }
         black_box(x);
-        best = best.min(start.elapsed().as_secs_f64());
+        let wall = start.elapsed().as_secs_f64();
+        let secs = match (cpu_start, thread_cpu_nanos()) {
+            (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
+            _ => {
+                by_cpu_time = false;
+                wall
+            }
+        };
+        best = best.min(secs);
     }
     let ghz = 4.0 * LINKS as f64 / best / 1e9;
+    let timed = if by_cpu_time {
+        "thread CPU time"
+    } else {
+        "wall time"
+    };
     ClockEstimate {
         ghz,
-        source: "calibrated: dependent xor+imul chain, 4 cycles/link, best of 5".into(),
+        source: format!(
+            "calibrated: dependent xor+imul chain, 4 cycles/link, best of 5 by {timed}"
+        ),
     }
 }
 
@@ -237,20 +290,31 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
     for bv in views {
         progress(&format!("{}: scalar reference", bv.name));
         let reference = time_kernel(Kernel::Reference, &bv.view, bv.reference_row_stride, runs);
-        progress(&format!("{}: SIMD", bv.name));
-        let simd = time_kernel(Kernel::Simd, &bv.view, 1, runs);
+        let vector = vector_kernels()
+            .into_iter()
+            .map(|(kernel, lanes)| {
+                progress(&format!("{}: {}", bv.name, kernel.label()));
+                let timing = time_kernel(kernel, &bv.view, 1, runs);
+                let ceiling = clock.ghz * iters_per_cycle_ceiling(lanes);
+                VectorResult {
+                    lanes,
+                    ceiling_giga_iters_per_sec: ceiling,
+                    speedup: timing.giga_iters_per_sec / reference.giga_iters_per_sec,
+                    fraction_of_ceiling: timing.giga_iters_per_sec / ceiling,
+                    speedup_cpu: timing
+                        .giga_iters_per_cpu_sec
+                        .zip(reference.giga_iters_per_cpu_sec)
+                        .map(|(s, r)| s / r),
+                    fraction_of_ceiling_cpu: timing.giga_iters_per_cpu_sec.map(|s| s / ceiling),
+                    timing,
+                }
+            })
+            .collect();
         results.push(ViewResult {
             name: bv.name,
             description: bv.description,
-            speedup: simd.giga_iters_per_sec / reference.giga_iters_per_sec,
-            fraction_of_ceiling: simd.giga_iters_per_sec / ceiling,
-            speedup_cpu: simd
-                .giga_iters_per_cpu_sec
-                .zip(reference.giga_iters_per_cpu_sec)
-                .map(|(s, r)| s / r),
-            fraction_of_ceiling_cpu: simd.giga_iters_per_cpu_sec.map(|s| s / ceiling),
             reference,
-            simd,
+            vector,
         });
     }
     KernelBenchReport {
@@ -295,4 +359,20 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn vector_kernels_are_the_available_ones_and_agree() {
+        let kernels = vector_kernels();
+        assert!(!kernels.is_empty());
+        assert!(kernels.iter().all(|(k, _)| k.is_available()));
+        assert_eq!(iters_per_cycle_ceiling(4), ITERS_PER_CYCLE_CEILING);
+        assert_eq!(iters_per_cycle_ceiling(8), 2.0 * ITERS_PER_CYCLE_CEILING);
+        let view = View::new((-0.75, 0.0), 3.0, 21, 9, 40).expect("view");
+        let counts: Vec<u64> = kernels
+            .iter()
+            .map(|(k, _)| time_kernel(*k, &view, 1, 1).iterations)
+            .collect();
+        assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+    }
+
 }

@@ -322,12 +322,15 @@ impl Explorer {
             .selected_text(current.label())
             .show_ui(ui, |ui| {
                 for k in Kernel::ALL {
-                    ui.selectable_value(&mut chosen, k, k.label());
+                    ui.add_enabled_ui(k.is_available(), |ui| {
+                        ui.selectable_value(&mut chosen, k, k.label())
+                            .on_disabled_hover_text("this CPU lacks the instructions");
+                    });
                 }
             })
             .response
             .on_hover_text(
-                "both kernels give identical escape counts; the SIMD one computes several pixels per instruction",
+                "all kernels give identical escape counts; SIMD computes several pixels per instruction with the widest vectors this CPU has (AVX2 and AVX-512 force a width)",
             );
         if chosen != current {
             self.settings.kernel = chosen;

@@ -145,7 +145,7 @@ impl SpeedupPanel {
                     egui::ComboBox::from_label("kernel")
                         .selected_text(self.settings.kernel.label())
                         .show_ui(ui, |ui| {
-                            for k in Kernel::ALL {
+                            for k in Kernel::ALL.into_iter().filter(Kernel::is_available) {
                                 ui.selectable_value(&mut self.settings.kernel, k, k.label());
                             }
                         });

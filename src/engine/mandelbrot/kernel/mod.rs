@@ -6,46 +6,98 @@ pub mod simd;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx2;
 #[cfg(target_arch = "x86_64")]
+mod simd_avx512;
+#[cfg(target_arch = "x86_64")]
 pub use simd_avx2::bg_row as bg_row_avx2;
+#[cfg(target_arch = "x86_64")]
+pub use simd_avx512::bg_row as bg_row_avx512;
 
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// Which kernel computes the pixels.
+/// Which kernel computes the pixels. All give the same counts.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kernel {
     /// Plain scalar f64, one pixel at a time: the readable baseline.
     #[default]
     Reference,
-    /// Interleaved 4-lane f64 vectors (AVX2+FMA when the CPU has it),
-    /// same counts as the reference: the production kernel.
+    /// The widest vectors this CPU has (AVX-512F, else AVX2+FMA, else a
+    /// portable 4-lane version): the production kernel.
     Simd,
+    /// Forces the 4-lane AVX2+FMA kernel.
+    Avx2,
+    /// Forces the 8-lane AVX-512F kernel.
+    Avx512,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 2] = [Kernel::Reference, Kernel::Simd];
+    pub const ALL: [Kernel; 4] = [
+        Kernel::Reference,
+        Kernel::Simd,
+        Kernel::Avx2,
+        Kernel::Avx512,
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
             Kernel::Reference => "scalar",
             Kernel::Simd => "simd",
+            Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
         }
     }
     pub fn label(&self) -> &'static str {
         match self {
             Kernel::Reference => "scalar reference",
             Kernel::Simd => "SIMD",
+            Kernel::Avx2 => "AVX2 (4 lanes)",
+            Kernel::Avx512 => "AVX-512 (8 lanes)",
         }
     }
 
-    /// Computes every pixel of `tile` into `out`, returning the iterations executed.
-    pub fn compute_tile(&self, view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    /// Whether this CPU can run the kernel (the scalar and auto ones always).
+    pub fn is_available(&self) -> bool {
         match self {
-            Kernel::Reference => reference_tile(view, tile, out),
-            Kernel::Simd => simd_tile(view, tile, out),
+            Kernel::Reference | Kernel::Simd => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => simd_avx2::available(),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => simd_avx512::available(),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 | Kernel::Avx512 => false,
         }
+    }
+
+    /// `Ok` if this CPU can run the kernel, else a message for a person.
+    pub fn check_available(&self) -> Result<(), String> {
+        if self.is_available() {
+            return Ok(());
+        }
+        let needs = match self {
+            Kernel::Avx512 => "AVX-512F and FMA",
+            _ => "AVX2 and FMA",
+        };
+        Err(format!(
+            "kernel {} needs a CPU with {needs}; this one does not have them \
+             (the best it has: {}; use --kernel simd to pick it)",
+            self.name(),
+            simd_backend_name()
+        ))
+    }
+
+    /// Computes every pixel of `tile` into `out`, returning the iterations
+    /// executed. A forced kernel the CPU lacks (see [`Self::check_available`],
+    /// which callers check first) runs the portable SIMD version instead.
+    pub fn compute_tile(&self, view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+        let forced = match self {
+            Kernel::Reference => return reference_tile(view, tile, out),
+            Kernel::Simd => return simd_tile(view, tile, out),
+            Kernel::Avx2 => avx2_tile(view, tile, out),
+            Kernel::Avx512 => avx512_tile(view, tile, out),
+        };
+        forced.unwrap_or_else(|| simd::compute_tile_portable(view, tile, out))
     }
 }
 
@@ -82,17 +134,46 @@ pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     reference::compute_tile(view, tile, out)
 }
 
-/// The fast kernel: AVX2+FMA when the CPU has it, else the portable one.
+/// The fast kernel on the widest vectors this CPU has: AVX-512F, else
+/// AVX2+FMA, else the portable one.
 pub fn simd_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(iterations) = simd_avx2::compute_tile(view, tile, out) {
+    if let Some(iterations) = avx512_tile(view, tile, out) {
+        return iterations;
+    }
+    if let Some(iterations) = avx2_tile(view, tile, out) {
         return iterations;
     }
     simd::compute_tile_portable(view, tile, out)
 }
 
+/// The 4-lane AVX2+FMA kernel, or `None` if the CPU lacks AVX2 or FMA.
+pub fn avx2_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return simd_avx2::compute_tile(view, tile, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (view, tile, out);
+        None
+    }
+}
+
+/// The 8-lane AVX-512F kernel, or `None` if the CPU lacks AVX-512F or FMA.
+pub fn avx512_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    #[cfg(target_arch = "x86_64")]
+    return simd_avx512::compute_tile(view, tile, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (view, tile, out);
+        None
+    }
+}
+
 /// Which implementation [`simd_tile`] uses on this CPU.
 pub fn simd_backend_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if simd_avx512::available() {
+        return "AVX-512F+FMA";
+    }
     #[cfg(target_arch = "x86_64")]
     if simd_avx2::available() {
         return "AVX2+FMA";

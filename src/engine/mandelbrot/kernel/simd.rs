@@ -23,7 +23,9 @@
 //! whose |c| is within a few ulps of 2; the tests compare every pixel of
 //! many views with the reference.
 //!
-//! Backends: AVX2 + FMA on x86-64 (chosen at run time by `super::simd_tile`, code in `simd_avx2`),
+//! Backends: AVX-512F on x86-64 when the CPU has it (8 lanes, escapes
+//! handled inside the vector loop, code in `simd_avx512`), else AVX2 + FMA
+//! (chosen at run time by `super::simd_tile`, code in `simd_avx2`),
 //! else a portable safe version of the same algorithm on plain arrays,
 //! which compilers vectorise for SSE2/NEON (`f64::mul_add` is a hardware
 //! FMA on aarch64; on an x86-64 without FMA it is libm's exact software
@@ -65,7 +67,7 @@ pub struct Lanes<const V: usize> {
 }
 
 /// Hands out the tile's pixels in row-major order.
-struct PixelCursor<'a> {
+pub(super) struct PixelCursor<'a> {
     view: &'a View,
     tile: &'a Tile,
     x: u32,
@@ -75,7 +77,7 @@ struct PixelCursor<'a> {
 }
 
 impl<'a> PixelCursor<'a> {
-    fn new(view: &'a View, tile: &'a Tile) -> Self {
+    pub(super) fn new(view: &'a View, tile: &'a Tile) -> Self {
         PixelCursor {
             view,
             tile,
@@ -88,7 +90,7 @@ impl<'a> PixelCursor<'a> {
 
     /// The next pixel's index and c, or `None` when the tile is used up.
     #[inline(always)]
-    fn next_pixel(&mut self) -> Option<(u32, f64, f64)> {
+    pub(super) fn next_pixel(&mut self) -> Option<(u32, f64, f64)> {
         if self.y >= self.tile.height || self.tile.width == 0 {
             return None;
         }

@@ -1,0 +1,539 @@
+//! AVX-512F + FMA kernel, chosen at run time: 8-lane zmm vectors, with
+//! escapes handled *inside* the vector loop. Same counts and smooth values
+//! as [`reference`], bit for bit.
+//!
+//! The loop runs blocks of [`BLOCK_ITERS`] untested steps on all vectors
+//! (the same arithmetic as `reference::step`), then tests `!(|z|² <= 4)`
+//! (see `simd` for why a block-end test finds every escape). A lane that
+//! failed, or that has fewer than a block's iterations left before
+//! `max_iter`, is *compressed* (masked `vcompresspd`) with the z it had at
+//! the block's start into a pending batch and *refilled* at once with the
+//! tile's next pixels (masked `vexpandpd` from a small feed buffer and a
+//! masked blend of z to 0). The vector state never leaves for a per-pixel
+//! loop: the loop ends only when the tile runs out of pixels.
+//!
+//! Every [`PENDING_BATCH`] escapes, the batch is finished eight at a time:
+//! a vector replay of the block with the reference's test before each
+//! step (the first failing test, or `max_iter`, gives the count and |z|²
+//! exactly), then the smooth value of all eight at once with a vector copy
+//! of `ln_fast` (`vgetexppd`/`vgetmantpd` split x into 2ᵉ·m exactly; then
+//! the same operations, each rounded once, in the same order, so the f32
+//! is identical).
+//!
+//! Like `simd_avx2`, one of the few modules allowed `unsafe` (a test scans
+//! `src/`): the call into the `#[target_feature]` function after the CPU
+//! was checked, and the vector loads and stores from bounds-checked slices.
+#![allow(unsafe_code)]
+
+use super::simd::{BLOCK_ITERS, PixelCursor};
+use super::{TilePixels, reference, smooth_value};
+use crate::engine::mandelbrot::tiling::Tile;
+use crate::engine::mandelbrot::view::View;
+use std::arch::x86_64::{
+    __m512d, __mmask8, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_NLE_UQ, _MM_MANT_NORM_1_2,
+    _MM_MANT_SIGN_SRC, _mm256_storeu_ps, _mm512_add_pd, _mm512_cmp_pd_mask, _mm512_cvtpd_ps,
+    _mm512_div_pd, _mm512_fmadd_pd, _mm512_fnmadd_pd, _mm512_getexp_pd, _mm512_getmant_pd,
+    _mm512_loadu_pd, _mm512_mask_add_pd, _mm512_mask_blend_pd, _mm512_mask_expand_pd,
+    _mm512_mask_mov_pd, _mm512_mask_mul_pd, _mm512_maskz_compress_pd, _mm512_max_pd, _mm512_mul_pd,
+    _mm512_reduce_min_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd, _mm512_sub_pd,
+};
+use std::sync::OnceLock;
+
+/// f64 lanes in a zmm register.
+pub const LANES: usize = 8;
+/// Vectors in flight: one step is a ~8-cycle dependency chain of 4
+/// operations and the core issues two zmm operations per cycle, so 4
+/// vectors keep both pipes busy; 32 registers hold their z, c and the
+/// block-start copies of z.
+pub const AVX512_VECTORS: usize = 4;
+/// Escaped pixels finished together (a multiple of [`LANES`]).
+pub const PENDING_BATCH: usize = 64;
+/// Pending room: a full batch minus one, one block's escapes, and the
+/// whole-vector store past the end.
+const PENDING_CAP: usize = PENDING_BATCH + LANES * AVX512_VECTORS + LANES;
+/// Pixels the feed buffer holds.
+const FEED_CAP: usize = 128;
+/// The pixel index of a lane that holds no pixel (c = 0: it never escapes).
+const NO_PIXEL: f64 = -1.0;
+
+/// Whether this CPU has AVX-512F and FMA (checked once).
+pub fn available() -> bool {
+    static DETECTED: OnceLock<bool> = OnceLock::new();
+    *DETECTED.get_or_init(|| is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma"))
+}
+
+/// The AVX-512 kernel, or `None` if the CPU lacks AVX-512F or FMA.
+pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
+    if !available() {
+        return None;
+    }
+    // SAFETY: `available()` checked that the CPU supports avx512f and fma,
+    // the only requirement of this `#[target_feature]` function.
+    Some(unsafe { compute_tile_avx512(view, tile, out) })
+}
+
+#[inline(always)]
+fn load(a: &[f64]) -> __m512d {
+    let a: &[f64; LANES] = a[..LANES].try_into().expect("8 lanes");
+    // SAFETY: `a` is 8 readable f64s; loadu has no alignment requirement.
+    // Only called from avx512f functions (the caller checked the CPU).
+    unsafe { _mm512_loadu_pd(a.as_ptr()) }
+}
+
+#[inline(always)]
+fn store(a: &mut [f64], v: __m512d) {
+    let a: &mut [f64; LANES] = (&mut a[..LANES]).try_into().expect("8 lanes");
+    // SAFETY: `a` is 8 writable f64s; storeu has no alignment requirement.
+    // Only called from avx512f functions (the caller checked the CPU).
+    unsafe { _mm512_storeu_pd(a.as_mut_ptr(), v) }
+}
+
+/// The tile's next pixels (c and index), padded past the end with lanes
+/// that hold no pixel, read eight at a time by the refill.
+struct Feed<'a> {
+    cursor: PixelCursor<'a>,
+    cr: [f64; FEED_CAP],
+    ci: [f64; FEED_CAP],
+    pixel: [f64; FEED_CAP],
+    pos: usize,
+    len: usize,
+}
+
+impl<'a> Feed<'a> {
+    fn new(view: &'a View, tile: &'a Tile) -> Self {
+        Feed {
+            cursor: PixelCursor::new(view, tile),
+            cr: [0.0; FEED_CAP],
+            ci: [0.0; FEED_CAP],
+            pixel: [NO_PIXEL; FEED_CAP],
+            pos: 0,
+            len: 0,
+        }
+    }
+
+    /// Makes at least [`LANES`] entries readable from `pos`.
+    #[inline(always)]
+    fn ensure_lanes(&mut self) {
+        if self.len - self.pos >= LANES {
+            return;
+        }
+        let kept = self.len - self.pos;
+        self.cr.copy_within(self.pos..self.len, 0);
+        self.ci.copy_within(self.pos..self.len, 0);
+        self.pixel.copy_within(self.pos..self.len, 0);
+        for i in kept..FEED_CAP {
+            let (pixel, cr, ci) = self
+                .cursor
+                .next_pixel()
+                .map_or((NO_PIXEL, 0.0, 0.0), |(p, cr, ci)| (f64::from(p), cr, ci));
+            self.cr[i] = cr;
+            self.ci[i] = ci;
+            self.pixel[i] = pixel;
+        }
+        self.pos = 0;
+        self.len = FEED_CAP;
+    }
+}
+
+/// Pixels waiting for their exact finish, as columns: z at the start of
+/// the block they left in, c, the iterations executed before that block,
+/// and the pixel index.
+struct Pending {
+    zr: [f64; PENDING_CAP],
+    zi: [f64; PENDING_CAP],
+    cr: [f64; PENDING_CAP],
+    ci: [f64; PENDING_CAP],
+    iters: [f64; PENDING_CAP],
+    pixel: [f64; PENDING_CAP],
+    len: usize,
+}
+
+/// One vector of lanes.
+#[derive(Clone, Copy)]
+struct Vector {
+    zr: __m512d,
+    zi: __m512d,
+    cr: __m512d,
+    ci: __m512d,
+    /// The tile's step counter when each lane got its pixel (+∞: none).
+    start: __m512d,
+    /// Each lane's pixel index in the tile, or [`NO_PIXEL`].
+    pixel: __m512d,
+}
+
+#[target_feature(enable = "avx512f,fma")]
+fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    const V: usize = AVX512_VECTORS;
+    let max_iter = view.max_iter();
+    let max_iter_f = f64::from(max_iter);
+    let num_pixels = tile.num_pixels();
+    let four = _mm512_set1_pd(4.0);
+    let mut feed = Feed::new(view, tile);
+    let mut pending = Pending {
+        zr: [0.0; PENDING_CAP],
+        zi: [0.0; PENDING_CAP],
+        cr: [0.0; PENDING_CAP],
+        ci: [0.0; PENDING_CAP],
+        iters: [0.0; PENDING_CAP],
+        pixel: [NO_PIXEL; PENDING_CAP],
+        len: 0,
+    };
+    let empty = Vector {
+        zr: _mm512_setzero_pd(),
+        zi: _mm512_setzero_pd(),
+        cr: _mm512_setzero_pd(),
+        ci: _mm512_setzero_pd(),
+        start: _mm512_set1_pd(f64::INFINITY),
+        pixel: _mm512_set1_pd(NO_PIXEL),
+    };
+    let mut vectors = [empty; V];
+    // Pixels taken from the feed (real or not), and real ones now in lanes.
+    let mut taken = 0usize;
+    let mut in_lanes = 0usize;
+    // Steps every lane has run since the tile started.
+    let mut steps = 0u64;
+    let mut iterations = 0u64;
+    for vector in &mut vectors {
+        in_lanes += refill(&mut feed, vector, 0xFF, 0.0, &mut taken, num_pixels);
+    }
+    let mut deadline = next_deadline(&vectors, max_iter_f);
+    loop {
+        // Lanes with fewer than a block's iterations left go to the exact
+        // finish as they are (at most a few times per `max_iter` steps).
+        while (steps + u64::from(BLOCK_ITERS)) as f64 > deadline {
+            let steps_f = steps as f64;
+            let threshold = _mm512_set1_pd(steps_f + f64::from(BLOCK_ITERS) - max_iter_f);
+            for vector in &mut vectors {
+                let due = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(vector.start, threshold);
+                if due != 0 {
+                    pending.push(due, vector, vector.zr, vector.zi, steps_f);
+                    in_lanes -= due.count_ones() as usize;
+                    in_lanes += refill(&mut feed, vector, due, steps_f, &mut taken, num_pixels);
+                    if pending.len >= PENDING_BATCH {
+                        iterations += pending.finish(out, max_iter, false);
+                    }
+                }
+            }
+            deadline = next_deadline(&vectors, max_iter_f);
+        }
+        if in_lanes == 0 {
+            break;
+        }
+        // One block on all vectors, in registers.
+        let saved: [(__m512d, __m512d); V] =
+            std::array::from_fn(|v| (vectors[v].zr, vectors[v].zi));
+        let mut zr: [__m512d; V] = std::array::from_fn(|v| vectors[v].zr);
+        let mut zi: [__m512d; V] = std::array::from_fn(|v| vectors[v].zi);
+        let cr: [__m512d; V] = std::array::from_fn(|v| vectors[v].cr);
+        let ci: [__m512d; V] = std::array::from_fn(|v| vectors[v].ci);
+        for _ in 0..BLOCK_ITERS {
+            for v in 0..V {
+                // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
+                // zr' = fma(zr, zr, fma(-zi, zi, cr)).
+                let cr_minus_zi2 = _mm512_fnmadd_pd(zi[v], zi[v], cr[v]);
+                let twice_zr = _mm512_add_pd(zr[v], zr[v]);
+                zi[v] = _mm512_fmadd_pd(twice_zr, zi[v], ci[v]);
+                zr[v] = _mm512_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+            }
+        }
+        let block_start = steps as f64;
+        steps += u64::from(BLOCK_ITERS);
+        let mut any = 0;
+        let escaped: [__mmask8; V] = std::array::from_fn(|v| {
+            // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4), NaN too.
+            let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
+            let k = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four);
+            any |= k;
+            k
+        });
+        for v in 0..V {
+            vectors[v].zr = zr[v];
+            vectors[v].zi = zi[v];
+        }
+        if any == 0 {
+            continue;
+        }
+        let steps_f = steps as f64;
+        for v in 0..V {
+            let k = escaped[v];
+            if k != 0 {
+                let vector = &mut vectors[v];
+                pending.push(k, vector, saved[v].0, saved[v].1, block_start);
+                in_lanes -= k.count_ones() as usize;
+                in_lanes += refill(&mut feed, vector, k, steps_f, &mut taken, num_pixels);
+            }
+        }
+        if pending.len >= PENDING_BATCH {
+            iterations += pending.finish(out, max_iter, false);
+        }
+    }
+    iterations + pending.finish(out, max_iter, true)
+}
+
+/// The earliest step at which some lane reaches `max_iter` (+∞ if none
+/// holds a pixel).
+#[target_feature(enable = "avx512f,fma")]
+fn next_deadline(vectors: &[Vector], max_iter: f64) -> f64 {
+    let earliest = vectors
+        .iter()
+        .map(|v| _mm512_reduce_min_pd(v.start))
+        .fold(f64::INFINITY, f64::min);
+    earliest + max_iter
+}
+
+/// Refills the lanes of `k` in `vector` with the feed's next pixels
+/// (z = 0, started now); returns how many of them are real pixels.
+#[target_feature(enable = "avx512f,fma")]
+#[inline]
+fn refill(
+    feed: &mut Feed,
+    vector: &mut Vector,
+    k: __mmask8,
+    steps: f64,
+    taken: &mut usize,
+    num_pixels: usize,
+) -> usize {
+    feed.ensure_lanes();
+    let p = feed.pos;
+    vector.cr = _mm512_mask_expand_pd(vector.cr, k, load(&feed.cr[p..]));
+    vector.ci = _mm512_mask_expand_pd(vector.ci, k, load(&feed.ci[p..]));
+    vector.pixel = _mm512_mask_expand_pd(vector.pixel, k, load(&feed.pixel[p..]));
+    let real = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(vector.pixel, _mm512_setzero_pd()) & k;
+    let starts = _mm512_mask_blend_pd(real, _mm512_set1_pd(f64::INFINITY), _mm512_set1_pd(steps));
+    vector.start = _mm512_mask_mov_pd(vector.start, k, starts);
+    vector.zr = _mm512_mask_mov_pd(vector.zr, k, _mm512_setzero_pd());
+    vector.zi = _mm512_mask_mov_pd(vector.zi, k, _mm512_setzero_pd());
+    let n = k.count_ones() as usize;
+    feed.pos += n;
+    let before = (*taken).min(num_pixels);
+    *taken += n;
+    (*taken).min(num_pixels) - before
+}
+
+impl Pending {
+    /// Appends the lanes of `k`: z = (`zr`, `zi`) after `at_step` tile
+    /// steps, with the lane's c and pixel.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    fn push(&mut self, k: __mmask8, vector: &Vector, zr: __m512d, zi: __m512d, at_step: f64) {
+        let n = self.len;
+        let iters = _mm512_sub_pd(_mm512_set1_pd(at_step), vector.start);
+        store(&mut self.zr[n..], _mm512_maskz_compress_pd(k, zr));
+        store(&mut self.zi[n..], _mm512_maskz_compress_pd(k, zi));
+        store(&mut self.cr[n..], _mm512_maskz_compress_pd(k, vector.cr));
+        store(&mut self.ci[n..], _mm512_maskz_compress_pd(k, vector.ci));
+        store(&mut self.iters[n..], _mm512_maskz_compress_pd(k, iters));
+        store(
+            &mut self.pixel[n..],
+            _mm512_maskz_compress_pd(k, vector.pixel),
+        );
+        self.len += k.count_ones() as usize;
+    }
+
+    /// Finishes whole groups of eight (and the rest too if `all`); keeps
+    /// the rest for later. Returns the iterations of the finished pixels.
+    #[target_feature(enable = "avx512f,fma")]
+    fn finish(&mut self, out: &mut TilePixels, max_iter: u32, all: bool) -> u64 {
+        let whole = self.len / LANES * LANES;
+        let mut iterations = 0;
+        for i in (0..whole).step_by(LANES) {
+            iterations += self.finish_group(i, LANES, out, max_iter);
+        }
+        let rest = self.len - whole;
+        if all && rest > 0 {
+            iterations += self.finish_group(whole, rest, out, max_iter);
+            self.len = 0;
+        } else {
+            for column in [
+                &mut self.zr,
+                &mut self.zi,
+                &mut self.cr,
+                &mut self.ci,
+                &mut self.iters,
+                &mut self.pixel,
+            ] {
+                column.copy_within(whole..self.len, 0);
+            }
+            self.len = rest;
+        }
+        iterations
+    }
+
+    /// Replays entries `i..i + used` (lanes past `used` are ignored):
+    /// the reference's test before each step, for up to one block.
+    #[target_feature(enable = "avx512f,fma")]
+    fn finish_group(&self, i: usize, used: usize, out: &mut TilePixels, max_iter: u32) -> u64 {
+        let four = _mm512_set1_pd(4.0);
+        let limit = _mm512_set1_pd(f64::from(max_iter));
+        let (cr, ci) = (load(&self.cr[i..]), load(&self.ci[i..]));
+        let (mut zr, mut zi) = (load(&self.zr[i..]), load(&self.zi[i..]));
+        let iters = load(&self.iters[i..]);
+        let mut found: __mmask8 = 0;
+        let mut count = _mm512_setzero_pd();
+        let mut mag = _mm512_setzero_pd();
+        for j in 0..=BLOCK_ITERS {
+            let m = _mm512_fmadd_pd(zr, zr, _mm512_mul_pd(zi, zi));
+            let n = _mm512_add_pd(iters, _mm512_set1_pd(f64::from(j)));
+            // The reference stops at the first |z|² > 4, or at max_iter.
+            let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
+                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n, limit);
+            let first = stop & !found;
+            count = _mm512_mask_mov_pd(count, first, n);
+            mag = _mm512_mask_mov_pd(mag, first, m);
+            found |= stop;
+            if j < BLOCK_ITERS {
+                let cr_minus_zi2 = _mm512_fnmadd_pd(zi, zi, cr);
+                let twice_zr = _mm512_add_pd(zr, zr);
+                zi = _mm512_fmadd_pd(twice_zr, zi, ci);
+                zr = _mm512_fmadd_pd(zr, zr, cr_minus_zi2);
+            }
+        }
+        let smooth = smooth_values(count, mag);
+        let mut counts = [0.0; LANES];
+        let mut smooths = [0.0f32; LANES];
+        let mut end_zr = [0.0; LANES];
+        let mut end_zi = [0.0; LANES];
+        store(&mut counts, count);
+        store(&mut end_zr, zr);
+        store(&mut end_zi, zi);
+        // SAFETY: `smooths` is 8 writable f32s; storeu has no alignment
+        // requirement; this function is compiled with avx512f (implies avx).
+        unsafe { _mm256_storeu_ps(smooths.as_mut_ptr(), smooth) };
+        let mut iterations = 0;
+        for l in 0..used {
+            let j = i + l;
+            let pixel = self.pixel[j] as usize;
+            let (n, s) = if found & (1 << l) != 0 {
+                let n = counts[l] as u32;
+                (
+                    n,
+                    if n >= max_iter {
+                        max_iter as f32
+                    } else {
+                        smooths[l]
+                    },
+                )
+            } else {
+                // Not reached by the construction (an entry failed the
+                // block-end test or had under a block left); kept exact.
+                let (n, m) = reference::escape_from(
+                    end_zr[l],
+                    end_zi[l],
+                    self.iters[j] as u32 + BLOCK_ITERS,
+                    self.cr[j],
+                    self.ci[j],
+                    max_iter,
+                );
+                (n, smooth_value(n, m, max_iter))
+            };
+            out.counts[pixel] = n;
+            out.smooth[pixel] = s;
+            iterations += u64::from(n);
+        }
+        iterations
+    }
+}
+
+/// `smooth_value` for eight escaped pixels (counts below `max_iter`,
+/// |z|² finite and > 4): the same operations as the scalar one.
+#[target_feature(enable = "avx512f,fma")]
+fn smooth_values(count: __m512d, mag2: __m512d) -> std::arch::x86_64::__m256 {
+    let ln2 = _mm512_set1_pd(std::f64::consts::LN_2);
+    let log_zn = _mm512_mul_pd(_mm512_set1_pd(0.5), ln_fast(mag2));
+    let nu = _mm512_div_pd(ln_fast(_mm512_div_pd(log_zn, ln2)), ln2);
+    let value = _mm512_sub_pd(_mm512_add_pd(count, _mm512_set1_pd(1.0)), nu);
+    _mm512_cvtpd_ps(_mm512_max_pd(value, _mm512_setzero_pd()))
+}
+
+/// `kernel::ln_fast` for positive normal finite lanes: x = 2ᵉ·m with
+/// m ∈ [1, 2) exactly as the scalar one's bit masks give them.
+#[target_feature(enable = "avx512f,fma")]
+fn ln_fast(x: __m512d) -> __m512d {
+    let one = _mm512_set1_pd(1.0);
+    let mut e = _mm512_getexp_pd(x);
+    let mut m = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_SRC>(x);
+    let big = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, _mm512_set1_pd(std::f64::consts::SQRT_2));
+    m = _mm512_mask_mul_pd(m, big, m, _mm512_set1_pd(0.5));
+    e = _mm512_mask_add_pd(e, big, e, one);
+    let s = _mm512_div_pd(_mm512_sub_pd(m, one), _mm512_add_pd(m, one));
+    let s2 = _mm512_mul_pd(s, s);
+    let c = |v: f64| _mm512_set1_pd(v);
+    let mut series = _mm512_add_pd(c(1.0 / 7.0), _mm512_mul_pd(s2, c(1.0 / 9.0)));
+    series = _mm512_add_pd(c(1.0 / 5.0), _mm512_mul_pd(s2, series));
+    series = _mm512_add_pd(c(1.0 / 3.0), _mm512_mul_pd(s2, series));
+    series = _mm512_add_pd(one, _mm512_mul_pd(s2, series));
+    _mm512_add_pd(
+        _mm512_mul_pd(e, _mm512_set1_pd(std::f64::consts::LN_2)),
+        _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), s), series),
+    )
+}
+
+/// Pixels per group in the Benchmarks Game row: 4 vectors, 4 output bytes.
+pub const BG_GROUP_PX: usize = 32;
+/// Steps between two "all escaped?" tests (7 × 7 + the first step = 50).
+const BG_BLOCK: u32 = 7;
+/// Steps after the first one (which is z = c).
+const BG_ITERATIONS_AFTER_FIRST: u32 = super::BG_ITERATIONS - 1;
+
+/// One Benchmarks Game row (see `engine::bg`) with AVX-512F, plain mul +
+/// add as the reference program. `real` holds at least `out.len()` rounded
+/// up to 32 pixels. Returns `false` (and does nothing) without AVX-512F.
+pub fn bg_row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) -> bool {
+    if !available() {
+        return false;
+    }
+    assert!(real.len() >= out.len().div_ceil(4) * BG_GROUP_PX && out.len() * 8 >= n);
+    // SAFETY: `available()` checked that the CPU supports avx512f (and fma,
+    // unused here), the only requirement of this `#[target_feature]` fn.
+    unsafe { bg_row_avx512(real, ci, n, out) };
+    true
+}
+
+#[target_feature(enable = "avx512f")]
+fn bg_row_avx512(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
+    use std::arch::x86_64::_CMP_LE_OQ;
+    let four = _mm512_set1_pd(4.0);
+    let civ = _mm512_set1_pd(ci);
+    for (group, bytes) in out.chunks_mut(4).enumerate() {
+        let base = group * BG_GROUP_PX;
+        let cr: [__m512d; 4] = std::array::from_fn(|v| load(&real[base + LANES * v..]));
+        // The first step from z = 0 gives z = c exactly.
+        let mut zr = cr;
+        let mut zi = [civ; 4];
+        let mut squares_r: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zr[v], zr[v]));
+        let mut squares_i: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zi[v], zi[v]));
+        for _ in 0..(BG_ITERATIONS_AFTER_FIRST / BG_BLOCK) {
+            for _ in 0..BG_BLOCK {
+                for v in 0..4 {
+                    // Zi = 2·Zr·Zi + Ci; Zr = Tr − Ti + Cr; Tr = Zr²; Ti = Zi².
+                    let twice_zr = _mm512_add_pd(zr[v], zr[v]);
+                    zi[v] = _mm512_add_pd(_mm512_mul_pd(twice_zr, zi[v]), civ);
+                    zr[v] = _mm512_add_pd(_mm512_sub_pd(squares_r[v], squares_i[v]), cr[v]);
+                    squares_r[v] = _mm512_mul_pd(zr[v], zr[v]);
+                    squares_i[v] = _mm512_mul_pd(zi[v], zi[v]);
+                }
+            }
+            let mut any_inside = 0;
+            for v in 0..4 {
+                let m = _mm512_add_pd(squares_r[v], squares_i[v]);
+                any_inside |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(m, four);
+            }
+            if any_inside == 0 {
+                break;
+            }
+        }
+        for (b, byte) in bytes.iter_mut().enumerate() {
+            let m = _mm512_add_pd(squares_r[b], squares_i[b]);
+            // Lane 0 is the leftmost pixel: the byte's most significant bit.
+            *byte = _mm512_cmp_pd_mask::<_CMP_LE_OQ>(m, four).reverse_bits();
+        }
+        // Pixels past N (the row's padding) must be 0.
+        let last_px = base + 8 * bytes.len();
+        if last_px > n {
+            let used = 8 * bytes.len() - (last_px - n);
+            let last = bytes.len() - 1;
+            let keep_bits = used - 8 * last;
+            bytes[last] &= !(0xFFu8 >> keep_bits);
+        }
+    }
+}
