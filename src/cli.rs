@@ -8,6 +8,8 @@ mod bench_sweep;
 mod deadlock;
 mod gridsearch;
 mod locks;
+mod open;
+mod py;
 mod race;
 mod render;
 mod workload;
@@ -91,6 +93,10 @@ pub enum Command {
     Deadlock(deadlock::DeadlockArgs),
     /// Measure: speedup sweeps and other benchmarks, with exports.
     Bench(bench::BenchArgs),
+    /// Run a Python program (a file or a shipped course program) and see every worker process and thread.
+    Py(py::PyArgs),
+    /// Read a Chrome trace (parlab's, VizTracer's, py-spy's) and print lanes, busy time and utilisation.
+    Open(open::OpenArgs),
     /// Check that a PNG is readable and not blank (used by CI on the window's screenshot).
     #[command(hide = true)]
     CheckPng {
@@ -135,6 +141,8 @@ pub fn main() -> ExitCode {
         Some(Command::Locks(args)) => locks::run(&args),
         Some(Command::Deadlock(args)) => deadlock::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Py(args)) => py::run(&args),
+        Some(Command::Open(args)) => open::run(&args),
         Some(Command::CheckPng { file }) => check_png(&file),
         None => open_window(&cli.window),
     };

@@ -15,6 +15,7 @@ pub mod plot;
 pub mod plot_data;
 pub mod plot_font;
 pub mod pool;
+pub mod python;
 pub mod race;
 pub mod render;
 pub mod replay;
