@@ -76,22 +76,31 @@ fn every_shipped_program_runs() {
     }
 }
 
+/// Every task waits at a barrier for three: three tasks at a time must run
+/// in three different workers, whatever the scheduling.
+const BARRIER_POOL: &str = r#"import os
+import multiprocessing as mp
+
+def init(b):
+    global barrier
+    barrier = b
+
+def task(x):
+    barrier.wait(timeout=30)
+    return os.getpid()
+
+if __name__ == '__main__':
+    b = mp.Barrier(3)
+    with mp.Pool(3, initializer=init, initargs=(b,)) as p:
+        print(len(set(p.map(task, range(12), chunksize=1))), 'workers')
+"#;
+
 #[test]
 fn processes_mode_has_n_worker_pids_and_one_record_per_item() {
+    let (_dir, script) = temp_script("barrier_pool.py", BARRIER_POOL);
     for method in ["fork", "spawn"] {
-        let v = ok(&[
-            "--workers",
-            "3",
-            "--mode",
-            "processes",
-            "--start-method",
-            method,
-            "pool_primes",
-            "--items",
-            "12",
-            "--digits",
-            "8",
-        ]);
+        let v = ok(&["--start-method", method, &script]);
+        assert_eq!(stdout(&v).trim(), "3 workers");
         let main_pid = v["lanes"][0]["pid"].as_u64().expect("main pid");
         let pids = distinct(&v, "pid");
         assert_eq!(pids.len(), 3, "{method}: {pids:?}");
@@ -102,13 +111,42 @@ fn processes_mode_has_n_worker_pids_and_one_record_per_item() {
             .collect();
         indices.sort_unstable();
         assert_eq!(indices, (0..12).collect::<Vec<_>>(), "{method}");
-        assert!(tasks(&v).iter().all(|t| t["fn"] == "is_prime"));
         // Every worker's start-up is on the timeline, with the start method.
         let startups = v["startups"].as_array().expect("startups");
         assert_eq!(startups.len(), 3, "{method}");
-        assert!(startups.iter().all(|s| s["method"] == method), "{startups:?}");
-        assert!(stdout(&v).contains("12 of 12 numbers are prime"));
+        assert!(
+            startups.iter().all(|s| s["method"] == method),
+            "{startups:?}"
+        );
     }
+    // The shipped primes program: one record per number, only in workers
+    // (how many workers get work is up to the scheduler).
+    let v = ok(&[
+        "--workers",
+        "3",
+        "--mode",
+        "processes",
+        "pool_primes",
+        "--items",
+        "12",
+        "--digits",
+        "8",
+    ]);
+    let main_pid = v["lanes"][0]["pid"].as_u64().expect("main pid");
+    let pids = distinct(&v, "pid");
+    assert!(
+        (1..=3).contains(&pids.len()) && !pids.contains(&main_pid),
+        "{pids:?}"
+    );
+    let mut indices: Vec<u64> = tasks(&v)
+        .iter()
+        .map(|t| t["index"].as_u64().expect("index"))
+        .collect();
+    indices.sort_unstable();
+    assert_eq!(indices, (0..12).collect::<Vec<_>>());
+    assert!(tasks(&v).iter().all(|t| t["fn"] == "is_prime"));
+    assert_eq!(v["startups"].as_array().expect("startups").len(), 3);
+    assert!(stdout(&v).contains("12 of 12 numbers are prime"));
 }
 
 #[test]
@@ -149,7 +187,11 @@ fn races_and_locks_end_where_the_course_says() {
     assert!(stdout(&race).contains("End value: 1"), "{}", stdout(&race));
     assert_eq!(tasks(&race).len(), 2);
     let locked = ok(&["race_locked"]);
-    assert!(stdout(&locked).contains("End value: 2"), "{}", stdout(&locked));
+    assert!(
+        stdout(&locked).contains("End value: 2"),
+        "{}",
+        stdout(&locked)
+    );
     let value = ok(&["value_locked", "--count", "2000"]);
     assert!(
         stdout(&value).contains("Number at end is 4000 (expected 4000)"),
@@ -163,7 +205,10 @@ fn races_and_locks_end_where_the_course_says() {
 fn a_child_process_does_not_change_the_parents_list() {
     let v = ok(&["global_list"]);
     let out = stdout(&v);
-    assert!(out.contains("inside the worker: result [4, 9, 25, 49]"), "{out}");
+    assert!(
+        out.contains("inside the worker: result [4, 9, 25, 49]"),
+        "{out}"
+    );
     assert!(out.contains("in the parent: result []"), "{out}");
     let shared = ok(&["--mode", "threads", "global_list"]);
     assert!(stdout(&shared).contains("in the parent: result [4, 9, 25, 49]"));
@@ -191,8 +236,14 @@ fn a_raising_script_shows_its_traceback_and_fails_with_the_trace_kept() {
     assert_eq!(v["ending"]["exit_code"], 1);
     let stderr = v["stderr"].as_str().expect("stderr");
     assert!(stderr.contains("Traceback"), "{stderr}");
-    assert!(stderr.contains("ValueError: deliberate failure"), "{stderr}");
-    assert!(!stderr.contains("runpy"), "parlab's own frames are hidden: {stderr}");
+    assert!(
+        stderr.contains("ValueError: deliberate failure"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("runpy"),
+        "parlab's own frames are hidden: {stderr}"
+    );
     assert_eq!(tasks(&v).len(), 4, "the tasks before the error are kept");
     assert!(trace.is_file(), "the trace is written even on failure");
     // The plain output names the exit code too.
@@ -231,11 +282,27 @@ fn timeout_kills_the_script_and_its_children() {
             .expect("message")
             .contains("killed the script's process group")
     );
-    let pids: Vec<u64> = stdout(&v)
+    // Every pid we know of: printed by the script, traced, and the group
+    // leader parlab started (on a loaded machine the script may not have got
+    // as far as printing within 2 s; the leader is always known).
+    let mut pids: Vec<u64> = stdout(&v)
         .lines()
         .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
         .collect();
-    assert_eq!(pids.len(), 3, "{}", stdout(&v));
+    let children = stdout(&v)
+        .lines()
+        .filter(|l| l.starts_with("child"))
+        .count();
+    pids.extend(
+        v["lanes"]
+            .as_array()
+            .expect("lanes")
+            .iter()
+            .filter_map(|l| l["pid"].as_u64()),
+    );
+    pids.push(v["process_group"].as_u64().expect("process group"));
+    pids.sort_unstable();
+    pids.dedup();
     // Killed with SIGKILL; the kernel may take a moment to tear them down.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     while pids.iter().any(|&p| is_alive(p)) && std::time::Instant::now() < deadline {
@@ -243,8 +310,8 @@ fn timeout_kills_the_script_and_its_children() {
     }
     let left: Vec<u64> = pids.iter().copied().filter(|&p| is_alive(p)).collect();
     assert!(left.is_empty(), "still running: {left:?}");
-    // The children's start-ups were traced before the kill.
-    assert_eq!(v["startups"].as_array().expect("startups").len(), 2);
+    // Each child that printed had its start-up traced before the kill.
+    assert!(v["startups"].as_array().expect("startups").len() >= children);
 }
 
 #[test]
@@ -258,7 +325,11 @@ fn a_missing_interpreter_names_the_package() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("pool_primes"));
     let out = parlab(&["py", "--workers", "2", "race_threads"]);
-    assert_eq!(out.status.code(), Some(2), "race_threads takes no --workers");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "race_threads takes no --workers"
+    );
 }
 
 #[test]
@@ -290,12 +361,19 @@ fn open_round_trips_parlabs_own_export() {
         "8",
     ]);
     let out = parlab(&["open", "--json", &trace_s]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let back: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(back["tasks"], 6);
     assert_eq!(back["startups"], v["startups"].as_array().expect("s").len());
     assert_eq!(back["lanes"], v["lanes"]);
-    assert_eq!(back["summary"]["task_processes"], v["summary"]["task_processes"]);
+    assert_eq!(
+        back["summary"]["task_processes"],
+        v["summary"]["task_processes"]
+    );
     let busy = |x: &Value| -> Vec<u64> {
         x["summary"]["lanes"]
             .as_array()
@@ -310,9 +388,20 @@ fn open_round_trips_parlabs_own_export() {
     let rust_trace = dir.path().join("workload.json");
     let rust_s = rust_trace.display().to_string();
     let made = parlab(&[
-        "workload", "run", "--workload", "primes:count=40", "--workers", "2", "--trace-out", &rust_s,
+        "workload",
+        "run",
+        "--workload",
+        "primes:count=40",
+        "--workers",
+        "2",
+        "--trace-out",
+        &rust_s,
     ]);
-    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
     let back = parlab(&["open", "--json", &rust_s]);
     assert!(back.status.success());
     let back: Value = serde_json::from_slice(&back.stdout).expect("JSON");
@@ -324,7 +413,11 @@ fn open_round_trips_parlabs_own_export() {
 fn a_malformed_trace_gives_its_position() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, "{\"traceEvents\": [\n  {\"ph\": \"X\", \"ts\": 1,\n  oops\n]}").expect("write");
+    std::fs::write(
+        &bad,
+        "{\"traceEvents\": [\n  {\"ph\": \"X\", \"ts\": 1,\n  oops\n]}",
+    )
+    .expect("write");
     let out = parlab(&["open", &bad.display().to_string()]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);

@@ -582,7 +582,8 @@ def main():
         tb = error.__traceback__
         while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) != script:
             tb = tb.tb_next
-        traceback.print_exception(type(error), error, tb or error.__traceback__)
+        # Only the script's frames; none for a syntax error in the script itself.
+        traceback.print_exception(type(error), error, tb)
         code = 1
     finally:
         end = _base("end")

@@ -21,7 +21,8 @@ pub struct OpenArgs {
 /// Reads and imports `path`; every failure is a message naming the file
 /// (and the line and column for malformed JSON).
 pub fn import_file(path: &std::path::Path) -> Result<Imported, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
     from_chrome_reader(file).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -60,7 +61,12 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
     );
     println!("{:<44} {:>6} {:>10}", "lane", "tasks", "busy ms");
     for l in &s.lanes {
-        println!("{:<44} {:>6} {:>10.3}", l.label, l.tasks, l.busy_nanos as f64 / 1e6);
+        println!(
+            "{:<44} {:>6} {:>10.3}",
+            l.label,
+            l.tasks,
+            l.busy_nanos as f64 / 1e6
+        );
     }
     if imported.nested_events + imported.skipped_events + imported.unmatched_events > 0 {
         println!(

@@ -7,7 +7,9 @@ use super::{CliError, check_output, check_workers};
 use crate::engine::export::write_json;
 use crate::engine::python::lanes::LaneTraceSummary;
 use crate::engine::python::programs::{self, Program};
-use crate::engine::python::runner::{self, RunError, RunOutcome, RunPlan, Script, StartMethod, Stream};
+use crate::engine::python::runner::{
+    self, RunError, RunOutcome, RunPlan, Script, StartMethod, Stream,
+};
 use crate::engine::python::to_chrome_json;
 use clap::Args;
 use serde_json::json;
@@ -43,6 +45,16 @@ pub struct PyArgs {
     /// Print everything (summary, tasks, the script's output) as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Instead of one run: sweep these worker counts (e.g. 1,2,4,8) in both
+    /// modes, threads and processes, with the speedup lab's statistics.
+    #[arg(long, value_name = "W,W,...")]
+    pub sweep: Option<String>,
+    /// Timed runs per configuration of a sweep.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub reps: u32,
+    /// Sweep report (JSON, the speedup lab's format; threads inside `compared`).
+    #[arg(long, value_name = "FILE")]
+    pub sweep_out: Option<PathBuf>,
     /// List the shipped programs and what each shows, then exit.
     #[arg(long)]
     pub list: bool,
@@ -50,7 +62,11 @@ pub struct PyArgs {
     #[arg(required_unless_present = "list", value_name = "SCRIPT")]
     pub script: Option<String>,
     /// Arguments for the script.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
 }
 
@@ -68,6 +84,9 @@ pub fn run(args: &PyArgs) -> Result<(), CliError> {
     if let Some(p) = &args.trace_out {
         check_output(p, "--trace-out")?;
     }
+    if let Some(list) = &args.sweep {
+        return sweep(args, &plan, list);
+    }
     let cancel = AtomicBool::new(false);
     let outcome = match runner::run(&plan, &cancel, &mut |_: Stream, _: &str| {}) {
         Ok(o) => o,
@@ -75,7 +94,8 @@ pub fn run(args: &PyArgs) -> Result<(), CliError> {
         Err(e) => return Err(CliError::Usage(e.to_string())),
     };
     if let Some(p) = &args.trace_out {
-        write_json(p, &to_chrome_json(&outcome.trace)).map_err(|e| CliError::Failed(e.to_string()))?;
+        write_json(p, &to_chrome_json(&outcome.trace))
+            .map_err(|e| CliError::Failed(e.to_string()))?;
     }
     let summary = outcome.trace.summary();
     if args.json {
@@ -106,7 +126,10 @@ pub fn plan_from(args: &PyArgs) -> Result<RunPlan, CliError> {
     let start_method = args
         .start_method
         .as_deref()
-        .map(|s| s.parse::<StartMethod>().map_err(|e| CliError::Usage(format!("--start-method: {e}"))))
+        .map(|s| {
+            s.parse::<StartMethod>()
+                .map_err(|e| CliError::Usage(format!("--start-method: {e}")))
+        })
         .transpose()?;
     let shipped: Option<&Program> = match &script {
         Script::Shipped(p) => Some(p),
@@ -171,7 +194,10 @@ pub fn resolve_script(name: &str) -> Result<Script, CliError> {
     }
     Err(CliError::Usage(format!(
         "{name}: no such script, and no shipped program of that name (shipped: {})",
-        programs::programs().map(|p| p.name).collect::<Vec<_>>().join(", ")
+        programs::programs()
+            .map(|p| p.name)
+            .collect::<Vec<_>>()
+            .join(", ")
     )))
 }
 
@@ -190,7 +216,11 @@ fn ending_json(outcome: &RunOutcome) -> serde_json::Value {
 }
 
 /// The whole run as JSON (what `--json` prints).
-pub fn outcome_json(plan: &RunPlan, outcome: &RunOutcome, summary: &LaneTraceSummary) -> serde_json::Value {
+pub fn outcome_json(
+    plan: &RunPlan,
+    outcome: &RunOutcome,
+    summary: &LaneTraceSummary,
+) -> serde_json::Value {
     let lanes = &outcome.trace.lanes;
     let tasks: Vec<_> = outcome
         .trace
@@ -255,7 +285,11 @@ fn print_outcome(plan: &RunPlan, outcome: &RunOutcome, s: &LaneTraceSummary) {
             "python {} ({}), GIL {}, start method {}",
             py.version,
             py.executable,
-            if py.gil_enabled { "on" } else { "OFF (free-threaded)" },
+            if py.gil_enabled {
+                "on"
+            } else {
+                "OFF (free-threaded)"
+            },
             py.start_method
         );
     }
@@ -274,10 +308,17 @@ fn print_outcome(plan: &RunPlan, outcome: &RunOutcome, s: &LaneTraceSummary) {
         );
     }
     for (method, median_ms, n) in &s.startup_ms {
-        let _ = writeln!(out, "worker start-up ({method}): median {median_ms:.1} ms over {n} process(es)");
+        let _ = writeln!(
+            out,
+            "worker start-up ({method}): median {median_ms:.1} ms over {n} process(es)"
+        );
     }
     if s.tasks > 0 {
-        let _ = writeln!(out, "{:<44} {:>6} {:>10} {:>10}", "lane", "tasks", "busy ms", "CPU ms");
+        let _ = writeln!(
+            out,
+            "{:<44} {:>6} {:>10} {:>10}",
+            "lane", "tasks", "busy ms", "CPU ms"
+        );
         for l in s.lanes.iter().filter(|l| l.tasks > 0) {
             let _ = writeln!(
                 out,
@@ -297,10 +338,113 @@ fn print_outcome(plan: &RunPlan, outcome: &RunOutcome, s: &LaneTraceSummary) {
         );
     }
     if outcome.bad_records > 0 {
-        let _ = writeln!(out, "{} unreadable record line(s) skipped", outcome.bad_records);
+        let _ = writeln!(
+            out,
+            "{} unreadable record line(s) skipped",
+            outcome.bad_records
+        );
     }
     if outcome.output_truncated {
-        let _ = writeln!(out, "output beyond {} MiB per stream was dropped", runner::MAX_OUTPUT_BYTES >> 20);
+        let _ = writeln!(
+            out,
+            "output beyond {} MiB per stream was dropped",
+            runner::MAX_OUTPUT_BYTES >> 20
+        );
     }
     let _ = writeln!(out, "{}", outcome.ending_message());
+}
+
+/// `--sweep`: both modes over the worker counts, printed as a table.
+fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
+    use crate::engine::python::sweep::{cpu_per_wall, modes_report, sweep_modes};
+    if args.workers.is_some() || args.mode.is_some() {
+        return Err(CliError::Usage(
+            "--sweep sets --workers and --mode itself: leave them out".into(),
+        ));
+    }
+    if let Script::Shipped(p) = &plan.script
+        && !(p.knobs.workers && p.knobs.mode)
+    {
+        return Err(CliError::Usage(format!(
+            "{} takes no --workers/--mode, so there is nothing to sweep (try pool_primes)",
+            p.name
+        )));
+    }
+    let workers: Vec<usize> = list
+        .split(',')
+        .map(|w| {
+            w.trim()
+                .parse::<usize>()
+                .map_err(|_| {
+                    CliError::Usage(format!("--sweep {list:?}: {w:?} is not a worker count"))
+                })
+                .and_then(check_workers)
+        })
+        .collect::<Result<_, _>>()?;
+    if !(1..=100).contains(&args.reps) {
+        return Err(CliError::Usage(format!(
+            "--reps must be 1..=100, got {}",
+            args.reps
+        )));
+    }
+    if let Some(p) = &args.sweep_out {
+        check_output(p, "--sweep-out")?;
+    }
+    let items = arg_value(&plan.args, "--items").unwrap_or(0);
+    let cancel = std::sync::Arc::new(AtomicBool::new(false));
+    let sweeps = sweep_modes(
+        plan,
+        items,
+        &workers,
+        args.reps,
+        &cancel,
+        &mut |mode, done, total| {
+            eprint!("\r{mode}: {done}/{total} runs   ");
+        },
+    )
+    .map_err(CliError::Failed)?;
+    eprintln!();
+    println!(
+        "{} swept over workers {:?}, {} timed run(s) each; time = whole interpreter run; load average {}",
+        plan.script.display_name(),
+        workers,
+        args.reps,
+        crate::engine::sweep_results::load_average_1m().map_or("n/a".into(), |l| format!("{l:.2}"))
+    );
+    println!(
+        "{:<10} {:>7} {:>10} {:>10} {:>9} {:>15} {:>9}",
+        "mode", "workers", "median s", "IQR s", "speedup", "95% CI", "CPU/wall"
+    );
+    for s in &sweeps {
+        for (config, row) in s.results.rows() {
+            let ci = row
+                .speedup_ci95
+                .map_or("-".into(), |[lo, hi]| format!("{lo:.2}-{hi:.2}"));
+            let cpu = s
+                .results
+                .median_trace(config)
+                .and_then(cpu_per_wall)
+                .map_or("-".into(), |r| format!("{r:.2}"));
+            println!(
+                "{:<10} {:>7} {:>10.3} {:>10.3} {:>9} {:>15} {:>9}",
+                s.mode,
+                row.workers,
+                row.median_s,
+                row.q3_s - row.q1_s,
+                row.speedup.map_or("-".into(), |v| format!("{v:.2}")),
+                ci,
+                cpu
+            );
+        }
+    }
+    if let (Some(p), Some(report)) = (&args.sweep_out, modes_report(&sweeps)) {
+        write_json(p, &report.to_json()).map_err(|e| CliError::Failed(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The number after `flag` in a script's arguments.
+fn arg_value(args: &[String], flag: &str) -> Option<usize> {
+    let i = args.iter().position(|a| a == flag)?;
+    args.get(i + 1)?.parse().ok()
 }

@@ -26,21 +26,29 @@ pub fn to_chrome_json(trace: &LaneTrace) -> Value {
     for (i, lane) in trace.lanes.iter().enumerate() {
         if !named_processes.contains(&lane.pid) {
             named_processes.push(lane.pid);
-            events.push(json!({"name": "process_name", "ph": "M", "pid": lane.pid, "tid": lane.pid,
-                "args": {"name": lane.process_name}}));
+            events.push(
+                json!({"name": "process_name", "ph": "M", "pid": lane.pid, "tid": lane.pid,
+                "args": {"name": lane.process_name}}),
+            );
         }
-        events.push(json!({"name": "thread_name", "ph": "M", "pid": lane.pid, "tid": lane.tid,
-            "args": {"name": lane.thread_name}}));
-        events.push(json!({"name": "thread_sort_index", "ph": "M", "pid": lane.pid, "tid": lane.tid,
-            "args": {"sort_index": i}}));
+        events.push(
+            json!({"name": "thread_name", "ph": "M", "pid": lane.pid, "tid": lane.tid,
+            "args": {"name": lane.thread_name}}),
+        );
+        events.push(
+            json!({"name": "thread_sort_index", "ph": "M", "pid": lane.pid, "tid": lane.tid,
+            "args": {"sort_index": i}}),
+        );
     }
     let lane_of = |i: u32| trace.lanes.get(i as usize).cloned().unwrap_or_default();
     for s in &trace.startups {
         let lane = lane_of(s.lane);
-        events.push(json!({"name": format!("start-up ({})", s.method), "cat": STARTUP_CATEGORY,
+        events.push(
+            json!({"name": format!("start-up ({})", s.method), "cat": STARTUP_CATEGORY,
             "ph": "X", "pid": lane.pid, "tid": lane.tid,
             "ts": s.start_nanos as f64 / 1000.0, "dur": s.nanos() as f64 / 1000.0,
-            "args": {"method": s.method}}));
+            "args": {"method": s.method}}),
+        );
     }
     for t in &trace.tasks {
         let lane = lane_of(t.lane);
@@ -136,8 +144,7 @@ pub fn from_chrome_reader(reader: impl Read) -> Result<Imported, ImportError> {
     let first = first_significant_byte(&mut reader)?;
     let (events, other) = match first {
         Some(b'[') => {
-            let events: Vec<Event> =
-                serde_json::from_reader(reader).map_err(|e| json_error(&e))?;
+            let events: Vec<Event> = serde_json::from_reader(reader).map_err(|e| json_error(&e))?;
             (events, Value::Null)
         }
         Some(b'{') => {
@@ -291,7 +298,10 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
     let mut per_lane_end: BTreeMap<u32, f64> = BTreeMap::new();
     for (position, (key, name, cat, start, end, args)) in spans.into_iter().enumerate() {
         let lane = lane_of[&key];
-        let outer_end = per_lane_end.get(&lane).copied().unwrap_or(f64::NEG_INFINITY);
+        let outer_end = per_lane_end
+            .get(&lane)
+            .copied()
+            .unwrap_or(f64::NEG_INFINITY);
         if start < outer_end {
             out.nested_events += 1;
             continue;
@@ -451,7 +461,10 @@ mod tests {
         assert_eq!(t.lanes.len(), 2);
         assert_eq!(t.tasks.len(), 2);
         assert_eq!((t.tasks[0].start_nanos, t.tasks[0].end_nanos), (0, 10_000));
-        assert_eq!((t.tasks[1].start_nanos, t.tasks[1].end_nanos), (4_000, 6_000));
+        assert_eq!(
+            (t.tasks[1].start_nanos, t.tasks[1].end_nanos),
+            (4_000, 6_000)
+        );
         assert_eq!(t.wall_nanos, 10_000);
     }
 

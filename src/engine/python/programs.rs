@@ -139,7 +139,11 @@ mod tests {
             assert!(p.title().len() > 10, "{}", p.name);
             assert!(p.description().len() > 100, "{}", p.name);
             assert!(p.source.contains("__main__"), "{}", p.name);
-            assert!(!p.source.contains("parlab_trace"), "{}: runs without parlab", p.name);
+            assert!(
+                !p.source.contains("parlab_trace"),
+                "{}: runs without parlab",
+                p.name
+            );
             assert_eq!(find(&p.file_name()), Some(p));
             if p.knobs.workers {
                 assert!(p.source.contains("--workers"), "{}", p.name);

@@ -161,17 +161,17 @@ mod tests {
             } => {
                 assert_eq!(who.pid, 11);
                 assert_eq!(who.pn, "ForkPoolWorker-1");
-                assert_eq!((func.as_str(), *i, *t0, *t1, *cpu), ("is_prime", 3, 100, 200, 90));
+                assert_eq!(
+                    (func.as_str(), *i, *t0, *t1, *cpu),
+                    ("is_prime", 3, 100, 200, 90)
+                );
             }
             other => panic!("expected a task, got {other:?}"),
         }
         assert!(matches!(parsed.records[0], Record::Main { gil: true, .. }));
         assert!(matches!(
             parsed.records[4],
-            Record::Exit {
-                code: Some(0),
-                ..
-            }
+            Record::Exit { code: Some(0), .. }
         ));
     }
 }

@@ -40,7 +40,11 @@ pub enum StartMethod {
 }
 
 impl StartMethod {
-    pub const ALL: [StartMethod; 3] = [StartMethod::Fork, StartMethod::Spawn, StartMethod::Forkserver];
+    pub const ALL: [StartMethod; 3] = [
+        StartMethod::Fork,
+        StartMethod::Spawn,
+        StartMethod::Forkserver,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -203,7 +207,9 @@ impl std::error::Error for RunError {}
 
 /// The interpreter's name or path, for messages.
 fn interpreter(plan: &RunPlan) -> PathBuf {
-    plan.python.clone().unwrap_or_else(|| PathBuf::from("python3"))
+    plan.python
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
 fn no_interpreter(plan: &RunPlan, err: &std::io::Error) -> RunError {
@@ -377,7 +383,10 @@ pub fn run(
         std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
             no_interpreter(plan, &e)
         }
-        _ => RunError::Io(format!("could not start {}: {e}", interpreter(plan).display())),
+        _ => RunError::Io(format!(
+            "could not start {}: {e}",
+            interpreter(plan).display()
+        )),
     })?;
     let process_group = child.id();
     let mut guard = GroupGuard(child);
@@ -523,25 +532,31 @@ impl Collected {
     }
 }
 
-fn spawn_reader(mut pipe: impl Read + Send + 'static, stream: Stream, tx: mpsc::Sender<(Stream, Vec<u8>)>) {
+fn spawn_reader(
+    mut pipe: impl Read + Send + 'static,
+    stream: Stream,
+    tx: mpsc::Sender<(Stream, Vec<u8>)>,
+) {
     let name = match stream {
         Stream::Stdout => "parlab-py-stdout",
         Stream::Stderr => "parlab-py-stderr",
     };
-    let spawned = std::thread::Builder::new().name(name.into()).spawn(move || {
-        let mut buf = vec![0u8; 16 * 1024];
-        loop {
-            match pipe.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    if tx.send((stream, buf[..n].to_vec())).is_err() {
-                        return;
+    let spawned = std::thread::Builder::new()
+        .name(name.into())
+        .spawn(move || {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                match pipe.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if tx.send((stream, buf[..n].to_vec())).is_err() {
+                            return;
+                        }
                     }
                 }
             }
-        }
-        let _ = tx.send((stream, Vec::new()));
-    });
+            let _ = tx.send((stream, Vec::new()));
+        });
     // Without a reader thread the pipe is simply not read; the run goes on.
     drop(spawned);
 }

@@ -14,6 +14,7 @@ use crate::engine::schedule::Schedule;
 use crate::engine::sweep_workload::{Granularity, Workload};
 use crate::engine::trace::Trace;
 use rayon::ThreadPool;
+use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 /// The one granularity: tasks as the script cuts them.
@@ -31,13 +32,16 @@ pub struct PythonWorkload {
     pub mode: Option<&'static str>,
     /// Tasks per run, where known (for the table).
     pub tasks_per_run: usize,
+    /// Set to stop a run in progress (its process group is killed).
+    pub cancel: Arc<AtomicBool>,
 }
 
 impl PythonWorkload {
     /// The plan of one run with `num_workers`.
     pub fn plan_for(&self, num_workers: usize) -> RunPlan {
         let mut plan = self.plan.clone();
-        plan.args.extend(["--workers".to_string(), num_workers.to_string()]);
+        plan.args
+            .extend(["--workers".to_string(), num_workers.to_string()]);
         if let Some(mode) = self.mode {
             plan.args.extend(["--mode".to_string(), mode.to_string()]);
         }
@@ -46,8 +50,7 @@ impl PythonWorkload {
 
     fn run_once(&self, pool: Option<&ThreadPool>) -> Result<RunOutcome, String> {
         let workers = pool.map_or(1, ThreadPool::current_num_threads);
-        let never = AtomicBool::new(false);
-        let outcome = runner::run(&self.plan_for(workers), &never, &mut |_, _| {})
+        let outcome = runner::run(&self.plan_for(workers), &self.cancel, &mut |_, _| {})
             .map_err(|e| e.to_string())?;
         if outcome.succeeded() {
             Ok(outcome)
@@ -62,7 +65,11 @@ impl PythonWorkload {
                 .rev()
                 .collect::<Vec<_>>()
                 .join("\n");
-            Err(format!("{}: {}\n{tail}", self.describe(), outcome.ending_message()))
+            Err(format!(
+                "{}: {}\n{tail}",
+                self.describe(),
+                outcome.ending_message()
+            ))
         }
     }
 }
@@ -177,5 +184,116 @@ pub fn primes_workload(mode: &'static str, items: usize, digits: u32) -> Option<
         plan,
         mode: Some(mode),
         tasks_per_run: items,
+        cancel: Arc::new(AtomicBool::new(false)),
     })
+}
+
+/// One mode's sweep: the workload and its measurements.
+pub struct ModeSweep {
+    pub mode: &'static str,
+    pub workload: std::sync::Arc<PythonWorkload>,
+    pub results: crate::engine::sweep_results::SweepResults,
+    pub complete: bool,
+}
+
+/// The two modes a threads-vs-processes sweep compares.
+pub const MODES: [&str; 2] = ["processes", "threads"];
+
+/// Sweeps `base` over `workers` in each of `modes`, `reps` timed runs per
+/// configuration (one untimed warm-up), with the speedup lab's sweep:
+/// interleaved, shuffled run order, baseline = the same mode on 1 worker.
+/// Blocks (run it on a background thread); stops early when `cancel` is set.
+/// `progress(mode, done, total)` is called after every timed run.
+pub fn sweep_modes(
+    base: &RunPlan,
+    tasks_per_run: usize,
+    workers: &[usize],
+    reps: u32,
+    cancel: &Arc<AtomicBool>,
+    progress: &mut dyn FnMut(&'static str, usize, usize),
+) -> Result<Vec<ModeSweep>, String> {
+    use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan};
+    use crate::engine::sweep_results::SweepResults;
+    use std::sync::atomic::Ordering;
+    let mut out = Vec::new();
+    for mode in MODES {
+        let workload = std::sync::Arc::new(PythonWorkload {
+            plan: base.clone(),
+            mode: Some(mode),
+            tasks_per_run,
+            cancel: cancel.clone(),
+        });
+        let plan = SweepPlan {
+            workers: workers.to_vec(),
+            granularities: vec![SCRIPT_GRANULARITY],
+            schedule: Schedule::Dynamic { chunk: 1 },
+            reps,
+            warmup: 1,
+            include_sequential: false,
+            shuffle_seed: 0x5eed_0013,
+        };
+        let mut results = SweepResults::new(
+            plan.clone(),
+            &*workload,
+            crate::engine::pool::logical_cores(),
+            crate::engine::pool::physical_cores(),
+        );
+        let job = SweepJob::start(workload.clone(), plan, None)?;
+        let mut complete = false;
+        while let Some(event) = job.next_blocking() {
+            if cancel.load(Ordering::Relaxed) {
+                job.cancel();
+            }
+            match event {
+                SweepEvent::WarmedUp => {}
+                SweepEvent::Measured(m) => {
+                    results.add(m);
+                    let (done, total) = job.progress();
+                    progress(mode, done, total);
+                }
+                SweepEvent::Finished(end) => {
+                    if let Some(e) = end.error {
+                        return Err(e);
+                    }
+                    complete = !end.cancelled;
+                    break;
+                }
+            }
+        }
+        out.push(ModeSweep {
+            mode,
+            workload,
+            results,
+            complete,
+        });
+        if cancel.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The sweeps as one report: the first mode's, the others in `compared`.
+pub fn modes_report(sweeps: &[ModeSweep]) -> Option<crate::engine::report::SweepReport> {
+    use crate::engine::report::SweepReport;
+    let (first, rest) = sweeps.split_first()?;
+    let mut report = SweepReport::build(&first.results, &*first.workload, first.complete);
+    report.meta.timed_region = PYTHON_TIMED_REGION.into();
+    report.compared = rest
+        .iter()
+        .map(|s| {
+            let mut r = SweepReport::build(&s.results, &*s.workload, s.complete);
+            r.meta.timed_region = PYTHON_TIMED_REGION.into();
+            r
+        })
+        .collect();
+    Some(report)
+}
+
+/// CPU time / wall time over all tasks of a trace whose `work` is CPU ns
+/// (None without tasks).
+pub fn cpu_per_wall(trace: &Trace) -> Option<f64> {
+    let wall: u64 = trace.records.iter().map(|r| r.duration_nanos()).sum();
+    let cpu: u64 = trace.records.iter().map(|r| r.work).sum();
+    (wall > 0).then(|| cpu as f64 / wall as f64)
 }
