@@ -242,7 +242,8 @@ pub fn outcome_json(
         .map(|s| {
             let lane = lanes.get(s.lane as usize).cloned().unwrap_or_default();
             json!({"lane": s.lane, "pid": lane.pid, "process": lane.process_name, "method": s.method,
-                "start_ms": ms(s.start_nanos), "end_ms": ms(s.end_nanos), "ms": ms(s.nanos())})
+                "start_ms": ms(s.start_nanos), "end_ms": ms(s.end_nanos), "ms": ms(s.nanos()),
+                "ready": s.ready})
         })
         .collect();
     json!({

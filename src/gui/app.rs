@@ -14,6 +14,7 @@ use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
 use crate::gui::locks_panel::LocksPanel;
 use crate::gui::palette;
+use crate::gui::python::PythonPanel;
 use crate::gui::race_panel::RacePanel;
 use crate::gui::settings::{
     AppSettings, STORAGE_KEY, panel_from_json, panel_to_json, parse_settings, settings_json,
@@ -36,16 +37,18 @@ pub enum Tab {
     Race,
     Locks,
     Theory,
+    Python,
     System,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Explorer,
         Tab::Speedup,
         Tab::Race,
         Tab::Locks,
         Tab::Theory,
+        Tab::Python,
         Tab::System,
     ];
 
@@ -56,6 +59,7 @@ impl Tab {
             Tab::Race => "Race conditions",
             Tab::Locks => "Locks",
             Tab::Theory => "Theory",
+            Tab::Python => "Python",
             Tab::System => "System",
         }
     }
@@ -68,6 +72,7 @@ impl Tab {
             Tab::Race => "race",
             Tab::Locks => "locks",
             Tab::Theory => "theory",
+            Tab::Python => "python",
             Tab::System => "system",
         }
     }
@@ -120,6 +125,8 @@ pub struct App {
     pub race: RacePanel,
     pub locks: LocksPanel,
     pub theory: TheoryPanel,
+    /// Not persisted: it starts on the primes program each time.
+    pub python: PythonPanel,
     pub cpu: CpuMonitor,
     frames: FrameStats,
     /// Shown until dismissed: e.g. saved settings could not be read.
@@ -138,6 +145,7 @@ impl App {
             race: panel_from_json(&settings.race),
             locks: panel_from_json(&settings.locks),
             theory: panel_from_json(&settings.theory),
+            python: PythonPanel::default(),
             cpu: CpuMonitor::new(),
             frames: FrameStats::default(),
             notice,
@@ -165,6 +173,7 @@ impl App {
             Tab::Race => !self.race.is_running() && !self.race.is_recording(),
             Tab::Locks => !self.locks.is_busy(),
             Tab::Theory => !self.theory.is_measuring(),
+            Tab::Python => !self.python.is_busy(),
             // Load figures need a few samples to mean something, and the
             // history chart a few seconds of them.
             Tab::System => self.cpu.samples >= 12,
@@ -229,6 +238,7 @@ impl App {
                     .set_measured_points(self.speedup.measured_points());
                 self.theory.ui(ui);
             }
+            Tab::Python => self.python.ui(ui),
             Tab::System => system_ui(ui, &self.cpu, self.explorer.settings.num_workers),
         }
     }
@@ -345,6 +355,7 @@ impl App {
     fn start_panel_work(&mut self, ctx: &egui::Context) {
         match self.tab {
             Tab::Explorer | Tab::System => {}
+            Tab::Python => self.python.start_run(ctx),
             Tab::Speedup => {
                 self.speedup.set_default_view(self.explorer.view());
                 self.speedup.start(Some(SpeedupPanel::sweep_notify(ctx)));

@@ -16,6 +16,7 @@ pub mod locks_panel;
 pub mod locks_timeline;
 pub mod palette;
 pub mod places;
+pub mod python;
 pub mod race_lanes;
 pub mod race_panel;
 pub mod scheduler_game;

@@ -313,6 +313,7 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
                 method: args["method"].as_str().unwrap_or("?").to_string(),
                 start_nanos: nanos(start),
                 end_nanos: nanos(end),
+                ready: args["ready"].as_bool().unwrap_or(true),
             });
             continue;
         }
@@ -429,6 +430,7 @@ mod tests {
                 method: "spawn".into(),
                 start_nanos: 1_000,
                 end_nanos: 4_000,
+                ready: true,
             }],
             pools: Vec::new(),
             wall_nanos: 10_000,

@@ -87,6 +87,15 @@ pub struct Startup {
     pub method: String,
     pub start_nanos: u64,
     pub end_nanos: u64,
+    /// False when the process never became ready (killed first, e.g. a pool
+    /// closed before a slow worker started): the bar runs to the end of the
+    /// trace and the start-up figures leave it out.
+    #[serde(default = "yes")]
+    pub ready: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Startup {
@@ -218,14 +227,14 @@ impl LaneTrace {
         let measured_wall: u64 = measured.iter().map(|t| t.wall_nanos()).sum();
         let measured_cpu: u64 = measured.iter().filter_map(|t| t.cpu_nanos).sum();
         let ratios: Vec<f64> = measured.iter().filter_map(|t| t.cpu_per_wall()).collect();
-        let mut methods: Vec<String> = self.startups.iter().map(|s| s.method.clone()).collect();
+        let ready: Vec<&Startup> = self.startups.iter().filter(|s| s.ready).collect();
+        let mut methods: Vec<String> = ready.iter().map(|s| s.method.clone()).collect();
         methods.sort();
         methods.dedup();
         let startup_ms = methods
             .into_iter()
             .map(|m| {
-                let ms: Vec<f64> = self
-                    .startups
+                let ms: Vec<f64> = ready
                     .iter()
                     .filter(|s| s.method == m)
                     .map(|s| s.nanos() as f64 / 1e6)
@@ -339,12 +348,13 @@ impl LaneTrace {
         for (child, method, t0, t1) in spawns {
             let lane = builder.index_of(u64::from(child), u64::from(child));
             if let Some(lane) = lane {
-                let end_nanos = ready.get(&child).copied().unwrap_or(t1).max(t0);
+                let ready_at = ready.get(&child).copied();
                 out.startups.push(Startup {
                     lane,
                     method,
                     start_nanos: t0,
-                    end_nanos,
+                    end_nanos: ready_at.unwrap_or(t1).max(t0),
+                    ready: ready_at.is_some(),
                 });
             }
         }
@@ -358,6 +368,9 @@ impl LaneTrace {
             .max()
             .unwrap_or(0);
         out.wall_nanos = out.wall_nanos.max(last);
+        for s in out.startups.iter_mut().filter(|s| !s.ready) {
+            s.end_nanos = out.wall_nanos.max(s.start_nanos);
+        }
         out
     }
 }
@@ -425,20 +438,24 @@ mod tests {
 {"k":"task","pid":11,"tid":11,"pn":"ForkPoolWorker-1","tn":"MainThread","fn":"f","i":0,"arg":"0","t0":2000,"t1":3000,"cpu":1000}
 {"k":"task","pid":12,"tid":12,"pn":"ForkPoolWorker-2","tn":"MainThread","fn":"f","i":1,"arg":"1","t0":2000,"t1":4000,"cpu":500}
 {"k":"task","pid":11,"tid":11,"pn":"ForkPoolWorker-1","tn":"MainThread","fn":"f","i":2,"arg":"2","t0":3000,"t1":4000,"cpu":1000}
+{"k":"spawn","pid":10,"tid":10,"pn":"MainProcess","tn":"MainThread","child":13,"cn":"ForkPoolWorker-3","method":"fork","t0":1300,"t1":1350}
 {"k":"end","pid":10,"tid":10,"pn":"MainProcess","tn":"MainThread","t":4500}"#;
 
     #[test]
     fn lanes_startups_and_figures_by_hand() {
         let parsed = parse_records(RUN);
         let lt = LaneTrace::from_records(&parsed.records, 1000, 5000);
-        assert_eq!(lt.lanes.len(), 3);
+        assert_eq!(lt.lanes.len(), 4);
         assert_eq!(lt.lanes[0].process_name, "MainProcess");
         assert_eq!(lt.lanes[1].label(), "ForkPoolWorker-1 (pid 11)");
         assert_eq!(lt.wall_nanos, 4000);
         assert_eq!(lt.tasks.len(), 3);
         assert_eq!(lt.tasks[0].start_nanos, 1000);
         // Start-up: parent's start() call to the child's ready record.
-        assert_eq!(lt.startups.len(), 2);
+        assert_eq!(lt.startups.len(), 3);
+        let never = lt.startups.iter().find(|s| s.lane == 3).expect("worker 3");
+        assert!(!never.ready);
+        assert_eq!((never.start_nanos, never.end_nanos), (300, 4000));
         let s1 = lt.startups.iter().find(|s| s.lane == 1).expect("worker 1");
         assert_eq!((s1.start_nanos, s1.end_nanos), (100, 300));
         let s2 = lt.startups.iter().find(|s| s.lane == 2).expect("worker 2");
@@ -456,7 +473,7 @@ mod tests {
         assert!((s.cpu_per_wall.expect("cpu") - 0.625).abs() < 1e-12);
         assert_eq!(s.startup_ms, vec![("fork".to_string(), 0.00025, 2)]);
         let trace = lt.to_trace();
-        assert_eq!(trace.num_workers, 3);
+        assert_eq!(trace.num_workers, 4);
         assert_eq!(trace.stats().workers[1].tasks, 2);
     }
 }
