@@ -6,10 +6,10 @@
 
 use divan::Bencher;
 use divan::counter::ItemsCount;
-use parlab::engine::bg;
-use parlab::engine::kernel::{Kernel, TilePixels, simd};
-use parlab::engine::tiling::Tile;
-use parlab::engine::view::View;
+use parlab::engine::mandelbrot::bench_game;
+use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, simd};
+use parlab::engine::mandelbrot::tiling::Tile;
+use parlab::engine::mandelbrot::view::View;
 
 fn main() {
     divan::main();

@@ -3,11 +3,11 @@
 //! loop over the same tiles, interleaved, and prints the median overhead per
 //! tile size, for each kernel. Run: `cargo run --release --example trace_overhead`.
 
-use parlab::engine::kernel::Kernel;
-use parlab::engine::render::{IterImage, RenderSettings, compute_tile, render};
-use parlab::engine::schedule::Schedule;
-use parlab::engine::tiling::Tiling;
-use parlab::engine::view::View;
+use parlab::engine::exec::schedule::Schedule;
+use parlab::engine::mandelbrot::kernel::Kernel;
+use parlab::engine::mandelbrot::render::{IterImage, RenderSettings, compute_tile, render};
+use parlab::engine::mandelbrot::tiling::Tiling;
+use parlab::engine::mandelbrot::view::View;
 use std::time::Instant;
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -18,7 +18,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 /// Cost of recording alone: the sequential executor over empty tasks, with the
 /// same sink work as a render (lock, push a record).
 fn nanos_per_record() -> Result<f64, String> {
-    use parlab::engine::schedule::execute;
+    use parlab::engine::exec::schedule::execute;
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
     let n = 1_000_000;

@@ -1,7 +1,7 @@
 //! `parlab bench bg` is byte-identical to the Benchmarks Game reference
 //! output, and `parlab bench kernel` reports what it measured.
 
-use parlab::engine::bg::{bitmap, pbm};
+use parlab::engine::mandelbrot::bench_game::{bitmap, pbm};
 use std::process::Command;
 
 fn parlab() -> Command {

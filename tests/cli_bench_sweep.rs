@@ -1,7 +1,7 @@
 //! `parlab bench sweep` run as a real process: exports are written and
 //! readable, bad input writes nothing and exits with code 2.
 
-use parlab::engine::report::{CSV_HEADER, SweepReport, rows_from_csv, workloads_from_csv};
+use parlab::engine::speedup::report::{CSV_HEADER, SweepReport, rows_from_csv, workloads_from_csv};
 use std::process::Command;
 
 fn parlab() -> Command {

@@ -5,9 +5,9 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use parlab::engine::schedule::Schedule;
-use parlab::engine::tiling::Tiling;
-use parlab::engine::view::View;
+use parlab::engine::exec::schedule::Schedule;
+use parlab::engine::mandelbrot::tiling::Tiling;
+use parlab::engine::mandelbrot::view::View;
 use parlab::gui::explorer::Explorer;
 use parlab::gui::settings::ExplorerSettings;
 use std::time::Duration;
@@ -140,7 +140,7 @@ fn palette_change_recolours_without_rerendering() {
     let trace_before = h.state().trace().expect("trace");
     let before = h.state().displayed_rgba().expect("image").0.to_vec();
     h.state_mut()
-        .set_palette(parlab::engine::colour::Palette::Fire);
+        .set_palette(parlab::engine::mandelbrot::colour::Palette::Fire);
     h.step();
     assert!(h.state().is_idle(), "no new render was started");
     assert_eq!(h.state().trace().expect("trace"), trace_before);
@@ -220,9 +220,9 @@ fn save_as_opens_the_in_app_dialog() {
 
 #[test]
 fn show_trace_displays_a_run_from_elsewhere() {
-    use parlab::engine::colour::Palette;
-    use parlab::engine::kernel::Kernel;
-    use parlab::engine::render::{RenderSettings, render};
+    use parlab::engine::mandelbrot::colour::Palette;
+    use parlab::engine::mandelbrot::kernel::Kernel;
+    use parlab::engine::mandelbrot::render::{RenderSettings, render};
     let dir = tempfile::tempdir().expect("tempdir");
     let mut h = harness(small_explorer(dir.path()));
     settle(&mut h);
@@ -268,7 +268,7 @@ fn kernel_choice_rerenders_with_identical_pixels() {
     settle(&mut h);
     assert_eq!(
         h.state().settings.kernel,
-        parlab::engine::kernel::Kernel::Simd
+        parlab::engine::mandelbrot::kernel::Kernel::Simd
     );
     let simd = h.state().displayed_rgba().expect("image").0.to_vec();
 
@@ -282,7 +282,7 @@ fn kernel_choice_rerenders_with_identical_pixels() {
 
     assert_eq!(
         h.state().settings.kernel,
-        parlab::engine::kernel::Kernel::Reference
+        parlab::engine::mandelbrot::kernel::Kernel::Reference
     );
     let scalar = h.state().displayed_rgba().expect("image").0.to_vec();
     assert_eq!(simd, scalar, "both kernels give the same escape counts");

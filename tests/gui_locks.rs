@@ -5,7 +5,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::locks::deadlock::Outcome;
 use parlab::engine::locks::throughput::LockKind;
-use parlab::gui::locks_panel::{LocksPanel, LocksView};
+use parlab::gui::locks::{LocksPanel, LocksView};
 use std::time::Duration;
 
 fn step_until(harness: &mut Harness<'_, LocksPanel>, done: impl Fn(&LocksPanel) -> bool) {

@@ -4,8 +4,8 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::race::counter::Mode;
-use parlab::gui::race_panel::{RacePanel, RaceView};
-use parlab::gui::scheduler_game::SchedulerGame;
+use parlab::gui::race::scheduler_game::SchedulerGame;
+use parlab::gui::race::{RacePanel, RaceView};
 use std::time::Duration;
 
 /// Steps the harness until `done` holds (bounded: at most ~20 s of waiting).

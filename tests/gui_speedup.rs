@@ -4,8 +4,8 @@
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use parlab::engine::view::View;
-use parlab::gui::speedup_panel::{SpeedupPanel, SpeedupSettings, SweepState};
+use parlab::engine::mandelbrot::view::View;
+use parlab::gui::speedup::{SpeedupPanel, SpeedupSettings, SweepState};
 use std::time::Duration;
 
 /// A tiny sweep: 32×24 px, workers 1,2, two granularities, 2 repetitions.
@@ -415,7 +415,7 @@ fn gil_run_view_shows_primes_bars_that_never_overlap() {
         .iter()
         .map(|r| (r.start_nanos, r.end_nanos))
         .collect();
-    assert!(parlab::engine::gil::disjoint(&spans), "{spans:?}");
+    assert!(parlab::engine::exec::gil::disjoint(&spans), "{spans:?}");
     assert!(view.bars_disjoint());
     assert!(
         h.query_by_label_contains("never overlap (checked)")

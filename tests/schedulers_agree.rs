@@ -1,12 +1,12 @@
 //! Every scheduler, at every worker count and granularity, computes the same
 //! pixels as the plain serial loop, and its trace is well formed.
 
-use parlab::engine::kernel::Kernel;
-use parlab::engine::pool::build_pool;
-use parlab::engine::render::{RenderSettings, render, render_serial};
-use parlab::engine::schedule::Schedule;
-use parlab::engine::tiling::Tiling;
-use parlab::engine::view::View;
+use parlab::engine::exec::pool::build_pool;
+use parlab::engine::exec::schedule::Schedule;
+use parlab::engine::mandelbrot::kernel::Kernel;
+use parlab::engine::mandelbrot::render::{RenderSettings, render, render_serial};
+use parlab::engine::mandelbrot::tiling::Tiling;
+use parlab::engine::mandelbrot::view::View;
 use proptest::prelude::*;
 
 const WORKERS: [usize; 5] = [1, 2, 3, 7, 16];
@@ -49,7 +49,7 @@ fn check_all(view: View) {
     }
 }
 
-fn check_trace(r: &parlab::engine::render::Rendered, num_workers: usize) {
+fn check_trace(r: &parlab::engine::mandelbrot::render::Rendered, num_workers: usize) {
     let t = &r.trace;
     assert_eq!(t.num_workers as usize, num_workers);
     let mut seen = vec![0u32; r.tiles.len()];

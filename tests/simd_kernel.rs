@@ -1,11 +1,11 @@
 //! The SIMD kernel (dispatched and portable) gives exactly the reference's
 //! counts and smooth values, pixel for pixel, on every kind of view and tile.
 
-use parlab::engine::kernel::{Kernel, TilePixels, reference, simd};
-use parlab::engine::render::{RenderSettings, render, render_serial};
-use parlab::engine::schedule::Schedule;
-use parlab::engine::tiling::{Tile, Tiling};
-use parlab::engine::view::View;
+use parlab::engine::exec::schedule::Schedule;
+use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, reference, simd};
+use parlab::engine::mandelbrot::render::{RenderSettings, render, render_serial};
+use parlab::engine::mandelbrot::tiling::{Tile, Tiling};
+use parlab::engine::mandelbrot::view::View;
 use proptest::prelude::*;
 
 type TileFn = fn(&View, &Tile, &mut TilePixels) -> u64;

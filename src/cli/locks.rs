@@ -2,12 +2,12 @@
 //! ways of sharing a counter; optional CSV and PNG/SVG plot.
 
 use super::{CliError, check_output};
-use crate::engine::export::write_atomic;
+use crate::engine::exec::pool::logical_cores;
 use crate::engine::locks::plot::{PlotFormat, throughput_csv, write_throughput_plot};
 use crate::engine::locks::throughput::{
     LockKind, PAD_BYTES, ThroughputConfig, ThroughputPoint, run_throughput,
 };
-use crate::engine::pool::logical_cores;
+use crate::engine::util::files::write_atomic;
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;

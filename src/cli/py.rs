@@ -4,13 +4,13 @@
 //! CPU/wall per task (the GIL made visible) and worker start-up.
 
 use super::{CliError, check_output, check_workers};
-use crate::engine::export::write_json;
 use crate::engine::python::lanes::LaneTraceSummary;
 use crate::engine::python::programs::{self, Program};
 use crate::engine::python::runner::{
     self, RunError, RunOutcome, RunPlan, Script, StartMethod, Stream,
 };
 use crate::engine::python::to_chrome_json;
+use crate::engine::util::files::write_json;
 use clap::Args;
 use serde_json::json;
 use std::io::Write;
@@ -410,7 +410,8 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
         plan.script.display_name(),
         workers,
         args.reps,
-        crate::engine::sweep_results::load_average_1m().map_or("n/a".into(), |l| format!("{l:.2}"))
+        crate::engine::speedup::results::load_average_1m()
+            .map_or("n/a".into(), |l| format!("{l:.2}"))
     );
     println!(
         "{:<10} {:>7} {:>10} {:>10} {:>9} {:>15} {:>9}",

@@ -3,11 +3,11 @@
 use super::{
     CliError, ViewArgs, check_output, check_workers, parse_kernel, parse_schedule, tiling_from,
 };
-use crate::engine::colour::{Palette, apply_overlay};
-use crate::engine::export::{write_counts_npy, write_json, write_png};
-use crate::engine::pool::logical_cores;
-use crate::engine::render::{RenderSettings, render};
-use crate::engine::trace::TraceStats;
+use crate::engine::exec::pool::logical_cores;
+use crate::engine::exec::trace::TraceStats;
+use crate::engine::mandelbrot::colour::{Palette, apply_overlay};
+use crate::engine::mandelbrot::render::{RenderSettings, render};
+use crate::engine::util::files::{write_counts_npy, write_json, write_png};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;

@@ -5,9 +5,9 @@
 //! repeats the HelloWorld demo and counts how often tasks finish out of order.
 
 use super::{CliError, check_output, check_workers, parse_schedule};
-use crate::engine::export::write_json;
-use crate::engine::gil::WHY_MULTIPROCESSING;
-use crate::engine::pool::{build_pool, logical_cores};
+use crate::engine::exec::gil::WHY_MULTIPROCESSING;
+use crate::engine::exec::pool::{build_pool, logical_cores};
+use crate::engine::util::files::write_json;
 use crate::engine::workloads::completion::completion_order;
 use crate::engine::workloads::{WorkloadRun, WorkloadSpec};
 use clap::{Args, Subcommand};

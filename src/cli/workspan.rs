@@ -4,8 +4,8 @@
 //! master-theorem predictions.
 
 use super::{CliError, check_output, check_workers};
-use crate::engine::export::write_json;
-use crate::engine::pool::{build_pool, logical_cores};
+use crate::engine::exec::pool::{build_pool, logical_cores};
+use crate::engine::util::files::write_json;
 use crate::engine::workloads::matmul::{
     SPAN_RECURRENCE, WORK_RECURRENCE, WorkSpanReport, check_sizes, growth, work_span,
 };

@@ -1,33 +1,18 @@
 //! Everything that computes. No egui here: this module builds and tests with
 //! `--no-default-features`.
+//!
+//! One folder per concept: [`exec`] runs tasks on workers, [`mandelbrot`] is
+//! the fractal and its kernels, [`workloads`] lists what can be measured,
+//! [`speedup`] sweeps and reports, [`race`] and [`locks`] are the labs,
+//! [`theory`] holds the laws, [`util`] the small shared helpers.
 
-pub mod background;
-pub mod bg;
-pub mod colour;
-pub mod export;
-pub mod gil;
-pub mod job;
-pub mod kernel;
-pub mod kernel_bench;
+pub mod exec;
 pub mod locks;
+pub mod mandelbrot;
 pub mod models;
-pub mod plot;
-pub mod plot_data;
-pub mod plot_font;
-pub mod pool;
 pub mod python;
 pub mod race;
-pub mod render;
-pub mod replay;
-pub mod report;
-pub mod schedule;
-pub mod stats;
-pub mod sweep;
-pub mod sweep_course;
-pub mod sweep_results;
-pub mod sweep_workload;
+pub mod speedup;
 pub mod theory;
-pub mod tiling;
-pub mod trace;
-pub mod view;
+pub mod util;
 pub mod workloads;

@@ -12,78 +12,21 @@
 
 use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
-use crate::gui::locks_panel::LocksPanel;
-use crate::gui::palette;
+use crate::gui::locks::LocksPanel;
+use crate::gui::panel::Tab;
 use crate::gui::python::PythonPanel;
-use crate::gui::race_panel::RacePanel;
+use crate::gui::race::RacePanel;
 use crate::gui::settings::{
     AppSettings, STORAGE_KEY, panel_from_json, panel_to_json, parse_settings, settings_json,
 };
-use crate::gui::speedup_panel::SpeedupPanel;
+use crate::gui::speedup::SpeedupPanel;
 use crate::gui::system::{CpuMonitor, mini_bars_ui, system_ui};
-use crate::gui::theory_panel::TheoryPanel;
+use crate::gui::theory::TheoryPanel;
+use crate::gui::widgets::palette;
 use egui::{RichText, ViewportCommand};
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// The panels, in tab-bar order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Tab {
-    #[default]
-    Explorer,
-    Speedup,
-    Race,
-    Locks,
-    Theory,
-    Python,
-    System,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 7] = [
-        Tab::Explorer,
-        Tab::Speedup,
-        Tab::Race,
-        Tab::Locks,
-        Tab::Theory,
-        Tab::Python,
-        Tab::System,
-    ];
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Tab::Explorer => "Explorer",
-            Tab::Speedup => "Speedup lab",
-            Tab::Race => "Race conditions",
-            Tab::Locks => "Locks",
-            Tab::Theory => "Theory",
-            Tab::Python => "Python",
-            Tab::System => "System",
-        }
-    }
-
-    /// Name on the command line (`--panel`).
-    pub fn slug(&self) -> &'static str {
-        match self {
-            Tab::Explorer => "explorer",
-            Tab::Speedup => "speedup",
-            Tab::Race => "race",
-            Tab::Locks => "locks",
-            Tab::Theory => "theory",
-            Tab::Python => "python",
-            Tab::System => "system",
-        }
-    }
-
-    pub fn from_slug(s: &str) -> Result<Tab, String> {
-        Tab::ALL.into_iter().find(|t| t.slug() == s).ok_or_else(|| {
-            let names: Vec<_> = Tab::ALL.iter().map(Tab::slug).collect();
-            format!("unknown panel {s:?}: expected one of {}", names.join(", "))
-        })
-    }
-}
 
 /// How a headless run ended: a line for stdout, or an error.
 pub type Outcome = Arc<Mutex<Option<Result<String, String>>>>;
@@ -316,7 +259,7 @@ impl App {
             let [w, h] = img.size;
             let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_array()).collect();
             let result = match image::RgbaImage::from_raw(w as u32, h as u32, bytes) {
-                Some(rgba) => crate::engine::export::write_png(&path, &rgba)
+                Some(rgba) => crate::engine::util::files::write_png(&path, &rgba)
                     .map(|()| format!("wrote {} ({w}×{h})", path.display()))
                     .map_err(|e| e.to_string()),
                 None => Err("the screenshot had the wrong size".to_string()),
@@ -355,7 +298,6 @@ impl App {
     fn start_panel_work(&mut self, ctx: &egui::Context) {
         match self.tab {
             Tab::Explorer | Tab::System => {}
-            Tab::Python => self.python.start_run(ctx),
             Tab::Speedup => {
                 self.speedup.set_default_view(self.explorer.view());
                 self.speedup.start(Some(SpeedupPanel::sweep_notify(ctx)));
@@ -370,6 +312,7 @@ impl App {
                     .start_deadlock(ctx, crate::engine::locks::deadlock::LockOrder::Opposite);
             }
             Tab::Theory => self.theory.start_brent(ctx),
+            Tab::Python => self.python.start_run(ctx),
         }
     }
 

@@ -1,13 +1,13 @@
 //! Settings kept between runs (eframe storage). Everything here is plain
 //! data with `#[serde(default)]`; runtime handles live in the panels, never here.
 
-use crate::engine::colour::Palette;
-use crate::engine::kernel::Kernel;
-use crate::engine::pool::logical_cores;
-use crate::engine::schedule::Schedule;
-use crate::engine::tiling::Tiling;
-use crate::engine::view::{View, ViewSpec};
-use crate::gui::app::Tab;
+use crate::engine::exec::pool::logical_cores;
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::mandelbrot::colour::Palette;
+use crate::engine::mandelbrot::kernel::Kernel;
+use crate::engine::mandelbrot::tiling::Tiling;
+use crate::engine::mandelbrot::view::{View, ViewSpec};
+use crate::gui::panel::Tab;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -23,7 +23,7 @@ pub struct AppSettings {
     pub version: u32,
     pub tab: Tab,
     pub explorer: ExplorerSettings,
-    pub speedup: crate::gui::speedup_panel::SpeedupSettings,
+    pub speedup: crate::gui::speedup::SpeedupSettings,
     /// The lab panels persist their own `#[serde(default)]` choices; kept as
     /// JSON here so that one unreadable panel cannot spoil the rest.
     pub race: serde_json::Value,
@@ -51,9 +51,9 @@ impl Default for AppSettings {
             tab: Tab::Explorer,
             explorer: ExplorerSettings::default(),
             speedup: Default::default(),
-            race: panel_to_json(&crate::gui::race_panel::RacePanel::default()),
-            locks: panel_to_json(&crate::gui::locks_panel::LocksPanel::default()),
-            theory: panel_to_json(&crate::gui::theory_panel::TheoryPanel::default()),
+            race: panel_to_json(&crate::gui::race::RacePanel::default()),
+            locks: panel_to_json(&crate::gui::locks::LocksPanel::default()),
+            theory: panel_to_json(&crate::gui::theory::TheoryPanel::default()),
         }
     }
 }

@@ -1,8 +1,8 @@
 //! The system panel: CPU brand, core counts, and live per-core load from
 //! sysinfo, refreshed at most every 500 ms (a cheap read of the OS counters).
 
-use crate::engine::pool::{logical_cores, physical_cores};
-use crate::gui::palette;
+use crate::engine::exec::pool::{logical_cores, physical_cores};
+use crate::gui::widgets::palette;
 use egui::{Align2, FontId, Pos2, Rect, RichText, Sense, Vec2};
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};

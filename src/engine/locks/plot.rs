@@ -2,15 +2,15 @@
 //! plotters and the shipped font.
 
 use super::throughput::{LockKind, ThroughputPoint};
-use crate::engine::export::{ExportError, png_bytes, write_atomic};
-use crate::engine::plot_font::{FONT_FAMILY, ensure_fonts};
+use crate::engine::speedup::charts::font::{FONT_FAMILY, ensure_fonts};
+use crate::engine::util::files::{ExportError, png_bytes, write_atomic};
 use plotters::prelude::*;
 use std::path::Path;
 
 /// Colour of a kind's series, shared by exported plots and the window.
 pub fn kind_colour(kind: LockKind) -> [u8; 3] {
     let i = LockKind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
-    crate::engine::colour::worker_colour(i as u32)
+    crate::engine::mandelbrot::colour::worker_colour(i as u32)
 }
 
 /// One row per point: kind, threads, ops, median/min/max ops/s, then every sample.
@@ -38,7 +38,7 @@ pub fn throughput_csv(points: &[ThroughputPoint]) -> String {
     out
 }
 
-pub use crate::engine::plot::PlotFormat;
+pub use crate::engine::speedup::charts::draw::PlotFormat;
 
 const PLOT_W: u32 = 1000;
 const PLOT_H: u32 = 620;

@@ -354,7 +354,7 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::trace::{TaskRecord, Trace};
+    use crate::engine::exec::trace::{TaskRecord, Trace};
 
     fn import(text: &str) -> Result<Imported, ImportError> {
         from_chrome_reader(text.as_bytes())

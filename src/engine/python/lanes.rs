@@ -5,9 +5,9 @@
 //! lane), so utilisation, imbalance and per-lane busy time come from the
 //! same [`Trace::stats`] the rest of parlab uses.
 
+use crate::engine::exec::trace::{TaskRecord, Trace};
 use crate::engine::python::records::{Origin, Record};
-use crate::engine::stats::median;
-use crate::engine::trace::{TaskRecord, Trace};
+use crate::engine::util::stats::median;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 

@@ -8,11 +8,11 @@
 //! same plan, one report `compared` inside the other. One timed run is the
 //! whole interpreter run, start to exit, as `time python3 script.py` sees it.
 
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::exec::trace::Trace;
+use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script};
-use crate::engine::render::RenderSettings;
-use crate::engine::schedule::Schedule;
-use crate::engine::sweep_workload::{Granularity, Workload};
-use crate::engine::trace::Trace;
+use crate::engine::workloads::workload::{Granularity, Workload};
 use rayon::ThreadPool;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -192,7 +192,7 @@ pub fn primes_workload(mode: &'static str, items: usize, digits: u32) -> Option<
 pub struct ModeSweep {
     pub mode: &'static str,
     pub workload: std::sync::Arc<PythonWorkload>,
-    pub results: crate::engine::sweep_results::SweepResults,
+    pub results: crate::engine::speedup::results::SweepResults,
     pub complete: bool,
 }
 
@@ -212,8 +212,8 @@ pub fn sweep_modes(
     cancel: &Arc<AtomicBool>,
     progress: &mut dyn FnMut(&'static str, usize, usize),
 ) -> Result<Vec<ModeSweep>, String> {
-    use crate::engine::sweep::{SweepEvent, SweepJob, SweepPlan};
-    use crate::engine::sweep_results::SweepResults;
+    use crate::engine::speedup::results::SweepResults;
+    use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan};
     use std::sync::atomic::Ordering;
     let mut out = Vec::new();
     for mode in MODES {
@@ -235,8 +235,8 @@ pub fn sweep_modes(
         let mut results = SweepResults::new(
             plan.clone(),
             &*workload,
-            crate::engine::pool::logical_cores(),
-            crate::engine::pool::physical_cores(),
+            crate::engine::exec::pool::logical_cores(),
+            crate::engine::exec::pool::physical_cores(),
         );
         let job = SweepJob::start(workload.clone(), plan, None)?;
         let mut complete = false;
@@ -274,8 +274,8 @@ pub fn sweep_modes(
 }
 
 /// The sweeps as one report: the first mode's, the others in `compared`.
-pub fn modes_report(sweeps: &[ModeSweep]) -> Option<crate::engine::report::SweepReport> {
-    use crate::engine::report::SweepReport;
+pub fn modes_report(sweeps: &[ModeSweep]) -> Option<crate::engine::speedup::report::SweepReport> {
+    use crate::engine::speedup::report::SweepReport;
     let (first, rest) = sweeps.split_first()?;
     let mut report = SweepReport::build(&first.results, &*first.workload, first.complete);
     report.meta.timed_region = PYTHON_TIMED_REGION.into();

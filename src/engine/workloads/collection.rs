@@ -14,7 +14,7 @@
 //! same `combine`).
 
 use super::TaskWorkload;
-use crate::engine::gil::TaskEnv;
+use crate::engine::exec::gil::TaskEnv;
 use rayon::ThreadPool;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -166,7 +166,7 @@ pub fn compare<W: TaskWorkload>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::pool::build_pool;
+    use crate::engine::exec::pool::build_pool;
     use crate::engine::workloads::primes::{Primes, Trial};
 
     #[test]

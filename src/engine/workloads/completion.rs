@@ -4,7 +4,7 @@
 //! completion ticket from a shared counter as its last act; repeated runs show
 //! how often, and how far, the completion order departs from submission order.
 
-use crate::engine::schedule::{Schedule, execute};
+use crate::engine::exec::schedule::{Schedule, execute};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -140,7 +140,7 @@ pub fn completion_order(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::pool::build_pool;
+    use crate::engine::exec::pool::build_pool;
 
     #[test]
     fn sequential_always_completes_in_order() {

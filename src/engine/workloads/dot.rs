@@ -17,7 +17,7 @@
 //! memory bus is saturated, well before the core count on most machines.
 
 use super::{SplitMix64, TaskWorkload};
-use crate::engine::gil::TaskEnv;
+use crate::engine::exec::gil::TaskEnv;
 use serde::{Deserialize, Serialize};
 
 /// Unit roundoff of f64.
@@ -185,8 +185,8 @@ impl TaskWorkload for Dot {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::pool::build_pool;
-    use crate::engine::schedule::Schedule;
+    use crate::engine::exec::pool::build_pool;
+    use crate::engine::exec::schedule::Schedule;
     use crate::engine::workloads::run;
     use crate::engine::workloads::test_util::check_all_schedules;
     use std::sync::atomic::AtomicBool;

@@ -5,7 +5,7 @@
 //! CPU-bound work. In GIL mode only the CPU parts take the lock.
 
 use super::TaskWorkload;
-use crate::engine::gil::TaskEnv;
+use crate::engine::exec::gil::TaskEnv;
 use std::time::Duration;
 
 /// Longest accepted wait per task.
@@ -134,9 +134,9 @@ impl TaskWorkload for IoBound {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::gil::disjoint;
-    use crate::engine::pool::build_pool;
-    use crate::engine::schedule::Schedule;
+    use crate::engine::exec::gil::disjoint;
+    use crate::engine::exec::pool::build_pool;
+    use crate::engine::exec::schedule::Schedule;
     use crate::engine::workloads::run;
     use crate::engine::workloads::test_util::check_all_schedules;
     use std::sync::atomic::AtomicBool;

@@ -53,7 +53,7 @@
 //! triple-loop serial product bit for bit.
 
 use super::SplitMix64;
-use crate::engine::trace::{TaskRecord, Trace};
+use crate::engine::exec::trace::{TaskRecord, Trace};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -511,7 +511,7 @@ pub fn growth(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::pool::build_pool;
+    use crate::engine::exec::pool::build_pool;
 
     #[test]
     fn z_layout_round_trips() {

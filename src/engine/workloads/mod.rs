@@ -13,7 +13,7 @@
 //!   algorithm the course shows; `results_agree(parallel, serial)` is the
 //!   check (exact, or within a stated tolerance for floating-point sums).
 //!   Tasks go through the one generic executor
-//!   [`crate::engine::schedule::execute`], so they produce the same
+//!   [`crate::engine::exec::schedule::execute`], so they produce the same
 //!   [`Trace`]/`TaskRecord`s as Mandelbrot tiles.
 //! * [`run`]: one run of a typed workload under a schedule → [`Run`] (result,
 //!   trace, GIL log, [`Timing`] split into compute and overhead).
@@ -36,7 +36,7 @@
 //! let wall = run.trace.wall_nanos;               // the time to plot
 //! ```
 //! * GIL mode: `run(.., gil = true)` hands every task a
-//!   [`TaskEnv`] holding one global lock ([`crate::engine::gil`]); CPU parts
+//!   [`TaskEnv`] holding one global lock ([`crate::engine::exec::gil`]); CPU parts
 //!   run under it, I/O waits release it, and each task's `TaskRecord` becomes
 //!   the interval it held the lock, so the timeline shows the serialised bars.
 //! * [`grid_shape`]: columns × rows for drawing the tasks as a grid (task i at
@@ -51,17 +51,19 @@
 
 pub mod collection;
 pub mod completion;
+pub mod course;
 pub mod dot;
 pub mod io;
 pub mod matmul;
 pub mod primes;
 pub mod spec;
+pub mod workload;
 
 pub use spec::WorkloadSpec;
 
-use crate::engine::gil::{Gil, HeldInterval, TaskEnv};
-use crate::engine::schedule::{Schedule, execute};
-use crate::engine::trace::{TaskRecord, Trace};
+use crate::engine::exec::gil::{Gil, HeldInterval, TaskEnv};
+use crate::engine::exec::schedule::{Schedule, execute};
+use crate::engine::exec::trace::{TaskRecord, Trace};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::fmt::Debug;
@@ -418,7 +420,7 @@ impl SplitMix64 {
 #[cfg(test)]
 pub(crate) mod test_util {
     use super::*;
-    use crate::engine::pool::build_pool;
+    use crate::engine::exec::pool::build_pool;
 
     /// Every schedule (and a couple of chunked variants) at 1, 2, 3, 7 workers.
     pub fn check_all_schedules<W: TaskWorkload>(w: &W) {
@@ -475,8 +477,8 @@ mod tests {
 
     #[test]
     fn gil_mode_serialises_cpu_tasks_in_the_trace() {
-        use crate::engine::gil::disjoint;
-        use crate::engine::pool::build_pool;
+        use crate::engine::exec::gil::disjoint;
+        use crate::engine::exec::pool::build_pool;
         let primes = primes::Primes::new(10_000_000, 120, 4, primes::Trial::Sqrt).expect("valid");
         let dot = dot::Dot::new(20_000, 12, 3).expect("valid");
         let mm = matmul::MatmulLeaves::new(32, 8, 2).expect("valid");
@@ -504,7 +506,7 @@ mod tests {
 
     #[test]
     fn gil_run_still_agrees_with_serial() {
-        use crate::engine::pool::build_pool;
+        use crate::engine::exec::pool::build_pool;
         let w = primes::Primes::new(1000, 300, 7, primes::Trial::Naive).expect("valid");
         let pool = build_pool(3).expect("pool");
         let r = run(
@@ -522,7 +524,7 @@ mod tests {
 
     #[test]
     fn timing_parts_fit_inside_the_wall_time() {
-        use crate::engine::pool::build_pool;
+        use crate::engine::exec::pool::build_pool;
         let w = primes::Primes::new(10_000_000, 200, 10, primes::Trial::Sqrt).expect("valid");
         let pool = build_pool(3).expect("pool");
         let r = run(

@@ -12,7 +12,7 @@
 //! comparison; both give the same answers.
 
 use super::TaskWorkload;
-use crate::engine::gil::TaskEnv;
+use crate::engine::exec::gil::TaskEnv;
 use serde::{Deserialize, Serialize};
 
 /// Which divisors the trial division tries.

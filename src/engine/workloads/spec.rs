@@ -265,8 +265,8 @@ impl std::str::FromStr for WorkloadSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::pool::build_pool;
-    use crate::engine::schedule::Schedule;
+    use crate::engine::exec::pool::build_pool;
+    use crate::engine::exec::schedule::Schedule;
     use std::sync::atomic::AtomicBool;
 
     #[test]

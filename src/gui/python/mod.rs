@@ -9,19 +9,19 @@
 //! waits for the UI. Dropping the panel cancels the run and kills the
 //! script's process group.
 
-use crate::engine::background::{BackgroundTask, Emitter};
-use crate::engine::job::Notify;
-use crate::engine::plot_data::{overlay_speedup_charts, speedup_chart};
-use crate::engine::pool::logical_cores;
+use crate::engine::exec::pool::logical_cores;
+use crate::engine::exec::task::{BackgroundTask, Emitter};
+use crate::engine::exec::trace::Trace;
+use crate::engine::mandelbrot::job::Notify;
 use crate::engine::python::chrome::from_chrome_reader;
 use crate::engine::python::lanes::{LaneTrace, LaneTraceSummary};
 use crate::engine::python::programs::PROGRAMS;
 use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script, StartMethod};
 use crate::engine::python::sweep::{ModeSweep, cpu_per_wall, sweep_modes};
-use crate::engine::trace::Trace;
-use crate::gui::palette;
-use crate::gui::speedup_plots::speedup_plot_ui;
-use crate::gui::timeline::{TimelineCache, TimelineOptions, fmt_ms, timeline_ui};
+use crate::engine::speedup::charts::data::{overlay_speedup_charts, speedup_chart};
+use crate::gui::speedup::plots::speedup_plot_ui;
+use crate::gui::widgets::palette;
+use crate::gui::widgets::timeline::{TimelineCache, TimelineOptions, fmt_ms, timeline_ui};
 use egui::{Color32, Pos2, Rect, RichText};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

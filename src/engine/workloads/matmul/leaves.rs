@@ -2,7 +2,7 @@
 //! schedulers, traces and sweeps apply to it like to any other workload.
 
 use super::{Matrix, check_sizes, matmul_serial};
-use crate::engine::gil::TaskEnv;
+use crate::engine::exec::gil::TaskEnv;
 use crate::engine::workloads::TaskWorkload;
 
 /// The recursion's leaf products as a flat task list, so the schedulers,

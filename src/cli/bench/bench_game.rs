@@ -1,0 +1,55 @@
+//! `parlab bench bg N`: the Benchmarks Game mandelbrot output on stdout,
+//! byte-identical to the reference program, computed on all cores.
+
+use crate::cli::{CliError, check_workers};
+use crate::engine::exec::pool::{build_pool, logical_cores};
+use crate::engine::mandelbrot::bench_game::pbm;
+use clap::Args;
+use std::io::Write;
+use std::time::Instant;
+
+/// Largest N (a 32768² bitmap is 128 MiB).
+pub const MAX_BG_N: usize = 32_768;
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchBgArgs {
+    /// Image edge in pixels (1..=32768); the Benchmarks Game uses 16000.
+    pub n: usize,
+    /// Worker threads (1..=256); default: all logical cores.
+    #[arg(long)]
+    pub workers: Option<usize>,
+    /// Use the plain scalar loop instead of SIMD (same bytes, slower).
+    #[arg(long)]
+    pub scalar: bool,
+    /// Print the compute time to stderr.
+    #[arg(long)]
+    pub timing: bool,
+}
+
+pub fn run(args: &BenchBgArgs) -> Result<(), CliError> {
+    if !(1..=MAX_BG_N).contains(&args.n) {
+        return Err(CliError::Usage(format!(
+            "N must be 1..={MAX_BG_N}, got {}",
+            args.n
+        )));
+    }
+    let num_workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
+    let pool = build_pool(num_workers).map_err(CliError::Failed)?;
+    let start = Instant::now();
+    let file = pool.install(|| pbm(args.n, !args.scalar));
+    let compute = start.elapsed();
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(&file)
+        .and_then(|()| stdout.flush())
+        .map_err(|e| CliError::Failed(format!("cannot write the bitmap to stdout: {e}")))?;
+    if args.timing {
+        eprintln!(
+            "bench bg {}: {:.3} s compute on {num_workers} worker(s), {} bytes",
+            args.n,
+            compute.as_secs_f64(),
+            file.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,114 @@
+//! `parlab bench kernel`: the scalar reference and the SIMD kernel on the
+//! fixed views of issue 7, one core each, against the FMA ceiling.
+
+use crate::cli::CliError;
+use crate::engine::mandelbrot::kernel_throughput::{
+    ITERS_PER_CYCLE_CEILING, KernelBenchReport, KernelTiming, bench_views, run as run_bench,
+};
+use clap::Args;
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchKernelArgs {
+    /// Timed runs per kernel and view (the median is reported; 5 or more).
+    #[arg(long, default_value_t = 5)]
+    pub reps: usize,
+    /// Only these views, comma-separated (K0, B2, B3).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub views: Vec<String>,
+    /// Print the report as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &BenchKernelArgs) -> Result<(), CliError> {
+    if !(1..=1000).contains(&args.reps) {
+        return Err(CliError::Usage(format!(
+            "--reps must be 1..=1000, got {}",
+            args.reps
+        )));
+    }
+    let all = bench_views();
+    for name in &args.views {
+        if !all.iter().any(|v| v.name.eq_ignore_ascii_case(name)) {
+            return Err(CliError::Usage(format!(
+                "--views: unknown view {name:?}: expected K0, B2 or B3"
+            )));
+        }
+    }
+    let views: Vec<_> = all
+        .into_iter()
+        .filter(|v| {
+            args.views.is_empty() || args.views.iter().any(|n| v.name.eq_ignore_ascii_case(n))
+        })
+        .collect();
+    let report = run_bench(args.reps, &views, |step| eprintln!("bench kernel: {step}…"));
+    if args.json {
+        let text = serde_json::to_string_pretty(&report)
+            .map_err(|e| CliError::Failed(format!("cannot encode the report: {e}")))?;
+        println!("{text}");
+    } else {
+        print_report(&report);
+    }
+    Ok(())
+}
+
+fn rows_text(t: &KernelTiming, height_px: u32) -> String {
+    if t.row_stride <= 1 {
+        format!("all {height_px} rows")
+    } else {
+        format!("every {}th row ({} of {height_px})", t.row_stride, t.rows)
+    }
+}
+
+fn timing_line(label: &str, t: &KernelTiming, height_px: u32) {
+    let cpu = t
+        .giga_iters_per_cpu_sec
+        .map_or_else(|| "n/a".to_string(), |g| format!("{g:.3}"));
+    println!(
+        "  {label:<17} {:>6.3} G it/s  [{:.3}–{:.3}]  per CPU-second {cpu:>6}  median {:>8.1} ms  {:>11} it  {}",
+        t.giga_iters_per_sec,
+        t.giga_iters_per_sec_worst,
+        t.giga_iters_per_sec_best,
+        t.median_nanos as f64 / 1e6,
+        t.iterations,
+        rows_text(t, height_px)
+    );
+}
+
+fn print_report(r: &KernelBenchReport) {
+    let runs = r.views.first().map_or(0, |v| v.simd.runs);
+    println!(
+        "parlab bench kernel: one thread per kernel, median of {runs} runs [slowest–fastest]; SIMD backend: {}",
+        r.simd_backend
+    );
+    println!(
+        "clock {:.2} GHz ({}); ceiling {:.2} G it/s per core = {:.3} it/cycle (2 FMA pipes × 4 f64 lanes ÷ 3 multiplies)",
+        r.clock.ghz, r.clock.source, r.ceiling_giga_iters_per_sec, ITERS_PER_CYCLE_CEILING
+    );
+    println!(
+        "throughput = iterations executed (sum of escape counts) / wall time; no work is skipped; \
+         per CPU-second = / this thread's CPU time (leaves out time other processes held the core)"
+    );
+    println!(
+        "pixel centres: column x at left + (x + ½)·pixel, row y at top − (y + ½)·pixel (square pixels)"
+    );
+    let views = bench_views();
+    for v in &r.views {
+        let height_px = views
+            .iter()
+            .find(|bv| bv.name == v.name)
+            .map_or(0, |bv| bv.view.height_px());
+        println!("{}  {}", v.name, v.description);
+        timing_line("scalar reference", &v.reference, height_px);
+        timing_line("SIMD", &v.simd, height_px);
+        println!(
+            "  SIMD ÷ scalar {:.1}×   SIMD at {:.0} % of the ceiling   (per CPU-second: {})",
+            v.speedup,
+            v.fraction_of_ceiling * 100.0,
+            match (v.speedup_cpu, v.fraction_of_ceiling_cpu) {
+                (Some(s), Some(f)) => format!("{s:.1}×, {:.0} %", f * 100.0),
+                _ => "n/a".into(),
+            }
+        );
+    }
+}

@@ -1,0 +1,541 @@
+//! `parlab bench sweep`: the speedup lab, headless. Measures every
+//! (granularity, worker count) configuration, prints a summary table and
+//! writes the same JSON/CSV/PNG/SVG exports as the window.
+
+use crate::cli::{CliError, ViewArgs, check_output, parse_kernel, parse_schedule};
+use crate::engine::exec::pool::{logical_cores, physical_cores};
+use crate::engine::speedup::charts::data::{
+    focus_granularity, granularity_chart, overlay_speedup_charts, predicted_chart, speedup_chart,
+};
+use crate::engine::speedup::charts::draw::{Chart, PlotFormat, write_plot};
+use crate::engine::speedup::report::{
+    Agreement, SweepReport, build_profile, compare_reports, cpu_brand,
+};
+use crate::engine::speedup::results::{SweepResults, load_average_1m};
+use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
+use crate::engine::util::files::{write_atomic, write_json};
+use crate::engine::workloads::workload::{Workload, by_spec};
+use clap::Args;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Args, Debug, Clone)]
+pub struct SweepArgs {
+    /// What to measure: mandelbrot (the view options below), or a course
+    /// workload with optional parameters: primes[:count=640,trial=naive,…],
+    /// dot[:len=4000000,…], matmul[:n=512,…], io[:tasks=64,wait-ms=10,…].
+    #[arg(long, default_value = "mandelbrot", value_name = "SPEC")]
+    pub workload: String,
+    /// A second workload swept with the same workers, schedule, repetitions
+    /// and warm-up, drawn on the same speedup plot (e.g. `--workload io
+    /// --compare-workload primes`) and exported under `compared` in the JSON.
+    #[arg(long, value_name = "SPEC")]
+    pub compare_workload: Option<String>,
+    /// Granularities of the compared workload (same syntax as --tiles for it);
+    /// default: its log-spaced defaults.
+    #[arg(long, value_name = "LIST", requires = "compare_workload")]
+    pub compare_tiles: Option<String>,
+    /// GIL mode for the course workloads: every task computes under one global
+    /// lock, as CPython threads do (CPU-bound speedup stays near 1, I/O waits
+    /// still overlap).
+    #[arg(long)]
+    pub gil: bool,
+    /// Worker counts, comma-separated; default 1,2,…,logical cores, 2× and 4× logical cores.
+    #[arg(long, value_name = "LIST")]
+    pub workers: Option<String>,
+    /// Task granularities, comma-separated. mandelbrot: tile edges in px and/or
+    /// `bands`/`bandsN` (default 4,8,16,32,64,128,256,bands); primes: numbers per
+    /// task; dot: elements per task; io: requests per task; matmul: cutoff size.
+    /// Default for the course workloads: log-spaced (primes 1..64, dot 2^10..2^22
+    /// elements, matmul cutoff 16..n/2, io 1..16 requests per task).
+    #[arg(long, value_name = "LIST")]
+    pub tiles: Option<String>,
+    /// Timed runs per configuration.
+    #[arg(long, default_value_t = 5)]
+    pub reps: u32,
+    /// Untimed warm-up runs per configuration.
+    #[arg(long, default_value_t = 1)]
+    pub warmup: u32,
+    #[command(flatten)]
+    pub view: ViewArgs,
+    /// Schedule of the parallel runs (sequential is always measured beside it):
+    /// static-block, static-cyclic, dynamic[:K], guided[:K], work-stealing.
+    #[arg(long, default_value = "dynamic")]
+    pub schedule: String,
+    /// Kernel that computes the pixels.
+    #[arg(long, default_value = "simd")]
+    pub kernel: String,
+    /// Seed of the run-order shuffle.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// JSON report (meta block + one result per configuration with every time).
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// CSV, one row per configuration.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+    /// Speedup vs workers plot (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot_speedup: Option<PathBuf>,
+    /// Time vs granularity plot (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot_granularity: Option<PathBuf>,
+    /// Predicted-beyond-this-machine plot, 1..=64 virtual workers (.png or .svg).
+    #[arg(long, value_name = "FILE")]
+    pub plot_predicted: Option<PathBuf>,
+    /// A previous `--export-json` to compare with: prints how far each median moved.
+    #[arg(long, value_name = "FILE")]
+    pub compare: Option<PathBuf>,
+}
+
+/// Parses a comma-separated list with `parse`, naming the flag in errors.
+fn parse_list<T>(
+    s: &str,
+    flag: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, CliError> {
+    let items: Vec<&str> = s
+        .split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .collect();
+    if items.is_empty() {
+        return Err(CliError::Usage(format!("{flag} {s:?}: the list is empty")));
+    }
+    items
+        .into_iter()
+        .map(|x| parse(x).map_err(|e| CliError::Usage(format!("{flag} {s:?}: {e}"))))
+        .collect()
+}
+
+/// Checks the arguments and builds the workload and plan; writes nothing.
+pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, SweepPlan), CliError> {
+    let view = args.view.to_view()?;
+    let kernel = parse_kernel(&args.kernel)?;
+    let schedule = parse_schedule(&args.schedule)?;
+    let workload = by_spec(&args.workload, view, kernel, args.gil)
+        .map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
+    let workers = match &args.workers {
+        Some(s) => parse_list(s, "--workers", |x| {
+            x.parse::<usize>()
+                .map_err(|_| format!("{x:?} is not a whole number"))
+        })?,
+        None => default_worker_counts(logical_cores()),
+    };
+    let granularities = match &args.tiles {
+        Some(s) => parse_list(s, "--tiles", |x| workload.parse_granularity(x))?,
+        None => workload.default_granularities(),
+    };
+    let plan = SweepPlan {
+        workers,
+        granularities,
+        schedule,
+        reps: args.reps,
+        warmup: args.warmup,
+        include_sequential: true,
+        shuffle_seed: args.seed,
+    };
+    plan.validate().map_err(CliError::Usage)?;
+    for (path, flag) in [
+        (&args.export_json, "--export-json"),
+        (&args.export_csv, "--export-csv"),
+        (&args.plot_speedup, "--plot-speedup"),
+        (&args.plot_granularity, "--plot-granularity"),
+        (&args.plot_predicted, "--plot-predicted"),
+    ] {
+        if let Some(p) = path {
+            check_output(p, flag)?;
+            if flag.starts_with("--plot") {
+                PlotFormat::from_path(p).map_err(|e| CliError::Usage(format!("{flag} {e}")))?;
+            }
+        }
+    }
+    Ok((workload, plan))
+}
+
+/// A workload and the plan it is swept with.
+pub type PlannedWorkload = (std::sync::Arc<dyn Workload>, SweepPlan);
+
+/// The `--compare-workload` and its plan (the main plan's workers, schedule,
+/// repetitions and warm-up), if one was given.
+pub fn compare_plan_from(
+    args: &SweepArgs,
+    main: &SweepPlan,
+) -> Result<Option<PlannedWorkload>, CliError> {
+    let Some(spec) = &args.compare_workload else {
+        return Ok(None);
+    };
+    let view = args.view.to_view()?;
+    let kernel = parse_kernel(&args.kernel)?;
+    let workload = by_spec(spec, view, kernel, args.gil)
+        .map_err(|e| CliError::Usage(format!("--compare-workload: {e}")))?;
+    let granularities = match &args.compare_tiles {
+        Some(s) => parse_list(s, "--compare-tiles", |x| workload.parse_granularity(x))?,
+        None => workload.default_granularities(),
+    };
+    let plan = SweepPlan {
+        granularities,
+        ..main.clone()
+    };
+    plan.validate().map_err(CliError::Usage)?;
+    Ok(Some((workload, plan)))
+}
+
+/// Reads the report given to `--compare` (before any work is done).
+fn read_previous(args: &SweepArgs) -> Result<Option<SweepReport>, CliError> {
+    let Some(p) = &args.compare else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(p)
+        .map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))?;
+    SweepReport::from_json(&text)
+        .map(Some)
+        .map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))
+}
+
+/// How this sweep agrees with a previous one, for stdout.
+pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
+    use std::fmt::Write as _;
+    let rows = compare_reports(this, previous);
+    let mut out = format!(
+        "\nAgreement with the previous sweep ({}, load may differ): median(now)/median(then)\n",
+        previous.meta.timestamp_utc
+    );
+    for a in &rows {
+        let _ = writeln!(
+            out,
+            "  {:<12} {:<14} P={:<4} medians {:>6.3}  speedups {}",
+            a.granularity,
+            a.schedule,
+            a.workers,
+            a.median_ratio,
+            a.speedup_ratio
+                .map_or_else(|| "-".into(), |r| format!("{r:.3}"))
+        );
+    }
+    let worst = |f: &dyn Fn(&Agreement) -> Option<f64>| {
+        rows.iter()
+            .filter_map(f)
+            .map(|r| (r - 1.0).abs() * 100.0)
+            .fold(0.0, f64::max)
+    };
+    let _ = writeln!(
+        out,
+        "  largest difference: medians {:.1} %, speedups {:.1} % ({} configurations matched)",
+        worst(&|a| Some(a.median_ratio)),
+        worst(&|a| a.speedup_ratio),
+        rows.len()
+    );
+    out
+}
+
+pub fn run(args: &SweepArgs) -> Result<(), CliError> {
+    let (workload, plan) = plan_from(args)?;
+    let compare = compare_plan_from(args, &plan)?;
+    let previous = read_previous(args)?;
+    if cfg!(debug_assertions) {
+        eprintln!(
+            "parlab: warning: debug build; timings are not representative (build with --release)"
+        );
+    }
+    let (results, complete) = measure(&workload, plan)?;
+    print!("{}", summary_table(&results, &*workload));
+    let mut report = SweepReport::build(&results, &*workload, complete);
+    let mut compared = Vec::new();
+    if let Some((other, other_plan)) = compare {
+        let (other_results, other_complete) = measure(&other, other_plan)?;
+        println!();
+        print!("{}", summary_table(&other_results, &*other));
+        report
+            .compared
+            .push(SweepReport::build(&other_results, &*other, other_complete));
+        compared.push((other, other_results));
+    }
+    if let Some(previous) = &previous {
+        print!("{}", agreement_table(&report, previous));
+    }
+    export(args, (&*workload, &results), &compared, &report)
+}
+
+/// Runs one sweep to its end with a progress bar on stderr (when a
+/// terminal); returns the results and whether every run was made.
+fn measure(
+    workload: &std::sync::Arc<dyn Workload>,
+    plan: SweepPlan,
+) -> Result<(SweepResults, bool), CliError> {
+    let mut results =
+        SweepResults::new(plan.clone(), &**workload, logical_cores(), physical_cores());
+    let show_progress = std::io::stderr().is_terminal();
+    let job = SweepJob::start(workload.clone(), plan, None).map_err(CliError::Failed)?;
+    let started = Instant::now();
+    let mut end = None;
+    if show_progress {
+        eprint!("parlab: {}: preparing data, warming up…", workload.name());
+    }
+    while let Some(event) = job.next_blocking() {
+        match event {
+            SweepEvent::WarmedUp => {}
+            SweepEvent::Measured(m) => {
+                results.add(m);
+                if show_progress {
+                    progress_bar(job.progress(), started.elapsed().as_secs_f64());
+                }
+            }
+            SweepEvent::Finished(e) => end = Some(e),
+        }
+    }
+    if show_progress {
+        eprintln!();
+    }
+    let end =
+        end.ok_or_else(|| CliError::Failed("the sweep thread ended without a result".into()))?;
+    if let Some(e) = end.error {
+        return Err(CliError::Failed(format!("the sweep failed: {e}")));
+    }
+    results.keep_only_median_traces();
+    Ok((results, !end.cancelled))
+}
+
+fn progress_bar((done, total): (usize, usize), elapsed_s: f64) {
+    const WIDTH: usize = 30;
+    let filled = (done * WIDTH).checked_div(total).unwrap_or(WIDTH);
+    let eta = if done > 0 {
+        elapsed_s / done as f64 * (total - done) as f64
+    } else {
+        0.0
+    };
+    eprint!(
+        "\rparlab: [{}{}] {done}/{total} runs, {elapsed_s:.0} s elapsed, ~{eta:.0} s left   ",
+        "#".repeat(filled),
+        "-".repeat(WIDTH - filled)
+    );
+    let _ = std::io::stderr().flush();
+}
+
+/// A workload's label on a shared plot: its name, `+GIL` in GIL mode.
+fn plot_name(workload: &dyn Workload, report: &SweepReport) -> String {
+    let gil = report.meta.workload_params["gil"].as_bool() == Some(true);
+    format!("{}{}", workload.name(), if gil { " +GIL" } else { "" })
+}
+
+fn export(
+    args: &SweepArgs,
+    (workload, results): (&dyn Workload, &SweepResults),
+    compared: &[(std::sync::Arc<dyn Workload>, SweepResults)],
+    report: &SweepReport,
+) -> Result<(), CliError> {
+    let failed = |e: crate::engine::util::files::ExportError| CliError::Failed(e.to_string());
+    let table = results.row_table();
+    if let Some(p) = &args.export_json {
+        write_json(p, &report.to_json()).map_err(failed)?;
+    }
+    if let Some(p) = &args.export_csv {
+        write_atomic(p, report.to_csv().as_bytes()).map_err(failed)?;
+    }
+    if let Some(p) = &args.plot_speedup {
+        let main = speedup_chart(results, &table);
+        let chart = if compared.is_empty() {
+            main
+        } else {
+            let mut charts = vec![(plot_name(workload, report), main)];
+            for ((w, r), rep) in compared.iter().zip(&report.compared) {
+                charts.push((plot_name(&**w, rep), speedup_chart(r, &r.row_table())));
+            }
+            overlay_speedup_charts(&charts)
+                .ok_or_else(|| CliError::Failed("nothing to plot".into()))?
+        };
+        write_plot(p, Chart::Speedup(&chart)).map_err(failed)?;
+    }
+    if let Some(p) = &args.plot_granularity {
+        write_plot(p, Chart::Granularity(&granularity_chart(results, &table))).map_err(failed)?;
+    }
+    if let Some(p) = &args.plot_predicted {
+        write_plot(p, Chart::Speedup(&predicted_chart(results, &table))).map_err(failed)?;
+    }
+    Ok(())
+}
+
+fn opt(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(|| "-".into(), |x| format!("{x:.digits$}"))
+}
+
+/// The readable summary printed on stdout.
+pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let plan = &results.plan;
+    let _ = writeln!(
+        out,
+        "parlab bench sweep: {} ({}) | schedule {} | {} reps + {} warm-up | {} build",
+        workload.name(),
+        workload.describe(),
+        plan.schedule,
+        plan.reps,
+        plan.warmup,
+        build_profile()
+    );
+    let _ = writeln!(
+        out,
+        "machine: {} | {} logical / {} physical cores | load average (1 min) {} at start, {} now",
+        cpu_brand(),
+        results.logical_cores,
+        results.physical_cores,
+        results
+            .load_average_start
+            .map_or_else(|| "n/a".into(), |l| format!("{l:.2}")),
+        load_average_1m().map_or_else(|| "n/a".into(), |l| format!("{l:.2}")),
+    );
+    let _ = writeln!(
+        out,
+        "speedup = median(T1)/median(TP), T1 = same schedule on a 1-worker pool; 95% CI by bootstrap; \
+         'vs seq' = against the sequential schedule (no pool); * = oversubscribed; outliers by Tukey fences, kept"
+    );
+    let _ = writeln!(
+        out,
+        "\n{:<12} {:>6} {:>7} {:>3} {:>11} {:>11} {:>9} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
+        "granular.",
+        "tasks",
+        "workers",
+        "n",
+        "median ms",
+        "min ms",
+        "MAD ms",
+        "speedup",
+        "95% CI",
+        "eff",
+        "K-F e",
+        "vs seq",
+        "outliers"
+    );
+    let table = results.row_table();
+    for (c, r) in table
+        .iter()
+        .enumerate()
+        .filter_map(|(c, r)| Some((c, r.as_ref()?)))
+    {
+        let key = results.configs[c];
+        let workers = if key.schedule.uses_pool() {
+            format!("{}{}", r.workers, if r.oversubscribed { "*" } else { "" })
+        } else {
+            "seq".into()
+        };
+        let ci = r
+            .speedup_ci95
+            .map_or_else(|| "-".into(), |[a, b]| format!("[{a:.2}, {b:.2}]"));
+        let _ = writeln!(
+            out,
+            "{:<12} {:>6} {:>7} {:>3} {:>11.3} {:>11.3} {:>9.3} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
+            r.granularity,
+            r.tasks,
+            workers,
+            r.n,
+            r.median_s * 1e3,
+            r.min_s * 1e3,
+            r.mad_s * 1e3,
+            opt(r.speedup, 2),
+            ci,
+            opt(r.efficiency, 2),
+            opt(r.karp_flatt, 3),
+            opt(r.speedup_vs_sequential, 2),
+            r.outliers.len()
+        );
+    }
+    let _ = writeln!(out, "\nAmdahl fit (1 < P <= logical cores):");
+    for f in results.fits_from(&table) {
+        let _ = writeln!(
+            out,
+            "  {:<12} serial fraction f = {:.4}  (limit 1/f = {})",
+            f.granularity,
+            f.serial_fraction,
+            if f.serial_fraction > 0.0 {
+                format!("{:.1}", 1.0 / f.serial_fraction)
+            } else {
+                "∞".into()
+            }
+        );
+    }
+    let _ = writeln!(out, "Best granularity per worker count (lowest median):");
+    for w in plan.worker_counts() {
+        if let Some(r) = results.best_granularity(w).and_then(|c| results.row(c)) {
+            let _ = writeln!(
+                out,
+                "  {w:>4} worker{}: {} ({:.3} ms)",
+                if w == 1 { " " } else { "s" },
+                r.granularity,
+                r.median_s * 1e3
+            );
+        }
+    }
+    let grans = results.granularities();
+    if let Some(g) = focus_granularity(results, &table).and_then(|i| grans.get(i)) {
+        let label = g.to_string();
+        if let Some(set) = results
+            .predictions(64)
+            .into_iter()
+            .find(|p| p.granularity == label)
+        {
+            let _ = write!(
+                out,
+                "PREDICTED (replay of the 1-worker run's {label} task times, {} schedule; not measured):\n ",
+                set.schedule
+            );
+            for p in set
+                .predictions
+                .iter()
+                .filter(|p| [2, 4, 8, 16, 32, 64].contains(&p.workers))
+            {
+                let _ = write!(
+                    out,
+                    " P={}: S={:.2} (Brent >= {:.2})",
+                    p.workers, p.speedup, p.brent_speedup
+                );
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct T {
+        #[command(flatten)]
+        a: SweepArgs,
+    }
+
+    fn args(extra: &[&str]) -> SweepArgs {
+        let mut argv = vec!["t", "--width", "32", "--height", "24"];
+        argv.extend_from_slice(extra);
+        T::parse_from(argv).a
+    }
+
+    #[test]
+    fn lists_parse_and_bad_input_is_a_usage_error() {
+        let (w, plan) =
+            plan_from(&args(&["--workers", "1,2", "--tiles", "8,bands"])).expect("plan");
+        assert_eq!(w.name(), "mandelbrot");
+        assert_eq!(plan.workers, vec![1, 2]);
+        assert_eq!(plan.granularities.len(), 2);
+        for bad in [
+            vec!["--workers", "1,x"],
+            vec!["--workers", ""],
+            vec!["--workers", "0"],
+            vec!["--tiles", "8,huge"],
+            vec!["--reps", "0"],
+            vec!["--workload", "primes9"],
+            vec!["--schedule", "sequential"],
+            vec!["--plot-speedup", "s.gif"],
+            vec!["--export-json", "/no/such/folder/f.json"],
+        ] {
+            assert!(
+                matches!(plan_from(&args(&bad)), Err(CliError::Usage(_))),
+                "{bad:?}"
+            );
+        }
+    }
+}

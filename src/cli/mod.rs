@@ -1,0 +1,128 @@
+//! The `parlab` command line. With no subcommand it opens the window; each
+//! subcommand does the same work headless, for handouts, grading and CI.
+//!
+//! [`args`] parses and checks what was typed, [`window`] turns the window's
+//! flags into the typed plan the gui receives, one file per subcommand does
+//! its work, and [`main`] maps every error to its exit code in one place.
+
+mod args;
+mod bench;
+mod deadlock;
+mod gridsearch;
+mod locks;
+mod open;
+mod py;
+mod race;
+mod render;
+mod window;
+mod workload;
+mod workspan;
+
+pub use args::{
+    Cli, Command, ViewArgs, WindowArgs, check_output, check_workers, parse_center, parse_kernel,
+    parse_schedule, tiling_from,
+};
+
+use clap::Parser;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// An error from a subcommand: a message and the exit code it maps to.
+#[derive(Debug)]
+pub enum CliError {
+    /// Bad input (exit code 2); nothing was written.
+    Usage(String),
+    /// The work itself failed (exit code 1).
+    Failed(String),
+}
+
+impl CliError {
+    fn exit(&self) -> ExitCode {
+        match self {
+            CliError::Usage(m) => {
+                eprintln!("parlab: error: {m}");
+                ExitCode::from(2)
+            }
+            CliError::Failed(m) => {
+                eprintln!("parlab: {m}");
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+/// Entry point for the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Some(Command::Render(args)) => render::run(&args),
+        Some(Command::Workspan(args)) => workspan::run(&args),
+        Some(Command::Gridsearch(args)) => gridsearch::run(&args),
+        Some(Command::Workload(cmd)) => workload::run(&cmd),
+        Some(Command::Race(args)) => race::run(&args),
+        Some(Command::Locks(args)) => locks::run(&args),
+        Some(Command::Deadlock(args)) => deadlock::run(&args),
+        Some(Command::Bench(args)) => bench::run(&args),
+        Some(Command::Py(args)) => py::run(&args),
+        Some(Command::Open(args)) => open::run(&args),
+        Some(Command::CheckPng { file }) => check_png(&file),
+        None => window::open(&cli.window),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.exit(),
+    }
+}
+
+/// Fails unless `file` is a PNG with at least 8 distinct colours (not blank).
+fn check_png(file: &Path) -> Result<(), CliError> {
+    let img = image::open(file)
+        .map_err(|e| CliError::Failed(format!("{}: not a readable PNG: {e}", file.display())))?
+        .to_rgba8();
+    let colours = distinct_colours(&img, 8);
+    if colours < 8 {
+        return Err(CliError::Failed(format!(
+            "{}: {}×{} but only {colours} distinct colour(s): looks blank",
+            file.display(),
+            img.width(),
+            img.height()
+        )));
+    }
+    println!(
+        "{}: {}×{}, not blank",
+        file.display(),
+        img.width(),
+        img.height()
+    );
+    Ok(())
+}
+
+/// Distinct colours in `img`, counting up to `limit`.
+pub fn distinct_colours(img: &image::RgbaImage, limit: usize) -> usize {
+    let mut seen: Vec<[u8; 4]> = Vec::new();
+    for p in img.pixels() {
+        if !seen.contains(&p.0) {
+            seen.push(p.0);
+            if seen.len() >= limit {
+                break;
+            }
+        }
+    }
+    seen.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_images_have_one_colour() {
+        let blank = image::RgbaImage::from_pixel(8, 8, image::Rgba([9, 9, 9, 255]));
+        assert_eq!(distinct_colours(&blank, 8), 1);
+        let mut busy = blank.clone();
+        for (i, p) in busy.pixels_mut().enumerate() {
+            p.0[0] = i as u8;
+        }
+        assert_eq!(distinct_colours(&busy, 8), 8);
+    }
+}

@@ -1,0 +1,146 @@
+//! The Benchmarks Game "mandelbrot" task, so that parlab can be timed
+//! head-to-head with the published programs on the same machine.
+//!
+//! N×N pixels over x ∈ [−1.5, 0.5], y ∈ [−1, 1]; pixel (x, y) is
+//! c = (2x/N − 1.5, 2y/N − 1), the corner of its cell (not the centre,
+//! unlike parlab's views). 50 iterations with *plain multiply and add*
+//! (no FMA), exactly as the reference C program:
+//!
+//! ```text
+//! Zi = 2·Zr·Zi + Ci;  Zr = Tr − Ti + Cr;  Tr = Zr²;  Ti = Zi²
+//! ```
+//!
+//! a pixel is set (1) while Tr + Ti ≤ 4. The output is PBM P4: the header
+//! `P4\nN N\n`, then each row as bits, most significant first, padded with
+//! zeros to whole bytes.
+//!
+//! The fast path (AVX2, `simd_avx2`) runs 16 pixels at a time with no test
+//! inside blocks of 7 steps; a pixel that escaped keeps |z|² > 4 (or NaN)
+//! afterwards (see `kernel::simd` for why), so the bits are the same.
+
+use rayon::prelude::*;
+
+/// Iterations per pixel.
+pub const BG_ITERATIONS: u32 = 50;
+
+/// Bytes in one PBM row of `n` pixels.
+pub fn row_bytes(n: usize) -> usize {
+    n.div_ceil(8)
+}
+
+/// Real parts of the row's pixels, `2x/N − 1.5`, padded with copies of the
+/// formula past N to a multiple of 16 (the fast path reads whole groups).
+pub fn real_parts(n: usize) -> Vec<f64> {
+    let padded = n.div_ceil(16) * 16;
+    (0..padded)
+        .map(|x| 2.0 * x as f64 / n as f64 - 1.5)
+        .collect()
+}
+
+/// Imaginary part of row `y`, `2y/N − 1`.
+pub fn imag_part(y: usize, n: usize) -> f64 {
+    2.0 * y as f64 / n as f64 - 1.0
+}
+
+/// Whether c stays within |z|² ≤ 4 for 50 iterations: the reference C
+/// program's loop, one pixel at a time.
+pub fn inside_scalar(cr: f64, ci: f64) -> bool {
+    let (mut zr, mut zi, mut tr, mut ti) = (0.0f64, 0.0f64, 0.0f64, 0.0f64);
+    let mut i = 0;
+    while i < BG_ITERATIONS && tr + ti <= 4.0 {
+        zi = 2.0 * zr * zi + ci;
+        zr = tr - ti + cr;
+        tr = zr * zr;
+        ti = zi * zi;
+        i += 1;
+    }
+    tr + ti <= 4.0
+}
+
+/// One row with the scalar loop.
+pub fn row_scalar(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
+    for (byte_index, byte) in out.iter_mut().enumerate() {
+        let mut bits = 0u8;
+        for bit in 0..8 {
+            let x = byte_index * 8 + bit;
+            if x < n && inside_scalar(real[x], ci) {
+                bits |= 0x80 >> bit;
+            }
+        }
+        *byte = bits;
+    }
+}
+
+/// One row with the fastest path this CPU has.
+pub fn row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
+    #[cfg(target_arch = "x86_64")]
+    if crate::engine::mandelbrot::kernel::bg_row_avx2(real, ci, n, out) {
+        return;
+    }
+    row_scalar(real, ci, n, out);
+}
+
+/// The bitmap rows (no header), computed in parallel over rows on the
+/// current rayon pool. `fast = false` uses the scalar loop.
+pub fn bitmap(n: usize, fast: bool) -> Vec<u8> {
+    let real = real_parts(n);
+    let stride = row_bytes(n);
+    let mut bits = vec![0u8; stride * n];
+    if stride == 0 {
+        return bits;
+    }
+    bits.par_chunks_mut(stride)
+        .enumerate()
+        .for_each(|(y, out)| {
+            let ci = imag_part(y, n);
+            if fast {
+                row(&real, ci, n, out);
+            } else {
+                row_scalar(&real, ci, n, out);
+            }
+        });
+    bits
+}
+
+/// The whole PBM file.
+pub fn pbm(n: usize, fast: bool) -> Vec<u8> {
+    let mut file = format!("P4\n{n} {n}\n").into_bytes();
+    file.extend_from_slice(&bitmap(n, fast));
+    file
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_pixels() {
+        assert!(inside_scalar(0.0, 0.0));
+        assert!(inside_scalar(-1.0, 0.0));
+        assert!(!inside_scalar(0.5, 0.5));
+        assert!(!inside_scalar(-1.5, -1.0));
+    }
+
+    #[test]
+    fn header_and_size() {
+        let file = pbm(10, true);
+        assert!(file.starts_with(b"P4\n10 10\n"));
+        assert_eq!(file.len(), "P4\n10 10\n".len() + 2 * 10);
+    }
+
+    #[test]
+    fn padding_bits_are_zero() {
+        let n = 13;
+        let bits = bitmap(n, true);
+        for row in bits.chunks(row_bytes(n)) {
+            assert_eq!(row[1] & 0b0000_0111, 0);
+        }
+    }
+
+    #[test]
+    fn fast_equals_scalar() {
+        for n in [1, 7, 8, 9, 16, 17, 33, 100, 201] {
+            assert_eq!(bitmap(n, true), bitmap(n, false), "n = {n}");
+        }
+    }
+}

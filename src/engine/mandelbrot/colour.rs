@@ -1,0 +1,259 @@
+//! Colouring as pure functions: palettes for escape values, worker colours,
+//! and the worker overlay composed onto an image.
+
+use crate::engine::mandelbrot::render::IterImage;
+use crate::engine::mandelbrot::tiling::Tile;
+use image::RgbaImage;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A colour map for escape values; points inside the set are black.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Palette {
+    #[default]
+    Classic,
+    Fire,
+    Ocean,
+    Grey,
+}
+
+/// Gradient stops (position 0..1, colour), cycled along the smooth value.
+fn stops(p: Palette) -> &'static [(f32, [u8; 3])] {
+    match p {
+        Palette::Classic => &[
+            (0.0, [0, 7, 100]),
+            (0.16, [32, 107, 203]),
+            (0.42, [237, 255, 255]),
+            (0.6425, [255, 170, 0]),
+            (0.8575, [0, 2, 0]),
+            (1.0, [0, 7, 100]),
+        ],
+        Palette::Fire => &[
+            (0.0, [20, 0, 0]),
+            (0.3, [180, 30, 0]),
+            (0.6, [255, 170, 20]),
+            (0.8, [255, 250, 200]),
+            (1.0, [20, 0, 0]),
+        ],
+        Palette::Ocean => &[
+            (0.0, [2, 20, 40]),
+            (0.35, [0, 110, 140]),
+            (0.65, [120, 220, 200]),
+            (0.85, [240, 250, 240]),
+            (1.0, [2, 20, 40]),
+        ],
+        Palette::Grey => &[
+            (0.0, [10, 10, 10]),
+            (0.5, [245, 245, 245]),
+            (1.0, [10, 10, 10]),
+        ],
+    }
+}
+
+impl Palette {
+    pub const ALL: [Palette; 4] = [
+        Palette::Classic,
+        Palette::Fire,
+        Palette::Ocean,
+        Palette::Grey,
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Palette::Classic => "classic",
+            Palette::Fire => "fire",
+            Palette::Ocean => "ocean",
+            Palette::Grey => "grey",
+        }
+    }
+
+    /// Colour of one pixel from its escape count and smooth value.
+    #[inline]
+    pub fn colour(&self, count: u32, smooth: f32, max_iter: u32) -> [u8; 4] {
+        if count >= max_iter {
+            return [0, 0, 0, 255];
+        }
+        // Cycle along sqrt(smooth): bands stay visible both near the set and far out.
+        let t = (smooth.max(0.0).sqrt() * 0.22).fract();
+        let s = stops(*self);
+        let mut k = 0;
+        while k + 2 < s.len() && t > s[k + 1].0 {
+            k += 1;
+        }
+        let (t0, c0) = s[k];
+        let (t1, c1) = s[k + 1];
+        let f = ((t - t0) / (t1 - t0)).clamp(0.0, 1.0);
+        let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * f).round() as u8;
+        [mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2]), 255]
+    }
+
+    /// Colours `counts`/`smooth` into RGBA bytes (4 per pixel) in `out`.
+    pub fn colour_into(&self, counts: &[u32], smooth: &[f32], max_iter: u32, out: &mut [u8]) {
+        for ((px, &n), &s) in out.chunks_exact_mut(4).zip(counts).zip(smooth) {
+            px.copy_from_slice(&self.colour(n, s, max_iter));
+        }
+    }
+
+    /// The whole image in this palette.
+    pub fn colourise(&self, img: &IterImage) -> RgbaImage {
+        let mut out = RgbaImage::new(img.width_px, img.height_px);
+        self.colour_into(&img.counts, &img.smooth, img.max_iter, &mut out);
+        out
+    }
+}
+
+impl fmt::Display for Palette {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Palette {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Palette::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .ok_or_else(|| format!("unknown palette {s:?}: expected classic, fire, ocean or grey"))
+    }
+}
+
+/// Sixteen hand-picked, mutually distinct worker colours (Kelly/Tableau-like).
+const WORKER_COLOURS: [[u8; 3]; 16] = [
+    [230, 25, 75],   // red
+    [60, 180, 75],   // green
+    [0, 130, 200],   // blue
+    [255, 225, 25],  // yellow
+    [245, 130, 48],  // orange
+    [145, 30, 180],  // purple
+    [70, 240, 240],  // cyan
+    [240, 50, 230],  // magenta
+    [170, 110, 40],  // brown
+    [128, 128, 0],   // olive
+    [0, 128, 128],   // teal
+    [250, 190, 212], // pink
+    [0, 0, 128],     // navy
+    [170, 255, 195], // mint
+    [128, 0, 0],     // maroon
+    [190, 255, 0],   // lime
+];
+
+/// Colour of worker `id`. The first 16 are hand-picked and distinct; beyond
+/// that, hues step by the golden angle with alternating lightness, so
+/// neighbouring ids stay distinguishable.
+pub fn worker_colour(id: u32) -> [u8; 3] {
+    if let Some(c) = WORKER_COLOURS.get(id as usize) {
+        return *c;
+    }
+    let k = id - 16;
+    let hue = (f64::from(k) * 137.507_764).rem_euclid(360.0);
+    let (s, v) = match k % 3 {
+        0 => (0.85, 0.95),
+        1 => (0.65, 0.70),
+        _ => (0.95, 0.50),
+    };
+    hsv_to_rgb(hue, s, v)
+}
+
+fn hsv_to_rgb(h: f64, s: f64, v: f64) -> [u8; 3] {
+    let c = v * s;
+    let hp = h / 60.0;
+    let x = c * (1.0 - (hp.rem_euclid(2.0) - 1.0).abs());
+    let (r, g, b) = match hp as u32 {
+        0 => (c, x, 0.0),
+        1 => (x, c, 0.0),
+        2 => (0.0, c, x),
+        3 => (0.0, x, c),
+        4 => (x, 0.0, c),
+        _ => (c, 0.0, x),
+    };
+    let m = v - c;
+    let q = |u: f64| ((u + m) * 255.0).round().clamp(0.0, 255.0) as u8;
+    [q(r), q(g), q(b)]
+}
+
+/// How strongly the overlay tints a tile (0 = invisible, 1 = solid).
+pub const OVERLAY_ALPHA: f32 = 0.45;
+
+/// Tints each tile with its worker's colour and draws a 1-px border in that
+/// colour (tiles of 4 px or more). `worker_of_tile[i]` is `None` for tiles
+/// not computed yet, which are left as they are.
+pub fn apply_overlay(img: &mut RgbaImage, tiles: &[Tile], worker_of_tile: &[Option<u32>]) {
+    for (tile, worker) in tiles.iter().zip(worker_of_tile) {
+        let Some(w) = worker else { continue };
+        overlay_tile(img, tile, worker_colour(*w));
+    }
+}
+
+/// Tints one tile of `img` (see [`apply_overlay`]).
+pub fn overlay_tile(img: &mut RgbaImage, tile: &Tile, colour: [u8; 3]) {
+    let border = tile.width >= 4 && tile.height >= 4;
+    for y in tile.y..tile.y + tile.height {
+        for x in tile.x..tile.x + tile.width {
+            let edge = border
+                && (x == tile.x
+                    || y == tile.y
+                    || x + 1 == tile.x + tile.width
+                    || y + 1 == tile.y + tile.height);
+            let p = img.get_pixel_mut(x, y);
+            let a = if edge { 0.9 } else { OVERLAY_ALPHA };
+            for (channel, &target) in p.0.iter_mut().zip(&colour) {
+                let base = f32::from(*channel);
+                *channel = (base + (f32::from(target) - base) * a).round() as u8;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dist(a: [u8; 3], b: [u8; 3]) -> f64 {
+        a.iter()
+            .zip(b)
+            .map(|(&x, y)| (f64::from(x) - f64::from(y)).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    }
+
+    #[test]
+    fn first_sixteen_worker_colours_are_distinct() {
+        for i in 0..16 {
+            for j in 0..i {
+                let d = dist(worker_colour(i), worker_colour(j));
+                assert!(d > 60.0, "workers {i} and {j} too close: {d}");
+            }
+        }
+    }
+
+    #[test]
+    fn neighbouring_workers_beyond_sixteen_differ() {
+        for i in 16..256 {
+            let d = dist(worker_colour(i), worker_colour(i + 1));
+            assert!(d > 40.0, "workers {i} and {} too close: {d}", i + 1);
+        }
+    }
+
+    #[test]
+    fn inside_is_black_and_palettes_differ() {
+        for p in Palette::ALL {
+            assert_eq!(p.colour(100, 100.0, 100), [0, 0, 0, 255]);
+        }
+        let c: Vec<_> = Palette::ALL.iter().map(|p| p.colour(5, 5.3, 100)).collect();
+        for i in 0..c.len() {
+            for j in 0..i {
+                assert_ne!(c[i], c[j]);
+            }
+        }
+    }
+
+    #[test]
+    fn overlay_tints_only_computed_tiles() {
+        let mut img = RgbaImage::from_pixel(8, 4, image::Rgba([100, 100, 100, 255]));
+        let tiles = crate::engine::mandelbrot::tiling::Tiling::Square { tile_px: 4 }.tiles(8, 4);
+        apply_overlay(&mut img, &tiles, &[Some(0), None]);
+        assert_ne!(img.get_pixel(1, 1).0, [100, 100, 100, 255]);
+        assert_eq!(img.get_pixel(5, 1).0, [100, 100, 100, 255]);
+    }
+}

@@ -1,0 +1,288 @@
+//! A render running in the background: tiles stream back as they finish.
+//!
+//! The job is a named thread that owns a rayon pool of the requested size.
+//! Finished tiles come back over a bounded channel; a `notify` callback (the
+//! window's repaint request) runs after each. Dropping the job cancels it:
+//! workers stop before their next tile.
+
+use crate::engine::exec::pool::build_pool;
+use crate::engine::exec::schedule::execute;
+use crate::engine::exec::trace::TaskRecord;
+use crate::engine::mandelbrot::kernel::TilePixels;
+use crate::engine::mandelbrot::render::{RenderSettings, compute_tile};
+use crate::engine::mandelbrot::tiling::Tile;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+/// Called from worker threads after each message is sent.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// A finished tile, with its pixels and trace entry.
+#[derive(Clone, Debug)]
+pub struct TileDone {
+    pub tile: Tile,
+    pub record: TaskRecord,
+    pub pixels: TilePixels,
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JobEnd {
+    pub num_workers: u32,
+    pub wall_nanos: u64,
+    pub completed: usize,
+    pub cancelled: bool,
+    /// Set when the job could not run at all (e.g. no threads could be started).
+    pub error: Option<String>,
+}
+
+/// What a job sends back.
+#[derive(Clone, Debug)]
+pub enum JobEvent {
+    Tile(TileDone),
+    Finished(JobEnd),
+}
+
+/// Channel capacity: enough that workers rarely wait on a slow reader.
+const CHANNEL_CAPACITY: usize = 4096;
+
+/// A render in progress. Drop it to cancel.
+pub struct RenderJob {
+    pub settings: RenderSettings,
+    pub tiles: Arc<Vec<Tile>>,
+    events: Receiver<JobEvent>,
+    cancel: Arc<AtomicBool>,
+    completed: Arc<AtomicUsize>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl RenderJob {
+    /// Starts the job thread; the pool is built there, before timing starts.
+    pub fn start(settings: RenderSettings, notify: Option<Notify>) -> std::io::Result<Self> {
+        let view = settings.view;
+        let tiles = Arc::new(settings.tiling.tiles(view.width_px(), view.height_px()));
+        let (tx, events) = sync_channel(CHANNEL_CAPACITY.min(tiles.len() + 1));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let completed = Arc::new(AtomicUsize::new(0));
+        let handle = {
+            let (tiles, cancel, completed) = (tiles.clone(), cancel.clone(), completed.clone());
+            std::thread::Builder::new()
+                .name("parlab-render-job".into())
+                .spawn(move || run_job(settings, &tiles, tx, &cancel, &completed, notify))?
+        };
+        Ok(RenderJob {
+            settings,
+            tiles,
+            events,
+            cancel,
+            completed,
+            handle: Some(handle),
+        })
+    }
+
+    /// The next event, if one is waiting.
+    pub fn try_next(&self) -> Option<JobEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// Blocks for the next event; `None` once the job has ended and all was read.
+    pub fn next_blocking(&self) -> Option<JobEvent> {
+        self.events.recv().ok()
+    }
+
+    /// (tiles finished, tiles in all).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.completed.load(Ordering::Relaxed), self.tiles.len())
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// True once the job thread has exited.
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+
+    /// Cancels and waits for the job thread (and so its workers) to exit.
+    pub fn cancel_and_join(mut self) {
+        self.cancel();
+        // Drain so that no worker is left waiting on a full channel.
+        while self.events.try_recv().is_ok() {}
+        if let Some(h) = self.handle.take() {
+            while !h.is_finished() {
+                while self.events.try_recv().is_ok() {}
+                std::thread::yield_now();
+            }
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for RenderJob {
+    fn drop(&mut self) {
+        // Workers blocked on a full channel wake with an error once the
+        // receiver is gone; every other worker sees the flag before its next tile.
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+fn run_job(
+    settings: RenderSettings,
+    tiles: &[Tile],
+    tx: SyncSender<JobEvent>,
+    cancel: &AtomicBool,
+    completed: &AtomicUsize,
+    notify: Option<Notify>,
+) {
+    let wake = || {
+        if let Some(n) = &notify {
+            n();
+        }
+    };
+    let finish = |end: JobEnd| {
+        let _ = tx.send(JobEvent::Finished(end));
+        wake();
+    };
+    let pool = if settings.schedule.uses_pool() {
+        match build_pool(settings.num_workers) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                finish(JobEnd {
+                    num_workers: 0,
+                    wall_nanos: 0,
+                    completed: 0,
+                    cancelled: false,
+                    error: Some(e),
+                });
+                return;
+            }
+        }
+    } else {
+        None
+    };
+    let num_workers = pool.as_ref().map_or(1, |p| p.current_num_threads()) as u32;
+    let view = settings.view;
+    let origin = Instant::now();
+    let outcome = execute(
+        settings.schedule,
+        pool.as_ref(),
+        tiles.len(),
+        cancel,
+        origin,
+        |i| compute_tile(settings.kernel, &view, &tiles[i]),
+        |record, pixels| {
+            let tile = tiles[record.task as usize];
+            completed.fetch_add(1, Ordering::Relaxed);
+            if tx
+                .send(JobEvent::Tile(TileDone {
+                    tile,
+                    record,
+                    pixels,
+                }))
+                .is_err()
+            {
+                // The receiver is gone: nobody wants the rest.
+                cancel.store(true, Ordering::Relaxed);
+            }
+            wake();
+        },
+    );
+    let wall_nanos = origin.elapsed().as_nanos() as u64;
+    let end = match outcome {
+        Ok(o) => JobEnd {
+            num_workers,
+            wall_nanos,
+            completed: o.completed,
+            cancelled: o.cancelled,
+            error: None,
+        },
+        Err(e) => JobEnd {
+            num_workers,
+            wall_nanos,
+            completed: 0,
+            cancelled: false,
+            error: Some(e),
+        },
+    };
+    finish(end);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::exec::schedule::Schedule;
+    use crate::engine::mandelbrot::kernel::Kernel;
+    use crate::engine::mandelbrot::render::{IterImage, render_serial};
+    use crate::engine::mandelbrot::tiling::Tiling;
+    use crate::engine::mandelbrot::view::View;
+
+    fn settings(view: View, schedule: Schedule, workers: usize) -> RenderSettings {
+        RenderSettings {
+            view,
+            tiling: Tiling::Square { tile_px: 16 },
+            schedule,
+            num_workers: workers,
+            kernel: Kernel::Reference,
+        }
+    }
+
+    #[test]
+    fn streamed_tiles_assemble_the_serial_image() {
+        let view = View::new((-0.5, 0.0), 3.0, 70, 50, 300).expect("view");
+        let job = RenderJob::start(settings(view, Schedule::WorkStealing, 3), None).expect("job");
+        let mut image = IterImage::new(&view);
+        let mut tiles = 0;
+        let end = loop {
+            match job.next_blocking().expect("event") {
+                JobEvent::Tile(t) => {
+                    image.blit(&t.tile, &t.pixels);
+                    tiles += 1;
+                }
+                JobEvent::Finished(end) => break end,
+            }
+        };
+        assert!(!end.cancelled);
+        assert_eq!(tiles, job.tiles.len());
+        assert_eq!(job.progress(), (tiles, tiles));
+        assert_eq!(image, render_serial(&view, Kernel::Reference));
+    }
+
+    #[test]
+    fn cancelled_large_render_stops_and_thread_exits() {
+        let view = View::new((-0.75, 0.0), 3.0, 2048, 2048, 100_000).expect("view");
+        let job =
+            RenderJob::start(settings(view, Schedule::Dynamic { chunk: 1 }, 2), None).expect("job");
+        // Let it start, then cancel.
+        while job.progress().0 == 0 {
+            std::thread::yield_now();
+        }
+        job.cancel();
+        let end = loop {
+            match job.next_blocking() {
+                Some(JobEvent::Finished(end)) => break end,
+                Some(JobEvent::Tile(_)) => {}
+                None => panic!("job ended without a Finished event"),
+            }
+        };
+        assert!(end.cancelled);
+        assert!(end.completed < job.tiles.len());
+        job.cancel_and_join();
+    }
+
+    #[test]
+    fn dropping_the_job_cancels_it() {
+        let view = View::new((-0.75, 0.0), 3.0, 2048, 2048, 100_000).expect("view");
+        let job = RenderJob::start(settings(view, Schedule::StaticBlock, 2), None).expect("job");
+        let cancel = job.cancel.clone();
+        drop(job);
+        assert!(cancel.load(Ordering::Relaxed));
+    }
+}

@@ -1,0 +1,180 @@
+//! Cutting an image into tasks: square tiles or full-width horizontal bands.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Largest square tile edge.
+pub const MAX_TILE_PX: u32 = 1024;
+
+/// A rectangle of pixels; tiles are numbered in row-major order from 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tile {
+    pub index: u32,
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Tile {
+    pub fn num_pixels(&self) -> usize {
+        self.width as usize * self.height as usize
+    }
+    pub fn contains(&self, x: u32, y: u32) -> bool {
+        x >= self.x && x < self.x + self.width && y >= self.y && y < self.y + self.height
+    }
+}
+
+/// How an image is cut into tasks (the granularity of the parallel work).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tiling {
+    /// Square tiles of `tile_px` × `tile_px`; the right and bottom tiles may be smaller.
+    Square { tile_px: u32 },
+    /// Full-width horizontal bands `band_rows` rows high.
+    Bands { band_rows: u32 },
+}
+
+impl Default for Tiling {
+    fn default() -> Self {
+        Tiling::Square { tile_px: 64 }
+    }
+}
+
+impl fmt::Display for Tiling {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tiling::Square { tile_px } => write!(f, "{tile_px}px"),
+            Tiling::Bands { band_rows: 1 } => write!(f, "bands"),
+            Tiling::Bands { band_rows } => write!(f, "bands{band_rows}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Tiling {
+    type Err = String;
+    /// Parses `64`, `64px`, `bands` or `bands4` (bands 4 rows high).
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        if let Some(rest) = s.strip_prefix("bands") {
+            let band_rows = if rest.is_empty() {
+                1
+            } else {
+                rest.parse::<u32>().map_err(|_| {
+                    format!("bad band height in {s:?}: expected e.g. bands or bands4")
+                })?
+            };
+            return Tiling::bands(band_rows);
+        }
+        let digits = s.strip_suffix("px").unwrap_or(s);
+        let tile_px = digits
+            .parse::<u32>()
+            .map_err(|_| format!("bad tile size {s:?}: expected a number of pixels or 'bands'"))?;
+        Tiling::square(tile_px)
+    }
+}
+
+impl Tiling {
+    /// Square tiles; the edge must be 1..=1024 px.
+    pub fn square(tile_px: u32) -> Result<Self, String> {
+        if (1..=MAX_TILE_PX).contains(&tile_px) {
+            Ok(Tiling::Square { tile_px })
+        } else {
+            Err(format!(
+                "tile size must be 1..={MAX_TILE_PX} px, got {tile_px}"
+            ))
+        }
+    }
+    /// Bands; the height must be 1..=16384 rows.
+    pub fn bands(band_rows: u32) -> Result<Self, String> {
+        if (1..=crate::engine::mandelbrot::view::MAX_EDGE_PX).contains(&band_rows) {
+            Ok(Tiling::Bands { band_rows })
+        } else {
+            Err(format!(
+                "band height must be 1..=16384 rows, got {band_rows}"
+            ))
+        }
+    }
+
+    /// Cuts a `width_px` × `height_px` image; every pixel lies in exactly one tile.
+    pub fn tiles(&self, width_px: u32, height_px: u32) -> Vec<Tile> {
+        let (tw, th) = match *self {
+            Tiling::Square { tile_px } => (tile_px.max(1), tile_px.max(1)),
+            Tiling::Bands { band_rows } => (width_px.max(1), band_rows.max(1)),
+        };
+        let cols = width_px.div_ceil(tw);
+        let rows = height_px.div_ceil(th);
+        let mut tiles = Vec::with_capacity(cols as usize * rows as usize);
+        for r in 0..rows {
+            for c in 0..cols {
+                let x = c * tw;
+                let y = r * th;
+                tiles.push(Tile {
+                    index: tiles.len() as u32,
+                    x,
+                    y,
+                    width: tw.min(width_px - x),
+                    height: th.min(height_px - y),
+                });
+            }
+        }
+        tiles
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_exact_cover(tiling: Tiling, w: u32, h: u32) {
+        let mut seen = vec![0u8; (w * h) as usize];
+        for (i, t) in tiling.tiles(w, h).iter().enumerate() {
+            assert_eq!(t.index as usize, i);
+            assert!(t.width > 0 && t.height > 0);
+            for y in t.y..t.y + t.height {
+                for x in t.x..t.x + t.width {
+                    seen[(y * w + x) as usize] += 1;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1), "{tiling} on {w}x{h}");
+    }
+
+    #[test]
+    fn tiles_cover_every_pixel_once() {
+        for tiling in [
+            Tiling::Square { tile_px: 1 },
+            Tiling::Square { tile_px: 7 },
+            Tiling::Square { tile_px: 64 },
+            Tiling::Square { tile_px: 1024 },
+            Tiling::Bands { band_rows: 1 },
+            Tiling::Bands { band_rows: 5 },
+        ] {
+            for (w, h) in [(1, 1), (13, 9), (100, 37), (64, 64), (65, 3)] {
+                assert_exact_cover(tiling, w, h);
+            }
+        }
+    }
+
+    #[test]
+    fn edge_tiles_are_clipped() {
+        let tiles = Tiling::Square { tile_px: 64 }.tiles(100, 70);
+        assert_eq!(tiles.len(), 4);
+        assert_eq!((tiles[3].width, tiles[3].height), (36, 6));
+    }
+
+    #[test]
+    fn parse_and_validate() {
+        assert_eq!("32".parse::<Tiling>(), Ok(Tiling::Square { tile_px: 32 }));
+        assert_eq!(
+            "bands".parse::<Tiling>(),
+            Ok(Tiling::Bands { band_rows: 1 })
+        );
+        assert_eq!(
+            "bands8".parse::<Tiling>(),
+            Ok(Tiling::Bands { band_rows: 8 })
+        );
+        assert!("0".parse::<Tiling>().is_err());
+        assert!("2048".parse::<Tiling>().is_err());
+        assert!("abc".parse::<Tiling>().is_err());
+    }
+}

@@ -1,0 +1,6 @@
+//! The speedup lab's charts: what they show as plain data ([`data`]), drawn
+//! with plotters ([`draw`]) in the font shipped with the binary ([`font`]).
+
+pub mod data;
+pub mod draw;
+pub mod font;

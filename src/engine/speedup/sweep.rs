@@ -1,0 +1,486 @@
+//! A speedup sweep: every (granularity, worker count) configuration measured
+//! several times, in the background, streaming each measurement as it lands.
+//!
+//! Measurement rules: every pool is built before any timing; warm-up runs are
+//! made and thrown away; the timed runs are interleaved (each repetition runs
+//! every configuration once, in an order shuffled with a fixed seed) so that
+//! drift in the machine's speed spreads over all configurations instead of
+//! biasing some; the baseline is the same code on a 1-worker pool, which is
+//! always measured (the `sequential` schedule is measured and shown apart).
+
+use crate::engine::exec::pool::build_pool;
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::exec::trace::Trace;
+use crate::engine::mandelbrot::job::Notify;
+use crate::engine::util::stats::SplitMix64;
+use crate::engine::workloads::workload::{Granularity, Workload};
+use rayon::ThreadPool;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::thread::JoinHandle;
+
+/// Most repetitions a sweep accepts.
+pub const MAX_REPS: u32 = 1000;
+/// Most warm-up runs per configuration.
+pub const MAX_WARMUP: u32 = 100;
+
+/// Default worker counts: 1, 2, …, logical cores, then 2× and 4× logical
+/// cores to show oversubscription.
+pub fn default_worker_counts(logical_cores: usize) -> Vec<usize> {
+    let n = logical_cores.clamp(1, crate::engine::exec::pool::MAX_WORKERS / 4);
+    (1..=n).chain([2 * n, 4 * n]).collect()
+}
+
+/// What to measure.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepPlan {
+    pub workers: Vec<usize>,
+    pub granularities: Vec<Granularity>,
+    /// Schedule of the parallel runs (the baseline uses it on 1 worker).
+    pub schedule: Schedule,
+    /// Timed runs per configuration.
+    pub reps: u32,
+    /// Untimed runs per configuration before timing starts.
+    pub warmup: u32,
+    /// Also measure the `sequential` schedule (no pool) per granularity.
+    pub include_sequential: bool,
+    /// Seed of the run-order shuffle.
+    pub shuffle_seed: u64,
+}
+
+/// One configuration of a sweep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigKey {
+    pub granularity: Granularity,
+    pub schedule: Schedule,
+    pub workers: usize,
+}
+
+/// How run orders are interleaved, in words for exports.
+pub const RUN_ORDER_RULE: &str = "warm-up runs first (untimed), then each repetition runs every configuration once, \
+     in an order shuffled per repetition with splitmix64 (seed in the plan)";
+
+impl SweepPlan {
+    /// Refuses empty lists, zero repetitions and out-of-range values.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.workers.is_empty() {
+            return Err("give at least one worker count".into());
+        }
+        if let Some(&w) = self
+            .workers
+            .iter()
+            .find(|&&w| !(1..=crate::engine::exec::pool::MAX_WORKERS).contains(&w))
+        {
+            return Err(format!(
+                "worker counts must be 1..={}, got {w}",
+                crate::engine::exec::pool::MAX_WORKERS
+            ));
+        }
+        if self.granularities.is_empty() {
+            return Err("give at least one granularity".into());
+        }
+        if !(1..=MAX_REPS).contains(&self.reps) {
+            return Err(format!(
+                "repetitions must be 1..={MAX_REPS}, got {}",
+                self.reps
+            ));
+        }
+        if self.warmup > MAX_WARMUP {
+            return Err(format!(
+                "warm-up runs must be 0..={MAX_WARMUP}, got {}",
+                self.warmup
+            ));
+        }
+        if !self.schedule.uses_pool() {
+            return Err(
+                "sweep a parallel schedule; sequential is always measured beside it".into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// Worker counts, sorted, without repeats, with 1 (the baseline) always in.
+    pub fn worker_counts(&self) -> Vec<usize> {
+        let mut w: Vec<usize> = self.workers.iter().copied().chain([1]).collect();
+        w.sort_unstable();
+        w.dedup();
+        w
+    }
+
+    /// Every configuration: per granularity, sequential (if asked) then each worker count.
+    pub fn configs(&self) -> Vec<ConfigKey> {
+        let mut grans = self.granularities.clone();
+        grans.dedup();
+        let mut out = Vec::new();
+        for (i, &granularity) in grans.iter().enumerate() {
+            if grans[..i].contains(&granularity) {
+                continue;
+            }
+            if self.include_sequential {
+                out.push(ConfigKey {
+                    granularity,
+                    schedule: Schedule::Sequential,
+                    workers: 1,
+                });
+            }
+            for workers in self.worker_counts() {
+                out.push(ConfigKey {
+                    granularity,
+                    schedule: self.schedule,
+                    workers,
+                });
+            }
+        }
+        out
+    }
+
+    /// Timed runs in the order they are made: (config index, repetition).
+    pub fn run_order(&self) -> Vec<(usize, u32)> {
+        let n = self.configs().len();
+        let mut rng = SplitMix64::new(self.shuffle_seed);
+        let mut order = Vec::with_capacity(n * self.reps as usize);
+        for rep in 0..self.reps {
+            let mut round: Vec<usize> = (0..n).collect();
+            rng.shuffle(&mut round);
+            order.extend(round.into_iter().map(|c| (c, rep)));
+        }
+        order
+    }
+
+    pub fn total_runs(&self) -> usize {
+        self.configs().len() * self.reps as usize
+    }
+}
+
+/// One timed run.
+#[derive(Clone, Debug)]
+pub struct Measurement {
+    pub config: usize,
+    pub rep: u32,
+    /// Wall time of the whole run (tasks built, run, results collected).
+    pub nanos: u64,
+    pub trace: Trace,
+}
+
+/// How a sweep ended.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepEnd {
+    pub completed: usize,
+    pub cancelled: bool,
+    pub error: Option<String>,
+}
+
+/// What a sweep job sends back.
+#[derive(Clone, Debug)]
+pub enum SweepEvent {
+    /// Warm-up is over; timing starts.
+    WarmedUp,
+    Measured(Measurement),
+    Finished(SweepEnd),
+}
+
+const CHANNEL_CAPACITY: usize = 64;
+
+/// A sweep in progress. Drop it to cancel (within one run).
+pub struct SweepJob {
+    pub plan: SweepPlan,
+    pub configs: Vec<ConfigKey>,
+    events: Receiver<SweepEvent>,
+    cancel: Arc<AtomicBool>,
+    completed: Arc<AtomicUsize>,
+    total: usize,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl SweepJob {
+    /// Validates the plan and starts the job thread (`parlab-sweep-job`).
+    pub fn start(
+        workload: Arc<dyn Workload>,
+        plan: SweepPlan,
+        notify: Option<Notify>,
+    ) -> Result<Self, String> {
+        plan.validate()?;
+        let configs = plan.configs();
+        let total = plan.total_runs();
+        let (tx, events) = sync_channel(CHANNEL_CAPACITY);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let completed = Arc::new(AtomicUsize::new(0));
+        let handle = {
+            let (plan, configs) = (plan.clone(), configs.clone());
+            let (cancel, completed) = (cancel.clone(), completed.clone());
+            std::thread::Builder::new()
+                .name("parlab-sweep-job".into())
+                .spawn(move || {
+                    let end = run_sweep(
+                        &*workload, &plan, &configs, &tx, &cancel, &completed, &notify,
+                    );
+                    let _ = tx.send(SweepEvent::Finished(end));
+                    if let Some(n) = &notify {
+                        n();
+                    }
+                })
+                .map_err(|e| format!("could not start the sweep thread: {e}"))?
+        };
+        Ok(SweepJob {
+            plan,
+            configs,
+            events,
+            cancel,
+            completed,
+            total,
+            handle: Some(handle),
+        })
+    }
+
+    pub fn try_next(&self) -> Option<SweepEvent> {
+        self.events.try_recv().ok()
+    }
+
+    /// Blocks for the next event; `None` once the job has ended and all was read.
+    pub fn next_blocking(&self) -> Option<SweepEvent> {
+        self.events.recv().ok()
+    }
+
+    /// (timed runs finished, timed runs in all).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.completed.load(Ordering::Relaxed), self.total)
+    }
+
+    pub fn cancel(&self) {
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_finished(&self) -> bool {
+        self.handle.as_ref().is_none_or(|h| h.is_finished())
+    }
+}
+
+impl Drop for SweepJob {
+    fn drop(&mut self) {
+        // The job sees the flag before its next run; a blocked send fails
+        // once the receiver is gone.
+        self.cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+fn run_sweep(
+    workload: &dyn Workload,
+    plan: &SweepPlan,
+    configs: &[ConfigKey],
+    tx: &SyncSender<SweepEvent>,
+    cancel: &AtomicBool,
+    completed: &AtomicUsize,
+    notify: &Option<Notify>,
+) -> SweepEnd {
+    let wake = || {
+        if let Some(n) = notify {
+            n();
+        }
+    };
+    let end = |error: Option<String>| SweepEnd {
+        completed: completed.load(Ordering::Relaxed),
+        cancelled: cancel.load(Ordering::Relaxed),
+        error,
+    };
+    // The workload's data (and serial results) exist before anything is timed.
+    let grans: Vec<_> = plan.granularities.clone();
+    if let Err(e) = workload.prepare(&grans) {
+        return end(Some(e));
+    }
+    // Every pool exists before the first timed run.
+    let mut pools: BTreeMap<usize, ThreadPool> = BTreeMap::new();
+    for c in configs.iter().filter(|c| c.schedule.uses_pool()) {
+        if let std::collections::btree_map::Entry::Vacant(slot) = pools.entry(c.workers) {
+            match build_pool(c.workers) {
+                Ok(p) => {
+                    slot.insert(p);
+                }
+                Err(e) => return end(Some(e)),
+            }
+        }
+    }
+    let run = |c: &ConfigKey| -> Result<(u64, Trace), String> {
+        let pool = if c.schedule.uses_pool() {
+            pools.get(&c.workers)
+        } else {
+            None
+        };
+        workload.run_timed(c.granularity, c.schedule, pool)
+    };
+    let mut rng = SplitMix64::new(plan.shuffle_seed ^ 0x3a3a_3a3a);
+    for _ in 0..plan.warmup {
+        let mut round: Vec<usize> = (0..configs.len()).collect();
+        rng.shuffle(&mut round);
+        for c in round {
+            if cancel.load(Ordering::Relaxed) {
+                return end(None);
+            }
+            if let Err(e) = run(&configs[c]) {
+                return end(Some(e));
+            }
+        }
+    }
+    if tx.send(SweepEvent::WarmedUp).is_err() {
+        return end(None);
+    }
+    wake();
+    for (config, rep) in plan.run_order() {
+        if cancel.load(Ordering::Relaxed) {
+            return end(None);
+        }
+        match run(&configs[config]) {
+            Ok((nanos, trace)) => {
+                completed.fetch_add(1, Ordering::Relaxed);
+                let m = Measurement {
+                    config,
+                    rep,
+                    nanos,
+                    trace,
+                };
+                if tx.send(SweepEvent::Measured(m)).is_err() {
+                    cancel.store(true, Ordering::Relaxed);
+                    return end(None);
+                }
+                wake();
+            }
+            Err(e) => return end(Some(e)),
+        }
+    }
+    end(None)
+}
+
+/// Small plans and workloads shared by the engine's sweep tests.
+#[cfg(test)]
+pub(crate) mod tests_support {
+    use super::*;
+    use crate::engine::mandelbrot::kernel::Kernel;
+    use crate::engine::mandelbrot::tiling::Tiling;
+    use crate::engine::mandelbrot::view::View;
+    use crate::engine::workloads::workload::Mandelbrot;
+
+    pub(crate) fn tiny_plan() -> SweepPlan {
+        SweepPlan {
+            workers: vec![2],
+            granularities: vec![
+                Granularity::Tiles(Tiling::Square { tile_px: 8 }),
+                Granularity::Tiles(Tiling::Bands { band_rows: 1 }),
+            ],
+            schedule: Schedule::default(),
+            reps: 3,
+            warmup: 1,
+            include_sequential: true,
+            shuffle_seed: 7,
+        }
+    }
+
+    pub(crate) fn tiny_workload() -> Arc<dyn Workload> {
+        Arc::new(Mandelbrot {
+            view: View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view"),
+            kernel: Kernel::Reference,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tests_support::{tiny_plan, tiny_workload};
+    use super::*;
+
+    #[test]
+    fn configs_always_include_the_one_worker_baseline() {
+        let plan = tiny_plan();
+        let configs = plan.configs();
+        // Per granularity: sequential, 1 worker, 2 workers.
+        assert_eq!(configs.len(), 6);
+        assert_eq!(configs[0].schedule, Schedule::Sequential);
+        assert_eq!(configs[1].workers, 1);
+        assert_eq!(configs[2].workers, 2);
+        assert_eq!(plan.total_runs(), 18);
+    }
+
+    #[test]
+    fn run_order_interleaves_every_config_per_repetition() {
+        let plan = tiny_plan();
+        let order = plan.run_order();
+        assert_eq!(order.len(), 18);
+        for rep in 0..3 {
+            let mut round: Vec<usize> = order[rep * 6..(rep + 1) * 6]
+                .iter()
+                .map(|&(c, r)| {
+                    assert_eq!(r, rep as u32);
+                    c
+                })
+                .collect();
+            round.sort_unstable();
+            assert_eq!(round, (0..6).collect::<Vec<_>>());
+        }
+        assert_eq!(order, plan.run_order(), "fixed seed, same order");
+    }
+
+    #[test]
+    fn default_workers_show_oversubscription() {
+        assert_eq!(default_worker_counts(2), vec![1, 2, 4, 8]);
+        assert_eq!(default_worker_counts(4), vec![1, 2, 3, 4, 8, 16]);
+        assert_eq!(default_worker_counts(1), vec![1, 2, 4]);
+    }
+
+    #[test]
+    fn bad_plans_are_refused() {
+        let mut p = tiny_plan();
+        p.reps = 0;
+        assert!(p.validate().is_err());
+        let mut p = tiny_plan();
+        p.workers = vec![0];
+        assert!(p.validate().is_err());
+        let mut p = tiny_plan();
+        p.granularities.clear();
+        assert!(p.validate().is_err());
+        let mut p = tiny_plan();
+        p.schedule = Schedule::Sequential;
+        assert!(p.validate().is_err());
+        assert!(tiny_plan().validate().is_ok());
+    }
+
+    #[test]
+    fn job_streams_every_measurement_then_finishes() {
+        let plan = tiny_plan();
+        let job = SweepJob::start(tiny_workload(), plan.clone(), None).expect("start");
+        let mut measured = vec![0; job.configs.len()];
+        let mut end = None;
+        while let Some(ev) = job.next_blocking() {
+            match ev {
+                SweepEvent::Measured(m) => {
+                    assert!(!m.trace.records.is_empty());
+                    measured[m.config] += 1;
+                }
+                SweepEvent::Finished(e) => end = Some(e),
+                SweepEvent::WarmedUp => {}
+            }
+        }
+        let end = end.expect("finished");
+        assert_eq!(end.error, None);
+        assert!(!end.cancelled);
+        assert_eq!(end.completed, 18);
+        assert!(measured.iter().all(|&n| n == 3));
+    }
+
+    #[test]
+    fn cancel_stops_the_job() {
+        let mut plan = tiny_plan();
+        plan.reps = 1000;
+        let job = SweepJob::start(tiny_workload(), plan, None).expect("start");
+        job.cancel();
+        let mut end = None;
+        while let Some(ev) = job.next_blocking() {
+            if let SweepEvent::Finished(e) = ev {
+                end = Some(e);
+            }
+        }
+        let end = end.expect("finished");
+        assert!(end.cancelled);
+        assert!(end.completed < 6000);
+    }
+}

@@ -1,0 +1,349 @@
+//! The explorer's side panel: every control re-renders as it moves (the stale
+//! render is cancelled, the latest setting wins); palette and overlay only recolour.
+
+use crate::engine::exec::pool::{logical_cores, physical_cores};
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::mandelbrot::colour::Palette;
+use crate::engine::mandelbrot::kernel::Kernel;
+use crate::engine::mandelbrot::tiling::Tiling;
+use crate::engine::mandelbrot::view::{MAX_ITER, View};
+use crate::gui::explorer::Explorer;
+use crate::gui::explorer::places::PLACES;
+use crate::gui::widgets::palette;
+use egui::{Align2, FontId, RichText, Slider, Stroke};
+
+/// Image-size presets, smallest first.
+pub const SIZE_PRESETS: [(u32, u32); 9] = [
+    (256, 256),
+    (512, 384),
+    (640, 480),
+    (800, 600),
+    (1024, 768),
+    (1280, 720),
+    (1920, 1080),
+    (2560, 1440),
+    (3840, 2160),
+];
+
+impl Explorer {
+    pub(crate) fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Explorer");
+        self.navigation_ui(ui);
+        ui.separator();
+        self.workers_ui(ui);
+        self.size_ui(ui);
+        self.tiling_ui(ui);
+        self.iterations_ui(ui);
+        self.schedule_ui(ui);
+        self.kernel_ui(ui);
+        ui.separator();
+        self.colour_ui(ui);
+        if let Some(e) = &self.input_error {
+            ui.label(RichText::new(e).color(palette::BAD));
+        }
+        ui.separator();
+        self.legend_section(ui);
+        ui.separator();
+        ui.collapsing("Export", |ui| {
+            let empty = crate::engine::exec::trace::Trace::default();
+            let render = self.render.as_ref();
+            self.exports.ui(
+                ui,
+                &mut self.settings.export_folder,
+                render.map(|r| &r.canvas),
+                render.map_or(&empty, |r| r.trace()),
+                render.is_some_and(|r| r.is_complete()),
+            );
+        });
+    }
+
+    fn navigation_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if ui
+                .add_enabled(self.history.can_go_back(), egui::Button::new("< Back"))
+                .clicked()
+                && let Some(v) = self.history.back().and_then(|s| View::try_from(s).ok())
+            {
+                self.set_view(v, false);
+            }
+            if ui
+                .add_enabled(
+                    self.history.can_go_forward(),
+                    egui::Button::new("Forward >"),
+                )
+                .clicked()
+                && let Some(v) = self.history.forward().and_then(|s| View::try_from(s).ok())
+            {
+                self.set_view(v, false);
+            }
+            if ui
+                .button("Reset")
+                .on_hover_text("the whole set at this image size")
+                .clicked()
+                && let Some(v) = PLACES[0].view(self.view.width_px(), self.view.height_px())
+            {
+                self.set_view(v, true);
+            }
+        });
+        ui.horizontal_wrapped(|ui| {
+            ui.label("Places:");
+            for p in &PLACES {
+                if ui.small_button(p.name).on_hover_text(p.why).clicked()
+                    && let Some(v) = p.view(self.view.width_px(), self.view.height_px())
+                {
+                    self.set_view(v, true);
+                }
+            }
+        });
+        ui.label(
+            RichText::new("drag: pan · wheel: zoom · shift+drag or right-drag: box zoom")
+                .weak()
+                .small(),
+        );
+    }
+
+    fn workers_ui(&mut self, ui: &mut egui::Ui) {
+        let logical = logical_cores();
+        let physical = physical_cores();
+        let max = 4 * logical;
+        let mut n = self.settings.num_workers.clamp(1, max);
+        let resp = ui.add(
+            Slider::new(&mut n, 1..=max)
+                .text("workers")
+                .integer()
+                .clamping(egui::SliderClamping::Always),
+        );
+        // Marks under the rail at the physical and logical core counts.
+        let rail_left = resp.rect.left() + 6.0;
+        let rail_w = ui.spacing().slider_width - 12.0;
+        let y = resp.rect.bottom();
+        let font = FontId::proportional(9.0);
+        let mut marks = vec![(logical, "logical")];
+        if physical != logical {
+            marks.push((physical, "physical"));
+        }
+        for (v, name) in marks {
+            let f = if max > 1 {
+                (v - 1) as f32 / (max - 1) as f32
+            } else {
+                0.0
+            };
+            let x = rail_left + f * rail_w;
+            ui.painter().line_segment(
+                [egui::pos2(x, y - 4.0), egui::pos2(x, y + 2.0)],
+                Stroke::new(2.0, palette::WARN),
+            );
+            ui.painter().text(
+                egui::pos2(x, y + 2.0),
+                Align2::CENTER_TOP,
+                format!("{name} {v}"),
+                font.clone(),
+                palette::WARN,
+            );
+        }
+        ui.add_space(12.0);
+        if resp.changed() && n != self.settings.num_workers {
+            self.settings.num_workers = n;
+            self.restart();
+        }
+        if n > logical {
+            ui.label(
+                RichText::new(format!(
+                    "{n} workers on {logical} logical cores: oversubscribed, workers take turns"
+                ))
+                .color(palette::WARN)
+                .small(),
+            );
+        }
+        if !self.settings.schedule.uses_pool() {
+            ui.label(RichText::new("sequential runs on 1 thread whatever this says").small());
+        }
+    }
+
+    fn size_ui(&mut self, ui: &mut egui::Ui) {
+        let (w, h) = (self.view.width_px(), self.view.height_px());
+        egui::ComboBox::from_label("image size")
+            .selected_text(format!("{w}×{h}"))
+            .show_ui(ui, |ui| {
+                for (pw, ph) in SIZE_PRESETS {
+                    if ui
+                        .selectable_label((pw, ph) == (w, h), format!("{pw}×{ph}"))
+                        .clicked()
+                    {
+                        self.size_text = (pw.to_string(), ph.to_string());
+                        self.apply_size();
+                    }
+                }
+            });
+        let mut apply = false;
+        ui.horizontal(|ui| {
+            let wl = ui.label("width");
+            let r1 = ui
+                .add(egui::TextEdit::singleline(&mut self.size_text.0).desired_width(56.0))
+                .labelled_by(wl.id);
+            let hl = ui.label("height");
+            let r2 = ui
+                .add(egui::TextEdit::singleline(&mut self.size_text.1).desired_width(56.0))
+                .labelled_by(hl.id);
+            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+            apply |= (r1.lost_focus() || r2.lost_focus()) && enter;
+            apply |= ui.button("Apply").clicked();
+        });
+        if apply {
+            self.apply_size();
+        }
+    }
+
+    /// Applies the typed size; a bad one keeps the last good image and says why.
+    pub fn apply_size(&mut self) {
+        let parse = |s: &str, field: &str| {
+            s.trim()
+                .parse::<u32>()
+                .map_err(|_| format!("{field} {:?} is not a whole number of pixels", s.trim()))
+        };
+        let result = parse(&self.size_text.0, "width")
+            .and_then(|w| parse(&self.size_text.1, "height").map(|h| (w, h)))
+            .and_then(|(w, h)| self.view.with_size(w, h).map_err(|e| e.to_string()))
+            .and_then(|v| {
+                let max_side = self
+                    .ctx
+                    .as_ref()
+                    .map_or(usize::MAX, |c| c.input(|i| i.max_texture_side));
+                if v.width_px() as usize > max_side || v.height_px() as usize > max_side {
+                    Err(format!("this GPU shows at most {max_side} px per side"))
+                } else {
+                    Ok(v)
+                }
+            });
+        match result {
+            Ok(v) => {
+                let mut s = self.render_settings();
+                s.view = v;
+                match Self::check_settings(&s) {
+                    Ok(_) => {
+                        self.input_error = None;
+                        self.set_view(v, true);
+                    }
+                    Err(e) => self.input_error = Some(e),
+                }
+            }
+            Err(e) => self.input_error = Some(format!("size refused: {e}; the last image is kept")),
+        }
+    }
+
+    fn tiling_ui(&mut self, ui: &mut egui::Ui) {
+        let (mut px, mut bands) = match self.settings.tiling {
+            Tiling::Square { tile_px } => (tile_px, false),
+            Tiling::Bands { band_rows } => (band_rows, true),
+        };
+        let label = if bands { "band rows" } else { "tile px" };
+        let r1 = ui.add(
+            Slider::new(&mut px, 1..=512)
+                .logarithmic(true)
+                .integer()
+                .text(label),
+        );
+        let r2 = ui
+            .checkbox(&mut bands, "bands")
+            .on_hover_text("full-width horizontal bands instead of square tiles");
+        if r1.changed() || r2.changed() {
+            let tiling = if bands {
+                Tiling::bands(px)
+            } else {
+                Tiling::square(px)
+            };
+            match tiling {
+                Ok(t) => {
+                    self.settings.tiling = t;
+                    self.input_error = None;
+                    self.restart();
+                }
+                Err(e) => self.input_error = Some(e),
+            }
+        }
+    }
+
+    fn iterations_ui(&mut self, ui: &mut egui::Ui) {
+        let mut it = self.view.max_iter();
+        if ui
+            .add(
+                Slider::new(&mut it, 1..=MAX_ITER)
+                    .logarithmic(true)
+                    .integer()
+                    .text("max iterations"),
+            )
+            .changed()
+        {
+            match self.view.with_max_iter(it) {
+                Ok(v) => {
+                    self.history.replace_current(&v);
+                    self.set_view(v, false);
+                }
+                Err(e) => self.input_error = Some(e.to_string()),
+            }
+        }
+    }
+
+    fn schedule_ui(&mut self, ui: &mut egui::Ui) {
+        let current = self.settings.schedule;
+        let mut chosen = current;
+        egui::ComboBox::from_label("schedule")
+            .selected_text(current.to_string())
+            .show_ui(ui, |ui| {
+                for s in Schedule::ALL {
+                    ui.selectable_value(&mut chosen, s, s.name())
+                        .on_hover_text(s.describe());
+                }
+            })
+            .response
+            .on_hover_text(current.describe());
+        ui.label(RichText::new(current.describe()).weak().small());
+        if chosen != current {
+            self.settings.schedule = chosen;
+            self.restart();
+        }
+    }
+
+    /// "scalar reference" vs "SIMD": same escape counts, very different speed.
+    fn kernel_ui(&mut self, ui: &mut egui::Ui) {
+        let current = self.settings.kernel;
+        let mut chosen = current;
+        egui::ComboBox::from_label("kernel")
+            .selected_text(current.label())
+            .show_ui(ui, |ui| {
+                for k in Kernel::ALL {
+                    ui.selectable_value(&mut chosen, k, k.label());
+                }
+            })
+            .response
+            .on_hover_text(
+                "both kernels give identical escape counts; the SIMD one computes several pixels per instruction",
+            );
+        if chosen != current {
+            self.settings.kernel = chosen;
+            self.restart();
+        }
+    }
+
+    fn colour_ui(&mut self, ui: &mut egui::Ui) {
+        let mut p = self.settings.palette;
+        egui::ComboBox::from_label("palette")
+            .selected_text(p.name())
+            .show_ui(ui, |ui| {
+                for q in Palette::ALL {
+                    ui.selectable_value(&mut p, q, q.name());
+                }
+            });
+        if p != self.settings.palette {
+            self.set_palette(p);
+        }
+        let mut overlay = self.settings.overlay;
+        if ui
+            .checkbox(&mut overlay, "worker overlay")
+            .on_hover_text("tint each tile in the colour of the worker that computed it")
+            .changed()
+        {
+            self.set_overlay(overlay);
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! Exports from the explorer: the image (with or without the worker overlay)
+//! as PNG at full resolution, and the timeline as Chrome Trace JSON. Either
+//! through an in-app save dialog (egui_file) or a quick export into a folder.
+//! Files go through `engine::export`, which writes a temporary file and renames it.
+
+use crate::engine::exec::trace::Trace;
+use crate::engine::util::files::{ExportError, write_json, write_png};
+use crate::gui::explorer::canvas::Canvas;
+use crate::gui::widgets::palette;
+use egui::RichText;
+use egui_file::FileDialog;
+use std::path::{Path, PathBuf};
+
+/// What to export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Png { overlay: bool },
+    ChromeTrace,
+}
+
+impl ExportKind {
+    pub const ALL: [ExportKind; 3] = [
+        ExportKind::Png { overlay: false },
+        ExportKind::Png { overlay: true },
+        ExportKind::ChromeTrace,
+    ];
+    pub fn label(&self) -> &'static str {
+        match self {
+            ExportKind::Png { overlay: false } => "image PNG",
+            ExportKind::Png { overlay: true } => "image PNG + overlay",
+            ExportKind::ChromeTrace => "timeline (Chrome Trace JSON)",
+        }
+    }
+    fn file_suffix(&self) -> &'static str {
+        match self {
+            ExportKind::Png { overlay: false } => "image.png",
+            ExportKind::Png { overlay: true } => "overlay.png",
+            ExportKind::ChromeTrace => "trace.json",
+        }
+    }
+}
+
+/// Writes one export to `path`.
+pub fn write_export(
+    kind: ExportKind,
+    path: &Path,
+    canvas: &Canvas,
+    trace: &Trace,
+) -> Result<(), ExportError> {
+    match kind {
+        ExportKind::Png { overlay } => write_png(path, &canvas.export_image(overlay)),
+        ExportKind::ChromeTrace => write_json(path, &trace.to_chrome_json("tile")),
+    }
+}
+
+/// Writes `parlab-YYYYMMDD-HHMMSS-<suffix>` into `folder` (created if missing).
+pub fn quick_export(
+    kind: ExportKind,
+    folder: &Path,
+    canvas: &Canvas,
+    trace: &Trace,
+) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("could not create folder {}: {e}", folder.display()))?;
+    let mut path = folder.join(format!("parlab-{}-{}", timestamp(), kind.file_suffix()));
+    // Two exports in the same second get distinct names.
+    let mut k = 2;
+    while path.exists() {
+        path = folder.join(format!("parlab-{}-{k}-{}", timestamp(), kind.file_suffix()));
+        k += 1;
+    }
+    write_export(kind, &path, canvas, trace).map_err(|e| e.to_string())?;
+    Ok(path)
+}
+
+/// UTC time as `YYYYMMDD-HHMMSS`.
+pub fn timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (y, m, d) = civil_from_days((secs / 86_400) as i64);
+    let s = secs % 86_400;
+    format!(
+        "{y:04}{m:02}{d:02}-{:02}{:02}{:02}",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day) (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// The export section's runtime state (dialog, last result).
+#[derive(Default)]
+pub struct ExportState {
+    dialog: Option<(FileDialog, ExportKind)>,
+    /// Last outcome: Ok(path written) or Err(why not).
+    pub last: Option<Result<PathBuf, String>>,
+}
+
+impl ExportState {
+    /// Buttons for every export; `ready` is false while the image is incomplete.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        folder: &mut PathBuf,
+        canvas: Option<&Canvas>,
+        trace: &Trace,
+        ready: bool,
+    ) {
+        ui.horizontal(|ui| {
+            ui.label("Quick export to");
+            let mut text = folder.display().to_string();
+            if ui
+                .add(egui::TextEdit::singleline(&mut text).desired_width(180.0))
+                .on_hover_text("folder for quick exports; created if missing")
+                .changed()
+            {
+                *folder = PathBuf::from(text);
+            }
+        });
+        if !ready {
+            ui.label(RichText::new("(the render is not complete yet)").weak());
+        }
+        for kind in ExportKind::ALL {
+            ui.horizontal(|ui| {
+                let enabled = canvas.is_some();
+                if ui
+                    .add_enabled(
+                        enabled,
+                        egui::Button::new(format!("Quick: {}", kind.label())),
+                    )
+                    .clicked()
+                    && let Some(c) = canvas
+                {
+                    self.last = Some(quick_export(kind, folder, c, trace));
+                }
+                if ui
+                    .add_enabled(enabled, egui::Button::new("Save as…"))
+                    .on_hover_text(format!("choose where to save the {}", kind.label()))
+                    .clicked()
+                {
+                    let name = format!("parlab-{}-{}", timestamp(), kind.file_suffix());
+                    let start = if folder.is_dir() {
+                        folder.clone()
+                    } else {
+                        std::env::current_dir().unwrap_or_default()
+                    };
+                    let mut d = FileDialog::save_file()
+                        .initial_path(start)
+                        .default_filename(name)
+                        .title(&format!("Save {}", kind.label()));
+                    d.open();
+                    self.dialog = Some((d, kind));
+                }
+            });
+        }
+        if let Some((dialog, kind)) = &mut self.dialog {
+            let kind = *kind;
+            if dialog.show(ui.ctx()).selected() {
+                if let (Some(path), Some(c)) = (dialog.path().map(Path::to_path_buf), canvas) {
+                    self.last = Some(
+                        write_export(kind, &path, c, trace)
+                            .map(|()| path)
+                            .map_err(|e| e.to_string()),
+                    );
+                }
+                self.dialog = None;
+            } else if !dialog.visible() {
+                self.dialog = None;
+            }
+        }
+        match &self.last {
+            Some(Ok(p)) => {
+                ui.label(RichText::new(format!("Wrote {}", p.display())).color(palette::GOOD));
+            }
+            Some(Err(e)) => {
+                ui.label(RichText::new(e).color(palette::BAD));
+            }
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(19_723), (2024, 1, 1));
+        assert_eq!(civil_from_days(19_782), (2024, 2, 29));
+    }
+}

@@ -1,0 +1,212 @@
+//! The explorer's render in progress: starts a background [`RenderJob`],
+//! drains its tiles into the [`Canvas`] under a per-frame time budget, and
+//! retires stale jobs on a reaper thread that measures how long they take to stop.
+
+use crate::engine::exec::trace::Trace;
+use crate::engine::mandelbrot::colour::Palette;
+use crate::engine::mandelbrot::job::{JobEnd, JobEvent, Notify, RenderJob};
+use crate::engine::mandelbrot::render::{IterImage, RenderSettings};
+use crate::gui::explorer::canvas::Canvas;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Time the UI thread spends per frame taking in finished tiles.
+pub const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+
+/// How long cancelled renders took to stop, shared with the reaper threads.
+#[derive(Clone, Default)]
+pub struct CancelLatencies {
+    nanos: Arc<Mutex<Vec<u64>>>,
+}
+
+impl CancelLatencies {
+    fn push(&self, nanos: u64) {
+        if let Ok(mut v) = self.nanos.lock() {
+            v.push(nanos);
+        }
+    }
+    /// Every latency measured so far, in nanoseconds.
+    pub fn all(&self) -> Vec<u64> {
+        self.nanos.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+/// One render of one setting: its job (while running), canvas and trace so far.
+pub struct LiveRender {
+    pub settings: RenderSettings,
+    job: Option<RenderJob>,
+    pub canvas: Canvas,
+    /// The trace so far (records in arrival order); while running, the wall
+    /// time is the time since the start.
+    trace: Trace,
+    pub end: Option<JobEnd>,
+    started: Instant,
+    /// A trace handed in from elsewhere (the speedup lab) that replaces the job's once done.
+    adopted: Option<Trace>,
+    cancel_latencies: CancelLatencies,
+}
+
+impl LiveRender {
+    /// Starts rendering `settings`; `previous` keeps its pixels on screen until replaced.
+    pub fn start(
+        settings: RenderSettings,
+        palette: Palette,
+        overlay: bool,
+        notify: Option<Notify>,
+        previous: Option<LiveRender>,
+        cancel_latencies: CancelLatencies,
+    ) -> Result<Self, String> {
+        let previous_canvas = previous.map(|mut p| {
+            p.retire();
+            p.canvas
+        });
+        let job = RenderJob::start(settings, notify)
+            .map_err(|e| format!("could not start the render thread: {e}"))?;
+        let tiles = job.tiles.as_ref().clone();
+        let canvas = Canvas::new(
+            IterImage::new(&settings.view),
+            tiles,
+            palette,
+            overlay,
+            previous_canvas,
+        );
+        Ok(LiveRender {
+            settings,
+            job: Some(job),
+            canvas,
+            trace: Trace {
+                num_workers: settings.effective_workers() as u32,
+                wall_nanos: 0,
+                records: Vec::new(),
+            },
+            end: None,
+            started: Instant::now(),
+            adopted: None,
+            cancel_latencies,
+        })
+    }
+
+    /// A finished render from elsewhere, shown without computing anything.
+    pub fn finished(
+        settings: RenderSettings,
+        image: IterImage,
+        trace: Trace,
+        palette: Palette,
+        overlay: bool,
+        cancel_latencies: CancelLatencies,
+    ) -> Self {
+        let view = settings.view;
+        let tiles = settings.tiling.tiles(view.width_px(), view.height_px());
+        let mut canvas = Canvas::new(IterImage::new(&view), tiles, palette, overlay, None);
+        canvas.image = image;
+        for r in &trace.records {
+            canvas.record_of_tile[r.task as usize] = Some(*r);
+        }
+        canvas.recolour_finished();
+        LiveRender {
+            settings,
+            job: None,
+            canvas,
+            trace: trace.clone(),
+            end: Some(JobEnd {
+                num_workers: trace.num_workers,
+                wall_nanos: trace.wall_nanos,
+                completed: trace.records.len(),
+                cancelled: false,
+                error: None,
+            }),
+            started: Instant::now(),
+            adopted: None,
+            cancel_latencies,
+        }
+    }
+
+    /// Uses `trace` for timeline and overlay once this render's image is complete.
+    pub fn adopt_trace(&mut self, trace: Trace) {
+        self.adopted = Some(trace);
+    }
+
+    /// Takes in finished tiles until the budget is spent. Returns true if more may be waiting.
+    pub fn drain(&mut self, budget: Duration) -> bool {
+        let Some(job) = &self.job else { return false };
+        let t0 = Instant::now();
+        while t0.elapsed() < budget {
+            match job.try_next() {
+                Some(JobEvent::Tile(t)) => {
+                    self.canvas.put_tile(t.record, &t.pixels);
+                    self.trace.records.push(t.record);
+                }
+                Some(JobEvent::Finished(end)) => {
+                    self.trace.num_workers = end.num_workers.max(1);
+                    self.trace.wall_nanos = end.wall_nanos;
+                    self.end = Some(end);
+                    // The thread is exiting on its own; nothing to cancel.
+                    self.job = None;
+                    if let Some(trace) = self.adopted.take()
+                        && trace.records.len() == self.canvas.tiles.len()
+                    {
+                        for r in &trace.records {
+                            self.canvas.record_of_tile[r.task as usize] = Some(*r);
+                        }
+                        if let Some(e) = &mut self.end {
+                            e.num_workers = trace.num_workers;
+                            e.wall_nanos = trace.wall_nanos;
+                        }
+                        self.trace = trace;
+                        self.canvas.recolour_finished();
+                    }
+                    return false;
+                }
+                None => {
+                    self.trace.wall_nanos = self.started.elapsed().as_nanos() as u64;
+                    return false;
+                }
+            }
+        }
+        self.trace.wall_nanos = self.started.elapsed().as_nanos() as u64;
+        true
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// Finished and not cancelled.
+    pub fn is_complete(&self) -> bool {
+        self.end
+            .as_ref()
+            .is_some_and(|e| !e.cancelled && e.error.is_none())
+    }
+
+    /// (tiles shown, tiles in all).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.trace.records.len(), self.canvas.tiles.len())
+    }
+
+    /// The trace so far; while running, the wall time is the time since the start.
+    pub fn trace(&self) -> &Trace {
+        &self.trace
+    }
+
+    /// Cancels the job (if any) and hands it to a reaper thread that drains it,
+    /// waits for its thread to finish and records how long that took.
+    pub fn retire(&mut self) {
+        let Some(job) = self.job.take() else { return };
+        let cancelled_at = Instant::now();
+        job.cancel();
+        let latencies = self.cancel_latencies.clone();
+        let spawned = std::thread::Builder::new()
+            .name("parlab-reaper".into())
+            .spawn(move || {
+                while !job.is_finished() {
+                    // Drain so that no worker waits on a full channel.
+                    while job.try_next().is_some() {}
+                    std::thread::sleep(Duration::from_micros(200));
+                }
+                latencies.push(cancelled_at.elapsed().as_nanos() as u64);
+                drop(job);
+            });
+        // Without a reaper the job is dropped here, which cancels it just the same.
+        drop(spawned);
+    }
+}

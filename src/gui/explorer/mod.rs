@@ -1,0 +1,629 @@
+//! The explorer panel: a live parallel Mandelbrot render with its worker
+//! overlay, timeline, replay and stats. Controls are in `explorer_controls`,
+//! pointer navigation in `explorer_view`.
+
+pub mod canvas;
+pub mod controls;
+pub mod export;
+pub mod image_view;
+pub mod legend;
+pub mod live_render;
+pub mod places;
+
+use crate::engine::exec::trace::{Trace, TraceStats};
+use crate::engine::mandelbrot::job::{JobEvent, Notify, RenderJob};
+use crate::engine::mandelbrot::kernel::Kernel;
+use crate::engine::mandelbrot::render::{IterImage, RenderSettings};
+use crate::engine::mandelbrot::view::View;
+use crate::gui::explorer::export::ExportState;
+use crate::gui::explorer::legend::{Baseline, legend_ui, stats_strip_ui};
+use crate::gui::explorer::live_render::{CancelLatencies, DRAIN_BUDGET, LiveRender};
+use crate::gui::explorer::places::History;
+use crate::gui::settings::ExplorerSettings;
+use crate::gui::widgets::palette;
+use crate::gui::widgets::timeline::{TimelineCache, TimelineOptions, task_summary, timeline_ui};
+use egui::{RichText, TextureHandle, TextureOptions};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// More tiles than this are refused (a 4K image in 1-px tiles would be 8 M
+/// tasks: hundreds of MB of trace for nothing).
+pub const MAX_TILES: usize = 1 << 20;
+
+/// How often the legend and strip figures are recomputed while a render runs.
+const STATS_REFRESH: Duration = Duration::from_millis(100);
+
+/// How often the UI looks for the end of a baseline measurement.
+const BASELINE_POLL: Duration = Duration::from_millis(50);
+
+/// Workers wake the UI at most this often: every wake-up takes egui's context
+/// lock, and the UI repaints continuously while a render runs anyway.
+const WAKE_EVERY_NANOS: u64 = 4_000_000;
+
+/// A repaint request for workers to call after each tile, throttled to one
+/// per [`WAKE_EVERY_NANOS`] so that workers do not queue on the context lock.
+fn throttled_repaint(ctx: egui::Context) -> Notify {
+    let origin = Instant::now();
+    let last = AtomicU64::new(0);
+    Arc::new(move || {
+        let now = origin.elapsed().as_nanos() as u64 + WAKE_EVERY_NANOS;
+        let prev = last.load(Ordering::Relaxed);
+        if now.saturating_sub(prev) >= WAKE_EVERY_NANOS
+            && last
+                .compare_exchange(prev, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+        {
+            ctx.request_repaint();
+        }
+    })
+}
+
+/// Baselines remembered (most recent first).
+const MAX_BASELINES: usize = 32;
+
+/// The explorer's state. Persisted choices are in `settings`; the rest is runtime.
+pub struct Explorer {
+    pub settings: ExplorerSettings,
+    /// The view being shown (always valid; `settings.view` mirrors it).
+    pub(crate) view: View,
+    pub(crate) render: Option<LiveRender>,
+    pub(crate) texture: Option<TextureHandle>,
+    pub(crate) ctx: Option<egui::Context>,
+    /// A render is wanted but there was no egui context yet to wake.
+    pending_start: bool,
+    pub(crate) history: History,
+    /// Free width/height as typed.
+    pub size_text: (String, String),
+    /// Why the last typed size or setting was refused.
+    pub(crate) input_error: Option<String>,
+    pub(crate) render_error: Option<String>,
+    timeline_cache: TimelineCache,
+    /// Tile under the pointer in the image or the timeline.
+    pub(crate) hovered_tile: Option<u32>,
+    pub(crate) selected_tile: Option<u32>,
+    /// Replay position; `None` shows the live / final image.
+    pub(crate) replay_nanos: Option<u64>,
+    baselines: Vec<(View, Kernel, Baseline)>,
+    baseline_job: Option<(View, Kernel, RenderJob)>,
+    stats: (Instant, usize, TraceStats),
+    cancel_latencies: CancelLatencies,
+    pub(crate) exports: ExportState,
+    pub(crate) nav: image_view::NavState,
+}
+
+impl Explorer {
+    /// An explorer showing `settings`; a bad saved view falls back to the default.
+    pub fn new(settings: ExplorerSettings) -> Self {
+        let view = View::try_from(settings.view)
+            .or_else(|_| View::default_for_size(1024, 768))
+            .expect("the default view is valid");
+        let mut history = History::default();
+        history.push(&view);
+        Explorer {
+            size_text: (view.width_px().to_string(), view.height_px().to_string()),
+            settings: ExplorerSettings {
+                view: view.spec(),
+                ..settings
+            },
+            view,
+            render: None,
+            texture: None,
+            ctx: None,
+            pending_start: true,
+            history,
+            input_error: None,
+            render_error: None,
+            timeline_cache: TimelineCache::default(),
+            hovered_tile: None,
+            selected_tile: None,
+            replay_nanos: None,
+            baselines: Vec::new(),
+            baseline_job: None,
+            stats: (Instant::now(), usize::MAX, TraceStats::default()),
+            cancel_latencies: CancelLatencies::default(),
+            exports: ExportState::default(),
+            nav: Default::default(),
+        }
+    }
+
+    pub fn view(&self) -> View {
+        self.view
+    }
+
+    /// The settings the next render uses.
+    pub fn render_settings(&self) -> RenderSettings {
+        RenderSettings {
+            view: self.view,
+            tiling: self.settings.tiling,
+            schedule: self.settings.schedule,
+            num_workers: self.settings.num_workers,
+            kernel: self.settings.kernel,
+        }
+    }
+
+    /// Refuses settings with too many tiles; Ok carries the tile count.
+    pub(crate) fn check_settings(s: &RenderSettings) -> Result<usize, String> {
+        let v = s.view;
+        let count = match s.tiling {
+            crate::engine::mandelbrot::tiling::Tiling::Square { tile_px } => {
+                v.width_px().div_ceil(tile_px) as usize * v.height_px().div_ceil(tile_px) as usize
+            }
+            crate::engine::mandelbrot::tiling::Tiling::Bands { band_rows } => {
+                v.height_px().div_ceil(band_rows) as usize
+            }
+        };
+        if count > MAX_TILES {
+            return Err(format!(
+                "{} at {}×{} makes {count} tiles; at most {MAX_TILES} are allowed: choose larger tiles",
+                s.tiling,
+                v.width_px(),
+                v.height_px()
+            ));
+        }
+        Ok(count)
+    }
+
+    /// Shows `view` (re-rendering), optionally recording it in the history.
+    pub fn set_view(&mut self, view: View, record: bool) {
+        self.view = view;
+        self.settings.view = view.spec();
+        self.size_text = (view.width_px().to_string(), view.height_px().to_string());
+        if record {
+            self.history.push(&view);
+        }
+        self.restart();
+    }
+
+    /// Starts a render of the current settings; the previous one is cancelled.
+    /// Refused settings leave the last good image in place with a message.
+    pub fn restart(&mut self) {
+        let settings = self.render_settings();
+        if let Err(e) = Self::check_settings(&settings) {
+            self.input_error = Some(e);
+            return;
+        }
+        let Some(ctx) = self.ctx.clone() else {
+            self.pending_start = true;
+            return;
+        };
+        self.pending_start = false;
+        // A new render would disturb a baseline measurement: cancel it.
+        if let Some((_, _, job)) = self.baseline_job.take() {
+            job.cancel();
+        }
+        match LiveRender::start(
+            settings,
+            self.settings.palette,
+            self.settings.overlay,
+            Some(throttled_repaint(ctx)),
+            self.render.take(),
+            self.cancel_latencies.clone(),
+        ) {
+            Ok(r) => {
+                self.render = Some(r);
+                self.render_error = None;
+            }
+            Err(e) => self.render_error = Some(e),
+        }
+        self.replay_nanos = None;
+        self.selected_tile = None;
+        self.stats.1 = usize::MAX;
+    }
+
+    /// Shows a run from elsewhere (e.g. a speedup-lab point): its settings and
+    /// trace, with its image if there is one, else the image is re-rendered
+    /// with those settings and the given trace is shown once it is done.
+    pub fn show_trace(&mut self, settings: RenderSettings, trace: Trace, image: Option<IterImage>) {
+        self.settings.tiling = settings.tiling;
+        self.settings.schedule = settings.schedule;
+        self.settings.num_workers = settings.num_workers;
+        self.settings.kernel = settings.kernel;
+        self.view = settings.view;
+        self.settings.view = settings.view.spec();
+        self.size_text = (
+            settings.view.width_px().to_string(),
+            settings.view.height_px().to_string(),
+        );
+        self.history.push(&settings.view);
+        match image {
+            Some(img)
+                if img.width_px == settings.view.width_px()
+                    && img.height_px == settings.view.height_px() =>
+            {
+                if let Some(mut old) = self.render.take() {
+                    old.retire();
+                }
+                self.render = Some(LiveRender::finished(
+                    settings,
+                    img,
+                    trace,
+                    self.settings.palette,
+                    self.settings.overlay,
+                    self.cancel_latencies.clone(),
+                ));
+                self.texture = None;
+            }
+            _ => {
+                self.restart();
+                if let Some(r) = &mut self.render {
+                    r.adopt_trace(trace);
+                }
+            }
+        }
+        self.stats.1 = usize::MAX;
+    }
+
+    /// Nothing in flight: the render is finished (or failed) and no baseline runs.
+    pub fn is_idle(&self) -> bool {
+        !self.pending_start
+            && self.render.as_ref().is_none_or(|r| !r.is_running())
+            && self.baseline_job.is_none()
+    }
+
+    /// The current render's trace (partial while it runs).
+    pub fn trace(&self) -> Option<Trace> {
+        self.render.as_ref().map(|r| r.trace().clone())
+    }
+
+    /// The RGBA bytes on screen, and their size.
+    pub fn displayed_rgba(&self) -> Option<(&[u8], u32, u32)> {
+        self.render.as_ref().map(|r| {
+            (
+                r.canvas.display(),
+                r.canvas.width_px(),
+                r.canvas.height_px(),
+            )
+        })
+    }
+
+    /// How long cancelled renders took to stop, in nanoseconds.
+    pub fn cancel_latencies(&self) -> Vec<u64> {
+        self.cancel_latencies.all()
+    }
+
+    pub fn set_overlay(&mut self, overlay: bool) {
+        self.settings.overlay = overlay;
+        if let Some(r) = &mut self.render {
+            r.canvas.set_overlay(overlay);
+        }
+    }
+
+    pub fn set_palette(&mut self, p: crate::engine::mandelbrot::colour::Palette) {
+        self.settings.palette = p;
+        if let Some(r) = &mut self.render {
+            r.canvas.set_palette(p);
+        }
+    }
+
+    pub fn set_replay(&mut self, t: Option<u64>) {
+        self.replay_nanos = t;
+        if let Some(r) = &mut self.render {
+            r.canvas.replay_to(t);
+        }
+    }
+
+    /// Takes in finished tiles and baseline results; call once per frame.
+    pub fn poll(&mut self) {
+        if let Some(r) = &mut self.render {
+            let more = r.drain(DRAIN_BUDGET);
+            if (more || r.is_running())
+                && let Some(ctx) = &self.ctx
+            {
+                ctx.request_repaint();
+            }
+            if !r.is_running() && r.is_complete() && r.settings.effective_workers() == 1 {
+                let b = Baseline {
+                    wall_nanos: r.trace().wall_nanos,
+                };
+                let (v, k) = (r.settings.view, r.settings.kernel);
+                self.remember_baseline(v, k, b);
+            }
+        }
+        self.poll_baseline();
+        if self.baseline_job.is_some()
+            && let Some(ctx) = &self.ctx
+        {
+            ctx.request_repaint_after(BASELINE_POLL);
+        }
+    }
+
+    fn remember_baseline(&mut self, view: View, kernel: Kernel, b: Baseline) {
+        if let Some(e) = self
+            .baselines
+            .iter_mut()
+            .find(|(v, k, _)| *v == view && *k == kernel)
+        {
+            e.2 = b;
+            return;
+        }
+        self.baselines.insert(0, (view, kernel, b));
+        self.baselines.truncate(MAX_BASELINES);
+    }
+
+    pub fn baseline(&self) -> Option<Baseline> {
+        let (v, k) = (self.view, self.settings.kernel);
+        self.baselines
+            .iter()
+            .find(|(bv, bk, _)| *bv == v && *bk == k)
+            .map(|e| e.2)
+    }
+
+    /// Starts a 1-worker render of the current view in the background.
+    pub fn measure_baseline(&mut self) {
+        let mut s = self.render_settings();
+        s.num_workers = 1;
+        // No per-tile wake-ups: the UI polls while the baseline runs, so the
+        // 1-worker time is not disturbed by the UI's lock.
+        match RenderJob::start(s, None) {
+            Ok(job) => self.baseline_job = Some((s.view, s.kernel, job)),
+            Err(e) => self.render_error = Some(format!("could not start the baseline: {e}")),
+        }
+    }
+
+    fn poll_baseline(&mut self) {
+        let mut finished = None;
+        if let Some((view, kernel, job)) = &self.baseline_job {
+            while let Some(ev) = job.try_next() {
+                if let JobEvent::Finished(end) = ev {
+                    finished = Some((*view, *kernel, end));
+                    break;
+                }
+            }
+        }
+        if let Some((view, kernel, end)) = finished {
+            self.baseline_job = None;
+            match (&end.error, end.cancelled) {
+                (Some(e), _) => self.render_error = Some(format!("baseline failed: {e}")),
+                (None, true) => {}
+                (None, false) => self.remember_baseline(
+                    view,
+                    kernel,
+                    Baseline {
+                        wall_nanos: end.wall_nanos,
+                    },
+                ),
+            }
+        }
+    }
+
+    /// Uploads what changed in the canvas to the texture.
+    fn sync_texture(&mut self, ctx: &egui::Context) {
+        let Some(r) = &mut self.render else { return };
+        let c = &mut r.canvas;
+        let size = [c.width_px() as usize, c.height_px() as usize];
+        let options = TextureOptions {
+            magnification: egui::TextureFilter::Nearest,
+            ..TextureOptions::LINEAR
+        };
+        let needs_new = self.texture.as_ref().is_none_or(|t| t.size() != size);
+        if needs_new {
+            c.mark_all_dirty();
+            if let Some((_, img)) = c.take_uploads().pop() {
+                self.texture = Some(ctx.load_texture("explorer-image", img, options));
+            }
+            return;
+        }
+        if !c.has_uploads() {
+            return;
+        }
+        if let Some(tex) = &mut self.texture {
+            for (rect, img) in c.take_uploads() {
+                tex.set_partial([rect.x as usize, rect.y as usize], img, options);
+            }
+        }
+    }
+
+    fn refresh_stats(&mut self) -> TraceStats {
+        if let Some(r) = &self.render {
+            let n = r.trace().records.len();
+            let stale =
+                self.stats.1 != n || (r.is_running() && self.stats.0.elapsed() > STATS_REFRESH);
+            if stale {
+                self.stats = (Instant::now(), n, r.trace().stats());
+            }
+        }
+        self.stats.2.clone()
+    }
+
+    /// Starts a wanted render and takes in finished tiles, without drawing
+    /// (the app calls this while another tab is shown).
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        if self.ctx.is_none() {
+            self.ctx = Some(ctx.clone());
+        }
+        if self.pending_start {
+            self.restart();
+        }
+        self.poll();
+    }
+
+    /// Draws the whole panel.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let ctx = ui.ctx().clone();
+        self.tick(&ctx);
+        self.sync_texture(&ctx);
+
+        egui::Panel::left("explorer-controls")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.controls_ui(ui));
+            });
+        // Sized by its content: every lane, the axis, the replay row and the details line.
+        egui::Panel::bottom("explorer-timeline")
+            .min_size(120.0)
+            .show(ui, |ui| self.timeline_section(ui));
+        egui::CentralPanel::default().show(ui, |ui| {
+            let stats = self.refresh_stats();
+            let complete = self.render.as_ref().is_some_and(|r| r.is_complete());
+            let action = stats_strip_ui(
+                ui,
+                &stats,
+                complete,
+                self.baseline(),
+                self.baseline_job.is_some(),
+            );
+            if action.measure_baseline {
+                self.measure_baseline();
+            }
+            self.status_line(ui);
+            self.image_ui(ui);
+        });
+    }
+
+    /// The image with its gestures; applies what they asked for.
+    fn image_ui(&mut self, ui: &mut egui::Ui) {
+        let response = image_view::image_ui(
+            ui,
+            &mut self.nav,
+            self.texture.as_ref(),
+            &self.view,
+            self.render.as_ref().map(|r| &r.canvas),
+            self.selected_tile,
+        );
+        for step in response.navigation {
+            match step {
+                Ok(step) => {
+                    if let (Some((dx, dy)), Some(r)) = (step.shift_px, &mut self.render) {
+                        r.canvas.shift(dx, dy);
+                    }
+                    if step.replace_current {
+                        self.history.replace_current(&step.view);
+                    }
+                    self.set_view(step.view, step.record);
+                }
+                Err(e) => self.input_error = Some(e),
+            }
+        }
+        if response.clicked_tile.is_some() {
+            self.selected_tile = response.clicked_tile;
+        }
+        self.hovered_tile = response.hovered_tile;
+    }
+
+    fn status_line(&self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            if let Some(r) = &self.render {
+                let (done, all) = r.progress();
+                let s = &r.settings;
+                ui.label(format!(
+                    "{}×{} · {} tiles ({}) · {} · {} worker{}",
+                    s.view.width_px(),
+                    s.view.height_px(),
+                    all,
+                    s.tiling,
+                    s.schedule,
+                    s.effective_workers(),
+                    if s.effective_workers() == 1 { "" } else { "s" }
+                ));
+                if r.is_running() {
+                    ui.add(
+                        egui::ProgressBar::new(done as f32 / all.max(1) as f32)
+                            .desired_width(120.0)
+                            .text(format!("{done}/{all}")),
+                    );
+                } else if let Some(end) = &r.end {
+                    if let Some(e) = &end.error {
+                        ui.label(RichText::new(e).color(palette::BAD));
+                    } else if end.cancelled {
+                        ui.label(RichText::new("cancelled").color(palette::WARN));
+                    }
+                }
+            }
+            if let Some(e) = &self.render_error {
+                ui.label(RichText::new(e).color(palette::BAD));
+            }
+        });
+        // The tile under the pointer (image or timeline), in words.
+        let hovered = self.hovered_tile.or(self.nav.timeline_hover).and_then(|t| {
+            self.render
+                .as_ref()?
+                .canvas
+                .record_of_tile
+                .get(t as usize)
+                .copied()
+                .flatten()
+        });
+        let text = hovered.map_or_else(
+            || "hover a tile or a timeline bar; click to pin its details".to_string(),
+            |r| task_summary(&r),
+        );
+        ui.label(RichText::new(text).weak());
+    }
+
+    fn timeline_section(&mut self, ui: &mut egui::Ui) {
+        let Some(r) = &self.render else {
+            ui.label("no render yet");
+            return;
+        };
+        let trace = r.trace();
+        let wall_nanos = trace.wall_nanos;
+        let complete = r.is_complete();
+        let selected = self
+            .selected_tile
+            .and_then(|t| r.canvas.record_of_tile.get(t as usize).copied().flatten());
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Timeline").strong());
+            ui.label(RichText::new("one lane per worker, one bar per tile; dark = idle").weak());
+        });
+        let resp = timeline_ui(
+            ui,
+            trace,
+            &mut self.timeline_cache,
+            TimelineOptions {
+                highlight_task: self.hovered_tile,
+                selected_task: self.selected_tile,
+                cursor_nanos: self.replay_nanos,
+                lane_height: (140.0 / trace.num_workers.max(1) as f32).clamp(4.0, 16.0),
+                ..TimelineOptions::default()
+            },
+        );
+        if resp.hovered_task.is_some() {
+            self.nav.timeline_hover = resp.hovered_task;
+        } else {
+            self.nav.timeline_hover = None;
+        }
+        if let Some(t) = resp.clicked_task {
+            self.selected_tile = Some(t);
+        }
+        ui.horizontal(|ui| {
+            let mut replay = self.replay_nanos.is_some();
+            if ui
+                .add_enabled(complete, egui::Checkbox::new(&mut replay, "Replay"))
+                .on_hover_text("show the image as it was at a moment of the render")
+                .changed()
+            {
+                self.set_replay(replay.then_some(wall_nanos));
+            }
+            if let Some(t) = self.replay_nanos {
+                let mut ms = t as f64 / 1e6;
+                let wall_ms = wall_nanos as f64 / 1e6;
+                ui.spacing_mut().slider_width = (ui.available_width() - 120.0).max(100.0);
+                if ui
+                    .add(
+                        egui::Slider::new(&mut ms, 0.0..=wall_ms)
+                            .text("ms")
+                            .max_decimals(2),
+                    )
+                    .changed()
+                {
+                    self.set_replay(Some((ms * 1e6) as u64));
+                }
+            }
+        });
+        if let Some(rec) = selected {
+            ui.label(RichText::new(task_summary(&rec)).color(palette::WARN));
+        }
+    }
+
+    /// Per-worker figures, next to the controls.
+    pub(crate) fn legend_section(&mut self, ui: &mut egui::Ui) {
+        let stats = self.stats.2.clone();
+        egui::CollapsingHeader::new("Workers")
+            .default_open(true)
+            .show(ui, |ui| legend_ui(ui, &stats))
+            .header_response
+            .on_hover_text("per worker: tiles, busy time, share of the work (iterations)");
+    }
+}

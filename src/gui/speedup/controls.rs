@@ -1,0 +1,215 @@
+//! The speedup lab's controls: workload, lists, repetitions, schedule,
+//! kernel, Run/Cancel, status, and the prediction's granularity.
+
+use super::workload_pick::granularity_hint;
+use super::{SpeedupPanel, SweepState};
+use crate::engine::exec::pool::logical_cores;
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::mandelbrot::kernel::Kernel;
+use crate::engine::speedup::results::SweepResults;
+use crate::engine::workloads::workload::WORKLOAD_NAMES;
+use crate::gui::widgets::palette;
+use egui::RichText;
+
+impl SpeedupPanel {
+    /// Chooses whose task times the prediction plot replays.
+    pub(super) fn prediction_choice_ui(&mut self, ui: &mut egui::Ui) {
+        let grans = self
+            .results
+            .as_ref()
+            .map(SweepResults::granularities)
+            .unwrap_or_default();
+        let mut predict_for = self.predict_for;
+        egui::ComboBox::from_label("prediction replays")
+            .selected_text(
+                predict_for.map_or_else(|| "best-scaling granularity".into(), |g| g.to_string()),
+            )
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut predict_for, None, "best-scaling granularity");
+                for g in grans {
+                    ui.selectable_value(&mut predict_for, Some(g), g.to_string());
+                }
+            })
+            .response
+            .on_hover_text(
+                "whose measured 1-worker task times the prediction replays on 1..=64 virtual workers",
+            );
+        if predict_for != self.predict_for {
+            self.predict_for = predict_for;
+            self.refresh();
+        }
+    }
+
+    pub(super) fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        if cfg!(debug_assertions) {
+            ui.label(
+                RichText::new("debug build: timings are not representative, build with --release")
+                    .color(palette::WARN),
+            );
+        }
+        let idle = self.is_idle();
+        let mut picked = None;
+        ui.add_enabled_ui(idle, |ui| {
+            ui.horizontal(|ui| {
+                egui::ComboBox::from_label("workload")
+                    .selected_text(&self.settings.workload)
+                    .show_ui(ui, |ui| {
+                        for name in WORKLOAD_NAMES {
+                            if ui
+                                .selectable_label(self.settings.workload == name, name)
+                                .clicked()
+                            {
+                                picked = Some(name);
+                            }
+                        }
+                    });
+                if self.settings.workload != "mandelbrot" {
+                    let l = ui.label("parameters");
+                    ui.add(
+                        egui::TextEdit::singleline(&mut self.settings.workload_params)
+                            .desired_width(200.0),
+                    )
+                    .labelled_by(l.id)
+                    .on_hover_text(
+                        "key=value, comma-separated; primes: start, count, trial (naive/sqrt); \
+                         dot: len, seed; matmul: n, seed; io: tasks, wait-ms, rounds; left out: defaults",
+                    );
+                    ui.checkbox(&mut self.settings.gil, "GIL mode").on_hover_text(
+                        "every task computes under one global lock, as CPython threads do: \
+                         CPU-bound speedup stays near 1 while I/O waits still overlap",
+                    );
+                }
+            });
+        });
+        if let Some(name) = picked.filter(|n| *n != self.settings.workload) {
+            self.select_workload(name);
+        }
+        if self.settings.workload != "mandelbrot" {
+            ui.label(
+                RichText::new(format!(
+                    "{}: granularity = {}; data built once before timing, every run checked \
+                     against the serial result after timing",
+                    self.workload_spec(),
+                    granularity_hint(&self.settings.workload)
+                ))
+                .weak()
+                .small(),
+            );
+        }
+        ui.add_enabled_ui(idle, |ui| {
+            ui.horizontal(|ui| {
+                let l = ui.label("workers");
+                ui.add(egui::TextEdit::singleline(&mut self.settings.workers).desired_width(160.0))
+                    .labelled_by(l.id)
+                    .on_hover_text("worker counts, comma-separated; above the logical cores is oversubscription");
+                let l = ui.label("granularities");
+                ui.add(egui::TextEdit::singleline(&mut self.settings.granularities).desired_width(220.0))
+                    .labelled_by(l.id)
+                    .on_hover_text(granularity_hint(&self.settings.workload));
+                if ui
+                    .button("defaults")
+                    .on_hover_text("the workload's log-spaced default granularities")
+                    .clicked()
+                {
+                    self.reset_granularities();
+                }
+            });
+            ui.horizontal(|ui| {
+                let l = ui.label("repetitions");
+                ui.add(egui::DragValue::new(&mut self.settings.reps).range(1..=100))
+                    .labelled_by(l.id);
+                let l = ui.label("warm-up runs");
+                ui.add(egui::DragValue::new(&mut self.settings.warmup).range(0..=10))
+                    .labelled_by(l.id);
+                egui::ComboBox::from_label("schedule")
+                    .selected_text(self.settings.schedule.name())
+                    .show_ui(ui, |ui| {
+                        for s in Schedule::ALL.into_iter().filter(Schedule::uses_pool) {
+                            ui.selectable_value(&mut self.settings.schedule, s, s.name())
+                                .on_hover_text(s.describe());
+                        }
+                    });
+                if self.settings.workload == "mandelbrot" {
+                    egui::ComboBox::from_label("kernel")
+                        .selected_text(self.settings.kernel.label())
+                        .show_ui(ui, |ui| {
+                            for k in Kernel::ALL {
+                                ui.selectable_value(&mut self.settings.kernel, k, k.label());
+                            }
+                        });
+                }
+            });
+        });
+        ui.horizontal(|ui| {
+            if ui.add_enabled(idle, egui::Button::new("Run")).clicked() {
+                let notify = Self::sweep_notify(ui.ctx());
+                self.start(Some(notify));
+            }
+            if ui.add_enabled(!idle, egui::Button::new("Cancel")).clicked() {
+                self.cancel();
+            }
+            let measured = self.results.as_ref().is_some_and(|r| r.num_measured() > 0);
+            if ui
+                .add_enabled(idle && measured, egui::Button::new("Pin for comparison"))
+                .on_hover_text(
+                    "keep this sweep's speedup lines on the plot, then run another workload \
+                     (e.g. io beside primes) to see both on one plot",
+                )
+                .clicked()
+            {
+                self.pin_for_comparison();
+            }
+            if let Some(label) = self.pinned_label().map(str::to_owned)
+                && ui
+                    .button(format!("Unpin {label}"))
+                    .on_hover_text("model curves return once no comparison is pinned")
+                    .clicked()
+            {
+                self.clear_pinned();
+            }
+            if let Some(job) = &self.job {
+                let (done, total) = job.progress();
+                ui.add(
+                    egui::ProgressBar::new(done as f32 / total.max(1) as f32)
+                        .desired_width(240.0)
+                        .text(format!("{done}/{total} runs")),
+                );
+            }
+        });
+        if let Some(e) = &self.input_error {
+            ui.label(RichText::new(e).color(palette::BAD));
+        }
+    }
+
+    pub(super) fn status_ui(&self, ui: &mut egui::Ui) {
+        let measured = self.results.as_ref().map_or(0, SweepResults::num_measured);
+        let (text, colour) = match &self.state {
+            SweepState::Idle => ("press Run to measure".to_string(), palette::IDEAL),
+            SweepState::WarmingUp => ("warming up (untimed runs)...".into(), palette::WARN),
+            SweepState::Measuring => (
+                format!("measuring: {measured} runs so far"),
+                palette::MEASURED,
+            ),
+            SweepState::Done => (format!("done: {measured} runs"), palette::GOOD),
+            SweepState::Cancelled => (format!("cancelled after {measured} runs"), palette::WARN),
+            SweepState::Failed(e) => (format!("failed: {e}"), palette::BAD),
+        };
+        ui.horizontal(|ui| {
+            ui.label(RichText::new(text).color(colour));
+            if let Some(load) = self.results.as_ref().and_then(|r| r.load_average_start) {
+                let busy = load > logical_cores() as f64;
+                ui.label(
+                    RichText::new(format!("load average at start {load:.2}")).color(if busy {
+                        palette::WARN
+                    } else {
+                        palette::IDEAL
+                    }),
+                )
+                .on_hover_text(
+                    "runnable threads (1-minute average); above the core count, other programs \
+                     compete with the measurement",
+                );
+            }
+        });
+    }
+}

@@ -1,0 +1,603 @@
+//! The speedup lab: sweeps over worker counts × task granularities, run in the
+//! background, with live plots, a results table, models, predictions beyond
+//! this machine and exports (the same plotters code as `parlab bench sweep`).
+
+use crate::engine::exec::pool::{logical_cores, physical_cores};
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::exec::trace::Trace;
+use crate::engine::mandelbrot::job::Notify;
+use crate::engine::mandelbrot::kernel::Kernel;
+use crate::engine::mandelbrot::render::RenderSettings;
+use crate::engine::mandelbrot::view::View;
+use crate::engine::speedup::charts::data::{
+    EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
+    overlay_speedup_charts, predicted_chart, predicted_chart_for, speedup_chart,
+};
+use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
+use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
+use crate::engine::workloads::workload::{Granularity, Workload, by_spec};
+use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
+use crate::gui::speedup::run_view::{RunLabel, TaskView};
+use crate::gui::speedup::table::results_table_ui;
+
+mod controls;
+mod export;
+pub mod plots;
+pub mod run_view;
+pub mod table;
+mod workload_pick;
+
+pub use workload_pick::MANDELBROT_GRANULARITIES;
+
+use egui::RichText;
+pub use export::Export;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Shortest time between window redraws while a sweep runs (see `sweep_notify`).
+pub const SWEEP_REDRAW_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What the user chose; saved between sessions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpeedupSettings {
+    /// Workload name (see `engine::sweep_workload::WORKLOAD_NAMES`).
+    pub workload: String,
+    /// A course workload's parameters, `key=value,…` in `WorkloadSpec`
+    /// syntax (`count=640`); empty for its defaults; unused by mandelbrot.
+    pub workload_params: String,
+    /// GIL mode for the course workloads (tasks compute under one global lock).
+    pub gil: bool,
+    /// Worker counts, comma-separated.
+    pub workers: String,
+    /// Granularities, comma-separated (`8`, `32px`, `bands`, `bands4`…).
+    pub granularities: String,
+    pub reps: u32,
+    pub warmup: u32,
+    pub schedule: Schedule,
+    pub kernel: Kernel,
+    pub shuffle_seed: u64,
+    /// Folder the export buttons write to.
+    pub export_folder: PathBuf,
+}
+
+impl Default for SpeedupSettings {
+    fn default() -> Self {
+        let workers: Vec<String> = default_worker_counts(logical_cores())
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        SpeedupSettings {
+            workload: "mandelbrot".into(),
+            workload_params: String::new(),
+            gil: false,
+            workers: workers.join(","),
+            granularities: MANDELBROT_GRANULARITIES.into(),
+            reps: 5,
+            warmup: 1,
+            schedule: Schedule::default(),
+            kernel: Kernel::Simd,
+            shuffle_seed: 1,
+            export_folder: PathBuf::from("parlab-speedup"),
+        }
+    }
+}
+
+/// Figures derived from the results, refreshed as measurements land.
+struct Derived {
+    rows: Vec<(usize, ResultRow)>,
+    fits: Vec<AmdahlFit>,
+    speedup: SpeedupChart,
+    predicted: SpeedupChart,
+    granularity: GranularityChart,
+    efficiency: EfficiencyMap,
+}
+
+/// Where the sweep stands.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum SweepState {
+    #[default]
+    Idle,
+    WarmingUp,
+    Measuring,
+    Done,
+    Cancelled,
+    Failed(String),
+}
+
+/// How long the panel drains events per frame.
+const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+/// How often derived figures are refreshed while measuring.
+const REFRESH_EVERY: Duration = Duration::from_millis(150);
+
+/// The speedup lab panel.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct SpeedupPanel {
+    pub settings: SpeedupSettings,
+    /// The workload's view (the explorer's current one, via [`Self::set_default_view`]).
+    #[serde(skip)]
+    view: Option<View>,
+    #[serde(skip)]
+    job: Option<SweepJob>,
+    #[serde(skip)]
+    workload: Option<Arc<dyn Workload>>,
+    #[serde(skip)]
+    results: Option<SweepResults>,
+    #[serde(skip)]
+    derived: Option<Derived>,
+    #[serde(skip)]
+    dirty: bool,
+    #[serde(skip)]
+    refreshed_at: Option<Instant>,
+    #[serde(skip)]
+    state: SweepState,
+    #[serde(skip)]
+    input_error: Option<String>,
+    #[serde(skip)]
+    export_message: Option<Result<String, String>>,
+    #[serde(skip)]
+    selected: Option<usize>,
+    #[serde(skip)]
+    open_trace_request: Option<(RenderSettings, Trace)>,
+    /// A non-image workload's run opened from a point or a table row.
+    #[serde(skip)]
+    task_view: Option<TaskView>,
+    /// GIL mode of the current results' sweep.
+    #[serde(skip)]
+    run_gil: bool,
+    /// Granularity the prediction plot replays (`None`: the best-scaling one).
+    #[serde(skip)]
+    predict_for: Option<Granularity>,
+    /// The workload of the current results, as plots label it (`io`, `primes +GIL`).
+    #[serde(skip)]
+    run_label: String,
+    /// An earlier sweep's speedup lines kept on the plot for comparison
+    /// (label, chart), e.g. I/O-bound beside CPU-bound.
+    #[serde(skip)]
+    pinned: Option<(String, SpeedupChart)>,
+}
+
+impl Default for SpeedupPanel {
+    fn default() -> Self {
+        SpeedupPanel::new(SpeedupSettings::default())
+    }
+}
+
+impl SpeedupPanel {
+    pub fn new(settings: SpeedupSettings) -> Self {
+        SpeedupPanel {
+            settings,
+            view: None,
+            job: None,
+            workload: None,
+            results: None,
+            derived: None,
+            dirty: false,
+            refreshed_at: None,
+            state: SweepState::Idle,
+            input_error: None,
+            export_message: None,
+            selected: None,
+            open_trace_request: None,
+            task_view: None,
+            run_gil: false,
+            predict_for: None,
+            run_label: String::new(),
+            pinned: None,
+        }
+    }
+
+    /// The view the Mandelbrot workload sweeps (the explorer's current one).
+    pub fn set_default_view(&mut self, view: View) {
+        self.view = Some(view);
+    }
+
+    /// The view a new sweep would use: the app's, else the whole set at 640×480.
+    pub fn view(&self) -> Option<View> {
+        self.view.or_else(|| View::default_for_size(640, 480).ok())
+    }
+
+    /// A Mandelbrot trace the user asked to open in the explorer (clicked
+    /// point or table button), once. Other workloads open in [`Self::task_view`].
+    pub fn take_open_trace_request(&mut self) -> Option<(RenderSettings, Trace)> {
+        self.open_trace_request.take()
+    }
+
+    /// The run view of a non-image workload's configuration, once the user
+    /// clicked one of its points or its table row's trace button.
+    pub fn task_view(&self) -> Option<&TaskView> {
+        self.task_view.as_ref()
+    }
+
+    /// True when no sweep is running.
+    pub fn is_idle(&self) -> bool {
+        self.job.is_none()
+    }
+
+    pub fn state(&self) -> &SweepState {
+        &self.state
+    }
+
+    /// The measurements so far.
+    pub fn results(&self) -> Option<&SweepResults> {
+        self.results.as_ref()
+    }
+
+    /// The speedup chart as drawn (measured points, models, prediction).
+    pub fn speedup_chart(&self) -> Option<&SpeedupChart> {
+        self.derived.as_ref().map(|d| &d.speedup)
+    }
+
+    pub fn granularity_chart(&self) -> Option<&GranularityChart> {
+        self.derived.as_ref().map(|d| &d.granularity)
+    }
+
+    pub fn predicted_chart(&self) -> Option<&SpeedupChart> {
+        self.derived.as_ref().map(|d| &d.predicted)
+    }
+
+    /// The last export's outcome: the paths written, or why not.
+    pub fn export_message(&self) -> Option<&Result<String, String>> {
+        self.export_message.as_ref()
+    }
+
+    /// Parses the settings into a plan for `workload`.
+    fn plan(&self, workload: &dyn Workload) -> Result<SweepPlan, String> {
+        let list = |s: &str, what: &str| -> Result<Vec<String>, String> {
+            let items: Vec<String> = s
+                .split(',')
+                .map(|x| x.trim().to_string())
+                .filter(|x| !x.is_empty())
+                .collect();
+            if items.is_empty() {
+                Err(format!("{what}: give at least one, comma-separated"))
+            } else {
+                Ok(items)
+            }
+        };
+        let workers = list(&self.settings.workers, "workers")?
+            .iter()
+            .map(|x| {
+                x.parse::<usize>()
+                    .map_err(|_| format!("workers: {x:?} is not a whole number"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let granularities = list(&self.settings.granularities, "granularities")?
+            .iter()
+            .map(|x| {
+                workload
+                    .parse_granularity(x)
+                    .map_err(|e| format!("granularities: {e}"))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let plan = SweepPlan {
+            workers,
+            granularities,
+            schedule: self.settings.schedule,
+            reps: self.settings.reps,
+            warmup: self.settings.warmup,
+            include_sequential: true,
+            shuffle_seed: self.settings.shuffle_seed,
+        };
+        plan.validate()?;
+        Ok(plan)
+    }
+
+    /// The wake-up a sweep should use: at most one redraw per
+    /// [`SWEEP_REDRAW_INTERVAL`]. Every window redraw takes CPU from the
+    /// measurement (on a 2-core lab machine with software OpenGL a frame costs
+    /// tens of ms), so the plots update a few times a second, not per run.
+    pub fn sweep_notify(ctx: &egui::Context) -> Notify {
+        let ctx = ctx.clone();
+        Arc::new(move || ctx.request_repaint_after(SWEEP_REDRAW_INTERVAL))
+    }
+
+    /// Starts a sweep (cancelling any running one); `notify` wakes the window.
+    pub fn start(&mut self, notify: Option<Notify>) {
+        self.job = None;
+        let Some(view) = self.view() else {
+            self.input_error = Some("no view to measure".into());
+            return;
+        };
+        let workload = match by_spec(
+            &self.workload_spec(),
+            view,
+            self.settings.kernel,
+            self.settings.gil,
+        ) {
+            Ok(w) => w,
+            Err(e) => {
+                self.input_error = Some(e);
+                return;
+            }
+        };
+        let plan = match self.plan(&*workload) {
+            Ok(p) => p,
+            Err(e) => {
+                self.input_error = Some(e);
+                return;
+            }
+        };
+        self.input_error = None;
+        match SweepJob::start(workload.clone(), plan.clone(), notify) {
+            Ok(job) => {
+                self.results = Some(SweepResults::new(
+                    plan,
+                    &*workload,
+                    logical_cores(),
+                    physical_cores(),
+                ));
+                self.run_label = format!(
+                    "{}{}",
+                    workload.name(),
+                    if self.settings.gil && workload.name() != "mandelbrot" {
+                        " +GIL"
+                    } else {
+                        ""
+                    }
+                );
+                self.run_gil = self.settings.gil && workload.name() != "mandelbrot";
+                self.workload = Some(workload);
+                self.job = Some(job);
+                self.task_view = None;
+                self.predict_for = None;
+                self.state = SweepState::WarmingUp;
+                self.derived = None;
+                self.selected = None;
+                self.dirty = true;
+            }
+            Err(e) => self.state = SweepState::Failed(e),
+        }
+    }
+
+    /// Asks the running sweep to stop (within one run).
+    pub fn cancel(&mut self) {
+        if let Some(job) = &self.job {
+            job.cancel();
+        }
+    }
+
+    /// Takes what the job sent, within a time budget, and refreshes figures.
+    pub fn poll(&mut self) {
+        let started = Instant::now();
+        let mut finished = false;
+        if let (Some(job), Some(results)) = (&self.job, &mut self.results) {
+            while started.elapsed() < DRAIN_BUDGET {
+                match job.try_next() {
+                    Some(SweepEvent::WarmedUp) => self.state = SweepState::Measuring,
+                    Some(SweepEvent::Measured(m)) => {
+                        results.add(m);
+                        self.dirty = true;
+                    }
+                    Some(SweepEvent::Finished(end)) => {
+                        self.state = match end.error {
+                            Some(e) => SweepState::Failed(e),
+                            None if end.cancelled => SweepState::Cancelled,
+                            None => SweepState::Done,
+                        };
+                        finished = true;
+                        break;
+                    }
+                    None => break,
+                }
+            }
+        }
+        if finished {
+            self.job = None;
+            if let Some(r) = &mut self.results {
+                r.keep_only_median_traces();
+            }
+        }
+        let due = self
+            .refreshed_at
+            .is_none_or(|t| t.elapsed() >= REFRESH_EVERY);
+        if self.dirty && (due || finished || self.job.is_none()) {
+            self.refresh();
+        }
+    }
+
+    fn refresh(&mut self) {
+        self.dirty = false;
+        self.refreshed_at = Some(Instant::now());
+        let Some(r) = &self.results else {
+            self.derived = None;
+            return;
+        };
+        let table = r.row_table();
+        self.derived = Some(Derived {
+            fits: r.fits_from(&table),
+            speedup: {
+                let chart = speedup_chart(r, &table);
+                match &self.pinned {
+                    Some((label, pinned)) => overlay_speedup_charts(&[
+                        (label.clone(), pinned.clone()),
+                        (self.run_label.clone(), chart.clone()),
+                    ])
+                    .unwrap_or(chart),
+                    None => chart,
+                }
+            },
+            predicted: match self.predict_for {
+                Some(g) => predicted_chart_for(r, &table, Some(g)),
+                None => predicted_chart(r, &table),
+            },
+            granularity: granularity_chart(r, &table),
+            efficiency: efficiency_map(r, &table),
+            rows: table
+                .into_iter()
+                .enumerate()
+                .filter_map(|(c, row)| Some((c, row?)))
+                .collect(),
+        });
+    }
+
+    /// Records the request to open configuration `config`'s median trace.
+    fn request_trace(&mut self, config: usize) {
+        self.selected = Some(config);
+        let (Some(r), Some(w)) = (&self.results, &self.workload) else {
+            return;
+        };
+        let Some(key) = r.configs.get(config) else {
+            return;
+        };
+        let Some(trace) = r.median_trace(config) else {
+            return;
+        };
+        match w.render_settings(key.granularity, key.schedule, key.workers) {
+            Some(settings) => self.open_trace_request = Some((settings, trace.clone())),
+            None => {
+                let label = RunLabel {
+                    workload: w.name(),
+                    describe: w.describe(),
+                    task_label: w.task_label(),
+                    work_unit: w.work_unit(),
+                    granularity: key.granularity,
+                    schedule: key.schedule,
+                    num_workers: key.workers,
+                    gil: self.run_gil,
+                    num_tasks: r.num_tasks.get(config).copied().unwrap_or(0),
+                };
+                self.task_view = Some(TaskView::new(label, trace.clone()));
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.poll();
+        egui::ScrollArea::vertical()
+            .id_salt("speedup-lab-scroll")
+            .auto_shrink([false, false])
+            .show(ui, |ui| self.contents_ui(ui));
+    }
+
+    fn contents_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Speedup lab");
+        ui.label(
+            RichText::new(
+                "Measure T(P) for every worker count × granularity. Speedup S = T1/TP against the same \
+                 code on a 1-worker pool; the sequential schedule (no pool) is measured apart. Runs are \
+                 interleaved to spread machine drift; medians are quoted.",
+            )
+            .weak(),
+        );
+        ui.separator();
+        self.controls_ui(ui);
+        ui.separator();
+        self.status_ui(ui);
+        if self.derived.is_some() {
+            self.prediction_choice_ui(ui);
+        }
+        let Some(d) = &self.derived else {
+            return;
+        };
+        ui.label(
+            RichText::new(
+                "click a measured point, or a row's trace button, to open that configuration's \
+                 median run: Mandelbrot in the explorer's timeline, the other workloads as a \
+                 task grid and timeline below the plots",
+            )
+            .weak()
+            .small(),
+        );
+        let mut clicked = None;
+        ui.columns(2, |cols| {
+            clicked = clicked.or(speedup_plot_ui(
+                &mut cols[0],
+                "speedup-vs-workers",
+                &d.speedup,
+                260.0,
+            ));
+            clicked = clicked.or(granularity_plot_ui(&mut cols[1], &d.granularity, 260.0));
+        });
+        ui.columns(2, |cols| {
+            clicked = clicked.or(speedup_plot_ui(
+                &mut cols[0],
+                "speedup-predicted",
+                &d.predicted,
+                240.0,
+            ));
+            efficiency_map_ui(&mut cols[1], &d.efficiency);
+            cols[1].add_space(8.0);
+            cols[1].label(RichText::new("Amdahl fit (1 < P <= logical cores)").strong());
+            for f in &d.fits {
+                let limit = if f.serial_fraction > 0.0 {
+                    format!("{:.1}", 1.0 / f.serial_fraction)
+                } else {
+                    "none (f = 0)".into()
+                };
+                cols[1].label(format!(
+                    "{}: serial fraction f = {:.3}, limit 1/f = {limit}",
+                    f.granularity, f.serial_fraction
+                ));
+            }
+            cols[1].label(RichText::new(ERROR_BAR_RULE).weak().small());
+        });
+        ui.separator();
+        if let Some(view) = &mut self.task_view {
+            if view.ui(ui).close {
+                self.task_view = None;
+            }
+            ui.separator();
+        }
+        let configs = self
+            .results
+            .as_ref()
+            .map(|r| r.configs.clone())
+            .unwrap_or_default();
+        let table = results_table_ui(ui, &d.rows, &configs, self.selected);
+        if let Some(c) = clicked.or(table.open_trace) {
+            self.request_trace(c);
+        }
+        ui.separator();
+        self.export_ui(ui);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_persist_and_runtime_state_does_not() {
+        let mut panel = SpeedupPanel::new(SpeedupSettings {
+            workers: "1,3".into(),
+            reps: 9,
+            ..SpeedupSettings::default()
+        });
+        panel.input_error = Some("runtime only".into());
+        let text = serde_json::to_string(&panel).expect("serialise");
+        assert!(!text.contains("runtime only"));
+        let back: SpeedupPanel = serde_json::from_str(&text).expect("deserialise");
+        assert_eq!(back.settings, panel.settings);
+        assert!(back.input_error.is_none() && back.is_idle());
+        // Missing fields fall back to defaults.
+        let empty: SpeedupPanel = serde_json::from_str("{}").expect("defaults");
+        assert_eq!(empty.settings, SpeedupSettings::default());
+        let partial: SpeedupSettings = serde_json::from_str(r#"{"reps": 3}"#).expect("partial");
+        assert_eq!(partial.reps, 3);
+        assert_eq!(partial.warmup, SpeedupSettings::default().warmup);
+    }
+
+    #[test]
+    fn plan_parses_the_lists() {
+        let panel = SpeedupPanel::new(SpeedupSettings {
+            workers: " 1, 2 ,4 ".into(),
+            granularities: "16,bands2".into(),
+            ..SpeedupSettings::default()
+        });
+        let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
+        let w = crate::engine::workloads::workload::by_name("mandelbrot", view, Kernel::default())
+            .expect("workload");
+        let plan = panel.plan(&*w).expect("plan");
+        assert_eq!(plan.workers, vec![1, 2, 4]);
+        assert_eq!(plan.granularities.len(), 2);
+        let bad = SpeedupPanel::new(SpeedupSettings {
+            granularities: "16,huge".into(),
+            ..SpeedupSettings::default()
+        });
+        assert!(bad.plan(&*w).is_err());
+    }
+}

@@ -1,0 +1,480 @@
+//! The theory panel: Amdahl and Gustafson curves (predictions, with measured
+//! points overlaid), Brent's band drawn from a divide-and-conquer matmul's
+//! measured work and span, and the grid-search calculator of seed 003.
+
+use crate::engine::exec::pool::{MAX_WORKERS, build_pool, logical_cores};
+use crate::engine::theory::{
+    amdahl_limit, amdahl_speedup, brent_bounds, grid_search, gustafson_speedup, quantised_speedup,
+};
+use crate::engine::workloads::matmul::{WorkSpanReport, work_span};
+use crate::gui::widgets::palette;
+use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
+use serde::{Deserialize, Serialize};
+use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
+
+/// Matrix edges the Brent run offers.
+const SIZES: [usize; 5] = [64, 128, 256, 512, 1024];
+/// Cutoffs the Brent run offers.
+const CUTOFFS: [usize; 6] = [8, 16, 32, 64, 128, 256];
+
+/// What the background matmul run sends back.
+type BrentMessage = Result<WorkSpanReport, String>;
+
+/// Persisted settings and runtime state of the theory panel.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct TheoryPanel {
+    /// Amdahl/Gustafson serial fraction f, 0..=1.
+    pub serial_fraction: f64,
+    /// Workers the laws are evaluated at.
+    pub workers: u32,
+    /// Right end of the curves' worker axis.
+    pub max_workers: u32,
+    /// Matmul edge and cutoff for the Brent run.
+    pub matmul_n: usize,
+    pub matmul_cutoff: usize,
+    /// Worker threads of the Brent run.
+    pub brent_workers: usize,
+    /// Grid search: tasks, seconds per task, deadline in seconds.
+    pub grid_tasks: u64,
+    pub grid_task_s: f64,
+    pub grid_deadline_s: f64,
+    /// Measured (workers, speedup) points from the speedup lab, drawn over
+    /// the Amdahl curve; set with [`TheoryPanel::set_measured_points`].
+    #[serde(skip)]
+    measured: Vec<[f64; 2]>,
+    #[serde(skip)]
+    brent: Option<WorkSpanReport>,
+    #[serde(skip)]
+    brent_error: Option<String>,
+    #[serde(skip)]
+    brent_job: Option<Receiver<BrentMessage>>,
+}
+
+impl Default for TheoryPanel {
+    fn default() -> Self {
+        TheoryPanel {
+            serial_fraction: 0.1,
+            workers: 8,
+            max_workers: 64,
+            matmul_n: 256,
+            matmul_cutoff: 64,
+            brent_workers: logical_cores(),
+            grid_tasks: 125,
+            grid_task_s: 70.0,
+            grid_deadline_s: 1200.0,
+            measured: Vec::new(),
+            brent: None,
+            brent_error: None,
+            brent_job: None,
+        }
+    }
+}
+
+impl TheoryPanel {
+    /// Measured speedups (workers, speedup) to overlay on the Amdahl plot.
+    pub fn set_measured_points(&mut self, points: Vec<[f64; 2]>) {
+        self.measured = points;
+    }
+
+    /// True while the background matmul run is going.
+    pub fn is_measuring(&self) -> bool {
+        self.brent_job.is_some()
+    }
+
+    /// The last Brent measurement, if any.
+    pub fn brent_report(&self) -> Option<&WorkSpanReport> {
+        self.brent.as_ref()
+    }
+
+    /// Starts the matmul run on a named background thread owning its pools.
+    /// Measures work and span of a matmul run in the background (the button does this).
+    pub fn start_brent(&mut self, ctx: &egui::Context) {
+        let (n, cutoff, workers) = (self.matmul_n, self.matmul_cutoff, self.brent_workers);
+        let (tx, rx) = sync_channel::<BrentMessage>(1);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("parlab-brent".into())
+            .spawn(move || {
+                let result = build_pool(workers).and_then(|pool| {
+                    let one = build_pool(1)?;
+                    work_span(n, cutoff, &pool, &one, 1)
+                });
+                // The panel may be gone; then nobody needs the result.
+                let _ = tx.send(result);
+                ctx.request_repaint();
+            });
+        match spawned {
+            Ok(_) => {
+                self.brent_job = Some(rx);
+                self.brent_error = None;
+            }
+            Err(e) => self.brent_error = Some(format!("could not start the run: {e}")),
+        }
+    }
+
+    fn poll_brent(&mut self) {
+        let Some(rx) = &self.brent_job else { return };
+        match rx.try_recv() {
+            Ok(Ok(report)) => {
+                self.brent = Some(report);
+                self.brent_job = None;
+            }
+            Ok(Err(e)) => {
+                self.brent_error = Some(e);
+                self.brent_job = None;
+            }
+            Err(TryRecvError::Empty) => {}
+            Err(TryRecvError::Disconnected) => {
+                self.brent_error = Some("the run stopped without a result".into());
+                self.brent_job = None;
+            }
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        self.poll_brent();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            self.laws_ui(ui);
+            ui.separator();
+            self.brent_ui(ui);
+            ui.separator();
+            self.grid_ui(ui);
+        });
+    }
+
+    fn laws_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Amdahl and Gustafson (predictions)");
+        ui.horizontal(|ui| {
+            ui.add(
+                egui::Slider::new(&mut self.serial_fraction, 0.0..=1.0).text("serial fraction f"),
+            );
+            ui.add(egui::Slider::new(&mut self.workers, 1..=MAX_WORKERS as u32).text("workers P"));
+            ui.add(
+                egui::Slider::new(&mut self.max_workers, 2..=MAX_WORKERS as u32)
+                    .logarithmic(true)
+                    .text("axis up to"),
+            );
+        });
+        let f = self.serial_fraction;
+        let p = f64::from(self.workers);
+        let limit = amdahl_limit(f);
+        let limit_text = if limit.is_finite() {
+            format!("{limit:.2}")
+        } else {
+            "∞".to_owned()
+        };
+        ui.label(format!(
+            "Amdahl S({p}) = 1/(f + (1−f)/P) = {:.2}; limit 1/f = {limit_text}",
+            amdahl_speedup(f, p)
+        ));
+        ui.label(format!(
+            "Gustafson S({p}) = P − f·(P − 1) = {:.2} (the problem grows with P)",
+            gustafson_speedup(f, p)
+        ));
+        let max_p = f64::from(self.max_workers.max(2));
+        let curve = |law: fn(f64, f64) -> f64| -> Vec<[f64; 2]> {
+            (0..=200)
+                .map(|k| {
+                    let x = 1.0 + (max_p - 1.0) * f64::from(k) / 200.0;
+                    [x, law(f, x)]
+                })
+                .collect()
+        };
+        let ideal: Vec<[f64; 2]> = vec![[1.0, 1.0], [max_p, max_p]];
+        ui.columns(2, |cols| {
+            Plot::new("amdahl")
+                .height(220.0)
+                .legend(Legend::default())
+                .x_axis_label("workers P")
+                .y_axis_label("speedup")
+                .show(&mut cols[0], |plot| {
+                    plot.line(
+                        Line::new("ideal S = P", PlotPoints::from(ideal.clone()))
+                            .color(palette::IDEAL),
+                    );
+                    plot.line(
+                        Line::new(
+                            "Amdahl (predicted)",
+                            PlotPoints::from(curve(amdahl_speedup)),
+                        )
+                        .color(palette::PREDICTED)
+                        .style(LineStyle::Dashed { length: 8.0 }),
+                    );
+                    if limit.is_finite() && limit <= max_p * 2.0 {
+                        plot.hline(
+                            HLine::new("limit 1/f", limit)
+                                .color(palette::PREDICTED)
+                                .style(LineStyle::Dotted { spacing: 6.0 }),
+                        );
+                    }
+                    if !self.measured.is_empty() {
+                        plot.points(
+                            Points::new("measured", PlotPoints::from(self.measured.clone()))
+                                .color(palette::MEASURED)
+                                .radius(4.0),
+                        );
+                    }
+                });
+            Plot::new("gustafson")
+                .height(220.0)
+                .legend(Legend::default())
+                .x_axis_label("workers P")
+                .y_axis_label("scaled speedup")
+                .show(&mut cols[1], |plot| {
+                    plot.line(
+                        Line::new("ideal S = P", PlotPoints::from(ideal)).color(palette::IDEAL),
+                    );
+                    plot.line(
+                        Line::new(
+                            "Gustafson (predicted)",
+                            PlotPoints::from(curve(gustafson_speedup)),
+                        )
+                        .color(palette::PREDICTED)
+                        .style(LineStyle::Dashed { length: 8.0 }),
+                    );
+                });
+        });
+    }
+
+    fn brent_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Brent: T1/P ≤ TP ≤ T1/P + T∞");
+        ui.label(
+            "Work T1 and span T∞ are measured by instrumenting the divide-and-conquer \
+             matrix product (8 half-size products in parallel, then a parallel add).",
+        );
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_label("n")
+                .selected_text(self.matmul_n.to_string())
+                .show_ui(ui, |ui| {
+                    for n in SIZES {
+                        ui.selectable_value(&mut self.matmul_n, n, n.to_string());
+                    }
+                });
+            egui::ComboBox::from_label("cutoff")
+                .selected_text(self.matmul_cutoff.to_string())
+                .show_ui(ui, |ui| {
+                    for c in CUTOFFS {
+                        ui.selectable_value(&mut self.matmul_cutoff, c, c.to_string());
+                    }
+                });
+            ui.add(egui::Slider::new(&mut self.brent_workers, 1..=64).text("workers"));
+            self.matmul_cutoff = self.matmul_cutoff.min(self.matmul_n);
+            let measuring = self.is_measuring();
+            if ui
+                .add_enabled(!measuring, egui::Button::new("Measure work and span"))
+                .clicked()
+            {
+                self.start_brent(ui.ctx());
+            }
+            if measuring {
+                ui.spinner();
+                ui.label("measuring…");
+            }
+        });
+        if let Some(e) = &self.brent_error {
+            ui.colored_label(palette::BAD, e);
+        }
+        let Some(r) = &self.brent else {
+            ui.label("No measurement yet.");
+            return;
+        };
+        let m = &r.parallel;
+        let ms = |nanos: u64| nanos as f64 / 1e6;
+        ui.label(format!(
+            "n = {}, cutoff {}, {} workers: T1 = {:.2} ms, T∞ = {:.2} ms, TP = {:.2} ms, \
+             parallelism T1/T∞ = {:.1}; 1-worker wall {:.2} ms (measured)",
+            m.n,
+            m.cutoff,
+            m.num_workers,
+            ms(m.work_nanos),
+            ms(m.span_nanos),
+            ms(m.wall_nanos),
+            m.parallelism(),
+            ms(r.one_worker.wall_nanos)
+        ));
+        let verdict = |ok: bool| if ok { "holds" } else { "does not hold" };
+        ui.colored_label(
+            if r.matches_serial {
+                palette::GOOD
+            } else {
+                palette::BAD
+            },
+            format!(
+                "product equals the triple loop: {}; T∞ ≤ TP {}; T1/P ≤ TP {}; TP ≤ T1/P + T∞ {}",
+                if r.matches_serial { "yes" } else { "NO" },
+                verdict(r.span_bound_holds()),
+                verdict(r.work_bound_holds()),
+                verdict(r.brent_upper_holds())
+            ),
+        );
+        let top = (m.num_workers * 2).max(8);
+        let (work, span) = (ms(m.work_nanos), ms(m.span_nanos));
+        let xs: Vec<f64> = (1..=top).map(f64::from).collect();
+        let bounds: Vec<_> = xs
+            .iter()
+            .filter_map(|&p| brent_bounds(work, span.min(work), p).ok())
+            .collect();
+        if bounds.len() != xs.len() {
+            return;
+        }
+        let lower: Vec<f64> = bounds.iter().map(|b| b.lower).collect();
+        let upper: Vec<f64> = bounds.iter().map(|b| b.upper).collect();
+        Plot::new("brent")
+            .height(220.0)
+            .legend(Legend::default())
+            .x_axis_label("workers P")
+            .y_axis_label("time ms")
+            .show(ui, |plot| {
+                plot.add(
+                    FilledArea::new(
+                        "Brent band (predicted from measured T1, T∞)",
+                        &xs,
+                        &lower,
+                        &upper,
+                    )
+                    .fill_color(palette::PREDICTED.gamma_multiply(0.3)),
+                );
+                plot.hline(HLine::new("T∞", span).color(palette::IDEAL));
+                plot.points(
+                    Points::new(
+                        "measured TP",
+                        PlotPoints::from(vec![
+                            [1.0, ms(r.one_worker.wall_nanos)],
+                            [f64::from(m.num_workers), ms(m.wall_nanos)],
+                        ]),
+                    )
+                    .color(palette::MEASURED)
+                    .radius(5.0),
+                );
+            });
+    }
+
+    fn grid_ui(&mut self, ui: &mut egui::Ui) {
+        ui.heading("Grid search: workers for a deadline");
+        ui.horizontal(|ui| {
+            let l = ui.label("tasks");
+            ui.add(egui::DragValue::new(&mut self.grid_tasks).range(0..=1_000_000_000u64))
+                .labelled_by(l.id);
+            let l = ui.label("seconds per task");
+            ui.add(
+                egui::DragValue::new(&mut self.grid_task_s)
+                    .range(0.001..=1e9)
+                    .speed(1.0),
+            )
+            .labelled_by(l.id);
+            let l = ui.label("deadline s");
+            ui.add(
+                egui::DragValue::new(&mut self.grid_deadline_s)
+                    .range(0.0..=1e12)
+                    .speed(10.0),
+            )
+            .labelled_by(l.id);
+        });
+        let plan = match grid_search(self.grid_tasks, self.grid_task_s, self.grid_deadline_s) {
+            Ok(plan) => plan,
+            Err(e) => {
+                ui.colored_label(palette::BAD, e);
+                return;
+            }
+        };
+        if plan.tasks == 0 {
+            ui.label("No tasks: nothing to run.");
+            return;
+        }
+        ui.label(format!(
+            "{} whole rounds fit, so it needs {} workers ({} rounds, done at {} s); \
+             the naive tasks × t / deadline = {:.2} is not enough",
+            plan.rounds_allowed, plan.min_workers, plan.rounds, plan.makespan_s, plan.naive_workers
+        ));
+        let top = (plan.min_workers * 2).clamp(8, 256).min(plan.tasks.max(1));
+        let speedups: Vec<[f64; 2]> = (1..=top)
+            .map(|p| [p as f64, quantised_speedup(plan.tasks, p)])
+            .collect();
+        Plot::new("grid")
+            .height(200.0)
+            .legend(Legend::default())
+            .x_axis_label("workers P")
+            .y_axis_label("speedup")
+            .show(ui, |plot| {
+                plot.line(
+                    Line::new(
+                        "ideal S = P",
+                        PlotPoints::from(vec![[1.0, 1.0], [top as f64, top as f64]]),
+                    )
+                    .color(palette::IDEAL),
+                );
+                plot.points(
+                    Points::new(
+                        "tasks / ceil(tasks/P) (predicted)",
+                        PlotPoints::from(speedups),
+                    )
+                    .color(palette::PREDICTED)
+                    .radius(3.0),
+                );
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
+
+    fn harness() -> Harness<'static, TheoryPanel> {
+        Harness::new_ui_state(
+            |ui, panel: &mut TheoryPanel| panel.ui(ui),
+            TheoryPanel::default(),
+        )
+    }
+
+    #[test]
+    fn grid_search_shows_the_seed_answer_and_the_impossible() {
+        let mut h = harness();
+        h.run();
+        h.get_by_label_contains("needs 8 workers");
+        h.state_mut().grid_deadline_s = 60.0;
+        h.run();
+        assert!(h.query_by_label_contains("needs 8 workers").is_none());
+        h.get_by_label_contains("impossible");
+    }
+
+    #[test]
+    fn serial_fraction_sets_the_amdahl_limit() {
+        let mut h = harness();
+        h.state_mut().serial_fraction = 0.25;
+        h.run();
+        h.get_by_label_contains("limit 1/f = 4.00");
+        h.state_mut().serial_fraction = 0.0;
+        h.run();
+        h.get_by_label_contains("limit 1/f = ∞");
+    }
+
+    #[test]
+    fn measure_button_runs_matmul_in_background() {
+        let mut h = harness();
+        {
+            let s = h.state_mut();
+            s.matmul_n = 64;
+            s.matmul_cutoff = 16;
+            s.brent_workers = 2;
+        }
+        h.run();
+        h.get_by_label_contains("No measurement yet");
+        h.get_by_label("Measure work and span").click();
+        for _ in 0..6000 {
+            h.step();
+            if h.state().brent_report().is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        h.run();
+        let report = h.state().brent_report().expect("measured");
+        assert!(report.matches_serial);
+        assert_eq!(report.parallel.n, 64);
+        h.get_by_label_contains("parallelism T1/T∞");
+        h.get_by_label_contains("T∞ ≤ TP holds");
+    }
+}
