@@ -122,6 +122,27 @@ struct Event {
     args: Value,
 }
 
+/// A lane: (pid, tid).
+type LaneKey = (Id, Id);
+
+/// One span of an event (X, or a B/E pair), times in µs.
+struct Span {
+    key: LaneKey,
+    name: String,
+    cat: String,
+    start_us: f64,
+    end_us: f64,
+    args: Value,
+}
+
+/// A `B` event waiting for its `E`.
+struct Begun {
+    name: String,
+    cat: String,
+    start_us: f64,
+    args: Value,
+}
+
 #[derive(Deserialize)]
 struct TraceFile {
     #[serde(rename = "traceEvents")]
@@ -199,11 +220,10 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
     // arbitrary, so their earliest event becomes time zero.
     let parlab_wall_us = other["wall_us"].as_f64();
     let mut process_names: HashMap<Id, String> = HashMap::new();
-    let mut thread_names: HashMap<(Id, Id), String> = HashMap::new();
-    let mut sort_index: HashMap<(Id, Id), i64> = HashMap::new();
-    // (lane key, name, cat, start µs, end µs, args)
-    let mut spans: Vec<((Id, Id), String, String, f64, f64, Value)> = Vec::new();
-    let mut open: HashMap<(Id, Id), Vec<(String, String, f64, Value)>> = HashMap::new();
+    let mut thread_names: HashMap<LaneKey, String> = HashMap::new();
+    let mut sort_index: HashMap<LaneKey, i64> = HashMap::new();
+    let mut spans: Vec<Span> = Vec::new();
+    let mut open: HashMap<LaneKey, Vec<Begun>> = HashMap::new();
     for e in events {
         let key = (e.pid.clone(), e.tid.clone());
         match e.ph.as_str() {
@@ -225,24 +245,36 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
                 }
             }
             "X" => match (e.ts, e.dur) {
-                (Some(ts), Some(dur)) => {
-                    spans.push((key, e.name, e.cat, ts, ts + dur.max(0.0), e.args));
-                }
+                (Some(ts), Some(dur)) => spans.push(Span {
+                    key,
+                    name: e.name,
+                    cat: e.cat,
+                    start_us: ts,
+                    end_us: ts + dur.max(0.0),
+                    args: e.args,
+                }),
                 _ => out.skipped_events += 1,
             },
             "B" => match e.ts {
-                Some(ts) => open
-                    .entry(key)
-                    .or_default()
-                    .push((e.name, e.cat, ts, e.args)),
+                Some(ts) => open.entry(key).or_default().push(Begun {
+                    name: e.name,
+                    cat: e.cat,
+                    start_us: ts,
+                    args: e.args,
+                }),
                 None => out.skipped_events += 1,
             },
             "E" => {
                 let begun = open.get_mut(&key).and_then(Vec::pop);
                 match (begun, e.ts) {
-                    (Some((name, cat, start, args)), Some(ts)) => {
-                        spans.push((key, name, cat, start, ts.max(start), args));
-                    }
+                    (Some(b), Some(ts)) => spans.push(Span {
+                        key,
+                        name: b.name,
+                        cat: b.cat,
+                        start_us: b.start_us,
+                        end_us: ts.max(b.start_us),
+                        args: b.args,
+                    }),
                     _ => out.unmatched_events += 1,
                 }
             }
@@ -252,7 +284,7 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
     out.unmatched_events += open.values().map(Vec::len).sum::<usize>();
 
     // Lanes: every (pid, tid) seen in spans or thread metadata.
-    let mut keys: Vec<(Id, Id)> = spans.iter().map(|s| s.0.clone()).collect();
+    let mut keys: Vec<LaneKey> = spans.iter().map(|s| s.key.clone()).collect();
     keys.extend(thread_names.keys().cloned());
     keys.sort();
     keys.dedup();
@@ -265,7 +297,7 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
             synthetic
         }
     };
-    let mut lane_of: HashMap<(Id, Id), u32> = HashMap::new();
+    let mut lane_of: HashMap<LaneKey, u32> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         lane_of.insert(k.clone(), i as u32);
         out.trace.lanes.push(Lane {
@@ -279,7 +311,10 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
     let origin_us = if parlab_wall_us.is_some() {
         0.0
     } else {
-        spans.iter().map(|s| s.3).fold(f64::INFINITY, f64::min)
+        spans
+            .iter()
+            .map(|s| s.start_us)
+            .fold(f64::INFINITY, f64::min)
     };
     let origin_us = if origin_us.is_finite() {
         origin_us
@@ -290,13 +325,21 @@ fn build(events: Vec<Event>, other: &Value) -> Imported {
 
     // Fold nested spans per lane: keep the outermost.
     spans.sort_by(|a, b| {
-        lane_of[&a.0]
-            .cmp(&lane_of[&b.0])
-            .then(a.3.total_cmp(&b.3))
-            .then(b.4.total_cmp(&a.4))
+        lane_of[&a.key]
+            .cmp(&lane_of[&b.key])
+            .then(a.start_us.total_cmp(&b.start_us))
+            .then(b.end_us.total_cmp(&a.end_us))
     });
     let mut per_lane_end: BTreeMap<u32, f64> = BTreeMap::new();
-    for (position, (key, name, cat, start, end, args)) in spans.into_iter().enumerate() {
+    for (position, span) in spans.into_iter().enumerate() {
+        let Span {
+            key,
+            name,
+            cat,
+            start_us: start,
+            end_us: end,
+            args,
+        } = span;
         let lane = lane_of[&key];
         let outer_end = per_lane_end
             .get(&lane)
