@@ -3,7 +3,9 @@
 //! engine values (view, schedule, kernel, workers, tiling, output paths).
 //! Bad input here is a [`CliError::Usage`]: a message and exit code 2.
 
-use super::{CliError, bench, deadlock, gridsearch, locks, race, render, workload, workspan};
+use super::{
+    CliError, bench, deadlock, gridsearch, locks, open, py, race, render, workload, workspan,
+};
 use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::mandelbrot::kernel::Kernel;
@@ -84,6 +86,10 @@ pub enum Command {
     /// One worker process of `render --backend processes` (started by parlab, not by hand).
     #[command(hide = true)]
     Worker,
+    /// Run a Python program (a file or a shipped course program) and see every worker process and thread.
+    Py(py::PyArgs),
+    /// Read a Chrome trace (parlab's, VizTracer's, py-spy's) and print lanes, busy time and utilisation.
+    Open(open::OpenArgs),
     /// Check that a PNG is readable and not blank (used by CI on the window's screenshot).
     #[command(hide = true)]
     CheckPng {

@@ -10,6 +10,8 @@ mod bench;
 mod deadlock;
 mod gridsearch;
 mod locks;
+mod open;
+mod py;
 mod race;
 mod render;
 mod window;
@@ -63,6 +65,8 @@ pub fn main() -> ExitCode {
         Some(Command::Deadlock(args)) => deadlock::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Worker) => worker::run(),
+        Some(Command::Py(args)) => py::run(&args),
+        Some(Command::Open(args)) => open::run(&args),
         Some(Command::CheckPng { file }) => check_png(&file),
         None => window::open(&cli.window),
     };

@@ -10,6 +10,7 @@ pub mod exec;
 pub mod farm;
 pub mod locks;
 pub mod mandelbrot;
+pub mod python;
 pub mod race;
 pub mod speedup;
 pub mod theory;

@@ -14,6 +14,7 @@ use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
 use crate::gui::locks::LocksPanel;
 use crate::gui::panel::Tab;
+use crate::gui::python::PythonPanel;
 use crate::gui::race::RacePanel;
 use crate::gui::settings::{
     AppSettings, STORAGE_KEY, panel_from_json, panel_to_json, parse_settings, settings_json,
@@ -67,6 +68,8 @@ pub struct App {
     pub race: RacePanel,
     pub locks: LocksPanel,
     pub theory: TheoryPanel,
+    /// Not persisted: it starts on the primes program each time.
+    pub python: PythonPanel,
     pub cpu: CpuMonitor,
     frames: FrameStats,
     /// Shown until dismissed: e.g. saved settings could not be read.
@@ -85,6 +88,7 @@ impl App {
             race: panel_from_json(&settings.race),
             locks: panel_from_json(&settings.locks),
             theory: panel_from_json(&settings.theory),
+            python: PythonPanel::default(),
             cpu: CpuMonitor::new(),
             frames: FrameStats::default(),
             notice,
@@ -112,6 +116,7 @@ impl App {
             Tab::Race => !self.race.is_running() && !self.race.is_recording(),
             Tab::Locks => !self.locks.is_busy(),
             Tab::Theory => !self.theory.is_measuring(),
+            Tab::Python => !self.python.is_busy(),
             // Load figures need a few samples to mean something, and the
             // history chart a few seconds of them.
             Tab::System => self.cpu.samples >= 12,
@@ -176,6 +181,7 @@ impl App {
                     .set_measured_points(self.speedup.measured_points());
                 self.theory.ui(ui);
             }
+            Tab::Python => self.python.ui(ui),
             Tab::System => system_ui(ui, &self.cpu, self.explorer.settings.num_workers),
         }
     }
@@ -306,6 +312,7 @@ impl App {
                     .start_deadlock(ctx, crate::engine::locks::deadlock::LockOrder::Opposite);
             }
             Tab::Theory => self.theory.start_brent(ctx),
+            Tab::Python => self.python.start_run(ctx),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod explorer;
 pub mod frame_stats;
 pub mod locks;
 pub mod panel;
+pub mod python;
 pub mod race;
 pub mod settings;
 pub mod speedup;

@@ -12,16 +12,18 @@ pub enum Tab {
     Race,
     Locks,
     Theory,
+    Python,
     System,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Explorer,
         Tab::Speedup,
         Tab::Race,
         Tab::Locks,
         Tab::Theory,
+        Tab::Python,
         Tab::System,
     ];
 
@@ -32,6 +34,7 @@ impl Tab {
             Tab::Race => "Race conditions",
             Tab::Locks => "Locks",
             Tab::Theory => "Theory",
+            Tab::Python => "Python",
             Tab::System => "System",
         }
     }
@@ -44,6 +47,7 @@ impl Tab {
             Tab::Race => "race",
             Tab::Locks => "locks",
             Tab::Theory => "theory",
+            Tab::Python => "python",
             Tab::System => "system",
         }
     }

@@ -44,7 +44,7 @@ pub const SWEEP_REDRAW_INTERVAL: Duration = Duration::from_millis(250);
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SpeedupSettings {
-    /// Workload name (see `engine::workloads::workload::WORKLOAD_NAMES`).
+    /// Workload name (see `engine::workloads::WORKLOAD_NAMES`).
     pub workload: String,
     /// A course workload's parameters, `key=value,…` in `WorkloadSpec`
     /// syntax (`count=640`); empty for its defaults; unused by mandelbrot.

@@ -1,0 +1,78 @@
+//! `parlab open TRACE.json`: read a Chrome Trace Event file (parlab's own
+//! exports, VizTracer's, py-spy's `--format chrometrace`) and print its
+//! lanes, tasks, utilisation, imbalance and per-lane busy time.
+
+use super::CliError;
+use crate::engine::python::chrome::{Imported, from_chrome_reader};
+use clap::Args;
+use serde_json::json;
+use std::path::PathBuf;
+
+#[derive(Args, Debug, Clone)]
+pub struct OpenArgs {
+    /// The trace (Chrome Trace Event JSON).
+    #[arg(value_name = "TRACE.json")]
+    pub trace: PathBuf,
+    /// Print the summary as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Reads and imports `path`; every failure is a message naming the file
+/// (and the line and column for malformed JSON).
+pub fn import_file(path: &std::path::Path) -> Result<Imported, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    from_chrome_reader(file).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+pub fn run(args: &OpenArgs) -> Result<(), CliError> {
+    let imported = import_file(&args.trace).map_err(CliError::Usage)?;
+    let s = imported.trace.summary();
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "trace": args.trace.display().to_string(),
+                "summary": s,
+                "lanes": imported.trace.lanes,
+                "tasks": imported.trace.tasks.len(),
+                "startups": imported.trace.startups.len(),
+                "skipped_events": imported.skipped_events,
+                "nested_events": imported.nested_events,
+                "unmatched_events": imported.unmatched_events,
+            })
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: {} task(s) on {} lane(s) ({} with tasks, {} process(es)); wall {:.3} ms",
+        args.trace.display(),
+        s.tasks,
+        imported.trace.lanes.len(),
+        s.task_threads,
+        s.task_processes,
+        s.wall_nanos as f64 / 1e6
+    );
+    println!(
+        "utilisation {:.0}%, imbalance {:.2}",
+        s.utilisation * 100.0,
+        s.imbalance
+    );
+    println!("{:<44} {:>6} {:>10}", "lane", "tasks", "busy ms");
+    for l in &s.lanes {
+        println!(
+            "{:<44} {:>6} {:>10.3}",
+            l.label,
+            l.tasks,
+            l.busy_nanos as f64 / 1e6
+        );
+    }
+    if imported.nested_events + imported.skipped_events + imported.unmatched_events > 0 {
+        println!(
+            "{} nested event(s) folded into their outer event, {} event(s) of other kinds skipped, {} unmatched begin/end",
+            imported.nested_events, imported.skipped_events, imported.unmatched_events
+        );
+    }
+    Ok(())
+}
