@@ -70,7 +70,7 @@ pub enum Command {
     Render(render::RenderArgs),
     /// Divide-and-conquer matmul: measured work T1, span T∞, parallelism and the Brent checks.
     Workspan(workspan::WorkSpanArgs),
-    /// Workers a grid search needs to meet a deadline, in whole rounds (seed 003).
+    /// Workers a grid search needs to meet a deadline, in whole rounds (the course's grid-search exercise).
     Gridsearch(gridsearch::GridSearchArgs),
     /// The course's workloads (primes, dot, matmul, io) headless.
     #[command(subcommand)]

@@ -3,8 +3,8 @@
 //! `--frame-stats`).
 //!
 //! # Adding a tab
-//! 1. Add a variant to [`Tab`], to [`Tab::ALL`] (menu order) and a label in [`Tab::label`]
-//!    (also its `--panel` name in [`Tab::slug`]).
+//! 1. Add a variant to [`Tab`] in `gui/panel.rs`, to [`Tab::ALL`] (menu order) and a label
+//!    in [`Tab::label`] (also its `--panel` name in [`Tab::slug`]).
 //! 2. Add the panel as a field of [`App`] (a struct with `fn ui(&mut self, ui: &mut egui::Ui)`;
 //!    persisted choices in a `#[serde(default)]` struct, runtime handles apart).
 //! 3. Add its arm in [`App::tab_ui`]; if it runs background work, say when it is idle in

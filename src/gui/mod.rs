@@ -1,5 +1,7 @@
-//! The eframe window: one file per panel, each a struct with `fn ui(&mut self, ui: &mut egui::Ui)`.
-//! [`app`] holds the tab bar (see there how to add a tab).
+//! The eframe window: one folder or file per tab (each a struct with
+//! `fn ui(&mut self, ui: &mut egui::Ui)`), shared [`widgets`], and [`app`]
+//! with the tab bar (see there how to add a tab). It receives a checked
+//! [`WindowPlan`] from the CLI and never imports it.
 
 pub mod app;
 pub mod explorer;

@@ -39,8 +39,19 @@ pub struct BenchView {
     pub reference_row_stride: u32,
 }
 
-/// K0, B2 and B3 from issue 7. Pixel centres: column x is at
-/// left + (x + ½)·pixel, so K0's 1024 columns span [−0.5, 0] exactly.
+/// The three fixed views every kernel measurement uses, so that numbers from
+/// different machines and commits compare:
+/// - **K0** ("kernel"): a square wholly inside the main cardioid, every pixel
+///   runs all 2000 iterations. No escapes, no branches taken: the pure
+///   arithmetic throughput, the one to hold against the FMA ceiling.
+/// - **B2** ("benchmark 2"): the whole set at 4K, 1000 iterations. A mix of
+///   fast escapes, slow boundary pixels and the inside: the typical picture.
+/// - **B3** ("benchmark 3"): a deep zoom (width 2e-5) into Seahorse Valley at
+///   4K, 5000 iterations. Nearly every pixel is near the boundary, so escape
+///   counts vary from lane to lane: the hardest case for vectors.
+///
+/// Pixel centres: column x is at left + (x + ½)·pixel, so K0's 1024 columns
+/// span [−0.5, 0] exactly.
 pub fn bench_views() -> Vec<BenchView> {
     let view = |c, w, wpx, hpx, it| View::new(c, w, wpx, hpx, it).expect("fixed views are valid");
     vec![

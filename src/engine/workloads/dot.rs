@@ -1,4 +1,4 @@
-//! Dot product (seed 000's FirstParallel): two large f64 vectors, cut into a
+//! Dot product (the course's FirstParallel): two large f64 vectors, cut into a
 //! fixed number of chunks; each task sums its chunk's products left to right,
 //! and [`TaskWorkload::combine`] adds the partial sums in chunk order. The
 //! reduction order is fixed by the chunking alone, so for a given chunk count

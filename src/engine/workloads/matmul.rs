@@ -1,4 +1,4 @@
-//! Divide-and-conquer matrix multiplication (seed 002), with work and span
+//! Divide-and-conquer matrix multiplication (the course's exercise), with work and span
 //! measured by instrumenting the recursion.
 //!
 //! # The algorithm (the course's MULT with a temporary)

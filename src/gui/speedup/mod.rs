@@ -4,8 +4,8 @@
 
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::engine::exec::schedule::Schedule;
+use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::Trace;
-use crate::engine::mandelbrot::job::Notify;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::mandelbrot::view::View;
@@ -20,6 +20,7 @@ use crate::engine::workloads::{Granularity, Workload, by_spec};
 use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup::run_view::{RunLabel, TaskView};
 use crate::gui::speedup::table::results_table_ui;
+use crate::gui::widgets::drain::DRAIN_BUDGET;
 
 mod controls;
 mod export;
@@ -111,8 +112,6 @@ pub enum SweepState {
     Failed(String),
 }
 
-/// How long the panel drains events per frame.
-const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 /// How often derived figures are refreshed while measuring.
 const REFRESH_EVERY: Duration = Duration::from_millis(150);
 
