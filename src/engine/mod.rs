@@ -4,12 +4,12 @@
 //! One folder per concept: [`exec`] runs tasks on workers, [`mandelbrot`] is
 //! the fractal and its kernels, [`workloads`] lists what can be measured,
 //! [`speedup`] sweeps and reports, [`race`] and [`locks`] are the labs,
+//! [`python`] runs real CPython programs and traces every worker,
 //! [`theory`] holds the laws, [`util`] the small shared helpers.
 
 pub mod exec;
 pub mod locks;
 pub mod mandelbrot;
-pub mod models;
 pub mod python;
 pub mod race;
 pub mod speedup;

@@ -8,13 +8,14 @@ use crate::engine::speedup::charts::data::{
     focus_granularity, granularity_chart, overlay_speedup_charts, predicted_chart, speedup_chart,
 };
 use crate::engine::speedup::charts::draw::{Chart, PlotFormat, write_plot};
+use crate::engine::speedup::plan::{PlanError, PlanInput, parse_granularities, sweep_plan};
 use crate::engine::speedup::report::{
     Agreement, SweepReport, build_profile, compare_reports, cpu_brand,
 };
 use crate::engine::speedup::results::{SweepResults, load_average_1m};
-use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
+use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan};
 use crate::engine::util::files::{write_atomic, write_json};
-use crate::engine::workloads::workload::{Workload, by_spec};
+use crate::engine::workloads::{Workload, by_spec};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -89,26 +90,6 @@ pub struct SweepArgs {
     pub compare: Option<PathBuf>,
 }
 
-/// Parses a comma-separated list with `parse`, naming the flag in errors.
-fn parse_list<T>(
-    s: &str,
-    flag: &str,
-    parse: impl Fn(&str) -> Result<T, String>,
-) -> Result<Vec<T>, CliError> {
-    let items: Vec<&str> = s
-        .split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .collect();
-    if items.is_empty() {
-        return Err(CliError::Usage(format!("{flag} {s:?}: the list is empty")));
-    }
-    items
-        .into_iter()
-        .map(|x| parse(x).map_err(|e| CliError::Usage(format!("{flag} {s:?}: {e}"))))
-        .collect()
-}
-
 /// Checks the arguments and builds the workload and plan; writes nothing.
 pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, SweepPlan), CliError> {
     let view = args.view.to_view()?;
@@ -116,27 +97,21 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     let schedule = parse_schedule(&args.schedule)?;
     let workload = by_spec(&args.workload, view, kernel, args.gil)
         .map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
-    let workers = match &args.workers {
-        Some(s) => parse_list(s, "--workers", |x| {
-            x.parse::<usize>()
-                .map_err(|_| format!("{x:?} is not a whole number"))
-        })?,
-        None => default_worker_counts(logical_cores()),
-    };
-    let granularities = match &args.tiles {
-        Some(s) => parse_list(s, "--tiles", |x| workload.parse_granularity(x))?,
-        None => workload.default_granularities(),
-    };
-    let plan = SweepPlan {
-        workers,
-        granularities,
+    let input = PlanInput {
+        workers: args.workers.as_deref(),
+        granularities: args.tiles.as_deref(),
         schedule,
         reps: args.reps,
         warmup: args.warmup,
-        include_sequential: true,
         shuffle_seed: args.seed,
     };
-    plan.validate().map_err(CliError::Usage)?;
+    let plan = sweep_plan(&input, &*workload).map_err(|e| {
+        CliError::Usage(match (&e, &args.workers, &args.tiles) {
+            (PlanError::Workers(_), Some(s), _) => format!("--workers {s:?}: {e}"),
+            (PlanError::Granularities(_), _, Some(s)) => format!("--tiles {s:?}: {e}"),
+            _ => e.to_string(),
+        })
+    })?;
     for (path, flag) in [
         (&args.export_json, "--export-json"),
         (&args.export_csv, "--export-csv"),
@@ -171,7 +146,8 @@ pub fn compare_plan_from(
     let workload = by_spec(spec, view, kernel, args.gil)
         .map_err(|e| CliError::Usage(format!("--compare-workload: {e}")))?;
     let granularities = match &args.compare_tiles {
-        Some(s) => parse_list(s, "--compare-tiles", |x| workload.parse_granularity(x))?,
+        Some(s) => parse_granularities(s, &*workload)
+            .map_err(|e| CliError::Usage(format!("--compare-tiles {s:?}: {e}")))?,
         None => workload.default_granularities(),
     };
     let plan = SweepPlan {

@@ -9,6 +9,7 @@
 use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
+use crate::engine::util::stats::median_u64;
 use serde::Serialize;
 use std::hint::black_box;
 use std::time::Instant;
@@ -160,15 +161,6 @@ pub fn thread_cpu_nanos() -> Option<u64> {
         .ok()
 }
 
-fn median(sorted: &[u64]) -> u64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-    }
-}
-
 /// Times `kernel` on every `row_stride`-th row of `view`, on this thread.
 pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) -> KernelTiming {
     let width = view.width_px();
@@ -217,7 +209,7 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
     }
     nanos.sort_unstable();
     cpu_nanos.sort_unstable();
-    let median_cpu_nanos = (cpu_nanos.len() == nanos.len()).then(|| median(&cpu_nanos));
+    let median_cpu_nanos = (cpu_nanos.len() == nanos.len()).then(|| median_u64(&cpu_nanos));
     let rate = |ns: u64| iterations as f64 / ns.max(1) as f64;
     KernelTiming {
         kernel: kernel.name(),
@@ -225,10 +217,10 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
         rows,
         iterations,
         runs: nanos.len(),
-        median_nanos: median(&nanos),
+        median_nanos: median_u64(&nanos),
         min_nanos: nanos[0],
         max_nanos: nanos[nanos.len() - 1],
-        giga_iters_per_sec: rate(median(&nanos)),
+        giga_iters_per_sec: rate(median_u64(&nanos)),
         giga_iters_per_sec_best: rate(nanos[0]),
         giga_iters_per_sec_worst: rate(nanos[nanos.len() - 1]),
         median_cpu_nanos,
@@ -262,7 +254,7 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
         });
     }
     KernelBenchReport {
-        simd_backend: crate::engine::mandelbrot::kernel::simd::backend_name(),
+        simd_backend: crate::engine::mandelbrot::kernel::simd_backend_name(),
         clock,
         ceiling_giga_iters_per_sec: ceiling,
         views: results,
@@ -302,11 +294,5 @@ mod tests {
                 "schedstat is readable on Linux"
             );
         }
-    }
-
-    #[test]
-    fn median_of_even_and_odd() {
-        assert_eq!(median(&[1, 2, 9]), 2);
-        assert_eq!(median(&[1, 3, 5, 9]), 4);
     }
 }

@@ -12,7 +12,7 @@ use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script};
-use crate::engine::workloads::workload::{Granularity, Workload};
+use crate::engine::workloads::{Granularity, Workload};
 use rayon::ThreadPool;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;

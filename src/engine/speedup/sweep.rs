@@ -12,8 +12,8 @@ use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::job::Notify;
-use crate::engine::util::stats::SplitMix64;
-use crate::engine::workloads::workload::{Granularity, Workload};
+use crate::engine::util::rng::SplitMix64;
+use crate::engine::workloads::{Granularity, Workload};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -359,7 +359,7 @@ pub(crate) mod tests_support {
     use crate::engine::mandelbrot::kernel::Kernel;
     use crate::engine::mandelbrot::tiling::Tiling;
     use crate::engine::mandelbrot::view::View;
-    use crate::engine::workloads::workload::Mandelbrot;
+    use crate::engine::workloads::Mandelbrot;
 
     pub(crate) fn tiny_plan() -> SweepPlan {
         SweepPlan {

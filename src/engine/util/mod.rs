@@ -1,4 +1,5 @@
-//! Small helpers every concept shares: statistics and safe file writing.
+//! Small helpers every concept shares: statistics, the one pseudo-random generator and safe file writing.
 
 pub mod files;
+pub mod rng;
 pub mod stats;

@@ -13,9 +13,10 @@ use crate::engine::speedup::charts::data::{
     EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
     overlay_speedup_charts, predicted_chart, predicted_chart_for, speedup_chart,
 };
+use crate::engine::speedup::plan::{PlanError, PlanInput, sweep_plan};
 use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
 use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
-use crate::engine::workloads::workload::{Granularity, Workload, by_spec};
+use crate::engine::workloads::{Granularity, Workload, by_spec};
 use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup::run_view::{RunLabel, TaskView};
 use crate::gui::speedup::table::results_table_ui;
@@ -246,44 +247,19 @@ impl SpeedupPanel {
 
     /// Parses the settings into a plan for `workload`.
     fn plan(&self, workload: &dyn Workload) -> Result<SweepPlan, String> {
-        let list = |s: &str, what: &str| -> Result<Vec<String>, String> {
-            let items: Vec<String> = s
-                .split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect();
-            if items.is_empty() {
-                Err(format!("{what}: give at least one, comma-separated"))
-            } else {
-                Ok(items)
-            }
-        };
-        let workers = list(&self.settings.workers, "workers")?
-            .iter()
-            .map(|x| {
-                x.parse::<usize>()
-                    .map_err(|_| format!("workers: {x:?} is not a whole number"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let granularities = list(&self.settings.granularities, "granularities")?
-            .iter()
-            .map(|x| {
-                workload
-                    .parse_granularity(x)
-                    .map_err(|e| format!("granularities: {e}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let plan = SweepPlan {
-            workers,
-            granularities,
+        let input = PlanInput {
+            workers: Some(&self.settings.workers),
+            granularities: Some(&self.settings.granularities),
             schedule: self.settings.schedule,
             reps: self.settings.reps,
             warmup: self.settings.warmup,
-            include_sequential: true,
             shuffle_seed: self.settings.shuffle_seed,
         };
-        plan.validate()?;
-        Ok(plan)
+        sweep_plan(&input, workload).map_err(|e| match e {
+            PlanError::Workers(m) => format!("workers: {m}"),
+            PlanError::Granularities(m) => format!("granularities: {m}"),
+            PlanError::Plan(m) => m,
+        })
     }
 
     /// The wake-up a sweep should use: at most one redraw per
@@ -589,7 +565,7 @@ mod tests {
             ..SpeedupSettings::default()
         });
         let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
-        let w = crate::engine::workloads::workload::by_name("mandelbrot", view, Kernel::default())
+        let w = crate::engine::workloads::by_name("mandelbrot", view, Kernel::default())
             .expect("workload");
         let plan = panel.plan(&*w).expect("plan");
         assert_eq!(plan.workers, vec![1, 2, 4]);
