@@ -3,7 +3,9 @@
 //!
 //! One folder per concept: [`exec`] runs tasks on workers, [`mandelbrot`] is
 //! the fractal and its kernels, [`workloads`] lists what can be measured,
-//! [`farm`] hands the same tiles to worker processes, [`speedup`] sweeps and reports, [`race`] and [`locks`] are the labs,
+//! [`farm`] hands the same tiles to worker processes, [`speedup`] sweeps and
+//! reports, [`race`] and [`locks`] are the labs,
+//! [`python`] runs real CPython programs and traces every worker,
 //! [`theory`] holds the laws, [`util`] the small shared helpers.
 
 pub mod exec;
