@@ -1,10 +1,13 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
 
+#[macro_use]
+pub mod output;
 mod bench;
 mod deadlock;
 mod gridsearch;
 mod locks;
+pub mod outputs;
 mod race;
 mod render;
 mod workload;
@@ -15,6 +18,8 @@ use crate::engine::exec::schedule::Schedule;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::View;
+use crate::engine::mandelbrot::view::{MAX_EDGE_PX, MAX_ITER};
+use crate::engine::util::files::remove_temp_files_and_exit;
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -107,21 +112,48 @@ pub enum CliError {
 
 impl CliError {
     fn exit(&self) -> ExitCode {
+        use std::io::Write as _;
+        // A closed stderr must not turn a clear exit code into a panic.
+        let mut err = std::io::stderr().lock();
         match self {
             CliError::Usage(m) => {
-                eprintln!("parlab: error: {m}");
+                let _ = writeln!(err, "parlab: error: {m}");
                 ExitCode::from(2)
             }
             CliError::Failed(m) => {
-                eprintln!("parlab: {m}");
+                let _ = writeln!(err, "parlab: {m}");
                 ExitCode::from(1)
             }
         }
     }
 }
 
+/// A clap value parser for a whole number that also takes a negative one
+/// (with `allow_negative_numbers`): `--width -5` then reaches a message that
+/// names the range (`must be 1..=16384, got -5`), not clap's "unexpected
+/// argument". A value that fits the type goes on to the engine's own check.
+pub fn whole<T>(
+    lo: i128,
+    hi: i128,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: TryFrom<i128> + Clone + Send + Sync + 'static,
+{
+    move |s: &str| {
+        let v: i128 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a whole number"))?;
+        T::try_from(v).map_err(|_| format!("must be {lo}..={hi}, got {v}"))
+    }
+}
+
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM during a write removes the temporary file before the
+    // process ends (exit code 130, as a shell reports an interrupt). The
+    // `ctrlc` crate keeps the signal-handling `unsafe` out of this crate.
+    let _ = ctrlc::set_handler(|| remove_temp_files_and_exit(130));
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render::run(&args),
@@ -158,7 +190,9 @@ fn open_window(_args: &WindowArgs) -> Result<(), CliError> {
 
 /// Fails unless `file` is a PNG with at least 8 distinct colours (not blank).
 fn check_png(file: &Path) -> Result<(), CliError> {
-    let img = image::open(file)
+    let bytes = crate::engine::util::files::read_capped(file)
+        .map_err(|e| CliError::Failed(format!("{}: {e}", file.display())))?;
+    let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
         .map_err(|e| CliError::Failed(format!("{}: not a readable PNG: {e}", file.display())))?
         .to_rgba8();
     let colours = distinct_colours(&img, 8);
@@ -170,7 +204,7 @@ fn check_png(file: &Path) -> Result<(), CliError> {
             img.height()
         )));
     }
-    println!(
+    outln!(
         "{}: {}×{}, not blank",
         file.display(),
         img.width(),
@@ -197,10 +231,12 @@ pub fn distinct_colours(img: &image::RgbaImage, limit: usize) -> usize {
 #[derive(Args, Debug, Clone)]
 pub struct ViewArgs {
     /// Image width in pixels (1..=16384).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_EDGE_PX.into()))]
     pub width: u32,
     /// Image height in pixels (1..=16384; at most 64 Mpx in all).
-    #[arg(long, default_value_t = 768)]
+    #[arg(long, default_value_t = 768, allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_EDGE_PX.into()))]
     pub height: u32,
     /// Centre of the view in the complex plane, as X,Y.
     #[arg(
@@ -211,10 +247,11 @@ pub struct ViewArgs {
     )]
     pub center: String,
     /// Width of the view in the complex plane.
-    #[arg(long, default_value_t = 3.5)]
+    #[arg(long, default_value_t = 3.5, allow_negative_numbers = true)]
     pub view_width: f64,
     /// Iteration limit (1..=1000000).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_ITER.into()))]
     pub max_iter: u32,
 }
 
@@ -254,16 +291,19 @@ pub fn parse_kernel(s: &str) -> Result<Kernel, CliError> {
     s.parse().map_err(CliError::Usage)
 }
 
-/// Checks a worker count against the pool's limits.
+/// Checks a worker count against the pool's limits (the engine's rule).
 pub fn check_workers(n: usize) -> Result<usize, CliError> {
-    if (1..=MAX_WORKERS).contains(&n) {
-        Ok(n)
-    } else {
-        Err(CliError::Usage(format!(
+    crate::engine::exec::pool::check_workers(n).map_err(|_| {
+        CliError::Usage(format!(
             "--workers must be 1..={MAX_WORKERS}, got {n} (this machine has {} logical cores)",
             logical_cores()
-        )))
-    }
+        ))
+    })
+}
+
+/// The `--workers` value parser: whole numbers, negative ones reaching the range message.
+pub fn workers_arg() -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    whole::<usize>(1, MAX_WORKERS as i128)
 }
 
 /// Tiling from `--tile PX` or `--bands [ROWS]`.
@@ -278,32 +318,10 @@ pub fn tiling_from(tile_px: Option<u32>, bands: Option<u32>) -> Result<Tiling, C
     }
 }
 
-/// Refuses an output path whose folder does not exist, before any work is done.
+/// Refuses an output path that cannot be written, before any work is done
+/// (see [`outputs::check_outputs`], which also refuses a path given twice).
 pub fn check_output(path: &Path, flag: &str) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if path.file_name().is_none() {
-        return Err(CliError::Usage(format!(
-            "{flag} {}: names no file",
-            path.display()
-        )));
-    }
-    if !dir.is_dir() {
-        return Err(CliError::Usage(format!(
-            "{flag} {}: folder {} does not exist",
-            path.display(),
-            dir.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(CliError::Usage(format!(
-            "{flag} {}: is a folder",
-            path.display()
-        )));
-    }
-    Ok(())
+    outputs::check_outputs(&[(flag, path)])
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ use crate::engine::speedup::charts::data::{
 };
 use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
 use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
+use crate::engine::util::list::{parse_list, whole_number};
 use crate::engine::workloads::workload::{Granularity, Workload, by_spec};
 use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup::run_view::{RunLabel, TaskView};
@@ -212,6 +213,11 @@ impl SpeedupPanel {
         self.task_view.as_ref()
     }
 
+    /// Why the last sweep could not start, if it could not.
+    pub fn error(&self) -> Option<String> {
+        self.input_error.clone()
+    }
+
     /// True when no sweep is running.
     pub fn is_idle(&self) -> bool {
         self.job.is_none()
@@ -246,33 +252,12 @@ impl SpeedupPanel {
 
     /// Parses the settings into a plan for `workload`.
     fn plan(&self, workload: &dyn Workload) -> Result<SweepPlan, String> {
-        let list = |s: &str, what: &str| -> Result<Vec<String>, String> {
-            let items: Vec<String> = s
-                .split(',')
-                .map(|x| x.trim().to_string())
-                .filter(|x| !x.is_empty())
-                .collect();
-            if items.is_empty() {
-                Err(format!("{what}: give at least one, comma-separated"))
-            } else {
-                Ok(items)
-            }
-        };
-        let workers = list(&self.settings.workers, "workers")?
-            .iter()
-            .map(|x| {
-                x.parse::<usize>()
-                    .map_err(|_| format!("workers: {x:?} is not a whole number"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let granularities = list(&self.settings.granularities, "granularities")?
-            .iter()
-            .map(|x| {
-                workload
-                    .parse_granularity(x)
-                    .map_err(|e| format!("granularities: {e}"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let workers = parse_list(&self.settings.workers, whole_number::<usize>)
+            .map_err(|e| format!("workers: {e}"))?;
+        let granularities = parse_list(&self.settings.granularities, |x| {
+            workload.parse_granularity(x)
+        })
+        .map_err(|e| format!("granularities: {e}"))?;
         let plan = SweepPlan {
             workers,
             granularities,
