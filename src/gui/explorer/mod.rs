@@ -141,13 +141,14 @@ impl Explorer {
         }
     }
 
-    /// Why nothing could be rendered, if so: the render failed to start, or
-    /// the settings were refused before any image existed.
+    /// Why nothing could be rendered, if so: the render failed (to start),
+    /// or the settings were refused before any image existed.
     pub fn error(&self) -> Option<String> {
         match (&self.render_error, &self.render, &self.input_error) {
             (Some(e), _, _) => Some(e.clone()),
             (None, None, Some(e)) => Some(e.clone()),
-            _ => None,
+            (None, Some(r), _) => r.failure().map(str::to_string),
+            (None, None, None) => None,
         }
     }
 
