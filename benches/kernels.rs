@@ -7,7 +7,7 @@
 use divan::Bencher;
 use divan::counter::ItemsCount;
 use parlab::engine::mandelbrot::bench_game;
-use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, simd};
+use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, simd, simd_tile};
 use parlab::engine::mandelbrot::tiling::Tile;
 use parlab::engine::mandelbrot::view::View;
 
@@ -56,7 +56,7 @@ fn scalar_reference(bencher: Bencher, name: &str) {
 
 #[divan::bench(args = VIEWS, sample_count = 20, sample_size = 1)]
 fn simd_dispatched(bencher: Bencher, name: &str) {
-    bench_tile(bencher, name, simd::compute_tile);
+    bench_tile(bencher, name, simd_tile);
 }
 
 #[divan::bench(args = VIEWS, sample_count = 10, sample_size = 1)]

@@ -3,7 +3,8 @@
 
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
-use parlab::gui::app::{App, Tab};
+use parlab::gui::app::App;
+use parlab::gui::panel::Tab;
 use parlab::gui::settings::{AppSettings, settings_json};
 
 fn harness(app: App) -> Harness<'static, App> {

@@ -2,7 +2,7 @@
 //! counts and smooth values, pixel for pixel, on every kind of view and tile.
 
 use parlab::engine::exec::schedule::Schedule;
-use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, reference, simd};
+use parlab::engine::mandelbrot::kernel::{Kernel, TilePixels, reference_tile, simd, simd_tile};
 use parlab::engine::mandelbrot::render::{RenderSettings, render, render_serial};
 use parlab::engine::mandelbrot::tiling::{Tile, Tiling};
 use parlab::engine::mandelbrot::view::View;
@@ -11,7 +11,7 @@ use proptest::prelude::*;
 type TileFn = fn(&View, &Tile, &mut TilePixels) -> u64;
 
 const FAST: [(&str, TileFn); 2] = [
-    ("dispatched", simd::compute_tile),
+    ("dispatched", simd_tile),
     ("portable", simd::compute_tile_portable),
 ];
 
@@ -27,7 +27,7 @@ fn check_view(view: View) {
         }
         for tile in tiles_of(&view, tile_px) {
             let mut expected = TilePixels::for_tile(&tile);
-            let expected_iters = reference::compute_tile(&view, &tile, &mut expected);
+            let expected_iters = reference_tile(&view, &tile, &mut expected);
             for (name, fast) in FAST {
                 let mut got = TilePixels::for_tile(&tile);
                 let got_iters = fast(&view, &tile, &mut got);

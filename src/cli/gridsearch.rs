@@ -1,5 +1,5 @@
 //! `parlab gridsearch`: how many workers a grid search needs to meet a
-//! deadline, counting whole rounds (seed 003), and the speedup each worker
+//! deadline, counting whole rounds (the course's grid-search exercise), and the speedup each worker
 //! count really gets once the last round is only partly full.
 
 use super::CliError;

@@ -1,8 +1,13 @@
 //! The `parlab` command line. With no subcommand it opens the window; each
 //! subcommand does the same work headless, for handouts, grading and CI.
+//!
+//! [`args`] parses and checks what was typed, [`window`] turns the window's
+//! flags into the typed plan the gui receives, one file per subcommand does
+//! its work, and [`main`] maps every error to its exit code in one place.
 
 #[macro_use]
 pub mod output;
+mod args;
 mod bench;
 mod deadlock;
 mod gridsearch;
@@ -10,96 +15,20 @@ mod locks;
 pub mod outputs;
 mod race;
 mod render;
+mod window;
 mod workload;
 mod workspan;
 
-use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
-use crate::engine::exec::schedule::Schedule;
-use crate::engine::mandelbrot::kernel::Kernel;
-use crate::engine::mandelbrot::tiling::Tiling;
-use crate::engine::mandelbrot::view::View;
-use crate::engine::mandelbrot::view::{MAX_EDGE_PX, MAX_ITER};
+pub use args::{
+    Cli, Command, ViewArgs, WindowArgs, check_output, check_workers, parse_center, parse_kernel,
+    parse_schedule, tiling_from, workers_arg,
+};
+
+use clap::Parser;
+use std::path::Path;
+
 use crate::engine::util::files::remove_temp_files_and_exit;
-use clap::{Args, Parser, Subcommand};
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// Make parallel execution visible.
-#[derive(Parser, Debug)]
-#[command(name = "parlab", version, about, long_about = None)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    #[command(flatten)]
-    pub window: WindowArgs,
-}
-
-/// Options for the window (no subcommand).
-#[derive(Args, Debug, Default, Clone)]
-pub struct WindowArgs {
-    /// Open the window, wait until the panel's work is complete, save an in-app screenshot here and exit.
-    #[arg(long, value_name = "PNG")]
-    pub screenshot: Option<PathBuf>,
-    /// Panel to show first (explorer, system, …).
-    #[arg(long, value_name = "NAME")]
-    pub panel: Option<String>,
-    /// Print UI frame-time percentiles after this many frames, then exit.
-    #[arg(long, value_name = "N")]
-    pub frame_stats: Option<u32>,
-    /// Start from default settings, ignoring the saved ones.
-    #[arg(long)]
-    pub reset_settings: bool,
-    /// Explorer image size to start with, as WIDTHxHEIGHT.
-    #[arg(long, value_name = "WxH")]
-    pub size: Option<String>,
-    /// Named place to start at (whole-set, lopsided, seahorse-valley, …).
-    #[arg(long, value_name = "NAME")]
-    pub place: Option<String>,
-    /// Worker count to start with.
-    #[arg(long, value_name = "N")]
-    pub workers: Option<usize>,
-    /// Schedule to start with (see `parlab render --help`).
-    #[arg(long, value_name = "NAME")]
-    pub schedule: Option<String>,
-    /// Tile size to start with: PX, or bands / bandsROWS.
-    #[arg(long, value_name = "PX|bands")]
-    pub tile: Option<String>,
-    /// Palette to start with (classic, fire, ocean, grey).
-    #[arg(long, value_name = "NAME")]
-    pub palette: Option<String>,
-    /// Worker overlay on or off at start.
-    #[arg(long, value_name = "BOOL")]
-    pub overlay: Option<bool>,
-}
-
-// Parsed once per run: the size of the largest variant does not matter.
-#[allow(clippy::large_enum_variant)]
-#[derive(Subcommand, Debug)]
-pub enum Command {
-    /// Render a Mandelbrot view in parallel and write a PNG (and a trace).
-    Render(render::RenderArgs),
-    /// Divide-and-conquer matmul: measured work T1, span T∞, parallelism and the Brent checks.
-    Workspan(workspan::WorkSpanArgs),
-    /// Workers a grid search needs to meet a deadline, in whole rounds (seed 003).
-    Gridsearch(gridsearch::GridSearchArgs),
-    /// The course's workloads (primes, dot, matmul, io) headless.
-    #[command(subcommand)]
-    Workload(workload::WorkloadCommand),
-    /// Threads add to one counter: expected vs actual, lost updates, wall time.
-    Race(race::RaceArgs),
-    /// Lock throughput vs thread count (Mutex, RwLock, atomic, padded vs packed counters).
-    Locks(locks::LocksArgs),
-    /// Two threads take two locks in opposite order: detect the deadlock (or complete with --fix ordering).
-    Deadlock(deadlock::DeadlockArgs),
-    /// Measure: speedup sweeps and other benchmarks, with exports.
-    Bench(bench::BenchArgs),
-    /// Check that a PNG is readable and not blank (used by CI on the window's screenshot).
-    #[command(hide = true)]
-    CheckPng {
-        /// The PNG to check.
-        file: PathBuf,
-    },
-}
 
 /// An error from a subcommand: a message and the exit code it maps to.
 #[derive(Debug)]
@@ -165,27 +94,12 @@ pub fn main() -> ExitCode {
         Some(Command::Deadlock(args)) => deadlock::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::CheckPng { file }) => check_png(&file),
-        None => open_window(&cli.window),
+        None => window::open(&cli.window),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => e.exit(),
     }
-}
-
-#[cfg(feature = "gui")]
-fn open_window(args: &WindowArgs) -> Result<(), CliError> {
-    crate::gui::check_args(args).map_err(CliError::Usage)?;
-    crate::gui::run(args.clone()).map_err(CliError::Failed)
-}
-
-#[cfg(not(feature = "gui"))]
-fn open_window(_args: &WindowArgs) -> Result<(), CliError> {
-    use clap::CommandFactory;
-    let _ = Cli::command().print_help();
-    Err(CliError::Usage(
-        "this build has no window (built without the `gui` feature): use a subcommand".into(),
-    ))
 }
 
 /// Fails unless `file` is a PNG with at least 8 distinct colours (not blank).
@@ -227,103 +141,6 @@ pub fn distinct_colours(img: &image::RgbaImage, limit: usize) -> usize {
     seen.len()
 }
 
-/// The view options shared by every Mandelbrot subcommand.
-#[derive(Args, Debug, Clone)]
-pub struct ViewArgs {
-    /// Image width in pixels (1..=16384).
-    #[arg(long, default_value_t = 1024, allow_negative_numbers = true,
-          value_parser = whole::<u32>(1, MAX_EDGE_PX.into()))]
-    pub width: u32,
-    /// Image height in pixels (1..=16384; at most 64 Mpx in all).
-    #[arg(long, default_value_t = 768, allow_negative_numbers = true,
-          value_parser = whole::<u32>(1, MAX_EDGE_PX.into()))]
-    pub height: u32,
-    /// Centre of the view in the complex plane, as X,Y.
-    #[arg(
-        long,
-        default_value = "-0.75,0",
-        allow_hyphen_values = true,
-        value_name = "X,Y"
-    )]
-    pub center: String,
-    /// Width of the view in the complex plane.
-    #[arg(long, default_value_t = 3.5, allow_negative_numbers = true)]
-    pub view_width: f64,
-    /// Iteration limit (1..=1000000).
-    #[arg(long, default_value_t = 500, allow_negative_numbers = true,
-          value_parser = whole::<u32>(1, MAX_ITER.into()))]
-    pub max_iter: u32,
-}
-
-impl ViewArgs {
-    pub fn to_view(&self) -> Result<View, CliError> {
-        let center = parse_center(&self.center).map_err(CliError::Usage)?;
-        View::new(
-            center,
-            self.view_width,
-            self.width,
-            self.height,
-            self.max_iter,
-        )
-        .map_err(|e| CliError::Usage(e.to_string()))
-    }
-}
-
-/// Parses `X,Y` into a finite centre.
-pub fn parse_center(s: &str) -> Result<(f64, f64), String> {
-    let (x, y) = s
-        .split_once(',')
-        .ok_or_else(|| format!("--center {s:?}: expected X,Y such as -0.75,0.1"))?;
-    let parse = |v: &str, axis: &str| {
-        v.trim()
-            .parse::<f64>()
-            .map_err(|_| format!("--center {s:?}: {axis} {v:?} is not a number"))
-    };
-    Ok((parse(x, "x")?, parse(y, "y")?))
-}
-
-/// Parses a schedule name (see `Schedule::ALL`).
-pub fn parse_schedule(s: &str) -> Result<Schedule, CliError> {
-    s.parse().map_err(CliError::Usage)
-}
-
-pub fn parse_kernel(s: &str) -> Result<Kernel, CliError> {
-    s.parse().map_err(CliError::Usage)
-}
-
-/// Checks a worker count against the pool's limits (the engine's rule).
-pub fn check_workers(n: usize) -> Result<usize, CliError> {
-    crate::engine::exec::pool::check_workers(n).map_err(|_| {
-        CliError::Usage(format!(
-            "--workers must be 1..={MAX_WORKERS}, got {n} (this machine has {} logical cores)",
-            logical_cores()
-        ))
-    })
-}
-
-/// The `--workers` value parser: whole numbers, negative ones reaching the range message.
-pub fn workers_arg() -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
-    whole::<usize>(1, MAX_WORKERS as i128)
-}
-
-/// Tiling from `--tile PX` or `--bands [ROWS]`.
-pub fn tiling_from(tile_px: Option<u32>, bands: Option<u32>) -> Result<Tiling, CliError> {
-    match (tile_px, bands) {
-        (Some(_), Some(_)) => Err(CliError::Usage(
-            "give either --tile or --bands, not both".into(),
-        )),
-        (_, Some(rows)) => Tiling::bands(rows).map_err(CliError::Usage),
-        (Some(px), None) => Tiling::square(px).map_err(CliError::Usage),
-        (None, None) => Ok(Tiling::default()),
-    }
-}
-
-/// Refuses an output path that cannot be written, before any work is done
-/// (see [`outputs::check_outputs`], which also refuses a path given twice).
-pub fn check_output(path: &Path, flag: &str) -> Result<(), CliError> {
-    outputs::check_outputs(&[(flag, path)])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,28 +154,5 @@ mod tests {
             p.0[0] = i as u8;
         }
         assert_eq!(distinct_colours(&busy, 8), 8);
-    }
-
-    #[test]
-    fn center_parsing() {
-        assert_eq!(parse_center("-0.75,0.1"), Ok((-0.75, 0.1)));
-        assert_eq!(parse_center(" 1 , -2 "), Ok((1.0, -2.0)));
-        assert!(parse_center("1;2").is_err());
-        assert!(parse_center("a,2").is_err());
-    }
-
-    #[test]
-    fn nan_center_is_refused_by_the_view() {
-        let args = ViewArgs {
-            width: 10,
-            height: 10,
-            center: "NaN,0".into(),
-            view_width: 1.0,
-            max_iter: 10,
-        };
-        match args.to_view() {
-            Err(CliError::Usage(m)) => assert!(m.contains("center x"), "{m}"),
-            other => panic!("expected a usage error, got {other:?}"),
-        }
     }
 }

@@ -9,7 +9,6 @@
 pub mod exec;
 pub mod locks;
 pub mod mandelbrot;
-pub mod models;
 pub mod race;
 pub mod speedup;
 pub mod theory;

@@ -3,8 +3,8 @@
 //! `--frame-stats`).
 //!
 //! # Adding a tab
-//! 1. Add a variant to [`Tab`], to [`Tab::ALL`] (menu order) and a label in [`Tab::label`]
-//!    (also its `--panel` name in [`Tab::slug`]).
+//! 1. Add a variant to [`Tab`] in `gui/panel.rs`, to [`Tab::ALL`] (menu order) and a label
+//!    in [`Tab::label`] (also its `--panel` name in [`Tab::slug`]).
 //! 2. Add the panel as a field of [`App`] (a struct with `fn ui(&mut self, ui: &mut egui::Ui)`;
 //!    persisted choices in a `#[serde(default)]` struct, runtime handles apart).
 //! 3. Add its arm in [`App::tab_ui`]; if it runs background work, say when it is idle in
@@ -13,6 +13,7 @@
 use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
 use crate::gui::locks::LocksPanel;
+use crate::gui::panel::Tab;
 use crate::gui::race::RacePanel;
 use crate::gui::settings::{
     AppSettings, Resets, STORAGE_KEY, panel_from_json_checked, panel_to_json, parse_settings,
@@ -23,63 +24,9 @@ use crate::gui::system::{CpuMonitor, mini_bars_ui, system_ui};
 use crate::gui::theory::TheoryPanel;
 use crate::gui::widgets::palette;
 use egui::{RichText, ViewportCommand};
-use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// The panels, in tab-bar order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Tab {
-    #[default]
-    Explorer,
-    Speedup,
-    Race,
-    Locks,
-    Theory,
-    System,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 6] = [
-        Tab::Explorer,
-        Tab::Speedup,
-        Tab::Race,
-        Tab::Locks,
-        Tab::Theory,
-        Tab::System,
-    ];
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            Tab::Explorer => "Explorer",
-            Tab::Speedup => "Speedup lab",
-            Tab::Race => "Race conditions",
-            Tab::Locks => "Locks",
-            Tab::Theory => "Theory",
-            Tab::System => "System",
-        }
-    }
-
-    /// Name on the command line (`--panel`).
-    pub fn slug(&self) -> &'static str {
-        match self {
-            Tab::Explorer => "explorer",
-            Tab::Speedup => "speedup",
-            Tab::Race => "race",
-            Tab::Locks => "locks",
-            Tab::Theory => "theory",
-            Tab::System => "system",
-        }
-    }
-
-    pub fn from_slug(s: &str) -> Result<Tab, String> {
-        Tab::ALL.into_iter().find(|t| t.slug() == s).ok_or_else(|| {
-            let names: Vec<_> = Tab::ALL.iter().map(Tab::slug).collect();
-            format!("unknown panel {s:?}: expected one of {}", names.join(", "))
-        })
-    }
-}
 
 /// How a headless run ended: a line for stdout, or an error.
 pub type Outcome = Arc<Mutex<Option<Result<String, String>>>>;

@@ -1,10 +1,13 @@
-//! The eframe window: one file per panel, each a struct with `fn ui(&mut self, ui: &mut egui::Ui)`.
-//! [`app`] holds the tab bar (see there how to add a tab).
+//! The eframe window: one folder or file per tab (each a struct with
+//! `fn ui(&mut self, ui: &mut egui::Ui)`), shared [`widgets`], and [`app`]
+//! with the tab bar (see there how to add a tab). It receives a checked
+//! [`WindowPlan`] from the CLI and never imports it.
 
 pub mod app;
 pub mod explorer;
 pub mod frame_stats;
 pub mod locks;
+pub mod panel;
 pub mod race;
 pub mod settings;
 pub mod speedup;
@@ -12,15 +15,16 @@ pub mod system;
 pub mod theory;
 pub mod widgets;
 
-use crate::cli::WindowArgs;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::mandelbrot::colour::Palette;
 use crate::engine::mandelbrot::tiling::Tiling;
-use crate::engine::mandelbrot::view::View;
-use app::{App, Tab};
-use explorer::places::{self, Place};
+use app::App;
+use explorer::places::Place;
+use panel::Tab;
+use std::path::PathBuf;
 
-/// What the command line asks of the window, validated.
+/// What the command line asks of the window, already checked (the CLI builds
+/// it in `cli/window.rs`; the gui never sees raw flags).
 #[derive(Clone, Debug, Default)]
 pub struct WindowPlan {
     pub tab: Option<Tab>,
@@ -31,70 +35,12 @@ pub struct WindowPlan {
     pub tiling: Option<Tiling>,
     pub palette: Option<Palette>,
     pub overlay: Option<bool>,
-}
-
-/// Checks the window options before anything opens (bad input: a message, nothing done).
-pub fn check_args(args: &WindowArgs) -> Result<WindowPlan, String> {
-    let size = match &args.size {
-        None => None,
-        Some(s) => {
-            let (w, h) = s
-                .split_once(['x', '×'])
-                .ok_or_else(|| format!("--size {s:?}: expected WIDTHxHEIGHT such as 1920x1080"))?;
-            let parse = |v: &str| {
-                v.trim()
-                    .parse::<u32>()
-                    .map_err(|_| format!("--size {s:?}: {v:?} is not a whole number"))
-            };
-            let (w, h) = (parse(w)?, parse(h)?);
-            View::default_for_size(w, h).map_err(|e| format!("--size {s}: {e}"))?;
-            Some((w, h))
-        }
-    };
-    let place = match &args.place {
-        None => None,
-        Some(p) => Some(Place::by_name(p).ok_or_else(|| {
-            let names: Vec<_> = places::PLACES
-                .iter()
-                .map(|p| places::slug(p.name))
-                .collect();
-            format!("--place {p:?}: expected one of {}", names.join(", "))
-        })?),
-    };
-    if let Some(n) = args.workers
-        && !(1..=crate::engine::exec::pool::MAX_WORKERS).contains(&n)
-    {
-        return Err(format!(
-            "--workers must be 1..={}, got {n}",
-            crate::engine::exec::pool::MAX_WORKERS
-        ));
-    }
-    if args.screenshot.is_some() && args.frame_stats.is_some() {
-        return Err("give either --screenshot or --frame-stats, not both".into());
-    }
-    if let Some(p) = &args.screenshot {
-        crate::cli::check_output(p, "--screenshot").map_err(|e| match e {
-            crate::cli::CliError::Usage(m) | crate::cli::CliError::Failed(m) => m,
-        })?;
-    }
-    if args.frame_stats == Some(0) {
-        return Err("--frame-stats needs at least 1 frame".into());
-    }
-    let tiling: Option<Tiling> = args.tile.as_deref().map(str::parse).transpose()?;
-    if let (Some(t), Some((w, h))) = (tiling, size) {
-        t.check_count(w, h)
-            .map_err(|e| format!("--tile with --size: {e}"))?;
-    }
-    Ok(WindowPlan {
-        tab: args.panel.as_deref().map(Tab::from_slug).transpose()?,
-        size,
-        place,
-        workers: args.workers,
-        schedule: args.schedule.as_deref().map(str::parse).transpose()?,
-        tiling,
-        palette: args.palette.as_deref().map(str::parse).transpose()?,
-        overlay: args.overlay,
-    })
+    /// Save an in-app screenshot here once the panel's work is done, then exit.
+    pub screenshot: Option<PathBuf>,
+    /// Print frame-time percentiles after this many frames, then exit.
+    pub frame_stats: Option<u32>,
+    /// Start from default settings, ignoring the saved ones.
+    pub reset_settings: bool,
 }
 
 /// eframe's settings file for this app (`…/parlab/app.ron`), if there is a place for it.
@@ -171,9 +117,8 @@ fn apply_plan(app: &mut App, plan: &WindowPlan) {
 }
 
 /// Opens the window and runs until it is closed (or a headless duty is done).
-pub fn run(args: WindowArgs) -> Result<(), String> {
-    let plan = check_args(&args)?;
-    let headless = args.screenshot.is_some() || args.frame_stats.is_some();
+pub fn run(plan: WindowPlan) -> Result<(), String> {
+    let headless = plan.screenshot.is_some() || plan.frame_stats.is_some();
     let user_file = settings_file();
     let file_notice = user_file.as_deref().and_then(inspect_settings_file);
     // Headless runs read the user's settings from a copy and write only to
@@ -204,7 +149,7 @@ pub fn run(args: WindowArgs) -> Result<(), String> {
     };
     let outcome: app::Outcome = Default::default();
     let outcome_in_app = outcome.clone();
-    let reset = args.reset_settings;
+    let reset = plan.reset_settings;
     eframe::run_native(
         APP_NAME,
         options,
@@ -222,8 +167,8 @@ pub fn run(args: WindowArgs) -> Result<(), String> {
                 eprintln!("parlab: {n}");
             }
             apply_plan(&mut app, &plan);
-            app.automation.screenshot = args.screenshot.clone();
-            app.automation.frame_stats = args.frame_stats;
+            app.automation.screenshot = plan.screenshot.clone();
+            app.automation.frame_stats = plan.frame_stats;
             app.automation.outcome = outcome_in_app;
             Ok(Box::new(app))
         }),

@@ -9,7 +9,7 @@ use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::{View, ViewSpec};
 use crate::engine::speedup::sweep::{MAX_REPS, MAX_WARMUP};
 use crate::engine::util::list::{parse_list, whole_number};
-use crate::gui::app::Tab;
+use crate::gui::panel::Tab;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 

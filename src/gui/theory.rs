@@ -1,6 +1,6 @@
 //! The theory panel: Amdahl and Gustafson curves (predictions, with measured
 //! points overlaid), Brent's band drawn from a divide-and-conquer matmul's
-//! measured work and span, and the grid-search calculator of seed 003.
+//! measured work and span, and the course's grid-search calculator.
 
 use crate::engine::exec::pool::{MAX_WORKERS, build_pool, logical_cores};
 use crate::engine::theory::{

@@ -9,16 +9,14 @@ use crate::engine::speedup::charts::data::{
     focus_granularity, granularity_chart, overlay_speedup_charts, predicted_chart, speedup_chart,
 };
 use crate::engine::speedup::charts::draw::{Chart, PlotFormat, write_plot};
+use crate::engine::speedup::plan::{PlanError, PlanInput, parse_granularities, sweep_plan};
 use crate::engine::speedup::report::{
     Agreement, SweepReport, build_profile, compare_reports, cpu_brand,
 };
 use crate::engine::speedup::results::{SweepResults, load_average_1m};
-use crate::engine::speedup::sweep::{
-    MAX_REPS, MAX_WARMUP, SweepEvent, SweepJob, SweepPlan, default_worker_counts,
-};
+use crate::engine::speedup::sweep::{MAX_REPS, MAX_WARMUP, SweepEvent, SweepJob, SweepPlan};
 use crate::engine::util::files::{ExportError, read_capped, write_atomic, write_json};
-use crate::engine::util::list::{self, whole_number};
-use crate::engine::workloads::workload::{Workload, by_spec};
+use crate::engine::workloads::{Workload, by_spec};
 use clap::Args;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -96,15 +94,6 @@ pub struct SweepArgs {
     pub compare: Option<PathBuf>,
 }
 
-/// Parses a comma-separated list with the one list parser, naming the flag in errors.
-fn parse_list<T>(
-    s: &str,
-    flag: &str,
-    parse: impl FnMut(&str) -> Result<T, String>,
-) -> Result<Vec<T>, CliError> {
-    list::parse_list(s, parse).map_err(|e| CliError::Usage(format!("{flag} {s:?}: {e}")))
-}
-
 /// Checks the arguments and builds the workload and plan; writes nothing.
 pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, SweepPlan), CliError> {
     let view = args.view.to_view()?;
@@ -112,24 +101,21 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     let schedule = parse_schedule(&args.schedule)?;
     let workload = by_spec(&args.workload, view, kernel, args.gil)
         .map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
-    let workers = match &args.workers {
-        Some(s) => parse_list(s, "--workers", whole_number::<usize>)?,
-        None => default_worker_counts(logical_cores()),
-    };
-    let granularities = match &args.tiles {
-        Some(s) => parse_list(s, "--tiles", |x| workload.parse_granularity(x))?,
-        None => workload.default_granularities(),
-    };
-    let plan = SweepPlan {
-        workers,
-        granularities,
+    let input = PlanInput {
+        workers: args.workers.as_deref(),
+        granularities: args.tiles.as_deref(),
         schedule,
         reps: args.reps,
         warmup: args.warmup,
-        include_sequential: true,
         shuffle_seed: args.seed,
     };
-    plan.validate().map_err(CliError::Usage)?;
+    let plan = sweep_plan(&input, &*workload).map_err(|e| {
+        CliError::Usage(match (&e, &args.workers, &args.tiles) {
+            (PlanError::Workers(_), Some(s), _) => format!("--workers {s:?}: {e}"),
+            (PlanError::Granularities(_), _, Some(s)) => format!("--tiles {s:?}: {e}"),
+            _ => e.to_string(),
+        })
+    })?;
     let mut outputs = Vec::new();
     for (path, flag) in [
         (&args.export_json, "--export-json"),
@@ -166,7 +152,8 @@ pub fn compare_plan_from(
     let workload = by_spec(spec, view, kernel, args.gil)
         .map_err(|e| CliError::Usage(format!("--compare-workload: {e}")))?;
     let granularities = match &args.compare_tiles {
-        Some(s) => parse_list(s, "--compare-tiles", |x| workload.parse_granularity(x))?,
+        Some(s) => parse_granularities(s, &*workload)
+            .map_err(|e| CliError::Usage(format!("--compare-tiles {s:?}: {e}")))?,
         None => workload.default_granularities(),
     };
     let plan = SweepPlan {

@@ -1,18 +1,23 @@
-//! A small background task for the labs: a named thread, a bounded channel of
+//! The one background-task type: a named thread, a bounded channel of
 //! messages back to the caller, a `notify` callback after each message (the
 //! window's repaint request) and a cancel flag that dropping the task sets.
 //!
-//! Same pattern as [`crate::engine::mandelbrot::job::RenderJob`], for work that is not a
-//! tiled render (race runs, lock benchmarks, the deadlock demo).
+//! Every piece of background work is one: the explorer's render
+//! ([`crate::engine::mandelbrot::job::RenderJob`]), the speedup sweep
+//! ([`crate::engine::speedup::sweep::SweepJob`]) and the labs' runs (race
+//! runs, lock benchmarks, the deadlock demo).
 
-use crate::engine::mandelbrot::job::Notify;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 
-/// Capacity of the message channel: lab tasks send few, large messages.
-const CHANNEL_CAPACITY: usize = 256;
+/// Called from the task's threads after each message is sent.
+pub type Notify = Arc<dyn Fn() + Send + Sync>;
+
+/// Capacity of the message channel unless told otherwise: lab tasks send
+/// few, large messages.
+const DEFAULT_CAPACITY: usize = 256;
 
 /// The sending side, handed to the task's body.
 pub struct Emitter<M> {
@@ -48,6 +53,17 @@ impl<M> Emitter<M> {
         true
     }
 
+    /// Sends the task's last message, waiting for room if the channel is
+    /// full even when cancelled (the reader drains or drops the task), and
+    /// wakes the receiver. False when nobody is listening any more.
+    pub fn finish(&self, message: M) -> bool {
+        let sent = self.tx.send(message).is_ok();
+        if let Some(n) = &self.notify {
+            n();
+        }
+        sent
+    }
+
     /// The task's cancel flag: long loops poll it.
     pub fn cancel_flag(&self) -> &AtomicBool {
         &self.cancel
@@ -72,7 +88,18 @@ impl<M: Send + 'static> BackgroundTask<M> {
         notify: Option<Notify>,
         body: impl FnOnce(&Emitter<M>) + Send + 'static,
     ) -> std::io::Result<Self> {
-        let (tx, rx) = sync_channel(CHANNEL_CAPACITY);
+        Self::spawn_with_capacity(name, DEFAULT_CAPACITY, notify, body)
+    }
+
+    /// Starts `body` on a thread called `name`, with room for `capacity`
+    /// messages before a send has to wait.
+    pub fn spawn_with_capacity(
+        name: &str,
+        capacity: usize,
+        notify: Option<Notify>,
+        body: impl FnOnce(&Emitter<M>) + Send + 'static,
+    ) -> std::io::Result<Self> {
+        let (tx, rx) = sync_channel(capacity);
         let cancel = Arc::new(AtomicBool::new(false));
         let emitter = Emitter {
             tx,
@@ -106,6 +133,29 @@ impl<M: Send + 'static> BackgroundTask<M> {
 
     pub fn cancel(&self) {
         self.cancel.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed)
+    }
+
+    /// The flag the task's body polls.
+    pub fn cancel_flag(&self) -> &Arc<AtomicBool> {
+        &self.cancel
+    }
+
+    /// Cancels and waits for the task's thread to exit, draining messages so
+    /// that no sender is left waiting on a full channel.
+    pub fn cancel_and_join(mut self) {
+        self.cancel();
+        while self.rx.try_recv().is_ok() {}
+        if let Some(h) = self.handle.take() {
+            while !h.is_finished() {
+                while self.rx.try_recv().is_ok() {}
+                std::thread::yield_now();
+            }
+            let _ = h.join();
+        }
     }
 }
 

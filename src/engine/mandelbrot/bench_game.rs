@@ -20,8 +20,8 @@
 
 use rayon::prelude::*;
 
-/// Iterations per pixel.
-pub const BG_ITERATIONS: u32 = 50;
+/// Iterations per pixel (defined beside the kernels, which need it too).
+pub use super::kernel::BG_ITERATIONS;
 
 /// Bytes in one PBM row of `n` pixels.
 pub fn row_bytes(n: usize) -> usize {

@@ -1,24 +1,20 @@
 //! A render running in the background: tiles stream back as they finish.
 //!
-//! The job is a named thread that owns a rayon pool of the requested size.
+//! The job is a [`BackgroundTask`] whose thread owns a rayon pool of the requested size.
 //! Finished tiles come back over a bounded channel; a `notify` callback (the
 //! window's repaint request) runs after each. Dropping the job cancels it:
 //! workers stop before their next tile.
 
 use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::execute;
+use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
 use crate::engine::exec::trace::TaskRecord;
 use crate::engine::mandelbrot::kernel::TilePixels;
 use crate::engine::mandelbrot::render::{RenderSettings, compute_tile};
 use crate::engine::mandelbrot::tiling::Tile;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
-
-/// Called from worker threads after each message is sent.
-pub type Notify = Arc<dyn Fn() + Send + Sync>;
 
 /// A finished tile, with its pixels and trace entry.
 #[derive(Clone, Debug)]
@@ -53,10 +49,8 @@ const CHANNEL_CAPACITY: usize = 4096;
 pub struct RenderJob {
     pub settings: RenderSettings,
     pub tiles: Arc<Vec<Tile>>,
-    events: Receiver<JobEvent>,
-    cancel: Arc<AtomicBool>,
+    task: BackgroundTask<JobEvent>,
     completed: Arc<AtomicUsize>,
-    handle: Option<JoinHandle<()>>,
 }
 
 impl RenderJob {
@@ -64,33 +58,32 @@ impl RenderJob {
     pub fn start(settings: RenderSettings, notify: Option<Notify>) -> std::io::Result<Self> {
         let view = settings.view;
         let tiles = Arc::new(settings.tiling.tiles(view.width_px(), view.height_px()));
-        let (tx, events) = sync_channel(CHANNEL_CAPACITY.min(tiles.len() + 1));
-        let cancel = Arc::new(AtomicBool::new(false));
         let completed = Arc::new(AtomicUsize::new(0));
-        let handle = {
-            let (tiles, cancel, completed) = (tiles.clone(), cancel.clone(), completed.clone());
-            std::thread::Builder::new()
-                .name("parlab-render-job".into())
-                .spawn(move || run_job(settings, &tiles, tx, &cancel, &completed, notify))?
+        let task = {
+            let (tiles, completed) = (tiles.clone(), completed.clone());
+            BackgroundTask::spawn_with_capacity(
+                "parlab-render-job",
+                CHANNEL_CAPACITY.min(tiles.len() + 1),
+                notify,
+                move |emitter| run_job(settings, &tiles, emitter, &completed),
+            )?
         };
         Ok(RenderJob {
             settings,
             tiles,
-            events,
-            cancel,
+            task,
             completed,
-            handle: Some(handle),
         })
     }
 
     /// The next event, if one is waiting.
     pub fn try_next(&self) -> Option<JobEvent> {
-        self.events.try_recv().ok()
+        self.task.try_next()
     }
 
     /// Blocks for the next event; `None` once the job has ended and all was read.
     pub fn next_blocking(&self) -> Option<JobEvent> {
-        self.events.recv().ok()
+        self.task.next_blocking()
     }
 
     /// (tiles finished, tiles in all).
@@ -99,57 +92,32 @@ impl RenderJob {
     }
 
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.task.cancel();
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
+        self.task.is_cancelled()
     }
 
     /// True once the job thread has exited.
     pub fn is_finished(&self) -> bool {
-        self.handle.as_ref().is_none_or(|h| h.is_finished())
+        self.task.is_finished()
     }
 
     /// Cancels and waits for the job thread (and so its workers) to exit.
-    pub fn cancel_and_join(mut self) {
-        self.cancel();
-        // Drain so that no worker is left waiting on a full channel.
-        while self.events.try_recv().is_ok() {}
-        if let Some(h) = self.handle.take() {
-            while !h.is_finished() {
-                while self.events.try_recv().is_ok() {}
-                std::thread::yield_now();
-            }
-            let _ = h.join();
-        }
-    }
-}
-
-impl Drop for RenderJob {
-    fn drop(&mut self) {
-        // Workers blocked on a full channel wake with an error once the
-        // receiver is gone; every other worker sees the flag before its next tile.
-        self.cancel.store(true, Ordering::Relaxed);
+    pub fn cancel_and_join(self) {
+        self.task.cancel_and_join();
     }
 }
 
 fn run_job(
     settings: RenderSettings,
     tiles: &[Tile],
-    tx: SyncSender<JobEvent>,
-    cancel: &AtomicBool,
+    emitter: &Emitter<JobEvent>,
     completed: &AtomicUsize,
-    notify: Option<Notify>,
 ) {
-    let wake = || {
-        if let Some(n) = &notify {
-            n();
-        }
-    };
     let finish = |end: JobEnd| {
-        let _ = tx.send(JobEvent::Finished(end));
-        wake();
+        emitter.finish(JobEvent::Finished(end));
     };
     let pool = if settings.schedule.uses_pool() {
         match build_pool(settings.num_workers) {
@@ -175,24 +143,18 @@ fn run_job(
         settings.schedule,
         pool.as_ref(),
         tiles.len(),
-        cancel,
+        emitter.cancel_flag(),
         origin,
         |i| compute_tile(settings.kernel, &view, &tiles[i]),
         |record, pixels| {
             let tile = tiles[record.task as usize];
             completed.fetch_add(1, Ordering::Relaxed);
-            if tx
-                .send(JobEvent::Tile(TileDone {
-                    tile,
-                    record,
-                    pixels,
-                }))
-                .is_err()
-            {
-                // The receiver is gone: nobody wants the rest.
-                cancel.store(true, Ordering::Relaxed);
-            }
-            wake();
+            // A send to a receiver that is gone cancels the job: nobody wants the rest.
+            emitter.send(JobEvent::Tile(TileDone {
+                tile,
+                record,
+                pixels,
+            }));
         },
     );
     let wall_nanos = origin.elapsed().as_nanos() as u64;
@@ -281,7 +243,7 @@ mod tests {
     fn dropping_the_job_cancels_it() {
         let view = View::new((-0.75, 0.0), 3.0, 2048, 2048, 100_000).expect("view");
         let job = RenderJob::start(settings(view, Schedule::StaticBlock, 2), None).expect("job");
-        let cancel = job.cancel.clone();
+        let cancel = job.task.cancel_flag().clone();
         drop(job);
         assert!(cancel.load(Ordering::Relaxed));
     }

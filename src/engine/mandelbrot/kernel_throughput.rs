@@ -9,6 +9,7 @@
 use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
+use crate::engine::util::stats::median_u64;
 use serde::Serialize;
 use std::hint::black_box;
 use std::time::Instant;
@@ -31,8 +32,19 @@ pub struct BenchView {
     pub reference_row_stride: u32,
 }
 
-/// K0, B2 and B3 from issue 7. Pixel centres: column x is at
-/// left + (x + ½)·pixel, so K0's 1024 columns span [−0.5, 0] exactly.
+/// The three fixed views every kernel measurement uses, so that numbers from
+/// different machines and commits compare:
+/// - **K0** ("kernel"): a square wholly inside the main cardioid, every pixel
+///   runs all 2000 iterations. No escapes, no branches taken: the pure
+///   arithmetic throughput, the one to hold against the FMA ceiling.
+/// - **B2** ("benchmark 2"): the whole set at 4K, 1000 iterations. A mix of
+///   fast escapes, slow boundary pixels and the inside: the typical picture.
+/// - **B3** ("benchmark 3"): a deep zoom (width 2e-5) into Seahorse Valley at
+///   4K, 5000 iterations. Nearly every pixel is near the boundary, so escape
+///   counts vary from lane to lane: the hardest case for vectors.
+///
+/// Pixel centres: column x is at left + (x + ½)·pixel, so K0's 1024 columns
+/// span [−0.5, 0] exactly.
 pub fn bench_views() -> Vec<BenchView> {
     let view = |c, w, wpx, hpx, it| View::new(c, w, wpx, hpx, it).expect("fixed views are valid");
     vec![
@@ -160,15 +172,6 @@ pub fn thread_cpu_nanos() -> Option<u64> {
         .ok()
 }
 
-fn median(sorted: &[u64]) -> u64 {
-    let n = sorted.len();
-    if n % 2 == 1 {
-        sorted[n / 2]
-    } else {
-        (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-    }
-}
-
 /// Times `kernel` on every `row_stride`-th row of `view`, on this thread.
 pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) -> KernelTiming {
     let width = view.width_px();
@@ -217,7 +220,7 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
     }
     nanos.sort_unstable();
     cpu_nanos.sort_unstable();
-    let median_cpu_nanos = (cpu_nanos.len() == nanos.len()).then(|| median(&cpu_nanos));
+    let median_cpu_nanos = (cpu_nanos.len() == nanos.len()).then(|| median_u64(&cpu_nanos));
     let rate = |ns: u64| iterations as f64 / ns.max(1) as f64;
     KernelTiming {
         kernel: kernel.name(),
@@ -225,10 +228,10 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
         rows,
         iterations,
         runs: nanos.len(),
-        median_nanos: median(&nanos),
+        median_nanos: median_u64(&nanos),
         min_nanos: nanos[0],
         max_nanos: nanos[nanos.len() - 1],
-        giga_iters_per_sec: rate(median(&nanos)),
+        giga_iters_per_sec: rate(median_u64(&nanos)),
         giga_iters_per_sec_best: rate(nanos[0]),
         giga_iters_per_sec_worst: rate(nanos[nanos.len() - 1]),
         median_cpu_nanos,
@@ -262,7 +265,7 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
         });
     }
     KernelBenchReport {
-        simd_backend: crate::engine::mandelbrot::kernel::simd::backend_name(),
+        simd_backend: crate::engine::mandelbrot::kernel::simd_backend_name(),
         clock,
         ceiling_giga_iters_per_sec: ceiling,
         views: results,
@@ -302,11 +305,5 @@ mod tests {
                 "schedstat is readable on Linux"
             );
         }
-    }
-
-    #[test]
-    fn median_of_even_and_odd() {
-        assert_eq!(median(&[1, 2, 9]), 2);
-        assert_eq!(median(&[1, 3, 5, 9]), 4);
     }
 }

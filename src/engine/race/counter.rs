@@ -6,6 +6,7 @@
 //! access is atomic, the read-modify-write as a whole is not, and updates are
 //! lost exactly as in the Python programs — with no undefined behaviour.
 
+use crate::engine::util::stats::median;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Barrier, Mutex, RwLock};
@@ -504,14 +505,6 @@ pub struct LostSummary {
     /// Runs that lost at least one update.
     pub runs_with_loss: usize,
     pub median_wall_nanos: f64,
-}
-
-fn median(sorted: &[f64]) -> f64 {
-    match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]),
-    }
 }
 
 pub fn summarise(runs: &[RaceResult]) -> Option<LostSummary> {

@@ -1,4 +1,4 @@
-//! Presets that mirror the course's Python programs (seeds 002).
+//! Presets that mirror the course's Python programs.
 
 use super::counter::{Direction, Gap, Launch, Mode, RaceConfig};
 use serde::{Deserialize, Serialize};

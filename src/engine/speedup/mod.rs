@@ -1,7 +1,8 @@
-//! The speedup lab: a sweep over worker counts and task granularities, its
+//! The speedup lab: a plan parsed from what was typed, a sweep over worker counts and task granularities, its
 //! results with their spread, the virtual-worker replay, the exports and charts.
 
 pub mod charts;
+pub mod plan;
 pub mod replay;
 pub mod report;
 pub mod results;

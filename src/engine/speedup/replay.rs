@@ -11,7 +11,7 @@
 //! (dynamic with chunk 1): rayon's real splitting order is not modelled.
 
 use crate::engine::exec::schedule::Schedule;
-use crate::engine::models::brent_time_bound;
+use crate::engine::theory::brent_time_bound;
 use serde::{Deserialize, Serialize};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

@@ -2,15 +2,15 @@
 //! result per configuration with every time) and CSV with one row per
 //! configuration. Both state the baseline and the interval method.
 
-use crate::engine::models::AMDAHL_FIT_METHOD;
 use crate::engine::speedup::replay::MAX_VIRTUAL_WORKERS;
 use crate::engine::speedup::results::{
     AmdahlFit, BASELINE_RULE, ERROR_BAR_RULE, PredictionSet, ResultRow, SweepResults,
     load_average_1m,
 };
 use crate::engine::speedup::sweep::RUN_ORDER_RULE;
+use crate::engine::theory::AMDAHL_FIT_METHOD;
 use crate::engine::util::stats::{OUTLIER_RULE, SPEEDUP_INTERVAL_METHOD};
-use crate::engine::workloads::workload::Workload;
+use crate::engine::workloads::Workload;
 use serde::{Deserialize, Serialize};
 use std::time::{SystemTime, UNIX_EPOCH};
 

@@ -6,11 +6,11 @@
 
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
-use crate::engine::models::{fit_amdahl, karp_flatt};
 use crate::engine::speedup::replay::{Prediction, durations_in_task_order, predict};
 use crate::engine::speedup::sweep::{ConfigKey, Measurement, SweepPlan};
+use crate::engine::theory::{fit_amdahl, karp_flatt};
 use crate::engine::util::stats::{Summary, bootstrap_ratio_of_medians, median};
-use crate::engine::workloads::workload::{Granularity, Workload};
+use crate::engine::workloads::{Granularity, Workload};
 use serde::{Deserialize, Serialize};
 
 /// The baseline, in words for exports and the window.

@@ -10,17 +10,15 @@
 
 use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::Schedule;
+use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
 use crate::engine::exec::trace::Trace;
-use crate::engine::mandelbrot::job::Notify;
-use crate::engine::util::stats::SplitMix64;
-use crate::engine::workloads::workload::{Granularity, Workload};
+use crate::engine::util::rng::SplitMix64;
+use crate::engine::workloads::{Granularity, Workload};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Most repetitions a sweep accepts.
 pub const MAX_REPS: u32 = 1000;
@@ -188,11 +186,9 @@ const CHANNEL_CAPACITY: usize = 64;
 pub struct SweepJob {
     pub plan: SweepPlan,
     pub configs: Vec<ConfigKey>,
-    events: Receiver<SweepEvent>,
-    cancel: Arc<AtomicBool>,
+    task: BackgroundTask<SweepEvent>,
     completed: Arc<AtomicUsize>,
     total: usize,
-    handle: Option<JoinHandle<()>>,
 }
 
 impl SweepJob {
@@ -205,43 +201,36 @@ impl SweepJob {
         plan.validate()?;
         let configs = plan.configs();
         let total = plan.total_runs();
-        let (tx, events) = sync_channel(CHANNEL_CAPACITY);
-        let cancel = Arc::new(AtomicBool::new(false));
         let completed = Arc::new(AtomicUsize::new(0));
-        let handle = {
-            let (plan, configs) = (plan.clone(), configs.clone());
-            let (cancel, completed) = (cancel.clone(), completed.clone());
-            std::thread::Builder::new()
-                .name("parlab-sweep-job".into())
-                .spawn(move || {
-                    let end = run_sweep(
-                        &*workload, &plan, &configs, &tx, &cancel, &completed, &notify,
-                    );
-                    let _ = tx.send(SweepEvent::Finished(end));
-                    if let Some(n) = &notify {
-                        n();
-                    }
-                })
-                .map_err(|e| format!("could not start the sweep thread: {e}"))?
+        let task = {
+            let (plan, configs, completed) = (plan.clone(), configs.clone(), completed.clone());
+            BackgroundTask::spawn_with_capacity(
+                "parlab-sweep-job",
+                CHANNEL_CAPACITY,
+                notify,
+                move |emitter| {
+                    let end = run_sweep(&*workload, &plan, &configs, emitter, &completed);
+                    emitter.finish(SweepEvent::Finished(end));
+                },
+            )
+            .map_err(|e| format!("could not start the sweep thread: {e}"))?
         };
         Ok(SweepJob {
             plan,
             configs,
-            events,
-            cancel,
+            task,
             completed,
             total,
-            handle: Some(handle),
         })
     }
 
     pub fn try_next(&self) -> Option<SweepEvent> {
-        self.events.try_recv().ok()
+        self.task.try_next()
     }
 
     /// Blocks for the next event; `None` once the job has ended and all was read.
     pub fn next_blocking(&self) -> Option<SweepEvent> {
-        self.events.recv().ok()
+        self.task.next_blocking()
     }
 
     /// (timed runs finished, timed runs in all).
@@ -250,19 +239,11 @@ impl SweepJob {
     }
 
     pub fn cancel(&self) {
-        self.cancel.store(true, Ordering::Relaxed);
+        self.task.cancel();
     }
 
     pub fn is_finished(&self) -> bool {
-        self.handle.as_ref().is_none_or(|h| h.is_finished())
-    }
-}
-
-impl Drop for SweepJob {
-    fn drop(&mut self) {
-        // The job sees the flag before its next run; a blocked send fails
-        // once the receiver is gone.
-        self.cancel.store(true, Ordering::Relaxed);
+        self.task.is_finished()
     }
 }
 
@@ -270,16 +251,10 @@ fn run_sweep(
     workload: &dyn Workload,
     plan: &SweepPlan,
     configs: &[ConfigKey],
-    tx: &SyncSender<SweepEvent>,
-    cancel: &AtomicBool,
+    emitter: &Emitter<SweepEvent>,
     completed: &AtomicUsize,
-    notify: &Option<Notify>,
 ) -> SweepEnd {
-    let wake = || {
-        if let Some(n) = notify {
-            n();
-        }
-    };
+    let cancel = emitter.cancel_flag();
     let end = |error: Option<String>| SweepEnd {
         completed: completed.load(Ordering::Relaxed),
         cancelled: cancel.load(Ordering::Relaxed),
@@ -323,10 +298,9 @@ fn run_sweep(
             }
         }
     }
-    if tx.send(SweepEvent::WarmedUp).is_err() {
+    if !emitter.send(SweepEvent::WarmedUp) {
         return end(None);
     }
-    wake();
     for (config, rep) in plan.run_order() {
         if cancel.load(Ordering::Relaxed) {
             return end(None);
@@ -340,11 +314,10 @@ fn run_sweep(
                     nanos,
                     trace,
                 };
-                if tx.send(SweepEvent::Measured(m)).is_err() {
-                    cancel.store(true, Ordering::Relaxed);
+                if !emitter.send(SweepEvent::Measured(m)) {
+                    // Nobody is listening (the send cancelled the job).
                     return end(None);
                 }
-                wake();
             }
             Err(e) => return end(Some(e)),
         }
@@ -359,7 +332,7 @@ pub(crate) mod tests_support {
     use crate::engine::mandelbrot::kernel::Kernel;
     use crate::engine::mandelbrot::tiling::Tiling;
     use crate::engine::mandelbrot::view::View;
-    use crate::engine::workloads::workload::Mandelbrot;
+    use crate::engine::workloads::Mandelbrot;
 
     pub(crate) fn tiny_plan() -> SweepPlan {
         SweepPlan {

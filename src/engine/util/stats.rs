@@ -6,6 +6,7 @@
 //! a time is an outlier when it lies more than 1.5 IQR outside the quartiles
 //! (Tukey's fences).
 
+use crate::engine::util::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 
 /// How outliers are flagged, in words for exports and the window.
@@ -108,38 +109,10 @@ pub fn median(values: &[f64]) -> f64 {
     quantile_sorted(&sorted, 0.5)
 }
 
-/// A tiny deterministic PRNG (splitmix64): reproducible resampling and run
-/// orders without a dependency. Not for cryptography.
-#[derive(Clone, Debug)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-impl SplitMix64 {
-    pub fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0), by Lemire's multiply-shift (bias < n / 2^64).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.next_u64() as u128 * n as u128) >> 64) as usize
-    }
-
-    /// Fisher–Yates shuffle.
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
+/// [`median`] of whole numbers (nanoseconds), rounded down: exact below 2^52.
+pub fn median_u64(values: &[u64]) -> u64 {
+    let as_f64: Vec<f64> = values.iter().map(|&v| v as f64).collect();
+    median(&as_f64) as u64
 }
 
 /// 95 % bootstrap percentile interval of `median(base) / median(other)`
@@ -217,24 +190,6 @@ mod tests {
     }
 
     #[test]
-    fn splitmix_is_deterministic_and_known() {
-        // First output of splitmix64 seeded with 0 (reference implementation).
-        assert_eq!(SplitMix64::new(0).next_u64(), 0xe220_a839_7b1d_cdaf);
-        let mut a = SplitMix64::new(42);
-        let mut b = SplitMix64::new(42);
-        for _ in 0..100 {
-            assert_eq!(a.next_u64(), b.next_u64());
-            assert!(a.below(7) < 7);
-            b.below(7);
-        }
-        let mut v: Vec<u32> = (0..20).collect();
-        a.shuffle(&mut v);
-        let mut sorted = v.clone();
-        sorted.sort_unstable();
-        assert_eq!(sorted, (0..20).collect::<Vec<_>>());
-    }
-
-    #[test]
     fn bootstrap_interval_brackets_the_ratio() {
         let t1 = [2.0, 2.1, 1.9, 2.05, 1.95];
         let t2 = [1.0, 1.1, 0.9, 1.05, 0.95];
@@ -250,5 +205,11 @@ mod tests {
             bootstrap_ratio_of_medians(&t1, &t2),
             bootstrap_ratio_of_medians(&t1, &t2)
         );
+    }
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median_u64(&[1, 2, 9]), 2);
+        assert_eq!(median_u64(&[1, 3, 5, 9]), 4);
     }
 }

@@ -1,4 +1,4 @@
-//! Result collection (seeds 000 step 3 and 002): three ways to bring the
+//! Result collection (the course's exercises): three ways to bring the
 //! tasks' results back, timed on the same workload.
 //!
 //! * [`Collector::Ordered`]: `pool.map` style: rayon's indexed `collect`

@@ -1,4 +1,4 @@
-//! Order of completion (seed 002's HelloWorld): tasks are submitted in order
+//! Order of completion (the course's HelloWorld): tasks are submitted in order
 //! 0, 1, 2, … but finish in whatever order the workers get to them. Each task
 //! does the same small piece of work ("Hello World from worker w") and takes a
 //! completion ticket from a shared counter as its last act; repeated runs show

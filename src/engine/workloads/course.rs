@@ -18,11 +18,11 @@
 //! outputs combined in task order); the check against the serial result is
 //! made after the clock stops, and a mismatch ends the sweep with an error.
 
+use super::workload::{Granularity, Workload};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::workloads::dot::Dot;
-use crate::engine::workloads::workload::{Granularity, Workload};
 use crate::engine::workloads::{DynWorkload, Prepared, WorkloadSpec};
 use rayon::ThreadPool;
 use std::sync::atomic::AtomicBool;

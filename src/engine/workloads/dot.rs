@@ -1,4 +1,4 @@
-//! Dot product (seed 000's FirstParallel): two large f64 vectors, cut into a
+//! Dot product (the course's FirstParallel): two large f64 vectors, cut into a
 //! fixed number of chunks; each task sums its chunk's products left to right,
 //! and [`TaskWorkload::combine`] adds the partial sums in chunk order. The
 //! reduction order is fixed by the chunking alone, so for a given chunk count
@@ -16,8 +16,9 @@
 //! Memory-bound: each multiply-add streams 16 bytes, so speedup stops once the
 //! memory bus is saturated, well before the core count on most machines.
 
-use super::{SplitMix64, TaskWorkload};
+use super::TaskWorkload;
 use crate::engine::exec::gil::TaskEnv;
+use crate::engine::util::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
 
 /// Unit roundoff of f64.
@@ -55,7 +56,7 @@ impl Dot {
     /// `num_chunks` chunks (1..=len).
     pub fn new(len: usize, num_chunks: usize, seed: u64) -> Result<Self, String> {
         Self::check(len, num_chunks)?;
-        let mut g = SplitMix64(seed);
+        let mut g = SplitMix64::new(seed);
         let a = (0..len).map(|_| g.next_signed_unit()).collect();
         let b = (0..len).map(|_| g.next_signed_unit()).collect();
         Ok(Dot {

@@ -1,4 +1,4 @@
-//! I/O-bound tasks (seeds 002 and 004): each task waits, as for a download or
+//! I/O-bound tasks (from the course's exercises): each task waits, as for a download or
 //! a disk read, with a little CPU work before and after (building the request,
 //! parsing the reply). The wait uses no core, so with more workers than cores
 //! the waits overlap and the speedup keeps rising past the core count, unlike

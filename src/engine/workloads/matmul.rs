@@ -1,4 +1,4 @@
-//! Divide-and-conquer matrix multiplication (seed 002), with work and span
+//! Divide-and-conquer matrix multiplication (the course's exercise), with work and span
 //! measured by instrumenting the recursion.
 //!
 //! # The algorithm (the course's MULT with a temporary)
@@ -52,8 +52,8 @@
 //! gives exactly the same result: the parallel product equals the plain
 //! triple-loop serial product bit for bit.
 
-use super::SplitMix64;
 use crate::engine::exec::trace::{TaskRecord, Trace};
+use crate::engine::util::rng::SplitMix64;
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -76,7 +76,7 @@ pub struct Matrix {
 impl Matrix {
     /// Entries are integers in −4..=4 from splitmix64(`seed`).
     pub fn random_small_ints(n: usize, seed: u64) -> Self {
-        let mut g = SplitMix64(seed);
+        let mut g = SplitMix64::new(seed);
         let data = (0..n * n)
             .map(|_| (g.next_u64() % 9) as f64 - 4.0)
             .collect();

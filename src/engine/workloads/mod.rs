@@ -49,17 +49,23 @@
 //! of completion), [`crate::engine::theory`] (Amdahl, Gustafson, Brent, grid
 //! search). Mandelbrot is not in [`WorkloadSpec`]: the speedup lab already has it.
 
+mod catalog;
 pub mod collection;
 pub mod completion;
-pub mod course;
+mod course;
 pub mod dot;
 pub mod io;
+mod mandelbrot;
 pub mod matmul;
 pub mod primes;
 pub mod spec;
-pub mod workload;
+mod workload;
 
+pub use catalog::{WORKLOAD_NAMES, by_name, by_spec};
+pub use course::CourseWorkload;
+pub use mandelbrot::Mandelbrot;
 pub use spec::WorkloadSpec;
+pub use workload::{Granularity, Workload};
 
 use crate::engine::exec::gil::{Gil, HeldInterval, TaskEnv};
 use crate::engine::exec::schedule::{Schedule, execute};
@@ -398,25 +404,6 @@ pub fn grid_shape(num_tasks: usize) -> (usize, usize) {
     (cols, num_tasks.div_ceil(cols))
 }
 
-/// splitmix64: a tiny, fixed generator so every workload's data is the same
-/// on every machine and every run.
-#[derive(Clone, Debug)]
-pub struct SplitMix64(pub u64);
-
-impl SplitMix64 {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1), 53 random bits.
-    pub fn next_signed_unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0
-    }
-}
-
 #[cfg(test)]
 pub(crate) mod test_util {
     use super::*;
@@ -460,18 +447,6 @@ mod tests {
         for n in 1..500 {
             let (c, r) = grid_shape(n);
             assert!(c * r >= n && c * (r - 1) < n, "{n}");
-        }
-    }
-
-    #[test]
-    fn splitmix_is_fixed_and_in_range() {
-        let mut g = SplitMix64(1);
-        let first = g.next_u64();
-        assert_eq!(first, SplitMix64(1).next_u64());
-        let mut g = SplitMix64(7);
-        for _ in 0..10_000 {
-            let x = g.next_signed_unit();
-            assert!((-1.0..1.0).contains(&x));
         }
     }
 

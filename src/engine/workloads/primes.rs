@@ -1,4 +1,4 @@
-//! Primes (seed 001's assignment): test a range of 8-digit numbers by trial
+//! Primes (the course's assignment): test a range of 8-digit numbers by trial
 //! division, as the course's naive function does. Tasks are chunks of
 //! consecutive numbers; a prime costs a division by every candidate, a
 //! composite stops at its smallest factor, so chunk costs are very uneven and

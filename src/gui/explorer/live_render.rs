@@ -2,16 +2,14 @@
 //! drains its tiles into the [`Canvas`] under a per-frame time budget, and
 //! retires stale jobs on a reaper thread that measures how long they take to stop.
 
+use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::colour::Palette;
-use crate::engine::mandelbrot::job::{JobEnd, JobEvent, Notify, RenderJob};
+use crate::engine::mandelbrot::job::{JobEnd, JobEvent, RenderJob};
 use crate::engine::mandelbrot::render::{IterImage, RenderSettings};
 use crate::gui::explorer::canvas::Canvas;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Time the UI thread spends per frame taking in finished tiles.
-pub const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 
 /// How long cancelled renders took to stop, shared with the reaper threads.
 #[derive(Clone, Default)]

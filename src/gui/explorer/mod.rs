@@ -10,16 +10,18 @@ pub mod legend;
 pub mod live_render;
 pub mod places;
 
+use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::{Trace, TraceStats};
-use crate::engine::mandelbrot::job::{JobEvent, Notify, RenderJob};
+use crate::engine::mandelbrot::job::{JobEvent, RenderJob};
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::{IterImage, RenderSettings};
 use crate::engine::mandelbrot::view::View;
 use crate::gui::explorer::export::ExportState;
 use crate::gui::explorer::legend::{Baseline, legend_ui, stats_strip_ui};
-use crate::gui::explorer::live_render::{CancelLatencies, DRAIN_BUDGET, LiveRender};
+use crate::gui::explorer::live_render::{CancelLatencies, LiveRender};
 use crate::gui::explorer::places::History;
 use crate::gui::settings::ExplorerSettings;
+use crate::gui::widgets::drain::DRAIN_BUDGET;
 use crate::gui::widgets::palette;
 use crate::gui::widgets::timeline::{TimelineCache, TimelineOptions, task_summary, timeline_ui};
 use egui::{RichText, TextureHandle, TextureOptions};
@@ -88,7 +90,7 @@ pub struct Explorer {
     stats: (Instant, usize, TraceStats),
     cancel_latencies: CancelLatencies,
     pub(crate) exports: ExportState,
-    pub(crate) nav: crate::gui::explorer::image_view::NavState,
+    pub(crate) nav: image_view::NavState,
 }
 
 impl Explorer {
@@ -464,6 +466,36 @@ impl Explorer {
             self.status_line(ui);
             self.image_ui(ui);
         });
+    }
+
+    /// The image with its gestures; applies what they asked for.
+    fn image_ui(&mut self, ui: &mut egui::Ui) {
+        let response = image_view::image_ui(
+            ui,
+            &mut self.nav,
+            self.texture.as_ref(),
+            &self.view,
+            self.render.as_ref().map(|r| &r.canvas),
+            self.selected_tile,
+        );
+        for step in response.navigation {
+            match step {
+                Ok(step) => {
+                    if let (Some((dx, dy)), Some(r)) = (step.shift_px, &mut self.render) {
+                        r.canvas.shift(dx, dy);
+                    }
+                    if step.replace_current {
+                        self.history.replace_current(&step.view);
+                    }
+                    self.set_view(step.view, step.record);
+                }
+                Err(e) => self.input_error = Some(e),
+            }
+        }
+        if response.clicked_tile.is_some() {
+            self.selected_tile = response.clicked_tile;
+        }
+        self.hovered_tile = response.hovered_tile;
     }
 
     fn status_line(&self, ui: &mut egui::Ui) {

@@ -18,16 +18,14 @@ use crate::engine::locks::plot::{throughput_csv, write_throughput_plot};
 use crate::engine::locks::throughput::{
     LockKind, MAX_OPS, PAD_BYTES, ThroughputConfig, ThroughputPoint, run_throughput,
 };
-use crate::engine::mandelbrot::job::Notify;
 use crate::engine::race::presets::{StartJoinComparison, compare_start_join};
 use crate::engine::util::files::write_atomic;
 use crate::gui::locks::deadlock::{order_words, report_ui, start_join_ui};
 use crate::gui::locks::timeline::timeline_ui;
+use crate::gui::widgets::drain::{drain_tasks, repaint_notifier};
 use crate::gui::widgets::labelled::drag;
 use crate::gui::widgets::palette;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
-use std::time::Duration;
 
 /// Thread counts offered as checkboxes.
 const THREAD_CHOICES: [usize; 7] = [1, 2, 3, 4, 8, 16, 32];
@@ -92,11 +90,6 @@ impl Default for LocksPanel {
     }
 }
 
-fn notifier(ctx: &egui::Context) -> Notify {
-    let ctx = ctx.clone();
-    Arc::new(move || ctx.request_repaint())
-}
-
 impl LocksPanel {
     pub fn points(&self) -> &[ThroughputPoint] {
         &self.runtime.points
@@ -124,7 +117,7 @@ impl LocksPanel {
         self.runtime.throughput_error = None;
         let task = BackgroundTask::spawn(
             "parlab-locks-throughput",
-            Some(notifier(ctx)),
+            Some(repaint_notifier(ctx)),
             move |e: &Emitter<LocksMsg>| {
                 let r = run_throughput(&config, e.cancel_flag(), |p| {
                     e.send(LocksMsg::Point(p.clone()));
@@ -146,7 +139,7 @@ impl LocksPanel {
         self.runtime.side_error = None;
         let task = BackgroundTask::spawn(
             "parlab-locks-demo",
-            Some(notifier(ctx)),
+            Some(repaint_notifier(ctx)),
             move |e: &Emitter<LocksMsg>| {
                 e.send(body());
             },
@@ -181,22 +174,14 @@ impl LocksPanel {
 
     fn drain(&mut self, ctx: &egui::Context) {
         let mut msgs = Vec::new();
-        for slot in [
-            &mut self.runtime.throughput_task,
-            &mut self.runtime.side_task,
-        ] {
-            let Some(task) = slot.as_ref() else { continue };
-            let finished = task.is_finished();
-            // Few, small messages: take them all.
-            while let Some(m) = task.try_next() {
-                msgs.push(m);
-            }
-            if finished {
-                *slot = None;
-            } else {
-                ctx.request_repaint_after(Duration::from_millis(50));
-            }
-        }
+        drain_tasks(
+            ctx,
+            &mut [
+                &mut self.runtime.throughput_task,
+                &mut self.runtime.side_task,
+            ],
+            &mut msgs,
+        );
         for m in msgs {
             match m {
                 LocksMsg::Point(p) => self.runtime.points.push(p),

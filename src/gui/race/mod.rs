@@ -6,7 +6,6 @@ pub mod lanes;
 pub mod scheduler_game;
 
 use crate::engine::exec::task::{BackgroundTask, Emitter};
-use crate::engine::mandelbrot::job::Notify;
 use crate::engine::race::analysis::{Analysis, analyse};
 use crate::engine::race::counter::{
     Direction, Gap, Launch, MAX_DELAY_MICROS, MAX_INCREMENTS, MAX_THREADS, Mode, RaceConfig,
@@ -19,16 +18,14 @@ use crate::engine::race::interleaving::{
 use crate::engine::race::presets::Preset;
 use crate::gui::race::lanes::{LaneAxis, analysis_ui, lanes_ui, legend_ui};
 use crate::gui::race::scheduler_game::SchedulerGame;
+use crate::gui::widgets::drain::{drain_tasks, repaint_notifier};
 use crate::gui::widgets::labelled::{combo, drag};
 use crate::gui::widgets::palette;
 use serde::{Deserialize, Serialize};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 /// Runs in a "Repeat" batch.
 pub const REPEAT_RUNS: usize = 20;
 /// Time the UI spends draining messages per frame.
-const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum RaceView {
@@ -137,11 +134,6 @@ impl Default for RacePanel {
     }
 }
 
-fn notifier(ctx: &egui::Context) -> Notify {
-    let ctx = ctx.clone();
-    Arc::new(move || ctx.request_repaint())
-}
-
 impl RacePanel {
     /// Runs measured so far in the current batch (the last one is the newest).
     pub fn runs(&self) -> &[RaceResult] {
@@ -179,7 +171,7 @@ impl RacePanel {
         self.runtime.planned_runs = runs;
         let task = BackgroundTask::spawn(
             "parlab-race-job",
-            Some(notifier(ctx)),
+            Some(repaint_notifier(ctx)),
             move |e: &Emitter<RaceMsg>| {
                 for _ in 0..runs {
                     if e.is_cancelled() {
@@ -210,7 +202,7 @@ impl RacePanel {
         self.runtime.record_error = None;
         let task = BackgroundTask::spawn(
             "parlab-race-record",
-            Some(notifier(ctx)),
+            Some(repaint_notifier(ctx)),
             move |e: &Emitter<RaceMsg>| {
                 e.send(RaceMsg::Recorded(record_run(&config)));
             },
@@ -223,26 +215,12 @@ impl RacePanel {
 
     /// Takes what the background runs have sent, within a small time budget.
     fn drain(&mut self, ctx: &egui::Context) {
-        let start = Instant::now();
         let mut msgs = Vec::new();
-        for slot in [&mut self.runtime.task, &mut self.runtime.record_task] {
-            let Some(task) = slot.as_ref() else { continue };
-            // Read "finished" first: everything it sent is then already queued.
-            let finished = task.is_finished();
-            let mut emptied = true;
-            while let Some(m) = task.try_next() {
-                msgs.push(m);
-                if start.elapsed() > DRAIN_BUDGET {
-                    emptied = false;
-                    break;
-                }
-            }
-            if finished && emptied {
-                *slot = None;
-            } else {
-                ctx.request_repaint_after(Duration::from_millis(50));
-            }
-        }
+        drain_tasks(
+            ctx,
+            &mut [&mut self.runtime.task, &mut self.runtime.record_task],
+            &mut msgs,
+        );
         for m in msgs {
             match m {
                 RaceMsg::Run(r) => self.runtime.runs.push(r),

@@ -7,7 +7,7 @@ use crate::engine::exec::pool::logical_cores;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::speedup::results::SweepResults;
-use crate::engine::workloads::workload::WORKLOAD_NAMES;
+use crate::engine::workloads::WORKLOAD_NAMES;
 use crate::gui::widgets::palette;
 use egui::RichText;
 

@@ -4,8 +4,8 @@
 
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::engine::exec::schedule::Schedule;
+use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::Trace;
-use crate::engine::mandelbrot::job::Notify;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::mandelbrot::view::View;
@@ -13,13 +13,14 @@ use crate::engine::speedup::charts::data::{
     EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
     overlay_speedup_charts, predicted_chart, predicted_chart_for, speedup_chart,
 };
+use crate::engine::speedup::plan::{PlanError, PlanInput, sweep_plan};
 use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
 use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
-use crate::engine::util::list::{parse_list, whole_number};
-use crate::engine::workloads::workload::{Granularity, Workload, by_spec};
+use crate::engine::workloads::{Granularity, Workload, by_spec};
 use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup::run_view::{RunLabel, TaskView};
 use crate::gui::speedup::table::results_table_ui;
+use crate::gui::widgets::drain::DRAIN_BUDGET;
 
 mod controls;
 mod export;
@@ -108,8 +109,6 @@ pub enum SweepState {
     Failed(String),
 }
 
-/// How long the panel drains events per frame.
-const DRAIN_BUDGET: Duration = Duration::from_millis(4);
 /// How often derived figures are refreshed while measuring.
 const REFRESH_EVERY: Duration = Duration::from_millis(150);
 
@@ -252,23 +251,19 @@ impl SpeedupPanel {
 
     /// Parses the settings into a plan for `workload`.
     fn plan(&self, workload: &dyn Workload) -> Result<SweepPlan, String> {
-        let workers = parse_list(&self.settings.workers, whole_number::<usize>)
-            .map_err(|e| format!("workers: {e}"))?;
-        let granularities = parse_list(&self.settings.granularities, |x| {
-            workload.parse_granularity(x)
-        })
-        .map_err(|e| format!("granularities: {e}"))?;
-        let plan = SweepPlan {
-            workers,
-            granularities,
+        let input = PlanInput {
+            workers: Some(&self.settings.workers),
+            granularities: Some(&self.settings.granularities),
             schedule: self.settings.schedule,
             reps: self.settings.reps,
             warmup: self.settings.warmup,
-            include_sequential: true,
             shuffle_seed: self.settings.shuffle_seed,
         };
-        plan.validate()?;
-        Ok(plan)
+        sweep_plan(&input, workload).map_err(|e| match e {
+            PlanError::Workers(m) => format!("workers: {m}"),
+            PlanError::Granularities(m) => format!("granularities: {m}"),
+            PlanError::Plan(m) => m,
+        })
     }
 
     /// The wake-up a sweep should use: at most one redraw per
@@ -574,7 +569,7 @@ mod tests {
             ..SpeedupSettings::default()
         });
         let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
-        let w = crate::engine::workloads::workload::by_name("mandelbrot", view, Kernel::default())
+        let w = crate::engine::workloads::by_name("mandelbrot", view, Kernel::default())
             .expect("workload");
         let plan = panel.plan(&*w).expect("plan");
         assert_eq!(plan.workers, vec![1, 2, 4]);

@@ -7,7 +7,7 @@
 use crate::engine::exec::gil::{WHY_MULTIPROCESSING, disjoint};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::{Trace, TraceStats};
-use crate::engine::workloads::workload::Granularity;
+use crate::engine::workloads::Granularity;
 use crate::gui::explorer::legend::legend_ui_as;
 use crate::gui::widgets::palette;
 use crate::gui::widgets::task_grid::{

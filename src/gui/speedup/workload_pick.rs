@@ -7,7 +7,7 @@ use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::View;
 use crate::engine::speedup::charts::data::{focus_granularity, speedup_chart};
-use crate::engine::workloads::workload::{Granularity, by_spec};
+use crate::engine::workloads::{Granularity, by_spec};
 
 /// Mandelbrot's default granularities: tile edges, log-spaced, and bands.
 pub const MANDELBROT_GRANULARITIES: &str = "4,8,16,32,64,128,256,bands";

@@ -43,8 +43,8 @@ impl Kernel {
     /// Computes every pixel of `tile` into `out`, returning the iterations executed.
     pub fn compute_tile(&self, view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
         match self {
-            Kernel::Reference => reference::compute_tile(view, tile, out),
-            Kernel::Simd => simd::compute_tile(view, tile, out),
+            Kernel::Reference => reference_tile(view, tile, out),
+            Kernel::Simd => simd_tile(view, tile, out),
         }
     }
 }
@@ -66,6 +66,38 @@ impl std::str::FromStr for Kernel {
                 format!("unknown kernel {s:?}: expected one of {}", names.join(", "))
             })
     }
+}
+
+/// The Benchmarks Game's fixed iteration count: its row kernels (here and in
+/// [`super::bench_game`]) stop every pixel after this many steps.
+pub const BG_ITERATIONS: u32 = 50;
+
+/// The reference kernel, compiled with hardware FMA when the CPU has it
+/// (else `f64::mul_add` is a libm call on x86-64). Same counts either way.
+pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(iterations) = simd_avx2::reference_tile(view, tile, out) {
+        return iterations;
+    }
+    reference::compute_tile(view, tile, out)
+}
+
+/// The fast kernel: AVX2+FMA when the CPU has it, else the portable one.
+pub fn simd_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(iterations) = simd_avx2::compute_tile(view, tile, out) {
+        return iterations;
+    }
+    simd::compute_tile_portable(view, tile, out)
+}
+
+/// Which implementation [`simd_tile`] uses on this CPU.
+pub fn simd_backend_name() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if simd_avx2::available() {
+        return "AVX2+FMA";
+    }
+    "portable"
 }
 
 /// The result for one tile, row-major: escape counts (`max_iter` = inside the
@@ -125,6 +157,54 @@ pub fn ln_fast(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn whole(view: &View) -> Tile {
+        Tile {
+            index: 0,
+            x: 0,
+            y: 0,
+            width: view.width_px(),
+            height: view.height_px(),
+        }
+    }
+
+    fn run(
+        f: fn(&View, &Tile, &mut TilePixels) -> u64,
+        view: &View,
+        tile: &Tile,
+    ) -> (TilePixels, u64) {
+        let mut out = TilePixels::for_tile(tile);
+        let n = f(view, tile, &mut out);
+        (out, n)
+    }
+
+    #[test]
+    fn reference_with_software_fma_equals_hardware_fma() {
+        // The reference as CPUs without FMA run it (libm's `fma`) against the
+        // dispatched one (hardware FMA where available).
+        let view = View::new((-0.74, 0.13), 0.02, 29, 17, 700).expect("view");
+        let tile = whole(&view);
+        assert_eq!(
+            run(reference::compute_tile, &view, &tile),
+            run(reference_tile, &view, &tile)
+        );
+    }
+
+    #[test]
+    fn dispatched_equals_reference_on_a_sub_tile() {
+        let view = View::new((-0.5, 0.3), 1.0, 50, 40, 300).expect("view");
+        let tile = Tile {
+            index: 3,
+            x: 7,
+            y: 11,
+            width: 13,
+            height: 5,
+        };
+        assert_eq!(
+            run(simd_tile, &view, &tile),
+            run(reference_tile, &view, &tile)
+        );
+    }
 
     #[test]
     fn ln_fast_is_close_to_ln() {

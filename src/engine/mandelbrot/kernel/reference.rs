@@ -67,15 +67,11 @@ pub fn escape(cr: f64, ci: f64, max_iter: u32) -> (u32, f64) {
 
 /// Computes one tile pixel by pixel; returns the iterations executed.
 ///
-/// Uses the CPU's FMA instructions when it has them (same code, compiled
-/// for that target; see [`super::simd`]), else `f64::mul_add` in software.
-pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    super::simd::reference_tile(view, tile, out)
-}
-
-/// The reference loop itself; inlined into each target-specific copy.
+/// Calls nothing faster: [`super::reference_tile`] runs this same loop
+/// compiled with the CPU's FMA instructions when it has them (inlined into a
+/// target-specific copy), else as written here (`f64::mul_add` in software).
 #[inline(always)]
-pub fn compute_tile_portable(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     let max_iter = view.max_iter();
     let mut iterations = 0u64;
     let mut i = 0;

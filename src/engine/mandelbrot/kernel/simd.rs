@@ -23,7 +23,7 @@
 //! whose |c| is within a few ulps of 2; the tests compare every pixel of
 //! many views with the reference.
 //!
-//! Backends: AVX2 + FMA on x86-64 (chosen at run time, see `simd_avx2`),
+//! Backends: AVX2 + FMA on x86-64 (chosen at run time by `super::simd_tile`, code in `simd_avx2`),
 //! else a portable safe version of the same algorithm on plain arrays,
 //! which compilers vectorise for SSE2/NEON (`f64::mul_add` is a hardware
 //! FMA on aarch64; on an x86-64 without FMA it is libm's exact software
@@ -33,7 +33,7 @@
 //! sum of their counts), the same measure as the reference; the steps that
 //! idle lanes run at the end of a tile are not counted.
 
-use super::reference::{self, escape_from, mag2, step};
+use super::reference::{escape_from, mag2, step};
 use super::{TilePixels, smooth_value};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
@@ -352,34 +352,6 @@ pub fn compute_tile_portable(view: &View, tile: &Tile, out: &mut TilePixels) -> 
     )
 }
 
-/// Which implementation [`compute_tile`] uses on this CPU.
-pub fn backend_name() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    if super::simd_avx2::available() {
-        return "AVX2+FMA";
-    }
-    "portable"
-}
-
-/// The fast kernel: AVX2+FMA when the CPU has it, else the portable one.
-pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(iterations) = super::simd_avx2::compute_tile(view, tile, out) {
-        return iterations;
-    }
-    compute_tile_portable(view, tile, out)
-}
-
-/// The reference kernel, compiled with hardware FMA when the CPU has it
-/// (else `f64::mul_add` is a libm call on x86-64).
-pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    #[cfg(target_arch = "x86_64")]
-    if let Some(iterations) = super::simd_avx2::reference_tile(view, tile, out) {
-        return iterations;
-    }
-    reference::compute_tile_portable(view, tile, out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -416,34 +388,6 @@ mod tests {
                 "max_iter {max_iter}"
             );
         }
-    }
-
-    #[test]
-    fn reference_with_software_fma_equals_hardware_fma() {
-        // The reference as CPUs without FMA run it (libm's `fma`) against the
-        // dispatched one (hardware FMA where available).
-        let view = View::new((-0.74, 0.13), 0.02, 29, 17, 700).expect("view");
-        let tile = whole(&view);
-        assert_eq!(
-            run(reference::compute_tile_portable, &view, &tile),
-            run(reference::compute_tile, &view, &tile)
-        );
-    }
-
-    #[test]
-    fn dispatched_equals_reference_on_a_sub_tile() {
-        let view = View::new((-0.5, 0.3), 1.0, 50, 40, 300).expect("view");
-        let tile = Tile {
-            index: 3,
-            x: 7,
-            y: 11,
-            width: 13,
-            height: 5,
-        };
-        assert_eq!(
-            run(compute_tile, &view, &tile),
-            run(reference::compute_tile, &view, &tile)
-        );
     }
 
     #[test]

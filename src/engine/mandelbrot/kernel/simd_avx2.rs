@@ -55,7 +55,7 @@ pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<
 
 #[target_feature(enable = "fma")]
 fn reference_tile_fma(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    reference::compute_tile_portable(view, tile, out)
+    reference::compute_tile(view, tile, out)
 }
 
 #[target_feature(enable = "avx2,fma")]
@@ -272,4 +272,4 @@ fn bg_row_avx2(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
 }
 
 /// Steps after the first one (which is z = c).
-const BG_ITERATIONS_AFTER_FIRST: u32 = super::super::bench_game::BG_ITERATIONS - 1;
+const BG_ITERATIONS_AFTER_FIRST: u32 = super::BG_ITERATIONS - 1;

@@ -2,10 +2,10 @@
 //! [`SweepResults`], drawn by the window (egui_plot) and by the exports
 //! (plotters, [`crate::engine::speedup::charts::draw`]) alike.
 
-use crate::engine::models::amdahl_speedup;
 use crate::engine::speedup::replay::MAX_VIRTUAL_WORKERS;
 use crate::engine::speedup::results::{ERROR_BAR_RULE, ResultRow, SweepResults};
-use crate::engine::workloads::workload::Granularity;
+use crate::engine::theory::amdahl_speedup;
+use crate::engine::workloads::Granularity;
 
 /// Rows by configuration, from [`SweepResults::row_table`].
 pub type RowTable = [Option<ResultRow>];

@@ -1,5 +1,7 @@
-//! `unsafe` is allowed in exactly one module, the AVX2 kernel; this test
-//! fails if it appears anywhere else under `src/`.
+//! Architecture rules, enforced by reading `src/`:
+//! - `unsafe` is allowed in exactly one module, the AVX2 kernel;
+//! - the arrows point one way, cli -> gui -> engine: `engine` imports neither
+//!   `gui`, `cli` nor egui, and `gui` does not import `cli`.
 
 use std::path::{Path, PathBuf};
 
@@ -76,4 +78,70 @@ fn the_crate_denies_unsafe_code() {
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"))
             .expect("read Cargo.toml");
     assert!(manifest.contains("unsafe_code = \"deny\""), "lint level");
+}
+
+/// The code of `line` without a trailing `//` comment.
+fn code_of(line: &str) -> &str {
+    line.split("//").next().unwrap_or("")
+}
+
+/// `file:line: text` for every code line of a file under `src/<layer>/` that
+/// names one of `forbidden`.
+fn layer_offences(layer: &str, forbidden: &[&str]) -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src").join(layer), &mut files);
+    assert!(!files.is_empty(), "found src/{layer}");
+    let mut offences = Vec::new();
+    for file in &files {
+        let rel = file.strip_prefix(root).expect("under root");
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(file).expect("read");
+        for (i, line) in text.lines().enumerate() {
+            let code = code_of(line);
+            if forbidden.iter().any(|f| code.contains(f)) {
+                offences.push(format!("{rel}:{}: {}", i + 1, line.trim()));
+            }
+        }
+    }
+    offences
+}
+
+#[test]
+fn engine_imports_neither_gui_nor_cli_nor_egui() {
+    let offences = layer_offences(
+        "engine",
+        &[
+            "crate::gui",
+            "crate::cli",
+            "egui",
+            "eframe",
+            "parlab::gui",
+            "parlab::cli",
+        ],
+    );
+    assert!(
+        offences.is_empty(),
+        "the engine must not depend on the window or the command line:\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn gui_does_not_import_cli() {
+    let offences = layer_offences("gui", &["crate::cli", "parlab::cli"]);
+    assert!(
+        offences.is_empty(),
+        "the gui receives a typed plan from the cli, never the other way:\n{}",
+        offences.join("\n")
+    );
+}
+
+#[test]
+fn the_layer_scanner_sees_imports() {
+    assert_eq!(
+        code_of("use crate::gui::app; // gui"),
+        "use crate::gui::app; "
+    );
+    assert_eq!(code_of("// use crate::cli::Cli;"), "");
 }

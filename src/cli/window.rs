@@ -1,0 +1,95 @@
+//! The window's flags turned into the typed [`WindowPlan`] the gui receives:
+//! every check happens here, before anything opens, so the gui never sees raw
+//! flags (and never imports the CLI).
+
+use super::{CliError, WindowArgs};
+
+/// Checks the window flags and opens the window (or explains why not).
+#[cfg(feature = "gui")]
+pub fn open(args: &WindowArgs) -> Result<(), CliError> {
+    let plan = plan(args).map_err(CliError::Usage)?;
+    crate::gui::run(plan).map_err(CliError::Failed)
+}
+
+/// A build without the `gui` feature has no window: print the help instead.
+#[cfg(not(feature = "gui"))]
+pub fn open(_args: &WindowArgs) -> Result<(), CliError> {
+    use clap::CommandFactory;
+    let _ = super::Cli::command().print_help();
+    Err(CliError::Usage(
+        "this build has no window (built without the `gui` feature): use a subcommand".into(),
+    ))
+}
+
+#[cfg(feature = "gui")]
+use {
+    super::check_output,
+    crate::engine::exec::pool::MAX_WORKERS,
+    crate::engine::mandelbrot::tiling::Tiling,
+    crate::engine::mandelbrot::view::View,
+    crate::gui::WindowPlan,
+    crate::gui::explorer::places::{PLACES, Place, slug},
+    crate::gui::panel::Tab,
+};
+
+/// Checks the window options before anything opens (bad input: a message, nothing done).
+#[cfg(feature = "gui")]
+pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
+    let size = match &args.size {
+        None => None,
+        Some(s) => {
+            let (w, h) = s
+                .split_once(['x', '×'])
+                .ok_or_else(|| format!("--size {s:?}: expected WIDTHxHEIGHT such as 1920x1080"))?;
+            let parse = |v: &str| {
+                v.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("--size {s:?}: {v:?} is not a whole number"))
+            };
+            let (w, h) = (parse(w)?, parse(h)?);
+            View::default_for_size(w, h).map_err(|e| format!("--size {s}: {e}"))?;
+            Some((w, h))
+        }
+    };
+    let place = match &args.place {
+        None => None,
+        Some(p) => Some(Place::by_name(p).ok_or_else(|| {
+            let names: Vec<_> = PLACES.iter().map(|p| slug(p.name)).collect();
+            format!("--place {p:?}: expected one of {}", names.join(", "))
+        })?),
+    };
+    if let Some(n) = args.workers
+        && !(1..=MAX_WORKERS).contains(&n)
+    {
+        return Err(format!("--workers must be 1..={}, got {n}", MAX_WORKERS));
+    }
+    if args.screenshot.is_some() && args.frame_stats.is_some() {
+        return Err("give either --screenshot or --frame-stats, not both".into());
+    }
+    if let Some(p) = &args.screenshot {
+        check_output(p, "--screenshot").map_err(|e| match e {
+            CliError::Usage(m) | CliError::Failed(m) => m,
+        })?;
+    }
+    if args.frame_stats == Some(0) {
+        return Err("--frame-stats needs at least 1 frame".into());
+    }
+    let tiling: Option<Tiling> = args.tile.as_deref().map(str::parse).transpose()?;
+    if let (Some(t), Some((w, h))) = (tiling, size) {
+        t.check_count(w, h)
+            .map_err(|e| format!("--tile with --size: {e}"))?;
+    }
+    Ok(WindowPlan {
+        tab: args.panel.as_deref().map(Tab::from_slug).transpose()?,
+        size,
+        place,
+        workers: args.workers,
+        schedule: args.schedule.as_deref().map(str::parse).transpose()?,
+        tiling,
+        palette: args.palette.as_deref().map(str::parse).transpose()?,
+        overlay: args.overlay,
+        screenshot: args.screenshot.clone(),
+        frame_stats: args.frame_stats,
+        reset_settings: args.reset_settings,
+    })
+}

@@ -1,0 +1,178 @@
+//! Mandelbrot as a sweep workload: the image cut into tiles or bands, each a
+//! task, checked pixel for pixel against the serial render.
+
+use super::workload::{Granularity, Workload};
+use crate::engine::exec::schedule::Schedule;
+use crate::engine::exec::trace::Trace;
+use crate::engine::mandelbrot::kernel::Kernel;
+use crate::engine::mandelbrot::render::{RenderSettings, render, render_serial};
+use crate::engine::mandelbrot::tiling::Tiling;
+use crate::engine::mandelbrot::view::View;
+use rayon::ThreadPool;
+
+/// The Mandelbrot renderer over a view, with a kernel.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mandelbrot {
+    pub view: View,
+    pub kernel: Kernel,
+}
+
+impl Mandelbrot {
+    fn tiling(granularity: Granularity) -> Result<Tiling, String> {
+        match granularity {
+            Granularity::Tiles(t) => Ok(t),
+            g => Err(format!("mandelbrot is cut into tiles or bands, not {g}")),
+        }
+    }
+}
+
+impl Workload for Mandelbrot {
+    fn name(&self) -> &'static str {
+        "mandelbrot"
+    }
+    fn task_label(&self) -> &'static str {
+        "tile"
+    }
+    fn describe(&self) -> String {
+        let v = &self.view;
+        let (x, y) = v.center();
+        format!(
+            "{}×{} px, max_iter {}, centre ({x}, {y}), width {}, kernel {}",
+            v.width_px(),
+            v.height_px(),
+            v.max_iter(),
+            v.view_width(),
+            self.kernel.name()
+        )
+    }
+    fn params(&self) -> serde_json::Value {
+        serde_json::json!({
+            "view": self.view.spec(),
+            "kernel": self.kernel.name(),
+        })
+    }
+    fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
+        let tiling = s.parse::<Tiling>()?;
+        tiling.check_count(self.view.width_px(), self.view.height_px())?;
+        Ok(Granularity::Tiles(tiling))
+    }
+    fn default_granularities(&self) -> Vec<Granularity> {
+        [4, 8, 16, 32, 64, 128, 256]
+            .into_iter()
+            .map(|tile_px| Granularity::Tiles(Tiling::Square { tile_px }))
+            .chain([Granularity::Tiles(Tiling::Bands { band_rows: 1 })])
+            .collect()
+    }
+    fn num_tasks(&self, granularity: Granularity) -> usize {
+        Self::tiling(granularity)
+            .map(|t| t.tiles(self.view.width_px(), self.view.height_px()).len())
+            .unwrap_or(0)
+    }
+    fn run(
+        &self,
+        granularity: Granularity,
+        schedule: Schedule,
+        pool: Option<&ThreadPool>,
+    ) -> Result<Trace, String> {
+        let settings = self
+            .render_settings(
+                granularity,
+                schedule,
+                pool.map_or(1, |p| p.current_num_threads()),
+            )
+            .ok_or_else(|| format!("mandelbrot cannot run at granularity {granularity}"))?;
+        if schedule.uses_pool() && pool.is_none() {
+            return Err(format!("the {schedule} schedule needs a worker pool"));
+        }
+        render(&settings, pool).map(|r| r.trace)
+    }
+    fn verify(
+        &self,
+        granularity: Granularity,
+        schedule: Schedule,
+        pool: Option<&ThreadPool>,
+    ) -> Result<(), String> {
+        let settings = self
+            .render_settings(
+                granularity,
+                schedule,
+                pool.map_or(1, |p| p.current_num_threads()),
+            )
+            .ok_or_else(|| format!("mandelbrot cannot run at granularity {granularity}"))?;
+        let parallel = render(&settings, pool)?.image;
+        if parallel == render_serial(&self.view, self.kernel) {
+            Ok(())
+        } else {
+            Err(format!(
+                "{schedule} at {granularity} differs from the serial render"
+            ))
+        }
+    }
+    fn render_settings(
+        &self,
+        granularity: Granularity,
+        schedule: Schedule,
+        num_workers: usize,
+    ) -> Option<RenderSettings> {
+        Some(RenderSettings {
+            view: self.view,
+            tiling: Self::tiling(granularity).ok()?,
+            schedule,
+            num_workers,
+            kernel: self.kernel,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::exec::pool::build_pool;
+
+    fn tiny() -> Mandelbrot {
+        Mandelbrot {
+            view: View::new((-0.75, 0.0), 3.0, 32, 24, 100).expect("view"),
+            kernel: Kernel::Reference,
+        }
+    }
+
+    #[test]
+    fn mandelbrot_runs_every_tile_and_matches_serial() {
+        let w = tiny();
+        let pool = build_pool(2).expect("pool");
+        for g in ["8", "bands", "bands4"] {
+            let g = w.parse_granularity(g).expect("granularity");
+            let trace = w.run(g, Schedule::default(), Some(&pool)).expect("run");
+            assert_eq!(trace.records.len(), w.num_tasks(g));
+            assert_eq!(trace.num_workers, 2);
+            w.verify(g, Schedule::WorkStealing, Some(&pool))
+                .expect("same as serial");
+        }
+        assert_eq!(
+            w.num_tasks(Granularity::Tiles(Tiling::Square { tile_px: 8 })),
+            12
+        );
+        assert!(w.parse_granularity("huge").is_err());
+        assert!(
+            w.run(
+                Granularity::Chunk { items: 4 },
+                Schedule::default(),
+                Some(&pool)
+            )
+            .is_err()
+        );
+        assert!(
+            w.run(w.default_granularities()[0], Schedule::default(), None)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn sequential_runs_without_a_pool() {
+        let w = tiny();
+        let g = w.default_granularities()[0];
+        let trace = w.run(g, Schedule::Sequential, None).expect("run");
+        assert_eq!(trace.num_workers, 1);
+        assert_eq!(trace.records.len(), w.num_tasks(g));
+    }
+}
