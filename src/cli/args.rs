@@ -4,13 +4,14 @@
 //! Bad input here is a [`CliError::Usage`]: a message and exit code 2.
 
 use super::{
-    CliError, bench, deadlock, gridsearch, locks, open, py, race, render, workload, workspan,
+    CliError, bench, deadlock, gridsearch, locks, open, py, race, render, whole, workload,
+    workspan,
 };
 use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::tiling::Tiling;
-use crate::engine::mandelbrot::view::View;
+use crate::engine::mandelbrot::view::{MAX_EDGE_PX, MAX_ITER, View};
 use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 
@@ -102,10 +103,12 @@ pub enum Command {
 #[derive(Args, Debug, Clone)]
 pub struct ViewArgs {
     /// Image width in pixels (1..=16384).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_EDGE_PX.into()))]
     pub width: u32,
     /// Image height in pixels (1..=16384; at most 64 Mpx in all).
-    #[arg(long, default_value_t = 768)]
+    #[arg(long, default_value_t = 768, allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_EDGE_PX.into()))]
     pub height: u32,
     /// Centre of the view in the complex plane, as X,Y.
     #[arg(
@@ -116,10 +119,11 @@ pub struct ViewArgs {
     )]
     pub center: String,
     /// Width of the view in the complex plane.
-    #[arg(long, default_value_t = 3.5)]
+    #[arg(long, default_value_t = 3.5, allow_negative_numbers = true)]
     pub view_width: f64,
     /// Iteration limit (1..=1000000).
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = 500, allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_ITER.into()))]
     pub max_iter: u32,
 }
 
@@ -165,14 +169,17 @@ pub fn parse_kernel(s: &str) -> Result<Kernel, CliError> {
 
 /// Checks a worker count against the pool's limits.
 pub fn check_workers(n: usize) -> Result<usize, CliError> {
-    if (1..=MAX_WORKERS).contains(&n) {
-        Ok(n)
-    } else {
-        Err(CliError::Usage(format!(
+    crate::engine::exec::pool::check_workers(n).map_err(|_| {
+        CliError::Usage(format!(
             "--workers must be 1..={MAX_WORKERS}, got {n} (this machine has {} logical cores)",
             logical_cores()
-        )))
-    }
+        ))
+    })
+}
+
+/// The `--workers` value parser: whole numbers, negative ones reaching the range message.
+pub fn workers_arg() -> impl Fn(&str) -> Result<usize, String> + Clone + Send + Sync + 'static {
+    whole::<usize>(1, MAX_WORKERS as i128)
 }
 
 /// Tiling from `--tile PX` or `--bands [ROWS]`.
@@ -187,32 +194,10 @@ pub fn tiling_from(tile_px: Option<u32>, bands: Option<u32>) -> Result<Tiling, C
     }
 }
 
-/// Refuses an output path whose folder does not exist, before any work is done.
+/// Refuses an output path that cannot be written, before any work is done
+/// (see [`super::outputs::check_outputs`], which also refuses a path given twice).
 pub fn check_output(path: &Path, flag: &str) -> Result<(), CliError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if path.file_name().is_none() {
-        return Err(CliError::Usage(format!(
-            "{flag} {}: names no file",
-            path.display()
-        )));
-    }
-    if !dir.is_dir() {
-        return Err(CliError::Usage(format!(
-            "{flag} {}: folder {} does not exist",
-            path.display(),
-            dir.display()
-        )));
-    }
-    if path.is_dir() {
-        return Err(CliError::Usage(format!(
-            "{flag} {}: is a folder",
-            path.display()
-        )));
-    }
-    Ok(())
+    super::outputs::check_outputs(&[(flag, path)])
 }
 
 #[cfg(test)]

@@ -14,7 +14,8 @@ pub struct DeadlockArgs {
     #[arg(long, value_name = "FIX")]
     pub fix: Option<String>,
     /// Report a deadlock once a wait-for cycle has lasted this long (1..=10000 ms).
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 300, allow_negative_numbers = true,
+          value_parser = super::whole::<u64>(1, MAX_TIMEOUT_MILLIS.into()))]
     pub timeout_ms: u64,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -63,10 +64,10 @@ pub fn run(args: &DeadlockArgs) -> Result<(), CliError> {
                 "text": s.text,
             })).collect::<Vec<_>>(),
         });
-        println!("{value}");
+        outln!("{value}");
         return Ok(());
     }
-    println!(
+    outln!(
         "deadlock demo: T1 takes A then B; T2 takes {} (timeout {} ms)",
         if order == LockOrder::Opposite {
             "B then A"
@@ -76,23 +77,23 @@ pub fn run(args: &DeadlockArgs) -> Result<(), CliError> {
         config.timeout_millis
     );
     for s in &report.steps {
-        println!("{:>9.3} ms  {}", s.time_nanos as f64 * 1e-6, s.text);
+        outln!("{:>9.3} ms  {}", s.time_nanos as f64 * 1e-6, s.text);
     }
     match report.outcome {
         Outcome::Detected => {
-            println!(
+            outln!(
                 "deadlock detected after {:.1} ms: wait-for cycle",
                 report.detected_after_nanos.unwrap_or(0) as f64 * 1e-6
             );
             for e in &report.cycle {
-                println!("  {}", e.describe());
+                outln!("  {}", e.describe());
             }
-            println!(
+            outln!(
                 "the victim gave up and released its lock, so the other thread finished; rerun with --fix ordering"
             );
         }
         Outcome::Completed => {
-            println!(
+            outln!(
                 "completed in {:.1} ms: no cycle is possible when every thread takes the locks in the same order",
                 report.wall_nanos as f64 * 1e-6
             );

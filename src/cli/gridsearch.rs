@@ -4,26 +4,29 @@
 
 use super::CliError;
 use crate::engine::theory::{GridPlan, grid_search, grid_size, quantised_speedup};
+use crate::engine::util::list::{parse_list, whole_number};
+use crate::engine::util::num::num;
 use clap::Args;
 use serde_json::json;
 
 #[derive(Args, Debug, Clone)]
 pub struct GridSearchArgs {
     /// Number of independent tasks (train-test runs).
-    #[arg(long, conflicts_with = "grid", required_unless_present = "grid")]
+    #[arg(long, conflicts_with = "grid", required_unless_present = "grid", allow_negative_numbers = true,
+          value_parser = super::whole::<u64>(0, u64::MAX.into()))]
     pub tasks: Option<u64>,
     /// The grid instead of --tasks, e.g. 5x5x5 (125 tasks).
     #[arg(long, value_name = "AxBxC")]
     pub grid: Option<String>,
     /// Seconds one task takes.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub task_s: f64,
     /// Seconds until the whole search must be done.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub deadline_s: f64,
     /// Also show the quantised speedup at these worker counts (comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "P,…")]
-    pub workers: Vec<u64>,
+    #[arg(long, value_name = "P,…", allow_negative_numbers = true)]
+    pub workers: Option<String>,
     /// Print the answer as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -52,11 +55,16 @@ pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
         (None, Some(t)) => t,
         (None, None) => return Err(CliError::Usage("give --tasks or --grid".into())),
     };
-    if let Some(&p) = args.workers.iter().find(|&&p| p == 0) {
+    let workers: Vec<u64> = match &args.workers {
+        None => Vec::new(),
+        Some(s) => parse_list(s, whole_number::<u64>)
+            .map_err(|e| CliError::Usage(format!("--workers {s:?}: {e}")))?,
+    };
+    if let Some(&p) = workers.iter().find(|&&p| p == 0) {
         return Err(CliError::Usage(format!("--workers must be ≥ 1, got {p}")));
     }
     let plan = grid_search(tasks, args.task_s, args.deadline_s).map_err(CliError::Usage)?;
-    let rows: Vec<_> = table_workers(&plan, &args.workers)
+    let rows: Vec<_> = table_workers(&plan, &workers)
         .into_iter()
         .map(|p| {
             let rounds = tasks.div_ceil(p);
@@ -76,38 +84,48 @@ pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
                        "speedup": s, "ideal_speedup": p, "meets_deadline": t <= args.deadline_s})
             })
             .collect();
-        println!("{}", json!({"plan": plan, "quantisation": table}));
+        outln!("{}", json!({"plan": plan, "quantisation": table}));
         return Ok(());
     }
     if tasks == 0 {
-        println!("no tasks: nothing to run, 0 workers needed");
+        outln!("no tasks: nothing to run, 0 workers needed");
         return Ok(());
     }
-    println!(
+    outln!(
         "{tasks} tasks × {} s, deadline {} s (prediction from the round model)",
-        args.task_s, args.deadline_s
+        num(args.task_s),
+        num(args.deadline_s)
     );
-    println!(
+    outln!(
         "  ⌊{} / {}⌋ = {} whole rounds fit  →  workers needed ⌈{tasks} / {}⌉ = {}",
-        args.deadline_s, args.task_s, plan.rounds_allowed, plan.rounds_allowed, plan.min_workers
+        num(args.deadline_s),
+        num(args.task_s),
+        plan.rounds_allowed,
+        plan.rounds_allowed,
+        plan.min_workers
     );
-    println!(
+    outln!(
         "  with {} workers: {} rounds, done at {} s (the naive {tasks}×{}/{} = {:.2} workers is not enough)",
         plan.min_workers,
         plan.rounds,
-        plan.makespan_s,
-        args.task_s,
-        args.deadline_s,
+        num(plan.makespan_s),
+        num(args.task_s),
+        num(args.deadline_s),
         plan.naive_workers
     );
-    println!();
-    println!(
+    outln!();
+    outln!(
         "{:>8} {:>8} {:>12} {:>10} {:>8}  deadline",
-        "workers", "rounds", "makespan s", "speedup", "ideal"
+        "workers",
+        "rounds",
+        "makespan s",
+        "speedup",
+        "ideal"
     );
     for (p, rounds, t, s) in rows {
-        println!(
-            "{p:>8} {rounds:>8} {t:>12} {s:>10.3} {p:>8}  {}",
+        outln!(
+            "{p:>8} {rounds:>8} {:>12} {s:>10.3} {p:>8}  {}",
+            num(t),
             if t <= args.deadline_s {
                 "met"
             } else {

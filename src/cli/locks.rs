@@ -1,13 +1,16 @@
 //! `parlab locks`: operations per second against thread count for several
 //! ways of sharing a counter; optional CSV and PNG/SVG plot.
 
-use super::{CliError, check_output};
+use super::outputs::{Written, check_outputs};
+use super::{CliError, whole};
 use crate::engine::exec::pool::logical_cores;
 use crate::engine::locks::plot::{PlotFormat, throughput_csv, write_throughput_plot};
+use crate::engine::locks::throughput::MAX_OPS;
 use crate::engine::locks::throughput::{
     LockKind, PAD_BYTES, ThroughputConfig, ThroughputPoint, run_throughput,
 };
 use crate::engine::util::files::write_atomic;
+use crate::engine::util::list::{parse_list, whole_number};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -19,14 +22,16 @@ pub struct LocksArgs {
     #[arg(long, default_value = "1,2,4,8", value_name = "LIST")]
     pub threads: String,
     /// Operations per measurement, split across the threads (1..=100000000).
-    #[arg(long, default_value_t = 2_000_000, value_name = "N")]
+    #[arg(long, default_value_t = 2_000_000, value_name = "N", allow_negative_numbers = true,
+          value_parser = whole::<u64>(1, MAX_OPS.into()))]
     pub ops: u64,
     /// Kinds to measure, comma-separated (default: all): uncontended, mutex,
     /// rwlock-read-heavy, rwlock-write-heavy, atomic, padded-counters, packed-counters.
     #[arg(long, value_name = "LIST")]
     pub kinds: Option<String>,
     /// Measurements per point (1..=50); the spread is reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true,
+          value_parser = whole::<usize>(1, 50))]
     pub repeats: usize,
     /// Write every point as CSV.
     #[arg(long, value_name = "CSV")]
@@ -39,17 +44,10 @@ pub struct LocksArgs {
     pub json: bool,
 }
 
-/// Parses "1,2,4,8".
+/// Parses "1,2,4,8" with the one list parser (an empty item is an error).
 pub fn parse_thread_list(s: &str) -> Result<Vec<usize>, String> {
-    let list: Result<Vec<usize>, String> = s
-        .split(',')
-        .map(|v| {
-            v.trim()
-                .parse::<usize>()
-                .map_err(|_| format!("--threads {s:?}: {v:?} is not a whole number"))
-        })
-        .collect();
-    let mut list = list?;
+    let mut list =
+        parse_list(s, whole_number::<usize>).map_err(|e| format!("--threads {s:?}: {e}"))?;
     list.sort_unstable();
     list.dedup();
     Ok(list)
@@ -60,11 +58,8 @@ impl LocksArgs {
         let thread_counts = parse_thread_list(&self.threads).map_err(CliError::Usage)?;
         let kinds = match &self.kinds {
             None => LockKind::ALL.to_vec(),
-            Some(list) => list
-                .split(',')
-                .map(|k| k.parse::<LockKind>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(CliError::Usage)?,
+            Some(list) => parse_list(list, |k| k.parse::<LockKind>())
+                .map_err(|e| CliError::Usage(format!("--kinds {list:?}: {e}")))?,
         };
         let config = ThroughputConfig {
             thread_counts,
@@ -94,16 +89,18 @@ fn point_json(p: &ThroughputPoint) -> serde_json::Value {
 
 pub fn run(args: &LocksArgs) -> Result<(), CliError> {
     let config = args.to_config()?;
+    let mut outputs = Vec::new();
     if let Some(p) = &args.export_csv {
-        check_output(p, "--export-csv")?;
+        outputs.push(("--export-csv", p.as_path()));
     }
     if let Some(p) = &args.plot {
-        check_output(p, "--plot")?;
         PlotFormat::from_path(p).map_err(|e| CliError::Usage(format!("--plot {e}")))?;
+        outputs.push(("--plot", p.as_path()));
     }
+    check_outputs(&outputs)?;
     let json = args.json;
     if !json {
-        println!(
+        outln!(
             "locks: {} ops per measurement, median of {} (min–max), this machine has {} logical cores; padded counters are {PAD_BYTES}-byte aligned",
             config.ops,
             config.repeats,
@@ -113,7 +110,7 @@ pub fn run(args: &LocksArgs) -> Result<(), CliError> {
     let cancel = AtomicBool::new(false);
     let points = run_throughput(&config, &cancel, |p| {
         if !json {
-            println!(
+            outln!(
                 "{:<36} {:>3} threads  {:>14.0} ops/s  ({:.0}–{:.0}){}",
                 p.kind.label(),
                 p.num_threads,
@@ -125,15 +122,16 @@ pub fn run(args: &LocksArgs) -> Result<(), CliError> {
         }
     })
     .map_err(CliError::Failed)?;
+    let mut written = Written::default();
     if let Some(p) = &args.export_csv {
-        write_atomic(p, throughput_csv(&points).as_bytes())
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+        written.add(p, write_atomic(p, throughput_csv(&points).as_bytes()));
     }
     if let Some(p) = &args.plot {
-        write_throughput_plot(p, &points).map_err(|e| CliError::Failed(e.to_string()))?;
+        written.add(p, write_throughput_plot(p, &points));
     }
+    written.finish()?;
     if json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "ops": config.ops,
@@ -161,5 +159,6 @@ mod tests {
         assert_eq!(parse_thread_list("8, 1,2,2"), Ok(vec![1, 2, 8]));
         assert!(parse_thread_list("1,x").is_err());
         assert!(parse_thread_list("").is_err());
+        assert!(parse_thread_list("1,,2").is_err());
     }
 }

@@ -5,6 +5,8 @@
 //! flags into the typed plan the gui receives, one file per subcommand does
 //! its work, and [`main`] maps every error to its exit code in one place.
 
+#[macro_use]
+pub mod output;
 mod args;
 mod bench;
 mod deadlock;
@@ -12,6 +14,7 @@ mod gridsearch;
 mod locks;
 mod open;
 mod py;
+pub mod outputs;
 mod race;
 mod render;
 mod window;
@@ -21,11 +24,13 @@ mod workspan;
 
 pub use args::{
     Cli, Command, ViewArgs, WindowArgs, check_output, check_workers, parse_center, parse_kernel,
-    parse_schedule, tiling_from,
+    parse_schedule, tiling_from, workers_arg,
 };
 
 use clap::Parser;
 use std::path::Path;
+
+use crate::engine::util::files::remove_temp_files_and_exit;
 use std::process::ExitCode;
 
 /// An error from a subcommand: a message and the exit code it maps to.
@@ -39,21 +44,48 @@ pub enum CliError {
 
 impl CliError {
     fn exit(&self) -> ExitCode {
+        use std::io::Write as _;
+        // A closed stderr must not turn a clear exit code into a panic.
+        let mut err = std::io::stderr().lock();
         match self {
             CliError::Usage(m) => {
-                eprintln!("parlab: error: {m}");
+                let _ = writeln!(err, "parlab: error: {m}");
                 ExitCode::from(2)
             }
             CliError::Failed(m) => {
-                eprintln!("parlab: {m}");
+                let _ = writeln!(err, "parlab: {m}");
                 ExitCode::from(1)
             }
         }
     }
 }
 
+/// A clap value parser for a whole number that also takes a negative one
+/// (with `allow_negative_numbers`): `--width -5` then reaches a message that
+/// names the range (`must be 1..=16384, got -5`), not clap's "unexpected
+/// argument". A value that fits the type goes on to the engine's own check.
+pub fn whole<T>(
+    lo: i128,
+    hi: i128,
+) -> impl Fn(&str) -> Result<T, String> + Clone + Send + Sync + 'static
+where
+    T: TryFrom<i128> + Clone + Send + Sync + 'static,
+{
+    move |s: &str| {
+        let v: i128 = s
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?} is not a whole number"))?;
+        T::try_from(v).map_err(|_| format!("must be {lo}..={hi}, got {v}"))
+    }
+}
+
 /// Entry point for the binary.
 pub fn main() -> ExitCode {
+    // Ctrl-C or SIGTERM during a write removes the temporary file before the
+    // process ends (exit code 130, as a shell reports an interrupt). The
+    // `ctrlc` crate keeps the signal-handling `unsafe` out of this crate.
+    let _ = ctrlc::set_handler(|| remove_temp_files_and_exit(130));
     let cli = Cli::parse();
     let result = match cli.command {
         Some(Command::Render(args)) => render::run(&args),
@@ -78,7 +110,9 @@ pub fn main() -> ExitCode {
 
 /// Fails unless `file` is a PNG with at least 8 distinct colours (not blank).
 fn check_png(file: &Path) -> Result<(), CliError> {
-    let img = image::open(file)
+    let bytes = crate::engine::util::files::read_capped(file)
+        .map_err(|e| CliError::Failed(format!("{}: {e}", file.display())))?;
+    let img = image::load_from_memory_with_format(&bytes, image::ImageFormat::Png)
         .map_err(|e| CliError::Failed(format!("{}: not a readable PNG: {e}", file.display())))?
         .to_rgba8();
     let colours = distinct_colours(&img, 8);
@@ -90,7 +124,7 @@ fn check_png(file: &Path) -> Result<(), CliError> {
             img.height()
         )));
     }
-    println!(
+    outln!(
         "{}: {}×{}, not blank",
         file.display(),
         img.width(),

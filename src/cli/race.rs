@@ -1,8 +1,9 @@
 //! `parlab race`: N threads add to one counter; prints expected, actual, lost and wall time.
 
-use super::CliError;
+use super::{CliError, whole};
 use crate::engine::race::counter::{
-    Gap, Launch, Mode, RaceConfig, RaceResult, lost_histogram, run_repeated, summarise,
+    Gap, Launch, MAX_DELAY_MICROS, MAX_INCREMENTS, MAX_THREADS, Mode, RaceConfig, RaceResult,
+    lost_histogram, run_repeated, summarise,
 };
 use clap::Args;
 use serde_json::{Value, json};
@@ -14,16 +15,19 @@ const MAX_PREDICTED_SECS: f64 = 600.0;
 #[derive(Args, Debug, Clone)]
 pub struct RaceArgs {
     /// Threads that add to the counter (1..=64).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true,
+          value_parser = whole::<usize>(1, MAX_THREADS as i128))]
     pub threads: usize,
     /// Increments per thread (1..=10000000).
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000, allow_negative_numbers = true,
+          value_parser = whole::<u64>(1, MAX_INCREMENTS.into()))]
     pub increments: u64,
     /// unsync, mutex, atomic, sharded or rwlock.
     #[arg(long, default_value = "unsync")]
     pub mode: String,
     /// Sleep this many µs between read and write (as thread2.py's time.sleep); inside the lock for mutex/rwlock.
-    #[arg(long, value_name = "D")]
+    #[arg(long, value_name = "D", allow_negative_numbers = true,
+          value_parser = whole::<u64>(0, MAX_DELAY_MICROS.into()))]
     pub delay_us: Option<u64>,
     /// Yield the core between read and write instead of sleeping.
     #[arg(long, conflicts_with = "delay_us")]
@@ -32,7 +36,7 @@ pub struct RaceArgs {
     #[arg(long)]
     pub serialised: bool,
     /// Run this many times (1..=1000) and summarise the lost counts.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = whole::<usize>(1, 1000))]
     pub repeat: usize,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -119,7 +123,7 @@ pub fn run(args: &RaceArgs) -> Result<(), CliError> {
     let config = args.to_config()?;
     let cancel = AtomicBool::new(false);
     if !args.json {
-        println!(
+        outln!(
             "race: {} threads × {} increments, {} ({}){}",
             config.num_threads,
             config.increments,
@@ -140,7 +144,7 @@ pub fn run(args: &RaceArgs) -> Result<(), CliError> {
             } else {
                 String::new()
             };
-            println!(
+            outln!(
                 "{run}expected {}, actual {}, lost {} ({:.3} %), wall {:.3} ms, {:.3e} increments/s",
                 r.expected,
                 r.actual,
@@ -163,9 +167,9 @@ pub fn run(args: &RaceArgs) -> Result<(), CliError> {
                 "histogram": lost_histogram(&runs, 20),
             })
         };
-        println!("{value}");
+        outln!("{value}");
     } else if let (Some(s), true) = (summary, args.repeat > 1) {
-        println!(
+        outln!(
             "summary over {} runs: lost min {}, median {}, mean {:.1}, max {}; {} of {} runs lost updates; median wall {:.3} ms",
             s.runs,
             s.min,

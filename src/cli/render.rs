@@ -1,14 +1,18 @@
 //! `parlab render`: one parallel render to PNG, with a trace and a summary.
 
+use super::outputs::{Written, check_outputs};
 use super::{
-    CliError, ViewArgs, check_output, check_workers, parse_kernel, parse_schedule, tiling_from,
+    CliError, ViewArgs, check_workers, parse_kernel, parse_schedule, tiling_from, whole,
+    workers_arg,
 };
 use crate::engine::exec::pool::{build_pool, logical_cores};
 use crate::engine::exec::trace::TraceStats;
 use crate::engine::farm::{Backend, FarmOptions, FarmStats, render_on};
 use crate::engine::mandelbrot::colour::{Palette, apply_overlay};
 use crate::engine::mandelbrot::render::RenderSettings;
-use crate::engine::util::files::{write_counts_npy, write_json, write_png};
+use crate::engine::mandelbrot::tiling::MAX_TILE_PX;
+use crate::engine::mandelbrot::view::MAX_EDGE_PX;
+use crate::engine::util::files::{write_counts_npy, write_json, write_png, write_trace};
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -18,13 +22,15 @@ pub struct RenderArgs {
     #[command(flatten)]
     pub view: ViewArgs,
     /// Workers (threads, or processes with --backend processes), 1..=256; default: all logical cores.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = workers_arg())]
     pub workers: Option<usize>,
     /// Square tile edge in pixels (1..=1024); default 64.
-    #[arg(long, value_name = "PX")]
+    #[arg(long, value_name = "PX", allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_TILE_PX.into()))]
     pub tile: Option<u32>,
     /// Full-width horizontal bands instead of tiles, ROWS high (default 1).
-    #[arg(long, value_name = "ROWS", num_args = 0..=1, default_missing_value = "1")]
+    #[arg(long, value_name = "ROWS", num_args = 0..=1, default_missing_value = "1",
+          allow_negative_numbers = true, value_parser = whole::<u32>(1, MAX_EDGE_PX.into()))]
     pub bands: Option<u32>,
     /// sequential, static-block, static-cyclic, dynamic[:K], guided[:K], work-stealing.
     #[arg(long, default_value = "dynamic")]
@@ -48,9 +54,10 @@ pub struct RenderArgs {
     /// Tint every tile with the colour of the worker that computed it.
     #[arg(long)]
     pub overlay: bool,
-    /// PNG to write. Images of 1 Mpx or more are encoded for speed (zlib level 1,
-    /// Sub filter: ~4x faster, ~15 % larger); smaller ones for size.
-    #[arg(long)]
+    /// PNG to write (`-`: stdout, and the summary goes to stderr). Images of 1 Mpx or
+    /// more are encoded for speed (zlib level 1, Sub filter: ~4x faster, ~15 % larger);
+    /// smaller ones for size.
+    #[arg(long, allow_hyphen_values = true)]
     pub out: PathBuf,
     /// Chrome Trace Event JSON to write (opens in Perfetto / chrome://tracing).
     #[arg(long)]
@@ -74,13 +81,17 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         .backend
         .parse()
         .map_err(|e| CliError::Usage(format!("--backend: {e}")))?;
-    check_output(&args.out, "--out")?;
+    tiling
+        .check_count(view.width_px(), view.height_px())
+        .map_err(CliError::Usage)?;
+    let mut outputs = vec![("--out", args.out.as_path())];
     if let Some(p) = &args.trace_out {
-        check_output(p, "--trace-out")?;
+        outputs.push(("--trace-out", p));
     }
     if let Some(p) = &args.counts_out {
-        check_output(p, "--counts-out")?;
+        outputs.push(("--counts-out", p));
     }
+    check_outputs(&outputs)?;
 
     let settings = RenderSettings {
         view,
@@ -107,17 +118,19 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         }
         apply_overlay(&mut rgba, &rendered.tiles, &worker_of_tile);
     }
-    write_png(&args.out, &rgba).map_err(|e| CliError::Failed(e.to_string()))?;
+    // Every output is tried; a failure names what was written and what not.
+    let mut written = Written::default();
+    written.add(&args.out, write_png(&args.out, &rgba));
     if let Some(p) = &args.trace_out {
-        let json = match &run.farm {
-            Some(farm) => farm.chrome_json(&rendered.trace),
-            None => rendered.trace.to_chrome_json("tile"),
-        };
-        write_json(p, &json).map_err(|e| CliError::Failed(e.to_string()))?;
+        match &run.farm {
+            Some(farm) => written.add(p, write_json(p, &farm.chrome_json(&rendered.trace))),
+            None => written.add(p, write_trace(p, &rendered.trace, "tile")),
+        }
     }
     if let Some(p) = &args.counts_out {
-        write_counts_npy(p, &rendered.image).map_err(|e| CliError::Failed(e.to_string()))?;
+        written.add(p, write_counts_npy(p, &rendered.image));
     }
+    written.finish()?;
 
     let stats = rendered.trace.stats();
     if args.json {
@@ -126,13 +139,13 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         if let Some(farm) = &run.farm {
             summary["processes"] = farm_json(farm);
         }
-        println!("{summary}");
+        outln!("{summary}");
     } else {
         print_summary(args, &settings, rendered.tiles.len(), &stats);
-        println!("backend: {}", backend.describe());
+        outln!("backend: {}", backend.describe());
         if let Some(farm) = &run.farm {
             for line in farm.summary_lines() {
-                println!("{line}");
+                outln!("{line}");
             }
         }
     }
@@ -197,7 +210,7 @@ fn farm_json(farm: &FarmStats) -> serde_json::Value {
 
 fn print_summary(args: &RenderArgs, s: &RenderSettings, num_tiles: usize, stats: &TraceStats) {
     let v = s.view;
-    println!(
+    outln!(
         "rendered {}×{} (max {} iterations) as {} {} tiles, schedule {}, {} worker(s), kernel {}",
         v.width_px(),
         v.height_px(),
@@ -208,19 +221,22 @@ fn print_summary(args: &RenderArgs, s: &RenderSettings, num_tiles: usize, stats:
         s.effective_workers(),
         s.kernel.label()
     );
-    println!(
+    outln!(
         "wall {:.2} ms   utilisation {:.1} %   imbalance {:.3} (max busy / mean busy)   idle {:.2} ms",
         ms(stats.wall_nanos),
         stats.utilisation * 100.0,
         stats.imbalance,
         ms(stats.idle_nanos)
     );
-    println!(
+    outln!(
         "{:>6} {:>8} {:>10} {:>14}",
-        "worker", "tiles", "busy ms", "iterations"
+        "worker",
+        "tiles",
+        "busy ms",
+        "iterations"
     );
     for w in &stats.workers {
-        println!(
+        outln!(
             "{:>6} {:>8} {:>10.2} {:>14}",
             w.id,
             w.tasks,
@@ -228,14 +244,14 @@ fn print_summary(args: &RenderArgs, s: &RenderSettings, num_tiles: usize, stats:
             w.work
         );
     }
-    println!("wrote {}", args.out.display());
+    outln!("wrote {}", args.out.display());
     if let Some(p) = &args.trace_out {
-        println!(
+        outln!(
             "wrote {} (Chrome Trace JSON: open in Perfetto)",
             p.display()
         );
     }
     if let Some(p) = &args.counts_out {
-        println!("wrote {} (uint32 escape counts, numpy.load)", p.display());
+        outln!("wrote {} (uint32 escape counts, numpy.load)", p.display());
     }
 }

@@ -25,6 +25,7 @@ pub fn open(_args: &WindowArgs) -> Result<(), CliError> {
 use {
     super::check_output,
     crate::engine::exec::pool::MAX_WORKERS,
+    crate::engine::mandelbrot::tiling::Tiling,
     crate::engine::mandelbrot::view::View,
     crate::gui::WindowPlan,
     crate::gui::explorer::places::{PLACES, Place, slug},
@@ -73,13 +74,18 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
     if args.frame_stats == Some(0) {
         return Err("--frame-stats needs at least 1 frame".into());
     }
+    let tiling: Option<Tiling> = args.tile.as_deref().map(str::parse).transpose()?;
+    if let (Some(t), Some((w, h))) = (tiling, size) {
+        t.check_count(w, h)
+            .map_err(|e| format!("--tile with --size: {e}"))?;
+    }
     Ok(WindowPlan {
         tab: args.panel.as_deref().map(Tab::from_slug).transpose()?,
         size,
         place,
         workers: args.workers,
         schedule: args.schedule.as_deref().map(str::parse).transpose()?,
-        tiling: args.tile.as_deref().map(str::parse).transpose()?,
+        tiling,
         palette: args.palette.as_deref().map(str::parse).transpose()?,
         overlay: args.overlay,
         screenshot: args.screenshot.clone(),

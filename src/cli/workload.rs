@@ -4,10 +4,11 @@
 //! result; `collect` times the three ways of collecting results; `order`
 //! repeats the HelloWorld demo and counts how often tasks finish out of order.
 
+use super::outputs::Written;
 use super::{CliError, check_output, check_workers, parse_schedule};
 use crate::engine::exec::gil::WHY_MULTIPROCESSING;
 use crate::engine::exec::pool::{build_pool, logical_cores};
-use crate::engine::util::files::write_json;
+use crate::engine::util::files::write_trace;
 use crate::engine::workloads::completion::completion_order;
 use crate::engine::workloads::{WorkloadRun, WorkloadSpec};
 use clap::{Args, Subcommand};
@@ -32,7 +33,7 @@ pub struct RunArgs {
     #[arg(long, default_value = "primes")]
     pub workload: String,
     /// Worker threads; default: all logical cores.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::workers_arg())]
     pub workers: Option<usize>,
     /// sequential, static-block, static-cyclic, dynamic[:K], guided[:K], work-stealing.
     #[arg(long, default_value = "dynamic")]
@@ -41,7 +42,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub gil: bool,
     /// Run this many times and report the spread of wall times (1..=1000).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true, value_parser = super::whole::<usize>(1, 1000))]
     pub repeats: usize,
     /// Chrome Trace JSON of the last run.
     #[arg(long)]
@@ -56,10 +57,10 @@ pub struct CollectArgs {
     /// Workload (as for `workload run`).
     #[arg(long, default_value = "primes")]
     pub workload: String,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::workers_arg())]
     pub workers: Option<usize>,
     /// Rounds of the three methods, interleaved (1..=1000).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = super::whole::<usize>(1, 1000))]
     pub repeats: usize,
     #[arg(long)]
     pub json: bool,
@@ -68,16 +69,17 @@ pub struct CollectArgs {
 #[derive(Args, Debug, Clone)]
 pub struct OrderArgs {
     /// Hello tasks per run (1..=100000).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, allow_negative_numbers = true, value_parser = super::whole::<usize>(1, 100_000))]
     pub tasks: usize,
     /// Hashing rounds each task does (its "print"); about a millisecond by default,
     /// long enough for every worker to wake and take tasks.
-    #[arg(long, default_value_t = 2_000_000)]
+    #[arg(long, default_value_t = 2_000_000, allow_negative_numbers = true,
+          value_parser = super::whole::<u32>(0, u32::MAX.into()))]
     pub rounds: u32,
     /// Runs (1..=10000).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, allow_negative_numbers = true, value_parser = super::whole::<usize>(1, 10_000))]
     pub repeats: usize,
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::workers_arg())]
     pub workers: Option<usize>,
     #[arg(long, default_value = "dynamic")]
     pub schedule: String,
@@ -139,8 +141,9 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
         return Err(CliError::Failed("no run".into()));
     };
     if let Some(p) = &args.trace_out {
-        write_json(p, &last.trace.to_chrome_json(workload.task_label()))
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+        let mut written = Written::default();
+        written.add(p, write_trace(p, &last.trace, workload.task_label()));
+        written.finish()?;
     }
     let stats = last.trace.stats();
     let t = last.timing;
@@ -159,7 +162,7 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
             .iter()
             .map(|w| json!({"id": w.id, "tasks": w.tasks, "busy_ms": ms(w.busy_nanos), "work": w.work}))
             .collect();
-        println!(
+        outln!(
             "{}",
             json!({
                 "workload": spec.to_string(),
@@ -183,7 +186,7 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
             })
         );
     } else {
-        println!(
+        outln!(
             "{}: {} {}s, schedule {schedule}, {} worker(s){}",
             spec,
             workload.num_tasks(),
@@ -191,14 +194,14 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
             t.num_workers,
             if args.gil { ", GIL mode" } else { "" }
         );
-        println!("  {}", last.summary);
-        println!(
+        outln!("  {}", last.summary);
+        outln!(
             "  wall {:.3} ms (median of {repeats}; min {:.3}, max {:.3})",
             ms(median_wall),
             ms(walls[0]),
             ms(walls[walls.len() - 1])
         );
-        println!(
+        outln!(
             "  last run: wall {:.3} ms = time in tasks/P {:.3} ms + overhead {:.3} ms (scheduling, idling, imbalance); \
              of which startup {:.3} ms and join {:.3} ms; collection afterwards {:.3} ms",
             ms(t.wall_nanos),
@@ -208,13 +211,13 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
             ms(t.join_nanos),
             ms(t.combine_nanos)
         );
-        println!(
+        outln!(
             "  utilisation {:.1} %   imbalance {:.3}   total time in tasks {:.3} ms",
             stats.utilisation * 100.0,
             stats.imbalance,
             ms(t.compute_nanos)
         );
-        println!(
+        outln!(
             "{:>8} {:>8} {:>10} {:>16}",
             "worker",
             "tasks",
@@ -222,7 +225,7 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
             workload.work_unit()
         );
         for w in &stats.workers {
-            println!(
+            outln!(
                 "{:>8} {:>8} {:>10.3} {:>16}",
                 w.id,
                 w.tasks,
@@ -232,19 +235,19 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
         }
         if let Some(held) = &last.gil_intervals {
             let waited: u64 = held.iter().map(|h| h.waited_nanos).sum();
-            println!(
+            outln!(
                 "  GIL: taken {} times, tasks waited {:.3} ms for it in all",
                 held.len(),
                 ms(waited)
             );
-            println!("  {WHY_MULTIPROCESSING}");
+            outln!("  {WHY_MULTIPROCESSING}");
         }
         match &failed {
-            None => println!("  check: every run agrees with the serial result"),
-            Some(e) => println!("  check FAILED: {e}"),
+            None => outln!("  check: every run agrees with the serial result"),
+            Some(e) => outln!("  check FAILED: {e}"),
         }
         if let Some(p) = &args.trace_out {
-            println!(
+            outln!(
                 "wrote {} (Chrome Trace JSON: open in Perfetto)",
                 p.display()
             );
@@ -273,21 +276,26 @@ fn collect(args: &CollectArgs) -> Result<(), CliError> {
                 "out_of_order": r.out_of_order, "agrees_with_serial": r.check.is_ok()})
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             json!({"workload": spec.to_string(), "num_workers": workers, "runs": rows})
         );
     } else {
-        println!(
+        outln!(
             "{spec}: collecting {} results on {workers} worker(s)",
             workload.num_tasks()
         );
-        println!(
+        outln!(
             "{:<28} {:>10} {:>12} {:>12} {:>13} {:>7}",
-            "method", "wall ms", "handoff ms", "reorder ms", "out of order", "check"
+            "method",
+            "wall ms",
+            "handoff ms",
+            "reorder ms",
+            "out of order",
+            "check"
         );
         for r in &runs {
-            println!(
+            outln!(
                 "{:<28} {:>10.3} {:>12.4} {:>12.4} {:>13} {:>7}",
                 r.method.name(),
                 ms(r.wall_nanos),
@@ -318,14 +326,14 @@ fn order(args: &OrderArgs) -> Result<(), CliError> {
     let s = completion_order(args.tasks, args.rounds, repeats, schedule, &pool)
         .map_err(CliError::Failed)?;
     if args.json {
-        println!(
+        outln!(
             "{}",
             json!({"summary": s, "runs_out_of_order": s.runs_out_of_order(),
                    "mean_displaced": s.mean_displaced(), "distinct_orders": s.distinct_orders()})
         );
         return Ok(());
     }
-    println!(
+    outln!(
         "{} hello tasks submitted in order 0..{} on {} worker(s), schedule {}, {} runs",
         s.num_tasks,
         s.num_tasks - 1,
@@ -339,16 +347,16 @@ fn order(args: &OrderArgs) -> Result<(), CliError> {
             .iter()
             .map(|t| format!("{t}@w{}", r.worker_of_task[*t as usize]))
             .collect();
-        println!(
+        outln!(
             "  run {k:>3}: finished {}{}",
             order.join(" "),
             if r.in_order() { "  (in order)" } else { "" }
         );
     }
     if s.runs.len() > 20 {
-        println!("  … {} more runs", s.runs.len() - 20);
+        outln!("  … {} more runs", s.runs.len() - 20);
     }
-    println!(
+    outln!(
         "out of order in {} of {} runs; on average {:.2} tasks not in their submission place; {} distinct orders",
         s.runs_out_of_order(),
         s.runs.len(),

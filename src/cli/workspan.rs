@@ -3,11 +3,12 @@
 //! measured T_P, and (with --growth) the growth from n = 64 up beside the
 //! master-theorem predictions.
 
-use super::{CliError, check_output, check_workers};
+use super::outputs::Written;
+use super::{CliError, check_output, check_workers, whole};
 use crate::engine::exec::pool::{build_pool, logical_cores};
-use crate::engine::util::files::write_json;
+use crate::engine::util::files::write_trace;
 use crate::engine::workloads::matmul::{
-    SPAN_RECURRENCE, WORK_RECURRENCE, WorkSpanReport, check_sizes, growth, work_span,
+    MAX_N, SPAN_RECURRENCE, WORK_RECURRENCE, WorkSpanReport, check_sizes, growth, work_span,
 };
 use clap::Args;
 use serde_json::json;
@@ -16,23 +17,26 @@ use std::path::PathBuf;
 #[derive(Args, Debug, Clone)]
 pub struct WorkSpanArgs {
     /// Matrix edge, a power of two (1..=2048).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, allow_negative_numbers = true,
+          value_parser = whole::<usize>(1, MAX_N as i128))]
     pub n: usize,
     /// Below this edge the recursion runs the serial kernel (power of two ≤ n).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, allow_negative_numbers = true,
+          value_parser = whole::<usize>(1, MAX_N as i128))]
     pub cutoff: usize,
     /// Worker threads; default: all logical cores.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = super::workers_arg())]
     pub workers: Option<usize>,
     /// Also measure n = 64, 128, … up to --n and show the growth.
     #[arg(long)]
     pub growth: bool,
     /// Measure this many times (1..=100); the run with the median TP is
     /// shown, with the spread of T1, T∞ and TP over all runs.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = whole::<usize>(1, 100))]
     pub repeats: usize,
     /// Seed of the random small-integer matrices.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true,
+          value_parser = whole::<u64>(0, u64::MAX.into()))]
     pub seed: u64,
     /// Chrome Trace JSON of the P-worker run's leaves.
     #[arg(long)]
@@ -87,8 +91,9 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     let report = reports.swap_remove(reports.len() / 2);
     let rows = growth(&growth_ns, args.cutoff, &pool, args.seed).map_err(CliError::Failed)?;
     if let Some(p) = &args.trace_out {
-        write_json(p, &report.parallel.trace.to_chrome_json("leaf"))
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+        let mut written = Written::default();
+        written.add(p, write_trace(p, &report.parallel.trace, "leaf"));
+        written.finish()?;
     }
     if args.json {
         let mut parallel = serde_json::to_value(&report.parallel).unwrap_or_default();
@@ -99,7 +104,7 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
         if let Some(o) = one_worker.as_object_mut() {
             o.remove("trace");
         }
-        println!(
+        outln!(
             "{}",
             json!({
                 "n": args.n, "cutoff": args.cutoff, "num_workers": workers,
@@ -120,7 +125,7 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
         );
     } else {
         print_report(&report);
-        println!(
+        outln!(
             "  over {} runs (min / median / max ms): T1 {}   T∞ {}   TP {}   1-worker {}",
             args.repeats,
             spread.work.show(),
@@ -128,22 +133,28 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
             spread.wall.show(),
             spread.one_worker_wall.show()
         );
-        println!(
+        outln!(
             "  T∞ ≤ TP and T1/P ≤ TP hold in every run: {}",
             if all_structural { "yes" } else { "NO" }
         );
         if !rows.is_empty() {
-            println!();
-            println!("growth at cutoff {} on {workers} worker(s):", args.cutoff);
-            println!("  predicted: {WORK_RECURRENCE}");
-            println!("  predicted: {SPAN_RECURRENCE}");
-            println!(
+            outln!();
+            outln!("growth at cutoff {} on {workers} worker(s):", args.cutoff);
+            outln!("  predicted: {WORK_RECURRENCE}");
+            outln!("  predicted: {SPAN_RECURRENCE}");
+            outln!(
                 "{:>6} {:>12} {:>8} {:>12} {:>8} {:>12} {:>12}",
-                "n", "T1 ms", "×prev", "T∞ ms", "×prev", "TP ms", "T1/T∞"
+                "n",
+                "T1 ms",
+                "×prev",
+                "T∞ ms",
+                "×prev",
+                "TP ms",
+                "T1/T∞"
             );
             for r in &rows {
                 let ratio = |x: Option<f64>| x.map_or("-".to_owned(), |v| format!("{v:.2}"));
-                println!(
+                outln!(
                     "{:>6} {:>12.3} {:>8} {:>12.3} {:>8} {:>12.3} {:>12.1}",
                     r.n,
                     ms(r.work_nanos),
@@ -156,7 +167,7 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
             }
         }
         if let Some(p) = &args.trace_out {
-            println!(
+            outln!(
                 "wrote {} (Chrome Trace JSON: open in Perfetto)",
                 p.display()
             );
@@ -217,56 +228,59 @@ impl Spread {
 fn print_report(r: &WorkSpanReport) {
     let p = &r.parallel;
     let workers = p.num_workers;
-    println!(
+    outln!(
         "divide-and-conquer matmul n = {}, cutoff {}: {} leaf products, {} leaf additions, {workers} worker(s)",
-        p.n, p.cutoff, p.leaf_products, p.leaf_additions
+        p.n,
+        p.cutoff,
+        p.leaf_products,
+        p.leaf_additions
     );
-    println!(
+    outln!(
         "  result equals the triple-loop product exactly: {}",
         if r.matches_serial { "yes" } else { "NO" }
     );
-    println!("  measured in the median-TP run (same timestamps):");
-    println!(
+    outln!("  measured in the median-TP run (same timestamps):");
+    outln!(
         "    work T1  = {:>10.3} ms  (Σ leaf, add and alloc segments)",
         ms(p.work_nanos)
     );
-    println!(
+    outln!(
         "    span T∞  = {:>10.3} ms  (longest dependent chain)",
         ms(p.span_nanos)
     );
-    println!("    wall TP  = {:>10.3} ms", ms(p.wall_nanos));
-    println!("    parallelism T1/T∞ = {:.1}", p.parallelism());
-    println!(
+    outln!("    wall TP  = {:>10.3} ms", ms(p.wall_nanos));
+    outln!("    parallelism T1/T∞ = {:.1}", p.parallelism());
+    outln!(
         "  1-worker run: wall {:.3} ms, work {:.3} ms (T1 without contention)",
         ms(r.one_worker.wall_nanos),
         ms(r.one_worker.work_nanos)
     );
-    println!("  Brent:");
-    println!(
+    outln!("  Brent:");
+    outln!(
         "    T∞ ≤ TP              {:>10.3} ≤ {:.3} ms: {} (structural)",
         ms(p.span_nanos),
         ms(p.wall_nanos),
         ok(r.span_bound_holds())
     );
-    println!(
+    outln!(
         "    T1/P ≤ TP            {:>10.3} ≤ {:.3} ms: {} (structural)",
         p.work_bound_nanos() / 1e6,
         ms(p.wall_nanos),
         ok(r.work_bound_holds())
     );
-    println!(
+    outln!(
         "    T1(1 worker)/P ≤ TP  {:>10.3} ≤ {:.3} ms: {} (measured across runs)",
         r.one_worker.wall_nanos as f64 / f64::from(workers) / 1e6,
         ms(p.wall_nanos),
         ok(r.one_worker_bound_holds())
     );
-    println!(
+    outln!(
         "    TP ≤ T1/P + T∞       {:>10.3} ≤ {:.3} ms: {} (greedy bound; overhead can break it)",
         ms(p.wall_nanos),
         p.brent_upper_nanos() / 1e6,
         ok(r.brent_upper_holds())
     );
-    println!(
+    outln!(
         "  speedup vs 1 worker: {:.2} on {workers} worker(s)",
         r.one_worker.wall_nanos as f64 / p.wall_nanos.max(1) as f64
     );

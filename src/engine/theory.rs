@@ -4,6 +4,7 @@
 //! 5×5×5 grid, done in 20 minutes: how many cores?").
 //! Everything here is a prediction from a model, not a measurement.
 
+use crate::engine::util::num::num;
 use serde::{Deserialize, Serialize};
 
 /// Amdahl: S(P) = 1 / (f + (1 − f)/P) for serial fraction f of a fixed job.
@@ -140,12 +141,14 @@ pub fn quantised_speedup(tasks: u64, workers: u64) -> f64 {
 pub fn grid_search(tasks: u64, task_s: f64, deadline_s: f64) -> Result<GridPlan, String> {
     if !(task_s.is_finite() && task_s > 0.0) {
         return Err(format!(
-            "time per task must be a positive number of seconds, got {task_s}"
+            "time per task must be a positive number of seconds, got {}",
+            num(task_s)
         ));
     }
     if !(deadline_s.is_finite() && deadline_s >= 0.0) {
         return Err(format!(
-            "deadline must be a non-negative number of seconds, got {deadline_s}"
+            "deadline must be a non-negative number of seconds, got {}",
+            num(deadline_s)
         ));
     }
     if tasks == 0 {
@@ -162,8 +165,10 @@ pub fn grid_search(tasks: u64, task_s: f64, deadline_s: f64) -> Result<GridPlan,
     }
     if deadline_s < task_s {
         return Err(format!(
-            "impossible: one task takes {task_s} s, longer than the {deadline_s} s deadline; \
-             no number of workers finishes in time (split the task itself)"
+            "impossible: one task takes {} s, longer than the {} s deadline; \
+             no number of workers finishes in time (split the task itself)",
+            num(task_s),
+            num(deadline_s)
         ));
     }
     // ⌊deadline/t⌋, corrected so that rounds × t ≤ deadline holds in the same

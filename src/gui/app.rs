@@ -17,7 +17,8 @@ use crate::gui::panel::Tab;
 use crate::gui::python::PythonPanel;
 use crate::gui::race::RacePanel;
 use crate::gui::settings::{
-    AppSettings, STORAGE_KEY, panel_from_json, panel_to_json, parse_settings, settings_json,
+    AppSettings, Resets, STORAGE_KEY, panel_from_json_checked, panel_to_json, parse_settings,
+    settings_json,
 };
 use crate::gui::speedup::SpeedupPanel;
 use crate::gui::system::{CpuMonitor, mini_bars_ui, system_ui};
@@ -78,21 +79,54 @@ pub struct App {
 }
 
 impl App {
-    /// Builds the app from saved settings (if any); bad ones give defaults and a notice.
+    /// Builds the app from saved settings (if any): every saved value is
+    /// checked with the engine's rules; a bad one gets its default, and a
+    /// notice names each field reset (unreadable text: all defaults).
     pub fn new(saved: Option<&str>) -> Self {
         let (settings, notice) = parse_settings(saved);
-        App {
+        let mut resets = Resets::default();
+        let race = panel_from_json_checked(&settings.race, "race", &mut resets);
+        let locks = panel_from_json_checked(&settings.locks, "locks", &mut resets);
+        let theory = panel_from_json_checked(&settings.theory, "theory", &mut resets);
+        let mut app = App {
             tab: settings.tab,
             explorer: Explorer::new(settings.explorer),
             speedup: SpeedupPanel::new(settings.speedup),
-            race: panel_from_json(&settings.race),
-            locks: panel_from_json(&settings.locks),
-            theory: panel_from_json(&settings.theory),
+            race,
+            locks,
+            theory,
             python: PythonPanel::default(),
             cpu: CpuMonitor::new(),
             frames: FrameStats::default(),
             notice,
             automation: Automation::default(),
+        };
+        if let Some(n) = resets.notice() {
+            app.add_notice(n);
+        }
+        app
+    }
+
+    /// Adds a line to the notice shown at the top until dismissed.
+    pub fn add_notice(&mut self, text: String) {
+        self.notice = Some(match self.notice.take() {
+            Some(old) => format!("{old}\n{text}"),
+            None => text,
+        });
+    }
+
+    /// The notice shown at the top, if any.
+    pub fn notice(&self) -> Option<&str> {
+        self.notice.as_deref()
+    }
+
+    /// Why the shown panel could not do its work, if it could not (a
+    /// headless run then fails instead of saving an empty picture).
+    pub fn panel_error(&self) -> Option<String> {
+        match self.tab {
+            Tab::Explorer => self.explorer.error(),
+            Tab::Speedup => self.speedup.error(),
+            _ => None,
         }
     }
 
@@ -279,6 +313,18 @@ impl App {
             self.automation.idle_frames += 1;
         } else {
             self.automation.idle_frames = 0;
+        }
+        if self.automation.idle_frames > SETTLE_FRAMES
+            && let Some(e) = self.panel_error()
+        {
+            self.finish(
+                ctx,
+                Err(format!(
+                    "the {} panel could not do its work: {e}",
+                    self.tab.slug()
+                )),
+            );
+            return;
         }
         if self.automation.idle_frames > SETTLE_FRAMES {
             let slot = self.automation.shot.clone();

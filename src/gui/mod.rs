@@ -44,6 +44,46 @@ pub struct WindowPlan {
     pub reset_settings: bool,
 }
 
+/// eframe's settings file for this app (`…/parlab/app.ron`), if there is a place for it.
+pub fn settings_file() -> Option<std::path::PathBuf> {
+    eframe::storage_dir(APP_NAME).map(|d| d.join("app.ron"))
+}
+
+/// The app name eframe stores settings under.
+const APP_NAME: &str = "parlab";
+
+/// Looks at the saved-settings file before eframe does: when it is not
+/// valid RON (eframe would silently start empty and overwrite it), a copy
+/// is kept as `app.ron.bad` and the returned notice says so.
+pub fn inspect_settings_file(path: &std::path::Path) -> Option<String> {
+    let bytes = match crate::engine::util::files::read_capped(path) {
+        Ok(b) => b,
+        Err(_) if !path.exists() => return None,
+        Err(e) => {
+            return Some(format!(
+                "Saved settings file {} could not be read ({e}): starting from defaults.",
+                path.display()
+            ));
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let error = match ron::from_str::<std::collections::HashMap<String, String>>(&text) {
+        Ok(_) => return None,
+        Err(e) => e,
+    };
+    let mut bad = path.as_os_str().to_owned();
+    bad.push(".bad");
+    let bad = std::path::PathBuf::from(bad);
+    let kept = match crate::engine::util::files::write_atomic(&bad, &bytes) {
+        Ok(()) => format!("a copy was kept as {}", bad.display()),
+        Err(e) => format!("no copy could be kept ({e})"),
+    };
+    Some(format!(
+        "Saved settings file {} is not valid RON ({error}): starting from defaults; {kept}.",
+        path.display()
+    ))
+}
+
 /// Applies command-line choices on top of the saved settings.
 fn apply_plan(app: &mut App, plan: &WindowPlan) {
     if let Some(t) = plan.tab {
@@ -80,6 +120,23 @@ fn apply_plan(app: &mut App, plan: &WindowPlan) {
 /// Opens the window and runs until it is closed (or a headless duty is done).
 pub fn run(plan: WindowPlan) -> Result<(), String> {
     let headless = plan.screenshot.is_some() || plan.frame_stats.is_some();
+    let user_file = settings_file();
+    let file_notice = user_file.as_deref().and_then(inspect_settings_file);
+    // Headless runs read the user's settings from a copy and write only to
+    // that copy: a screenshot or a frame-stats run never changes them.
+    let scratch = if headless {
+        let dir = tempfile::tempdir().map_err(|e| format!("no temporary folder: {e}"))?;
+        let copy = dir.path().join("app.ron");
+        if let Some(f) = &user_file
+            && file_notice.is_none()
+            && f.is_file()
+        {
+            std::fs::copy(f, &copy).map_err(|e| format!("cannot copy {}: {e}", f.display()))?;
+        }
+        Some((dir, copy))
+    } else {
+        None
+    };
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
@@ -88,13 +145,14 @@ pub fn run(plan: WindowPlan) -> Result<(), String> {
             .with_min_inner_size([800.0, 500.0]),
         // Headless runs get the same window size every time.
         persist_window: !headless,
+        persistence_path: scratch.as_ref().map(|(_, copy)| copy.clone()),
         ..Default::default()
     };
     let outcome: app::Outcome = Default::default();
     let outcome_in_app = outcome.clone();
     let reset = plan.reset_settings;
     eframe::run_native(
-        "parlab",
+        APP_NAME,
         options,
         Box::new(move |cc| {
             let saved = if reset {
@@ -103,6 +161,12 @@ pub fn run(plan: WindowPlan) -> Result<(), String> {
                 cc.storage.and_then(|s| s.get_string(settings::STORAGE_KEY))
             };
             let mut app = App::new(saved.as_deref());
+            if let Some(n) = file_notice {
+                app.add_notice(n);
+            }
+            if let Some(n) = app.notice() {
+                eprintln!("parlab: {n}");
+            }
             apply_plan(&mut app, &plan);
             app.automation.screenshot = plan.screenshot.clone();
             app.automation.frame_stats = plan.frame_stats;
@@ -114,7 +178,11 @@ pub fn run(plan: WindowPlan) -> Result<(), String> {
     if headless {
         let result = outcome.lock().ok().and_then(|mut o| o.take());
         match result {
-            Some(Ok(line)) => println!("{line}"),
+            Some(Ok(line)) => {
+                // A closed stdout (`| head`) is not a failure of the run.
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stdout().lock(), "{line}");
+            }
             Some(Err(e)) => return Err(e),
             None => return Err("the window closed before the headless run finished".into()),
         }

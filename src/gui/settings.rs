@@ -1,12 +1,14 @@
 //! Settings kept between runs (eframe storage). Everything here is plain
 //! data with `#[serde(default)]`; runtime handles live in the panels, never here.
 
-use crate::engine::exec::pool::logical_cores;
+use crate::engine::exec::pool::{check_workers, logical_cores};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::mandelbrot::colour::Palette;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::{View, ViewSpec};
+use crate::engine::speedup::sweep::{MAX_REPS, MAX_WARMUP};
+use crate::engine::util::list::{parse_list, whole_number};
 use crate::gui::panel::Tab;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -37,6 +39,148 @@ pub fn panel_from_json<T: serde::de::DeserializeOwned + Default>(v: &serde_json:
         return T::default();
     }
     serde_json::from_value(v.clone()).unwrap_or_default()
+}
+
+/// A panel whose saved choices are checked on load.
+pub trait CheckSaved {
+    /// Checks every saved value with the engine's rules (those the command
+    /// line applies); a value that fails is reset to its default and noted.
+    fn check_saved(&mut self, resets: &mut Resets);
+}
+
+/// Reads a panel's saved JSON and checks it: an unreadable panel gets its
+/// defaults, a bad field its default; each is noted in `resets` under `name`.
+pub fn panel_from_json_checked<T>(v: &serde_json::Value, name: &str, resets: &mut Resets) -> T
+where
+    T: serde::de::DeserializeOwned + Default + CheckSaved,
+{
+    if v.is_null() {
+        return T::default();
+    }
+    let mut panel = match serde_json::from_value::<T>(v.clone()) {
+        Ok(p) => p,
+        Err(e) => {
+            resets.note(name, format!("unreadable: {e}"));
+            return T::default();
+        }
+    };
+    resets.prefix = name.to_string();
+    panel.check_saved(resets);
+    panel
+}
+
+/// The saved fields that were reset to their defaults, with why.
+#[derive(Debug, Default)]
+pub struct Resets {
+    /// Names the part being checked (`explorer`, `race`, …).
+    pub prefix: String,
+    fields: Vec<String>,
+}
+
+impl Resets {
+    /// Notes that `field` was reset because of `why`.
+    pub fn note(&mut self, field: &str, why: impl std::fmt::Display) {
+        let name = if self.prefix.is_empty() || field.starts_with(&self.prefix) {
+            field.to_string()
+        } else {
+            format!("{}.{field}", self.prefix)
+        };
+        self.fields.push(format!("{name} ({why})"));
+    }
+
+    /// Keeps `value` when `check` accepts it; else resets it to `default`
+    /// and notes `field` with the reason.
+    pub fn check<T, R, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        value: &mut T,
+        default: T,
+        check: impl FnOnce(&T) -> Result<R, E>,
+    ) {
+        if let Err(e) = check(value) {
+            self.note(field, e);
+            *value = default;
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty()
+    }
+
+    /// The notice for the window (and stderr), naming every reset field.
+    pub fn notice(&self) -> Option<String> {
+        (!self.fields.is_empty()).then(|| {
+            format!(
+                "Saved settings: reset to the default: {}.",
+                self.fields.join("; ")
+            )
+        })
+    }
+}
+
+/// `Ok` when `ok` holds, else `Err(message)`.
+fn holds(ok: bool, message: impl FnOnce() -> String) -> Result<(), String> {
+    if ok { Ok(()) } else { Err(message()) }
+}
+
+impl ExplorerSettings {
+    /// Checks the explorer's saved values with the engine's rules (view,
+    /// tiling and tile count, workers, schedule): the CLI's `render` rules.
+    pub fn check_saved(&mut self, resets: &mut Resets) {
+        let d = ExplorerSettings::default();
+        resets.prefix = "explorer".into();
+        resets.check("view", &mut self.view, d.view, |v| View::try_from(*v));
+        let view = View::try_from(self.view)
+            .or_else(|_| View::try_from(d.view))
+            .map(|v| (v.width_px(), v.height_px()))
+            .unwrap_or(DEFAULT_SIZE_PX);
+        resets.check("tiling", &mut self.tiling, d.tiling, |t| {
+            t.validate().and_then(|t| t.check_count(view.0, view.1))
+        });
+        resets.check("num_workers", &mut self.num_workers, d.num_workers, |n| {
+            check_workers(*n)
+        });
+        resets.check(
+            "schedule",
+            &mut self.schedule,
+            d.schedule,
+            Schedule::validate,
+        );
+    }
+}
+
+impl crate::gui::speedup::SpeedupSettings {
+    /// Checks the speedup lab's saved values with the sweep's rules (the
+    /// CLI's `bench sweep` rules).
+    pub fn check_saved(&mut self, resets: &mut Resets) {
+        let d = Self::default();
+        resets.prefix = "speedup".into();
+        resets.check("workers", &mut self.workers, d.workers, |w| {
+            parse_list(w, whole_number::<usize>)?
+                .into_iter()
+                .try_for_each(|n| check_workers(n).map(drop))
+        });
+        resets.check(
+            "granularities",
+            &mut self.granularities,
+            d.granularities,
+            |g| parse_list(g, |x| Ok(x.to_string())),
+        );
+        resets.check("reps", &mut self.reps, d.reps, |r| {
+            holds((1..=MAX_REPS).contains(r), || {
+                format!("repetitions must be 1..={MAX_REPS}, got {r}")
+            })
+        });
+        resets.check("warmup", &mut self.warmup, d.warmup, |w| {
+            holds(*w <= MAX_WARMUP, || {
+                format!("warm-up runs must be 0..={MAX_WARMUP}, got {w}")
+            })
+        });
+        resets.check("schedule", &mut self.schedule, d.schedule, |s| {
+            s.validate()?;
+            holds(s.uses_pool(), || "sweep a parallel schedule".into())
+        });
+    }
 }
 
 /// A panel's choices as JSON for [`AppSettings`].
@@ -127,19 +271,115 @@ pub fn parse_settings(saved: Option<&str>) -> (AppSettings, Option<String>) {
                 s.version
             )),
         ),
-        Ok(s) => match View::try_from(s.explorer.view) {
-            Ok(_) => (s, None),
-            Err(e) => (
-                AppSettings::default(),
-                Some(format!("Saved view was invalid ({e}): using defaults.")),
-            ),
-        },
+        Ok(mut s) => {
+            let mut resets = Resets::default();
+            s.explorer.check_saved(&mut resets);
+            s.speedup.check_saved(&mut resets);
+            (s, resets.notice())
+        }
         Err(e) => (
             AppSettings::default(),
             Some(format!(
                 "Saved settings could not be read ({e}): using defaults."
             )),
         ),
+    }
+}
+
+impl CheckSaved for crate::gui::race::RacePanel {
+    fn check_saved(&mut self, resets: &mut Resets) {
+        use crate::engine::race::counter::MAX_DELAY_MICROS;
+        use crate::engine::race::stepper::{MAX_STEPPER_THREADS, Stepper};
+        let d = Self::default();
+        let delay = |d: &u64| {
+            holds(*d <= MAX_DELAY_MICROS, || {
+                format!("delay must be 0..={MAX_DELAY_MICROS} µs, got {d}")
+            })
+        };
+        resets.check("config", &mut self.config, d.config, |c| c.validate());
+        resets.check("gap_micros", &mut self.gap_micros, d.gap_micros, delay);
+        resets.check("record", &mut self.record, d.record, |r| r.validate());
+        resets.check(
+            "record_gap_micros",
+            &mut self.record_gap_micros,
+            d.record_gap_micros,
+            delay,
+        );
+        let game = (self.game.num_threads, self.game.increments);
+        let ok = Stepper::new(&vec![1; game.0.min(MAX_STEPPER_THREADS + 1)], game.1, 0);
+        if let Err(e) = ok {
+            resets.note("game", e);
+            self.game = d.game;
+        }
+    }
+}
+
+impl CheckSaved for crate::gui::locks::LocksPanel {
+    fn check_saved(&mut self, resets: &mut Resets) {
+        use crate::engine::locks::deadlock::DeadlockConfig;
+        let d = Self::default();
+        resets.check("throughput", &mut self.throughput, d.throughput, |t| {
+            t.validate()
+        });
+        resets.check("contention", &mut self.contention, d.contention, |c| {
+            c.validate()
+        });
+        resets.check(
+            "deadlock_timeout_millis",
+            &mut self.deadlock_timeout_millis,
+            d.deadlock_timeout_millis,
+            |&t| {
+                DeadlockConfig {
+                    timeout_millis: t,
+                    ..DeadlockConfig::default()
+                }
+                .validate()
+            },
+        );
+    }
+}
+
+impl CheckSaved for crate::gui::theory::TheoryPanel {
+    fn check_saved(&mut self, resets: &mut Resets) {
+        use crate::engine::exec::pool::MAX_WORKERS;
+        let d = Self::default();
+        resets.check(
+            "serial_fraction",
+            &mut self.serial_fraction,
+            d.serial_fraction,
+            |f| {
+                holds((0.0..=1.0).contains(f), || {
+                    format!("must be 0..=1, got {}", crate::engine::util::num::num(*f))
+                })
+            },
+        );
+        resets.check("workers", &mut self.workers, d.workers, |&w| {
+            check_workers(w as usize)
+        });
+        resets.check("max_workers", &mut self.max_workers, d.max_workers, |&w| {
+            holds((2..=MAX_WORKERS as u32).contains(&w), || {
+                format!("must be 2..={MAX_WORKERS}, got {w}")
+            })
+        });
+        let sizes = (self.matmul_n, self.matmul_cutoff);
+        if let Err(e) = crate::engine::workloads::matmul::check_sizes(sizes.0, sizes.1) {
+            resets.note("matmul_n", e);
+            self.matmul_n = d.matmul_n;
+            self.matmul_cutoff = d.matmul_cutoff;
+        }
+        resets.check(
+            "brent_workers",
+            &mut self.brent_workers,
+            d.brent_workers,
+            |&w| check_workers(w),
+        );
+        let grid = (self.grid_tasks, self.grid_task_s, self.grid_deadline_s);
+        if let Err(e) = crate::engine::theory::grid_search(grid.0, grid.1, grid.2) {
+            resets.note("grid", e);
+            self.grid_tasks = d.grid_tasks;
+            self.grid_task_s = d.grid_task_s;
+            self.grid_deadline_s = d.grid_deadline_s;
+        }
     }
 }
 
@@ -165,15 +405,18 @@ mod tests {
 
     #[test]
     fn corrupt_or_invalid_settings_give_defaults_and_a_notice() {
-        for bad in [
-            "{not json",
-            r#"{"version": 99}"#,
-            r#"{"explorer": {"view": {"center_x":0,"center_y":0,"view_width":-1,"width_px":10,"height_px":10,"max_iter":10}}}"#,
-        ] {
+        for bad in ["{not json", r#"{"version": 99}"#] {
             let (s, notice) = parse_settings(Some(bad));
             assert_eq!(s, AppSettings::default(), "{bad}");
             assert!(notice.is_some(), "{bad}");
         }
+        // A bad field resets that field only, and the notice names it.
+        let bad_view = r#"{"explorer": {"overlay": false, "view": {"center_x":0,"center_y":0,"view_width":-1,"width_px":10,"height_px":10,"max_iter":10}}}"#;
+        let (s, notice) = parse_settings(Some(bad_view));
+        assert_eq!(s.explorer.view, ExplorerSettings::default().view);
+        assert!(!s.explorer.overlay, "the other fields are kept");
+        let notice = notice.expect("a notice");
+        assert!(notice.contains("explorer.view"), "{notice}");
     }
 
     #[test]

@@ -14,9 +14,10 @@ pub const MAX_BG_N: usize = 32_768;
 #[derive(Args, Debug, Clone)]
 pub struct BenchBgArgs {
     /// Image edge in pixels (1..=32768); the Benchmarks Game uses 16000.
+    #[arg(allow_negative_numbers = true, value_parser = crate::cli::whole::<usize>(1, MAX_BG_N as i128))]
     pub n: usize,
     /// Worker threads (1..=256); default: all logical cores.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true, value_parser = crate::cli::workers_arg())]
     pub workers: Option<usize>,
     /// Use the plain scalar loop instead of SIMD (same bytes, slower).
     #[arg(long)]
@@ -42,7 +43,7 @@ pub fn run(args: &BenchBgArgs) -> Result<(), CliError> {
     stdout
         .write_all(&file)
         .and_then(|()| stdout.flush())
-        .map_err(|e| CliError::Failed(format!("cannot write the bitmap to stdout: {e}")))?;
+        .unwrap_or_else(|e| crate::cli::output::stdout_failed(&e));
     if args.timing {
         eprintln!(
             "bench bg {}: {:.3} s compute on {num_workers} worker(s), {} bytes",

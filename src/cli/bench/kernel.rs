@@ -12,7 +12,8 @@ use clap::Args;
 #[derive(Args, Debug, Clone)]
 pub struct BenchKernelArgs {
     /// Timed runs per kernel and view (the median is reported; 5 or more).
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true,
+          value_parser = crate::cli::whole::<usize>(1, 1000))]
     pub reps: usize,
     /// Only these views, comma-separated (K0, B2, B3).
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
@@ -47,7 +48,7 @@ pub fn run(args: &BenchKernelArgs) -> Result<(), CliError> {
     if args.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| CliError::Failed(format!("cannot encode the report: {e}")))?;
-        println!("{text}");
+        outln!("{text}");
     } else {
         print_report(&report);
     }
@@ -66,7 +67,7 @@ fn timing_line(label: &str, t: &KernelTiming, height_px: u32) {
     let cpu = t
         .giga_iters_per_cpu_sec
         .map_or_else(|| "n/a".to_string(), |g| format!("{g:.3}"));
-    println!(
+    outln!(
         "  {label:<17} {:>6.3} G it/s  [{:.3}–{:.3}]  per CPU-second {cpu:>6}  median {:>8.1} ms  {:>11} it  {}",
         t.giga_iters_per_sec,
         t.giga_iters_per_sec_worst,
@@ -79,11 +80,11 @@ fn timing_line(label: &str, t: &KernelTiming, height_px: u32) {
 
 fn print_report(r: &KernelBenchReport) {
     let runs = r.views.first().map_or(0, |v| v.reference.runs);
-    println!(
+    outln!(
         "parlab bench kernel: one thread per kernel, median of {runs} runs [slowest–fastest]; --kernel simd runs: {}",
         r.simd_backend
     );
-    println!(
+    outln!(
         "clock {:.2} GHz ({}); ceiling per core = 2 FMA pipes × lanes ÷ 3 multiplies: \
          4 lanes {:.3} it/cycle = {:.2} G it/s, 8 lanes {:.3} it/cycle = {:.2} G it/s",
         r.clock.ghz,
@@ -93,11 +94,11 @@ fn print_report(r: &KernelBenchReport) {
         iters_per_cycle_ceiling(8),
         r.clock.ghz * iters_per_cycle_ceiling(8),
     );
-    println!(
+    outln!(
         "throughput = iterations executed (sum of escape counts) / wall time; no work is skipped; \
          per CPU-second = / this thread's CPU time (leaves out time other processes held the core)"
     );
-    println!(
+    outln!(
         "pixel centres: column x at left + (x + ½)·pixel, row y at top − (y + ½)·pixel (square pixels)"
     );
     let views = bench_views();
@@ -106,13 +107,13 @@ fn print_report(r: &KernelBenchReport) {
             .iter()
             .find(|bv| bv.name == v.name)
             .map_or(0, |bv| bv.view.height_px());
-        println!("{}  {}", v.name, v.description);
+        outln!("{}  {}", v.name, v.description);
         timing_line("scalar reference", &v.reference, height_px);
         for k in &v.vector {
             timing_line(kernel_label(k.timing.kernel), &k.timing, height_px);
         }
         for k in &v.vector {
-            println!(
+            outln!(
                 "  {:<17} ÷ scalar {:.1}×   at {:.0} % of the {}-lane ceiling ({:.2} G it/s)   (per CPU-second: {})",
                 kernel_label(k.timing.kernel),
                 k.speedup,
@@ -126,7 +127,7 @@ fn print_report(r: &KernelBenchReport) {
             );
         }
         if let [narrow, wide] = v.vector.as_slice() {
-            println!(
+            outln!(
                 "  {} ÷ {} {:.2}×",
                 kernel_label(wide.timing.kernel),
                 kernel_label(narrow.timing.kernel),

@@ -2,7 +2,8 @@
 //! (granularity, worker count) configuration, prints a summary table and
 //! writes the same JSON/CSV/PNG/SVG exports as the window.
 
-use crate::cli::{CliError, ViewArgs, check_output, parse_kernel, parse_schedule};
+use crate::cli::outputs::{Written, check_outputs};
+use crate::cli::{CliError, ViewArgs, parse_kernel, parse_schedule, whole};
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::engine::farm::Backend;
 use crate::engine::speedup::charts::data::{
@@ -14,8 +15,8 @@ use crate::engine::speedup::report::{
     Agreement, SweepReport, build_profile, compare_reports, cpu_brand,
 };
 use crate::engine::speedup::results::{SweepResults, load_average_1m};
-use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan};
-use crate::engine::util::files::{write_atomic, write_json};
+use crate::engine::speedup::sweep::{MAX_REPS, MAX_WARMUP, SweepEvent, SweepJob, SweepPlan};
+use crate::engine::util::files::{ExportError, read_capped, write_atomic, write_json};
 use crate::engine::workloads::{Mandelbrot, Workload, by_spec};
 use clap::Args;
 use std::io::{IsTerminal, Write};
@@ -54,10 +55,12 @@ pub struct SweepArgs {
     #[arg(long, value_name = "LIST")]
     pub tiles: Option<String>,
     /// Timed runs per configuration.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, MAX_REPS.into()))]
     pub reps: u32,
     /// Untimed warm-up runs per configuration.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true,
+          value_parser = whole::<u32>(0, MAX_WARMUP.into()))]
     pub warmup: u32,
     #[command(flatten)]
     pub view: ViewArgs,
@@ -78,7 +81,8 @@ pub struct SweepArgs {
     #[arg(long, default_value = "threads", value_name = "LIST")]
     pub backend: String,
     /// Seed of the run-order shuffle.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true,
+          value_parser = whole::<u64>(0, u64::MAX.into()))]
     pub seed: u64,
     /// JSON report (meta block + one result per configuration with every time).
     #[arg(long, value_name = "FILE")]
@@ -124,6 +128,7 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
             _ => e.to_string(),
         })
     })?;
+    let mut outputs = Vec::new();
     for (path, flag) in [
         (&args.export_json, "--export-json"),
         (&args.export_csv, "--export-csv"),
@@ -132,12 +137,13 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
         (&args.plot_predicted, "--plot-predicted"),
     ] {
         if let Some(p) = path {
-            check_output(p, flag)?;
             if flag.starts_with("--plot") {
                 PlotFormat::from_path(p).map_err(|e| CliError::Usage(format!("{flag} {e}")))?;
             }
+            outputs.push((flag, p.as_path()));
         }
     }
+    check_outputs(&outputs)?;
     Ok((workload, plan))
 }
 
@@ -236,8 +242,10 @@ fn read_previous(args: &SweepArgs) -> Result<Option<SweepReport>, CliError> {
     let Some(p) = &args.compare else {
         return Ok(None);
     };
-    let text = std::fs::read_to_string(p)
-        .map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))?;
+    let bytes =
+        read_capped(p).map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| CliError::Usage(format!("--compare {}: not UTF-8 text", p.display())))?;
     SweepReport::from_json(&text)
         .map(Some)
         .map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))
@@ -290,22 +298,26 @@ pub fn run(args: &SweepArgs) -> Result<(), CliError> {
         );
     }
     let (results, complete) = measure(&workload, plan)?;
-    print!("{}", summary_table(&results, &*workload));
     let mut report = SweepReport::build(&results, &*workload, complete);
     let mut compared = Vec::new();
     for (other, other_plan) in others {
         let (other_results, other_complete) = measure(&other, other_plan)?;
-        println!();
-        print!("{}", summary_table(&other_results, &*other));
         report
             .compared
             .push(SweepReport::build(&other_results, &*other, other_complete));
         compared.push((other, other_results));
     }
-    if let Some(previous) = &previous {
-        print!("{}", agreement_table(&report, previous));
+    // The files first: a closed stdout (`| head`) must not lose the sweep.
+    let exported = export(args, (&*workload, &results), &compared, &report);
+    out!("{}", summary_table(&results, &*workload));
+    for (other, other_results) in &compared {
+        outln!();
+        out!("{}", summary_table(other_results, &**other));
     }
-    export(args, (&*workload, &results), &compared, &report)
+    if let Some(previous) = &previous {
+        out!("{}", agreement_table(&report, previous));
+    }
+    exported
 }
 
 /// Runs one sweep to its end with a progress bar on stderr (when a
@@ -382,35 +394,45 @@ fn export(
     compared: &[(std::sync::Arc<dyn Workload>, SweepResults)],
     report: &SweepReport,
 ) -> Result<(), CliError> {
-    let failed = |e: crate::engine::util::files::ExportError| CliError::Failed(e.to_string());
+    // Every file is tried; a failure names what was written and what not.
+    let mut written = Written::default();
     let table = results.row_table();
     if let Some(p) = &args.export_json {
-        write_json(p, &report.to_json()).map_err(failed)?;
+        written.add(p, write_json(p, &report.to_json()));
     }
     if let Some(p) = &args.export_csv {
-        write_atomic(p, report.to_csv().as_bytes()).map_err(failed)?;
+        written.add(p, write_atomic(p, report.to_csv().as_bytes()));
     }
     if let Some(p) = &args.plot_speedup {
         let main = speedup_chart(results, &table);
         let chart = if compared.is_empty() {
-            main
+            Some(main)
         } else {
             let mut charts = vec![(plot_name(workload, report), main)];
             for ((w, r), rep) in compared.iter().zip(&report.compared) {
                 charts.push((plot_name(&**w, rep), speedup_chart(r, &r.row_table())));
             }
             overlay_speedup_charts(&charts)
-                .ok_or_else(|| CliError::Failed("nothing to plot".into()))?
         };
-        write_plot(p, Chart::Speedup(&chart)).map_err(failed)?;
+        let result = match chart {
+            Some(c) => write_plot(p, Chart::Speedup(&c)),
+            None => Err(ExportError::new(p, "nothing to plot")),
+        };
+        written.add(p, result);
     }
     if let Some(p) = &args.plot_granularity {
-        write_plot(p, Chart::Granularity(&granularity_chart(results, &table))).map_err(failed)?;
+        written.add(
+            p,
+            write_plot(p, Chart::Granularity(&granularity_chart(results, &table))),
+        );
     }
     if let Some(p) = &args.plot_predicted {
-        write_plot(p, Chart::Speedup(&predicted_chart(results, &table))).map_err(failed)?;
+        written.add(
+            p,
+            write_plot(p, Chart::Speedup(&predicted_chart(results, &table))),
+        );
     }
-    Ok(())
+    written.finish()
 }
 
 fn opt(v: Option<f64>, digits: usize) -> String {

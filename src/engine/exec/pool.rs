@@ -5,13 +5,21 @@ use rayon::{ThreadPool, ThreadPoolBuilder};
 /// Largest pool parlab builds.
 pub const MAX_WORKERS: usize = 256;
 
+/// Checks a worker count against the pool's limits: the one rule for the
+/// CLI, the window and saved settings.
+pub fn check_workers(num_workers: usize) -> Result<usize, String> {
+    if (1..=MAX_WORKERS).contains(&num_workers) {
+        Ok(num_workers)
+    } else {
+        Err(format!(
+            "workers must be 1..={MAX_WORKERS}, got {num_workers}"
+        ))
+    }
+}
+
 /// Builds a pool of exactly `num_workers` named threads (`parlab-worker-N`).
 pub fn build_pool(num_workers: usize) -> Result<ThreadPool, String> {
-    if !(1..=MAX_WORKERS).contains(&num_workers) {
-        return Err(format!(
-            "workers must be 1..={MAX_WORKERS}, got {num_workers}"
-        ));
-    }
+    check_workers(num_workers)?;
     ThreadPoolBuilder::new()
         .num_threads(num_workers)
         .thread_name(|i| format!("parlab-worker-{i}"))

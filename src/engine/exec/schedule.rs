@@ -71,6 +71,12 @@ impl Schedule {
         }
     }
 
+    /// Checks a schedule that came from elsewhere (a saved file) with the
+    /// same rules as parsing it (a chunk size of 0 is refused).
+    pub fn validate(&self) -> Result<Self, String> {
+        self.to_string().parse()
+    }
+
     pub fn uses_pool(&self) -> bool {
         !matches!(self, Schedule::Sequential)
     }

@@ -89,36 +89,77 @@ impl Trace {
         }
     }
 
-    /// Chrome Trace Event JSON (opens in Perfetto and chrome://tracing): one
-    /// complete event (`ph: "X"`) per task, `tid` = worker, times in µs, and a
-    /// `thread_name` metadata event per worker.
+    /// The same Chrome Trace Event JSON as a value, for callers that add
+    /// events of their own (the process farm's start-up and transfer bars).
+    /// Holds the whole document in memory: exports go through
+    /// [`Trace::write_chrome_json`].
     pub fn to_chrome_json(&self, task_label: &str) -> serde_json::Value {
+        let mut bytes = Vec::new();
+        match self.write_chrome_json(&mut bytes, task_label) {
+            Ok(()) => serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+            Err(_) => serde_json::Value::Null,
+        }
+    }
+
+    /// Writes Chrome Trace Event JSON (opens in Perfetto and chrome://tracing)
+    /// event by event, never holding the whole document in memory: one
+    /// complete event (`ph: "X"`) per task, `tid` = worker, times in µs, and
+    /// a `thread_name` metadata event per worker.
+    pub fn write_chrome_json(
+        &self,
+        w: &mut dyn std::io::Write,
+        task_label: &str,
+    ) -> std::io::Result<()> {
         use serde_json::json;
-        let mut events = Vec::with_capacity(self.records.len() + self.num_workers as usize + 1);
-        events.push(
-            json!({"name": "process_name", "ph": "M", "pid": 1, "tid": 0,
+        fn event(
+            w: &mut dyn std::io::Write,
+            first: bool,
+            v: &serde_json::Value,
+        ) -> std::io::Result<()> {
+            w.write_all(if first { b"\n" } else { b",\n" })?;
+            serde_json::to_writer(&mut *w, v).map_err(std::io::Error::other)
+        }
+        w.write_all(b"{\"traceEvents\": [")?;
+        event(
+            w,
+            true,
+            &json!({"name": "process_name", "ph": "M", "pid": 1, "tid": 0,
             "args": {"name": format!("parlab ({} workers)", self.num_workers)}}),
-        );
-        for w in 0..self.num_workers {
-            events.push(json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": w,
-                "args": {"name": format!("worker {w}")}}));
+        )?;
+        for wk in 0..self.num_workers {
+            event(
+                w,
+                false,
+                &json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": wk,
+                "args": {"name": format!("worker {wk}")}}),
+            )?;
         }
-        let mut records = self.records.clone();
-        records.sort_by_key(|r| (r.worker, r.start_nanos));
-        for r in &records {
-            events.push(json!({
-                "name": format!("{task_label} {}", r.task),
-                "cat": task_label,
-                "ph": "X",
-                "pid": 1,
-                "tid": r.worker,
-                "ts": r.start_nanos as f64 / 1000.0,
-                "dur": r.duration_nanos() as f64 / 1000.0,
-                "args": {"task": r.task, "work": r.work},
-            }));
+        let mut order: Vec<usize> = (0..self.records.len()).collect();
+        order.sort_by_key(|&i| (self.records[i].worker, self.records[i].start_nanos));
+        for i in order {
+            let r = &self.records[i];
+            event(
+                w,
+                false,
+                &json!({
+                    "name": format!("{task_label} {}", r.task),
+                    "cat": task_label,
+                    "ph": "X",
+                    "pid": 1,
+                    "tid": r.worker,
+                    "ts": r.start_nanos as f64 / 1000.0,
+                    "dur": r.duration_nanos() as f64 / 1000.0,
+                    "args": {"task": r.task, "work": r.work},
+                }),
+            )?;
         }
-        json!({"traceEvents": events, "displayTimeUnit": "ms",
-               "otherData": {"wall_us": self.wall_nanos as f64 / 1000.0}})
+        w.write_all(b"\n], \"displayTimeUnit\": \"ms\", \"otherData\": ")?;
+        serde_json::to_writer(
+            &mut *w,
+            &json!({"wall_us": self.wall_nanos as f64 / 1000.0}),
+        )
+        .map_err(std::io::Error::other)?;
+        w.write_all(b"}\n")
     }
 }
 
@@ -162,7 +203,9 @@ mod tests {
             wall_nanos: 5000,
             records: vec![rec(0, 1, 1000, 3000)],
         };
-        let v = t.to_chrome_json("tile");
+        let mut bytes = Vec::new();
+        t.write_chrome_json(&mut bytes, "tile").expect("write");
+        let v: serde_json::Value = serde_json::from_slice(&bytes).expect("valid JSON");
         let events = v["traceEvents"].as_array().expect("array");
         let names: Vec<_> = events
             .iter()

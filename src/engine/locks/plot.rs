@@ -183,10 +183,7 @@ pub fn throughput_plot_bytes(
 
 /// Writes the plot, PNG or SVG by the path's extension, atomically.
 pub fn write_throughput_plot(path: &Path, points: &[ThroughputPoint]) -> Result<(), ExportError> {
-    let fail = |message: String| ExportError {
-        path: path.to_path_buf(),
-        message,
-    };
+    let fail = |message: String| ExportError::new(path, message);
     let format = PlotFormat::from_path(path).map_err(fail)?;
     let bytes = throughput_plot_bytes(points, format).map_err(fail)?;
     write_atomic(path, &bytes)

@@ -6,6 +6,11 @@ use std::fmt;
 /// Largest square tile edge.
 pub const MAX_TILE_PX: u32 = 1024;
 
+/// Most tasks one image may be cut into, in the window and the CLI alike
+/// (a 4K image in 1-px tiles would be 8 M tasks: hundreds of MB of trace
+/// for nothing).
+pub const MAX_TILES: usize = 1 << 20;
+
 /// A rectangle of pixels; tiles are numbered in row-major order from 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tile {
@@ -95,6 +100,37 @@ impl Tiling {
         }
     }
 
+    /// Checks a tiling that came from elsewhere (a saved file) with the
+    /// same rules as [`Tiling::square`] and [`Tiling::bands`].
+    pub fn validate(&self) -> Result<Self, String> {
+        match *self {
+            Tiling::Square { tile_px } => Tiling::square(tile_px),
+            Tiling::Bands { band_rows } => Tiling::bands(band_rows),
+        }
+    }
+
+    /// How many tiles a `width_px` × `height_px` image makes.
+    pub fn count(&self, width_px: u32, height_px: u32) -> usize {
+        match *self {
+            Tiling::Square { tile_px } => {
+                let t = tile_px.max(1);
+                width_px.div_ceil(t) as usize * height_px.div_ceil(t) as usize
+            }
+            Tiling::Bands { band_rows } => height_px.div_ceil(band_rows.max(1)) as usize,
+        }
+    }
+
+    /// The tile count, or a message when it is above [`MAX_TILES`].
+    pub fn check_count(&self, width_px: u32, height_px: u32) -> Result<usize, String> {
+        let count = self.count(width_px, height_px);
+        if count > MAX_TILES {
+            return Err(format!(
+                "{self} at {width_px}×{height_px} makes {count} tiles; at most {MAX_TILES} are allowed: choose larger tiles"
+            ));
+        }
+        Ok(count)
+    }
+
     /// Cuts a `width_px` × `height_px` image; every pixel lies in exactly one tile.
     pub fn tiles(&self, width_px: u32, height_px: u32) -> Vec<Tile> {
         let (tw, th) = match *self {
@@ -160,6 +196,24 @@ mod tests {
         let tiles = Tiling::Square { tile_px: 64 }.tiles(100, 70);
         assert_eq!(tiles.len(), 4);
         assert_eq!((tiles[3].width, tiles[3].height), (36, 6));
+    }
+
+    #[test]
+    fn tile_counts_have_one_limit() {
+        let t = Tiling::Square { tile_px: 1 };
+        assert_eq!(t.check_count(1024, 1024), Ok(1 << 20));
+        let e = t.check_count(1100, 1000).expect_err("too many");
+        assert!(e.contains("1100000 tiles") && e.contains("1048576"), "{e}");
+        assert!(Tiling::Square { tile_px: 0 }.validate().is_err());
+        assert!(
+            Tiling::Square {
+                tile_px: 4_000_000_000
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(Tiling::Bands { band_rows: 0 }.validate().is_err());
+        assert_eq!(Tiling::Bands { band_rows: 3 }.count(10, 10), 4);
     }
 
     #[test]

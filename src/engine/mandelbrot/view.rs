@@ -1,5 +1,6 @@
 //! The region of the complex plane to render and the image it maps onto.
 
+use crate::engine::util::num::num;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -9,6 +10,18 @@ pub const MAX_EDGE_PX: u32 = 16_384;
 pub const MAX_PIXELS: u64 = 64 * 1024 * 1024;
 /// Largest iteration limit.
 pub const MAX_ITER: u32 = 1_000_000;
+
+/// Neighbouring pixels must be at least this many f64 steps apart (see [`View::new`]).
+pub const MIN_STEPS_PER_PIXEL: f64 = 2.0;
+
+/// The gap between `x` and the next larger f64 (the resolution there).
+pub fn f64_step(x: f64) -> f64 {
+    let a = x.abs();
+    if a < f64::MIN_POSITIVE {
+        return f64::MIN_POSITIVE;
+    }
+    f64::from_bits(a.to_bits() + 1) - a
+}
 
 /// A validated view: centre, width in the complex plane, image size, iteration limit.
 ///
@@ -93,19 +106,19 @@ impl View {
         if !center.0.is_finite() {
             return Err(err(
                 "center x",
-                format!("must be a finite number, got {}", center.0),
+                format!("must be a finite number, got {}", num(center.0)),
             ));
         }
         if !center.1.is_finite() {
             return Err(err(
                 "center y",
-                format!("must be a finite number, got {}", center.1),
+                format!("must be a finite number, got {}", num(center.1)),
             ));
         }
         if !(view_width.is_finite() && view_width > 0.0) {
             return Err(err(
                 "view width",
-                format!("must be a positive finite number, got {view_width}"),
+                format!("must be a positive finite number, got {}", num(view_width)),
             ));
         }
         for (field, v) in [("width", width_px), ("height", height_px)] {
@@ -129,10 +142,52 @@ impl View {
             ));
         }
         let pixel_size = view_width / f64::from(width_px);
-        if !(pixel_size > 0.0 && pixel_size.is_normal()) {
+        let view_height = pixel_size * f64::from(height_px);
+        if !view_height.is_finite() {
+            return Err(err(
+                "view height",
+                format!(
+                    "view width {} at {width_px}×{height_px} px makes the height {}: choose a narrower view",
+                    num(view_width),
+                    num(view_height)
+                ),
+            ));
+        }
+        let corners = [
+            center.0 - 0.5 * view_width,
+            center.0 + 0.5 * view_width,
+            center.1 - 0.5 * view_height,
+            center.1 + 0.5 * view_height,
+        ];
+        if corners.iter().any(|c| !c.is_finite()) {
+            return Err(err(
+                "view corner",
+                format!(
+                    "centre ({}, {}) with view width {} puts a corner beyond the largest f64: move the centre or narrow the view",
+                    num(center.0),
+                    num(center.1),
+                    num(view_width)
+                ),
+            ));
+        }
+        // Neighbouring pixel centres must differ by at least
+        // MIN_STEPS_PER_PIXEL steps of f64 at the view's largest coordinate,
+        // else columns merge into one colour (at -0.75 a step is 1.1e-16).
+        let largest = corners.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+        let step = f64_step(largest);
+        if !(pixel_size.is_normal() && pixel_size >= MIN_STEPS_PER_PIXEL * step) {
             return Err(err(
                 "view width",
-                format!("{view_width} is too small: pixels would be narrower than f64 can resolve"),
+                format!(
+                    "{} puts pixels {} apart, below what f64 resolves near ({}, {}) ({MIN_STEPS_PER_PIXEL} steps of {}); \
+                     the narrowest view there at {width_px} px is {}",
+                    num(view_width),
+                    num(pixel_size),
+                    num(center.0),
+                    num(center.1),
+                    num(step),
+                    num(MIN_STEPS_PER_PIXEL * step * f64::from(width_px))
+                ),
             ));
         }
         Ok(View {
@@ -316,6 +371,24 @@ mod tests {
         let after = z.pixel_to_complex(50.0, 70.0);
         assert!((before.0 - after.0).abs() < 1e-12 && (before.1 - after.1).abs() < 1e-12);
         assert_eq!(z.view_width(), 1.5);
+    }
+
+    #[test]
+    fn views_beyond_f64_are_refused_with_the_limit() {
+        // At -0.75 a 256-px row needs a view at least 256 × 2 steps wide.
+        let ok = View::new((-0.75, 0.1), 1e-13, 256, 192, 10);
+        assert!(ok.is_ok(), "{ok:?}");
+        for w in [1e-14, 1e-15, 1e-300] {
+            let e = View::new((-0.75, 0.1), w, 256, 192, 10).expect_err("too deep");
+            assert_eq!(e.field, "view width");
+            assert!(e.message.contains("narrowest"), "{e}");
+        }
+        // Near the origin f64 resolves far smaller widths.
+        assert!(View::new((0.0, 0.0), 1e-200, 256, 192, 10).is_ok());
+        let e = View::new((0.0, 0.0), 1e308, 1, 4, 10).expect_err("infinite height");
+        assert_eq!(e.field, "view height");
+        let e = View::new((1.7e308, 0.0), 1e308, 4, 4, 10).expect_err("corner");
+        assert_eq!(e.field, "view corner");
     }
 
     #[test]

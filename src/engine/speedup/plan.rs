@@ -34,18 +34,11 @@ pub struct PlanInput<'a> {
     pub shuffle_seed: u64,
 }
 
-/// Splits a comma-separated list, trims each item and parses it with `parse`.
-/// Empty items are skipped; an empty list is an error.
+/// Splits a comma-separated list, trims each item and parses it with
+/// `parse`: the one list rule of [`crate::engine::util::list`] (an empty
+/// item, as in `1,,2`, or an empty list is an error).
 pub fn parse_list<T>(s: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
-    let items: Vec<&str> = s
-        .split(',')
-        .map(str::trim)
-        .filter(|x| !x.is_empty())
-        .collect();
-    if items.is_empty() {
-        return Err("give at least one, comma-separated".into());
-    }
-    items.into_iter().map(parse).collect()
+    crate::engine::util::list::parse_list(s, parse)
 }
 
 /// Worker counts such as `1,2,4,8`.

@@ -1,18 +1,29 @@
-//! Writing files safely: everything goes to a temporary name in the target
-//! folder and is renamed into place, so a failed write never harms a file
-//! that was already there.
+//! Writing files safely. A regular file (or a new path) is written to a
+//! fresh temporary file in the same folder (random name, created with
+//! `O_EXCL`, so a planted symlink cannot redirect it), synced, and renamed
+//! into place, so a failed write never harms a file that was already there.
+//! A character device or FIFO (`/dev/null`, a terminal, a pipe) and `-`
+//! (stdout) are written straight through: renaming over them would replace
+//! the device. Anything else (a folder, a socket, a block device) is refused.
+//!
+//! Temporary files still open are listed, so that an interrupt handler can
+//! remove them ([`remove_temp_files_and_exit`]) before the process ends.
 
+use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::render::IterImage;
 use image::RgbaImage;
 use std::fs;
-use std::io::Write;
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
 
 /// A failed export: which path, and why, in words for a person.
 #[derive(Debug)]
 pub struct ExportError {
     pub path: PathBuf,
     pub message: String,
+    /// The write failed because the reader of a pipe (or stdout) went away.
+    pub broken_pipe: bool,
 }
 
 impl std::fmt::Display for ExportError {
@@ -28,43 +39,293 @@ impl std::fmt::Display for ExportError {
 
 impl std::error::Error for ExportError {}
 
-fn fail(path: &Path, message: impl std::fmt::Display) -> ExportError {
-    ExportError {
-        path: path.to_path_buf(),
-        message: message.to_string(),
+impl ExportError {
+    /// A failure to write `path`, for the reason given.
+    pub fn new(path: &Path, message: impl std::fmt::Display) -> Self {
+        ExportError {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+            broken_pipe: false,
+        }
     }
 }
 
-/// Writes `bytes` to `path` via a temporary file in the same folder and a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
-    let file_name = path
-        .file_name()
-        .ok_or_else(|| fail(path, "the path names no file"))?;
-    let dir = match path.parent() {
+fn fail(path: &Path, message: impl std::fmt::Display) -> ExportError {
+    ExportError::new(path, message)
+}
+
+fn fail_io(path: &Path, context: &str, e: &io::Error) -> ExportError {
+    ExportError {
+        path: path.to_path_buf(),
+        message: if context.is_empty() {
+            e.to_string()
+        } else {
+            format!("{context}: {e}")
+        },
+        broken_pipe: e.kind() == io::ErrorKind::BrokenPipe,
+    }
+}
+
+/// Longest file name most file systems accept, in bytes.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// How a destination is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Destination {
+    /// `-`: standard output, written straight through.
+    Stdout,
+    /// A character device or a FIFO, written straight through (never replaced).
+    Stream,
+    /// A regular file or a new path: written atomically.
+    File,
+}
+
+/// The folder a path's file lives in (`.` for a bare name).
+pub fn folder_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+#[cfg(unix)]
+fn is_stream(m: &fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    t.is_char_device() || t.is_fifo()
+}
+
+#[cfg(not(unix))]
+fn is_stream(_m: &fs::Metadata) -> bool {
+    false
+}
+
+/// How `path` would be written, or why it cannot be (without writing anything).
+pub fn destination(path: &Path) -> Result<Destination, ExportError> {
+    if path.as_os_str() == "-" {
+        return Ok(Destination::Stdout);
+    }
+    let Some(name) = path.file_name() else {
+        return Err(fail(path, "the path names no file"));
     };
-    if !dir.is_dir() {
+    if name.len() > MAX_NAME_BYTES {
         return Err(fail(
             path,
-            format!("folder {} does not exist", dir.display()),
+            format!(
+                "the file name is {} bytes long; at most {MAX_NAME_BYTES} are allowed",
+                name.len()
+            ),
         ));
     }
-    let tmp = dir.join(format!(
-        ".{}.parlab-tmp-{}",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| -> std::io::Result<()> {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
+    match fs::metadata(path) {
+        Ok(m) if m.is_file() => Ok(Destination::File),
+        Ok(m) if is_stream(&m) => Ok(Destination::Stream),
+        Ok(m) if m.is_dir() => Err(fail(path, "is a folder")),
+        Ok(_) => Err(fail(
+            path,
+            "is not a regular file, a character device or a FIFO: refusing to replace it",
+        )),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            let dir = folder_of(path);
+            if !dir.is_dir() {
+                return Err(fail(
+                    path,
+                    format!("folder {} does not exist", dir.display()),
+                ));
+            }
+            Ok(Destination::File)
+        }
+        Err(e) => Err(fail_io(path, "", &e)),
+    }
+}
+
+/// Checks, before any work, that `path` can be written: its kind is
+/// accepted and, for a file, a temporary file can be created in its folder.
+pub fn check_writable(path: &Path) -> Result<Destination, ExportError> {
+    let dest = destination(path)?;
+    if dest == Destination::File {
+        let target = resolved(path);
+        let dir = folder_of(&target);
+        temp_builder().tempfile_in(&dir).map_err(|e| {
+            fail_io(
+                path,
+                &format!("cannot create a file in folder {}", dir.display()),
+                &e,
+            )
+        })?;
+    }
+    Ok(dest)
+}
+
+/// What two destinations would both write, if they are the same thing: a
+/// path for files (folders resolved), `-` for stdout; `None` for devices
+/// and FIFOs, which can take several writes.
+pub fn identity(path: &Path) -> Option<PathBuf> {
+    match destination(path) {
+        Ok(Destination::Stdout) => Some(PathBuf::from("-")),
+        Ok(Destination::Stream) => None,
+        Ok(Destination::File) | Err(_) => {
+            let target = resolved(path);
+            let dir = fs::canonicalize(folder_of(&target)).unwrap_or_else(|_| folder_of(&target));
+            Some(match target.file_name() {
+                Some(n) => dir.join(n),
+                None => target,
+            })
+        }
+    }
+}
+
+/// An existing symlink is followed, so that the link stays and its target is replaced.
+fn resolved(path: &Path) -> PathBuf {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => {
+            fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+        }
+        _ => path.to_path_buf(),
+    }
+}
+
+fn temp_builder() -> tempfile::Builder<'static, 'static> {
+    let mut b = tempfile::Builder::new();
+    // Short and independent of the target's name, so that a name near the
+    // length limit does not fail after the work is done.
+    b.prefix(".parlab-").suffix(".tmp");
+    b
+}
+
+/// Temporary files being written now (removed by an interrupt handler).
+static TEMP_FILES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn temp_files() -> MutexGuard<'static, Vec<PathBuf>> {
+    TEMP_FILES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// For an interrupt handler: removes every temporary file being written
+/// and ends the process with `code`. Holding the list while exiting stops
+/// any other thread from starting or finishing a write meanwhile.
+pub fn remove_temp_files_and_exit(code: i32) -> ! {
+    let mut list = temp_files();
+    for p in list.drain(..) {
+        let _ = fs::remove_file(p);
+    }
+    std::process::exit(code)
+}
+
+/// Testing hook: `PARLAB_TEST_PAUSE_IN_WRITE_MS` makes a file write pause
+/// after its temporary file exists, so that a test can interrupt it there.
+fn test_pause() {
+    if let Some(ms) = std::env::var("PARLAB_TEST_PAUSE_IN_WRITE_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        std::thread::sleep(std::time::Duration::from_millis(ms.min(60_000)));
+    }
+}
+
+/// Writes what `write` produces to `path`: atomically for a file, straight
+/// through for `-`, a character device or a FIFO.
+pub fn write_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), ExportError> {
+    match destination(path)? {
+        Destination::Stdout => {
+            let mut out = io::stdout().lock();
+            write(&mut out)
+                .and_then(|()| out.flush())
+                .map_err(|e| fail_io(path, "", &e))
+        }
+        Destination::Stream => {
+            let f = fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| fail_io(path, "", &e))?;
+            let mut w = BufWriter::new(f);
+            write(&mut w)
+                .and_then(|()| w.flush())
+                .map_err(|e| fail_io(path, "", &e))
+        }
+        Destination::File => write_file(path, write),
+    }
+}
+
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), ExportError> {
+    let target = resolved(path);
+    let dir = folder_of(&target);
+    let mut tmp = {
+        let mut list = temp_files();
+        let tmp = temp_builder().tempfile_in(&dir).map_err(|e| {
+            fail_io(
+                path,
+                &format!("cannot create a file in folder {}", dir.display()),
+                &e,
+            )
+        })?;
+        list.push(tmp.path().to_path_buf());
+        tmp
+    };
+    let tmp_path = tmp.path().to_path_buf();
+    let forget = |list: &mut Vec<PathBuf>| list.retain(|p| p != &tmp_path);
+    let written = (|| -> io::Result<()> {
+        let mut w = BufWriter::new(tmp.as_file_mut());
+        write(&mut w)?;
+        w.flush()?;
+        drop(w);
+        tmp.as_file().sync_all()
     })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        fail(path, e)
-    })
+    test_pause();
+    let mut list = temp_files();
+    if let Err(e) = written {
+        forget(&mut list);
+        drop(list);
+        return Err(fail_io(path, "", &e)); // `tmp` is dropped: removed
+    }
+    let persisted = tmp.persist(&target);
+    forget(&mut list);
+    drop(list);
+    persisted.map_err(|e| fail_io(path, "", &e.error))?;
+    sync_folder(&dir);
+    Ok(())
+}
+
+/// Makes the rename durable (best effort: not every system can sync a folder).
+fn sync_folder(dir: &Path) {
+    if let Ok(d) = fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+/// Writes `bytes` to `path` (see [`write_with`]).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
+    write_with(path, |w| w.write_all(bytes))
+}
+
+/// Largest input file read whole (a report given to `--compare`, a PNG to check).
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads at most [`MAX_INPUT_BYTES`] of `path`; a longer input (or an endless
+/// one such as `/dev/zero`) is refused with a message saying so.
+pub fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
+    let f = fs::File::open(path).map_err(|e| e.to_string())?;
+    if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
+        return Err("is a folder".into());
+    }
+    let mut bytes = Vec::new();
+    f.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_INPUT_BYTES {
+        return Err(format!(
+            "is longer than the {} MiB parlab reads from an input file",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        ));
+    }
+    Ok(bytes)
 }
 
 /// From this many pixels on, PNGs are encoded for speed (see [`png_bytes`]).
@@ -96,16 +357,23 @@ pub fn png_bytes(img: &RgbaImage) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-/// Writes an RGBA image as PNG, atomically.
+/// Writes an RGBA image as PNG.
 pub fn write_png(path: &Path, img: &RgbaImage) -> Result<(), ExportError> {
     let bytes = png_bytes(img).map_err(|e| fail(path, e))?;
     write_atomic(path, &bytes)
 }
 
-/// Writes pretty JSON, atomically.
+/// Writes pretty JSON.
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), ExportError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| fail(path, e))?;
-    write_atomic(path, text.as_bytes())
+    write_with(path, |w| {
+        serde_json::to_writer_pretty(&mut *w, value).map_err(io::Error::other)?;
+        w.write_all(b"\n")
+    })
+}
+
+/// Writes a run's trace as Chrome Trace Event JSON, streamed event by event.
+pub fn write_trace(path: &Path, trace: &Trace, task_label: &str) -> Result<(), ExportError> {
+    write_with(path, |w| trace.write_chrome_json(w, task_label))
 }
 
 /// NumPy `.npy` (format 1.0) bytes for a little-endian uint32 array of
@@ -127,7 +395,7 @@ pub fn npy_u32_bytes(height: usize, width: usize, data: &[u32]) -> Vec<u8> {
     out
 }
 
-/// Writes an image's escape counts as `.npy`, atomically.
+/// Writes an image's escape counts as `.npy`.
 pub fn write_counts_npy(path: &Path, img: &IterImage) -> Result<(), ExportError> {
     let bytes = npy_u32_bytes(img.height_px as usize, img.width_px as usize, &img.counts);
     write_atomic(path, &bytes)
@@ -137,6 +405,15 @@ pub fn write_counts_npy(path: &Path, img: &IterImage) -> Result<(), ExportError>
 mod tests {
     use super::*;
 
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
     #[test]
     fn atomic_write_replaces_and_leaves_no_temp() {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -144,8 +421,8 @@ mod tests {
         write_atomic(&p, b"one").expect("write");
         write_atomic(&p, b"two").expect("write");
         assert_eq!(fs::read(&p).expect("read"), b"two");
-        let names: Vec<_> = fs::read_dir(dir.path()).expect("dir").collect();
-        assert_eq!(names.len(), 1);
+        assert_eq!(names_in(dir.path()), vec!["a.txt"]);
+        assert!(temp_files().is_empty());
     }
 
     #[test]
@@ -154,12 +431,57 @@ mod tests {
         let missing = dir.path().join("no-such-folder").join("x.png");
         let e = write_atomic(&missing, b"x").expect_err("must fail");
         assert!(e.to_string().contains("does not exist"), "{e}");
-        // A directory in place of the file: the rename fails, the directory survives.
+        // A folder in place of the file is refused; the folder survives.
         let blocker = dir.path().join("taken");
         fs::create_dir(&blocker).expect("mkdir");
         fs::write(blocker.join("keep"), b"k").expect("write");
-        assert!(write_atomic(&blocker, b"x").is_err());
+        let e = write_atomic(&blocker, b"x").expect_err("a folder");
+        assert!(e.to_string().contains("is a folder"), "{e}");
         assert_eq!(fs::read(blocker.join("keep")).expect("kept"), b"k");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_followed_and_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let real = dir.path().join("real.txt");
+        fs::write(&real, b"old").expect("write");
+        let link = dir.path().join("link.txt");
+        std::os::unix::fs::symlink(&real, &link).expect("symlink");
+        write_atomic(&link, b"new").expect("write");
+        assert!(
+            fs::symlink_metadata(&link)
+                .expect("link")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&real).expect("read"), b"new");
+        assert_eq!(identity(&link), identity(&real));
+    }
+
+    #[test]
+    fn long_names_and_identities() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let long = dir.path().join(format!("{}.txt", "n".repeat(251)));
+        write_atomic(&long, b"x").expect("a 255-byte name is fine");
+        let too_long = dir.path().join(format!("{}.txt", "n".repeat(252)));
+        assert!(destination(&too_long).is_err());
+        let a = dir.path().join("a.json");
+        let b = dir.path().join(".").join("a.json");
+        assert_eq!(identity(&a), identity(&b));
+        assert_eq!(identity(Path::new("-")), Some(PathBuf::from("-")));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn devices_are_streams_and_capped_reads_stop() {
+        assert_eq!(
+            destination(Path::new("/dev/null")).expect("dev null"),
+            Destination::Stream
+        );
+        assert_eq!(identity(Path::new("/dev/null")), None);
+        let e = read_capped(Path::new("/dev/zero")).expect_err("endless");
+        assert!(e.contains("64 MiB"), "{e}");
     }
 
     #[test]

@@ -1,5 +1,9 @@
-//! Small helpers every concept shares: statistics, the one pseudo-random generator and safe file writing.
+//! Small helpers every concept shares: statistics, the one pseudo-random
+//! generator, safe file writing, the one list parser and readable numbers
+//! for messages.
 
 pub mod files;
+pub mod list;
+pub mod num;
 pub mod rng;
 pub mod stats;

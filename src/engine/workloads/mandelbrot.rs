@@ -76,7 +76,9 @@ impl Workload for Mandelbrot {
         })
     }
     fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
-        s.parse::<Tiling>().map(Granularity::Tiles)
+        let tiling = s.parse::<Tiling>()?;
+        tiling.check_count(self.view.width_px(), self.view.height_px())?;
+        Ok(Granularity::Tiles(tiling))
     }
     fn default_granularities(&self) -> Vec<Granularity> {
         [4, 8, 16, 32, 64, 128, 256]

@@ -4,7 +4,7 @@
 //! Files go through `engine::export`, which writes a temporary file and renames it.
 
 use crate::engine::exec::trace::Trace;
-use crate::engine::util::files::{ExportError, write_json, write_png};
+use crate::engine::util::files::{ExportError, write_png, write_trace};
 use crate::gui::explorer::canvas::Canvas;
 use crate::gui::widgets::palette;
 use egui::RichText;
@@ -49,7 +49,7 @@ pub fn write_export(
 ) -> Result<(), ExportError> {
     match kind {
         ExportKind::Png { overlay } => write_png(path, &canvas.export_image(overlay)),
-        ExportKind::ChromeTrace => write_json(path, &trace.to_chrome_json("tile")),
+        ExportKind::ChromeTrace => write_trace(path, trace, "tile"),
     }
 }
 

@@ -172,6 +172,11 @@ impl LiveRender {
         self.job.is_some()
     }
 
+    /// Why the render ended without its image (e.g. no pool could be built).
+    pub fn failure(&self) -> Option<&str> {
+        self.end.as_ref().and_then(|e| e.error.as_deref())
+    }
+
     /// Finished and not cancelled.
     pub fn is_complete(&self) -> bool {
         self.end

@@ -29,9 +29,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// More tiles than this are refused (a 4K image in 1-px tiles would be 8 M
-/// tasks: hundreds of MB of trace for nothing).
-pub const MAX_TILES: usize = 1 << 20;
+/// More tiles than this are refused: the engine's one limit.
+pub use crate::engine::mandelbrot::tiling::MAX_TILES;
 
 /// How often the legend and strip figures are recomputed while a render runs.
 const STATS_REFRESH: Duration = Duration::from_millis(100);
@@ -144,26 +143,21 @@ impl Explorer {
         }
     }
 
-    /// Refuses settings with too many tiles; Ok carries the tile count.
-    pub(crate) fn check_settings(s: &RenderSettings) -> Result<usize, String> {
-        let v = s.view;
-        let count = match s.tiling {
-            crate::engine::mandelbrot::tiling::Tiling::Square { tile_px } => {
-                v.width_px().div_ceil(tile_px) as usize * v.height_px().div_ceil(tile_px) as usize
-            }
-            crate::engine::mandelbrot::tiling::Tiling::Bands { band_rows } => {
-                v.height_px().div_ceil(band_rows) as usize
-            }
-        };
-        if count > MAX_TILES {
-            return Err(format!(
-                "{} at {}×{} makes {count} tiles; at most {MAX_TILES} are allowed: choose larger tiles",
-                s.tiling,
-                v.width_px(),
-                v.height_px()
-            ));
+    /// Why nothing could be rendered, if so: the render failed (to start),
+    /// or the settings were refused before any image existed.
+    pub fn error(&self) -> Option<String> {
+        match (&self.render_error, &self.render, &self.input_error) {
+            (Some(e), _, _) => Some(e.clone()),
+            (None, None, Some(e)) => Some(e.clone()),
+            (None, Some(r), _) => r.failure().map(str::to_string),
+            (None, None, None) => None,
         }
-        Ok(count)
+    }
+
+    /// Refuses settings with too many tiles (the engine's one limit, as
+    /// the CLI); Ok carries the tile count.
+    pub(crate) fn check_settings(s: &RenderSettings) -> Result<usize, String> {
+        s.tiling.check_count(s.view.width_px(), s.view.height_px())
     }
 
     /// Shows `view` (re-rendering), optionally recording it in the history.

@@ -215,6 +215,11 @@ impl SpeedupPanel {
         self.task_view.as_ref()
     }
 
+    /// Why the last sweep could not start, if it could not.
+    pub fn error(&self) -> Option<String> {
+        self.input_error.clone()
+    }
+
     /// True when no sweep is running.
     pub fn is_idle(&self) -> bool {
         self.job.is_none()

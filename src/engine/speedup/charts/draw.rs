@@ -356,10 +356,7 @@ pub fn svg_string(chart: Chart<'_>, size: (u32, u32)) -> Result<String, String> 
 
 /// Writes a chart as PNG or SVG (by the path's extension), atomically.
 pub fn write_plot(path: &Path, chart: Chart<'_>) -> Result<(), ExportError> {
-    let fail = |message: String| ExportError {
-        path: path.to_path_buf(),
-        message,
-    };
+    let fail = |message: String| ExportError::new(path, message);
     let bytes = match PlotFormat::from_path(path).map_err(fail)? {
         PlotFormat::Png => png_bytes(chart, PLOT_SIZE).map_err(fail)?,
         PlotFormat::Svg => svg_string(chart, PLOT_SIZE).map_err(fail)?.into_bytes(),
