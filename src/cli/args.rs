@@ -4,8 +4,7 @@
 //! Bad input here is a [`CliError::Usage`]: a message and exit code 2.
 
 use super::{
-    CliError, bench, deadlock, gridsearch, locks, open, py, race, render, whole, workload,
-    workspan,
+    CliError, bench, deadlock, gridsearch, locks, open, py, race, render, whole, workload, workspan,
 };
 use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
 use crate::engine::exec::schedule::Schedule;

@@ -30,7 +30,7 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
     let imported = import_file(&args.trace).map_err(CliError::Usage)?;
     let s = imported.trace.summary();
     if args.json {
-        println!(
+        outln!(
             "{}",
             json!({
                 "trace": args.trace.display().to_string(),
@@ -45,7 +45,7 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
         );
         return Ok(());
     }
-    println!(
+    outln!(
         "{}: {} task(s) on {} lane(s) ({} with tasks, {} process(es)); wall {:.3} ms",
         args.trace.display(),
         s.tasks,
@@ -54,14 +54,14 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
         s.task_processes,
         s.wall_nanos as f64 / 1e6
     );
-    println!(
+    outln!(
         "utilisation {:.0}%, imbalance {:.2}",
         s.utilisation * 100.0,
         s.imbalance
     );
-    println!("{:<44} {:>6} {:>10}", "lane", "tasks", "busy ms");
+    outln!("{:<44} {:>6} {:>10}", "lane", "tasks", "busy ms");
     for l in &s.lanes {
-        println!(
+        outln!(
             "{:<44} {:>6} {:>10.3}",
             l.label,
             l.tasks,
@@ -69,9 +69,11 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
         );
     }
     if imported.nested_events + imported.skipped_events + imported.unmatched_events > 0 {
-        println!(
+        outln!(
             "{} nested event(s) folded into their outer event, {} event(s) of other kinds skipped, {} unmatched begin/end",
-            imported.nested_events, imported.skipped_events, imported.unmatched_events
+            imported.nested_events,
+            imported.skipped_events,
+            imported.unmatched_events
         );
     }
     Ok(())

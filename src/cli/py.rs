@@ -76,7 +76,7 @@ const MAX_TIMEOUT_S: f64 = 86_400.0;
 pub fn run(args: &PyArgs) -> Result<(), CliError> {
     if args.list {
         for p in programs::programs() {
-            println!("{:<22} {}", p.name, p.title());
+            outln!("{:<22} {}", p.name, p.title());
         }
         return Ok(());
     }
@@ -99,7 +99,7 @@ pub fn run(args: &PyArgs) -> Result<(), CliError> {
     }
     let summary = outcome.trace.summary();
     if args.json {
-        println!("{}", outcome_json(&plan, &outcome, &summary));
+        outln!("{}", outcome_json(&plan, &outcome, &summary));
     } else {
         print_outcome(&plan, &outcome, &summary);
     }
@@ -405,7 +405,7 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
     )
     .map_err(CliError::Failed)?;
     eprintln!();
-    println!(
+    outln!(
         "{} swept over workers {:?}, {} timed run(s) each; time = whole interpreter run; load average {}",
         plan.script.display_name(),
         workers,
@@ -413,9 +413,15 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
         crate::engine::speedup::results::load_average_1m()
             .map_or("n/a".into(), |l| format!("{l:.2}"))
     );
-    println!(
+    outln!(
         "{:<10} {:>7} {:>10} {:>10} {:>9} {:>15} {:>9}",
-        "mode", "workers", "median s", "IQR s", "speedup", "95% CI", "CPU/wall"
+        "mode",
+        "workers",
+        "median s",
+        "IQR s",
+        "speedup",
+        "95% CI",
+        "CPU/wall"
     );
     for s in &sweeps {
         for (config, row) in s.results.rows() {
@@ -427,7 +433,7 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
                 .median_trace(config)
                 .and_then(cpu_per_wall)
                 .map_or("-".into(), |r| format!("{r:.2}"));
-            println!(
+            outln!(
                 "{:<10} {:>7} {:>10.3} {:>10.3} {:>9} {:>15} {:>9}",
                 s.mode,
                 row.workers,

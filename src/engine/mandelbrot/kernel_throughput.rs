@@ -385,5 +385,4 @@ mod tests {
             .collect();
         assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
     }
-
 }

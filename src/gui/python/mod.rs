@@ -10,9 +10,9 @@
 //! script's process group.
 
 use crate::engine::exec::pool::logical_cores;
+use crate::engine::exec::task::Notify;
 use crate::engine::exec::task::{BackgroundTask, Emitter};
 use crate::engine::exec::trace::Trace;
-use crate::engine::exec::task::Notify;
 use crate::engine::python::chrome::from_chrome_reader;
 use crate::engine::python::lanes::{LaneTrace, LaneTraceSummary};
 use crate::engine::python::programs::PROGRAMS;

@@ -294,10 +294,7 @@ impl SpeedupPanel {
             Ok(w) if w.name() == "mandelbrot" => {
                 let m = crate::engine::workloads::Mandelbrot {
                     backend: self.settings.backend,
-                    ..crate::engine::workloads::Mandelbrot::new(
-                        view,
-                        self.settings.kernel,
-                    )
+                    ..crate::engine::workloads::Mandelbrot::new(view, self.settings.kernel)
                 };
                 Arc::new(m) as Arc<dyn Workload>
             }
