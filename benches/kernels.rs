@@ -72,5 +72,5 @@ fn benchmarks_game_bitmap_800(bencher: Bencher, fast: bool) {
         .expect("pool");
     bencher
         .counter(ItemsCount::new(800u64 * 800))
-        .bench_local(|| pool.install(|| bg::bitmap(800, fast)));
+        .bench_local(|| pool.install(|| bench_game::bitmap(800, fast)));
 }
