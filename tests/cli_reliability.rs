@@ -569,9 +569,7 @@ fn p13_negative_numbers_reach_the_range_message() {
         .output()
         .expect("runs");
     assert_usage_error(&out, &["-1"]);
-    for out in [&out] {
-        assert!(!text(&out.stderr).contains("unexpected argument"));
-    }
+    assert!(!text(&out.stderr).contains("unexpected argument"));
 }
 
 // 14 -----------------------------------------------------------------------
