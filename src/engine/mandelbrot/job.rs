@@ -46,9 +46,6 @@ pub enum JobEvent {
     Finished(JobEnd),
 }
 
-/// Channel capacity: enough that workers rarely wait on a slow reader.
-const CHANNEL_CAPACITY: usize = 4096;
-
 /// A render in progress. Drop it to cancel.
 pub struct RenderJob {
     pub settings: RenderSettings,
@@ -88,7 +85,11 @@ impl RenderJob {
             let (tiles, completed) = (tiles.clone(), completed.clone());
             BackgroundTask::spawn_with_capacity(
                 "parlab-render-job",
-                CHANNEL_CAPACITY.min(tiles.len() + 1),
+                // Room for every tile and the end: workers never wait for
+                // the window, so a render's trace in the window has the
+                // shape of the same render headless (tile count is capped
+                // at 2^20 by the tiling check).
+                tiles.len() + 1,
                 notify,
                 move |emitter| match backend {
                     Backend::Threads => run_job(settings, &tiles, emitter, &completed),
@@ -319,6 +320,31 @@ mod tests {
         assert!(end.cancelled);
         assert!(end.completed < job.tiles.len());
         job.cancel_and_join();
+    }
+
+    #[test]
+    fn workers_never_wait_for_a_reader_that_drains_nothing() {
+        // 6400 tiles: more than any fixed channel size this job once had.
+        let view = View::new((-0.75, 0.0), 3.0, 320, 320, 20).expect("view");
+        let mut s = settings(view, Schedule::Dynamic { chunk: 1 }, 2);
+        s.tiling = Tiling::Square { tile_px: 4 };
+        let job = RenderJob::start(s, None).expect("job");
+        let deadline = Instant::now() + std::time::Duration::from_secs(120);
+        while !job.is_finished() {
+            assert!(
+                Instant::now() < deadline,
+                "the job thread waits for a reader"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        let mut tiles = 0;
+        while let Some(event) = job.try_next() {
+            if let JobEvent::Tile(_) = event {
+                tiles += 1;
+            }
+        }
+        assert_eq!(tiles, 6400);
+        assert_eq!(job.tiles.len(), 6400);
     }
 
     #[test]
