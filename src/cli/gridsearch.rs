@@ -76,7 +76,10 @@ pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
                        "speedup": s, "ideal_speedup": p, "meets_deadline": t <= args.deadline_s})
             })
             .collect();
-        println!("{}", json!({"plan": plan, "quantisation": table}));
+        println!(
+            "{}",
+            json!({"plan": plan, "naive_is_enough": plan.naive_is_enough(), "quantisation": table})
+        );
         return Ok(());
     }
     if tasks == 0 {
@@ -91,14 +94,21 @@ pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
         "  ⌊{} / {}⌋ = {} whole rounds fit  →  workers needed ⌈{tasks} / {}⌉ = {}",
         args.deadline_s, args.task_s, plan.rounds_allowed, plan.rounds_allowed, plan.min_workers
     );
+    let naive = format!(
+        "the naive {tasks}×{}/{} = {:.2} workers",
+        args.task_s, args.deadline_s, plan.naive_workers
+    );
+    let verdict = if plan.naive_is_enough() {
+        format!("{naive}, rounded up, is exactly enough here")
+    } else {
+        format!(
+            "{naive}, rounded up to {}, is not enough: tasks run in whole rounds",
+            plan.naive_workers.ceil()
+        )
+    };
     println!(
-        "  with {} workers: {} rounds, done at {} s (the naive {tasks}×{}/{} = {:.2} workers is not enough)",
-        plan.min_workers,
-        plan.rounds,
-        plan.makespan_s,
-        args.task_s,
-        args.deadline_s,
-        plan.naive_workers
+        "  with {} workers: {} rounds, done at {} s ({verdict})",
+        plan.min_workers, plan.rounds, plan.makespan_s,
     );
     println!();
     println!(

@@ -73,7 +73,9 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         num_workers,
         kernel,
     };
+    let meter = crate::engine::exec::other_cpu::OtherCpuMeter::start();
     let rendered = render(&settings, None).map_err(CliError::Failed)?;
+    let other_cpu = meter.stop();
     let mut rgba = palette.colourise(&rendered.image);
     if args.overlay {
         let mut worker_of_tile = vec![None; rendered.tiles.len()];
@@ -93,10 +95,17 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
 
     let stats = rendered.trace.stats();
     if args.json {
-        let summary = summary_json(args, &settings, rendered.tiles.len(), &stats);
+        let mut summary = summary_json(args, &settings, rendered.tiles.len(), &stats);
+        if let (Some(o), Some(obj)) = (&other_cpu, summary.as_object_mut()) {
+            obj.insert("other_cpu".into(), o.to_json());
+        }
         println!("{summary}");
     } else {
         print_summary(args, &settings, rendered.tiles.len(), &stats);
+        if let Some(o) = &other_cpu {
+            // Includes the pool start-up and image assembly around the tiles.
+            println!("{}", o.describe());
+        }
     }
     Ok(())
 }

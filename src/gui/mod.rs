@@ -5,6 +5,7 @@ pub mod app;
 pub mod explorer;
 pub mod frame_stats;
 pub mod locks;
+pub mod measuring;
 pub mod race;
 pub mod settings;
 pub mod speedup;

@@ -6,8 +6,11 @@ use crate::engine::exec::pool::{MAX_WORKERS, build_pool, logical_cores};
 use crate::engine::theory::{
     amdahl_limit, amdahl_speedup, brent_bounds, grid_search, gustafson_speedup, quantised_speedup,
 };
-use crate::engine::workloads::matmul::{WorkSpanReport, work_span};
+use crate::engine::workloads::matmul::{
+    MIN_WORK_SPAN_RUNS, WORK_SPAN_METHOD, WorkSpanReport, WorkSpanSpread, work_span,
+};
 use crate::gui::widgets::palette;
+use egui::RichText;
 use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
@@ -18,7 +21,7 @@ const SIZES: [usize; 5] = [64, 128, 256, 512, 1024];
 const CUTOFFS: [usize; 6] = [8, 16, 32, 64, 128, 256];
 
 /// What the background matmul run sends back.
-type BrentMessage = Result<WorkSpanReport, String>;
+type BrentMessage = Result<(WorkSpanReport, WorkSpanSpread), String>;
 
 /// Persisted settings and runtime state of the theory panel.
 #[derive(Serialize, Deserialize)]
@@ -45,6 +48,9 @@ pub struct TheoryPanel {
     measured: Vec<[f64; 2]>,
     #[serde(skip)]
     brent: Option<WorkSpanReport>,
+    /// Every figure's spread over the runs of the last measurement.
+    #[serde(skip)]
+    brent_spread: Option<WorkSpanSpread>,
     #[serde(skip)]
     brent_error: Option<String>,
     #[serde(skip)]
@@ -65,6 +71,7 @@ impl Default for TheoryPanel {
             grid_deadline_s: 1200.0,
             measured: Vec::new(),
             brent: None,
+            brent_spread: None,
             brent_error: None,
             brent_job: None,
         }
@@ -98,7 +105,14 @@ impl TheoryPanel {
             .spawn(move || {
                 let result = build_pool(workers).and_then(|pool| {
                     let one = build_pool(1)?;
-                    work_span(n, cutoff, &pool, &one, 1)
+                    let mut reports = Vec::with_capacity(MIN_WORK_SPAN_RUNS);
+                    for _ in 0..MIN_WORK_SPAN_RUNS {
+                        reports.push(work_span(n, cutoff, &pool, &one, 1)?);
+                    }
+                    let spread = WorkSpanSpread::of(&reports);
+                    reports.sort_by_key(|r| r.parallel.wall_nanos);
+                    let median = reports.swap_remove(reports.len() / 2);
+                    Ok((median, spread))
                 });
                 // The panel may be gone; then nobody needs the result.
                 let _ = tx.send(result);
@@ -116,8 +130,9 @@ impl TheoryPanel {
     fn poll_brent(&mut self) {
         let Some(rx) = &self.brent_job else { return };
         match rx.try_recv() {
-            Ok(Ok(report)) => {
+            Ok(Ok((report, spread))) => {
                 self.brent = Some(report);
+                self.brent_spread = Some(spread);
                 self.brent_job = None;
             }
             Ok(Err(e)) => {
@@ -268,8 +283,8 @@ impl TheoryPanel {
                 self.start_brent(ui.ctx());
             }
             if measuring {
-                ui.spinner();
-                ui.label("measuring…");
+                // Text, not a spinner: a spinner redraws the window every frame.
+                ui.label(format!("measuring ({MIN_WORK_SPAN_RUNS} runs)..."));
             }
         });
         if let Some(e) = &self.brent_error {
@@ -281,18 +296,48 @@ impl TheoryPanel {
         };
         let m = &r.parallel;
         let ms = |nanos: u64| nanos as f64 / 1e6;
+        let one = &r.one_worker;
         ui.label(format!(
-            "n = {}, cutoff {}, {} workers: T1 = {:.2} ms, T∞ = {:.2} ms, TP = {:.2} ms, \
-             parallelism T1/T∞ = {:.1}; 1-worker wall {:.2} ms (measured)",
+            "n = {}, cutoff {}, {} workers (median-TP run): 1-worker run T1 = {:.2} ms, T∞ = {:.3} ms, \
+             parallelism T1/T∞ = {:.1}; TP = {:.2} ms",
             m.n,
             m.cutoff,
             m.num_workers,
-            ms(m.work_nanos),
-            ms(m.span_nanos),
+            ms(one.work_nanos),
+            ms(one.span_nanos),
+            r.parallelism(),
             ms(m.wall_nanos),
-            m.parallelism(),
-            ms(r.one_worker.wall_nanos)
         ));
+        if let Some(sp) = &self.brent_spread {
+            egui::Grid::new("work-span-spread")
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.label(RichText::new(format!("over {} runs", sp.runs)).strong());
+                    ui.label(RichText::new("min / median / max").strong());
+                    ui.end_row();
+                    for (name, v, d, unit) in [
+                        ("T1 (1-worker run)", sp.work_ms, 3, "ms"),
+                        ("T-inf (1-worker run)", sp.span_ms, 3, "ms"),
+                        ("parallelism T1/T-inf", sp.parallelism, 1, ""),
+                        ("join overhead", sp.join_overhead_ns, 0, "ns"),
+                        ("burdened T-inf", sp.burdened_span_ms, 3, "ms"),
+                        ("burdened parallelism", sp.burdened_parallelism, 1, ""),
+                        (
+                            "T-inf in the P-worker run (includes preemption)",
+                            sp.p_worker_span_ms,
+                            3,
+                            "ms",
+                        ),
+                        ("TP", sp.wall_ms, 3, "ms"),
+                        ("1-worker wall", sp.one_worker_wall_ms, 3, "ms"),
+                    ] {
+                        ui.label(name);
+                        ui.label(format!("{} {unit}", v.show(d)));
+                        ui.end_row();
+                    }
+                });
+        }
+        ui.label(RichText::new(WORK_SPAN_METHOD).weak().small());
         let verdict = |ok: bool| if ok { "holds" } else { "does not hold" };
         ui.colored_label(
             if r.matches_serial {

@@ -1,10 +1,16 @@
 //! A render running in the background: tiles stream back as they finish.
 //!
 //! The job is a named thread that owns a rayon pool of the requested size.
-//! Finished tiles come back over a bounded channel; a `notify` callback (the
-//! window's repaint request) runs after each. Dropping the job cancels it:
-//! workers stop before their next tile.
+//! Finished tiles go into an unbounded queue and the worker goes straight on:
+//! a worker never waits for the reader (the window takes in what is ready,
+//! under a time budget per frame, whenever it draws). A `notify` callback (the
+//! window's repaint request, throttled by the caller) runs after each tile.
+//! Dropping the job cancels it: workers stop before their next tile.
+//!
+//! `wall` is the time from the first tile's start to the last tile's end,
+//! the same definition as [`crate::engine::mandelbrot::render::render`]'s.
 
+use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
 use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::execute;
 use crate::engine::exec::trace::TaskRecord;
@@ -12,8 +18,8 @@ use crate::engine::mandelbrot::kernel::TilePixels;
 use crate::engine::mandelbrot::render::{RenderSettings, compute_tile};
 use crate::engine::mandelbrot::tiling::Tile;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Instant;
 
@@ -32,7 +38,13 @@ pub struct TileDone {
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobEnd {
     pub num_workers: u32,
+    /// First tile's start to last tile's end.
     pub wall_nanos: u64,
+    /// When the first tile started, in the tile records' time base (the
+    /// records are relative to the job's origin, just before the pool starts).
+    pub first_start_nanos: u64,
+    /// Other processes' CPU while the tiles ran (`None` where not readable).
+    pub other_cpu: Option<OtherCpu>,
     pub completed: usize,
     pub cancelled: bool,
     /// Set when the job could not run at all (e.g. no threads could be started).
@@ -45,9 +57,6 @@ pub enum JobEvent {
     Tile(TileDone),
     Finished(JobEnd),
 }
-
-/// Channel capacity: enough that workers rarely wait on a slow reader.
-const CHANNEL_CAPACITY: usize = 4096;
 
 /// A render in progress. Drop it to cancel.
 pub struct RenderJob {
@@ -64,7 +73,8 @@ impl RenderJob {
     pub fn start(settings: RenderSettings, notify: Option<Notify>) -> std::io::Result<Self> {
         let view = settings.view;
         let tiles = Arc::new(settings.tiling.tiles(view.width_px(), view.height_px()));
-        let (tx, events) = sync_channel(CHANNEL_CAPACITY.min(tiles.len() + 1));
+        // Unbounded: at most one message per tile, and a worker never blocks on it.
+        let (tx, events) = channel();
         let cancel = Arc::new(AtomicBool::new(false));
         let completed = Arc::new(AtomicUsize::new(0));
         let handle = {
@@ -114,13 +124,7 @@ impl RenderJob {
     /// Cancels and waits for the job thread (and so its workers) to exit.
     pub fn cancel_and_join(mut self) {
         self.cancel();
-        // Drain so that no worker is left waiting on a full channel.
-        while self.events.try_recv().is_ok() {}
         if let Some(h) = self.handle.take() {
-            while !h.is_finished() {
-                while self.events.try_recv().is_ok() {}
-                std::thread::yield_now();
-            }
             let _ = h.join();
         }
     }
@@ -128,8 +132,7 @@ impl RenderJob {
 
 impl Drop for RenderJob {
     fn drop(&mut self) {
-        // Workers blocked on a full channel wake with an error once the
-        // receiver is gone; every other worker sees the flag before its next tile.
+        // Every worker sees the flag before its next tile.
         self.cancel.store(true, Ordering::Relaxed);
     }
 }
@@ -137,7 +140,7 @@ impl Drop for RenderJob {
 fn run_job(
     settings: RenderSettings,
     tiles: &[Tile],
-    tx: SyncSender<JobEvent>,
+    tx: Sender<JobEvent>,
     cancel: &AtomicBool,
     completed: &AtomicUsize,
     notify: Option<Notify>,
@@ -158,6 +161,8 @@ fn run_job(
                 finish(JobEnd {
                     num_workers: 0,
                     wall_nanos: 0,
+                    first_start_nanos: 0,
+                    other_cpu: None,
                     completed: 0,
                     cancelled: false,
                     error: Some(e),
@@ -170,6 +175,9 @@ fn run_job(
     };
     let num_workers = pool.as_ref().map_or(1, |p| p.current_num_threads()) as u32;
     let view = settings.view;
+    let first_start = AtomicU64::new(u64::MAX);
+    let last_end = AtomicU64::new(0);
+    let meter = OtherCpuMeter::start();
     let origin = Instant::now();
     let outcome = execute(
         settings.schedule,
@@ -180,6 +188,8 @@ fn run_job(
         |i| compute_tile(settings.kernel, &view, &tiles[i]),
         |record, pixels| {
             let tile = tiles[record.task as usize];
+            first_start.fetch_min(record.start_nanos, Ordering::Relaxed);
+            last_end.fetch_max(record.end_nanos, Ordering::Relaxed);
             completed.fetch_add(1, Ordering::Relaxed);
             if tx
                 .send(JobEvent::Tile(TileDone {
@@ -195,11 +205,19 @@ fn run_job(
             wake();
         },
     );
-    let wall_nanos = origin.elapsed().as_nanos() as u64;
+    let other_cpu = meter.stop();
+    let (first, last) = (first_start.into_inner(), last_end.into_inner());
+    let (first_start_nanos, wall_nanos) = if first == u64::MAX {
+        (0, 0)
+    } else {
+        (first, last.saturating_sub(first))
+    };
     let end = match outcome {
         Ok(o) => JobEnd {
             num_workers,
             wall_nanos,
+            first_start_nanos,
+            other_cpu,
             completed: o.completed,
             cancelled: o.cancelled,
             error: None,
@@ -207,6 +225,8 @@ fn run_job(
         Err(e) => JobEnd {
             num_workers,
             wall_nanos,
+            first_start_nanos,
+            other_cpu,
             completed: 0,
             cancelled: false,
             error: Some(e),
@@ -253,6 +273,48 @@ mod tests {
         assert_eq!(tiles, job.tiles.len());
         assert_eq!(job.progress(), (tiles, tiles));
         assert_eq!(image, render_serial(&view, Kernel::Reference));
+    }
+
+    #[test]
+    fn workers_never_wait_for_a_reader_that_drains_nothing() {
+        // More tiles (1-px) than any bounded channel parlab used to have: a
+        // reader that takes nothing until the job is over must not hold it up.
+        let view = View::new((-0.5, 0.0), 3.0, 100, 60, 50).expect("view");
+        let mut s = settings(view, Schedule::Dynamic { chunk: 1 }, 2);
+        s.tiling = Tiling::Square { tile_px: 1 };
+        let job = RenderJob::start(s, None).expect("job");
+        // The slowest possible drain: nothing at all until the job thread
+        // has exited. A job blocked on its reader would never get there.
+        let finished = std::sync::mpsc::channel::<()>();
+        let waiter = std::thread::spawn({
+            let tx = finished.0;
+            move || {
+                while !job.is_finished() {
+                    std::thread::yield_now();
+                }
+                let _ = tx.send(());
+                job
+            }
+        });
+        finished
+            .1
+            .recv_timeout(std::time::Duration::from_secs(600))
+            .expect("the job finished while nobody read its tiles");
+        let job = waiter.join().expect("waiter");
+        let mut records = Vec::new();
+        let end = loop {
+            match job.try_next().expect("everything is already queued") {
+                JobEvent::Tile(t) => records.push(t.record),
+                JobEvent::Finished(end) => break end,
+            }
+        };
+        assert_eq!(records.len(), 6000);
+        assert_eq!(end.completed, 6000);
+        assert!(!end.cancelled);
+        // wall = first tile start to last tile end, from the same records.
+        let (first, last) = crate::engine::exec::trace::Trace::span_of(&records);
+        assert_eq!(end.first_start_nanos, first);
+        assert_eq!(end.wall_nanos, last - first);
     }
 
     #[test]

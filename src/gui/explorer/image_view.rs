@@ -26,7 +26,8 @@ impl Explorer {
     /// The image, scaled to fit, with the navigation gestures.
     pub(crate) fn image_ui(&mut self, ui: &mut egui::Ui) {
         let Some(tex) = &self.texture else {
-            ui.spinner();
+            // Text, not a spinner: a spinner redraws the window every frame.
+            ui.label("no image yet");
             return;
         };
         let tex_id = tex.id();
