@@ -139,13 +139,15 @@ impl App {
         explorer.measuring = measuring.clone();
         let mut speedup = SpeedupPanel::new(settings.speedup);
         speedup.measuring = measuring.clone();
+        let mut theory: TheoryPanel = panel_from_json(&settings.theory);
+        theory.measuring = measuring.clone();
         App {
             tab: settings.tab,
             explorer,
             speedup,
             race: panel_from_json(&settings.race),
             locks: panel_from_json(&settings.locks),
-            theory: panel_from_json(&settings.theory),
+            theory,
             cpu: CpuMonitor::new(),
             measuring,
             frames: FrameStats::default(),
@@ -193,6 +195,9 @@ impl App {
         if self.tab != Tab::Explorer {
             // The explorer's render goes on while another tab is shown.
             self.explorer.tick(&ctx);
+        }
+        if self.tab != Tab::Theory {
+            self.theory.tick();
         }
         if self.tab != Tab::Speedup {
             // So does a sweep: its results are taken in (and its token given
@@ -340,6 +345,11 @@ impl App {
                         {
                             line = format!("{line}\n{stats}");
                         }
+                        if self.tab == Tab::Speedup
+                            && let Some(table) = self.speedup_medians()
+                        {
+                            line = format!("{line}\n{table}");
+                        }
                         line
                     })
                     .map_err(|e| e.to_string()),
@@ -421,6 +431,31 @@ impl App {
             s.imbalance,
             busy.join(", ")
         ))
+    }
+
+    /// The sweep's medians as `parlab bench sweep` prints them (granularity,
+    /// workers, median ms, speedup), for comparing the window with the CLI.
+    fn speedup_medians(&self) -> Option<String> {
+        use std::fmt::Write as _;
+        let r = self.speedup.results()?;
+        let mut out = String::from("window sweep medians: granularity workers median_ms speedup");
+        for (c, row) in r.rows() {
+            let workers = if r.configs[c].schedule.uses_pool() {
+                row.workers.to_string()
+            } else {
+                "seq".into()
+            };
+            let _ = write!(
+                out,
+                "\n  {:<8} {:>4} {:>10.3} {:>6}",
+                row.granularity,
+                workers,
+                row.median_s * 1e3,
+                row.speedup.map_or_else(|| "-".into(), |s| format!("{s:.2}"))
+            );
+        }
+        let _ = write!(out, "\n  {}", r.other_cpu.describe());
+        Some(out)
     }
 
     fn frame_report(&self) -> String {

@@ -10,6 +10,7 @@ use crate::engine::workloads::matmul::{
     MIN_WORK_SPAN_RUNS, WORK_SPAN_METHOD, WorkSpanReport, WorkSpanSpread, work_span,
 };
 use crate::gui::widgets::palette;
+use crate::gui::measuring::{MeasureGuard, Measuring};
 use egui::RichText;
 use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,12 @@ pub struct TheoryPanel {
     brent_error: Option<String>,
     #[serde(skip)]
     brent_job: Option<Receiver<BrentMessage>>,
+    /// The window-wide one-measurement-at-a-time token.
+    #[serde(skip)]
+    pub measuring: Measuring,
+    /// Held while the work/span measurement runs.
+    #[serde(skip)]
+    guard: Option<MeasureGuard>,
 }
 
 impl Default for TheoryPanel {
@@ -74,6 +81,8 @@ impl Default for TheoryPanel {
             brent_spread: None,
             brent_error: None,
             brent_job: None,
+            measuring: Measuring::default(),
+            guard: None,
         }
     }
 }
@@ -98,6 +107,15 @@ impl TheoryPanel {
     /// Measures work and span of a matmul run in the background (the button does this).
     pub fn start_brent(&mut self, ctx: &egui::Context) {
         let (n, cutoff, workers) = (self.matmul_n, self.matmul_cutoff, self.brent_workers);
+        match self.measuring.try_begin("the Theory panel's work/span measurement") {
+            Ok(g) => self.guard = Some(g),
+            Err(holder) => {
+                self.brent_error = Some(format!(
+                    "refused: {holder} is measuring (one measurement at a time); try again when it ends"
+                ));
+                return;
+            }
+        }
         let (tx, rx) = sync_channel::<BrentMessage>(1);
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()
@@ -123,8 +141,17 @@ impl TheoryPanel {
                 self.brent_job = Some(rx);
                 self.brent_error = None;
             }
-            Err(e) => self.brent_error = Some(format!("could not start the run: {e}")),
+            Err(e) => {
+                self.guard = None;
+                self.brent_error = Some(format!("could not start the run: {e}"));
+            }
         }
+    }
+
+    /// Takes in a finished measurement (and gives the token back) while
+    /// another tab is shown.
+    pub fn tick(&mut self) {
+        self.poll_brent();
     }
 
     fn poll_brent(&mut self) {
@@ -144,6 +171,9 @@ impl TheoryPanel {
                 self.brent_error = Some("the run stopped without a result".into());
                 self.brent_job = None;
             }
+        }
+        if self.brent_job.is_none() {
+            self.guard = None;
         }
     }
 
