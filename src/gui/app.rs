@@ -451,7 +451,8 @@ impl App {
                 row.granularity,
                 workers,
                 row.median_s * 1e3,
-                row.speedup.map_or_else(|| "-".into(), |s| format!("{s:.2}"))
+                row.speedup
+                    .map_or_else(|| "-".into(), |s| format!("{s:.2}"))
             );
         }
         let _ = write!(out, "\n  {}", r.other_cpu.describe());

@@ -9,8 +9,8 @@ use crate::engine::theory::{
 use crate::engine::workloads::matmul::{
     MIN_WORK_SPAN_RUNS, WORK_SPAN_METHOD, WorkSpanReport, WorkSpanSpread, work_span,
 };
-use crate::gui::widgets::palette;
 use crate::gui::measuring::{MeasureGuard, Measuring};
+use crate::gui::widgets::palette;
 use egui::RichText;
 use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
@@ -107,7 +107,10 @@ impl TheoryPanel {
     /// Measures work and span of a matmul run in the background (the button does this).
     pub fn start_brent(&mut self, ctx: &egui::Context) {
         let (n, cutoff, workers) = (self.matmul_n, self.matmul_cutoff, self.brent_workers);
-        match self.measuring.try_begin("the Theory panel's work/span measurement") {
+        match self
+            .measuring
+            .try_begin("the Theory panel's work/span measurement")
+        {
             Ok(g) => self.guard = Some(g),
             Err(holder) => {
                 self.brent_error = Some(format!(
