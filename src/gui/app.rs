@@ -411,6 +411,15 @@ impl App {
     fn explorer_stats_line(&self) -> Option<String> {
         let trace = self.explorer.trace()?;
         let s = trace.stats();
+        let cpu = self
+            .explorer
+            .render_end()
+            .and_then(|e| e.other_cpu)
+            .map(|o| {
+                let window = crate::gui::explorer::window_cpu_text(&o, &s).unwrap_or_default();
+                format!("\n{}\n{window}", o.describe())
+            })
+            .unwrap_or_default();
         let settings = self.explorer.render_settings();
         let busy: Vec<String> = s
             .workers
@@ -419,7 +428,7 @@ impl App {
             .collect();
         Some(format!(
             "explorer render {}x{} ({}, {}, {} workers, {} tiles): wall {:.2} ms   utilisation {:.1} %   \
-             imbalance {:.3}   busy per worker [{}] ms",
+             imbalance {:.3}   busy per worker [{}] ms{cpu}",
             settings.view.width_px(),
             settings.view.height_px(),
             settings.tiling,

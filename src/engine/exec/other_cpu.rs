@@ -94,6 +94,12 @@ pub struct OtherCpu {
     pub num_cpus: u32,
     /// Windows summed.
     pub windows: u32,
+    /// This process's own busy ticks over the windows (all its threads).
+    #[serde(default)]
+    pub self_ticks: u64,
+    /// Wall time of the windows, summed.
+    #[serde(default)]
+    pub elapsed_nanos: u64,
 }
 
 impl OtherCpu {
@@ -106,7 +112,19 @@ impl OtherCpu {
             all_ticks: after.all_ticks.saturating_sub(before.all_ticks),
             num_cpus: after.num_cpus.max(1),
             windows: 1,
+            self_ticks: own,
+            elapsed_nanos: 0,
         }
+    }
+
+    /// CPU time this whole process used over the windows (every thread: the
+    /// workers, but also e.g. the window drawing itself), in nanoseconds;
+    /// `None` when the windows were too short to say.
+    pub fn own_cpu_nanos(&self) -> Option<u64> {
+        (self.all_ticks >= MIN_WINDOW_TICKS && self.elapsed_nanos > 0).then(|| {
+            let own_cores = self.self_ticks as f64 / self.all_ticks as f64 * self.num_cpus as f64;
+            (own_cores * self.elapsed_nanos as f64) as u64
+        })
     }
 
     /// Adds another window.
@@ -115,6 +133,8 @@ impl OtherCpu {
         self.all_ticks += other.all_ticks;
         self.num_cpus = self.num_cpus.max(other.num_cpus);
         self.windows += other.windows;
+        self.self_ticks += other.self_ticks;
+        self.elapsed_nanos += other.elapsed_nanos;
     }
 
     /// Cores other processes kept busy on average; `None` when the windows
@@ -159,20 +179,26 @@ impl OtherCpu {
 #[derive(Clone, Copy, Debug)]
 pub struct OtherCpuMeter {
     before: Option<CpuCounters>,
+    started: std::time::Instant,
 }
 
 impl OtherCpuMeter {
     pub fn start() -> Self {
         OtherCpuMeter {
             before: CpuCounters::read(),
+            started: std::time::Instant::now(),
         }
     }
 
     /// The window since `start`; `None` where nothing could be read.
     pub fn stop(self) -> Option<OtherCpu> {
         let before = self.before?;
+        let elapsed_nanos = self.started.elapsed().as_nanos() as u64;
         let after = CpuCounters::read()?;
-        Some(OtherCpu::between(&before, &after))
+        Some(OtherCpu {
+            elapsed_nanos,
+            ..OtherCpu::between(&before, &after)
+        })
     }
 }
 
@@ -204,8 +230,15 @@ mod tests {
         let a = CpuCounters::parse(STAT_A, &own(30, 5)).expect("a");
         // 110 busy ticks in the window, 60 of them ours: 50 of 190 ticks on 2 CPUs.
         let b = CpuCounters::parse(STAT_B, &own(80, 15)).expect("b");
-        let w = OtherCpu::between(&a, &b);
+        let mut w = OtherCpu::between(&a, &b);
         assert_eq!((w.other_ticks, w.all_ticks), (50, 190));
+        // 60 own ticks of 190 on 2 CPUs over 1 s: 0.63 cores, 632 ms.
+        w.elapsed_nanos = 1_000_000_000;
+        let own_nanos = w.own_cpu_nanos().expect("long enough");
+        assert!(
+            (own_nanos as f64 - 120.0 / 190.0 * 1e9).abs() < 1e3,
+            "{own_nanos}"
+        );
         let cores = w.other_cores().expect("long enough");
         assert!((cores - 100.0 / 190.0).abs() < 1e-12);
         assert!(w.is_busy());
@@ -221,6 +254,7 @@ mod tests {
             all_ticks: 10,
             num_cpus: 2,
             windows: 1,
+            ..OtherCpu::default()
         };
         assert_eq!(short.other_cores(), None);
         assert!(!short.is_busy());
