@@ -415,10 +415,7 @@ impl App {
             .explorer
             .render_end()
             .and_then(|e| e.other_cpu)
-            .map(|o| {
-                let window = crate::gui::explorer::window_cpu_text(&o, &s).unwrap_or_default();
-                format!("\n{}\n{window}", o.describe())
-            })
+            .map(|o| format!("\n{}", o.describe()))
             .unwrap_or_default();
         let settings = self.explorer.render_settings();
         let busy: Vec<String> = s

@@ -67,22 +67,6 @@ fn throttled_repaint(ctx: egui::Context) -> Notify {
     })
 }
 
-/// "window: 120 ms of CPU during the render": this process's CPU time over the
-/// render minus the workers' busy time (what the window itself used).
-pub fn window_cpu_text(
-    other: &crate::engine::exec::other_cpu::OtherCpu,
-    stats: &TraceStats,
-) -> Option<String> {
-    let own = other.own_cpu_nanos()?;
-    let window = own.saturating_sub(stats.busy_nanos);
-    Some(format!(
-        "window and other threads of parlab: {:.0} ms of CPU during the render ({:.0} ms in all, workers busy {:.0} ms)",
-        window as f64 / 1e6,
-        own as f64 / 1e6,
-        stats.busy_nanos as f64 / 1e6
-    ))
-}
-
 /// Baselines remembered: only the current view's. A baseline is discarded
 /// when the view or its size changes (it was measured for that view alone).
 const MAX_BASELINES: usize = 1;
@@ -568,18 +552,10 @@ impl Explorer {
                 .as_ref()
                 .and_then(|r| r.end.as_ref())
                 .and_then(|e| e.other_cpu)
+                .filter(|o| o.is_busy())
             {
-                if other.is_busy() {
-                    ui.label(RichText::new(other.describe()).color(palette::BAD))
-                        .on_hover_text(crate::engine::exec::other_cpu::BUSY_RULE);
-                }
-                if let Some(text) = window_cpu_text(&other, &stats) {
-                    ui.label(RichText::new(text).weak()).on_hover_text(
-                        "this process's CPU time during the render minus the workers' busy time: \
-                         what the window (and its software OpenGL) took from the cores the \
-                         workers ran on",
-                    );
-                }
+                ui.label(RichText::new(other.describe()).color(palette::BAD))
+                    .on_hover_text(crate::engine::exec::other_cpu::BUSY_RULE);
             }
             self.status_line(ui);
             self.image_ui(ui);
