@@ -115,7 +115,7 @@ impl AmdahlFit {
         };
         match self.points.as_slice() {
             [(p, _)] => format!(
-                "{}: Karp-Flatt serial fraction e = {f:.3} from the one point P = {p} ({limit});                  a fit needs two or more worker counts",
+                "{}: Karp-Flatt serial fraction e = {f:.3} from the one point P = {p} ({limit}); a fit needs two or more worker counts",
                 self.granularity
             ),
             pts => format!(
