@@ -415,9 +415,12 @@ impl PythonPanel {
         let knobs = self.knobs();
         ui.horizontal_wrapped(|ui| {
             ui.add_enabled_ui(knobs.workers, |ui| {
-                ui.label("workers");
-                ui.add(
-                    egui::DragValue::new(&mut self.workers).range(1..=4 * logical_cores().max(1)),
+                crate::gui::widgets::labelled::drag(
+                    ui,
+                    "workers",
+                    &mut self.workers,
+                    1..=4 * logical_cores().max(1),
+                    "",
                 );
             });
             ui.add_enabled_ui(knobs.mode, |ui| {
@@ -430,8 +433,13 @@ impl PythonPanel {
                 ui.selectable_value(&mut self.start_method, Some(StartMethod::Fork), "fork");
                 ui.selectable_value(&mut self.start_method, Some(StartMethod::Spawn), "spawn");
             });
-            ui.label("timeout s");
-            ui.add(egui::DragValue::new(&mut self.timeout_s).range(1.0..=3600.0));
+            crate::gui::widgets::labelled::drag(
+                ui,
+                "timeout s",
+                &mut self.timeout_s,
+                1.0..=3600.0,
+                "",
+            );
         });
         ui.horizontal_wrapped(|ui| {
             let busy = self.runtime.task.is_some();
@@ -471,8 +479,13 @@ impl PythonPanel {
         ui.horizontal_wrapped(|ui| {
             ui.label("workers");
             ui.add(egui::TextEdit::singleline(&mut self.sweep_workers_text).desired_width(90.0));
-            ui.label("timed runs each");
-            ui.add(egui::DragValue::new(&mut self.sweep_reps).range(1..=50));
+            crate::gui::widgets::labelled::drag(
+                ui,
+                "timed runs each",
+                &mut self.sweep_reps,
+                1..=50,
+                "",
+            );
             let busy = self.runtime.sweep_task.is_some();
             if ui.add_enabled(!busy, egui::Button::new("Sweep")).clicked() {
                 self.start_sweep(&ui.ctx().clone());
