@@ -73,6 +73,7 @@ fn main() -> Result<(), String> {
                 schedule: Schedule::Sequential,
                 num_workers: 1,
                 kernel,
+                placement: Default::default(),
             };
             let tiles = tiling.tiles(view.width_px(), view.height_px());
             let (mut bare, mut traced) = (Vec::new(), Vec::new());

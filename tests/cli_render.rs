@@ -161,3 +161,87 @@ fn bad_input_exits_2_and_writes_nothing() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn pinned_workers_each_stay_on_one_cpu_and_say_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("pinned.png");
+    let output = parlab()
+        .args([
+            "render",
+            "--width",
+            "256",
+            "--height",
+            "192",
+            "--tile",
+            "8",
+            "--workers",
+            "2",
+            "--pin",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(v["placement"], "pinned");
+    let workers = v["workers"].as_array().expect("workers");
+    assert_eq!(workers.len(), 2);
+    for w in workers {
+        let cpus = w["cpus"].as_array().expect("cpus recorded");
+        assert_eq!(cpus.len(), 1, "a pinned worker ran on one CPU: {w}");
+        assert_eq!(w["migrations"], 0, "{w}");
+    }
+    // Free workers still report where their tiles started.
+    let output = parlab()
+        .args([
+            "render",
+            "--width",
+            "64",
+            "--height",
+            "64",
+            "--workers",
+            "2",
+            "--json",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(v["placement"], "free");
+    let recorded = v["workers"]
+        .as_array()
+        .expect("workers")
+        .iter()
+        .map(|w| w["cpus"].as_array().map_or(0, Vec::len))
+        .sum::<usize>();
+    assert!(recorded > 0, "{v}");
+    // Pinning is for threads: processes are refused, nothing written.
+    let refused = dir.path().join("refused.png");
+    let output = parlab()
+        .args([
+            "render",
+            "--width",
+            "64",
+            "--height",
+            "64",
+            "--pin",
+            "--backend",
+            "processes",
+            "--out",
+        ])
+        .arg(&refused)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--pin"));
+    assert!(!refused.exists());
+}

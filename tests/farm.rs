@@ -36,6 +36,7 @@ fn settings(view: View, tiling: Tiling, schedule: Schedule, workers: usize) -> R
         schedule,
         num_workers: workers,
         kernel: Kernel::Simd,
+        placement: Default::default(),
     }
 }
 

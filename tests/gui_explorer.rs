@@ -267,6 +267,7 @@ fn show_trace_displays_a_run_from_elsewhere() {
         schedule: Schedule::StaticCyclic,
         num_workers: 3,
         kernel: Kernel::Reference,
+        placement: Default::default(),
     };
     let run = render(&settings, None).expect("render");
 

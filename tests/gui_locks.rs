@@ -129,3 +129,18 @@ fn contention_timeline_is_recorded() {
             .is_some()
     );
 }
+
+#[test]
+fn a_lock_measurement_is_refused_while_another_measurement_runs() {
+    let panel = LocksPanel::default();
+    let held = panel.measuring.clone();
+    let mut harness = Harness::new_ui_state(|ui, p: &mut LocksPanel| p.ui(ui), panel);
+    harness.step();
+    let guard = held.try_begin("an explorer render").expect("free");
+    harness.get_by_label("Measure").click();
+    harness.step();
+    assert!(!harness.state().is_busy(), "refused, not started");
+    harness.get_by_label_contains("refused: an explorer render is measuring");
+    drop(guard);
+    assert!(!held.is_busy());
+}

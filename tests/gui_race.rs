@@ -138,3 +138,28 @@ fn the_thread2_preset_records_a_lost_update_with_its_explanation() {
     assert_eq!(analysis.lost.len(), 1);
     assert!(harness.query_by_label_contains("wrote 1 over T").is_some());
 }
+
+#[test]
+fn a_race_run_is_refused_while_another_measurement_runs() {
+    let mut panel = RacePanel::default();
+    panel.config.num_threads = 2;
+    panel.config.increments = 10_000;
+    let held = panel.measuring.clone();
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    // Another panel (here: a stand-in) holds the window's measurement token.
+    let guard = held.try_begin("the speedup lab's sweep").expect("free");
+    harness.get_by_label("Run").click();
+    harness.step();
+    assert!(!harness.state().is_running(), "refused, not started");
+    harness.get_by_label_contains("refused: the speedup lab's sweep is measuring");
+    // Free again: the run starts, holds the token while it runs, and gives it back.
+    drop(guard);
+    harness.get_by_label("Run").click();
+    harness.step();
+    assert!(harness.state().is_running() || !harness.state().runs().is_empty());
+    step_until(&mut harness, |p| !p.is_running());
+    assert_eq!(harness.state().runs().len(), 1);
+    harness.step();
+    assert!(!held.is_busy(), "the finished run gave the token back");
+}

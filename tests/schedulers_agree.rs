@@ -40,6 +40,7 @@ fn check_all(view: View) {
                     schedule,
                     num_workers: n,
                     kernel: Kernel::Reference,
+                    placement: Default::default(),
                 };
                 let r = render(&settings, Some(pool)).expect("render");
                 assert_eq!(r.image, serial, "{schedule} {n} workers {tiling}");

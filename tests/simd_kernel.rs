@@ -170,6 +170,7 @@ fn parallel_schedules_with_every_kernel_equal_the_serial_reference() {
                         schedule,
                         num_workers,
                         kernel,
+                        placement: Default::default(),
                     };
                     let r = render(&settings, None).expect("render");
                     assert_eq!(

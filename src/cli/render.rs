@@ -5,8 +5,9 @@ use super::{
     CliError, ViewArgs, check_workers, parse_kernel, parse_schedule, tiling_from, whole,
     workers_arg,
 };
-use crate::engine::exec::pool::{build_pool, logical_cores};
-use crate::engine::exec::trace::TraceStats;
+use crate::engine::exec::placement::{PINNING_HELP, Placement, worker_cpus};
+use crate::engine::exec::pool::{build_pool_placed, logical_cores};
+use crate::engine::exec::trace::{Trace, TraceStats};
 use crate::engine::farm::{Backend, FarmOptions, FarmStats, render_on};
 use crate::engine::mandelbrot::colour::{Palette, apply_overlay};
 use crate::engine::mandelbrot::render::RenderSettings;
@@ -48,6 +49,9 @@ pub struct RenderArgs {
     /// tiles pay it less often. Same image pixel for pixel.
     #[arg(long, default_value = "threads", value_name = "threads|processes")]
     pub backend: String,
+    /// Pin worker w to core w mod cores (physical cores first; threads only).
+    #[arg(long, long_help = PINNING_HELP)]
+    pub pin: bool,
     /// classic, fire, ocean or grey.
     #[arg(long, default_value = "classic")]
     pub palette: String,
@@ -84,6 +88,13 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     tiling
         .check_count(view.width_px(), view.height_px())
         .map_err(CliError::Usage)?;
+    if args.pin && backend != Backend::Threads {
+        return Err(CliError::Usage(
+            "--pin applies to the threads backend: worker processes run where the OS puts them"
+                .into(),
+        ));
+    }
+    let placement = Placement::from_pin(args.pin);
     let mut outputs = vec![("--out", args.out.as_path())];
     if let Some(p) = &args.trace_out {
         outputs.push(("--trace-out", p));
@@ -99,11 +110,12 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         schedule,
         num_workers,
         kernel,
+        placement,
     };
     // One pool for the render (threads backend) and the colouring after it,
     // so that both use exactly --workers threads (none for the sequential schedule).
     let pool = if schedule.uses_pool() {
-        Some(build_pool(num_workers).map_err(CliError::Failed)?)
+        Some(build_pool_placed(num_workers, placement).map_err(CliError::Failed)?)
     } else {
         None
     };
@@ -136,7 +148,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
 
     let stats = rendered.trace.stats();
     if args.json {
-        let mut summary = summary_json(args, &settings, rendered.tiles.len(), &stats);
+        let mut summary = summary_json(args, &settings, &rendered.trace, &stats);
         if let (Some(o), Some(obj)) = (&other_cpu, summary.as_object_mut()) {
             obj.insert("other_cpu".into(), o.to_json());
         }
@@ -146,7 +158,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         }
         outln!("{summary}");
     } else {
-        print_summary(args, &settings, rendered.tiles.len(), &stats);
+        print_summary(args, &settings, &rendered.trace, &stats);
         outln!("backend: {}", backend.describe());
         if let Some(o) = &other_cpu {
             // Includes the pool start-up and image assembly around the tiles.
@@ -168,13 +180,19 @@ fn ms(nanos: u64) -> f64 {
 fn summary_json(
     args: &RenderArgs,
     s: &RenderSettings,
-    num_tiles: usize,
+    trace: &Trace,
     stats: &TraceStats,
 ) -> serde_json::Value {
+    let num_tiles = trace.records.len();
+    let cpus = worker_cpus(&trace.records, trace.num_workers);
     let workers: Vec<_> = stats
         .workers
         .iter()
-        .map(|w| json!({"id": w.id, "tiles": w.tasks, "busy_ms": ms(w.busy_nanos), "iterations": w.work}))
+        .map(|w| {
+            let c = cpus.get(w.id as usize).cloned().unwrap_or_default();
+            json!({"id": w.id, "tiles": w.tasks, "busy_ms": ms(w.busy_nanos), "iterations": w.work,
+                   "cpus": c.cpus, "migrations": c.migrations})
+        })
         .collect();
     json!({
         "wall_ms": ms(stats.wall_nanos),
@@ -186,6 +204,7 @@ fn summary_json(
         "schedule": s.schedule.to_string(),
         "tiling": s.tiling.to_string(),
         "kernel": s.kernel.name(),
+        "placement": s.placement.name(),
         "tiles": num_tiles,
         "view": s.view.spec(),
         "workers": workers,
@@ -217,7 +236,9 @@ fn farm_json(farm: &FarmStats) -> serde_json::Value {
     })
 }
 
-fn print_summary(args: &RenderArgs, s: &RenderSettings, num_tiles: usize, stats: &TraceStats) {
+fn print_summary(args: &RenderArgs, s: &RenderSettings, trace: &Trace, stats: &TraceStats) {
+    let num_tiles = trace.records.len();
+    let cpus = worker_cpus(&trace.records, trace.num_workers);
     let v = s.view;
     outln!(
         "rendered {}×{} (max {} iterations) as {} {} tiles, schedule {}, {} worker(s), kernel {}",
@@ -238,19 +259,25 @@ fn print_summary(args: &RenderArgs, s: &RenderSettings, num_tiles: usize, stats:
         ms(stats.idle_nanos)
     );
     outln!(
-        "{:>6} {:>8} {:>10} {:>14}",
+        "workers {} (CPU each tile started on; a migration = a worker's next tile started on another CPU)",
+        s.placement
+    );
+    outln!(
+        "{:>6} {:>8} {:>10} {:>14}  cpus",
         "worker",
         "tiles",
         "busy ms",
         "iterations"
     );
     for w in &stats.workers {
+        let c = cpus.get(w.id as usize).cloned().unwrap_or_default();
         outln!(
-            "{:>6} {:>8} {:>10.2} {:>14}",
+            "{:>6} {:>8} {:>10.2} {:>14}  {}",
             w.id,
             w.tasks,
             ms(w.busy_nanos),
-            w.work
+            w.work,
+            c.describe()
         );
     }
     outln!("wrote {}", args.out.display());

@@ -98,6 +98,10 @@ impl App {
         let mut speedup = SpeedupPanel::new(settings.speedup);
         speedup.measuring = measuring.clone();
         theory.measuring = measuring.clone();
+        let mut race: RacePanel = race;
+        race.measuring = measuring.clone();
+        let mut locks: LocksPanel = locks;
+        locks.measuring = measuring.clone();
         let mut app = App {
             tab: settings.tab,
             explorer,

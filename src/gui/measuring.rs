@@ -70,6 +70,19 @@ impl Drop for MeasureGuard {
     }
 }
 
+/// Frees a task's hold on the token once its slot is empty (the drain
+/// clears a slot when the task has ended and everything it sent was read).
+pub fn release_when_done<T>(task: &Option<T>, guard: &mut Option<MeasureGuard>) {
+    if task.is_none() {
+        *guard = None;
+    }
+}
+
+/// The message for a lab run refused because `holder` is measuring.
+pub fn refused_message(holder: &str) -> String {
+    format!("refused: {holder} is measuring (one measurement at a time); try again when it ends")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

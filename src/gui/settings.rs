@@ -214,6 +214,8 @@ pub struct ExplorerSettings {
     pub kernel: Kernel,
     /// Threads or worker processes.
     pub backend: crate::engine::farm::Backend,
+    /// Pin worker w to core w mod cores (threads only).
+    pub pin_workers: bool,
     pub palette: Palette,
     pub overlay: bool,
     /// Where quick exports go.
@@ -242,6 +244,7 @@ impl Default for ExplorerSettings {
             num_workers: logical_cores(),
             kernel: Kernel::Simd,
             backend: crate::engine::farm::Backend::Threads,
+            pin_workers: false,
             palette: Palette::Classic,
             overlay: true,
             export_folder: default_export_folder(),

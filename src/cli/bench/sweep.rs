@@ -4,6 +4,7 @@
 
 use crate::cli::outputs::{Written, check_outputs};
 use crate::cli::{CliError, ViewArgs, parse_kernel, parse_schedule, whole};
+use crate::engine::exec::placement::{PINNING_HELP, Placement};
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::engine::farm::Backend;
 use crate::engine::speedup::charts::data::{
@@ -44,6 +45,10 @@ pub struct SweepArgs {
     /// still overlap).
     #[arg(long)]
     pub gil: bool,
+    /// Pin worker w to core w mod cores (physical cores first); the
+    /// sequential baseline runs pinned with the 1-worker pool.
+    #[arg(long, long_help = PINNING_HELP)]
+    pub pin: bool,
     /// Worker counts, comma-separated; default 1,2,…,logical cores, 2× and 4× logical cores.
     #[arg(long, value_name = "LIST")]
     pub workers: Option<String>,
@@ -120,6 +125,7 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
         reps: args.reps,
         warmup: args.warmup,
         shuffle_seed: args.seed,
+        placement: Placement::from_pin(args.pin),
     };
     let plan = sweep_plan(&input, &*workload).map_err(|e| {
         CliError::Usage(match (&e, &args.workers, &args.tiles) {
@@ -518,7 +524,8 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
         out,
         "speedup = median(T1)/median(TP), T1 = same schedule on a 1-worker pool; 95% CI by bootstrap; \
          'vs seq' = against the sequential schedule (no pool, run on the 1-worker pool's thread); \
-         * = oversubscribed; ! = superlinear; outliers by Tukey fences, kept"
+         * = oversubscribed; ! = superlinear; outliers by Tukey fences, kept; workers {}",
+        results.plan.placement
     );
     if results.other_cpu.windows > 0 {
         let _ = writeln!(out, "{}", results.other_cpu.describe());

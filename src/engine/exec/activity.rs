@@ -138,6 +138,7 @@ mod tests {
             start_nanos: start,
             end_nanos: end,
             work: 1,
+            cpu: None,
         }
     }
 

@@ -5,6 +5,7 @@
 pub mod activity;
 pub mod gil;
 pub mod other_cpu;
+pub mod placement;
 pub mod pool;
 pub mod schedule;
 pub mod task;

@@ -1,6 +1,9 @@
 //! Building the worker pool and reading the machine's core counts.
 
+use crate::engine::exec::placement::{Placement, cpu_order, pin_current_thread};
 use rayon::{ThreadPool, ThreadPoolBuilder};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Largest pool parlab builds.
 pub const MAX_WORKERS: usize = 256;
@@ -17,14 +20,55 @@ pub fn check_workers(num_workers: usize) -> Result<usize, String> {
     }
 }
 
-/// Builds a pool of exactly `num_workers` named threads (`parlab-worker-N`).
+/// Builds a pool of exactly `num_workers` named threads (`parlab-worker-N`)
+/// that the OS places freely.
 pub fn build_pool(num_workers: usize) -> Result<ThreadPool, String> {
+    build_pool_placed(num_workers, Placement::Free)
+}
+
+/// Builds a pool of exactly `num_workers` named threads; pinned, worker `w`
+/// runs only on [`cpu_order`]`()[w % len]` (physical cores first).
+pub fn build_pool_placed(num_workers: usize, placement: Placement) -> Result<ThreadPool, String> {
     check_workers(num_workers)?;
-    ThreadPoolBuilder::new()
+    let builder = ThreadPoolBuilder::new()
         .num_threads(num_workers)
-        .thread_name(|i| format!("parlab-worker-{i}"))
-        .build()
-        .map_err(|e| format!("could not start {num_workers} worker threads: {e}"))
+        .thread_name(|i| format!("parlab-worker-{i}"));
+    let pool = match placement {
+        Placement::Free => builder.build(),
+        Placement::Pinned => {
+            let order = cpu_order();
+            // Pin once here first: a refusal is reported, not left to a worker.
+            if let Some(&cpu) = order.first() {
+                let me = std::thread::spawn(move || pin_current_thread(cpu));
+                me.join()
+                    .map_err(|_| "a pinning probe panicked".to_string())??;
+            }
+            let failed = Arc::new(AtomicUsize::new(0));
+            let pool = builder
+                .start_handler({
+                    let failed = failed.clone();
+                    move |w| {
+                        let cpu = order.get(w % order.len().max(1)).copied().unwrap_or(0);
+                        if pin_current_thread(cpu).is_err() {
+                            failed.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                })
+                .build();
+            if let Ok(p) = &pool {
+                // Every start handler has run once each worker answers.
+                p.broadcast(|_| ());
+                let n = failed.load(Ordering::Relaxed);
+                if n > 0 {
+                    return Err(format!(
+                        "could not pin {n} of {num_workers} workers to their cores"
+                    ));
+                }
+            }
+            pool
+        }
+    };
+    pool.map_err(|e| format!("could not start {num_workers} worker threads: {e}"))
 }
 
 /// Logical cores (hardware threads) the OS lets this process use.
@@ -54,5 +98,32 @@ mod tests {
         assert!(name.expect("named").starts_with("parlab-worker-"));
         assert!(build_pool(0).is_err());
         assert!(build_pool(257).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn pinned_workers_run_on_the_cores_in_order() {
+        use crate::engine::exec::placement::current_cpu;
+        let order = cpu_order();
+        let n = order.len() + 1; // one more than the CPUs: the last wraps round
+        let pool = build_pool_placed(n, Placement::Pinned).expect("pinned pool");
+        let seen = pool.broadcast(|ctx| {
+            (0..20)
+                .map(|_| {
+                    std::thread::yield_now();
+                    current_cpu()
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|c| (ctx.index(), c))
+                .collect::<Vec<_>>()
+        });
+        for (w, cpus) in seen.iter().enumerate() {
+            let want = order[w % order.len()] as u32;
+            assert!(
+                cpus.iter().all(|&(_, c)| c == Some(want)),
+                "worker {w} left CPU {want}: {cpus:?}"
+            );
+        }
     }
 }

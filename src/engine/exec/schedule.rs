@@ -4,6 +4,7 @@
 //! the worker that ran it and when ([`TaskRecord`]). Cancellation is checked
 //! before every task, so a cancelled run stops within one task per worker.
 
+use crate::engine::exec::placement::current_cpu;
 use crate::engine::exec::trace::TaskRecord;
 use rayon::ThreadPool;
 use rayon::prelude::*;
@@ -162,6 +163,7 @@ where
 {
     let completed = AtomicUsize::new(0);
     let one = |i: usize, worker: usize| {
+        let start_cpu = current_cpu();
         let start = origin.elapsed();
         let (result, work) = run(i);
         let end = origin.elapsed();
@@ -172,6 +174,7 @@ where
                 start_nanos: start.as_nanos() as u64,
                 end_nanos: end.as_nanos() as u64,
                 work,
+                cpu: start_cpu,
             },
             result,
         );

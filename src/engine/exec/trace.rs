@@ -11,6 +11,10 @@ pub struct TaskRecord {
     pub end_nanos: u64,
     /// Work done, in the workload's unit (Mandelbrot: iterations executed).
     pub work: u64,
+    /// The CPU the task started on, where the OS says (not recorded by
+    /// worker processes, Python runs or imported traces).
+    #[serde(default)]
+    pub cpu: Option<u32>,
 }
 
 impl TaskRecord {
@@ -182,7 +186,7 @@ impl Trace {
                     "tid": r.worker,
                     "ts": r.start_nanos as f64 / 1000.0,
                     "dur": r.duration_nanos() as f64 / 1000.0,
-                    "args": {"task": r.task, "work": r.work},
+                    "args": {"task": r.task, "work": r.work, "cpu": r.cpu},
                 }),
             )?;
         }
@@ -210,6 +214,7 @@ mod tests {
             start_nanos: start,
             end_nanos: end,
             work: 10,
+            cpu: None,
         }
     }
 

@@ -343,6 +343,7 @@ impl<T: Transport> Master<'_, T> {
                     start_nanos: self.rel(compute_start_mono_ns),
                     end_nanos: self.rel(compute_end_mono_ns),
                     work,
+                    cpu: None,
                 };
                 let written = compute_end_mono_ns.saturating_add(serialise_nanos);
                 self.stats.transfers.push(Transfer {

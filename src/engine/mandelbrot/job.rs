@@ -11,7 +11,7 @@
 //! tile's end, the same definition as [`crate::engine::mandelbrot::render::render`]'s.
 
 use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
-use crate::engine::exec::pool::build_pool;
+use crate::engine::exec::pool::build_pool_placed;
 use crate::engine::exec::schedule::execute;
 use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
 use crate::engine::exec::trace::TaskRecord;
@@ -165,7 +165,7 @@ fn run_job(
         emitter.finish(JobEvent::Finished(end));
     };
     let pool = if settings.schedule.uses_pool() {
-        match build_pool(settings.num_workers) {
+        match build_pool_placed(settings.num_workers, settings.placement) {
             Ok(p) => Some(p),
             Err(e) => {
                 finish(JobEnd {
@@ -312,6 +312,7 @@ mod tests {
             schedule,
             num_workers: workers,
             kernel: Kernel::Reference,
+            placement: Default::default(),
         }
     }
 

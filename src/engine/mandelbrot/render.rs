@@ -1,7 +1,8 @@
 //! Rendering a view: settings, the assembled iteration image, and the
 //! synchronous render that the CLI, benchmarks and tests use.
 
-use crate::engine::exec::pool::build_pool;
+use crate::engine::exec::placement::Placement;
+use crate::engine::exec::pool::build_pool_placed;
 use crate::engine::exec::schedule::{Schedule, execute};
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
@@ -21,6 +22,8 @@ pub struct RenderSettings {
     pub schedule: Schedule,
     pub num_workers: usize,
     pub kernel: Kernel,
+    /// Free or pinned workers (threads backend only).
+    pub placement: Placement,
 }
 
 impl RenderSettings {
@@ -89,7 +92,7 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
         (false, _) => None,
         (true, Some(p)) => Some(p),
         (true, None) => {
-            owned = build_pool(settings.num_workers)?;
+            owned = build_pool_placed(settings.num_workers, settings.placement)?;
             Some(&owned)
         }
     };
@@ -163,6 +166,7 @@ mod tests {
                     schedule,
                     num_workers: 3,
                     kernel: Kernel::Reference,
+                    placement: Default::default(),
                 },
                 None,
             )

@@ -415,6 +415,7 @@ mod tests {
                     start_nanos: 1_234_567,
                     end_nanos: 2_000_001,
                     work: 5,
+                    cpu: None,
                 },
                 TaskRecord {
                     task: 1,
@@ -422,6 +423,7 @@ mod tests {
                     start_nanos: 10,
                     end_nanos: 8_999_999,
                     work: 5,
+                    cpu: None,
                 },
             ],
         };

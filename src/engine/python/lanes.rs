@@ -177,6 +177,7 @@ impl LaneTrace {
                     start_nanos: t.start_nanos,
                     end_nanos: t.end_nanos,
                     work: t.cpu_nanos.unwrap_or(0),
+                    cpu: None,
                 })
                 .collect(),
         }

@@ -231,6 +231,7 @@ pub fn sweep_modes(
             warmup: 1,
             include_sequential: false,
             shuffle_seed: 0x5eed_0013,
+            placement: Default::default(),
         };
         let mut results = SweepResults::new(
             plan.clone(),

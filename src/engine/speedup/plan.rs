@@ -3,6 +3,7 @@
 //! [`SweepPlan`]. The one parser: `parlab bench sweep` and the speedup lab
 //! panel both call it, and label its errors with their own flag or field name.
 
+use crate::engine::exec::placement::Placement;
 use crate::engine::exec::pool::logical_cores;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::speedup::sweep::{SweepPlan, default_worker_counts};
@@ -32,6 +33,7 @@ pub struct PlanInput<'a> {
     pub reps: u32,
     pub warmup: u32,
     pub shuffle_seed: u64,
+    pub placement: Placement,
 }
 
 /// Splits a comma-separated list, trims each item and parses it with
@@ -73,6 +75,7 @@ pub fn sweep_plan(input: &PlanInput, workload: &dyn Workload) -> Result<SweepPla
         warmup: input.warmup,
         include_sequential: true,
         shuffle_seed: input.shuffle_seed,
+        placement: input.placement,
     };
     plan.validate().map_err(PlanError::Plan)?;
     Ok(plan)
@@ -93,6 +96,7 @@ mod tests {
             reps: 3,
             warmup: 1,
             shuffle_seed: 1,
+            placement: Placement::Free,
         }
     }
 

@@ -168,6 +168,7 @@ mod tests {
             start_nanos: start,
             end_nanos: end,
             work: 0,
+            cpu: None,
         };
         let trace = Trace {
             num_workers: 1,

@@ -3,6 +3,7 @@
 //! configuration. Both state the baseline and the interval method.
 
 use crate::engine::exec::other_cpu::BUSY_RULE;
+use crate::engine::exec::placement::PINNING_HELP;
 use crate::engine::speedup::replay::MAX_VIRTUAL_WORKERS;
 use crate::engine::speedup::results::{
     AmdahlFit, BASELINE_RULE, ERROR_BAR_RULE, PredictionSet, ResultRow, SUPERLINEAR_NOTE,
@@ -65,6 +66,9 @@ pub struct ReportMeta {
     /// Rows with a speedup above P on P <= physical cores are flagged `superlinear`; why.
     #[serde(default)]
     pub superlinear_rule: String,
+    /// `free` or `pinned` workers, and what that means.
+    #[serde(default)]
+    pub placement: String,
 }
 
 /// What one timed run covers, in words for exports.
@@ -174,6 +178,7 @@ impl SweepReport {
             workload: workload.name().to_string(),
             workload_params: workload.params(),
             schedule: results.plan.schedule.to_string(),
+            placement: format!("{}: {PINNING_HELP}", results.plan.placement),
             reps: results.plan.reps,
             warmup: results.plan.warmup,
             complete,

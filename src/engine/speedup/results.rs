@@ -438,6 +438,7 @@ pub(crate) mod tests {
                     start_nanos: 0,
                     end_nanos: n / 4,
                     work: 1,
+                    cpu: None,
                 })
                 .collect(),
         };

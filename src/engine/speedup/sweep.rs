@@ -13,7 +13,8 @@
 //! [`crate::engine::exec::other_cpu`]).
 
 use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
-use crate::engine::exec::pool::build_pool;
+use crate::engine::exec::placement::Placement;
+use crate::engine::exec::pool::build_pool_placed;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
 use crate::engine::exec::trace::Trace;
@@ -52,6 +53,10 @@ pub struct SweepPlan {
     pub include_sequential: bool,
     /// Seed of the run-order shuffle.
     pub shuffle_seed: u64,
+    /// Free or pinned workers; pinned, the sequential baseline is pinned
+    /// with the 1-worker pool (it runs on that pool's thread).
+    #[serde(default)]
+    pub placement: Placement,
 }
 
 /// One configuration of a sweep.
@@ -276,7 +281,7 @@ fn run_sweep(
     let mut pools: BTreeMap<usize, ThreadPool> = BTreeMap::new();
     for c in configs.iter().filter(|c| c.schedule.uses_pool()) {
         if let std::collections::btree_map::Entry::Vacant(slot) = pools.entry(c.workers) {
-            match build_pool(c.workers) {
+            match build_pool_placed(c.workers, plan.placement) {
                 Ok(p) => {
                     slot.insert(p);
                 }
@@ -360,6 +365,7 @@ pub(crate) mod tests_support {
             warmup: 1,
             include_sequential: true,
             shuffle_seed: 7,
+            placement: Default::default(),
         }
     }
 

@@ -445,6 +445,7 @@ mod tests {
             warmup: 0,
             include_sequential: true,
             shuffle_seed: 1,
+            placement: Default::default(),
         };
         let job = SweepJob::start(Arc::new(w), plan, None).expect("starts");
         let mut end = None;

@@ -144,6 +144,7 @@ impl Workload for Mandelbrot {
             schedule,
             num_workers,
             kernel: self.kernel,
+            placement: Default::default(),
         })
     }
 }

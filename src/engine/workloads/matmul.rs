@@ -256,6 +256,7 @@ impl Probe {
             start_nanos: start,
             end_nanos: end,
             work,
+            cpu: None,
         });
     }
 

@@ -525,6 +525,7 @@ mod tests {
             start_nanos: 0,
             end_nanos: 100,
             work: 1,
+            cpu: None,
         }];
         let held = [
             HeldInterval {

@@ -393,6 +393,7 @@ mod tests {
             schedule: Schedule::Dynamic { chunk: 1 },
             num_workers: 2,
             kernel: Kernel::Reference,
+            placement: Default::default(),
         };
         let r = render(&settings, None).expect("render");
         let mut c = Canvas::new(

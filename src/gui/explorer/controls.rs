@@ -1,6 +1,7 @@
 //! The explorer's side panel: every control re-renders as it moves (the stale
 //! render is cancelled, the latest setting wins); palette and overlay only recolour.
 
+use crate::engine::exec::placement::PINNING_HELP;
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::farm::Backend;
@@ -357,6 +358,22 @@ impl Explorer {
         }
         if chosen != current {
             self.settings.backend = chosen;
+            self.restart();
+        }
+        let threads = self.settings.backend == Backend::Threads;
+        let mut pin = self.settings.pin_workers;
+        if ui
+            .add_enabled(
+                threads,
+                egui::Checkbox::new(&mut pin, "pin workers to cores"),
+            )
+            .on_hover_text(PINNING_HELP)
+            .on_disabled_hover_text(
+                "pinning applies to threads; worker processes run where the OS puts them",
+            )
+            .changed()
+        {
+            self.settings.pin_workers = pin;
             self.restart();
         }
     }

@@ -1,22 +1,31 @@
 //! The overlay legend (per worker: tiles, busy time, share of the work) and
 //! the stats strip (wall, utilisation, imbalance, speedup against a baseline).
 
+use crate::engine::exec::placement::WorkerCpus;
 use crate::engine::exec::trace::TraceStats;
 use crate::gui::widgets::palette;
 use crate::gui::widgets::timeline::fmt_ms;
 use egui::{RichText, Sense, Vec2};
 
 /// A table row per worker, with a swatch in the worker's overlay colour.
-pub fn legend_ui(ui: &mut egui::Ui, stats: &TraceStats) {
-    legend_ui_as(ui, "worker-legend", stats, "tiles");
+pub fn legend_ui(ui: &mut egui::Ui, stats: &TraceStats, cpus: &[WorkerCpus]) {
+    legend_ui_as(ui, "worker-legend", stats, cpus, "tiles");
 }
 
 /// The legend for tasks called `tasks_header` (`chunks`, `leaves`…); `id`
-/// keeps two legends on one screen apart.
-pub fn legend_ui_as(ui: &mut egui::Ui, id: &str, stats: &TraceStats, tasks_header: &str) {
+/// keeps two legends on one screen apart. `cpus` (per worker, may be empty)
+/// adds a column with the CPUs each worker's tasks started on.
+pub fn legend_ui_as(
+    ui: &mut egui::Ui,
+    id: &str,
+    stats: &TraceStats,
+    cpus: &[WorkerCpus],
+    tasks_header: &str,
+) {
     let total_work = stats.work.max(1) as f64;
+    let show_cpus = cpus.iter().any(|c| !c.cpus.is_empty());
     egui::Grid::new(id)
-        .num_columns(5)
+        .num_columns(if show_cpus { 6 } else { 5 })
         .striped(true)
         .spacing([10.0, 2.0])
         .show(ui, |ui| {
@@ -25,6 +34,9 @@ pub fn legend_ui_as(ui: &mut egui::Ui, id: &str, stats: &TraceStats, tasks_heade
             ui.label(RichText::new(tasks_header).strong());
             ui.label(RichText::new("busy").strong());
             ui.label(RichText::new("share of work").strong());
+            if show_cpus {
+                ui.label(RichText::new("cpus").strong());
+            }
             ui.end_row();
             for w in &stats.workers {
                 let (rect, _) = ui.allocate_exact_size(Vec2::splat(12.0), Sense::hover());
@@ -33,6 +45,14 @@ pub fn legend_ui_as(ui: &mut egui::Ui, id: &str, stats: &TraceStats, tasks_heade
                 ui.label(w.tasks.to_string());
                 ui.label(fmt_ms(w.busy_nanos));
                 ui.label(format!("{:.1} %", 100.0 * w.work as f64 / total_work));
+                if show_cpus {
+                    let c = cpus.get(w.id as usize).cloned().unwrap_or_default();
+                    ui.label(
+                        c.describe()
+                            .trim_start_matches("cpus ")
+                            .trim_start_matches("cpu "),
+                    );
+                }
                 ui.end_row();
             }
         });

@@ -10,6 +10,7 @@ pub mod legend;
 pub mod live_render;
 pub mod places;
 
+use crate::engine::exec::placement::{Placement, WorkerCpus, migrated_from, worker_cpus};
 use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::{Trace, TraceStats};
 use crate::engine::mandelbrot::job::{JobEvent, RenderJob};
@@ -106,6 +107,8 @@ pub struct Explorer {
     /// Frames seen (the first render waits for the window to settle).
     frames_seen: u32,
     stats: (Instant, usize, TraceStats),
+    /// Per worker, the CPUs its tiles started on (refreshed with `stats`).
+    worker_cpus: Vec<WorkerCpus>,
     cancel_latencies: CancelLatencies,
     pub(crate) exports: ExportState,
     pub(crate) nav: image_view::NavState,
@@ -145,6 +148,7 @@ impl Explorer {
             waiting: None,
             frames_seen: 0,
             stats: (Instant::now(), usize::MAX, TraceStats::default()),
+            worker_cpus: Vec::new(),
             cancel_latencies: CancelLatencies::default(),
             exports: ExportState::default(),
             nav: Default::default(),
@@ -163,6 +167,7 @@ impl Explorer {
             schedule: self.settings.schedule,
             num_workers: self.settings.num_workers,
             kernel: self.settings.kernel,
+            placement: Placement::from_pin(self.settings.pin_workers),
         }
     }
 
@@ -490,7 +495,9 @@ impl Explorer {
             let stale =
                 self.stats.1 != n || (r.is_running() && self.stats.0.elapsed() > STATS_REFRESH);
             if stale {
-                self.stats = (Instant::now(), n, r.trace().stats());
+                let trace = r.trace();
+                self.stats = (Instant::now(), n, trace.stats());
+                self.worker_cpus = worker_cpus(&trace.records, trace.num_workers);
             }
         }
         self.stats.2.clone()
@@ -675,6 +682,7 @@ impl Explorer {
         let selected = self
             .selected_tile
             .and_then(|t| r.canvas.record_of_tile.get(t as usize).copied().flatten());
+        let migrated = selected.and_then(|rec| migrated_from(&trace.records, &rec));
         ui.horizontal(|ui| {
             ui.label(RichText::new("Timeline").strong());
             ui.label(RichText::new("one lane per worker, one bar per tile; dark = idle").weak());
@@ -731,17 +739,24 @@ impl Explorer {
             }
         });
         if let Some(rec) = selected {
-            ui.label(RichText::new(task_summary(&rec)).color(palette::WARN));
+            let moved = migrated
+                .map(|c| format!(" (migrated: this worker's previous tile started on cpu {c})"))
+                .unwrap_or_default();
+            ui.label(RichText::new(format!("{}{moved}", task_summary(&rec))).color(palette::WARN));
         }
     }
 
     /// Per-worker figures, next to the controls.
     pub(crate) fn legend_section(&mut self, ui: &mut egui::Ui) {
         let stats = self.stats.2.clone();
+        let cpus = self.worker_cpus.clone();
         egui::CollapsingHeader::new("Workers")
             .default_open(true)
-            .show(ui, |ui| legend_ui(ui, &stats))
+            .show(ui, |ui| legend_ui(ui, &stats, &cpus))
             .header_response
-            .on_hover_text("per worker: tiles, busy time, share of the work (iterations)");
+            .on_hover_text(
+                "per worker: tiles, busy time, share of the work (iterations), and the CPUs \
+                 its tiles started on (a migration: its next tile started on another CPU)",
+            );
     }
 }

@@ -22,6 +22,7 @@ use crate::engine::race::presets::{StartJoinComparison, compare_start_join};
 use crate::engine::util::files::write_atomic;
 use crate::gui::locks::deadlock::{order_words, report_ui, start_join_ui};
 use crate::gui::locks::timeline::timeline_ui;
+use crate::gui::measuring::{MeasureGuard, Measuring, refused_message, release_when_done};
 use crate::gui::widgets::drain::{drain_tasks, repaint_notifier};
 use crate::gui::widgets::labelled::drag;
 use crate::gui::widgets::palette;
@@ -56,6 +57,9 @@ struct Runtime {
     deadlock: Option<DeadlockReport>,
     start_join: Option<StartJoinComparison>,
     side_error: Option<String>,
+    /// The window's one-measurement token, held while each task runs.
+    throughput_guard: Option<MeasureGuard>,
+    side_guard: Option<MeasureGuard>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -71,6 +75,9 @@ pub struct LocksPanel {
     pub export_path: String,
     #[serde(skip)]
     export_status: Option<Result<String, String>>,
+    /// The window-wide one-measurement-at-a-time token (shared with the other panels).
+    #[serde(skip)]
+    pub measuring: Measuring,
     #[serde(skip)]
     runtime: Runtime,
 }
@@ -85,6 +92,7 @@ impl Default for LocksPanel {
             start_join_delay_micros: 20_000,
             export_path: "locks.png".into(),
             export_status: None,
+            measuring: Measuring::default(),
             runtime: Runtime::default(),
         }
     }
@@ -113,6 +121,13 @@ impl LocksPanel {
             self.runtime.throughput_error = Some(e);
             return;
         }
+        let guard = match self.measuring.try_begin("the locks lab's throughput sweep") {
+            Ok(g) => g,
+            Err(holder) => {
+                self.runtime.throughput_error = Some(refused_message(&holder));
+                return;
+            }
+        };
         self.runtime.points.clear();
         self.runtime.throughput_error = None;
         let task = BackgroundTask::spawn(
@@ -126,7 +141,10 @@ impl LocksPanel {
             },
         );
         match task {
-            Ok(t) => self.runtime.throughput_task = Some(t),
+            Ok(t) => {
+                self.runtime.throughput_task = Some(t);
+                self.runtime.throughput_guard = Some(guard);
+            }
             Err(e) => self.runtime.throughput_error = Some(format!("could not start: {e}")),
         }
     }
@@ -136,6 +154,13 @@ impl LocksPanel {
         ctx: &egui::Context,
         body: impl FnOnce() -> LocksMsg + Send + 'static,
     ) {
+        let guard = match self.measuring.try_begin("the locks lab's demo") {
+            Ok(g) => g,
+            Err(holder) => {
+                self.runtime.side_error = Some(refused_message(&holder));
+                return;
+            }
+        };
         self.runtime.side_error = None;
         let task = BackgroundTask::spawn(
             "parlab-locks-demo",
@@ -145,7 +170,10 @@ impl LocksPanel {
             },
         );
         match task {
-            Ok(t) => self.runtime.side_task = Some(t),
+            Ok(t) => {
+                self.runtime.side_task = Some(t);
+                self.runtime.side_guard = Some(guard);
+            }
             Err(e) => self.runtime.side_error = Some(format!("could not start: {e}")),
         }
     }
@@ -182,6 +210,11 @@ impl LocksPanel {
             ],
             &mut msgs,
         );
+        release_when_done(
+            &self.runtime.throughput_task,
+            &mut self.runtime.throughput_guard,
+        );
+        release_when_done(&self.runtime.side_task, &mut self.runtime.side_guard);
         for m in msgs {
             match m {
                 LocksMsg::Point(p) => self.runtime.points.push(p),

@@ -16,6 +16,7 @@ use crate::engine::race::interleaving::{
     MAX_RECORD_INCREMENTS, MAX_RECORD_THREADS, RecordConfig, record_run,
 };
 use crate::engine::race::presets::Preset;
+use crate::gui::measuring::{MeasureGuard, Measuring, refused_message, release_when_done};
 use crate::gui::race::lanes::{LaneAxis, analysis_ui, lanes_ui, legend_ui};
 use crate::gui::race::scheduler_game::SchedulerGame;
 use crate::gui::widgets::drain::{drain_tasks, repaint_notifier};
@@ -96,6 +97,9 @@ struct Runtime {
     record_task: Option<BackgroundTask<RaceMsg>>,
     recorded: Option<(EventLog, Analysis)>,
     record_error: Option<String>,
+    /// The window's one-measurement token, held while each task runs.
+    task_guard: Option<MeasureGuard>,
+    record_guard: Option<MeasureGuard>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -112,6 +116,9 @@ pub struct RacePanel {
     pub record_gap_micros: u64,
     pub lane_axis: LaneAxis,
     pub game: SchedulerGame,
+    /// The window-wide one-measurement-at-a-time token (shared with the other panels).
+    #[serde(skip)]
+    pub measuring: Measuring,
     #[serde(skip)]
     runtime: Runtime,
 }
@@ -129,6 +136,7 @@ impl Default for RacePanel {
             record_gap_micros: 50,
             lane_axis: LaneAxis::Order,
             game: SchedulerGame::default(),
+            measuring: Measuring::default(),
             runtime: Runtime::default(),
         }
     }
@@ -166,6 +174,13 @@ impl RacePanel {
             self.runtime.error = Some(e);
             return;
         }
+        let guard = match self.measuring.try_begin("the race lab's runs") {
+            Ok(g) => g,
+            Err(holder) => {
+                self.runtime.error = Some(refused_message(&holder));
+                return;
+            }
+        };
         self.runtime.runs.clear();
         self.runtime.error = None;
         self.runtime.planned_runs = runs;
@@ -189,7 +204,10 @@ impl RacePanel {
             },
         );
         match task {
-            Ok(t) => self.runtime.task = Some(t),
+            Ok(t) => {
+                self.runtime.task = Some(t);
+                self.runtime.task_guard = Some(guard);
+            }
             Err(e) => self.runtime.error = Some(format!("could not start the run: {e}")),
         }
     }
@@ -198,6 +216,13 @@ impl RacePanel {
         let config = RecordConfig {
             gap: self.record_gap_choice.gap(self.record_gap_micros),
             ..self.record
+        };
+        let guard = match self.measuring.try_begin("the race lab's recording") {
+            Ok(g) => g,
+            Err(holder) => {
+                self.runtime.record_error = Some(refused_message(&holder));
+                return;
+            }
         };
         self.runtime.record_error = None;
         let task = BackgroundTask::spawn(
@@ -208,7 +233,10 @@ impl RacePanel {
             },
         );
         match task {
-            Ok(t) => self.runtime.record_task = Some(t),
+            Ok(t) => {
+                self.runtime.record_task = Some(t);
+                self.runtime.record_guard = Some(guard);
+            }
             Err(e) => self.runtime.record_error = Some(format!("could not start: {e}")),
         }
     }
@@ -221,6 +249,8 @@ impl RacePanel {
             &mut [&mut self.runtime.task, &mut self.runtime.record_task],
             &mut msgs,
         );
+        release_when_done(&self.runtime.task, &mut self.runtime.task_guard);
+        release_when_done(&self.runtime.record_task, &mut self.runtime.record_guard);
         for m in msgs {
             match m {
                 RaceMsg::Run(r) => self.runtime.runs.push(r),

@@ -3,6 +3,7 @@
 
 use super::workload_pick::granularity_hint;
 use super::{SpeedupPanel, SweepState};
+use crate::engine::exec::placement::PINNING_HELP;
 use crate::engine::exec::pool::logical_cores;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::mandelbrot::kernel::Kernel;
@@ -91,6 +92,8 @@ impl SpeedupPanel {
                          CPU-bound speedup stays near 1 while I/O waits still overlap",
                     );
                 }
+                ui.checkbox(&mut self.settings.pin_workers, "pin workers to cores")
+                    .on_hover_text(PINNING_HELP);
             });
         });
         if let Some(name) = picked.filter(|n| *n != self.settings.workload) {

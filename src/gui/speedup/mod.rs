@@ -2,6 +2,7 @@
 //! background, with live plots, a results table, models, predictions beyond
 //! this machine and exports (the same plotters code as `parlab bench sweep`).
 
+use crate::engine::exec::placement::Placement;
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::task::Notify;
@@ -65,6 +66,9 @@ pub struct SpeedupSettings {
     pub schedule: Schedule,
     pub kernel: Kernel,
     pub shuffle_seed: u64,
+    /// Pin worker w to core w mod cores; the sequential baseline shares
+    /// the 1-worker pool's pinned thread.
+    pub pin_workers: bool,
     /// Folder the export buttons write to.
     pub export_folder: PathBuf,
 }
@@ -87,6 +91,7 @@ impl Default for SpeedupSettings {
             schedule: Schedule::default(),
             kernel: Kernel::Simd,
             shuffle_seed: 1,
+            pin_workers: false,
             export_folder: PathBuf::from("parlab-speedup"),
         }
     }
@@ -284,6 +289,7 @@ impl SpeedupPanel {
             reps: self.settings.reps,
             warmup: self.settings.warmup,
             shuffle_seed: self.settings.shuffle_seed,
+            placement: Placement::from_pin(self.settings.pin_workers),
         };
         sweep_plan(&input, workload).map_err(|e| match e {
             PlanError::Workers(m) => format!("workers: {m}"),

@@ -5,6 +5,7 @@
 //! lab opens one when a point of such a workload is clicked.
 
 use crate::engine::exec::gil::{WHY_MULTIPROCESSING, disjoint};
+use crate::engine::exec::placement::{WorkerCpus, worker_cpus};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::{Trace, TraceStats};
 use crate::engine::workloads::Granularity;
@@ -49,6 +50,8 @@ pub struct TaskView {
     title: String,
     trace: Trace,
     stats: TraceStats,
+    /// Per worker, the CPUs its tasks started on.
+    worker_cpus: Vec<WorkerCpus>,
     grid: TaskGrid,
     timeline: TimelineCache,
     activity: crate::gui::widgets::activity::ActivityCache,
@@ -90,6 +93,7 @@ impl TaskView {
         TaskView {
             title,
             stats: trace.stats(),
+            worker_cpus: worker_cpus(&trace.records, trace.num_workers),
             grid: TaskGrid::new(&trace, label.num_tasks),
             bars_disjoint: disjoint(&spans),
             label,
@@ -203,6 +207,7 @@ impl TaskView {
                     ui,
                     "task-view-legend",
                     &self.stats,
+                    &self.worker_cpus,
                     &format!("{}s", self.label.task_label),
                 );
             });

@@ -309,6 +309,7 @@ mod tests {
             start_nanos: start,
             end_nanos: end,
             work,
+            cpu: None,
         }
     }
 

@@ -253,8 +253,9 @@ pub fn task_summary_as(r: &TaskRecord, task_label: &str, work_unit: &str) -> Str
     } else {
         work_unit
     };
+    let cpu = r.cpu.map(|c| format!(" · cpu {c}")).unwrap_or_default();
     format!(
-        "{label} {} · worker {} · start {} · duration {} · {} {unit}",
+        "{label} {} · worker {} · start {} · duration {} · {} {unit}{cpu}",
         r.task,
         r.worker,
         fmt_ms(r.start_nanos),
@@ -275,6 +276,7 @@ mod tests {
             start_nanos: start,
             end_nanos: start + 5,
             work: 1,
+            cpu: None,
         };
         let trace = Trace {
             num_workers: 2,
