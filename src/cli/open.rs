@@ -3,7 +3,7 @@
 //! lanes, tasks, utilisation, imbalance and per-lane busy time.
 
 use super::CliError;
-use crate::engine::python::chrome::{Imported, from_chrome_reader};
+use crate::engine::python::chrome::import_file;
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -16,14 +16,6 @@ pub struct OpenArgs {
     /// Print the summary as one JSON object.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Reads and imports `path`; every failure is a message naming the file
-/// (and the line and column for malformed JSON).
-pub fn import_file(path: &std::path::Path) -> Result<Imported, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    from_chrome_reader(file).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn run(args: &OpenArgs) -> Result<(), CliError> {
@@ -68,13 +60,9 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
             l.busy_nanos as f64 / 1e6
         );
     }
-    if imported.nested_events + imported.skipped_events + imported.unmatched_events > 0 {
-        outln!(
-            "{} nested event(s) folded into their outer event, {} event(s) of other kinds skipped, {} unmatched begin/end",
-            imported.nested_events,
-            imported.skipped_events,
-            imported.unmatched_events
-        );
+    let note = imported.note();
+    if !note.is_empty() {
+        outln!("{note}");
     }
     Ok(())
 }
