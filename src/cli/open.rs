@@ -1,6 +1,9 @@
 //! `parlab open TRACE.json`: read a Chrome Trace Event file (parlab's own
-//! exports, VizTracer's, py-spy's `--format chrometrace`) and print its
-//! lanes, tasks, utilisation, imbalance and per-lane busy time.
+//! exports, VizTracer's, py-spy's `--format chrometrace`) and open the window
+//! on the Python tab with it; `--summary` (or `--json`) prints its lanes,
+//! tasks, utilisation, imbalance and per-lane busy time instead, headless.
+//! The file is read and checked before any window opens: a bad one is a
+//! message (with its line and column) and exit code 2.
 
 use super::CliError;
 use crate::engine::python::chrome::import_file;
@@ -13,7 +16,10 @@ pub struct OpenArgs {
     /// The trace (Chrome Trace Event JSON).
     #[arg(value_name = "TRACE.json")]
     pub trace: PathBuf,
-    /// Print the summary as one JSON object.
+    /// Print the summary as text instead of opening the window (headless).
+    #[arg(long, visible_alias = "print")]
+    pub summary: bool,
+    /// Print the summary as one JSON object instead of opening the window.
     #[arg(long)]
     pub json: bool,
 }
@@ -36,6 +42,10 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
             })
         );
         return Ok(());
+    }
+    #[cfg(feature = "gui")]
+    if !args.summary {
+        return super::window::open_trace(&args.trace, imported);
     }
     outln!(
         "{}: {} task(s) on {} lane(s) ({} with tasks, {} process(es)); wall {:.3} ms",
@@ -63,6 +73,13 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
     let note = imported.note();
     if !note.is_empty() {
         outln!("{note}");
+    }
+    if !args.summary && !super::window::HAS_WINDOW {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "parlab: this build has no window (built without the `gui` feature): printed the summary instead"
+        );
     }
     Ok(())
 }

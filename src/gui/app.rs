@@ -69,7 +69,6 @@ pub struct App {
     pub race: RacePanel,
     pub locks: LocksPanel,
     pub theory: TheoryPanel,
-    /// Not persisted: it starts on the primes program each time.
     pub python: PythonPanel,
     pub cpu: CpuMonitor,
     frames: FrameStats,
@@ -88,6 +87,7 @@ impl App {
         let race = panel_from_json_checked(&settings.race, "race", &mut resets);
         let locks = panel_from_json_checked(&settings.locks, "locks", &mut resets);
         let theory = panel_from_json_checked(&settings.theory, "theory", &mut resets);
+        let python = panel_from_json_checked(&settings.python, "python", &mut resets);
         let mut app = App {
             tab: settings.tab,
             explorer: Explorer::new(settings.explorer),
@@ -95,7 +95,7 @@ impl App {
             race,
             locks,
             theory,
-            python: PythonPanel::default(),
+            python: PythonPanel::new(python),
             cpu: CpuMonitor::new(),
             frames: FrameStats::default(),
             notice,
@@ -138,6 +138,7 @@ impl App {
             race: panel_to_json(&self.race),
             locks: panel_to_json(&self.locks),
             theory: panel_to_json(&self.theory),
+            python: panel_to_json(&self.python.settings),
             ..AppSettings::default()
         }
     }
@@ -358,7 +359,12 @@ impl App {
                     .start_deadlock(ctx, crate::engine::locks::deadlock::LockOrder::Opposite);
             }
             Tab::Theory => self.theory.start_brent(ctx),
-            Tab::Python => self.python.start_run(ctx),
+            Tab::Python => {
+                // An opened trace is the picture; otherwise run the program.
+                if !self.python.is_showing() {
+                    self.python.start_run(ctx);
+                }
+            }
         }
     }
 
