@@ -410,6 +410,50 @@ fn open_round_trips_parlabs_own_export() {
 }
 
 #[test]
+fn open_summary_prints_lanes_without_a_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trace = dir.path().join("run.json");
+    let trace_s = trace.display().to_string();
+    ok(&[
+        "--trace-out",
+        &trace_s,
+        "--workers",
+        "2",
+        "pool_primes",
+        "--items",
+        "6",
+        "--digits",
+        "8",
+    ]);
+    let out = parlab(&["open", "--summary", &trace_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("6 task(s) on"), "{text}");
+    assert!(text.contains("utilisation"), "{text}");
+    // One line per worker process, named with its pid.
+    let workers = text
+        .lines()
+        .filter(|l| l.contains("PoolWorker-") && l.contains("(pid "))
+        .count();
+    assert!(workers >= 2, "{text}");
+    // `--print` is the same.
+    let print = parlab(&["open", "--print", &trace_s]);
+    assert_eq!(String::from_utf8_lossy(&print.stdout), text);
+    if !cfg!(feature = "gui") {
+        // Without the window, a plain `open` prints the summary and says why.
+        let plain = parlab(&["open", &trace_s]);
+        assert!(plain.status.success());
+        assert_eq!(String::from_utf8_lossy(&plain.stdout), text);
+        let err = String::from_utf8_lossy(&plain.stderr);
+        assert!(err.contains("no window"), "{err}");
+    }
+}
+
+#[test]
 fn a_malformed_trace_gives_its_position() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bad = dir.path().join("bad.json");

@@ -93,3 +93,58 @@ impl PythonPanel {
         Ok(format!("wrote {}", folder.join(name).display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::python::runner::{RunPlan, Script};
+    use crate::engine::python::sweep::{PYTHON_SWEEP_METHOD, sweep_modes};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+
+    /// A real (tiny) sweep of both modes under `python3`, exported four ways.
+    #[test]
+    fn a_sweep_exports_both_modes_with_the_method() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let script = dir.path().join("tiny.py");
+        std::fs::write(&script, "import sys\nprint('args', sys.argv[1:])\n").expect("script");
+        let plan = RunPlan::new(Script::File(script));
+        let cancel = Arc::new(AtomicBool::new(false));
+        let sweeps = sweep_modes(&plan, 0, &[1, 2], 1, &cancel, &mut |_, _, _| {}).expect("swept");
+        assert_eq!(sweeps.len(), 2);
+        let mut panel = PythonPanel::default();
+        panel.settings.export_folder = dir.path().join("out");
+        assert!(
+            panel.export_sweep(Export::Csv).is_err(),
+            "nothing measured yet"
+        );
+        panel.runtime.sweeps = sweeps;
+        for what in [Export::Png, Export::Svg, Export::Csv, Export::Json] {
+            let message = panel.export_sweep(what).expect("exported");
+            assert!(message.starts_with("wrote "), "{message}");
+        }
+        let out = dir.path().join("out");
+        let csv = std::fs::read_to_string(out.join("python-sweep.csv")).expect("csv");
+        // A header and one row per mode and worker count.
+        assert_eq!(csv.lines().count(), 1 + 2 * 2, "{csv}");
+        assert!(
+            csv.contains("python-processes") && csv.contains("python-threads"),
+            "{csv}"
+        );
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("python-sweep.json")).expect("json"),
+        )
+        .expect("JSON");
+        assert_eq!(
+            json["meta"]["workload_params"]["method"],
+            PYTHON_SWEEP_METHOD
+        );
+        assert_eq!(json["compared"].as_array().map(Vec::len), Some(1));
+        let png = std::fs::read(out.join("python-speedup.png")).expect("png");
+        image::load_from_memory(&png).expect("a readable PNG");
+        let svg = std::fs::read_to_string(out.join("python-speedup.svg")).expect("svg");
+        assert!(svg.contains("<svg"));
+        // Nothing but the four files (no temporary left behind).
+        assert_eq!(std::fs::read_dir(&out).expect("dir").count(), 4);
+    }
+}
