@@ -107,6 +107,37 @@ fn sweep_writes_every_export() {
         "{text}"
     );
 
+    // Other processes' CPU is measured and stated in the meta (busy or not).
+    assert!(report.meta.other_cpu_rule.contains("/proc/stat"));
+    assert_eq!(report.meta.warning.is_some(), report.meta.machine_busy);
+
+    // A report of another view is refused before anything is measured.
+    let mut wider = TINY;
+    wider[3] = "48";
+    let other_view = parlab()
+        .args(wider)
+        .args(["--schedule", "guided"])
+        .arg("--compare")
+        .arg(p("f.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(other_view.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&other_view.stderr);
+    assert!(
+        err.contains("same workload and view") && err.contains("view"),
+        "{err}"
+    );
+    // And one of another workload.
+    let other_workload = parlab()
+        .args(TINY)
+        .args(["--workload", "primes"])
+        .args(["--tiles", "64"])
+        .arg("--compare")
+        .arg(p("f.json"))
+        .output()
+        .expect("runs");
+    assert_eq!(other_workload.status.code(), Some(2));
+
     let png = image::open(p("s.png")).expect("valid PNG");
     assert!(png.width() > 100 && png.height() > 100);
     for svg in ["g.svg", "p.svg"] {

@@ -42,6 +42,26 @@ fn gridsearch_answers_the_seed_question() {
 }
 
 #[test]
+fn gridsearch_says_a_whole_naive_count_is_exactly_enough() {
+    let out = parlab(&[
+        "gridsearch",
+        "--tasks",
+        "100",
+        "--task-s",
+        "60",
+        "--deadline-s",
+        "600",
+    ]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("10.00 workers, rounded up, is exactly enough"),
+        "{text}"
+    );
+    assert!(!text.contains("not enough"), "{text}");
+}
+
+#[test]
 fn gridsearch_refuses_the_impossible_with_exit_2() {
     let out = parlab(&[
         "gridsearch",
@@ -99,7 +119,16 @@ fn workspan_reports_structural_brent_checks_and_writes_a_trace() {
     assert_eq!(v["span_le_tp"], true);
     assert_eq!(v["work_over_p_le_tp"], true);
     assert_eq!(v["structural_checks_hold_in_every_run"], true);
-    assert!(v["spread_ms"]["wall"]["min"].as_f64().expect("min") > 0.0);
+    assert!(v["spread_ms"]["wall_ms"]["min"].as_f64().expect("min") > 0.0);
+    // Parallelism is T1/Tinf of the instrumented 1-worker run (as Cilkscale), not the P-worker run's.
+    let one = &v["one_worker"];
+    let t1_over_tinf = one["work_nanos"].as_f64().expect("T1")
+        / one["span_nanos"].as_f64().expect("Tinf").max(1.0);
+    assert!((v["parallelism"].as_f64().expect("parallelism") - t1_over_tinf).abs() < 1e-9);
+    assert!(
+        v["burdened_span_ms"].as_f64().expect("burdened")
+            >= one["span_nanos"].as_f64().expect("Tinf") / 1e6
+    );
     assert_eq!(v["parallel"]["leaf_products"], 64);
     assert_eq!(v["growth"].as_array().expect("rows").len(), 2);
     let t: serde_json::Value =

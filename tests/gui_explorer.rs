@@ -178,7 +178,8 @@ fn baseline_button_gives_a_speedup() {
     h.get_by_label("Measure 1-worker baseline").click();
     settle(&mut h);
     assert!(h.state().baseline().is_some());
-    h.get_by_label_contains("speedup ×");
+    h.get_by_label_contains("speedup x");
+    h.get_by_label_contains("baseline measured");
 }
 
 #[test]
@@ -190,7 +191,40 @@ fn a_one_worker_render_is_its_own_baseline() {
     h.get_by_role_and_label(Role::Slider, "workers")
         .set_value_accesskit(2.0);
     settle(&mut h);
-    h.get_by_label_contains("speedup ×");
+    h.get_by_label_contains("speedup x");
+    h.get_by_label_contains("baseline measured");
+}
+
+#[test]
+fn a_baseline_is_dropped_when_the_view_changes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    assert!(h.state().baseline().is_some());
+    let bigger = h.state().view().with_size(72, 48).expect("view");
+    h.state_mut().set_view(bigger, true);
+    // While the new (1-worker) render runs there is no baseline for it.
+    assert!(h.state().baseline().is_none());
+}
+
+#[test]
+fn a_render_waits_while_another_measurement_holds_the_window() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let sweep = h
+        .state()
+        .measuring
+        .try_begin("a test sweep")
+        .expect("the explorer is idle");
+    h.state_mut().restart();
+    h.step();
+    assert!(!h.state().is_idle(), "the render is wanted");
+    h.get_by_label_contains("a test sweep is measuring");
+    drop(sweep);
+    settle(&mut h);
+    assert!(h.state().is_idle());
+    assert!(h.state().measuring.holder().is_none());
 }
 
 #[test]

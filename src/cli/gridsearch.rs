@@ -84,7 +84,10 @@ pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
                        "speedup": s, "ideal_speedup": p, "meets_deadline": t <= args.deadline_s})
             })
             .collect();
-        outln!("{}", json!({"plan": plan, "quantisation": table}));
+        outln!(
+            "{}",
+            json!({"plan": plan, "naive_is_enough": plan.naive_is_enough(), "quantisation": table})
+        );
         return Ok(());
     }
     if tasks == 0 {
@@ -104,14 +107,25 @@ pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
         plan.rounds_allowed,
         plan.min_workers
     );
-    outln!(
-        "  with {} workers: {} rounds, done at {} s (the naive {tasks}×{}/{} = {:.2} workers is not enough)",
-        plan.min_workers,
-        plan.rounds,
-        num(plan.makespan_s),
+    let naive = format!(
+        "the naive {tasks}×{}/{} = {:.2} workers",
         num(args.task_s),
         num(args.deadline_s),
         plan.naive_workers
+    );
+    let verdict = if plan.naive_is_enough() {
+        format!("{naive}, rounded up, is exactly enough here")
+    } else {
+        format!(
+            "{naive}, rounded up to {}, is not enough: tasks run in whole rounds",
+            plan.naive_workers.ceil()
+        )
+    };
+    outln!(
+        "  with {} workers: {} rounds, done at {} s ({verdict})",
+        plan.min_workers,
+        plan.rounds,
+        num(plan.makespan_s),
     );
     outln!();
     outln!(

@@ -107,8 +107,10 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     } else {
         None
     };
+    let meter = crate::engine::exec::other_cpu::OtherCpuMeter::start();
     let run = render_on(backend, &settings, pool.as_ref(), &FarmOptions::default())
         .map_err(CliError::Failed)?;
+    let other_cpu = meter.stop();
     let rendered = run.rendered;
     let mut rgba = palette.colourise_on(&rendered.image, pool.as_ref());
     if args.overlay {
@@ -135,6 +137,9 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     let stats = rendered.trace.stats();
     if args.json {
         let mut summary = summary_json(args, &settings, rendered.tiles.len(), &stats);
+        if let (Some(o), Some(obj)) = (&other_cpu, summary.as_object_mut()) {
+            obj.insert("other_cpu".into(), o.to_json());
+        }
         summary["backend"] = json!(backend.name());
         if let Some(farm) = &run.farm {
             summary["processes"] = farm_json(farm);
@@ -143,6 +148,10 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     } else {
         print_summary(args, &settings, rendered.tiles.len(), &stats);
         outln!("backend: {}", backend.describe());
+        if let Some(o) = &other_cpu {
+            // Includes the pool start-up and image assembly around the tiles.
+            outln!("{}", o.describe());
+        }
         if let Some(farm) = &run.farm {
             for line in farm.summary_lines() {
                 outln!("{line}");

@@ -8,7 +8,8 @@ use super::{CliError, check_output, check_workers, whole};
 use crate::engine::exec::pool::{build_pool, logical_cores};
 use crate::engine::util::files::write_trace;
 use crate::engine::workloads::matmul::{
-    MAX_N, SPAN_RECURRENCE, WORK_RECURRENCE, WorkSpanReport, check_sizes, growth, work_span,
+    MAX_N, MIN_WORK_SPAN_RUNS, SPAN_RECURRENCE, WORK_RECURRENCE, WORK_SPAN_METHOD, WorkSpanReport,
+    WorkSpanSpread, check_sizes, growth, work_span,
 };
 use clap::Args;
 use serde_json::json;
@@ -31,8 +32,9 @@ pub struct WorkSpanArgs {
     #[arg(long)]
     pub growth: bool,
     /// Measure this many times (1..=100); the run with the median TP is
-    /// shown, with the spread of T1, T∞ and TP over all runs.
-    #[arg(long, default_value_t = 3, allow_negative_numbers = true, value_parser = whole::<usize>(1, 100))]
+    /// shown, with the spread (min / median / max) of every figure over all
+    /// runs. Fewer than 5 runs give no trustworthy spread (a warning says so).
+    #[arg(long, default_value_t = 5, allow_negative_numbers = true, value_parser = whole::<usize>(1, 100))]
     pub repeats: usize,
     /// Seed of the random small-integer matrices.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true,
@@ -86,7 +88,7 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
         .iter()
         .all(|r| r.span_bound_holds() && r.work_bound_holds());
     let all_match = reports.iter().all(|r| r.matches_serial);
-    let spread = Spread::of(&reports);
+    let spread = WorkSpanSpread::of(&reports);
     reports.sort_by_key(|r| r.parallel.wall_nanos);
     let report = reports.swap_remove(reports.len() / 2);
     let rows = growth(&growth_ns, args.cutoff, &pool, args.seed).map_err(CliError::Failed)?;
@@ -109,7 +111,14 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
             json!({
                 "n": args.n, "cutoff": args.cutoff, "num_workers": workers,
                 "parallel": parallel, "one_worker": one_worker,
-                "parallelism": report.parallel.parallelism(),
+                "parallelism": report.parallelism(),
+                "parallelism_source": "instrumented 1-worker run (T1/Tinf), as Cilkscale",
+                "burdened_span_ms": report.one_worker.burdened_span_nanos(report.join_overhead_nanos) / 1e6,
+                "burdened_parallelism": report.burdened_parallelism(),
+                "join_overhead_ns": report.join_overhead_nanos,
+                "p_worker_span_ms": report.parallel.span_nanos as f64 / 1e6,
+                "p_worker_span_note": "measured inside the P-worker run: includes preemption and steal delays",
+                "method": WORK_SPAN_METHOD,
                 "matches_serial": report.matches_serial,
                 "span_le_tp": report.span_bound_holds(),
                 "work_over_p_le_tp": report.work_bound_holds(),
@@ -126,13 +135,52 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     } else {
         print_report(&report);
         outln!(
-            "  over {} runs (min / median / max ms): T1 {}   T∞ {}   TP {}   1-worker {}",
-            args.repeats,
-            spread.work.show(),
-            spread.span.show(),
-            spread.wall.show(),
-            spread.one_worker_wall.show()
+            "  over {} runs, min / median / max (every figure):",
+            args.repeats
         );
+        outln!(
+            "    T1 (1-worker run)          {} ms",
+            spread.work_ms.show(3)
+        );
+        outln!(
+            "    T∞ (1-worker run)          {} ms",
+            spread.span_ms.show(3)
+        );
+        outln!(
+            "    parallelism T1/T∞          {}",
+            spread.parallelism.show(1)
+        );
+        outln!(
+            "    join overhead              {} ns per rayon::join",
+            spread.join_overhead_ns.show(0)
+        );
+        outln!(
+            "    burdened T∞                {} ms",
+            spread.burdened_span_ms.show(3)
+        );
+        outln!(
+            "    burdened parallelism       {}",
+            spread.burdened_parallelism.show(1)
+        );
+        outln!(
+            "    T∞ in the P-worker run     {} ms (includes preemption and steal delays)",
+            spread.p_worker_span_ms.show(3)
+        );
+        outln!(
+            "    TP                         {} ms",
+            spread.wall_ms.show(3)
+        );
+        outln!(
+            "    1-worker wall              {} ms",
+            spread.one_worker_wall_ms.show(3)
+        );
+        if args.repeats < MIN_WORK_SPAN_RUNS {
+            outln!(
+                "  warning: {} run(s) give no trustworthy spread; use --repeats {MIN_WORK_SPAN_RUNS} or more",
+                args.repeats
+            );
+        }
+        outln!("  method: {WORK_SPAN_METHOD}");
         outln!(
             "  T∞ ≤ TP and T1/P ≤ TP hold in every run: {}",
             if all_structural { "yes" } else { "NO" }
@@ -182,49 +230,6 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     }
 }
 
-/// min / median / max of one quantity, in ms.
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-struct MinMedMax {
-    min: f64,
-    median: f64,
-    max: f64,
-}
-
-impl MinMedMax {
-    fn of(mut nanos: Vec<u64>) -> Self {
-        nanos.sort_unstable();
-        let at = |i: usize| nanos.get(i).copied().unwrap_or(0) as f64 / 1e6;
-        MinMedMax {
-            min: at(0),
-            median: at(nanos.len() / 2),
-            max: at(nanos.len().saturating_sub(1)),
-        }
-    }
-    fn show(&self) -> String {
-        format!("{:.3} / {:.3} / {:.3}", self.min, self.median, self.max)
-    }
-}
-
-#[derive(Clone, Copy, Debug, serde::Serialize)]
-struct Spread {
-    work: MinMedMax,
-    span: MinMedMax,
-    wall: MinMedMax,
-    one_worker_wall: MinMedMax,
-}
-
-impl Spread {
-    fn of(rs: &[WorkSpanReport]) -> Self {
-        let pick = |f: fn(&WorkSpanReport) -> u64| MinMedMax::of(rs.iter().map(f).collect());
-        Spread {
-            work: pick(|r| r.parallel.work_nanos),
-            span: pick(|r| r.parallel.span_nanos),
-            wall: pick(|r| r.parallel.wall_nanos),
-            one_worker_wall: pick(|r| r.one_worker.wall_nanos),
-        }
-    }
-}
-
 fn print_report(r: &WorkSpanReport) {
     let p = &r.parallel;
     let workers = p.num_workers;
@@ -239,17 +244,34 @@ fn print_report(r: &WorkSpanReport) {
         "  result equals the triple-loop product exactly: {}",
         if r.matches_serial { "yes" } else { "NO" }
     );
-    outln!("  measured in the median-TP run (same timestamps):");
+    let one = &r.one_worker;
+    outln!("  work and span as Cilkscale measures them (instrumented 1-worker run):");
     outln!(
         "    work T1  = {:>10.3} ms  (Σ leaf, add and alloc segments)",
+        ms(one.work_nanos)
+    );
+    outln!(
+        "    span T∞  = {:>10.3} ms  (longest dependent chain, {} joins on it)",
+        ms(one.span_nanos),
+        one.span_joins
+    );
+    outln!("    parallelism T1/T∞ = {:.1}", r.parallelism());
+    outln!(
+        "    burdened span = {:.3} ms (+ {:.0} ns per join, measured), burdened parallelism {:.1}",
+        one.burdened_span_nanos(r.join_overhead_nanos) / 1e6,
+        r.join_overhead_nanos,
+        r.burdened_parallelism()
+    );
+    outln!("  the median-TP {workers}-worker run (same timestamps):");
+    outln!(
+        "    work T1  = {:>10.3} ms  (includes contention)",
         ms(p.work_nanos)
     );
     outln!(
-        "    span T∞  = {:>10.3} ms  (longest dependent chain)",
+        "    span T∞  = {:>10.3} ms  (includes preemption and steal delays: not the parallelism's span)",
         ms(p.span_nanos)
     );
     outln!("    wall TP  = {:>10.3} ms", ms(p.wall_nanos));
-    outln!("    parallelism T1/T∞ = {:.1}", p.parallelism());
     outln!(
         "  1-worker run: wall {:.3} ms, work {:.3} ms (T1 without contention)",
         ms(r.one_worker.wall_nanos),

@@ -123,6 +123,22 @@ pub struct GridPlan {
     pub naive_workers: f64,
 }
 
+impl GridPlan {
+    /// Whether the naive count tasks x t / deadline, rounded up, is already
+    /// enough workers (it is whenever it is a whole number, or when rounding it
+    /// up happens to reach [`GridPlan::min_workers`]).
+    pub fn naive_is_enough(&self) -> bool {
+        // Tolerate float noise: 100 x 60 / 600 may come out as 10.000000000000002.
+        let naive = self.naive_workers;
+        let rounded = if (naive - naive.round()).abs() < 1e-9 {
+            naive.round()
+        } else {
+            naive.ceil()
+        };
+        rounded as u64 >= self.min_workers
+    }
+}
+
 /// Speedup P workers really get on `tasks` equal tasks: tasks / ⌈tasks/P⌉,
 /// against the ideal P (the last round is partly idle).
 pub fn quantised_speedup(tasks: u64, workers: u64) -> f64 {
@@ -226,6 +242,20 @@ mod tests {
         assert!(125u64.div_ceil(7) as f64 * 70.0 > 1200.0);
         // The naive 125 × 70 / 1200 = 7.29 suggests too few.
         assert!((plan.naive_workers - 7.2917).abs() < 1e-3);
+        // ... but rounded up to 8 it is enough.
+        assert!(plan.naive_is_enough());
+        // 10 tasks x 70 s in 100 s: one round fits, so 10 workers; the naive 7.00 is not enough.
+        let plan = grid_search(10, 70.0, 100.0).expect("possible");
+        assert_eq!(plan.min_workers, 10);
+        assert!(!plan.naive_is_enough());
+    }
+
+    #[test]
+    fn a_whole_naive_count_is_exactly_enough() {
+        // 100 tasks x 60 s in 600 s: 10 rounds fit, 10 workers; the naive 10.00 agrees.
+        let plan = grid_search(100, 60.0, 600.0).expect("possible");
+        assert_eq!(plan.min_workers, 10);
+        assert!(plan.naive_is_enough());
     }
 
     #[test]

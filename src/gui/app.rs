@@ -13,6 +13,7 @@
 use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
 use crate::gui::locks::LocksPanel;
+use crate::gui::measuring::Measuring;
 use crate::gui::panel::Tab;
 use crate::gui::python::PythonPanel;
 use crate::gui::race::RacePanel;
@@ -71,6 +72,8 @@ pub struct App {
     pub theory: TheoryPanel,
     pub python: PythonPanel,
     pub cpu: CpuMonitor,
+    /// One measurement at a time: the token the panels share.
+    pub measuring: Measuring,
     frames: FrameStats,
     /// Shown until dismissed: e.g. saved settings could not be read.
     notice: Option<String>,
@@ -86,17 +89,25 @@ impl App {
         let mut resets = Resets::default();
         let race = panel_from_json_checked(&settings.race, "race", &mut resets);
         let locks = panel_from_json_checked(&settings.locks, "locks", &mut resets);
-        let theory = panel_from_json_checked(&settings.theory, "theory", &mut resets);
+        let mut theory: TheoryPanel =
+            panel_from_json_checked(&settings.theory, "theory", &mut resets);
         let python = panel_from_json_checked(&settings.python, "python", &mut resets);
+        let measuring = Measuring::default();
+        let mut explorer = Explorer::new(settings.explorer);
+        explorer.measuring = measuring.clone();
+        let mut speedup = SpeedupPanel::new(settings.speedup);
+        speedup.measuring = measuring.clone();
+        theory.measuring = measuring.clone();
         let mut app = App {
             tab: settings.tab,
-            explorer: Explorer::new(settings.explorer),
-            speedup: SpeedupPanel::new(settings.speedup),
+            explorer,
+            speedup,
             race,
             locks,
             theory,
             python: PythonPanel::new(python),
             cpu: CpuMonitor::new(),
+            measuring,
             frames: FrameStats::default(),
             notice,
             automation: Automation::default(),
@@ -162,11 +173,23 @@ impl App {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let start = self.frames.begin_frame();
         let ctx = ui.ctx().clone();
-        self.cpu.tick();
-        self.cpu.schedule_repaint(&ctx);
+        if !self.measuring.is_busy() {
+            // While something is measured the load bars stand still: no
+            // sampling and no redraw for them (each takes CPU from the measurement).
+            self.cpu.tick();
+            self.cpu.schedule_repaint(&ctx);
+        }
         if self.tab != Tab::Explorer {
             // The explorer's render goes on while another tab is shown.
             self.explorer.tick(&ctx);
+        }
+        if self.tab != Tab::Theory {
+            self.theory.tick();
+        }
+        if self.tab != Tab::Speedup {
+            // So does a sweep: its results are taken in (and its token given
+            // back) whichever tab is shown.
+            self.speedup.poll();
         }
 
         egui::Panel::top("tabs").show(ui, |ui| {
@@ -225,6 +248,14 @@ impl App {
         ui.horizontal(|ui| {
             mini_bars_ui(ui, &self.cpu);
             ui.separator();
+            if let Some(who) = self.measuring.holder() {
+                ui.label(RichText::new(format!("measuring: {who} (load bars paused)")).color(palette::WARN))
+                    .on_hover_text(
+                        "one measurement at a time: other renders, sweeps and baselines wait, and the \
+                         window redraws only for progress",
+                    );
+                ui.separator();
+            }
             let (update, interval) = self.frames.recent();
             ui.label(format!(
                 "frame: update p50 {:.1} ms, p99 {:.1} ms · interval p99 {:.1} ms",
@@ -295,7 +326,20 @@ impl App {
             let bytes: Vec<u8> = img.pixels.iter().flat_map(|c| c.to_array()).collect();
             let result = match image::RgbaImage::from_raw(w as u32, h as u32, bytes) {
                 Some(rgba) => crate::engine::util::files::write_png(&path, &rgba)
-                    .map(|()| format!("wrote {} ({w}×{h})", path.display()))
+                    .map(|()| {
+                        let mut line = format!("wrote {} ({w}×{h})", path.display());
+                        if self.tab == Tab::Explorer
+                            && let Some(stats) = self.explorer_stats_line()
+                        {
+                            line = format!("{line}\n{stats}");
+                        }
+                        if self.tab == Tab::Speedup
+                            && let Some(table) = self.speedup_medians()
+                        {
+                            line = format!("{line}\n{table}");
+                        }
+                        line
+                    })
                     .map_err(|e| e.to_string()),
                 None => Err("the screenshot had the wrong size".to_string()),
             };
@@ -366,6 +410,65 @@ impl App {
                 }
             }
         }
+    }
+
+    /// The explorer's render figures as `parlab render` prints them, for
+    /// comparing the window with the CLI (screenshot mode prints it).
+    fn explorer_stats_line(&self) -> Option<String> {
+        let trace = self.explorer.trace()?;
+        let s = trace.stats();
+        let cpu = self
+            .explorer
+            .render_end()
+            .and_then(|e| e.other_cpu)
+            .map(|o| format!("\n{}", o.describe()))
+            .unwrap_or_default();
+        let settings = self.explorer.render_settings();
+        let busy: Vec<String> = s
+            .workers
+            .iter()
+            .map(|w| format!("{:.2}", w.busy_nanos as f64 / 1e6))
+            .collect();
+        Some(format!(
+            "explorer render {}x{} ({}, {}, {} workers, {} tiles): wall {:.2} ms   utilisation {:.1} %   \
+             imbalance {:.3}   busy per worker [{}] ms{cpu}",
+            settings.view.width_px(),
+            settings.view.height_px(),
+            settings.tiling,
+            settings.schedule,
+            trace.num_workers,
+            trace.records.len(),
+            s.wall_nanos as f64 / 1e6,
+            100.0 * s.utilisation,
+            s.imbalance,
+            busy.join(", ")
+        ))
+    }
+
+    /// The sweep's medians as `parlab bench sweep` prints them (granularity,
+    /// workers, median ms, speedup), for comparing the window with the CLI.
+    fn speedup_medians(&self) -> Option<String> {
+        use std::fmt::Write as _;
+        let r = self.speedup.results()?;
+        let mut out = String::from("window sweep medians: granularity workers median_ms speedup");
+        for (c, row) in r.rows() {
+            let workers = if r.configs[c].schedule.uses_pool() {
+                row.workers.to_string()
+            } else {
+                "seq".into()
+            };
+            let _ = write!(
+                out,
+                "\n  {:<8} {:>4} {:>10.3} {:>6}",
+                row.granularity,
+                workers,
+                row.median_s * 1e3,
+                row.speedup
+                    .map_or_else(|| "-".into(), |s| format!("{s:.2}"))
+            );
+        }
+        let _ = write!(out, "\n  {}", r.other_cpu.describe());
+        Some(out)
     }
 
     fn frame_report(&self) -> String {

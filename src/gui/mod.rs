@@ -7,6 +7,7 @@ pub mod app;
 pub mod explorer;
 pub mod frame_stats;
 pub mod locks;
+pub mod measuring;
 pub mod panel;
 pub mod python;
 pub mod race;

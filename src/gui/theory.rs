@@ -6,8 +6,12 @@ use crate::engine::exec::pool::{MAX_WORKERS, build_pool, logical_cores};
 use crate::engine::theory::{
     amdahl_limit, amdahl_speedup, brent_bounds, grid_search, gustafson_speedup, quantised_speedup,
 };
-use crate::engine::workloads::matmul::{WorkSpanReport, work_span};
+use crate::engine::workloads::matmul::{
+    MIN_WORK_SPAN_RUNS, WORK_SPAN_METHOD, WorkSpanReport, WorkSpanSpread, work_span,
+};
+use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::widgets::palette;
+use egui::RichText;
 use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
@@ -18,7 +22,7 @@ const SIZES: [usize; 5] = [64, 128, 256, 512, 1024];
 const CUTOFFS: [usize; 6] = [8, 16, 32, 64, 128, 256];
 
 /// What the background matmul run sends back.
-type BrentMessage = Result<WorkSpanReport, String>;
+type BrentMessage = Result<(WorkSpanReport, WorkSpanSpread), String>;
 
 /// Persisted settings and runtime state of the theory panel.
 #[derive(Serialize, Deserialize)]
@@ -45,10 +49,19 @@ pub struct TheoryPanel {
     measured: Vec<[f64; 2]>,
     #[serde(skip)]
     brent: Option<WorkSpanReport>,
+    /// Every figure's spread over the runs of the last measurement.
+    #[serde(skip)]
+    brent_spread: Option<WorkSpanSpread>,
     #[serde(skip)]
     brent_error: Option<String>,
     #[serde(skip)]
     brent_job: Option<Receiver<BrentMessage>>,
+    /// The window-wide one-measurement-at-a-time token.
+    #[serde(skip)]
+    pub measuring: Measuring,
+    /// Held while the work/span measurement runs.
+    #[serde(skip)]
+    guard: Option<MeasureGuard>,
 }
 
 impl Default for TheoryPanel {
@@ -65,8 +78,11 @@ impl Default for TheoryPanel {
             grid_deadline_s: 1200.0,
             measured: Vec::new(),
             brent: None,
+            brent_spread: None,
             brent_error: None,
             brent_job: None,
+            measuring: Measuring::default(),
+            guard: None,
         }
     }
 }
@@ -91,6 +107,18 @@ impl TheoryPanel {
     /// Measures work and span of a matmul run in the background (the button does this).
     pub fn start_brent(&mut self, ctx: &egui::Context) {
         let (n, cutoff, workers) = (self.matmul_n, self.matmul_cutoff, self.brent_workers);
+        match self
+            .measuring
+            .try_begin("the Theory panel's work/span measurement")
+        {
+            Ok(g) => self.guard = Some(g),
+            Err(holder) => {
+                self.brent_error = Some(format!(
+                    "refused: {holder} is measuring (one measurement at a time); try again when it ends"
+                ));
+                return;
+            }
+        }
         let (tx, rx) = sync_channel::<BrentMessage>(1);
         let ctx = ctx.clone();
         let spawned = std::thread::Builder::new()
@@ -98,7 +126,14 @@ impl TheoryPanel {
             .spawn(move || {
                 let result = build_pool(workers).and_then(|pool| {
                     let one = build_pool(1)?;
-                    work_span(n, cutoff, &pool, &one, 1)
+                    let mut reports = Vec::with_capacity(MIN_WORK_SPAN_RUNS);
+                    for _ in 0..MIN_WORK_SPAN_RUNS {
+                        reports.push(work_span(n, cutoff, &pool, &one, 1)?);
+                    }
+                    let spread = WorkSpanSpread::of(&reports);
+                    reports.sort_by_key(|r| r.parallel.wall_nanos);
+                    let median = reports.swap_remove(reports.len() / 2);
+                    Ok((median, spread))
                 });
                 // The panel may be gone; then nobody needs the result.
                 let _ = tx.send(result);
@@ -109,15 +144,25 @@ impl TheoryPanel {
                 self.brent_job = Some(rx);
                 self.brent_error = None;
             }
-            Err(e) => self.brent_error = Some(format!("could not start the run: {e}")),
+            Err(e) => {
+                self.guard = None;
+                self.brent_error = Some(format!("could not start the run: {e}"));
+            }
         }
+    }
+
+    /// Takes in a finished measurement (and gives the token back) while
+    /// another tab is shown.
+    pub fn tick(&mut self) {
+        self.poll_brent();
     }
 
     fn poll_brent(&mut self) {
         let Some(rx) = &self.brent_job else { return };
         match rx.try_recv() {
-            Ok(Ok(report)) => {
+            Ok(Ok((report, spread))) => {
                 self.brent = Some(report);
+                self.brent_spread = Some(spread);
                 self.brent_job = None;
             }
             Ok(Err(e)) => {
@@ -129,6 +174,9 @@ impl TheoryPanel {
                 self.brent_error = Some("the run stopped without a result".into());
                 self.brent_job = None;
             }
+        }
+        if self.brent_job.is_none() {
+            self.guard = None;
         }
     }
 
@@ -268,8 +316,8 @@ impl TheoryPanel {
                 self.start_brent(ui.ctx());
             }
             if measuring {
-                ui.spinner();
-                ui.label("measuring…");
+                // Text, not a spinner: a spinner redraws the window every frame.
+                ui.label(format!("measuring ({MIN_WORK_SPAN_RUNS} runs)..."));
             }
         });
         if let Some(e) = &self.brent_error {
@@ -281,18 +329,48 @@ impl TheoryPanel {
         };
         let m = &r.parallel;
         let ms = |nanos: u64| nanos as f64 / 1e6;
+        let one = &r.one_worker;
         ui.label(format!(
-            "n = {}, cutoff {}, {} workers: T1 = {:.2} ms, T∞ = {:.2} ms, TP = {:.2} ms, \
-             parallelism T1/T∞ = {:.1}; 1-worker wall {:.2} ms (measured)",
+            "n = {}, cutoff {}, {} workers (median-TP run): 1-worker run T1 = {:.2} ms, T∞ = {:.3} ms, \
+             parallelism T1/T∞ = {:.1}; TP = {:.2} ms",
             m.n,
             m.cutoff,
             m.num_workers,
-            ms(m.work_nanos),
-            ms(m.span_nanos),
+            ms(one.work_nanos),
+            ms(one.span_nanos),
+            r.parallelism(),
             ms(m.wall_nanos),
-            m.parallelism(),
-            ms(r.one_worker.wall_nanos)
         ));
+        if let Some(sp) = &self.brent_spread {
+            egui::Grid::new("work-span-spread")
+                .striped(true)
+                .show(ui, |ui| {
+                    ui.label(RichText::new(format!("over {} runs", sp.runs)).strong());
+                    ui.label(RichText::new("min / median / max").strong());
+                    ui.end_row();
+                    for (name, v, d, unit) in [
+                        ("T1 (1-worker run)", sp.work_ms, 3, "ms"),
+                        ("T-inf (1-worker run)", sp.span_ms, 3, "ms"),
+                        ("parallelism T1/T-inf", sp.parallelism, 1, ""),
+                        ("join overhead", sp.join_overhead_ns, 0, "ns"),
+                        ("burdened T-inf", sp.burdened_span_ms, 3, "ms"),
+                        ("burdened parallelism", sp.burdened_parallelism, 1, ""),
+                        (
+                            "T-inf in the P-worker run (includes preemption)",
+                            sp.p_worker_span_ms,
+                            3,
+                            "ms",
+                        ),
+                        ("TP", sp.wall_ms, 3, "ms"),
+                        ("1-worker wall", sp.one_worker_wall_ms, 3, "ms"),
+                    ] {
+                        ui.label(name);
+                        ui.label(format!("{} {unit}", v.show(d)));
+                        ui.end_row();
+                    }
+                });
+        }
+        ui.label(RichText::new(WORK_SPAN_METHOD).weak().small());
         let verdict = |ok: bool| if ok { "holds" } else { "does not hold" };
         ui.colored_label(
             if r.matches_serial {

@@ -14,7 +14,7 @@ use crate::engine::speedup::plan::{PlanError, PlanInput, parse_granularities, sw
 use crate::engine::speedup::report::{
     Agreement, SweepReport, build_profile, compare_reports, cpu_brand,
 };
-use crate::engine::speedup::results::{SweepResults, load_average_1m};
+use crate::engine::speedup::results::{SUPERLINEAR_NOTE, SweepResults, load_average_1m};
 use crate::engine::speedup::sweep::{MAX_REPS, MAX_WARMUP, SweepEvent, SweepJob, SweepPlan};
 use crate::engine::util::files::{ExportError, read_capped, write_atomic, write_json};
 use crate::engine::workloads::{Mandelbrot, Workload, by_spec};
@@ -252,6 +252,38 @@ fn read_previous(args: &SweepArgs) -> Result<Option<SweepReport>, CliError> {
         .map_err(|e| CliError::Usage(format!("--compare {}: {e}", p.display())))
 }
 
+/// Refuses a previous report measured on another workload, view or schedule:
+/// its medians are not comparable (only configurations with the same label
+/// would be matched, and none or the wrong ones would be).
+fn comparable(
+    previous: &crate::engine::speedup::report::ReportMeta,
+    workload: &dyn Workload,
+    plan: &SweepPlan,
+) -> Result<(), String> {
+    if previous.workload != workload.name() {
+        return Err(format!(
+            "that report measured the {} workload, this sweep measures {}",
+            previous.workload,
+            workload.name()
+        ));
+    }
+    let params = workload.params();
+    if previous.workload_params != params {
+        return Err(format!(
+            "that report measured {} with {}, this sweep uses {}",
+            previous.workload, previous.workload_params, params
+        ));
+    }
+    let schedule = plan.schedule.to_string();
+    if previous.schedule != schedule {
+        return Err(format!(
+            "that report used the {} schedule, this sweep uses {schedule}",
+            previous.schedule
+        ));
+    }
+    Ok(())
+}
+
 /// How this sweep agrees with a previous one, for stdout.
 pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
     use std::fmt::Write as _;
@@ -278,6 +310,14 @@ pub fn agreement_table(this: &SweepReport, previous: &SweepReport) -> String {
             .map(|r| (r - 1.0).abs() * 100.0)
             .fold(0.0, f64::max)
     };
+    if rows.is_empty() {
+        let _ = writeln!(
+            out,
+            "  NO configuration matched: the two sweeps share no (granularity, schedule, workers); \
+             nothing was compared"
+        );
+        return out;
+    }
     let _ = writeln!(
         out,
         "  largest difference: medians {:.1} %, speedups {:.1} % ({} configurations matched)",
@@ -293,6 +333,14 @@ pub fn run(args: &SweepArgs) -> Result<(), CliError> {
     let mut others = backend_plans_from(args, &plan)?;
     others.extend(compare_plan_from(args, &plan)?);
     let previous = read_previous(args)?;
+    if let (Some(prev), Some(path)) = (&previous, &args.compare) {
+        comparable(&prev.meta, &*workload, &plan).map_err(|e| {
+            CliError::Usage(format!(
+                "--compare {}: {e}; compare a report of the same workload and view",
+                path.display()
+            ))
+        })?;
+    }
     if cfg!(debug_assertions) {
         eprintln!(
             "parlab: warning: debug build; timings are not representative (build with --release)"
@@ -469,8 +517,12 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
     let _ = writeln!(
         out,
         "speedup = median(T1)/median(TP), T1 = same schedule on a 1-worker pool; 95% CI by bootstrap; \
-         'vs seq' = against the sequential schedule (no pool); * = oversubscribed; outliers by Tukey fences, kept"
+         'vs seq' = against the sequential schedule (no pool, run on the 1-worker pool's thread); \
+         * = oversubscribed; ! = superlinear; outliers by Tukey fences, kept"
     );
+    if results.other_cpu.windows > 0 {
+        let _ = writeln!(out, "{}", results.other_cpu.describe());
+    }
     let _ = writeln!(
         out,
         "\n{:<12} {:>6} {:>7} {:>3} {:>11} {:>11} {:>9} {:>7} {:>17} {:>6} {:>7} {:>7} {:>8}",
@@ -496,7 +548,12 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
     {
         let key = results.configs[c];
         let workers = if key.schedule.uses_pool() {
-            format!("{}{}", r.workers, if r.oversubscribed { "*" } else { "" })
+            format!(
+                "{}{}{}",
+                r.workers,
+                if r.oversubscribed { "*" } else { "" },
+                if r.superlinear { "!" } else { "" }
+            )
         } else {
             "seq".into()
         };
@@ -521,19 +578,26 @@ pub fn summary_table(results: &SweepResults, workload: &dyn Workload) -> String 
             r.outliers.len()
         );
     }
-    let _ = writeln!(out, "\nAmdahl fit (1 < P <= logical cores):");
-    for f in results.fits_from(&table) {
+    if table.iter().flatten().any(|r| r.superlinear) {
+        let _ = writeln!(out, "! {SUPERLINEAR_NOTE}");
+    }
+    if table
+        .iter()
+        .flatten()
+        .any(|r| r.karp_flatt.is_some_and(|e| e < 0.0))
+    {
         let _ = writeln!(
             out,
-            "  {:<12} serial fraction f = {:.4}  (limit 1/f = {})",
-            f.granularity,
-            f.serial_fraction,
-            if f.serial_fraction > 0.0 {
-                format!("{:.1}", 1.0 / f.serial_fraction)
-            } else {
-                "∞".into()
-            }
+            "negative K-F e: the speedup exceeds P (superlinear, or noise in T1 or TP), so no serial \
+             fraction can be read from it"
         );
+    }
+    if results.machine_busy() {
+        let _ = writeln!(out, "*** {} ***", results.other_cpu.describe());
+    }
+    let _ = writeln!(out, "\nAmdahl model (1 < P <= logical cores):");
+    for f in results.fits_from(&table) {
+        let _ = writeln!(out, "  {}", f.describe());
     }
     let _ = writeln!(out, "Best granularity per worker count (lowest median):");
     for w in plan.worker_counts() {

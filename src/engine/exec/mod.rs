@@ -1,7 +1,10 @@
 //! Running tasks on workers: the pool, the schedules that hand tasks out,
-//! the trace of who ran what, the GIL mode and the one background-task type.
+//! the trace of who ran what (and its activity profile), the GIL mode, the
+//! one background-task type and the busy-machine check of timed runs.
 
+pub mod activity;
 pub mod gil;
+pub mod other_cpu;
 pub mod pool;
 pub mod schedule;
 pub mod task;

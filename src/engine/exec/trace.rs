@@ -53,6 +53,38 @@ pub struct TraceStats {
 }
 
 impl Trace {
+    /// A trace whose times are shifted so that the first task starts at 0,
+    /// with `wall` = first task start to last task end: what "wall" means
+    /// everywhere in parlab (the timeline's axis, the stats, the CLI).
+    pub fn from_run(num_workers: u32, records: Vec<TaskRecord>) -> Trace {
+        let mut t = Trace {
+            num_workers,
+            wall_nanos: 0,
+            records,
+        };
+        t.rebase_to_first_start();
+        t
+    }
+
+    /// (first task start, last task end) of `records`; (0, 0) when empty.
+    pub fn span_of(records: &[TaskRecord]) -> (u64, u64) {
+        let first = records.iter().map(|r| r.start_nanos).min().unwrap_or(0);
+        let last = records.iter().map(|r| r.end_nanos).max().unwrap_or(0);
+        (first, last.max(first))
+    }
+
+    /// Shifts every record so that the first task starts at 0 and sets the
+    /// wall time to the last task's end. Returns the shift in nanoseconds.
+    pub fn rebase_to_first_start(&mut self) -> u64 {
+        let (first, last) = Self::span_of(&self.records);
+        for r in &mut self.records {
+            r.start_nanos -= first;
+            r.end_nanos -= first;
+        }
+        self.wall_nanos = last - first;
+        first
+    }
+
     pub fn stats(&self) -> TraceStats {
         let n = self.num_workers.max(1) as usize;
         let mut workers: Vec<WorkerStats> = (0..n as u32)
@@ -104,7 +136,8 @@ impl Trace {
     /// Writes Chrome Trace Event JSON (opens in Perfetto and chrome://tracing)
     /// event by event, never holding the whole document in memory: one
     /// complete event (`ph: "X"`) per task, `tid` = worker, times in µs, and
-    /// a `thread_name` metadata event per worker.
+    /// a `thread_name` metadata event per worker, and a counter track
+    /// (`ph: "C"`, "busy workers") with the number of busy workers over time.
     pub fn write_chrome_json(
         &self,
         w: &mut dyn std::io::Write,
@@ -152,6 +185,9 @@ impl Trace {
                     "args": {"task": r.task, "work": r.work},
                 }),
             )?;
+        }
+        for counter in crate::engine::exec::activity::Activity::of(self).counter_events(1) {
+            event(w, false, &counter)?;
         }
         w.write_all(b"\n], \"displayTimeUnit\": \"ms\", \"otherData\": ")?;
         serde_json::to_writer(
@@ -217,5 +253,17 @@ mod tests {
         assert_eq!(x["ts"], 1.0);
         assert_eq!(x["dur"], 2.0);
         assert_eq!(x["tid"], 1);
+        let counters: Vec<_> = events.iter().filter(|e| e["ph"] == "C").collect();
+        assert_eq!(counters.len(), 3, "0 busy, 1 busy at 1 us, 0 busy at 3 us");
+        assert_eq!(counters[1]["args"]["busy"], 1);
+    }
+
+    #[test]
+    fn from_run_measures_wall_from_first_start_to_last_end() {
+        let t = Trace::from_run(2, vec![rec(0, 0, 500, 900), rec(1, 1, 300, 700)]);
+        assert_eq!(t.wall_nanos, 600);
+        assert_eq!(t.records[1].start_nanos, 0);
+        assert_eq!(t.records[0].end_nanos, 600);
+        assert_eq!(Trace::from_run(1, vec![]).wall_nanos, 0);
     }
 }

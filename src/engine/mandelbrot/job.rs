@@ -1,10 +1,16 @@
 //! A render running in the background: tiles stream back as they finish.
 //!
 //! The job is a [`BackgroundTask`] whose thread owns a rayon pool of the requested size.
-//! Finished tiles come back over a bounded channel; a `notify` callback (the
-//! window's repaint request) runs after each. Dropping the job cancels it:
-//! workers stop before their next tile.
+//! Finished tiles come back over a channel with room for every tile, so a
+//! worker never waits for the reader (the window takes in what is ready,
+//! under a time budget per frame, whenever it draws). A `notify` callback (the
+//! window's repaint request, throttled by the caller) runs after each tile.
+//! Dropping the job cancels it: workers stop before their next tile.
+//!
+//! On threads, `wall` is the time from the first tile's start to the last
+//! tile's end, the same definition as [`crate::engine::mandelbrot::render::render`]'s.
 
+use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
 use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::execute;
 use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
@@ -14,7 +20,7 @@ use crate::engine::mandelbrot::kernel::TilePixels;
 use crate::engine::mandelbrot::render::{RenderSettings, compute_tile};
 use crate::engine::mandelbrot::tiling::Tile;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 /// A finished tile, with its pixels and trace entry.
@@ -29,7 +35,14 @@ pub struct TileDone {
 #[derive(Clone, Debug, PartialEq)]
 pub struct JobEnd {
     pub num_workers: u32,
+    /// Threads: first tile's start to last tile's end. Processes: from
+    /// starting the workers to the last tile (start-up is part of the cost).
     pub wall_nanos: u64,
+    /// When the first tile started, in the tile records' time base (the
+    /// records are relative to the job's origin, just before the pool starts).
+    pub first_start_nanos: u64,
+    /// Other processes' CPU while the tiles ran (`None` where not readable).
+    pub other_cpu: Option<OtherCpu>,
     pub completed: usize,
     pub cancelled: bool,
     /// Set when the job could not run at all (e.g. no threads could be started).
@@ -158,6 +171,8 @@ fn run_job(
                 finish(JobEnd {
                     num_workers: 0,
                     wall_nanos: 0,
+                    first_start_nanos: 0,
+                    other_cpu: None,
                     completed: 0,
                     cancelled: false,
                     error: Some(e),
@@ -171,6 +186,9 @@ fn run_job(
     };
     let num_workers = pool.as_ref().map_or(1, |p| p.current_num_threads()) as u32;
     let view = settings.view;
+    let first_start = AtomicU64::new(u64::MAX);
+    let last_end = AtomicU64::new(0);
+    let meter = OtherCpuMeter::start();
     let origin = Instant::now();
     let outcome = execute(
         settings.schedule,
@@ -181,6 +199,8 @@ fn run_job(
         |i| compute_tile(settings.kernel, &view, &tiles[i]),
         |record, pixels| {
             let tile = tiles[record.task as usize];
+            first_start.fetch_min(record.start_nanos, Ordering::Relaxed);
+            last_end.fetch_max(record.end_nanos, Ordering::Relaxed);
             completed.fetch_add(1, Ordering::Relaxed);
             // A send to a receiver that is gone cancels the job: nobody wants the rest.
             emitter.send(JobEvent::Tile(TileDone {
@@ -190,11 +210,19 @@ fn run_job(
             }));
         },
     );
-    let wall_nanos = origin.elapsed().as_nanos() as u64;
+    let other_cpu = meter.stop();
+    let (first, last) = (first_start.into_inner(), last_end.into_inner());
+    let (first_start_nanos, wall_nanos) = if first == u64::MAX {
+        (0, 0)
+    } else {
+        (first, last.saturating_sub(first))
+    };
     let end = match outcome {
         Ok(o) => JobEnd {
             num_workers,
             wall_nanos,
+            first_start_nanos,
+            other_cpu,
             completed: o.completed,
             cancelled: o.cancelled,
             error: None,
@@ -203,6 +231,8 @@ fn run_job(
         Err(e) => JobEnd {
             num_workers,
             wall_nanos,
+            first_start_nanos,
+            other_cpu,
             completed: 0,
             cancelled: false,
             error: Some(e),
@@ -222,6 +252,7 @@ fn run_farm_job(
     completed: &AtomicUsize,
 ) {
     let num_workers = settings.effective_workers() as u32;
+    let meter = OtherCpuMeter::start();
     let started = Instant::now();
     let outcome = run_processes(
         &settings,
@@ -239,10 +270,13 @@ fn run_farm_job(
             }));
         },
     );
+    let other_cpu = meter.stop();
     let end = match outcome {
         Ok(o) => JobEnd {
             num_workers,
             wall_nanos: o.wall_nanos,
+            first_start_nanos: 0,
+            other_cpu,
             completed: o.completed,
             cancelled: o.cancelled,
             error: None,
@@ -251,6 +285,8 @@ fn run_farm_job(
         Err(e) => JobEnd {
             num_workers,
             wall_nanos: started.elapsed().as_nanos() as u64,
+            first_start_nanos: 0,
+            other_cpu,
             completed: completed.load(Ordering::Relaxed),
             cancelled: false,
             error: Some(e),
@@ -337,14 +373,21 @@ mod tests {
             );
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        let mut tiles = 0;
+        let mut records = Vec::new();
+        let mut end = None;
         while let Some(event) = job.try_next() {
-            if let JobEvent::Tile(_) = event {
-                tiles += 1;
+            match event {
+                JobEvent::Tile(t) => records.push(t.record),
+                JobEvent::Finished(e) => end = Some(e),
             }
         }
-        assert_eq!(tiles, 6400);
+        assert_eq!(records.len(), 6400);
         assert_eq!(job.tiles.len(), 6400);
+        // wall = first tile start to last tile end, from the same records.
+        let end = end.expect("the job's end was queued too");
+        let (first, last) = crate::engine::exec::trace::Trace::span_of(&records);
+        assert_eq!(end.first_start_nanos, first);
+        assert_eq!(end.wall_nanos, last - first);
     }
 
     #[test]

@@ -115,7 +115,6 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
             }
         },
     )?;
-    let wall_nanos = origin.elapsed().as_nanos() as u64;
     let (image, records) = assembled
         .into_inner()
         .map_err(|_| "a worker panicked".to_string())?;
@@ -123,11 +122,8 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
     Ok(Rendered {
         image,
         tiles,
-        trace: Trace {
-            num_workers,
-            wall_nanos,
-            records,
-        },
+        // wall = first tile start to last tile end (the timeline's axis).
+        trace: Trace::from_run(num_workers, records),
     })
 }
 

@@ -2,10 +2,11 @@
 //! result per configuration with every time) and CSV with one row per
 //! configuration. Both state the baseline and the interval method.
 
+use crate::engine::exec::other_cpu::BUSY_RULE;
 use crate::engine::speedup::replay::MAX_VIRTUAL_WORKERS;
 use crate::engine::speedup::results::{
-    AmdahlFit, BASELINE_RULE, ERROR_BAR_RULE, PredictionSet, ResultRow, SweepResults,
-    load_average_1m,
+    AmdahlFit, BASELINE_RULE, ERROR_BAR_RULE, PredictionSet, ResultRow, SUPERLINEAR_NOTE,
+    SweepResults, load_average_1m,
 };
 use crate::engine::speedup::sweep::RUN_ORDER_RULE;
 use crate::engine::theory::AMDAHL_FIT_METHOD;
@@ -50,6 +51,20 @@ pub struct ReportMeta {
     pub run_order: String,
     pub amdahl_fit: String,
     pub prediction: String,
+    /// Other processes' CPU during the timed runs (see `other_cpu_rule`).
+    #[serde(default)]
+    pub other_cpu_cores_mean: Option<f64>,
+    /// True when other processes took more than the threshold: the figures are unreliable.
+    #[serde(default)]
+    pub machine_busy: bool,
+    /// "machine busy - figures unreliable" when `machine_busy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+    #[serde(default)]
+    pub other_cpu_rule: String,
+    /// Rows with a speedup above P on P <= physical cores are flagged `superlinear`; why.
+    #[serde(default)]
+    pub superlinear_rule: String,
 }
 
 /// What one timed run covers, in words for exports.
@@ -175,8 +190,18 @@ impl SweepReport {
                 "PREDICTED, not measured: the median 1-worker run's task durations replayed on \
                  1..={MAX_VIRTUAL_WORKERS} virtual workers under the sweep's schedule (work stealing \
                  replayed as greedy dynamic:1); assumes durations do not grow with P; brent_speedup \
-                 = T1 / (T1/P + Tinf), Tinf = longest task"
+                 = T1 / (T1/P + Tinf), Tinf = longest task{}",
+                if results.gil {
+                    "; GIL mode: compute serialised, so the replayed makespan is at least the sum of task times"
+                } else {
+                    ""
+                }
             ),
+            other_cpu_cores_mean: results.other_cpu.other_cores(),
+            machine_busy: results.machine_busy(),
+            warning: results.machine_busy().then(|| results.other_cpu.describe()),
+            other_cpu_rule: BUSY_RULE.into(),
+            superlinear_rule: SUPERLINEAR_NOTE.into(),
         };
         let best_granularity = results
             .plan
@@ -420,6 +445,7 @@ fn rows_from_csv_with_workload(text: &str) -> Result<Vec<(String, ResultRow)>, S
                 efficiency: opt(17)?,
                 karp_flatt: opt(18)?,
                 speedup_vs_sequential: opt(19)?,
+                superlinear: false,
                 outliers: list(22)?.into_iter().map(|v| v as usize).collect(),
                 times_s: list(23)?,
             },

@@ -4,6 +4,7 @@
 //!
 //! Plain data, computed here once, drawn by the window and the CLI alike.
 
+use crate::engine::exec::other_cpu::{BUSY_WARNING, OtherCpu};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::speedup::replay::{Prediction, durations_in_task_order, predict};
@@ -16,7 +17,8 @@ use serde::{Deserialize, Serialize};
 /// The baseline, in words for exports and the window.
 pub const BASELINE_RULE: &str = "speedup S = median(T1) / median(TP), where T1 is the same schedule and granularity \
      on a 1-worker pool (same code, same pool machinery); the `sequential` schedule (no pool) is measured \
-     and reported apart as speedup_vs_sequential";
+     and reported apart as speedup_vs_sequential, run on the 1-worker pool's own thread so that both \
+     baselines share a thread (and so a core while the OS keeps it there)";
 
 /// How speedup error bars are drawn, in words for plots and exports.
 pub const ERROR_BAR_RULE: &str =
@@ -37,7 +39,15 @@ pub struct SweepResults {
     pub physical_cores: usize,
     /// The OS's 1-minute load average when the sweep began (None where not reported).
     pub load_average_start: Option<f64>,
+    /// Other processes' CPU summed over every timed run so far (`windows` = 0
+    /// where it could not be read).
+    pub other_cpu: OtherCpu,
+    /// GIL mode: the workload's compute runs under one global lock.
+    pub gil: bool,
 }
+
+/// What a speedup above P on P <= physical cores most likely means.
+pub const SUPERLINEAR_NOTE: &str = "superlinear (speedup > P on P <= physical cores): likely causes are      cache (each worker's share of the data fits its core's cache, one worker's did not), noise (the      1-worker runs were slowed by other processes or a slower core) or frequency changes; not a gain to rely on";
 
 /// The OS's 1-minute load average (runnable threads), if it reports one.
 /// Above the core count, other programs compete with the measurement.
@@ -79,6 +89,9 @@ pub struct ResultRow {
     pub karp_flatt: Option<f64>,
     /// vs the sequential schedule (no pool) at the same granularity.
     pub speedup_vs_sequential: Option<f64>,
+    /// Speedup above P on 1 < P <= physical cores: flagged, see [`SUPERLINEAR_NOTE`].
+    #[serde(default)]
+    pub superlinear: bool,
 }
 
 /// Amdahl's serial fraction fitted to one granularity's speedups.
@@ -86,8 +99,45 @@ pub struct ResultRow {
 pub struct AmdahlFit {
     pub granularity: String,
     pub serial_fraction: f64,
-    /// Points used: (workers, speedup).
+    /// Points used, P > 1 only: (workers, speedup).
     pub points: Vec<(f64, f64)>,
+}
+
+impl AmdahlFit {
+    /// What the figure rests on, in words (ASCII): with one point it is no
+    /// fit but the Karp-Flatt serial fraction of that point.
+    pub fn describe(&self) -> String {
+        let f = self.serial_fraction;
+        let limit = if f > 0.0 {
+            format!("limit 1/f = {:.1}", 1.0 / f)
+        } else {
+            "no limit (f = 0)".into()
+        };
+        match self.points.as_slice() {
+            [(p, _)] => format!(
+                "{}: Karp-Flatt serial fraction e = {f:.3} from the one point P = {p} ({limit}); a fit needs two or more worker counts",
+                self.granularity
+            ),
+            pts => format!(
+                "{}: Amdahl fit over {} points (P = {}): serial fraction f = {f:.3}, {limit}",
+                self.granularity,
+                pts.len(),
+                pts.iter()
+                    .map(|(p, _)| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }
+    }
+}
+
+/// A Karp-Flatt value in words: a negative one is explained, not printed bare.
+pub fn describe_karp_flatt(e: f64) -> String {
+    if e < 0.0 {
+        format!("{e:.3} (negative: speedup above P, i.e. superlinear or noise in T1 or TP)")
+    } else {
+        format!("{e:.3}")
+    }
 }
 
 /// The replay's prediction for one granularity.
@@ -122,6 +172,22 @@ impl SweepResults {
             logical_cores,
             physical_cores,
             load_average_start: load_average_1m(),
+            other_cpu: OtherCpu::default(),
+            gil: workload.params()["gil"].as_bool() == Some(true),
+        }
+    }
+
+    /// Other processes took more than the threshold during the timed runs.
+    pub fn machine_busy(&self) -> bool {
+        self.other_cpu.is_busy()
+    }
+
+    /// `" - machine busy - figures unreliable"` for titles when busy, else empty.
+    pub fn busy_tag(&self) -> String {
+        if self.machine_busy() {
+            format!(" [{BUSY_WARNING}]")
+        } else {
+            String::new()
         }
     }
 
@@ -133,6 +199,9 @@ impl SweepResults {
         ) {
             t.push(m.nanos);
             tr.push(m.trace);
+            if let Some(o) = &m.other_cpu {
+                self.other_cpu.add(o);
+            }
         }
     }
 
@@ -231,6 +300,8 @@ impl SweepResults {
             efficiency: speedup.map(|x| x / p),
             karp_flatt: speedup.and_then(|x| karp_flatt(x, p)),
             speedup_vs_sequential: seq.map(|t| median(&t) / s.median),
+            superlinear: speedup
+                .is_some_and(|x| key.workers > 1 && key.workers <= self.physical_cores && x > p),
             times_s: times,
         })
     }
@@ -282,6 +353,7 @@ impl SweepResults {
                     .filter(|(k, r)| {
                         k.granularity == g
                             && k.schedule.uses_pool()
+                            && r.workers > 1
                             && r.workers <= self.logical_cores
                     })
                     .filter_map(|(_, r)| r.speedup.map(|s| (r.workers as f64, s)))
@@ -321,11 +393,24 @@ impl SweepResults {
     ) -> Option<PredictionSet> {
         let c = self.find(granularity, self.plan.schedule, 1)?;
         let durations = durations_in_task_order(self.median_trace(c)?);
+        let mut predictions = predict(&durations, self.plan.schedule, max_workers);
+        let mut source = "task durations of the median 1-worker run".to_string();
+        if self.gil {
+            // GIL mode: the tasks' compute holds one global lock, so it runs
+            // one task at a time however many workers there are.
+            let serial: u64 = durations.iter().sum();
+            for q in &mut predictions {
+                q.makespan_nanos = q.makespan_nanos.max(serial);
+                q.speedup = serial as f64 / q.makespan_nanos.max(1) as f64;
+                q.brent_speedup = q.brent_speedup.min(q.speedup);
+            }
+            source += "; GIL mode: compute serialised under the lock, so makespan >= the sum of task times";
+        }
         Some(PredictionSet {
             granularity: granularity.to_string(),
             schedule: self.plan.schedule.to_string(),
-            source: "task durations of the median 1-worker run".into(),
-            predictions: predict(&durations, self.plan.schedule, max_workers),
+            source,
+            predictions,
         })
     }
 }
@@ -369,10 +454,51 @@ pub(crate) mod tests {
                     rep: rep as u32,
                     nanos,
                     trace: trace(nanos),
+                    other_cpu: None,
                 });
             }
         }
         r
+    }
+
+    #[test]
+    fn gil_mode_predicts_no_speedup_at_any_worker_count() {
+        let mut r = synthetic();
+        let g = r.granularities()[0];
+        // Four equal tasks: free of the GIL, the replay predicts 4x on 4 workers.
+        let free = r.prediction_for(g, 64).expect("prediction");
+        assert!(free.predictions.iter().any(|q| q.speedup > 1.1));
+        r.gil = true;
+        let gil = r.prediction_for(g, 64).expect("prediction");
+        assert_eq!(gil.predictions.len(), 64);
+        for q in &gil.predictions {
+            assert!(q.speedup <= 1.1, "P = {}: {}", q.workers, q.speedup);
+            assert!(
+                q.brent_speedup <= 1.1,
+                "P = {}: {}",
+                q.workers,
+                q.brent_speedup
+            );
+        }
+        assert!(gil.source.contains("GIL"));
+    }
+
+    #[test]
+    fn one_point_is_named_karp_flatt_not_a_fit() {
+        let r = synthetic();
+        let fits = r.fits();
+        assert_eq!(fits.len(), 1);
+        // Only P = 2 lies in 1 < P <= logical cores here.
+        assert_eq!(fits[0].points.len(), 1);
+        let text = fits[0].describe();
+        assert!(text.contains("Karp-Flatt serial fraction"), "{text}");
+        assert!(!text.contains("fit over"), "{text}");
+        let two = AmdahlFit {
+            points: vec![(2.0, 1.9), (4.0, 3.5)],
+            ..fits[0].clone()
+        };
+        assert!(two.describe().contains("Amdahl fit over 2 points"));
+        assert!(describe_karp_flatt(-0.05).contains("superlinear"));
     }
 
     #[test]

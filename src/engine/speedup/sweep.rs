@@ -6,8 +6,13 @@
 //! every configuration once, in an order shuffled with a fixed seed) so that
 //! drift in the machine's speed spreads over all configurations instead of
 //! biasing some; the baseline is the same code on a 1-worker pool, which is
-//! always measured (the `sequential` schedule is measured and shown apart).
+//! always measured (the `sequential` schedule is measured and shown apart,
+//! on the 1-worker pool's own thread so that "vs seq" compares like with
+//! like: the same thread, so the same core while that thread stays there);
+//! other processes' CPU use is measured over every timed run (see
+//! [`crate::engine::exec::other_cpu`]).
 
+use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
 use crate::engine::exec::pool::build_pool;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
@@ -161,6 +166,8 @@ pub struct Measurement {
     /// Wall time of the whole run (tasks built, run, results collected).
     pub nanos: u64,
     pub trace: Trace,
+    /// Other processes' CPU during this run (`None` where it cannot be read).
+    pub other_cpu: Option<OtherCpu>,
 }
 
 /// How a sweep ended.
@@ -278,12 +285,15 @@ fn run_sweep(
         }
     }
     let run = |c: &ConfigKey| -> Result<(u64, Trace), String> {
-        let pool = if c.schedule.uses_pool() {
-            pools.get(&c.workers)
-        } else {
-            None
-        };
-        workload.run_timed(c.granularity, c.schedule, pool)
+        if c.schedule.uses_pool() {
+            return workload.run_timed(c.granularity, c.schedule, pools.get(&c.workers));
+        }
+        // The sequential baseline runs on the 1-worker pool's thread (timed
+        // inside it), so that it and the 1-worker pool share a thread and core.
+        match pools.get(&1) {
+            Some(one) => one.install(|| workload.run_timed(c.granularity, c.schedule, None)),
+            None => workload.run_timed(c.granularity, c.schedule, None),
+        }
     };
     let mut rng = SplitMix64::new(plan.shuffle_seed ^ 0x3a3a_3a3a);
     for _ in 0..plan.warmup {
@@ -305,7 +315,10 @@ fn run_sweep(
         if cancel.load(Ordering::Relaxed) {
             return end(None);
         }
-        match run(&configs[config]) {
+        let meter = OtherCpuMeter::start();
+        let outcome = run(&configs[config]);
+        let other_cpu = meter.stop();
+        match outcome {
             Ok((nanos, trace)) => {
                 completed.fetch_add(1, Ordering::Relaxed);
                 let m = Measurement {
@@ -313,6 +326,7 @@ fn run_sweep(
                     rep,
                     nanos,
                     trace,
+                    other_cpu,
                 };
                 if !emitter.send(SweepEvent::Measured(m)) {
                     // Nobody is listening (the send cancelled the job).
@@ -438,6 +452,69 @@ mod tests {
         assert!(!end.cancelled);
         assert_eq!(end.completed, 18);
         assert!(measured.iter().all(|&n| n == 3));
+    }
+
+    /// Child processes that spin on a core until dropped.
+    struct Burners(Vec<std::process::Child>);
+
+    impl Drop for Burners {
+        fn drop(&mut self) {
+            for c in &mut self.0 {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+    }
+
+    #[test]
+    fn a_cpu_burning_process_beside_a_sweep_sets_the_busy_flag() {
+        use crate::engine::exec::other_cpu::CpuCounters;
+        use crate::engine::mandelbrot::kernel::Kernel;
+        use crate::engine::mandelbrot::view::View;
+        use crate::engine::speedup::results::SweepResults;
+        use crate::engine::workloads::Mandelbrot;
+        assert!(
+            CpuCounters::read().is_some(),
+            "parlab measures other processes from /proc"
+        );
+        let burners = Burners(
+            (0..2)
+                .map(|_| {
+                    std::process::Command::new("sh")
+                        .args(["-c", "while :; do :; done"])
+                        .spawn()
+                        .expect("start a CPU burner")
+                })
+                .collect(),
+        );
+        let workload: Arc<dyn Workload> = Arc::new(Mandelbrot::new(
+            View::new((-0.75, 0.0), 3.0, 160, 120, 400).expect("view"),
+            Kernel::Reference,
+        ));
+        let mut plan = tiny_plan();
+        plan.granularities.truncate(1);
+        plan.reps = 12;
+        plan.warmup = 0;
+        let mut results = SweepResults::new(plan.clone(), &*workload, 2, 2);
+        let job = SweepJob::start(workload, plan, None).expect("start");
+        while let Some(ev) = job.next_blocking() {
+            if let SweepEvent::Measured(m) = ev {
+                assert!(m.other_cpu.is_some(), "every timed run is watched");
+                results.add(m);
+            }
+        }
+        drop(burners);
+        assert_eq!(results.other_cpu.windows, 36);
+        assert!(
+            results.machine_busy(),
+            "two spinning processes went unnoticed: {:?}",
+            results.other_cpu
+        );
+        assert!(results.busy_tag().contains("machine busy"));
+        let report =
+            crate::engine::speedup::report::SweepReport::build(&results, &*tiny_workload(), true);
+        assert!(report.meta.machine_busy);
+        assert!(report.meta.warning.is_some());
     }
 
     #[test]

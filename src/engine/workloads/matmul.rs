@@ -187,30 +187,50 @@ fn quarters_mut(x: &mut [f64]) -> [&mut [f64]; 4] {
     [x1, x2, x3, x4]
 }
 
-/// Measured work and span of one call, in nanoseconds.
+/// Measured work and span of one call, in nanoseconds, and the number of
+/// `rayon::join`s on its critical path (for the burdened span).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct WorkSpan {
     work: u64,
     span: u64,
+    joins: u64,
 }
 
 impl WorkSpan {
     fn segment(start: u64, end: u64) -> Self {
         let d = end - start;
-        WorkSpan { work: d, span: d }
-    }
-    /// Parallel composition: work adds, span is the longest branch.
-    fn par(self, o: Self) -> Self {
         WorkSpan {
-            work: self.work + o.work,
-            span: self.span.max(o.span),
+            work: d,
+            span: d,
+            joins: 0,
         }
     }
-    /// Sequential composition: both add.
+    /// Parallel composition: work adds, span is the longest branch (and its joins).
+    fn par(self, o: Self) -> Self {
+        let longer = if (o.span, o.joins) > (self.span, self.joins) {
+            o
+        } else {
+            self
+        };
+        WorkSpan {
+            work: self.work + o.work,
+            span: longer.span,
+            joins: longer.joins,
+        }
+    }
+    /// Sequential composition: all add.
     fn then(self, o: Self) -> Self {
         WorkSpan {
             work: self.work + o.work,
             span: self.span + o.span,
+            joins: self.joins + o.joins,
+        }
+    }
+    /// `k` nested joins lie between this call and every one of its children.
+    fn joined(self, k: u64) -> Self {
+        WorkSpan {
+            joins: self.joins + k,
+            ..self
         }
     }
 }
@@ -299,7 +319,8 @@ impl Probe {
         drop(t);
         let t3 = self.now();
         alloc
-            .then(into_c.par(into_t))
+            // Every product sits under three nested joins.
+            .then(into_c.par(into_t).joined(3))
             .then(add)
             .then(WorkSpan::segment(t2, t3))
     }
@@ -322,7 +343,7 @@ impl Probe {
             || rayon::join(|| self.add(c1, u1, h), || self.add(c2, u2, h)),
             || rayon::join(|| self.add(c3, u3, h), || self.add(c4, u4, h)),
         );
-        w1.par(w2).par(w3).par(w4)
+        w1.par(w2).par(w3).par(w4).joined(2)
     }
 }
 
@@ -336,6 +357,9 @@ pub struct WorkSpanMeasure {
     pub work_nanos: u64,
     /// T∞: the longest chain of dependent segments in this run.
     pub span_nanos: u64,
+    /// `rayon::join`s on that chain (each costs a spawn and a sync).
+    #[serde(default)]
+    pub span_joins: u64,
     /// T_P: wall time of the whole recursion.
     pub wall_nanos: u64,
     /// Leaf products (8^depth) and leaf additions.
@@ -354,6 +378,11 @@ impl WorkSpanMeasure {
     /// Brent lower bound T₁/P (in ns).
     pub fn work_bound_nanos(&self) -> f64 {
         self.work_nanos as f64 / f64::from(self.num_workers.max(1))
+    }
+    /// The burdened span (as Cilkscale's): T∞ plus `join_overhead_nanos` for
+    /// every join on the critical path.
+    pub fn burdened_span_nanos(&self, join_overhead_nanos: f64) -> f64 {
+        self.span_nanos as f64 + self.span_joins as f64 * join_overhead_nanos
     }
     /// Brent upper bound T₁/P + T∞ (in ns): what a greedy scheduler with no
     /// overhead would achieve at worst.
@@ -400,6 +429,7 @@ pub fn multiply_dc(
         num_workers: pool.current_num_threads() as u32,
         work_nanos: ws.work,
         span_nanos: ws.span,
+        span_joins: ws.joins,
         wall_nanos: end - start,
         leaf_products,
         leaf_additions: records.len() as u32 - leaf_products,
@@ -419,9 +449,42 @@ pub struct WorkSpanReport {
     pub one_worker: WorkSpanMeasure,
     /// The parallel product equals the triple-loop product exactly.
     pub matches_serial: bool,
+    /// Measured cost of one `rayon::join` in the P-worker pool (mean over
+    /// [`JOIN_PROBES`] joins of empty closures), for the burdened span.
+    #[serde(default)]
+    pub join_overhead_nanos: f64,
+}
+
+/// Empty joins timed to measure the spawn/join overhead.
+pub const JOIN_PROBES: u32 = 20_000;
+
+/// Mean nanoseconds of one `rayon::join` of two empty closures in `pool`.
+pub fn join_overhead_nanos(pool: &ThreadPool) -> f64 {
+    pool.install(|| {
+        let t0 = Instant::now();
+        for _ in 0..JOIN_PROBES {
+            rayon::join(|| std::hint::black_box(()), || std::hint::black_box(()));
+        }
+        t0.elapsed().as_nanos() as f64 / f64::from(JOIN_PROBES)
+    })
 }
 
 impl WorkSpanReport {
+    /// Parallelism T₁/T∞ as Cilkscale measures it: work and span of the
+    /// instrumented 1-worker run, where no preemption or steal delays the chain.
+    pub fn parallelism(&self) -> f64 {
+        self.one_worker.parallelism()
+    }
+    /// T₁ / burdened T∞ of the 1-worker run: what the recursion could keep
+    /// busy once each join on the critical path costs what it measured.
+    pub fn burdened_parallelism(&self) -> f64 {
+        self.one_worker.work_nanos as f64
+            / self
+                .one_worker
+                .burdened_span_nanos(self.join_overhead_nanos)
+                .max(1.0)
+    }
+
     /// T∞ ≤ T_P (structural: see the module docs).
     pub fn span_bound_holds(&self) -> bool {
         self.parallel.span_nanos <= self.parallel.wall_nanos
@@ -460,8 +523,107 @@ pub fn work_span(
         parallel,
         one_worker,
         matches_serial,
+        join_overhead_nanos: join_overhead_nanos(pool),
     })
 }
+
+/// min / median / max of one figure over repeated runs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MinMedMax {
+    pub min: f64,
+    pub median: f64,
+    pub max: f64,
+}
+
+impl MinMedMax {
+    pub fn of(values: &[f64]) -> Self {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        v.sort_by(f64::total_cmp);
+        let at = |i: usize| v.get(i).copied().unwrap_or(0.0);
+        MinMedMax {
+            min: at(0),
+            median: if v.is_empty() {
+                0.0
+            } else {
+                crate::engine::util::stats::median(&v)
+            },
+            max: at(v.len().saturating_sub(1)),
+        }
+    }
+    /// "min / median / max" with `decimals`.
+    pub fn show(&self, decimals: usize) -> String {
+        format!(
+            "{:.d$} / {:.d$} / {:.d$}",
+            self.min,
+            self.median,
+            self.max,
+            d = decimals
+        )
+    }
+}
+
+/// Every work/span figure over repeated runs (times in ms, overhead in ns).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkSpanSpread {
+    pub runs: usize,
+    /// T₁ of the 1-worker instrumented run.
+    pub work_ms: MinMedMax,
+    /// T∞ of the 1-worker instrumented run (the Cilkscale span).
+    pub span_ms: MinMedMax,
+    /// T₁/T∞ of the 1-worker run.
+    pub parallelism: MinMedMax,
+    /// T∞ plus the measured join overhead per join on the critical path.
+    pub burdened_span_ms: MinMedMax,
+    pub burdened_parallelism: MinMedMax,
+    pub join_overhead_ns: MinMedMax,
+    /// T∞ measured inside the P-worker run: includes preemption and steal delays.
+    pub p_worker_span_ms: MinMedMax,
+    /// T₁ measured inside the P-worker run (includes contention).
+    pub p_worker_work_ms: MinMedMax,
+    pub wall_ms: MinMedMax,
+    pub one_worker_wall_ms: MinMedMax,
+}
+
+impl WorkSpanSpread {
+    pub fn of(reports: &[WorkSpanReport]) -> Self {
+        let ms = |f: &dyn Fn(&WorkSpanReport) -> u64| {
+            MinMedMax::of(
+                &reports
+                    .iter()
+                    .map(|r| f(r) as f64 / 1e6)
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let plain = |f: &dyn Fn(&WorkSpanReport) -> f64| {
+            MinMedMax::of(&reports.iter().map(f).collect::<Vec<_>>())
+        };
+        WorkSpanSpread {
+            runs: reports.len(),
+            work_ms: ms(&|r| r.one_worker.work_nanos),
+            span_ms: ms(&|r| r.one_worker.span_nanos),
+            parallelism: plain(&|r| r.parallelism()),
+            burdened_span_ms: plain(&|r| {
+                r.one_worker.burdened_span_nanos(r.join_overhead_nanos) / 1e6
+            }),
+            burdened_parallelism: plain(&|r| r.burdened_parallelism()),
+            join_overhead_ns: plain(&|r| r.join_overhead_nanos),
+            p_worker_span_ms: ms(&|r| r.parallel.span_nanos),
+            p_worker_work_ms: ms(&|r| r.parallel.work_nanos),
+            wall_ms: ms(&|r| r.parallel.wall_nanos),
+            one_worker_wall_ms: ms(&|r| r.one_worker.wall_nanos),
+        }
+    }
+}
+
+/// How the work/span figures are measured, in words (ASCII) for the CLI and the window.
+pub const WORK_SPAN_METHOD: &str = "as Cilkscale: work T1 and span Tinf from the instrumented \
+     1-worker run (no preemption or steal delays the chain); parallelism = T1/Tinf of that run; \
+     burdened span = Tinf + (joins on the critical path) x (measured cost of one rayon::join, mean of \
+     20000 empty joins in the P-worker pool); the P-worker run's own span is shown beside it and \
+     includes preemption and steal delays";
+
+/// Least runs for a spread.
+pub const MIN_WORK_SPAN_RUNS: usize = 5;
 
 /// The master-theorem predictions, as text beside the measured growth.
 pub const WORK_RECURRENCE: &str = "work  M₁(n) = 8·M₁(n/2) + A₁(n), A₁(n) = 4·A₁(n/2) + Θ(1) = Θ(n²)  ⇒  Θ(n³): ×8 per doubling of n";
@@ -512,6 +674,26 @@ pub fn growth(
 mod tests {
     use super::*;
     use crate::engine::exec::pool::build_pool;
+
+    #[test]
+    fn workspan_parallelism_comes_from_the_one_worker_run() {
+        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        let one = crate::engine::exec::pool::build_pool(1).expect("pool");
+        let r = work_span(64, 8, &pool, &one, 3).expect("runs");
+        assert_eq!(r.one_worker.num_workers, 1);
+        let t1_over_tinf = r.one_worker.work_nanos as f64 / r.one_worker.span_nanos.max(1) as f64;
+        assert_eq!(r.parallelism(), t1_over_tinf);
+        // 64/8: three product levels (3 joins each) and the adds' joins below them.
+        assert!(r.one_worker.span_joins >= 9, "{}", r.one_worker.span_joins);
+        assert!(r.join_overhead_nanos > 0.0);
+        let burdened = r.one_worker.burdened_span_nanos(r.join_overhead_nanos);
+        assert!(burdened > r.one_worker.span_nanos as f64);
+        assert!(r.burdened_parallelism() < r.parallelism());
+        let spread = WorkSpanSpread::of(&[r.clone(), r.clone(), r]);
+        assert_eq!(spread.runs, 3);
+        assert_eq!(spread.parallelism.min, spread.parallelism.max);
+        assert_eq!(spread.parallelism.median, t1_over_tinf);
+    }
 
     #[test]
     fn z_layout_round_trips() {

@@ -60,7 +60,8 @@ pub fn image_ui(
 ) -> ImageResponse {
     let mut out = ImageResponse::default();
     let Some(tex) = texture else {
-        ui.spinner();
+        // Text, not a spinner: a spinner redraws the window every frame.
+        ui.label("no image yet");
         return out;
     };
     let tex_id = tex.id();

@@ -42,6 +42,20 @@ pub fn legend_ui_as(ui: &mut egui::Ui, id: &str, stats: &TraceStats, tasks_heade
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Baseline {
     pub wall_nanos: u64,
+    /// When it was measured (shown beside the speedup).
+    pub measured_at: std::time::SystemTime,
+}
+
+impl Baseline {
+    /// "measured 42 s ago" (ASCII).
+    pub fn age_text(&self) -> String {
+        let s = self.measured_at.elapsed().map_or(0, |d| d.as_secs());
+        match s {
+            0..=119 => format!("measured {s} s ago"),
+            120..=7199 => format!("measured {} min ago", s / 60),
+            _ => format!("measured {} h ago", s / 3600),
+        }
+    }
 }
 
 /// What the strip asks for.
@@ -73,12 +87,15 @@ pub fn stats_strip_ui(
         match (baseline, complete) {
             (Some(b), true) if stats.wall_nanos > 0 => {
                 let s = b.wall_nanos as f64 / stats.wall_nanos as f64;
-                ui.label(RichText::new(format!("speedup ×{s:.2}")).color(palette::MEASURED))
+                ui.label(RichText::new(format!("speedup x{s:.2}")).color(palette::MEASURED))
                     .on_hover_text(format!(
-                        "1-worker render of this view took {}; this one {}",
+                        "1-worker render of this view took {} ({}); this one {}. One run each: \
+                         a single pair of measurements, no spread",
                         fmt_ms(b.wall_nanos),
+                        b.age_text(),
                         fmt_ms(stats.wall_nanos)
                     ));
+                ui.label(RichText::new(format!("baseline {}", b.age_text())).weak());
             }
             (Some(_), false) => {
                 ui.label("speedup: when this render completes");
@@ -89,8 +106,8 @@ pub fn stats_strip_ui(
             }
         }
         if baseline_running {
-            ui.spinner();
-            ui.label("measuring 1-worker baseline…");
+            // No spinner: it would redraw the window every frame during the measurement.
+            ui.label("measuring 1-worker baseline...");
         } else if ui
             .button("Measure 1-worker baseline")
             .on_hover_text("renders this view on a 1-worker pool in the background (not shown)")

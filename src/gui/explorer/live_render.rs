@@ -35,11 +35,16 @@ pub struct LiveRender {
     pub settings: RenderSettings,
     job: Option<RenderJob>,
     pub canvas: Canvas,
-    /// The trace so far (records in arrival order); while running, the wall
-    /// time is the time since the start.
+    /// The trace so far (records in arrival order). While running, the wall
+    /// time is the first start to the last end among the tiles taken in so
+    /// far, so it never exceeds the final figure; once finished the records
+    /// are shifted so that the first tile starts at 0 (as `parlab render`'s).
     trace: Trace,
     pub end: Option<JobEnd>,
-    started: Instant,
+    /// (first start, last end) of the tiles taken in so far.
+    span_so_far: Option<(u64, u64)>,
+    /// When the end of the render was taken in.
+    finished_at: Option<std::time::SystemTime>,
     /// A trace handed in from elsewhere (the speedup lab) that replaces the job's once done.
     adopted: Option<Trace>,
     cancel_latencies: CancelLatencies,
@@ -80,7 +85,8 @@ impl LiveRender {
                 records: Vec::new(),
             },
             end: None,
-            started: Instant::now(),
+            span_so_far: None,
+            finished_at: None,
             adopted: None,
             cancel_latencies,
         })
@@ -111,15 +117,23 @@ impl LiveRender {
             end: Some(JobEnd {
                 num_workers: trace.num_workers,
                 wall_nanos: trace.wall_nanos,
+                first_start_nanos: 0,
+                other_cpu: None,
                 completed: trace.records.len(),
                 cancelled: false,
                 error: None,
                 farm: None,
             }),
-            started: Instant::now(),
+            span_so_far: None,
+            finished_at: Some(std::time::SystemTime::now()),
             adopted: None,
             cancel_latencies,
         }
+    }
+
+    /// When this render's end was taken in (`None` while running).
+    pub fn finished_at(&self) -> Option<std::time::SystemTime> {
+        self.finished_at
     }
 
     /// Uses `trace` for timeline and overlay once this render's image is complete.
@@ -136,9 +150,23 @@ impl LiveRender {
                 Some(JobEvent::Tile(t)) => {
                     self.canvas.put_tile(t.record, &t.pixels);
                     self.trace.records.push(t.record);
+                    let (s, e) = (t.record.start_nanos, t.record.end_nanos);
+                    let span = self.span_so_far.get_or_insert((s, e));
+                    *span = (span.0.min(s), span.1.max(e));
+                    self.trace.wall_nanos = span.1 - span.0;
                 }
                 Some(JobEvent::Finished(end)) => {
+                    self.finished_at = Some(std::time::SystemTime::now());
                     self.trace.num_workers = end.num_workers.max(1);
+                    // Every tile was queued before this event: shift the
+                    // records so the first starts at 0, as the CLI's trace.
+                    let shift = self.trace.rebase_to_first_start();
+                    debug_assert!(self.trace.records.is_empty() || shift == end.first_start_nanos);
+                    for r in &self.trace.records {
+                        if let Some(slot) = self.canvas.record_of_tile.get_mut(r.task as usize) {
+                            *slot = Some(*r);
+                        }
+                    }
                     self.trace.wall_nanos = end.wall_nanos;
                     self.end = Some(end);
                     // The thread is exiting on its own; nothing to cancel.
@@ -158,13 +186,9 @@ impl LiveRender {
                     }
                     return false;
                 }
-                None => {
-                    self.trace.wall_nanos = self.started.elapsed().as_nanos() as u64;
-                    return false;
-                }
+                None => return false,
             }
         }
-        self.trace.wall_nanos = self.started.elapsed().as_nanos() as u64;
         true
     }
 
@@ -205,8 +229,6 @@ impl LiveRender {
             .name("parlab-reaper".into())
             .spawn(move || {
                 while !job.is_finished() {
-                    // Drain so that no worker waits on a full channel.
-                    while job.try_next().is_some() {}
                     std::thread::sleep(Duration::from_micros(200));
                 }
                 latencies.push(cancelled_at.elapsed().as_nanos() as u64);

@@ -20,6 +20,7 @@ use crate::gui::explorer::export::ExportState;
 use crate::gui::explorer::legend::{Baseline, legend_ui, stats_strip_ui};
 use crate::gui::explorer::live_render::{CancelLatencies, LiveRender};
 use crate::gui::explorer::places::History;
+use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::settings::ExplorerSettings;
 use crate::gui::widgets::drain::DRAIN_BUDGET;
 use crate::gui::widgets::palette;
@@ -38,9 +39,16 @@ const STATS_REFRESH: Duration = Duration::from_millis(100);
 /// How often the UI looks for the end of a baseline measurement.
 const BASELINE_POLL: Duration = Duration::from_millis(50);
 
-/// Workers wake the UI at most this often: every wake-up takes egui's context
-/// lock, and the UI repaints continuously while a render runs anyway.
-const WAKE_EVERY_NANOS: u64 = 4_000_000;
+/// While a render runs the window redraws at most this often: each redraw
+/// takes CPU from the workers being measured (tens of ms a frame with
+/// software OpenGL on a 2-core machine), and 4 progress frames a second show
+/// the tiles arriving well enough. Workers wake the UI at most this often too
+/// (every wake-up takes egui's context lock).
+pub const PROGRESS_REPAINT: Duration = Duration::from_millis(250);
+
+/// Frames the window draws before its first render starts (they cost the most).
+const FRAMES_BEFORE_FIRST_RENDER: u32 = 3;
+const WAKE_EVERY_NANOS: u64 = PROGRESS_REPAINT.as_nanos() as u64;
 
 /// A repaint request for workers to call after each tile, throttled to one
 /// per [`WAKE_EVERY_NANOS`] so that workers do not queue on the context lock.
@@ -60,8 +68,9 @@ fn throttled_repaint(ctx: egui::Context) -> Notify {
     })
 }
 
-/// Baselines remembered (most recent first).
-const MAX_BASELINES: usize = 32;
+/// Baselines remembered: only the current view's. A baseline is discarded
+/// when the view or its size changes (it was measured for that view alone).
+const MAX_BASELINES: usize = 1;
 
 /// The explorer's state. Persisted choices are in `settings`; the rest is runtime.
 pub struct Explorer {
@@ -80,6 +89,7 @@ pub struct Explorer {
     pub(crate) input_error: Option<String>,
     pub(crate) render_error: Option<String>,
     timeline_cache: TimelineCache,
+    activity_cache: crate::gui::widgets::activity::ActivityCache,
     /// Tile under the pointer in the image or the timeline.
     pub(crate) hovered_tile: Option<u32>,
     pub(crate) selected_tile: Option<u32>,
@@ -87,6 +97,14 @@ pub struct Explorer {
     pub(crate) replay_nanos: Option<u64>,
     baselines: Vec<(View, Kernel, Baseline)>,
     baseline_job: Option<(View, Kernel, RenderJob)>,
+    /// The window-wide one-measurement-at-a-time token (shared with the other panels).
+    pub measuring: Measuring,
+    /// Held while this panel's render or baseline runs.
+    guard: Option<MeasureGuard>,
+    /// Why a wanted render has not started yet (another measurement runs).
+    pub(crate) waiting: Option<String>,
+    /// Frames seen (the first render waits for the window to settle).
+    frames_seen: u32,
     stats: (Instant, usize, TraceStats),
     cancel_latencies: CancelLatencies,
     pub(crate) exports: ExportState,
@@ -116,11 +134,16 @@ impl Explorer {
             input_error: None,
             render_error: None,
             timeline_cache: TimelineCache::default(),
+            activity_cache: Default::default(),
             hovered_tile: None,
             selected_tile: None,
             replay_nanos: None,
             baselines: Vec::new(),
             baseline_job: None,
+            measuring: Measuring::default(),
+            guard: None,
+            waiting: None,
+            frames_seen: 0,
             stats: (Instant::now(), usize::MAX, TraceStats::default()),
             cancel_latencies: CancelLatencies::default(),
             exports: ExportState::default(),
@@ -162,6 +185,9 @@ impl Explorer {
 
     /// Shows `view` (re-rendering), optionally recording it in the history.
     pub fn set_view(&mut self, view: View, record: bool) {
+        if view != self.view {
+            self.baselines.clear();
+        }
         self.view = view;
         self.settings.view = view.spec();
         self.size_text = (view.width_px().to_string(), view.height_px().to_string());
@@ -183,11 +209,23 @@ impl Explorer {
             self.pending_start = true;
             return;
         };
-        self.pending_start = false;
         // A new render would disturb a baseline measurement: cancel it.
         if let Some((_, _, job)) = self.baseline_job.take() {
             job.cancel();
         }
+        // This panel's earlier render (retired below) gives the token back;
+        // another panel's measurement makes this render wait for its end.
+        self.guard = None;
+        match self.measuring.try_begin("the explorer's render") {
+            Ok(g) => self.guard = Some(g),
+            Err(holder) => {
+                self.pending_start = true;
+                self.waiting = Some(Measuring::wait_message(&holder, "the render"));
+                return;
+            }
+        }
+        self.waiting = None;
+        self.pending_start = false;
         match LiveRender::start(
             settings,
             self.settings.backend,
@@ -216,6 +254,9 @@ impl Explorer {
         self.settings.schedule = settings.schedule;
         self.settings.num_workers = settings.num_workers;
         self.settings.kernel = settings.kernel;
+        if settings.view != self.view {
+            self.baselines.clear();
+        }
         self.view = settings.view;
         self.settings.view = settings.view.spec();
         self.size_text = (
@@ -256,6 +297,11 @@ impl Explorer {
         !self.pending_start
             && self.render.as_ref().is_none_or(|r| !r.is_running())
             && self.baseline_job.is_none()
+    }
+
+    /// How the current render ended (`None` while it runs).
+    pub fn render_end(&self) -> Option<&crate::engine::mandelbrot::job::JobEnd> {
+        self.render.as_ref()?.end.as_ref()
     }
 
     /// The current render's trace (partial while it runs).
@@ -304,14 +350,24 @@ impl Explorer {
     pub fn poll(&mut self) {
         if let Some(r) = &mut self.render {
             let more = r.drain(DRAIN_BUDGET);
-            if (more || r.is_running())
-                && let Some(ctx) = &self.ctx
-            {
-                ctx.request_repaint();
+            if let Some(ctx) = &self.ctx {
+                if r.is_running() {
+                    // Progress only: workers never wait for the window, so
+                    // a slow redraw costs nothing but a later picture.
+                    ctx.request_repaint_after(PROGRESS_REPAINT);
+                } else if more {
+                    // Finished: take in the rest of the tiles promptly.
+                    ctx.request_repaint();
+                }
+            }
+            if !r.is_running() && self.baseline_job.is_none() {
+                // The render is over: the window is free for other measurements.
+                self.guard = None;
             }
             if !r.is_running() && r.is_complete() && r.settings.effective_workers() == 1 {
                 let b = Baseline {
                     wall_nanos: r.trace().wall_nanos,
+                    measured_at: r.finished_at().unwrap_or_else(std::time::SystemTime::now),
                 };
                 let (v, k) = (r.settings.view, r.settings.kernel);
                 self.remember_baseline(v, k, b);
@@ -346,10 +402,25 @@ impl Explorer {
             .map(|e| e.2)
     }
 
-    /// Starts a 1-worker render of the current view in the background.
+    /// Starts a 1-worker render of the current view in the background
+    /// (refused, with a message, while another measurement runs).
     pub fn measure_baseline(&mut self) {
         let mut s = self.render_settings();
         s.num_workers = 1;
+        if self.render.as_ref().is_some_and(LiveRender::is_running) {
+            self.render_error = Some("the baseline waits for the render to finish".into());
+            return;
+        }
+        self.guard = None;
+        match self.measuring.try_begin("the explorer's 1-worker baseline") {
+            Ok(g) => self.guard = Some(g),
+            Err(holder) => {
+                self.render_error = Some(format!(
+                    "baseline refused: {holder} is measuring (one measurement at a time)"
+                ));
+                return;
+            }
+        }
         // No per-tile wake-ups: the UI polls while the baseline runs, so the
         // 1-worker time is not disturbed by the UI's lock.
         match RenderJob::start(s, None) {
@@ -370,6 +441,7 @@ impl Explorer {
         }
         if let Some((view, kernel, end)) = finished {
             self.baseline_job = None;
+            self.guard = None;
             match (&end.error, end.cancelled) {
                 (Some(e), _) => self.render_error = Some(format!("baseline failed: {e}")),
                 (None, true) => {}
@@ -378,6 +450,7 @@ impl Explorer {
                     kernel,
                     Baseline {
                         wall_nanos: end.wall_nanos,
+                        measured_at: std::time::SystemTime::now(),
                     },
                 ),
             }
@@ -429,8 +502,15 @@ impl Explorer {
         if self.ctx.is_none() {
             self.ctx = Some(ctx.clone());
         }
+        self.frames_seen = self.frames_seen.saturating_add(1);
         if self.pending_start {
-            self.restart();
+            if self.frames_seen > FRAMES_BEFORE_FIRST_RENDER {
+                self.restart();
+            } else {
+                // The window's first frames (fonts, layout, textures) are its
+                // most expensive: let them pass before the render is timed.
+                ctx.request_repaint();
+            }
         }
         self.poll();
     }
@@ -463,6 +543,16 @@ impl Explorer {
             );
             if action.measure_baseline {
                 self.measure_baseline();
+            }
+            if let Some(other) = self
+                .render
+                .as_ref()
+                .and_then(|r| r.end.as_ref())
+                .and_then(|e| e.other_cpu)
+                .filter(|o| o.is_busy())
+            {
+                ui.label(RichText::new(other.describe()).color(palette::BAD))
+                    .on_hover_text(crate::engine::exec::other_cpu::BUSY_RULE);
             }
             self.status_line(ui);
             self.image_ui(ui);
@@ -531,6 +621,9 @@ impl Explorer {
             if let Some(e) = &self.render_error {
                 ui.label(RichText::new(e).color(palette::BAD));
             }
+            if let Some(w) = &self.waiting {
+                ui.label(RichText::new(w).color(palette::WARN));
+            }
         });
         self.farm_lines(ui);
         // The tile under the pointer (image or timeline), in words.
@@ -586,6 +679,12 @@ impl Explorer {
             ui.label(RichText::new("Timeline").strong());
             ui.label(RichText::new("one lane per worker, one bar per tile; dark = idle").weak());
         });
+        {
+            use crate::gui::widgets::activity::{activity_strip_ui, concurrency_histogram_ui};
+            let activity = self.activity_cache.get(trace);
+            concurrency_histogram_ui(ui, activity);
+            activity_strip_ui(ui, activity, 64.0, 18.0);
+        }
         let resp = timeline_ui(
             ui,
             trace,

@@ -511,8 +511,13 @@ impl PythonPanel {
         ui.horizontal_wrapped(|ui| {
             let s = &mut self.settings;
             ui.add_enabled_ui(knobs.workers, |ui| {
-                ui.label("workers");
-                ui.add(egui::DragValue::new(&mut s.workers).range(1..=max_workers()));
+                crate::gui::widgets::labelled::drag(
+                    ui,
+                    "workers",
+                    &mut s.workers,
+                    1..=max_workers(),
+                    "",
+                );
             });
             ui.add_enabled_ui(knobs.mode, |ui| {
                 ui.selectable_value(&mut s.mode, Mode::Threads, "threads");
@@ -524,8 +529,13 @@ impl PythonPanel {
                 ui.selectable_value(&mut s.start_method, Some(StartMethod::Fork), "fork");
                 ui.selectable_value(&mut s.start_method, Some(StartMethod::Spawn), "spawn");
             });
-            ui.label("timeout s");
-            ui.add(egui::DragValue::new(&mut s.timeout_s).range(1.0..=MAX_TIMEOUT_S));
+            crate::gui::widgets::labelled::drag(
+                ui,
+                "timeout s",
+                &mut s.timeout_s,
+                1.0..=MAX_TIMEOUT_S,
+                "",
+            );
         });
         ui.horizontal_wrapped(|ui| {
             if ui.add_enabled(!busy, egui::Button::new("Run")).clicked() {
@@ -602,12 +612,18 @@ impl PythonPanel {
             return;
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("workers");
+            let l = ui.label("sweep workers");
             ui.add(
                 egui::TextEdit::singleline(&mut self.settings.sweep_workers).desired_width(90.0),
+            )
+            .labelled_by(l.id);
+            crate::gui::widgets::labelled::drag(
+                ui,
+                "timed runs each",
+                &mut self.settings.sweep_reps,
+                1..=MAX_SWEEP_REPS,
+                "",
             );
-            ui.label("timed runs each");
-            ui.add(egui::DragValue::new(&mut self.settings.sweep_reps).range(1..=MAX_SWEEP_REPS));
             let busy = self.runtime.sweep_task.is_some();
             if ui.add_enabled(!busy, egui::Button::new("Sweep")).clicked() {
                 self.start_sweep(&ui.ctx().clone());

@@ -223,5 +223,28 @@ impl SpeedupPanel {
                 );
             }
         });
+        if let Some(w) = &self.waiting {
+            ui.label(RichText::new(w).color(palette::WARN));
+        }
+        if let Some(r) = &self.results
+            && r.other_cpu.windows > 0
+        {
+            let other = &r.other_cpu;
+            let colour = if other.is_busy() {
+                palette::BAD
+            } else {
+                palette::IDEAL
+            };
+            ui.label(RichText::new(other.describe()).color(colour))
+                .on_hover_text(crate::engine::exec::other_cpu::BUSY_RULE);
+        }
+        if let Some(d) = &self.derived
+            && d.rows.iter().any(|(_, row)| row.superlinear)
+        {
+            ui.label(
+                RichText::new(crate::engine::speedup::results::SUPERLINEAR_NOTE)
+                    .color(palette::WARN),
+            );
+        }
     }
 }

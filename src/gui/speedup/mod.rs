@@ -17,10 +17,12 @@ use crate::engine::speedup::plan::{PlanError, PlanInput, sweep_plan};
 use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
 use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
 use crate::engine::workloads::{Granularity, Workload, by_spec};
+use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup::run_view::{RunLabel, TaskView};
 use crate::gui::speedup::table::results_table_ui;
 use crate::gui::widgets::drain::DRAIN_BUDGET;
+use crate::gui::widgets::palette;
 
 mod controls;
 mod export;
@@ -161,6 +163,18 @@ pub struct SpeedupPanel {
     /// (label, chart), e.g. I/O-bound beside CPU-bound.
     #[serde(skip)]
     pinned: Option<(String, SpeedupChart)>,
+    /// The window-wide one-measurement-at-a-time token.
+    #[serde(skip)]
+    pub measuring: Measuring,
+    /// Held while this panel's sweep runs.
+    #[serde(skip)]
+    guard: Option<MeasureGuard>,
+    /// A sweep asked for while another measurement runs: it starts when that ends.
+    #[serde(skip)]
+    pending_start: Option<Option<Notify>>,
+    /// Why the wanted sweep has not started yet.
+    #[serde(skip)]
+    waiting: Option<String>,
 }
 
 impl Default for SpeedupPanel {
@@ -190,6 +204,10 @@ impl SpeedupPanel {
             predict_for: None,
             run_label: String::new(),
             pinned: None,
+            measuring: Measuring::default(),
+            guard: None,
+            pending_start: None,
+            waiting: None,
         }
     }
 
@@ -220,9 +238,14 @@ impl SpeedupPanel {
         self.input_error.clone()
     }
 
-    /// True when no sweep is running.
+    /// True when no sweep is running or waiting to start.
     pub fn is_idle(&self) -> bool {
-        self.job.is_none()
+        self.job.is_none() && self.pending_start.is_none()
+    }
+
+    /// Why the wanted sweep waits, if it does.
+    pub fn waiting(&self) -> Option<&str> {
+        self.waiting.as_deref()
     }
 
     pub fn state(&self) -> &SweepState {
@@ -279,8 +302,20 @@ impl SpeedupPanel {
     }
 
     /// Starts a sweep (cancelling any running one); `notify` wakes the window.
+    /// While another panel measures, the sweep waits for it (see [`Self::poll`]).
     pub fn start(&mut self, notify: Option<Notify>) {
         self.job = None;
+        self.guard = None;
+        match self.measuring.try_begin("the speedup lab's sweep") {
+            Ok(g) => self.guard = Some(g),
+            Err(holder) => {
+                self.waiting = Some(Measuring::wait_message(&holder, "the sweep"));
+                self.pending_start = Some(notify);
+                return;
+            }
+        }
+        self.waiting = None;
+        self.pending_start = None;
         let Some(view) = self.view() else {
             self.input_error = Some("no view to measure".into());
             return;
@@ -344,17 +379,30 @@ impl SpeedupPanel {
             }
             Err(e) => self.state = SweepState::Failed(e),
         }
+        if self.job.is_none() {
+            self.guard = None;
+        }
     }
 
-    /// Asks the running sweep to stop (within one run).
+    /// Asks the running sweep to stop (within one run), or drops a waiting one.
     pub fn cancel(&mut self) {
         if let Some(job) = &self.job {
             job.cancel();
         }
+        self.pending_start = None;
+        self.waiting = None;
     }
 
-    /// Takes what the job sent, within a time budget, and refreshes figures.
+    /// Takes what the job sent, within a time budget, and refreshes figures;
+    /// starts a waiting sweep once the window is free. The app calls it every
+    /// frame, whichever tab is shown.
     pub fn poll(&mut self) {
+        if self.job.is_none()
+            && !self.measuring.is_busy()
+            && let Some(notify) = self.pending_start.take()
+        {
+            self.start(notify);
+        }
         let started = Instant::now();
         let mut finished = false;
         if let (Some(job), Some(results)) = (&self.job, &mut self.results) {
@@ -380,6 +428,7 @@ impl SpeedupPanel {
         }
         if finished {
             self.job = None;
+            self.guard = None;
             if let Some(r) = &mut self.results {
                 r.keep_only_median_traces();
             }
@@ -514,17 +563,21 @@ impl SpeedupPanel {
             ));
             efficiency_map_ui(&mut cols[1], &d.efficiency);
             cols[1].add_space(8.0);
-            cols[1].label(RichText::new("Amdahl fit (1 < P <= logical cores)").strong());
+            cols[1].label(RichText::new("Amdahl model (1 < P <= logical cores)").strong());
             for f in &d.fits {
-                let limit = if f.serial_fraction > 0.0 {
-                    format!("{:.1}", 1.0 / f.serial_fraction)
-                } else {
-                    "none (f = 0)".into()
-                };
-                cols[1].label(format!(
-                    "{}: serial fraction f = {:.3}, limit 1/f = {limit}",
-                    f.granularity, f.serial_fraction
-                ));
+                cols[1].label(f.describe());
+            }
+            if d.rows
+                .iter()
+                .any(|(_, r)| r.karp_flatt.is_some_and(|e| e < 0.0))
+            {
+                cols[1].label(
+                    RichText::new(
+                        "a negative Karp-Flatt e means a speedup above P (superlinear, or noise \
+                         in T1 or TP): no serial fraction can be read from it",
+                    )
+                    .color(palette::WARN),
+                );
             }
             cols[1].label(RichText::new(ERROR_BAR_RULE).weak().small());
         });
@@ -540,6 +593,9 @@ impl SpeedupPanel {
             .as_ref()
             .map(|r| r.configs.clone())
             .unwrap_or_default();
+        if let Some(r) = self.results.as_ref().filter(|r| r.machine_busy()) {
+            ui.label(RichText::new(r.other_cpu.describe()).color(palette::BAD));
+        }
         let table = results_table_ui(ui, &d.rows, &configs, self.selected);
         if let Some(c) = clicked.or(table.open_trace) {
             self.request_trace(c);

@@ -55,7 +55,10 @@ fn speedup_hover_text(chart: &SpeedupChart, pos: &HoverPosition<'_>) -> Option<S
                 text += &format!(" (95% CI {lo:.2}-{hi:.2})");
             }
             if let Some(e) = p.karp_flatt {
-                text += &format!("\nKarp-Flatt e = {e:.3}");
+                text += &format!(
+                    "\nKarp-Flatt e = {}",
+                    crate::engine::speedup::results::describe_karp_flatt(e)
+                );
             }
             if p.oversubscribed {
                 text += "\noversubscribed";
@@ -116,15 +119,33 @@ pub fn speedup_plot_ui(
                 );
             }
             if let Some(p) = &chart.predicted {
+                // Beyond the physical cores no measurement backs the
+                // prediction: drawn dotted and paler, and named so.
+                let (within, beyond) = p.split_at_cores(chart.physical_cores);
                 plot_ui.line(
                     Line::new(
-                        p.label.clone(),
-                        p.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>(),
+                        within.label.clone(),
+                        within
+                            .points
+                            .iter()
+                            .map(|&(x, y)| [x, y])
+                            .collect::<Vec<_>>(),
                     )
                     .color(palette::PREDICTED)
                     .style(LineStyle::dashed_loose())
                     .width(2.0),
                 );
+                if let Some(b) = beyond {
+                    plot_ui.line(
+                        Line::new(
+                            b.label.clone(),
+                            b.points.iter().map(|&(x, y)| [x, y]).collect::<Vec<_>>(),
+                        )
+                        .color(palette::PREDICTED.gamma_multiply(0.5))
+                        .style(LineStyle::dotted_loose())
+                        .width(1.5),
+                    );
+                }
             }
             if let Some(b) = &chart.brent {
                 plot_ui.line(

@@ -51,6 +51,7 @@ pub struct TaskView {
     stats: TraceStats,
     grid: TaskGrid,
     timeline: TimelineCache,
+    activity: crate::gui::widgets::activity::ActivityCache,
     cost: CellCost,
     /// No two task bars overlap (the GIL's promise for CPU-bound tasks).
     bars_disjoint: bool,
@@ -94,6 +95,7 @@ impl TaskView {
             label,
             trace,
             timeline: TimelineCache::default(),
+            activity: Default::default(),
             cost: CellCost::Duration,
             grid_hovered: None,
             timeline_hovered: None,
@@ -213,6 +215,12 @@ impl TaskView {
             ))
             .weak(),
         );
+        {
+            use crate::gui::widgets::activity::{activity_strip_ui, concurrency_histogram_ui};
+            let activity = self.activity.get(&self.trace);
+            concurrency_histogram_ui(ui, activity);
+            activity_strip_ui(ui, activity, 64.0, 18.0);
+        }
         let resp = timeline_ui(
             ui,
             &self.trace,

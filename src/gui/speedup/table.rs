@@ -66,7 +66,12 @@ pub fn results_table_ui(
                         ui.label(format!("{:.3}", r.median_s * 1e3));
                         ui.label(format!("{:.3}", r.min_s * 1e3));
                         ui.label(format!("{:.3}", r.mad_s * 1e3));
-                        ui.label(RichText::new(opt(r.speedup, 2)).color(palette::MEASURED));
+                        if r.superlinear {
+                            ui.label(RichText::new(format!("{} (!)", opt(r.speedup, 2))).color(palette::WARN))
+                                .on_hover_text(crate::engine::speedup::results::SUPERLINEAR_NOTE);
+                        } else {
+                            ui.label(RichText::new(opt(r.speedup, 2)).color(palette::MEASURED));
+                        }
                         ui.label(
                             r.speedup_ci95
                                 .map_or_else(|| "-".into(), |[a, b]| format!("[{a:.2}, {b:.2}]")),
@@ -75,7 +80,12 @@ pub fn results_table_ui(
                             Some(e) => ui.label(RichText::new(format!("{e:.2}")).color(palette::efficiency(e))),
                             None => ui.label("-"),
                         };
-                        ui.label(opt(r.karp_flatt, 3));
+                        match r.karp_flatt {
+                            Some(e) if e < 0.0 => ui
+                                .label(RichText::new(format!("{e:.3} (!)")).color(palette::WARN))
+                                .on_hover_text(crate::engine::speedup::results::describe_karp_flatt(e)),
+                            _ => ui.label(opt(r.karp_flatt, 3)),
+                        };
                         ui.label(opt(r.speedup_vs_sequential, 2));
                         if r.outliers.is_empty() {
                             ui.label("none");

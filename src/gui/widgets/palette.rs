@@ -29,6 +29,8 @@ pub const HIGHLIGHT: Color32 = Color32::WHITE;
 pub const LINK: Color32 = Color32::from_gray(120);
 /// Lane backgrounds and separators.
 pub const LANE_BG: Color32 = Color32::from_gray(30);
+/// The k = 0 (nobody busy) bar of the concurrency histogram.
+pub const IDLE_SHARE: Color32 = Color32::from_gray(110);
 
 /// Series colour of a lock kind, the same as in exported plots (`engine::locks::plot`).
 pub fn lock_kind(kind: crate::engine::locks::throughput::LockKind) -> Color32 {

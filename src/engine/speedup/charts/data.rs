@@ -40,6 +40,25 @@ pub struct Curve {
     pub points: Vec<(f64, f64)>,
 }
 
+impl Curve {
+    /// The curve up to `cores` and (if it goes further) the part from
+    /// `cores` on, labelled as lying beyond this machine's physical cores, so
+    /// the two can be drawn apart.
+    pub fn split_at_cores(&self, cores: usize) -> (Curve, Option<Curve>) {
+        let c = cores as f64;
+        let within = Curve {
+            label: self.label.clone(),
+            points: self.points.iter().copied().filter(|p| p.0 <= c).collect(),
+        };
+        let beyond: Vec<(f64, f64)> = self.points.iter().copied().filter(|p| p.0 >= c).collect();
+        let beyond = (beyond.len() > 1).then(|| Curve {
+            label: format!("{} beyond {cores} physical cores", self.label),
+            points: beyond,
+        });
+        (within, beyond)
+    }
+}
+
 /// Speedup vs workers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpeedupChart {
@@ -253,7 +272,11 @@ pub fn speedup_chart(results: &SweepResults, table: &RowTable) -> SpeedupChart {
         x_max.min(results.logical_cores as f64),
     );
     SpeedupChart {
-        title: format!("Speedup vs workers ({} schedule)", results.plan.schedule),
+        title: format!(
+            "Speedup vs workers ({} schedule){}",
+            results.plan.schedule,
+            results.busy_tag()
+        ),
         x_max,
         y_max,
         series,
@@ -309,7 +332,10 @@ pub fn predicted_chart_for(
     let amdahl = amdahl_curve(results, table, &focus_label, x_max);
     let y_max = y_max_of(&series, &[&amdahl, &predicted, &brent], 2.0);
     SpeedupChart {
-        title: format!("Predicted beyond this machine ({focus_label})"),
+        title: format!(
+            "Predicted beyond this machine ({focus_label}){}",
+            results.busy_tag()
+        ),
         x_max,
         y_max,
         series,
@@ -365,7 +391,7 @@ pub fn granularity_chart(results: &SweepResults, table: &RowTable) -> Granularit
         })
         .collect();
     GranularityChart {
-        title: "Time vs granularity".into(),
+        title: format!("Time vs granularity{}", results.busy_tag()),
         series,
         note: "median time; bars = IQR; ring = best granularity per worker count (named in the legend); \
                left: too coarse pays imbalance, right: too fine pays overhead"

@@ -48,6 +48,8 @@ pub enum Chart<'a> {
 
 const IDEAL: RGBColor = RGBColor(150, 150, 150);
 const PREDICTED: RGBColor = RGBColor(230, 130, 20);
+/// The prediction beyond this machine's physical cores.
+const PREDICTED_BEYOND: RGBColor = RGBColor(245, 200, 150);
 const BRENT: RGBColor = RGBColor(160, 90, 200);
 const AMDAHL: RGBColor = RGBColor(40, 40, 40);
 const CORE_MARK: RGBColor = RGBColor(120, 120, 120);
@@ -181,7 +183,13 @@ pub fn draw_speedup<DB: DrawingBackend>(
             .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 8, y)], AMDAHL));
     }
     if let Some(p) = &c.predicted {
-        dashed(&mut chart, p, PREDICTED)?;
+        // Beyond the physical cores the prediction is drawn paler: no
+        // measurement here can back it.
+        let (within, beyond) = p.split_at_cores(c.physical_cores);
+        dashed(&mut chart, &within, PREDICTED)?;
+        if let Some(b) = &beyond {
+            dashed(&mut chart, b, PREDICTED_BEYOND)?;
+        }
     }
     if let Some(b) = &c.brent {
         dashed(&mut chart, b, BRENT)?;

@@ -1,0 +1,262 @@
+//! How much CPU *other* processes took while something was timed: the
+//! "machine busy" check every timed run goes through.
+//!
+//! Read from Linux's `/proc/stat` (busy ticks of all CPUs) minus this
+//! process's own `utime + stime` (`/proc/self/stat`); both count in the same
+//! clock ticks, so their difference over a window, divided by all ticks of
+//! the window (busy and idle) times the number of CPUs, is the number of cores
+//! other processes kept busy on average. Elsewhere nothing is measured and no
+//! verdict is given. Ticks are 10 ms on most systems, so windows shorter than
+//! [`MIN_WINDOW_TICKS`] give no verdict either.
+
+use serde::{Deserialize, Serialize};
+
+/// Above this many cores' worth of CPU taken by other processes on average
+/// (10 % of one core), the figures measured beside them are called unreliable.
+pub const BUSY_THRESHOLD_CORES: f64 = 0.10;
+
+/// Fewest ticks (all CPUs together) a window needs before it gives a verdict.
+pub const MIN_WINDOW_TICKS: u64 = 20;
+
+/// The words the window, the tables, the plots and the exports use (ASCII).
+pub const BUSY_WARNING: &str = "machine busy - figures unreliable";
+
+/// The rule, in words, for exports and tooltips.
+pub const BUSY_RULE: &str = "other processes' CPU = /proc/stat busy ticks of all CPUs minus this process's \
+     utime+stime, over the timed runs only; above 0.10 cores (10 % of one core) on average the \
+     results are marked 'machine busy - figures unreliable'";
+
+/// One reading of the counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CpuCounters {
+    /// Busy ticks of all CPUs (user, nice, system, irq, softirq, steal).
+    pub busy_ticks: u64,
+    /// Every tick of all CPUs, idle and iowait included.
+    pub all_ticks: u64,
+    /// This process's utime + stime.
+    pub self_ticks: u64,
+    /// CPUs counted in `/proc/stat`.
+    pub num_cpus: u32,
+}
+
+impl CpuCounters {
+    /// Reads the counters now; `None` where `/proc` is not there or unreadable.
+    pub fn read() -> Option<CpuCounters> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        Self::parse(&stat, &own)
+    }
+
+    /// Parses the text of `/proc/stat` and `/proc/self/stat`.
+    pub fn parse(proc_stat: &str, self_stat: &str) -> Option<CpuCounters> {
+        let mut lines = proc_stat.lines();
+        let total = lines.next()?;
+        let mut fields = total.split_whitespace();
+        if fields.next()? != "cpu" {
+            return None;
+        }
+        let v: Vec<u64> = fields.map_while(|f| f.parse().ok()).collect();
+        if v.len() < 4 {
+            return None;
+        }
+        let at = |i: usize| v.get(i).copied().unwrap_or(0);
+        // user nice system idle iowait irq softirq steal (guest is inside user).
+        let busy_ticks = at(0) + at(1) + at(2) + at(5) + at(6) + at(7);
+        let all_ticks = busy_ticks + at(3) + at(4);
+        let num_cpus = lines
+            .filter(|l| {
+                l.strip_prefix("cpu")
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .count() as u32;
+        // The command name (field 2) may hold spaces: count from the last ')'.
+        let after = &self_stat[self_stat.rfind(')')? + 1..];
+        let f: Vec<&str> = after.split_whitespace().collect();
+        // After ')': state is field 3, so utime (14) and stime (15) are at 11 and 12.
+        let utime: u64 = f.get(11)?.parse().ok()?;
+        let stime: u64 = f.get(12)?.parse().ok()?;
+        Some(CpuCounters {
+            busy_ticks,
+            all_ticks,
+            self_ticks: utime + stime,
+            num_cpus: num_cpus.max(1),
+        })
+    }
+}
+
+/// Other processes' CPU over one or more timed windows, summed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OtherCpu {
+    /// Busy ticks of other processes (all CPUs minus this process).
+    pub other_ticks: u64,
+    /// All ticks of all CPUs over the windows.
+    pub all_ticks: u64,
+    pub num_cpus: u32,
+    /// Windows summed.
+    pub windows: u32,
+    /// This process's own busy ticks over the windows (all its threads).
+    #[serde(default)]
+    pub self_ticks: u64,
+    /// Wall time of the windows, summed.
+    #[serde(default)]
+    pub elapsed_nanos: u64,
+}
+
+impl OtherCpu {
+    /// The window between two readings.
+    pub fn between(before: &CpuCounters, after: &CpuCounters) -> OtherCpu {
+        let busy = after.busy_ticks.saturating_sub(before.busy_ticks);
+        let own = after.self_ticks.saturating_sub(before.self_ticks);
+        OtherCpu {
+            other_ticks: busy.saturating_sub(own),
+            all_ticks: after.all_ticks.saturating_sub(before.all_ticks),
+            num_cpus: after.num_cpus.max(1),
+            windows: 1,
+            self_ticks: own,
+            elapsed_nanos: 0,
+        }
+    }
+
+    /// CPU time this whole process used over the windows (every thread: the
+    /// workers, but also e.g. the window drawing itself), in nanoseconds;
+    /// `None` when the windows were too short to say.
+    pub fn own_cpu_nanos(&self) -> Option<u64> {
+        (self.all_ticks >= MIN_WINDOW_TICKS && self.elapsed_nanos > 0).then(|| {
+            let own_cores = self.self_ticks as f64 / self.all_ticks as f64 * self.num_cpus as f64;
+            (own_cores * self.elapsed_nanos as f64) as u64
+        })
+    }
+
+    /// Adds another window.
+    pub fn add(&mut self, other: &OtherCpu) {
+        self.other_ticks += other.other_ticks;
+        self.all_ticks += other.all_ticks;
+        self.num_cpus = self.num_cpus.max(other.num_cpus);
+        self.windows += other.windows;
+        self.self_ticks += other.self_ticks;
+        self.elapsed_nanos += other.elapsed_nanos;
+    }
+
+    /// Cores other processes kept busy on average; `None` when the windows
+    /// were too short to say.
+    pub fn other_cores(&self) -> Option<f64> {
+        (self.all_ticks >= MIN_WINDOW_TICKS)
+            .then(|| self.other_ticks as f64 / self.all_ticks as f64 * self.num_cpus as f64)
+    }
+
+    /// Over the threshold: the figures measured in these windows are unreliable.
+    pub fn is_busy(&self) -> bool {
+        self.other_cores().is_some_and(|c| c > BUSY_THRESHOLD_CORES)
+    }
+
+    /// One line for people (ASCII): the warning when busy, else the figure.
+    pub fn describe(&self) -> String {
+        match self.other_cores() {
+            None => "other processes' CPU: window too short to tell".into(),
+            Some(c) if c > BUSY_THRESHOLD_CORES => format!(
+                "{BUSY_WARNING}: other processes took {c:.2} cores on average (threshold {BUSY_THRESHOLD_CORES:.2})"
+            ),
+            Some(c) => format!("quiet machine: other processes took {c:.2} cores on average"),
+        }
+    }
+
+    /// For exports' meta.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "other_cores_mean": self.other_cores(),
+            "busy": self.is_busy(),
+            "threshold_cores": BUSY_THRESHOLD_CORES,
+            "windows": self.windows,
+            "ticks": self.all_ticks,
+            "rule": BUSY_RULE,
+            "warning": if self.is_busy() { Some(BUSY_WARNING) } else { None },
+        })
+    }
+}
+
+/// Measures one window: call [`OtherCpuMeter::start`] before the timed run and
+/// [`OtherCpuMeter::stop`] after it.
+#[derive(Clone, Copy, Debug)]
+pub struct OtherCpuMeter {
+    before: Option<CpuCounters>,
+    started: std::time::Instant,
+}
+
+impl OtherCpuMeter {
+    pub fn start() -> Self {
+        OtherCpuMeter {
+            before: CpuCounters::read(),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// The window since `start`; `None` where nothing could be read.
+    pub fn stop(self) -> Option<OtherCpu> {
+        let before = self.before?;
+        let elapsed_nanos = self.started.elapsed().as_nanos() as u64;
+        let after = CpuCounters::read()?;
+        Some(OtherCpu {
+            elapsed_nanos,
+            ..OtherCpu::between(&before, &after)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STAT_A: &str = "cpu  100 0 50 1000 10 0 0 0 0 0\ncpu0 50 0 25 500 5 0 0 0 0 0\ncpu1 50 0 25 500 5 0 0 0 0 0\nintr 1\n";
+    const STAT_B: &str = "cpu  200 0 60 1080 10 0 0 0 0 0\ncpu0 100 0 30 540 5 0 0 0 0 0\ncpu1 100 0 30 540 5 0 0 0 0 0\nintr 1\n";
+
+    fn own(utime: u64, stime: u64) -> String {
+        format!(
+            "4242 (parlab (x) y) R 1 1 1 0 -1 4194304 100 0 0 0 {utime} {stime} 0 0 20 0 3 0 1 1 1"
+        )
+    }
+
+    #[test]
+    fn parses_proc_text_by_hand() {
+        let c = CpuCounters::parse(STAT_A, &own(30, 5)).expect("parse");
+        assert_eq!(c.busy_ticks, 150);
+        assert_eq!(c.all_ticks, 1160);
+        assert_eq!(c.self_ticks, 35);
+        assert_eq!(c.num_cpus, 2);
+        assert_eq!(CpuCounters::parse("nonsense", &own(1, 1)), None);
+    }
+
+    #[test]
+    fn other_cores_by_hand() {
+        let a = CpuCounters::parse(STAT_A, &own(30, 5)).expect("a");
+        // 110 busy ticks in the window, 60 of them ours: 50 of 190 ticks on 2 CPUs.
+        let b = CpuCounters::parse(STAT_B, &own(80, 15)).expect("b");
+        let mut w = OtherCpu::between(&a, &b);
+        assert_eq!((w.other_ticks, w.all_ticks), (50, 190));
+        // 60 own ticks of 190 on 2 CPUs over 1 s: 0.63 cores, 632 ms.
+        w.elapsed_nanos = 1_000_000_000;
+        let own_nanos = w.own_cpu_nanos().expect("long enough");
+        assert!(
+            (own_nanos as f64 - 120.0 / 190.0 * 1e9).abs() < 1e3,
+            "{own_nanos}"
+        );
+        let cores = w.other_cores().expect("long enough");
+        assert!((cores - 100.0 / 190.0).abs() < 1e-12);
+        assert!(w.is_busy());
+        assert!(w.describe().starts_with(BUSY_WARNING));
+        // All the busy time ours: quiet.
+        let b = CpuCounters::parse(STAT_B, &own(130, 15)).expect("b");
+        let w = OtherCpu::between(&a, &b);
+        assert_eq!(w.other_ticks, 0);
+        assert!(!w.is_busy());
+        // Too short to tell: no verdict.
+        let short = OtherCpu {
+            other_ticks: 5,
+            all_ticks: 10,
+            num_cpus: 2,
+            windows: 1,
+            ..OtherCpu::default()
+        };
+        assert_eq!(short.other_cores(), None);
+        assert!(!short.is_busy());
+    }
+}
