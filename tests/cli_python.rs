@@ -454,6 +454,50 @@ fn open_summary_prints_lanes_without_a_window() {
 }
 
 #[test]
+fn a_sweep_measures_both_modes_and_other_processes_cpu() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("sweep.json");
+    let report_s = report.display().to_string();
+    let out = parlab(&[
+        "py",
+        "--sweep",
+        "1,2",
+        "--reps",
+        "1",
+        "--sweep-out",
+        &report_s,
+        "pool_primes",
+        "--items",
+        "4",
+        "--digits",
+        "6",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    for mode in ["processes", "threads"] {
+        let rows = text.lines().filter(|l| l.starts_with(mode)).count();
+        assert_eq!(rows, 2, "{mode}: one row per worker count\n{text}");
+    }
+    // The busy-machine check ran (its verdict depends on the machine).
+    assert!(text.contains("other processes"), "{text}");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    assert!(
+        v["meta"]["workload_params"]["method"]
+            .as_str()
+            .is_some_and(|m| m.contains("same mode on 1 worker")),
+        "{}",
+        v["meta"]
+    );
+    assert!(v["meta"]["machine_busy"].is_boolean());
+    assert_eq!(v["compared"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
 fn a_malformed_trace_gives_its_position() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bad = dir.path().join("bad.json");

@@ -44,6 +44,10 @@ fn running_the_race_program_shows_two_threads_and_its_output() {
     h.get_by_label_contains("the script finished (exit code 0)");
     h.get_by_label_contains("2 task(s) in 1 process(es) / 2 thread(s)");
     h.get_by_label_contains("End value: 1");
+    // Other processes' CPU over the run: the busy-machine line (its verdict
+    // depends on the machine; that it is measured and shown does not).
+    h.get_by_label_contains("other processes");
+    h.get_by_label("concurrency:");
     // The two threads' lanes are named by thread and native id, not "worker N".
     let lanes = h.query_all_by_label_contains(" tid ").count();
     assert_eq!(lanes, 2, "one label per thread lane");
@@ -114,6 +118,44 @@ fn an_opened_trace_shows_lanes_named_by_process_and_thread() {
     h.get_by_label("ForkPoolWorker-3 (pid 4812)");
     h.get_by_label("MainProcess / Thread-2 (tid 4813)");
     assert_eq!(h.state().python.settings.trace_path, "run-trace.json");
+    // The activity strip and the concurrency histogram sit over the lanes.
+    h.get_by_label("concurrency:");
+}
+
+#[test]
+fn a_run_waits_for_another_measurement_and_names_it() {
+    let mut app = App::new(None);
+    app.tab = Tab::Python;
+    app.python.settings.source = Source::shipped("race_threads");
+    let other = app
+        .measuring
+        .try_begin("a test measurement")
+        .expect("the token is free");
+    let mut h = harness(app);
+    h.step();
+    h.get_by_label("Run").click();
+    h.step();
+    h.step();
+    h.get_by_label(
+        "the Python run waits: a test measurement is measuring (one measurement at a time)",
+    );
+    assert!(h.state().python.is_busy(), "the run is pending");
+    assert!(!h.state().python.is_showing(), "nothing ran");
+    // The other measurement ends: the run starts by itself and holds the token.
+    drop(other);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut held = false;
+    while h.state().python.is_busy() && Instant::now() < deadline {
+        held |= h.state().measuring.holder().as_deref() == Some("the Python tab's run");
+        std::thread::sleep(Duration::from_millis(20));
+        h.step();
+    }
+    assert!(!h.state().python.is_busy(), "the run did not finish");
+    assert!(held, "the run held the one-measurement token");
+    h.step();
+    h.get_by_label_contains("End value: 1");
+    assert!(h.query_by_label_contains("waits:").is_none());
+    assert!(!h.state().measuring.is_busy(), "the token was given back");
 }
 
 #[test]

@@ -98,6 +98,8 @@ impl App {
         let mut speedup = SpeedupPanel::new(settings.speedup);
         speedup.measuring = measuring.clone();
         theory.measuring = measuring.clone();
+        let mut python = PythonPanel::new(python);
+        python.measuring = measuring.clone();
         let mut app = App {
             tab: settings.tab,
             explorer,
@@ -105,7 +107,7 @@ impl App {
             race,
             locks,
             theory,
-            python: PythonPanel::new(python),
+            python,
             cpu: CpuMonitor::new(),
             measuring,
             frames: FrameStats::default(),
@@ -190,6 +192,10 @@ impl App {
             // So does a sweep: its results are taken in (and its token given
             // back) whichever tab is shown.
             self.speedup.poll();
+        }
+        if self.tab != Tab::Python {
+            // And a Python run or sweep, or one waiting for the token.
+            self.python.tick(&ctx);
         }
 
         egui::Panel::top("tabs").show(ui, |ui| {

@@ -94,6 +94,11 @@ impl Workload for PythonWorkload {
         "task"
     }
 
+    /// Each run is an interpreter (and its pool workers) that parlab waits for.
+    fn runs_child_processes(&self) -> bool {
+        true
+    }
+
     fn work_unit(&self) -> &'static str {
         "ns CPU"
     }

@@ -5,7 +5,6 @@
 
 use super::PythonPanel;
 use crate::engine::python::sweep::modes_report;
-use crate::engine::speedup::charts::data::{overlay_speedup_charts, speedup_chart};
 use crate::engine::speedup::charts::draw::{Chart, write_plot};
 use crate::engine::util::files::{write_atomic, write_json};
 use crate::gui::speedup::Export;
@@ -69,14 +68,7 @@ impl PythonPanel {
                 } else {
                     "python-speedup.svg"
                 };
-                let charts: Vec<(String, _)> = sweeps
-                    .iter()
-                    .map(|s| {
-                        let table = s.results.row_table();
-                        (s.mode.to_string(), speedup_chart(&s.results, &table))
-                    })
-                    .collect();
-                let chart = overlay_speedup_charts(&charts).ok_or("nothing measured yet")?;
+                let chart = super::sweep_chart(sweeps).ok_or("nothing measured yet")?;
                 (name, write_plot(&folder.join(name), Chart::Speedup(&chart)))
             }
             Export::Csv => {
@@ -107,11 +99,26 @@ mod tests {
     fn a_sweep_exports_both_modes_with_the_method() {
         let dir = tempfile::tempdir().expect("temp dir");
         let script = dir.path().join("tiny.py");
-        std::fs::write(&script, "import sys\nprint('args', sys.argv[1:])\n").expect("script");
+        std::fs::write(
+            &script,
+            "import sys\nprint('args', sys.argv[1:], sum(range(3_000_000)))\n",
+        )
+        .expect("script");
         let plan = RunPlan::new(Script::File(script));
         let cancel = Arc::new(AtomicBool::new(false));
         let sweeps = sweep_modes(&plan, 0, &[1, 2], 1, &cancel, &mut |_, _, _| {}).expect("swept");
         assert_eq!(sweeps.len(), 2);
+        // Other processes' CPU was measured over every timed run, and the
+        // interpreters (each burns a fixed amount of CPU) counted as the
+        // runs' own, not as other processes'.
+        for s in &sweeps {
+            assert_eq!(s.results.other_cpu.windows, 2, "{}", s.mode);
+            assert!(
+                s.results.other_cpu.self_ticks >= 5,
+                "{:?}",
+                s.results.other_cpu
+            );
+        }
         let mut panel = PythonPanel::default();
         panel.settings.export_folder = dir.path().join("out");
         assert!(

@@ -9,9 +9,16 @@
 //! waits for the UI. Dropping the panel cancels the run and kills the
 //! script's process group. The choices persist ([`PythonSettings`]); the
 //! runtime (tasks, what is shown, dialogs) is kept apart and never saved.
+//!
+//! A run or a sweep is a measurement: it takes the window's one-measurement
+//! token (waiting, with a message naming the holder, while another panel
+//! measures), and other processes' CPU is measured over it (the interpreter
+//! and its workers counted as the run's own) for the busy-machine flag.
 
 mod export;
 
+use crate::engine::exec::activity::Activity;
+use crate::engine::exec::other_cpu::{BUSY_RULE, OtherCpu, OtherCpuMeter};
 use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
 use crate::engine::exec::task::Notify;
 use crate::engine::exec::task::{BackgroundTask, Emitter};
@@ -21,8 +28,10 @@ use crate::engine::python::lanes::{LaneTrace, LaneTraceSummary};
 use crate::engine::python::programs::{self, PROGRAMS, Program};
 use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script, StartMethod};
 use crate::engine::python::sweep::{ModeSweep, cpu_per_wall, sweep_modes};
-use crate::engine::speedup::charts::data::{overlay_speedup_charts, speedup_chart};
+use crate::engine::speedup::charts::data::{SpeedupChart, overlay_speedup_charts, speedup_chart};
+use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::speedup::plots::speedup_plot_ui;
+use crate::gui::widgets::activity::{activity_strip_ui, concurrency_histogram_ui};
 use crate::gui::widgets::palette;
 use crate::gui::widgets::timeline::{TimelineCache, TimelineOptions, fmt_ms, timeline_ui};
 use egui::{Color32, Pos2, Rect, RichText};
@@ -151,7 +160,8 @@ pub fn parse_sweep_workers(text: &str) -> Result<Vec<usize>, String> {
 
 /// What the background tasks send back.
 enum PyMsg {
-    Ran(Result<RunOutcome, String>),
+    /// The run, and other processes' CPU over it.
+    Ran(Result<RunOutcome, String>, Option<OtherCpu>),
     Opened(Result<(PathBuf, Imported), String>),
     SweepProgress(&'static str, usize, usize),
     Swept(Result<Vec<ModeSweep>, String>),
@@ -169,14 +179,21 @@ struct Shown {
     outcome: Option<RunOutcome>,
     /// For an opened file: what was left out.
     note: String,
+    /// Busy lanes over time and the concurrency histogram.
+    activity: Activity,
+    /// For a run: other processes' CPU over it.
+    other_cpu: Option<OtherCpu>,
 }
 
 impl Shown {
     fn new(title: String, lanes: LaneTrace, outcome: Option<RunOutcome>, note: String) -> Self {
+        let trace = lanes.to_trace();
         Shown {
             title,
             lane_labels: lanes.lanes.iter().map(|l| l.short_label()).collect(),
-            trace: lanes.to_trace(),
+            activity: Activity::of(&trace),
+            other_cpu: None,
+            trace,
             summary: lanes.summary(),
             lanes,
             outcome,
@@ -215,12 +232,22 @@ struct Runtime {
     sweep_progress: Option<(&'static str, usize, usize)>,
     sweeps: Vec<ModeSweep>,
     sweep_error: Option<String>,
+    /// The one-measurement token, held while a run or a sweep measures.
+    run_guard: Option<MeasureGuard>,
+    sweep_guard: Option<MeasureGuard>,
+    /// A run or a sweep waiting for another panel's measurement to end.
+    pending_run: bool,
+    pending_sweep: bool,
+    /// Why it waits (names the holder).
+    waiting: Option<String>,
 }
 
 /// The Python tab: its saved choices and its runtime, kept apart.
 #[derive(Default)]
 pub struct PythonPanel {
     pub settings: PythonSettings,
+    /// The window's one-measurement token (the app shares its own).
+    pub measuring: Measuring,
     runtime: Runtime,
 }
 
@@ -234,12 +261,52 @@ impl PythonPanel {
     pub fn new(settings: PythonSettings) -> Self {
         PythonPanel {
             settings,
+            measuring: Measuring::default(),
             runtime: Runtime::default(),
         }
     }
 
+    /// A run, an open or a sweep is in progress or waiting to start.
     pub fn is_busy(&self) -> bool {
-        self.runtime.task.is_some() || self.runtime.sweep_task.is_some()
+        self.runtime.task.is_some()
+            || self.runtime.sweep_task.is_some()
+            || self.runtime.pending_run
+            || self.runtime.pending_sweep
+    }
+
+    /// Why a run or a sweep waits, naming who measures, if one does.
+    pub fn waiting(&self) -> Option<&str> {
+        self.runtime.waiting.as_deref()
+    }
+
+    /// Takes the one-measurement token for `what`, or notes why not
+    /// (`Err`: the caller marks its start pending).
+    fn take_token(&mut self, what: &str, short: &str) -> Result<MeasureGuard, ()> {
+        match self.measuring.try_begin(what) {
+            Ok(g) => Ok(g),
+            Err(holder) => {
+                self.runtime.waiting = Some(Measuring::wait_message(&holder, short));
+                Err(())
+            }
+        }
+    }
+
+    /// Called every frame whichever tab is shown: takes in what the
+    /// background work sent (so the token is given back when it ends) and
+    /// starts a waiting run or sweep once the token is free.
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        self.drain(ctx);
+        if self.measuring.is_busy() {
+            if self.runtime.pending_run || self.runtime.pending_sweep {
+                ctx.request_repaint_after(Duration::from_millis(200));
+            }
+            return;
+        }
+        if self.runtime.pending_run && self.runtime.task.is_none() {
+            self.start_run(ctx);
+        } else if self.runtime.pending_sweep && self.runtime.sweep_task.is_none() {
+            self.start_sweep(ctx);
+        }
     }
 
     /// Whether a run's result or an opened trace is on screen.
@@ -316,6 +383,17 @@ impl PythonPanel {
             }
         };
         self.runtime.error = None;
+        self.runtime.pending_run = false;
+        match self.take_token("the Python tab's run", "the Python run") {
+            Ok(g) => self.runtime.run_guard = Some(g),
+            Err(()) => {
+                self.runtime.pending_run = true;
+                return;
+            }
+        }
+        if !self.runtime.pending_sweep {
+            self.runtime.waiting = None;
+        }
         let live = Arc::new(Mutex::new(String::new()));
         self.runtime.live_output = live.clone();
         let task = BackgroundTask::spawn(
@@ -329,14 +407,20 @@ impl PythonPanel {
                         s.push_str(text);
                     }
                 };
+                // The interpreter and its workers are waited for: their CPU
+                // is the run's own, not other processes'.
+                let meter = OtherCpuMeter::start_counting_children();
                 let result =
                     runner::run(&plan, e.cancel_flag(), &mut on_output).map_err(|e| e.to_string());
-                e.send(PyMsg::Ran(result));
+                e.send(PyMsg::Ran(result, meter.stop()));
             },
         );
         match task {
             Ok(t) => self.runtime.task = Some(t),
-            Err(e) => self.runtime.error = Some(format!("could not start the run: {e}")),
+            Err(e) => {
+                self.runtime.run_guard = None;
+                self.runtime.error = Some(format!("could not start the run: {e}"));
+            }
         }
     }
 
@@ -368,6 +452,17 @@ impl PythonPanel {
                 return;
             }
         };
+        self.runtime.pending_sweep = false;
+        match self.take_token("the Python tab's sweep", "the Python sweep") {
+            Ok(g) => self.runtime.sweep_guard = Some(g),
+            Err(()) => {
+                self.runtime.pending_sweep = true;
+                return;
+            }
+        }
+        if !self.runtime.pending_run {
+            self.runtime.waiting = None;
+        }
         // The sweep adds --workers and --mode itself.
         plan.args.clear();
         let items = 0;
@@ -392,7 +487,10 @@ impl PythonPanel {
         );
         match task {
             Ok(t) => self.runtime.sweep_task = Some(t),
-            Err(e) => self.runtime.sweep_error = Some(format!("could not start the sweep: {e}")),
+            Err(e) => {
+                self.runtime.sweep_guard = None;
+                self.runtime.sweep_error = Some(format!("could not start the sweep: {e}"));
+            }
         }
     }
 
@@ -410,19 +508,27 @@ impl PythonPanel {
                 ctx.request_repaint_after(Duration::from_millis(100));
             }
         }
+        // Work that ended gives the token back.
+        if self.runtime.task.is_none() {
+            self.runtime.run_guard = None;
+        }
+        if self.runtime.sweep_task.is_none() {
+            self.runtime.sweep_guard = None;
+        }
         for m in msgs {
             match m {
-                PyMsg::Ran(Ok(outcome)) => {
+                PyMsg::Ran(Ok(outcome), other_cpu) => {
                     let title = match &self.settings.source {
                         Source::Shipped(name) => format!("{name}.py"),
                         Source::File => self.settings.file_path.clone(),
                     };
                     let lanes = outcome.trace.clone();
-                    self.runtime.shown =
-                        Some(Shown::new(title, lanes, Some(outcome), String::new()));
+                    let mut shown = Shown::new(title, lanes, Some(outcome), String::new());
+                    shown.other_cpu = other_cpu;
+                    self.runtime.shown = Some(shown);
                     self.runtime.cache = TimelineCache::default();
                 }
-                PyMsg::Ran(Err(e)) | PyMsg::Opened(Err(e)) => self.runtime.error = Some(e),
+                PyMsg::Ran(Err(e), _) | PyMsg::Opened(Err(e)) => self.runtime.error = Some(e),
                 PyMsg::Opened(Ok((path, imported))) => self.show_opened(&path, imported),
                 PyMsg::SweepProgress(m, d, t) => self.runtime.sweep_progress = Some((m, d, t)),
                 PyMsg::Swept(Ok(s)) => {
@@ -438,11 +544,14 @@ impl PythonPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.drain(ui.ctx());
+        self.tick(ui.ctx());
         self.dialog_ui(ui.ctx());
         egui::ScrollArea::vertical().show(ui, |ui| {
             self.controls_ui(ui);
             ui.separator();
+            if let Some(w) = &self.runtime.waiting {
+                ui.label(RichText::new(w).color(palette::WARN));
+            }
             if let Some(e) = &self.runtime.error {
                 ui.label(RichText::new(e).color(palette::BAD));
             }
@@ -485,11 +594,13 @@ impl PythonPanel {
                     ui.selectable_value(&mut s.source, Source::File, "a file...");
                 });
             if s.source == Source::File {
+                let l = ui.label("file");
                 ui.add(
                     egui::TextEdit::singleline(&mut s.file_path)
                         .hint_text("path/to/script.py")
                         .desired_width(240.0),
-                );
+                )
+                .labelled_by(l.id);
                 if ui
                     .button("Browse...")
                     .on_hover_text("choose a Python file")
@@ -538,20 +649,33 @@ impl PythonPanel {
             );
         });
         ui.horizontal_wrapped(|ui| {
-            if ui.add_enabled(!busy, egui::Button::new("Run")).clicked() {
+            let can_run = !busy && !self.runtime.pending_run;
+            if ui.add_enabled(can_run, egui::Button::new("Run")).clicked() {
                 self.start_run(&ui.ctx().clone());
             }
-            if ui.add_enabled(busy, egui::Button::new("Cancel")).clicked()
-                && let Some(t) = &self.runtime.task
+            let pending = self.runtime.pending_run;
+            if ui
+                .add_enabled(busy || pending, egui::Button::new("Cancel"))
+                .clicked()
             {
-                t.cancel();
+                if let Some(t) = &self.runtime.task {
+                    t.cancel();
+                }
+                if pending {
+                    self.runtime.pending_run = false;
+                    if !self.runtime.pending_sweep {
+                        self.runtime.waiting = None;
+                    }
+                }
             }
             ui.separator();
+            let l = ui.label("trace");
             ui.add(
                 egui::TextEdit::singleline(&mut self.settings.trace_path)
                     .hint_text("trace.json (Chrome trace)")
                     .desired_width(220.0),
-            );
+            )
+            .labelled_by(l.id);
             if ui
                 .add_enabled(!busy, egui::Button::new("Browse trace..."))
                 .on_hover_text("choose a Chrome trace (JSON) to open")
@@ -625,13 +749,26 @@ impl PythonPanel {
                 "",
             );
             let busy = self.runtime.sweep_task.is_some();
-            if ui.add_enabled(!busy, egui::Button::new("Sweep")).clicked() {
+            let pending = self.runtime.pending_sweep;
+            if ui
+                .add_enabled(!busy && !pending, egui::Button::new("Sweep"))
+                .clicked()
+            {
                 self.start_sweep(&ui.ctx().clone());
             }
-            if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
+            if ui
+                .add_enabled(busy || pending, egui::Button::new("Stop"))
+                .clicked()
+            {
                 self.runtime.sweep_cancel = None;
                 if let Some(t) = &self.runtime.sweep_task {
                     t.cancel();
+                }
+                if pending {
+                    self.runtime.pending_sweep = false;
+                    if !self.runtime.pending_run {
+                        self.runtime.waiting = None;
+                    }
                 }
             }
             if let Some((m, d, t)) = self.runtime.sweep_progress
@@ -647,19 +784,12 @@ impl PythonPanel {
         if self.runtime.sweeps.is_empty() {
             return;
         }
-        let charts: Vec<(String, _)> = self
-            .runtime
-            .sweeps
-            .iter()
-            .map(|s| {
-                (
-                    s.mode.to_string(),
-                    speedup_chart(&s.results, &s.results.row_table()),
-                )
-            })
-            .collect();
-        if let Some(chart) = overlay_speedup_charts(&charts) {
+        if let Some(chart) = sweep_chart(&self.runtime.sweeps) {
             speedup_plot_ui(ui, "python-speedup", &chart, 260.0);
+        }
+        let other = sweeps_other_cpu(&self.runtime.sweeps);
+        if other.windows > 0 {
+            other_cpu_ui(ui, &other);
         }
         if let Some(load) = self.runtime.sweeps[0].results.load_average_start {
             let cores = self.runtime.sweeps[0].results.logical_cores as f64;
@@ -703,6 +833,50 @@ impl PythonPanel {
         ui.label("Each timed run is the whole interpreter run (start to exit); speedup is against the same mode on 1 worker.");
         self.export_ui(ui);
     }
+}
+
+/// Both modes' speedup on one chart, as drawn and exported; the title says
+/// when other processes made the figures unreliable.
+pub(crate) fn sweep_chart(sweeps: &[ModeSweep]) -> Option<SpeedupChart> {
+    let charts: Vec<(String, SpeedupChart)> = sweeps
+        .iter()
+        .map(|s| {
+            (
+                s.mode.to_string(),
+                speedup_chart(&s.results, &s.results.row_table()),
+            )
+        })
+        .collect();
+    let mut chart = overlay_speedup_charts(&charts)?;
+    let other = sweeps_other_cpu(sweeps);
+    if other.is_busy() {
+        chart.title.push_str(&format!(
+            " [{}]",
+            crate::engine::exec::other_cpu::BUSY_WARNING
+        ));
+    }
+    Some(chart)
+}
+
+/// Other processes' CPU over every timed run of every mode.
+fn sweeps_other_cpu(sweeps: &[ModeSweep]) -> OtherCpu {
+    let mut all = OtherCpu::default();
+    for s in sweeps {
+        all.add(&s.results.other_cpu);
+    }
+    all
+}
+
+/// The busy-machine line, as the speedup lab shows it: the warning in red
+/// when other processes took more than the threshold, else the figure.
+fn other_cpu_ui(ui: &mut egui::Ui, other: &OtherCpu) {
+    let colour = if other.is_busy() {
+        palette::BAD
+    } else {
+        palette::IDEAL
+    };
+    ui.label(RichText::new(other.describe()).color(colour))
+        .on_hover_text(BUSY_RULE);
 }
 
 /// A file dialog to open a file, starting in the folder of `current` when
@@ -791,6 +965,11 @@ fn shown_ui(ui: &mut egui::Ui, shown: &Shown, cache: &mut TimelineCache) {
             "worker start-up ({method}): median {median_ms:.1} ms over {n} process(es) (grey bars)"
         ));
     }
+    if let Some(o) = shown.other_cpu.filter(|o| o.windows > 0) {
+        other_cpu_ui(ui, &o);
+    }
+    concurrency_histogram_ui(ui, &shown.activity);
+    activity_strip_ui(ui, &shown.activity, LANE_LABEL_W, LANE_H);
     let drawn = timeline_ui(
         ui,
         &shown.trace,
