@@ -410,6 +410,94 @@ fn open_round_trips_parlabs_own_export() {
 }
 
 #[test]
+fn open_summary_prints_lanes_without_a_window() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let trace = dir.path().join("run.json");
+    let trace_s = trace.display().to_string();
+    ok(&[
+        "--trace-out",
+        &trace_s,
+        "--workers",
+        "2",
+        "pool_primes",
+        "--items",
+        "6",
+        "--digits",
+        "8",
+    ]);
+    let out = parlab(&["open", "--summary", &trace_s]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("6 task(s) on"), "{text}");
+    assert!(text.contains("utilisation"), "{text}");
+    // One line per worker process, named with its pid.
+    let workers = text
+        .lines()
+        .filter(|l| l.contains("PoolWorker-") && l.contains("(pid "))
+        .count();
+    assert!(workers >= 2, "{text}");
+    // `--print` is the same.
+    let print = parlab(&["open", "--print", &trace_s]);
+    assert_eq!(String::from_utf8_lossy(&print.stdout), text);
+    if !cfg!(feature = "gui") {
+        // Without the window, a plain `open` prints the summary and says why.
+        let plain = parlab(&["open", &trace_s]);
+        assert!(plain.status.success());
+        assert_eq!(String::from_utf8_lossy(&plain.stdout), text);
+        let err = String::from_utf8_lossy(&plain.stderr);
+        assert!(err.contains("no window"), "{err}");
+    }
+}
+
+#[test]
+fn a_sweep_measures_both_modes_and_other_processes_cpu() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let report = dir.path().join("sweep.json");
+    let report_s = report.display().to_string();
+    let out = parlab(&[
+        "py",
+        "--sweep",
+        "1,2",
+        "--reps",
+        "1",
+        "--sweep-out",
+        &report_s,
+        "pool_primes",
+        "--items",
+        "4",
+        "--digits",
+        "6",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    for mode in ["processes", "threads"] {
+        let rows = text.lines().filter(|l| l.starts_with(mode)).count();
+        assert_eq!(rows, 2, "{mode}: one row per worker count\n{text}");
+    }
+    // The busy-machine check ran (its verdict depends on the machine).
+    assert!(text.contains("other processes"), "{text}");
+    let v: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    assert!(
+        v["meta"]["workload_params"]["method"]
+            .as_str()
+            .is_some_and(|m| m.contains("same mode on 1 worker")),
+        "{}",
+        v["meta"]
+    );
+    assert!(v["meta"]["machine_busy"].is_boolean());
+    assert_eq!(v["compared"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
 fn a_malformed_trace_gives_its_position() {
     let dir = tempfile::tempdir().expect("temp dir");
     let bad = dir.path().join("bad.json");

@@ -1,9 +1,12 @@
 //! `parlab open TRACE.json`: read a Chrome Trace Event file (parlab's own
-//! exports, VizTracer's, py-spy's `--format chrometrace`) and print its
-//! lanes, tasks, utilisation, imbalance and per-lane busy time.
+//! exports, VizTracer's, py-spy's `--format chrometrace`) and open the window
+//! on the Python tab with it; `--summary` (or `--json`) prints its lanes,
+//! tasks, utilisation, imbalance and per-lane busy time instead, headless.
+//! The file is read and checked before any window opens: a bad one is a
+//! message (with its line and column) and exit code 2.
 
 use super::CliError;
-use crate::engine::python::chrome::{Imported, from_chrome_reader};
+use crate::engine::python::chrome::import_file;
 use clap::Args;
 use serde_json::json;
 use std::path::PathBuf;
@@ -13,17 +16,12 @@ pub struct OpenArgs {
     /// The trace (Chrome Trace Event JSON).
     #[arg(value_name = "TRACE.json")]
     pub trace: PathBuf,
-    /// Print the summary as one JSON object.
+    /// Print the summary as text instead of opening the window (headless).
+    #[arg(long, visible_alias = "print")]
+    pub summary: bool,
+    /// Print the summary as one JSON object instead of opening the window.
     #[arg(long)]
     pub json: bool,
-}
-
-/// Reads and imports `path`; every failure is a message naming the file
-/// (and the line and column for malformed JSON).
-pub fn import_file(path: &std::path::Path) -> Result<Imported, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    from_chrome_reader(file).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn run(args: &OpenArgs) -> Result<(), CliError> {
@@ -44,6 +42,10 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
             })
         );
         return Ok(());
+    }
+    #[cfg(feature = "gui")]
+    if !args.summary {
+        return super::window::open_trace(&args.trace, imported);
     }
     outln!(
         "{}: {} task(s) on {} lane(s) ({} with tasks, {} process(es)); wall {:.3} ms",
@@ -68,12 +70,15 @@ pub fn run(args: &OpenArgs) -> Result<(), CliError> {
             l.busy_nanos as f64 / 1e6
         );
     }
-    if imported.nested_events + imported.skipped_events + imported.unmatched_events > 0 {
-        outln!(
-            "{} nested event(s) folded into their outer event, {} event(s) of other kinds skipped, {} unmatched begin/end",
-            imported.nested_events,
-            imported.skipped_events,
-            imported.unmatched_events
+    let note = imported.note();
+    if !note.is_empty() {
+        outln!("{note}");
+    }
+    if !args.summary && !super::window::HAS_WINDOW {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "parlab: this build has no window (built without the `gui` feature): printed the summary instead"
         );
     }
     Ok(())

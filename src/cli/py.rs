@@ -445,6 +445,19 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
             );
         }
     }
+    // Other processes' CPU over every timed run (the interpreters and their
+    // workers counted as the runs' own): the speedup lab's busy-machine check.
+    let mut other = crate::engine::exec::other_cpu::OtherCpu::default();
+    for s in &sweeps {
+        other.add(&s.results.other_cpu);
+    }
+    if other.windows > 0 {
+        if other.is_busy() {
+            outln!("*** {} ***", other.describe());
+        } else {
+            outln!("{}", other.describe());
+        }
+    }
     if let (Some(p), Some(report)) = (&args.sweep_out, modes_report(&sweeps)) {
         write_json(p, &report.to_json()).map_err(|e| CliError::Failed(e.to_string()))?;
     }

@@ -5,6 +5,7 @@ use super::{
     CliError, ViewArgs, check_workers, parse_kernel, parse_schedule, tiling_from, whole,
     workers_arg,
 };
+use crate::engine::exec::other_cpu::OtherCpuMeter;
 use crate::engine::exec::placement::{PINNING_HELP, Placement, worker_cpus};
 use crate::engine::exec::pool::{build_pool_placed, logical_cores};
 use crate::engine::exec::trace::{Trace, TraceStats};
@@ -119,7 +120,11 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     } else {
         None
     };
-    let meter = crate::engine::exec::other_cpu::OtherCpuMeter::start();
+    // Worker processes are reaped before the meter stops: their CPU is the render's own.
+    let meter = match backend {
+        Backend::Threads => OtherCpuMeter::start(),
+        Backend::Processes => OtherCpuMeter::start_counting_children(),
+    };
     let run = render_on(backend, &settings, pool.as_ref(), &FarmOptions::default())
         .map_err(CliError::Failed)?;
     let other_cpu = meter.stop();

@@ -11,6 +11,26 @@ pub fn open(args: &WindowArgs) -> Result<(), CliError> {
     crate::gui::run(plan).map_err(CliError::Failed)
 }
 
+/// Whether this build has the window (the `gui` feature).
+pub const HAS_WINDOW: bool = cfg!(feature = "gui");
+
+/// Opens the window on the Python tab with a trace already read and checked
+/// (`parlab open TRACE.json`).
+#[cfg(feature = "gui")]
+pub fn open_trace(path: &std::path::Path, imported: Imported) -> Result<(), CliError> {
+    crate::gui::run(trace_plan(path, imported)).map_err(CliError::Failed)
+}
+
+/// The window plan for `parlab open TRACE.json`: the Python tab, the trace on it.
+#[cfg(feature = "gui")]
+pub fn trace_plan(path: &std::path::Path, imported: Imported) -> WindowPlan {
+    WindowPlan {
+        tab: Some(Tab::Python),
+        open_trace: Some((path.to_path_buf(), imported)),
+        ..WindowPlan::default()
+    }
+}
+
 /// A build without the `gui` feature has no window: print the help instead.
 #[cfg(not(feature = "gui"))]
 pub fn open(_args: &WindowArgs) -> Result<(), CliError> {
@@ -27,6 +47,7 @@ use {
     crate::engine::exec::pool::MAX_WORKERS,
     crate::engine::mandelbrot::tiling::Tiling,
     crate::engine::mandelbrot::view::View,
+    crate::engine::python::Imported,
     crate::gui::WindowPlan,
     crate::gui::explorer::places::{PLACES, Place, slug},
     crate::gui::panel::Tab,
@@ -91,5 +112,33 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
         screenshot: args.screenshot.clone(),
         frame_stats: args.frame_stats,
         reset_settings: args.reset_settings,
+        open_trace: None,
     })
+}
+
+#[cfg(all(test, feature = "gui"))]
+mod tests {
+    use super::*;
+    use crate::engine::python::{Lane, LaneTrace};
+
+    #[test]
+    fn an_opened_trace_goes_to_the_python_tab() {
+        let imported = Imported {
+            trace: LaneTrace {
+                lanes: vec![Lane {
+                    pid: 7,
+                    tid: 7,
+                    ..Lane::default()
+                }],
+                ..LaneTrace::default()
+            },
+            ..Imported::default()
+        };
+        let plan = trace_plan(std::path::Path::new("t.json"), imported.clone());
+        assert_eq!(plan.tab, Some(Tab::Python));
+        let (path, got) = plan.open_trace.expect("the trace travels with the plan");
+        assert_eq!(path, std::path::PathBuf::from("t.json"));
+        assert_eq!(got, imported);
+        assert!(plan.screenshot.is_none() && plan.frame_stats.is_none());
+    }
 }

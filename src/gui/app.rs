@@ -70,7 +70,6 @@ pub struct App {
     pub race: RacePanel,
     pub locks: LocksPanel,
     pub theory: TheoryPanel,
-    /// Not persisted: it starts on the primes program each time.
     pub python: PythonPanel,
     pub cpu: CpuMonitor,
     /// One measurement at a time: the token the panels share.
@@ -92,6 +91,7 @@ impl App {
         let locks = panel_from_json_checked(&settings.locks, "locks", &mut resets);
         let mut theory: TheoryPanel =
             panel_from_json_checked(&settings.theory, "theory", &mut resets);
+        let python = panel_from_json_checked(&settings.python, "python", &mut resets);
         let measuring = Measuring::default();
         let mut explorer = Explorer::new(settings.explorer);
         explorer.measuring = measuring.clone();
@@ -102,6 +102,8 @@ impl App {
         race.measuring = measuring.clone();
         let mut locks: LocksPanel = locks;
         locks.measuring = measuring.clone();
+        let mut python = PythonPanel::new(python);
+        python.measuring = measuring.clone();
         let mut app = App {
             tab: settings.tab,
             explorer,
@@ -109,7 +111,7 @@ impl App {
             race,
             locks,
             theory,
-            python: PythonPanel::default(),
+            python,
             cpu: CpuMonitor::new(),
             measuring,
             frames: FrameStats::default(),
@@ -153,6 +155,7 @@ impl App {
             race: panel_to_json(&self.race),
             locks: panel_to_json(&self.locks),
             theory: panel_to_json(&self.theory),
+            python: panel_to_json(&self.python.settings),
             ..AppSettings::default()
         }
     }
@@ -193,6 +196,10 @@ impl App {
             // So does a sweep: its results are taken in (and its token given
             // back) whichever tab is shown.
             self.speedup.poll();
+        }
+        if self.tab != Tab::Python {
+            // And a Python run or sweep, or one waiting for the token.
+            self.python.tick(&ctx);
         }
 
         egui::Panel::top("tabs").show(ui, |ui| {
@@ -406,7 +413,12 @@ impl App {
                     .start_deadlock(ctx, crate::engine::locks::deadlock::LockOrder::Opposite);
             }
             Tab::Theory => self.theory.start_brent(ctx),
-            Tab::Python => self.python.start_run(ctx),
+            Tab::Python => {
+                // An opened trace is the picture; otherwise run the program.
+                if !self.python.is_showing() {
+                    self.python.start_run(ctx);
+                }
+            }
         }
     }
 

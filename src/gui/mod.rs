@@ -43,6 +43,9 @@ pub struct WindowPlan {
     pub frame_stats: Option<u32>,
     /// Start from default settings, ignoring the saved ones.
     pub reset_settings: bool,
+    /// A Chrome trace already read (`parlab open TRACE.json`): shown on the
+    /// Python tab, which the window opens on.
+    pub open_trace: Option<(PathBuf, crate::engine::python::Imported)>,
 }
 
 /// eframe's settings file for this app (`…/parlab/app.ron`), if there is a place for it.
@@ -85,10 +88,15 @@ pub fn inspect_settings_file(path: &std::path::Path) -> Option<String> {
     ))
 }
 
-/// Applies command-line choices on top of the saved settings.
-fn apply_plan(app: &mut App, plan: &WindowPlan) {
+/// Applies command-line choices on top of the saved settings (the headless
+/// duties excepted: [`run`] hands those to the app).
+pub fn apply_plan(app: &mut App, plan: WindowPlan) {
     if let Some(t) = plan.tab {
         app.tab = t;
+    }
+    if let Some((path, imported)) = plan.open_trace {
+        app.tab = Tab::Python;
+        app.python.show_opened(&path, imported);
     }
     let e = &mut app.explorer;
     if let Some(n) = plan.workers {
@@ -168,9 +176,9 @@ pub fn run(plan: WindowPlan) -> Result<(), String> {
             if let Some(n) = app.notice() {
                 eprintln!("parlab: {n}");
             }
-            apply_plan(&mut app, &plan);
             app.automation.screenshot = plan.screenshot.clone();
             app.automation.frame_stats = plan.frame_stats;
+            apply_plan(&mut app, plan);
             app.automation.outcome = outcome_in_app;
             Ok(Box::new(app))
         }),

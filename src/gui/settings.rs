@@ -31,6 +31,7 @@ pub struct AppSettings {
     pub race: serde_json::Value,
     pub locks: serde_json::Value,
     pub theory: serde_json::Value,
+    pub python: serde_json::Value,
 }
 
 /// Reads a panel's saved JSON; anything unreadable gives the panel's defaults.
@@ -198,6 +199,7 @@ impl Default for AppSettings {
             race: panel_to_json(&crate::gui::race::RacePanel::default()),
             locks: panel_to_json(&crate::gui::locks::LocksPanel::default()),
             theory: panel_to_json(&crate::gui::theory::TheoryPanel::default()),
+            python: panel_to_json(&crate::gui::python::PythonSettings::default()),
         }
     }
 }
@@ -383,6 +385,72 @@ impl CheckSaved for crate::gui::theory::TheoryPanel {
             self.grid_task_s = d.grid_task_s;
             self.grid_deadline_s = d.grid_deadline_s;
         }
+    }
+}
+
+/// Longest path text kept from saved settings (longer is not a path).
+const MAX_SAVED_PATH_CHARS: usize = 4096;
+
+fn check_path_text(p: &str) -> Result<(), String> {
+    holds(p.len() <= MAX_SAVED_PATH_CHARS && !p.contains('\0'), || {
+        format!(
+            "not a path ({} characters{})",
+            p.len(),
+            if p.contains('\0') { ", a NUL byte" } else { "" }
+        )
+    })
+}
+
+impl CheckSaved for crate::gui::python::PythonSettings {
+    fn check_saved(&mut self, resets: &mut Resets) {
+        use crate::gui::python::{
+            MAX_SWEEP_REPS, MAX_TIMEOUT_S, Source, max_workers, parse_sweep_workers,
+        };
+        let d = Self::default();
+        resets.check("source", &mut self.source, d.source, |s| match s {
+            Source::Shipped(name) => s
+                .program()
+                .map(drop)
+                .ok_or_else(|| format!("no shipped program called {name:?}")),
+            Source::File => Ok(()),
+        });
+        resets.check("file_path", &mut self.file_path, d.file_path, |p| {
+            check_path_text(p)
+        });
+        resets.check("trace_path", &mut self.trace_path, d.trace_path, |p| {
+            check_path_text(p)
+        });
+        resets.check(
+            "export_folder",
+            &mut self.export_folder,
+            d.export_folder,
+            |p| check_path_text(&p.to_string_lossy()),
+        );
+        resets.check("workers", &mut self.workers, d.workers, |&w| {
+            let max = max_workers();
+            holds((1..=max).contains(&w), || {
+                format!("must be 1..={max} (4x the logical cores), got {w}")
+            })
+        });
+        resets.check("timeout_s", &mut self.timeout_s, d.timeout_s, |&t| {
+            holds((1.0..=MAX_TIMEOUT_S).contains(&t), || {
+                format!(
+                    "must be 1..={MAX_TIMEOUT_S} s, got {}",
+                    crate::engine::util::num::num(t)
+                )
+            })
+        });
+        resets.check(
+            "sweep_workers",
+            &mut self.sweep_workers,
+            d.sweep_workers,
+            |w| parse_sweep_workers(w),
+        );
+        resets.check("sweep_reps", &mut self.sweep_reps, d.sweep_reps, |&r| {
+            holds((1..=MAX_SWEEP_REPS).contains(&r), || {
+                format!("must be 1..={MAX_SWEEP_REPS}, got {r}")
+            })
+        });
     }
 }
 

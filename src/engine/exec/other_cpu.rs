@@ -6,7 +6,11 @@
 //! clock ticks, so their difference over a window, divided by all ticks of
 //! the window (busy and idle) times the number of CPUs, is the number of cores
 //! other processes kept busy on average. Elsewhere nothing is measured and no
-//! verdict is given. Ticks are 10 ms on most systems, so windows shorter than
+//! verdict is given. A run that starts processes of its own (a Python
+//! interpreter and its pool workers) is measured with
+//! [`OtherCpuMeter::start_counting_children`]: the CPU of the children it
+//! started and waited for (`cutime + cstime`, which holds their own waited-for
+//! children too) is then its own, not other processes'. Ticks are 10 ms on most systems, so windows shorter than
 //! [`MIN_WINDOW_TICKS`] give no verdict either.
 
 use serde::{Deserialize, Serialize};
@@ -35,6 +39,9 @@ pub struct CpuCounters {
     pub all_ticks: u64,
     /// This process's utime + stime.
     pub self_ticks: u64,
+    /// This process's cutime + cstime: CPU of its children that have ended
+    /// and been waited for (and of their waited-for children).
+    pub children_ticks: u64,
     /// CPUs counted in `/proc/stat`.
     pub num_cpus: u32,
 }
@@ -75,10 +82,12 @@ impl CpuCounters {
         // After ')': state is field 3, so utime (14) and stime (15) are at 11 and 12.
         let utime: u64 = f.get(11)?.parse().ok()?;
         let stime: u64 = f.get(12)?.parse().ok()?;
+        let child_ticks = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
         Some(CpuCounters {
             busy_ticks,
             all_ticks,
             self_ticks: utime + stime,
+            children_ticks: child_ticks(13) + child_ticks(14),
             num_cpus: num_cpus.max(1),
         })
     }
@@ -94,7 +103,8 @@ pub struct OtherCpu {
     pub num_cpus: u32,
     /// Windows summed.
     pub windows: u32,
-    /// This process's own busy ticks over the windows (all its threads).
+    /// This process's own busy ticks over the windows (all its threads, and
+    /// the children it waited for where they were counted).
     #[serde(default)]
     pub self_ticks: u64,
     /// Wall time of the windows, summed.
@@ -125,6 +135,16 @@ impl OtherCpu {
             let own_cores = self.self_ticks as f64 / self.all_ticks as f64 * self.num_cpus as f64;
             (own_cores * self.elapsed_nanos as f64) as u64
         })
+    }
+
+    /// The window between two readings of a run that started and waited for
+    /// processes of its own: their CPU counts as this process's.
+    pub fn between_counting_children(before: &CpuCounters, after: &CpuCounters) -> OtherCpu {
+        let children = after.children_ticks.saturating_sub(before.children_ticks);
+        let mut w = OtherCpu::between(before, after);
+        w.other_ticks = w.other_ticks.saturating_sub(children);
+        w.self_ticks += children;
+        w
     }
 
     /// Adds another window.
@@ -180,6 +200,7 @@ impl OtherCpu {
 pub struct OtherCpuMeter {
     before: Option<CpuCounters>,
     started: std::time::Instant,
+    count_children: bool,
 }
 
 impl OtherCpuMeter {
@@ -187,6 +208,16 @@ impl OtherCpuMeter {
         OtherCpuMeter {
             before: CpuCounters::read(),
             started: std::time::Instant::now(),
+            count_children: false,
+        }
+    }
+
+    /// For a run that starts processes and waits for them before it ends
+    /// (`parlab py`): their CPU is the run's own (see [`OtherCpu::between_counting_children`]).
+    pub fn start_counting_children() -> Self {
+        OtherCpuMeter {
+            count_children: true,
+            ..Self::start()
         }
     }
 
@@ -195,9 +226,14 @@ impl OtherCpuMeter {
         let before = self.before?;
         let elapsed_nanos = self.started.elapsed().as_nanos() as u64;
         let after = CpuCounters::read()?;
+        let window = if self.count_children {
+            OtherCpu::between_counting_children(&before, &after)
+        } else {
+            OtherCpu::between(&before, &after)
+        };
         Some(OtherCpu {
             elapsed_nanos,
-            ..OtherCpu::between(&before, &after)
+            ..window
         })
     }
 }
@@ -210,8 +246,12 @@ mod tests {
     const STAT_B: &str = "cpu  200 0 60 1080 10 0 0 0 0 0\ncpu0 100 0 30 540 5 0 0 0 0 0\ncpu1 100 0 30 540 5 0 0 0 0 0\nintr 1\n";
 
     fn own(utime: u64, stime: u64) -> String {
+        own_and_children(utime, stime, 0, 0)
+    }
+
+    fn own_and_children(utime: u64, stime: u64, cutime: u64, cstime: u64) -> String {
         format!(
-            "4242 (parlab (x) y) R 1 1 1 0 -1 4194304 100 0 0 0 {utime} {stime} 0 0 20 0 3 0 1 1 1"
+            "4242 (parlab (x) y) R 1 1 1 0 -1 4194304 100 0 0 0 {utime} {stime} {cutime} {cstime} 20 0 3 0 1 1 1"
         )
     }
 
@@ -222,7 +262,45 @@ mod tests {
         assert_eq!(c.all_ticks, 1160);
         assert_eq!(c.self_ticks, 35);
         assert_eq!(c.num_cpus, 2);
+        assert_eq!(c.children_ticks, 0);
+        let c = CpuCounters::parse(STAT_A, &own_and_children(30, 5, 7, 2)).expect("parse");
+        assert_eq!((c.self_ticks, c.children_ticks), (35, 9));
         assert_eq!(CpuCounters::parse("nonsense", &own(1, 1)), None);
+    }
+
+    #[test]
+    fn waited_for_children_are_own_cpu_when_counted() {
+        let a = CpuCounters::parse(STAT_A, &own_and_children(30, 5, 0, 0)).expect("a");
+        // 110 busy ticks: 10 ours, 80 of a child we waited for, 20 others'.
+        let b = CpuCounters::parse(STAT_B, &own_and_children(38, 7, 70, 10)).expect("b");
+        let plain = OtherCpu::between(&a, &b);
+        assert_eq!(
+            plain.other_ticks, 100,
+            "the child looks like another process"
+        );
+        let counted = OtherCpu::between_counting_children(&a, &b);
+        assert_eq!((counted.other_ticks, counted.self_ticks), (20, 90));
+    }
+
+    #[test]
+    fn a_child_run_and_waited_for_is_counted_as_ours() {
+        if CpuCounters::read().is_none() {
+            return; // No /proc: nothing is measured here.
+        }
+        let meter = OtherCpuMeter::start_counting_children();
+        let plain = OtherCpuMeter::start();
+        // A child that burns a fixed amount of CPU (not of wall time).
+        let status = std::process::Command::new("sh")
+            .args(["-c", "i=0; while [ $i -lt 400000 ]; do i=$((i+1)); done"])
+            .status()
+            .expect("sh runs");
+        assert!(status.success());
+        let (counted, plain) = (meter.stop().expect("read"), plain.stop().expect("read"));
+        // The child's CPU (at least 5 ticks, 50 ms) is ours when counted.
+        assert!(
+            counted.self_ticks >= plain.self_ticks + 5,
+            "counted {counted:?} vs plain {plain:?}"
+        );
     }
 
     #[test]

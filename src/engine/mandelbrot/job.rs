@@ -252,7 +252,8 @@ fn run_farm_job(
     completed: &AtomicUsize,
 ) {
     let num_workers = settings.effective_workers() as u32;
-    let meter = OtherCpuMeter::start();
+    // The workers are this job's children, reaped before the meter stops.
+    let meter = OtherCpuMeter::start_counting_children();
     let started = Instant::now();
     let outcome = run_processes(
         &settings,

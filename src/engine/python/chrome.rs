@@ -75,6 +75,27 @@ pub struct Imported {
     pub unmatched_events: usize,
 }
 
+impl Imported {
+    /// What the import left out, in one line (empty when nothing was).
+    pub fn note(&self) -> String {
+        if self.nested_events + self.skipped_events + self.unmatched_events == 0 {
+            return String::new();
+        }
+        format!(
+            "{} nested event(s) folded into their outer event, {} event(s) of other kinds skipped, {} unmatched begin/end",
+            self.nested_events, self.skipped_events, self.unmatched_events
+        )
+    }
+}
+
+/// Reads and imports the trace at `path`; every failure is a message naming
+/// the file (and the line and column for malformed JSON).
+pub fn import_file(path: &std::path::Path) -> Result<Imported, String> {
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
+    from_chrome_reader(file).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Why a trace could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ImportError {

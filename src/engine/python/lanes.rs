@@ -31,12 +31,34 @@ impl Lane {
         } else {
             self.process_name.clone()
         };
-        if self.pid == self.tid || self.thread_name.is_empty() && self.tid == 0 {
+        if self.is_main_thread() {
             format!("{process} (pid {})", self.pid)
         } else if self.thread_name.is_empty() {
             format!("{process} / tid {}", self.tid)
         } else {
             format!("{process} / {} (tid {})", self.thread_name, self.tid)
+        }
+    }
+
+    /// Whether this lane is its process's main thread (on Linux the main
+    /// thread's native id is the pid; an import without a tid counts too).
+    pub fn is_main_thread(&self) -> bool {
+        self.pid == self.tid || self.thread_name.is_empty() && self.tid == 0
+    }
+
+    /// The short name a timeline lane shows: `ForkPoolWorker-3 pid 4812`
+    /// for a process's main thread, `Thread-2 tid 4813` for another thread
+    /// (`pid N` / `tid N` alone where no name was recorded).
+    pub fn short_label(&self) -> String {
+        let (name, id) = if self.is_main_thread() {
+            (&self.process_name, format!("pid {}", self.pid))
+        } else {
+            (&self.thread_name, format!("tid {}", self.tid))
+        };
+        if name.is_empty() {
+            id
+        } else {
+            format!("{name} {id}")
         }
     }
 }
@@ -443,12 +465,29 @@ mod tests {
 {"k":"end","pid":10,"tid":10,"pn":"MainProcess","tn":"MainThread","t":4500}"#;
 
     #[test]
+    fn short_labels_name_the_process_or_the_thread() {
+        let lane = |pid, tid, pn: &str, tn: &str| Lane {
+            pid,
+            tid,
+            process_name: pn.into(),
+            thread_name: tn.into(),
+        };
+        let worker = lane(4812, 4812, "ForkPoolWorker-3", "MainThread");
+        assert_eq!(worker.short_label(), "ForkPoolWorker-3 pid 4812");
+        let thread = lane(4800, 4813, "MainProcess", "Thread-2");
+        assert_eq!(thread.short_label(), "Thread-2 tid 4813");
+        assert_eq!(lane(7, 9, "", "").short_label(), "tid 9");
+        assert_eq!(lane(7, 0, "", "").short_label(), "pid 7");
+    }
+
+    #[test]
     fn lanes_startups_and_figures_by_hand() {
         let parsed = parse_records(RUN);
         let lt = LaneTrace::from_records(&parsed.records, 1000, 5000);
         assert_eq!(lt.lanes.len(), 4);
         assert_eq!(lt.lanes[0].process_name, "MainProcess");
         assert_eq!(lt.lanes[1].label(), "ForkPoolWorker-1 (pid 11)");
+        assert_eq!(lt.lanes[1].short_label(), "ForkPoolWorker-1 pid 11");
         assert_eq!(lt.wall_nanos, 4000);
         assert_eq!(lt.tasks.len(), 3);
         assert_eq!(lt.tasks[0].start_nanos, 1000);

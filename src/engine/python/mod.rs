@@ -18,7 +18,7 @@ pub mod records;
 pub mod runner;
 pub mod sweep;
 
-pub use chrome::{ImportError, Imported, from_chrome_reader, to_chrome_json};
+pub use chrome::{ImportError, Imported, from_chrome_reader, import_file, to_chrome_json};
 pub use lanes::{Lane, LaneTask, LaneTrace, LaneTraceSummary, Startup};
 pub use programs::{PROGRAMS, Program};
 pub use runner::{Ending, RunError, RunOutcome, RunPlan, Script, StartMethod, Stream};

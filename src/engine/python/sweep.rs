@@ -24,6 +24,13 @@ pub const SCRIPT_GRANULARITY: Granularity = Granularity::Chunk { items: 1 };
 pub const PYTHON_TIMED_REGION: &str =
     "the whole interpreter run, python3 start to exit (imports, pool start-up, tasks, shutdown)";
 
+/// How a threads-vs-processes sweep is measured, in words for exports.
+pub const PYTHON_SWEEP_METHOD: &str = "threads and processes swept with one plan (the same worker counts, \
+     timed runs and warm-up, in a shuffled, interleaved order); the worker count reaches the script as \
+     --workers N and the mode as --mode; each mode's speedup is against the same mode on 1 worker; \
+     CPU/wall per task = the thread's CPU time during the task (time.thread_time_ns) / the task's wall \
+     time (CLOCK_MONOTONIC): about 1/N for N threads computing under one GIL";
+
 /// A Python script swept over worker counts in one mode.
 pub struct PythonWorkload {
     /// The run without `--workers`; `--mode` is added when `mode` is set.
@@ -87,6 +94,11 @@ impl Workload for PythonWorkload {
         "task"
     }
 
+    /// Each run is an interpreter (and its pool workers) that parlab waits for.
+    fn runs_child_processes(&self) -> bool {
+        true
+    }
+
     fn work_unit(&self) -> &'static str {
         "ns CPU"
     }
@@ -110,6 +122,7 @@ impl Workload for PythonWorkload {
             "start_method": self.plan.start_method.map(|m| m.name()),
             "python": self.plan.python.as_ref().map_or_else(|| "python3".to_string(), |p| p.display().to_string()),
             "timed_region": PYTHON_TIMED_REGION,
+            "method": PYTHON_SWEEP_METHOD,
             "spec": self.name(),
         })
     }

@@ -320,7 +320,11 @@ fn run_sweep(
         if cancel.load(Ordering::Relaxed) {
             return end(None);
         }
-        let meter = OtherCpuMeter::start();
+        let meter = if workload.runs_child_processes() {
+            OtherCpuMeter::start_counting_children()
+        } else {
+            OtherCpuMeter::start()
+        };
         let outcome = run(&configs[config]);
         let other_cpu = meter.stop();
         match outcome {

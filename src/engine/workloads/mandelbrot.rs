@@ -52,6 +52,11 @@ impl Workload for Mandelbrot {
     fn name(&self) -> &'static str {
         "mandelbrot"
     }
+    /// On processes, each run starts and reaps its worker processes: their
+    /// CPU is the run's own, not other processes'.
+    fn runs_child_processes(&self) -> bool {
+        self.backend == Backend::Processes
+    }
     fn task_label(&self) -> &'static str {
         "tile"
     }

@@ -63,6 +63,12 @@ pub trait Workload: Send + Sync {
     fn default_granularities(&self) -> Vec<Granularity>;
     /// How many tasks this granularity makes.
     fn num_tasks(&self, granularity: Granularity) -> usize;
+    /// True when each run starts processes and waits for them before it
+    /// returns (a Python interpreter): the sweep then counts their CPU as the
+    /// run's own, not as other processes' (the busy-machine check).
+    fn runs_child_processes(&self) -> bool {
+        false
+    }
     /// Builds whatever data the runs at these granularities need; called once
     /// by the sweep before any pool is built or any run is timed.
     fn prepare(&self, _granularities: &[Granularity]) -> Result<(), String> {

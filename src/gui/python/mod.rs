@@ -7,33 +7,45 @@
 //! All work runs on background threads (`BackgroundTask`); the script's
 //! output reaches the window through a shared buffer, so the runner never
 //! waits for the UI. Dropping the panel cancels the run and kills the
-//! script's process group.
+//! script's process group. The choices persist ([`PythonSettings`]); the
+//! runtime (tasks, what is shown, dialogs) is kept apart and never saved.
+//!
+//! A run or a sweep is a measurement: it takes the window's one-measurement
+//! token (waiting, with a message naming the holder, while another panel
+//! measures), and other processes' CPU is measured over it (the interpreter
+//! and its workers counted as the run's own) for the busy-machine flag.
 
-use crate::engine::exec::pool::logical_cores;
+mod export;
+
+use crate::engine::exec::activity::Activity;
+use crate::engine::exec::other_cpu::{BUSY_RULE, OtherCpu, OtherCpuMeter};
+use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
 use crate::engine::exec::task::Notify;
 use crate::engine::exec::task::{BackgroundTask, Emitter};
 use crate::engine::exec::trace::Trace;
-use crate::engine::python::chrome::from_chrome_reader;
+use crate::engine::python::chrome::{Imported, import_file};
 use crate::engine::python::lanes::{LaneTrace, LaneTraceSummary};
-use crate::engine::python::programs::PROGRAMS;
+use crate::engine::python::programs::{self, PROGRAMS, Program};
 use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script, StartMethod};
 use crate::engine::python::sweep::{ModeSweep, cpu_per_wall, sweep_modes};
-use crate::engine::speedup::charts::data::{overlay_speedup_charts, speedup_chart};
+use crate::engine::speedup::charts::data::{SpeedupChart, overlay_speedup_charts, speedup_chart};
+use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::speedup::plots::speedup_plot_ui;
+use crate::gui::widgets::activity::{activity_strip_ui, concurrency_histogram_ui};
 use crate::gui::widgets::palette;
 use crate::gui::widgets::timeline::{TimelineCache, TimelineOptions, fmt_ms, timeline_ui};
 use egui::{Color32, Pos2, Rect, RichText};
-use std::path::PathBuf;
+use egui_file::FileDialog;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Lane height of the Python timeline, points (the widget's own geometry
-/// below: a 64-point label column, a 16-point axis, 4 points of margin).
+/// Lane height of the Python timeline, points.
 const LANE_H: f32 = 18.0;
-const TIMELINE_LABEL_W: f32 = 64.0;
-const TIMELINE_AXIS_H: f32 = 16.0;
-const TIMELINE_RIGHT_MARGIN: f32 = 4.0;
+/// Lane-label column: wide enough for `ForkPoolWorker-12 pid 123456`.
+const LANE_LABEL_W: f32 = 180.0;
 /// Start-up bars: drawn over the lane, thinner than a task.
 const STARTUP_COLOUR: Color32 = Color32::from_gray(150);
 /// Output shown live, at most (the runner keeps everything up to its cap).
@@ -42,7 +54,7 @@ const LIVE_OUTPUT_CHARS: usize = 64 * 1024;
 const TASK_ROWS: usize = 500;
 
 /// Threads or processes (passed to the program as `--mode`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mode {
     Threads,
     Processes,
@@ -57,17 +69,100 @@ impl Mode {
     }
 }
 
-/// Where the script comes from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Where the script comes from: a shipped program by name (`pool_primes`),
+/// or the file at [`PythonSettings::file_path`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Source {
-    Shipped(usize),
+    Shipped(String),
     File,
+}
+
+impl Source {
+    /// The shipped program called `name`.
+    pub fn shipped(name: &str) -> Source {
+        Source::Shipped(name.to_string())
+    }
+
+    /// The shipped program, if this is one that exists.
+    pub fn program(&self) -> Option<&'static Program> {
+        match self {
+            Source::Shipped(name) => programs::find(name),
+            Source::File => None,
+        }
+    }
+}
+
+/// The most workers the tab offers: 4x the logical cores (within the pool's limit).
+pub fn max_workers() -> usize {
+    (4 * logical_cores().max(1)).min(MAX_WORKERS)
+}
+
+/// Timed runs per configuration of a sweep, at most.
+pub const MAX_SWEEP_REPS: u32 = 50;
+/// Longest timeout the tab offers, seconds.
+pub const MAX_TIMEOUT_S: f64 = 3600.0;
+
+/// The tab's choices, saved with the window's other settings (checked on
+/// load: see `gui::settings`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PythonSettings {
+    pub source: Source,
+    /// The script run when [`Source::File`] is chosen.
+    pub file_path: String,
+    /// The Chrome trace "Open trace" reads.
+    pub trace_path: String,
+    pub workers: usize,
+    pub mode: Mode,
+    /// `None`: the interpreter's default start method.
+    pub start_method: Option<StartMethod>,
+    pub timeout_s: f64,
+    /// Worker counts of the sweep, comma-separated.
+    pub sweep_workers: String,
+    /// Timed runs per configuration of the sweep.
+    pub sweep_reps: u32,
+    /// Folder the sweep's export buttons write to.
+    pub export_folder: PathBuf,
+}
+
+impl Default for PythonSettings {
+    fn default() -> Self {
+        PythonSettings {
+            source: Source::shipped("pool_primes"),
+            file_path: String::new(),
+            trace_path: String::new(),
+            workers: logical_cores().clamp(1, 4),
+            mode: Mode::Processes,
+            start_method: None,
+            timeout_s: 120.0,
+            sweep_workers: "1,2,4,8".into(),
+            sweep_reps: 3,
+            export_folder: PathBuf::from("parlab-python"),
+        }
+    }
+}
+
+/// The sweep's worker counts from `text` (`1,2,4,8`): each 1..=[`max_workers`].
+pub fn parse_sweep_workers(text: &str) -> Result<Vec<usize>, String> {
+    let max = max_workers();
+    let workers: Vec<usize> = text
+        .split(',')
+        .map(|w| {
+            w.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or_else(|| format!("{w:?} is not a worker count (1..={max}, 4x cores)"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(workers)
 }
 
 /// What the background tasks send back.
 enum PyMsg {
-    Ran(Result<RunOutcome, String>),
-    Opened(Result<(String, LaneTrace, String), String>),
+    /// The run, and other processes' CPU over it.
+    Ran(Result<RunOutcome, String>, Option<OtherCpu>),
+    Opened(Result<(PathBuf, Imported), String>),
     SweepProgress(&'static str, usize, usize),
     Swept(Result<Vec<ModeSweep>, String>),
 }
@@ -76,19 +171,29 @@ enum PyMsg {
 struct Shown {
     title: String,
     lanes: LaneTrace,
+    /// The timeline's lane names (`ForkPoolWorker-3 pid 4812`).
+    lane_labels: Vec<String>,
     trace: Trace,
     summary: LaneTraceSummary,
     /// For a run: how it ended, output, interpreter.
     outcome: Option<RunOutcome>,
     /// For an opened file: what was left out.
     note: String,
+    /// Busy lanes over time and the concurrency histogram.
+    activity: Activity,
+    /// For a run: other processes' CPU over it.
+    other_cpu: Option<OtherCpu>,
 }
 
 impl Shown {
     fn new(title: String, lanes: LaneTrace, outcome: Option<RunOutcome>, note: String) -> Self {
+        let trace = lanes.to_trace();
         Shown {
             title,
-            trace: lanes.to_trace(),
+            lane_labels: lanes.lanes.iter().map(|l| l.short_label()).collect(),
+            activity: Activity::of(&trace),
+            other_cpu: None,
+            trace,
             summary: lanes.summary(),
             lanes,
             outcome,
@@ -106,8 +211,17 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Which text field a file dialog fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DialogFor {
+    Script,
+    Trace,
+}
+
 #[derive(Default)]
 struct Runtime {
+    dialog: Option<(FileDialog, DialogFor)>,
+    export_message: Option<Result<String, String>>,
     task: Option<BackgroundTask<PyMsg>>,
     live_output: Arc<Mutex<String>>,
     shown: Option<Shown>,
@@ -118,38 +232,23 @@ struct Runtime {
     sweep_progress: Option<(&'static str, usize, usize)>,
     sweeps: Vec<ModeSweep>,
     sweep_error: Option<String>,
+    /// The one-measurement token, held while a run or a sweep measures.
+    run_guard: Option<MeasureGuard>,
+    sweep_guard: Option<MeasureGuard>,
+    /// A run or a sweep waiting for another panel's measurement to end.
+    pending_run: bool,
+    pending_sweep: bool,
+    /// Why it waits (names the holder).
+    waiting: Option<String>,
 }
 
-/// The Python tab.
+/// The Python tab: its saved choices and its runtime, kept apart.
+#[derive(Default)]
 pub struct PythonPanel {
-    pub source: Source,
-    pub file_text: String,
-    pub trace_text: String,
-    pub workers: usize,
-    pub mode: Mode,
-    /// `None`: the interpreter's default start method.
-    pub start_method: Option<StartMethod>,
-    pub timeout_s: f64,
-    pub sweep_workers_text: String,
-    pub sweep_reps: u32,
+    pub settings: PythonSettings,
+    /// The window's one-measurement token (the app shares its own).
+    pub measuring: Measuring,
     runtime: Runtime,
-}
-
-impl Default for PythonPanel {
-    fn default() -> Self {
-        PythonPanel {
-            source: Source::Shipped(1),
-            file_text: String::new(),
-            trace_text: String::new(),
-            workers: logical_cores().clamp(1, 4),
-            mode: Mode::Processes,
-            start_method: None,
-            timeout_s: 120.0,
-            sweep_workers_text: "1,2,4,8".into(),
-            sweep_reps: 3,
-            runtime: Runtime::default(),
-        }
-    }
 }
 
 fn notifier(ctx: &egui::Context) -> Notify {
@@ -158,23 +257,96 @@ fn notifier(ctx: &egui::Context) -> Notify {
 }
 
 impl PythonPanel {
+    /// The tab with saved (already checked) choices.
+    pub fn new(settings: PythonSettings) -> Self {
+        PythonPanel {
+            settings,
+            measuring: Measuring::default(),
+            runtime: Runtime::default(),
+        }
+    }
+
+    /// A run, an open or a sweep is in progress or waiting to start.
     pub fn is_busy(&self) -> bool {
-        self.runtime.task.is_some() || self.runtime.sweep_task.is_some()
+        self.runtime.task.is_some()
+            || self.runtime.sweep_task.is_some()
+            || self.runtime.pending_run
+            || self.runtime.pending_sweep
+    }
+
+    /// Why a run or a sweep waits, naming who measures, if one does.
+    pub fn waiting(&self) -> Option<&str> {
+        self.runtime.waiting.as_deref()
+    }
+
+    /// Takes the one-measurement token for `what`, or notes why not
+    /// (`Err`: the caller marks its start pending).
+    fn take_token(&mut self, what: &str, short: &str) -> Result<MeasureGuard, ()> {
+        match self.measuring.try_begin(what) {
+            Ok(g) => Ok(g),
+            Err(holder) => {
+                self.runtime.waiting = Some(Measuring::wait_message(&holder, short));
+                Err(())
+            }
+        }
+    }
+
+    /// Called every frame whichever tab is shown: takes in what the
+    /// background work sent (so the token is given back when it ends) and
+    /// starts a waiting run or sweep once the token is free.
+    pub fn tick(&mut self, ctx: &egui::Context) {
+        self.drain(ctx);
+        if self.measuring.is_busy() {
+            if self.runtime.pending_run || self.runtime.pending_sweep {
+                ctx.request_repaint_after(Duration::from_millis(200));
+            }
+            return;
+        }
+        if self.runtime.pending_run && self.runtime.task.is_none() {
+            self.start_run(ctx);
+        } else if self.runtime.pending_sweep && self.runtime.sweep_task.is_none() {
+            self.start_sweep(ctx);
+        }
+    }
+
+    /// Whether a run's result or an opened trace is on screen.
+    pub fn is_showing(&self) -> bool {
+        self.runtime.shown.is_some()
+    }
+
+    /// Shows a trace read elsewhere (`parlab open TRACE.json` opens the
+    /// window with it), as "Open trace" would.
+    pub fn show_opened(&mut self, path: &Path, imported: Imported) {
+        self.settings.trace_path = path.display().to_string();
+        let note = imported.note();
+        self.runtime.shown = Some(Shown::new(
+            path.display().to_string(),
+            imported.trace,
+            None,
+            note,
+        ));
+        self.runtime.cache = TimelineCache::default();
+        self.runtime.error = None;
     }
 
     fn knobs(&self) -> crate::engine::python::programs::Knobs {
-        match self.source {
-            Source::Shipped(i) => PROGRAMS.get(i).map_or(FILE_KNOBS, |p| p.knobs),
-            Source::File => FILE_KNOBS,
-        }
+        self.settings
+            .source
+            .program()
+            .map_or(FILE_KNOBS, |p| p.knobs)
     }
 
     /// The plan for one run with the panel's settings.
     pub fn plan(&self) -> Result<RunPlan, String> {
-        let script = match self.source {
-            Source::Shipped(i) => Script::Shipped(PROGRAMS.get(i).ok_or("no such program")?),
+        let s = &self.settings;
+        let script = match &s.source {
+            Source::Shipped(name) => Script::Shipped(
+                s.source
+                    .program()
+                    .ok_or_else(|| format!("no shipped program called {name:?}"))?,
+            ),
             Source::File => {
-                let path = PathBuf::from(self.file_text.trim());
+                let path = PathBuf::from(s.file_path.trim());
                 if !path.is_file() {
                     return Err(format!("{}: no such file", path.display()));
                 }
@@ -185,14 +357,19 @@ impl PythonPanel {
         let mut plan = RunPlan::new(script);
         if knobs.workers {
             plan.args
-                .extend(["--workers".to_string(), self.workers.to_string()]);
+                .extend(["--workers".to_string(), s.workers.to_string()]);
         }
         if knobs.mode {
             plan.args
-                .extend(["--mode".to_string(), self.mode.arg().to_string()]);
+                .extend(["--mode".to_string(), s.mode.arg().to_string()]);
         }
-        plan.start_method = self.start_method;
-        plan.timeout = Duration::from_secs_f64(self.timeout_s.clamp(1.0, 86_400.0));
+        plan.start_method = s.start_method;
+        let timeout_s = if s.timeout_s.is_finite() {
+            s.timeout_s.clamp(1.0, MAX_TIMEOUT_S)
+        } else {
+            PythonSettings::default().timeout_s
+        };
+        plan.timeout = Duration::from_secs_f64(timeout_s);
         Ok(plan)
     }
 
@@ -206,6 +383,17 @@ impl PythonPanel {
             }
         };
         self.runtime.error = None;
+        self.runtime.pending_run = false;
+        match self.take_token("the Python tab's run", "the Python run") {
+            Ok(g) => self.runtime.run_guard = Some(g),
+            Err(()) => {
+                self.runtime.pending_run = true;
+                return;
+            }
+        }
+        if !self.runtime.pending_sweep {
+            self.runtime.waiting = None;
+        }
         let live = Arc::new(Mutex::new(String::new()));
         self.runtime.live_output = live.clone();
         let task = BackgroundTask::spawn(
@@ -219,39 +407,32 @@ impl PythonPanel {
                         s.push_str(text);
                     }
                 };
+                // The interpreter and its workers are waited for: their CPU
+                // is the run's own, not other processes'.
+                let meter = OtherCpuMeter::start_counting_children();
                 let result =
                     runner::run(&plan, e.cancel_flag(), &mut on_output).map_err(|e| e.to_string());
-                e.send(PyMsg::Ran(result));
+                e.send(PyMsg::Ran(result, meter.stop()));
             },
         );
         match task {
             Ok(t) => self.runtime.task = Some(t),
-            Err(e) => self.runtime.error = Some(format!("could not start the run: {e}")),
+            Err(e) => {
+                self.runtime.run_guard = None;
+                self.runtime.error = Some(format!("could not start the run: {e}"));
+            }
         }
     }
 
     /// Opens a Chrome trace in the background (large files take a while).
     pub fn start_open(&mut self, ctx: &egui::Context) {
-        let path = PathBuf::from(self.trace_text.trim());
+        let path = PathBuf::from(self.settings.trace_path.trim());
         self.runtime.error = None;
         let task = BackgroundTask::spawn(
             "parlab-python-open",
             Some(notifier(ctx)),
             move |e: &Emitter<PyMsg>| {
-                let result = std::fs::File::open(&path)
-                    .map_err(|err| format!("{}: cannot open: {err}", path.display()))
-                    .and_then(|f| {
-                        from_chrome_reader(f).map_err(|err| format!("{}: {err}", path.display()))
-                    })
-                    .map(|imported| {
-                        let note = format!(
-                            "{} nested event(s) folded, {} other event(s) skipped, {} unmatched begin/end",
-                            imported.nested_events,
-                            imported.skipped_events,
-                            imported.unmatched_events
-                        );
-                        (path.display().to_string(), imported.trace, note)
-                    });
+                let result = import_file(&path).map(|imported| (path.clone(), imported));
                 e.send(PyMsg::Opened(result));
             },
         );
@@ -263,17 +444,7 @@ impl PythonPanel {
 
     /// Starts the workers x {threads, processes} sweep.
     pub fn start_sweep(&mut self, ctx: &egui::Context) {
-        let workers: Result<Vec<usize>, String> = self
-            .sweep_workers_text
-            .split(',')
-            .map(|w| {
-                w.trim()
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (1..=4 * logical_cores().max(1)).contains(n))
-                    .ok_or_else(|| format!("{w:?} is not a worker count (1..=4x cores)"))
-            })
-            .collect();
+        let workers = parse_sweep_workers(&self.settings.sweep_workers);
         let (workers, mut plan) = match (workers, self.plan()) {
             (Ok(w), Ok(p)) => (w, p),
             (Err(e), _) | (_, Err(e)) => {
@@ -281,15 +452,27 @@ impl PythonPanel {
                 return;
             }
         };
+        self.runtime.pending_sweep = false;
+        match self.take_token("the Python tab's sweep", "the Python sweep") {
+            Ok(g) => self.runtime.sweep_guard = Some(g),
+            Err(()) => {
+                self.runtime.pending_sweep = true;
+                return;
+            }
+        }
+        if !self.runtime.pending_run {
+            self.runtime.waiting = None;
+        }
         // The sweep adds --workers and --mode itself.
         plan.args.clear();
         let items = 0;
-        let reps = self.sweep_reps.clamp(1, 50);
+        let reps = self.settings.sweep_reps.clamp(1, MAX_SWEEP_REPS);
         let cancel = Arc::new(AtomicBool::new(false));
         self.runtime.sweep_cancel = Some(CancelOnDrop(cancel.clone()));
         self.runtime.sweep_error = None;
         self.runtime.sweeps.clear();
         self.runtime.sweep_progress = None;
+        self.runtime.export_message = None;
         let task = BackgroundTask::spawn(
             "parlab-python-sweep",
             Some(notifier(ctx)),
@@ -304,7 +487,10 @@ impl PythonPanel {
         );
         match task {
             Ok(t) => self.runtime.sweep_task = Some(t),
-            Err(e) => self.runtime.sweep_error = Some(format!("could not start the sweep: {e}")),
+            Err(e) => {
+                self.runtime.sweep_guard = None;
+                self.runtime.sweep_error = Some(format!("could not start the sweep: {e}"));
+            }
         }
     }
 
@@ -322,25 +508,28 @@ impl PythonPanel {
                 ctx.request_repaint_after(Duration::from_millis(100));
             }
         }
+        // Work that ended gives the token back.
+        if self.runtime.task.is_none() {
+            self.runtime.run_guard = None;
+        }
+        if self.runtime.sweep_task.is_none() {
+            self.runtime.sweep_guard = None;
+        }
         for m in msgs {
             match m {
-                PyMsg::Ran(Ok(outcome)) => {
-                    let title = match &self.source {
-                        Source::Shipped(i) => {
-                            PROGRAMS.get(*i).map_or_else(String::new, |p| p.file_name())
-                        }
-                        Source::File => self.file_text.clone(),
+                PyMsg::Ran(Ok(outcome), other_cpu) => {
+                    let title = match &self.settings.source {
+                        Source::Shipped(name) => format!("{name}.py"),
+                        Source::File => self.settings.file_path.clone(),
                     };
                     let lanes = outcome.trace.clone();
-                    self.runtime.shown =
-                        Some(Shown::new(title, lanes, Some(outcome), String::new()));
+                    let mut shown = Shown::new(title, lanes, Some(outcome), String::new());
+                    shown.other_cpu = other_cpu;
+                    self.runtime.shown = Some(shown);
                     self.runtime.cache = TimelineCache::default();
                 }
-                PyMsg::Ran(Err(e)) | PyMsg::Opened(Err(e)) => self.runtime.error = Some(e),
-                PyMsg::Opened(Ok((title, lanes, note))) => {
-                    self.runtime.shown = Some(Shown::new(title, lanes, None, note));
-                    self.runtime.cache = TimelineCache::default();
-                }
+                PyMsg::Ran(Err(e), _) | PyMsg::Opened(Err(e)) => self.runtime.error = Some(e),
+                PyMsg::Opened(Ok((path, imported))) => self.show_opened(&path, imported),
                 PyMsg::SweepProgress(m, d, t) => self.runtime.sweep_progress = Some((m, d, t)),
                 PyMsg::Swept(Ok(s)) => {
                     self.runtime.sweeps = s;
@@ -355,10 +544,14 @@ impl PythonPanel {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
-        self.drain(ui.ctx());
+        self.tick(ui.ctx());
+        self.dialog_ui(ui.ctx());
         egui::ScrollArea::vertical().show(ui, |ui| {
             self.controls_ui(ui);
             ui.separator();
+            if let Some(w) = &self.runtime.waiting {
+                ui.label(RichText::new(w).color(palette::WARN));
+            }
             if let Some(e) = &self.runtime.error {
                 ui.label(RichText::new(e).color(palette::BAD));
             }
@@ -384,82 +577,119 @@ impl PythonPanel {
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui) {
+        let busy = self.runtime.task.is_some();
         ui.horizontal_wrapped(|ui| {
-            let selected = match self.source {
-                Source::Shipped(i) => PROGRAMS.get(i).map_or("?", |p| p.name).to_string(),
+            let s = &mut self.settings;
+            let selected = match &s.source {
+                Source::Shipped(name) => name.clone(),
                 Source::File => "a file...".to_string(),
             };
             egui::ComboBox::from_label("program")
                 .selected_text(selected)
                 .show_ui(ui, |ui| {
-                    for (i, p) in PROGRAMS.iter().enumerate() {
-                        ui.selectable_value(&mut self.source, Source::Shipped(i), p.name)
+                    for p in PROGRAMS {
+                        ui.selectable_value(&mut s.source, Source::shipped(p.name), p.name)
                             .on_hover_text(p.title());
                     }
-                    ui.selectable_value(&mut self.source, Source::File, "a file...");
+                    ui.selectable_value(&mut s.source, Source::File, "a file...");
                 });
-            if self.source == Source::File {
+            if s.source == Source::File {
+                let l = ui.label("file");
                 ui.add(
-                    egui::TextEdit::singleline(&mut self.file_text)
+                    egui::TextEdit::singleline(&mut s.file_path)
                         .hint_text("path/to/script.py")
                         .desired_width(240.0),
-                );
+                )
+                .labelled_by(l.id);
+                if ui
+                    .button("Browse...")
+                    .on_hover_text("choose a Python file")
+                    .clicked()
+                {
+                    self.runtime.dialog = Some(open_dialog(
+                        &s.file_path,
+                        "Open a Python file",
+                        DialogFor::Script,
+                    ));
+                }
             }
         });
-        if let Source::Shipped(i) = self.source
-            && let Some(p) = PROGRAMS.get(i)
-        {
+        if let Some(p) = self.settings.source.program() {
             ui.label(RichText::new(p.title()).strong());
             ui.label(p.description());
         }
         let knobs = self.knobs();
         ui.horizontal_wrapped(|ui| {
+            let s = &mut self.settings;
             ui.add_enabled_ui(knobs.workers, |ui| {
                 crate::gui::widgets::labelled::drag(
                     ui,
                     "workers",
-                    &mut self.workers,
-                    1..=4 * logical_cores().max(1),
+                    &mut s.workers,
+                    1..=max_workers(),
                     "",
                 );
             });
             ui.add_enabled_ui(knobs.mode, |ui| {
-                ui.selectable_value(&mut self.mode, Mode::Threads, "threads");
-                ui.selectable_value(&mut self.mode, Mode::Processes, "processes");
+                ui.selectable_value(&mut s.mode, Mode::Threads, "threads");
+                ui.selectable_value(&mut s.mode, Mode::Processes, "processes");
             });
             ui.add_enabled_ui(knobs.processes, |ui| {
                 ui.label("start method");
-                ui.selectable_value(&mut self.start_method, None, "default");
-                ui.selectable_value(&mut self.start_method, Some(StartMethod::Fork), "fork");
-                ui.selectable_value(&mut self.start_method, Some(StartMethod::Spawn), "spawn");
+                ui.selectable_value(&mut s.start_method, None, "default");
+                ui.selectable_value(&mut s.start_method, Some(StartMethod::Fork), "fork");
+                ui.selectable_value(&mut s.start_method, Some(StartMethod::Spawn), "spawn");
             });
             crate::gui::widgets::labelled::drag(
                 ui,
                 "timeout s",
-                &mut self.timeout_s,
-                1.0..=3600.0,
+                &mut s.timeout_s,
+                1.0..=MAX_TIMEOUT_S,
                 "",
             );
         });
         ui.horizontal_wrapped(|ui| {
-            let busy = self.runtime.task.is_some();
-            if ui.add_enabled(!busy, egui::Button::new("Run")).clicked() {
+            let can_run = !busy && !self.runtime.pending_run;
+            if ui.add_enabled(can_run, egui::Button::new("Run")).clicked() {
                 self.start_run(&ui.ctx().clone());
             }
-            if ui.add_enabled(busy, egui::Button::new("Cancel")).clicked()
-                && let Some(t) = &self.runtime.task
+            let pending = self.runtime.pending_run;
+            if ui
+                .add_enabled(busy || pending, egui::Button::new("Cancel"))
+                .clicked()
             {
-                t.cancel();
+                if let Some(t) = &self.runtime.task {
+                    t.cancel();
+                }
+                if pending {
+                    self.runtime.pending_run = false;
+                    if !self.runtime.pending_sweep {
+                        self.runtime.waiting = None;
+                    }
+                }
             }
             ui.separator();
+            let l = ui.label("trace");
             ui.add(
-                egui::TextEdit::singleline(&mut self.trace_text)
+                egui::TextEdit::singleline(&mut self.settings.trace_path)
                     .hint_text("trace.json (Chrome trace)")
                     .desired_width(220.0),
-            );
+            )
+            .labelled_by(l.id);
+            if ui
+                .add_enabled(!busy, egui::Button::new("Browse trace..."))
+                .on_hover_text("choose a Chrome trace (JSON) to open")
+                .clicked()
+            {
+                self.runtime.dialog = Some(open_dialog(
+                    &self.settings.trace_path,
+                    "Open trace",
+                    DialogFor::Trace,
+                ));
+            }
             if ui
                 .add_enabled(
-                    !busy && !self.trace_text.trim().is_empty(),
+                    !busy && !self.settings.trace_path.trim().is_empty(),
                     egui::Button::new("Open trace"),
                 )
                 .clicked()
@@ -467,6 +697,35 @@ impl PythonPanel {
                 self.start_open(&ui.ctx().clone());
             }
         });
+    }
+
+    /// The open file dialog, while shown: a chosen script fills the file
+    /// path; a chosen trace fills the trace path and is opened.
+    fn dialog_ui(&mut self, ctx: &egui::Context) {
+        let Some((dialog, what)) = &mut self.runtime.dialog else {
+            return;
+        };
+        let what = *what;
+        if dialog.show(ctx).selected() {
+            let chosen = dialog.path().map(|p| p.display().to_string());
+            self.runtime.dialog = None;
+            if let Some(path) = chosen {
+                match what {
+                    DialogFor::Script => {
+                        self.settings.file_path = path;
+                        self.settings.source = Source::File;
+                    }
+                    DialogFor::Trace => {
+                        self.settings.trace_path = path;
+                        if self.runtime.task.is_none() {
+                            self.start_open(ctx);
+                        }
+                    }
+                }
+            }
+        } else if !dialog.visible() {
+            self.runtime.dialog = None;
+        }
     }
 
     fn sweep_ui(&mut self, ui: &mut egui::Ui) {
@@ -477,23 +736,39 @@ impl PythonPanel {
             return;
         }
         ui.horizontal_wrapped(|ui| {
-            ui.label("workers");
-            ui.add(egui::TextEdit::singleline(&mut self.sweep_workers_text).desired_width(90.0));
+            let l = ui.label("sweep workers");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.settings.sweep_workers).desired_width(90.0),
+            )
+            .labelled_by(l.id);
             crate::gui::widgets::labelled::drag(
                 ui,
                 "timed runs each",
-                &mut self.sweep_reps,
-                1..=50,
+                &mut self.settings.sweep_reps,
+                1..=MAX_SWEEP_REPS,
                 "",
             );
             let busy = self.runtime.sweep_task.is_some();
-            if ui.add_enabled(!busy, egui::Button::new("Sweep")).clicked() {
+            let pending = self.runtime.pending_sweep;
+            if ui
+                .add_enabled(!busy && !pending, egui::Button::new("Sweep"))
+                .clicked()
+            {
                 self.start_sweep(&ui.ctx().clone());
             }
-            if ui.add_enabled(busy, egui::Button::new("Stop")).clicked() {
+            if ui
+                .add_enabled(busy || pending, egui::Button::new("Stop"))
+                .clicked()
+            {
                 self.runtime.sweep_cancel = None;
                 if let Some(t) = &self.runtime.sweep_task {
                     t.cancel();
+                }
+                if pending {
+                    self.runtime.pending_sweep = false;
+                    if !self.runtime.pending_run {
+                        self.runtime.waiting = None;
+                    }
                 }
             }
             if let Some((m, d, t)) = self.runtime.sweep_progress
@@ -509,19 +784,12 @@ impl PythonPanel {
         if self.runtime.sweeps.is_empty() {
             return;
         }
-        let charts: Vec<(String, _)> = self
-            .runtime
-            .sweeps
-            .iter()
-            .map(|s| {
-                (
-                    s.mode.to_string(),
-                    speedup_chart(&s.results, &s.results.row_table()),
-                )
-            })
-            .collect();
-        if let Some(chart) = overlay_speedup_charts(&charts) {
+        if let Some(chart) = sweep_chart(&self.runtime.sweeps) {
             speedup_plot_ui(ui, "python-speedup", &chart, 260.0);
+        }
+        let other = sweeps_other_cpu(&self.runtime.sweeps);
+        if other.windows > 0 {
+            other_cpu_ui(ui, &other);
         }
         if let Some(load) = self.runtime.sweeps[0].results.load_average_start {
             let cores = self.runtime.sweeps[0].results.logical_cores as f64;
@@ -563,7 +831,71 @@ impl PythonPanel {
                 }
             });
         ui.label("Each timed run is the whole interpreter run (start to exit); speedup is against the same mode on 1 worker.");
+        self.export_ui(ui);
     }
+}
+
+/// Both modes' speedup on one chart, as drawn and exported; the title says
+/// when other processes made the figures unreliable.
+pub(crate) fn sweep_chart(sweeps: &[ModeSweep]) -> Option<SpeedupChart> {
+    let charts: Vec<(String, SpeedupChart)> = sweeps
+        .iter()
+        .map(|s| {
+            (
+                s.mode.to_string(),
+                speedup_chart(&s.results, &s.results.row_table()),
+            )
+        })
+        .collect();
+    let mut chart = overlay_speedup_charts(&charts)?;
+    let other = sweeps_other_cpu(sweeps);
+    if other.is_busy() {
+        chart.title.push_str(&format!(
+            " [{}]",
+            crate::engine::exec::other_cpu::BUSY_WARNING
+        ));
+    }
+    Some(chart)
+}
+
+/// Other processes' CPU over every timed run of every mode.
+fn sweeps_other_cpu(sweeps: &[ModeSweep]) -> OtherCpu {
+    let mut all = OtherCpu::default();
+    for s in sweeps {
+        all.add(&s.results.other_cpu);
+    }
+    all
+}
+
+/// The busy-machine line, as the speedup lab shows it: the warning in red
+/// when other processes took more than the threshold, else the figure.
+fn other_cpu_ui(ui: &mut egui::Ui, other: &OtherCpu) {
+    let colour = if other.is_busy() {
+        palette::BAD
+    } else {
+        palette::IDEAL
+    };
+    ui.label(RichText::new(other.describe()).color(colour))
+        .on_hover_text(BUSY_RULE);
+}
+
+/// A file dialog to open a file, starting in the folder of `current` when
+/// that is a path to something that exists, else in the working folder.
+fn open_dialog(current: &str, title: &str, what: DialogFor) -> (FileDialog, DialogFor) {
+    let current = Path::new(current.trim());
+    let start = if current.is_dir() {
+        Some(current.to_path_buf())
+    } else {
+        current
+            .parent()
+            .filter(|p| p.is_dir() && !p.as_os_str().is_empty())
+            .map(Path::to_path_buf)
+    };
+    let mut d = FileDialog::open_file()
+        .initial_path(start.unwrap_or_else(|| std::env::current_dir().unwrap_or_default()))
+        .title(title);
+    d.open();
+    (d, what)
 }
 
 /// A file of unknown shape: pass nothing, allow the start method.
@@ -633,39 +965,37 @@ fn shown_ui(ui: &mut egui::Ui, shown: &Shown, cache: &mut TimelineCache) {
             "worker start-up ({method}): median {median_ms:.1} ms over {n} process(es) (grey bars)"
         ));
     }
-    let scope = ui.scope(|ui| {
-        timeline_ui(
-            ui,
-            &shown.trace,
-            cache,
-            TimelineOptions {
-                lane_height: LANE_H,
-                task_label: "task",
-                work_unit: "ns CPU",
-                ..Default::default()
-            },
-        )
-    });
-    startup_bars(ui, scope.response.rect, &shown.lanes);
+    if let Some(o) = shown.other_cpu.filter(|o| o.windows > 0) {
+        other_cpu_ui(ui, &o);
+    }
+    concurrency_histogram_ui(ui, &shown.activity);
+    activity_strip_ui(ui, &shown.activity, LANE_LABEL_W, LANE_H);
+    let drawn = timeline_ui(
+        ui,
+        &shown.trace,
+        cache,
+        TimelineOptions {
+            lane_height: LANE_H,
+            task_label: "task",
+            work_unit: "ns CPU",
+            lane_labels: Some(&shown.lane_labels),
+            label_width: LANE_LABEL_W,
+            ..Default::default()
+        },
+    );
+    startup_bars(ui, drawn.plot_rect, &shown.lanes);
     lanes_legend_ui(ui, shown);
-    tasks_table_ui(ui, &shown.lanes);
+    tasks_table_ui(ui, &shown.lanes, &shown.lane_labels);
     if let Some(o) = &shown.outcome {
         output_ui(ui, "script output", &o.stdout, &o.stderr);
     }
 }
 
-/// Grey bars over the timeline: each worker process's start-up.
-fn startup_bars(ui: &egui::Ui, rect: Rect, lanes: &LaneTrace) {
+/// Grey bars over the timeline's lanes (`plot`): each worker process's start-up.
+fn startup_bars(ui: &egui::Ui, plot: Rect, lanes: &LaneTrace) {
     if lanes.startups.is_empty() {
         return;
     }
-    let plot = Rect::from_min_max(
-        Pos2::new(rect.left() + TIMELINE_LABEL_W, rect.top()),
-        Pos2::new(
-            rect.right() - TIMELINE_RIGHT_MARGIN,
-            rect.bottom() - TIMELINE_AXIS_H,
-        ),
-    );
     let wall = lanes.wall_nanos.max(1) as f64;
     let x_of = |t: u64| plot.left() + (t as f64 / wall) as f32 * plot.width();
     let painter = ui.painter_at(plot);
@@ -686,18 +1016,15 @@ fn lanes_legend_ui(ui: &mut egui::Ui, shown: &Shown) {
         .default_open(true)
         .show(ui, |ui| {
             egui::Grid::new("python-lanes")
-                .num_columns(5)
+                .num_columns(4)
                 .striped(true)
                 .show(ui, |ui| {
-                    for h in ["lane", "process / thread", "tasks", "busy", "CPU"] {
+                    for h in ["process / thread", "tasks", "busy", "CPU"] {
                         ui.label(RichText::new(h).strong());
                     }
                     ui.end_row();
                     for (i, l) in shown.summary.lanes.iter().enumerate() {
-                        ui.label(
-                            RichText::new(format!("worker {i}")).color(palette::worker(i as u32)),
-                        );
-                        ui.label(&l.label);
+                        ui.label(RichText::new(&l.label).color(palette::worker(i as u32)));
                         ui.label(l.tasks.to_string());
                         ui.label(fmt_ms(l.busy_nanos));
                         ui.label(fmt_ms(l.cpu_nanos));
@@ -707,7 +1034,7 @@ fn lanes_legend_ui(ui: &mut egui::Ui, shown: &Shown) {
         });
 }
 
-fn tasks_table_ui(ui: &mut egui::Ui, lanes: &LaneTrace) {
+fn tasks_table_ui(ui: &mut egui::Ui, lanes: &LaneTrace, lane_labels: &[String]) {
     egui::CollapsingHeader::new(format!("tasks ({}): CPU/wall per task", lanes.tasks.len()))
         .default_open(false)
         .show(ui, |ui| {
@@ -726,10 +1053,9 @@ fn tasks_table_ui(ui: &mut egui::Ui, lanes: &LaneTrace) {
                             for t in lanes.tasks.iter().take(TASK_ROWS) {
                                 ui.label(format!("{} #{}", t.name, t.index));
                                 ui.label(&t.arg);
-                                ui.label(
-                                    RichText::new(format!("worker {}", t.lane))
-                                        .color(palette::worker(t.lane)),
-                                );
+                                let lane =
+                                    lane_labels.get(t.lane as usize).map_or("?", String::as_str);
+                                ui.label(RichText::new(lane).color(palette::worker(t.lane)));
                                 ui.label(fmt_ms(t.wall_nanos()));
                                 ui.label(t.cpu_nanos.map_or("-".into(), fmt_ms));
                                 ui.label(

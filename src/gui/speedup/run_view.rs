@@ -237,6 +237,7 @@ impl TaskView {
                 lane_height: (140.0 / self.trace.num_workers.max(1) as f32).clamp(4.0, 16.0),
                 task_label: self.label.task_label,
                 work_unit: self.label.work_unit,
+                ..Default::default()
             },
         );
         self.timeline_hovered = resp.hovered_task;

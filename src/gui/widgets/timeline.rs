@@ -6,9 +6,14 @@ use crate::engine::exec::trace::{TaskRecord, Trace};
 use crate::gui::widgets::palette;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
+/// Width of the lane-label column when the caller gives none, points.
+pub const DEFAULT_LABEL_W: f32 = 64.0;
+/// Height of the time axis under the lanes, points.
+pub const AXIS_H: f32 = 16.0;
+
 /// What the caller wants drawn besides the trace.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TimelineOptions {
+pub struct TimelineOptions<'a> {
     /// Task to highlight (e.g. hovered in the image).
     pub highlight_task: Option<u32>,
     /// Task selected by a click, outlined.
@@ -21,13 +26,22 @@ pub struct TimelineOptions {
     pub task_label: &'static str,
     /// The unit of a task's work in the hover text (`divisions`); empty: `iterations`.
     pub work_unit: &'static str,
+    /// A name per lane (`ForkPoolWorker-3 pid 4812`), drawn as labels
+    /// (truncated to the column, whole on hover); `None`: `worker N`.
+    pub lane_labels: Option<&'a [String]>,
+    /// Width of the label column, points; 0: [`DEFAULT_LABEL_W`].
+    pub label_width: f32,
 }
 
 /// What happened in the widget this frame.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub struct TimelineResponse {
     pub hovered_task: Option<u32>,
     pub clicked_task: Option<u32>,
+    /// Where the lanes were drawn (time 0 at the left edge, the trace's wall
+    /// time at the right, lane `i` at `top + i * lane_height`), for callers
+    /// that draw over them.
+    pub plot_rect: Rect,
 }
 
 /// Per-trace preparation (records split into lanes, sorted by start),
@@ -88,7 +102,7 @@ pub fn timeline_ui(
     ui: &mut egui::Ui,
     trace: &Trace,
     cache: &mut TimelineCache,
-    opts: TimelineOptions,
+    opts: TimelineOptions<'_>,
 ) -> TimelineResponse {
     let lane_h = if opts.lane_height > 0.0 {
         opts.lane_height
@@ -96,8 +110,12 @@ pub fn timeline_ui(
         14.0
     };
     let num_lanes = trace.num_workers.max(1) as usize;
-    let label_w = 64.0;
-    let axis_h = 16.0;
+    let label_w = if opts.label_width > 0.0 {
+        opts.label_width
+    } else {
+        DEFAULT_LABEL_W
+    };
+    let axis_h = AXIS_H;
     let width = ui.available_width().max(label_w + 50.0);
     let height = num_lanes as f32 * lane_h + axis_h;
     let (rect, response) = ui.allocate_exact_size(Vec2::new(width, height), Sense::click());
@@ -122,13 +140,39 @@ pub fn timeline_ui(
             Pos2::new(plot.right(), top + lane_h - 1.0),
         );
         painter.rect_filled(lane_rect, 0.0, palette::IDLE);
-        painter.text(
-            Pos2::new(rect.left() + 2.0, top + lane_h * 0.5),
-            Align2::LEFT_CENTER,
-            format!("worker {w}"),
-            font.clone(),
-            palette::worker(w as u32),
-        );
+        match opts.lane_labels.and_then(|l| l.get(w)) {
+            Some(name) => {
+                // A real label (not painted text): it can be hovered for the
+                // whole name and found by its text.
+                let cell = Rect::from_min_max(
+                    Pos2::new(rect.left() + 2.0, top),
+                    Pos2::new(plot.left() - 2.0, top + lane_h),
+                );
+                let mut child = ui.new_child(
+                    egui::UiBuilder::new()
+                        .max_rect(cell)
+                        .layout(egui::Layout::left_to_right(egui::Align::Center)),
+                );
+                // Truncated, it shows the whole name on hover.
+                child.add(
+                    egui::Label::new(
+                        egui::RichText::new(name)
+                            .size(11.0)
+                            .color(palette::worker(w as u32)),
+                    )
+                    .truncate(),
+                );
+            }
+            None => {
+                painter.text(
+                    Pos2::new(rect.left() + 2.0, top + lane_h * 0.5),
+                    Align2::LEFT_CENTER,
+                    format!("worker {w}"),
+                    font.clone(),
+                    palette::worker(w as u32),
+                );
+            }
+        }
         let colour = palette::worker(w as u32);
         // Bars narrower than a pixel are merged into runs so that a
         // million tiles cost at most one shape per pixel column.
@@ -228,6 +272,7 @@ pub fn timeline_ui(
         } else {
             None
         },
+        plot_rect: plot,
     }
 }
 
