@@ -6,6 +6,8 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::exec::schedule::Schedule;
+use parlab::engine::farm::Backend;
+use parlab::engine::mandelbrot::render::render_serial;
 use parlab::engine::mandelbrot::tiling::Tiling;
 use parlab::engine::mandelbrot::view::View;
 use parlab::gui::explorer::Explorer;
@@ -321,4 +323,80 @@ fn kernel_choice_rerenders_with_identical_pixels() {
     );
     let scalar = h.state().displayed_rgba().expect("image").0.to_vec();
     assert_eq!(simd, scalar, "both kernels give the same escape counts");
+}
+
+#[test]
+fn processes_render_the_same_pixels_with_startup_and_transfer_bars() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut e = small_explorer(dir.path());
+    e.settings.num_workers = 2;
+    e.settings.tiling = Tiling::Square { tile_px: 16 };
+    // Inside a test binary this executable is not parlab: name the one to start.
+    e.worker_exe = Some(env!("CARGO_BIN_EXE_parlab").into());
+    let mut h = harness(e);
+    settle(&mut h);
+    let threads_rgba = h.state().displayed_rgba().expect("image").0.to_vec();
+    assert!(h.state().farm_stats().is_none(), "threads have no farm");
+    assert!(h.state().startup_bars().is_empty());
+
+    h.get_by_role_and_label(Role::ComboBox, "workers are")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "processes").click();
+    h.step();
+    settle(&mut h);
+
+    let e = h.state();
+    assert_eq!(e.settings.backend, Backend::Processes);
+    assert_eq!(e.error(), None);
+    let view = e.view();
+    let tiles = 4 * 3;
+    let trace = e.trace().expect("trace");
+    assert_eq!(trace.num_workers, 2);
+    assert_eq!(trace.records.len(), tiles, "every tile rendered");
+    assert_eq!(
+        e.image().expect("image"),
+        &render_serial(&view, e.settings.kernel),
+        "processes give the serial escape counts"
+    );
+    assert_eq!(
+        e.displayed_rgba().expect("image").0,
+        threads_rgba.as_slice(),
+        "and the same picture as threads, pixel for pixel"
+    );
+
+    let farm = e.farm_stats().expect("farm figures after a process render");
+    assert_eq!(farm.workers.len(), 2);
+    assert_eq!(farm.transfers.len(), tiles, "a transfer per tile");
+    assert!(farm.faults.is_empty(), "{:?}", farm.faults);
+    let mut bars = e.startup_bars();
+    bars.sort_by_key(|b| b.lane);
+    assert_eq!(bars.iter().map(|b| b.lane).collect::<Vec<_>>(), [0, 1]);
+    for b in &bars {
+        assert!(b.end_nanos > b.start_nanos, "{b:?}");
+        // Start-up comes before the worker's first tile, in the same time base.
+        let first = trace
+            .records
+            .iter()
+            .filter(|r| r.worker == b.lane)
+            .map(|r| r.start_nanos)
+            .min();
+        assert!(first.is_none_or(|f| f >= b.end_nanos), "{b:?} {first:?}");
+    }
+    // The window says what the bars and numbers are.
+    h.get_by_label_contains("process start-up: spawn to first message");
+    h.get_by_label_contains("transfer: serialise + pipe + deserialise");
+    h.get_by_label_contains("bytes moved");
+    // Every worker process was reaped: no /proc entry (a zombie has one).
+    for w in &h.state().farm_stats().expect("farm").workers {
+        assert!(w.pid > 0);
+        assert!(
+            !std::path::Path::new(&format!("/proc/{}", w.pid)).exists(),
+            "worker {} (pid {}) still exists: {}",
+            w.id,
+            w.pid,
+            w.ending
+        );
+    }
 }
