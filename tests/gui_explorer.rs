@@ -400,3 +400,104 @@ fn processes_render_the_same_pixels_with_startup_and_transfer_bars() {
         );
     }
 }
+
+/// The timeline widget on its own: hovering a transfer strip or a start-up
+/// bar shows what it is and how long it took.
+#[test]
+fn timeline_hover_names_transfers_and_startups() {
+    use parlab::engine::exec::trace::{TaskRecord, Trace};
+    use parlab::engine::farm::Transfer;
+    use parlab::gui::widgets::timeline::{LaneSpan, TimelineCache, TimelineOptions, timeline_ui};
+
+    struct State {
+        trace: Trace,
+        startups: Vec<LaneSpan>,
+        transfers: Vec<Transfer>,
+        cache: TimelineCache,
+        plot: Option<egui::Rect>,
+    }
+    const LANE_H: f32 = 16.0;
+    let ms = 1_000_000;
+    let state = State {
+        trace: Trace {
+            num_workers: 1,
+            wall_nanos: 100 * ms,
+            records: vec![
+                TaskRecord {
+                    task: 0,
+                    worker: 0,
+                    start_nanos: 20 * ms,
+                    end_nanos: 50 * ms,
+                    work: 1,
+                    cpu: None,
+                },
+                TaskRecord {
+                    task: 1,
+                    worker: 0,
+                    start_nanos: 60 * ms,
+                    end_nanos: 70 * ms,
+                    work: 1,
+                    cpu: None,
+                },
+            ],
+        },
+        startups: vec![LaneSpan {
+            lane: 0,
+            start_nanos: 0,
+            end_nanos: 15 * ms,
+            hover: "start-up of worker 0 (pid 42): 15.0 ms".into(),
+        }],
+        transfers: vec![Transfer {
+            task: 0,
+            worker: 0,
+            start_nanos: 50 * ms,
+            end_nanos: 90 * ms,
+            compute_nanos: 30 * ms,
+            ..Default::default()
+        }],
+        cache: TimelineCache::default(),
+        plot: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(600.0, 100.0))
+        .build_ui_state(
+            |ui, s: &mut State| {
+                let r = timeline_ui(
+                    ui,
+                    &s.trace,
+                    &mut s.cache,
+                    TimelineOptions {
+                        lane_height: LANE_H,
+                        startups: &s.startups,
+                        transfers: &s.transfers,
+                        ..Default::default()
+                    },
+                );
+                s.plot = Some(r.plot_rect);
+            },
+            state,
+        );
+    h.step();
+    let plot = h.state().plot.expect("drawn");
+    let at = |t_ms: f32, y: f32| egui::pos2(plot.left() + plot.width() * t_ms / 100.0, y);
+    // The transfer's strip along the lane's bottom, past the next tile's start.
+    h.hover_at(at(80.0, plot.top() + LANE_H - 3.0));
+    h.run_steps(4);
+    // (get_all: a tooltip's text may appear in more than one node.)
+    let _ = h.get_all_by_label_contains("transfer: 40.0 ms of 70.0 ms (57 % of tile 0");
+    assert!(
+        h.query_all_by_label_contains("tile 1 · worker 0")
+            .next()
+            .is_none(),
+        "the strip's text, not the tile under it"
+    );
+    // The start-up bar, in the middle of the lane.
+    h.hover_at(at(7.0, plot.top() + LANE_H * 0.5));
+    h.run_steps(4);
+    let _ = h.get_all_by_label("start-up of worker 0 (pid 42): 15.0 ms");
+    // The tile itself, above the strip: its own summary.
+    h.hover_at(at(65.0, plot.top() + 3.0));
+    h.run_steps(4);
+    let _ = h.get_all_by_label_contains("tile 1 · worker 0");
+    assert!(h.query_all_by_label_contains("transfer: ").next().is_none());
+}
