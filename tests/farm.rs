@@ -132,6 +132,16 @@ fn timings_share_the_masters_clock() {
     for w in &farm.workers {
         let ready = w.ready_nanos.expect("spoke");
         assert!(w.spawned_nanos <= ready && ready <= span);
+        // Start-up ends before the worker's first tile starts.
+        for r in run
+            .rendered
+            .trace
+            .records
+            .iter()
+            .filter(|r| r.worker == w.id)
+        {
+            assert!(ready <= r.start_nanos, "{w:?} {r:?}");
+        }
         assert!(w.peak_rss_kib.is_some_and(|k| k > 0));
     }
     for t in &farm.transfers {

@@ -6,6 +6,8 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::exec::schedule::Schedule;
+use parlab::engine::farm::Backend;
+use parlab::engine::mandelbrot::render::render_serial;
 use parlab::engine::mandelbrot::tiling::Tiling;
 use parlab::engine::mandelbrot::view::View;
 use parlab::gui::explorer::Explorer;
@@ -321,4 +323,181 @@ fn kernel_choice_rerenders_with_identical_pixels() {
     );
     let scalar = h.state().displayed_rgba().expect("image").0.to_vec();
     assert_eq!(simd, scalar, "both kernels give the same escape counts");
+}
+
+#[test]
+fn processes_render_the_same_pixels_with_startup_and_transfer_bars() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut e = small_explorer(dir.path());
+    e.settings.num_workers = 2;
+    e.settings.tiling = Tiling::Square { tile_px: 16 };
+    // Inside a test binary this executable is not parlab: name the one to start.
+    e.worker_exe = Some(env!("CARGO_BIN_EXE_parlab").into());
+    let mut h = harness(e);
+    settle(&mut h);
+    let threads_rgba = h.state().displayed_rgba().expect("image").0.to_vec();
+    assert!(h.state().farm_stats().is_none(), "threads have no farm");
+    assert!(h.state().startup_bars().is_empty());
+
+    h.get_by_role_and_label(Role::ComboBox, "workers are")
+        .click();
+    h.step();
+    h.step();
+    h.get_by_role_and_label(Role::Button, "processes").click();
+    h.step();
+    settle(&mut h);
+
+    let e = h.state();
+    assert_eq!(e.settings.backend, Backend::Processes);
+    assert_eq!(e.error(), None);
+    let view = e.view();
+    let tiles = 4 * 3;
+    let trace = e.trace().expect("trace");
+    assert_eq!(trace.num_workers, 2);
+    assert_eq!(trace.records.len(), tiles, "every tile rendered");
+    assert_eq!(
+        e.image().expect("image"),
+        &render_serial(&view, e.settings.kernel),
+        "processes give the serial escape counts"
+    );
+    assert_eq!(
+        e.displayed_rgba().expect("image").0,
+        threads_rgba.as_slice(),
+        "and the same picture as threads, pixel for pixel"
+    );
+
+    let farm = e.farm_stats().expect("farm figures after a process render");
+    assert_eq!(farm.workers.len(), 2);
+    assert_eq!(farm.transfers.len(), tiles, "a transfer per tile");
+    assert!(farm.faults.is_empty(), "{:?}", farm.faults);
+    let mut bars = e.startup_bars();
+    bars.sort_by_key(|b| b.lane);
+    assert_eq!(bars.iter().map(|b| b.lane).collect::<Vec<_>>(), [0, 1]);
+    for b in &bars {
+        assert!(b.end_nanos > b.start_nanos, "{b:?}");
+        // Start-up comes before the worker's first tile, in the same time base.
+        let first = trace
+            .records
+            .iter()
+            .filter(|r| r.worker == b.lane)
+            .map(|r| r.start_nanos)
+            .min();
+        assert!(first.is_none_or(|f| f >= b.end_nanos), "{b:?} {first:?}");
+    }
+    // The window says what the bars and numbers are.
+    h.get_by_label_contains("process start-up: spawn to first message");
+    h.get_by_label_contains("transfer: serialise + pipe + deserialise");
+    h.get_by_label_contains("bytes moved");
+    // Every worker process was reaped: no /proc entry (a zombie has one).
+    for w in &h.state().farm_stats().expect("farm").workers {
+        assert!(w.pid > 0);
+        assert!(
+            !std::path::Path::new(&format!("/proc/{}", w.pid)).exists(),
+            "worker {} (pid {}) still exists: {}",
+            w.id,
+            w.pid,
+            w.ending
+        );
+    }
+}
+
+/// The timeline widget on its own: hovering a transfer strip or a start-up
+/// bar shows what it is and how long it took.
+#[test]
+fn timeline_hover_names_transfers_and_startups() {
+    use parlab::engine::exec::trace::{TaskRecord, Trace};
+    use parlab::engine::farm::Transfer;
+    use parlab::gui::widgets::timeline::{LaneSpan, TimelineCache, TimelineOptions, timeline_ui};
+
+    struct State {
+        trace: Trace,
+        startups: Vec<LaneSpan>,
+        transfers: Vec<Transfer>,
+        cache: TimelineCache,
+        plot: Option<egui::Rect>,
+    }
+    const LANE_H: f32 = 16.0;
+    let ms = 1_000_000;
+    let state = State {
+        trace: Trace {
+            num_workers: 1,
+            wall_nanos: 100 * ms,
+            records: vec![
+                TaskRecord {
+                    task: 0,
+                    worker: 0,
+                    start_nanos: 20 * ms,
+                    end_nanos: 50 * ms,
+                    work: 1,
+                    cpu: None,
+                },
+                TaskRecord {
+                    task: 1,
+                    worker: 0,
+                    start_nanos: 60 * ms,
+                    end_nanos: 70 * ms,
+                    work: 1,
+                    cpu: None,
+                },
+            ],
+        },
+        startups: vec![LaneSpan {
+            lane: 0,
+            start_nanos: 0,
+            end_nanos: 15 * ms,
+            hover: "start-up of worker 0 (pid 42): 15.0 ms".into(),
+        }],
+        transfers: vec![Transfer {
+            task: 0,
+            worker: 0,
+            start_nanos: 50 * ms,
+            end_nanos: 90 * ms,
+            compute_nanos: 30 * ms,
+            ..Default::default()
+        }],
+        cache: TimelineCache::default(),
+        plot: None,
+    };
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(600.0, 100.0))
+        .build_ui_state(
+            |ui, s: &mut State| {
+                let r = timeline_ui(
+                    ui,
+                    &s.trace,
+                    &mut s.cache,
+                    TimelineOptions {
+                        lane_height: LANE_H,
+                        startups: &s.startups,
+                        transfers: &s.transfers,
+                        ..Default::default()
+                    },
+                );
+                s.plot = Some(r.plot_rect);
+            },
+            state,
+        );
+    h.step();
+    let plot = h.state().plot.expect("drawn");
+    let at = |t_ms: f32, y: f32| egui::pos2(plot.left() + plot.width() * t_ms / 100.0, y);
+    // The transfer's strip along the lane's bottom, past the next tile's start.
+    h.hover_at(at(80.0, plot.top() + LANE_H - 3.0));
+    h.run_steps(4);
+    // (get_all: a tooltip's text may appear in more than one node.)
+    let _ = h.get_all_by_label_contains("transfer: 40.0 ms of 70.0 ms (57 % of tile 0");
+    assert!(
+        h.query_all_by_label_contains("tile 1 · worker 0")
+            .next()
+            .is_none(),
+        "the strip's text, not the tile under it"
+    );
+    // The start-up bar, in the middle of the lane.
+    h.hover_at(at(7.0, plot.top() + LANE_H * 0.5));
+    h.run_steps(4);
+    let _ = h.get_all_by_label("start-up of worker 0 (pid 42): 15.0 ms");
+    // The tile itself, above the strip: its own summary.
+    h.hover_at(at(65.0, plot.top() + 3.0));
+    h.run_steps(4);
+    let _ = h.get_all_by_label_contains("tile 1 · worker 0");
+    assert!(h.query_all_by_label_contains("transfer: ").next().is_none());
 }

@@ -60,6 +60,9 @@ pub struct WindowArgs {
     /// Worker overlay on or off at start.
     #[arg(long, value_name = "BOOL")]
     pub overlay: Option<bool>,
+    /// Explorer workers are threads or processes (see `parlab render --help`).
+    #[arg(long, value_name = "threads|processes")]
+    pub backend: Option<String>,
 }
 
 // Parsed once per run: the size of the largest variant does not matter.

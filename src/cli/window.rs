@@ -109,6 +109,12 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
         tiling,
         palette: args.palette.as_deref().map(str::parse).transpose()?,
         overlay: args.overlay,
+        backend: args
+            .backend
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e| format!("--backend: {e}"))?,
         screenshot: args.screenshot.clone(),
         frame_stats: args.frame_stats,
         reset_settings: args.reset_settings,
@@ -120,6 +126,22 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
 mod tests {
     use super::*;
     use crate::engine::python::{Lane, LaneTrace};
+
+    #[test]
+    fn backend_flag_reaches_the_plan_and_a_bad_one_is_refused() {
+        let args = |b: &str| WindowArgs {
+            backend: Some(b.into()),
+            ..WindowArgs::default()
+        };
+        let p = plan(&args("processes")).expect("valid");
+        assert_eq!(p.backend, Some(crate::engine::farm::Backend::Processes));
+        assert_eq!(plan(&WindowArgs::default()).expect("valid").backend, None);
+        let e = plan(&args("fibres")).expect_err("refused");
+        assert!(
+            e.starts_with("--backend:") && e.contains("threads or processes"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn an_opened_trace_goes_to_the_python_tab() {

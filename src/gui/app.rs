@@ -433,6 +433,12 @@ impl App {
             .and_then(|e| e.other_cpu)
             .map(|o| format!("\n{}", o.describe()))
             .unwrap_or_default();
+        // On processes: start-up, transfer share, bytes moved, peak RSS.
+        let farm: String = self
+            .explorer
+            .farm_stats()
+            .map(|f| f.summary_lines().iter().map(|l| format!("\n{l}")).collect())
+            .unwrap_or_default();
         let settings = self.explorer.render_settings();
         let busy: Vec<String> = s
             .workers
@@ -441,7 +447,7 @@ impl App {
             .collect();
         Some(format!(
             "explorer render {}x{} ({}, {}, {} workers, {} tiles): wall {:.2} ms   utilisation {:.1} %   \
-             imbalance {:.3}   busy per worker [{}] ms{cpu}",
+             imbalance {:.3}   busy per worker [{}] ms{cpu}{farm}",
             settings.view.width_px(),
             settings.view.height_px(),
             settings.tiling,

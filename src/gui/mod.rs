@@ -37,6 +37,8 @@ pub struct WindowPlan {
     pub tiling: Option<Tiling>,
     pub palette: Option<Palette>,
     pub overlay: Option<bool>,
+    /// Threads or worker processes for the explorer.
+    pub backend: Option<crate::engine::farm::Backend>,
     /// Save an in-app screenshot here once the panel's work is done, then exit.
     pub screenshot: Option<PathBuf>,
     /// Print frame-time percentiles after this many frames, then exit.
@@ -113,6 +115,9 @@ pub fn apply_plan(app: &mut App, plan: WindowPlan) {
     }
     if let Some(o) = plan.overlay {
         e.set_overlay(o);
+    }
+    if let Some(b) = plan.backend {
+        e.settings.backend = b;
     }
     let (w, h) = plan
         .size

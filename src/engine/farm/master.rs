@@ -289,10 +289,21 @@ impl<T: Transport> Master<'_, T> {
             return;
         }
         self.stats.bytes_from_workers += bytes;
+        let started = self.t.started_mono_ns(w);
         let s = &mut self.workers[w];
         s.last_progress_mono_ns = received;
         if s.ready_mono_ns.is_none() {
-            s.ready_mono_ns = Some(received);
+            // Start-up ends when the worker says it is ready: its hello is
+            // stamped on the machine's monotonic clock, as ours, and may wait
+            // in the pipe while the master starts the other workers (the
+            // worker may even have begun its first tile by the time it is read).
+            let ready = match &heard {
+                Heard::Message(FromWorker::Hello { ready_mono_ns, .. }) => {
+                    (*ready_mono_ns).max(started).min(received)
+                }
+                _ => received,
+            };
+            s.ready_mono_ns = Some(ready);
         }
         match heard {
             Heard::Message(FromWorker::Hello { .. }) => {}

@@ -15,7 +15,8 @@ pub struct FarmWorker {
     pub pid: u32,
     /// When it was spawned.
     pub spawned_nanos: u64,
-    /// When its first message arrived (start-up ends); `None` if it never spoke.
+    /// When it said it was ready (start-up ends): the time stamped in its
+    /// first message, on the shared monotonic clock; `None` if it never spoke.
     pub ready_nanos: Option<u64>,
     pub tiles: u32,
     /// Peak resident memory (VmHWM) it reported when leaving.

@@ -4,7 +4,7 @@
 
 use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::Trace;
-use crate::engine::farm::Backend;
+use crate::engine::farm::{Backend, FarmOptions};
 use crate::engine::mandelbrot::colour::Palette;
 use crate::engine::mandelbrot::job::{JobEnd, JobEvent, RenderJob};
 use crate::engine::mandelbrot::render::{IterImage, RenderSettings};
@@ -30,15 +30,26 @@ impl CancelLatencies {
     }
 }
 
+/// Where a render's workers run: threads, or processes started with `farm`.
+#[derive(Clone, Debug, Default)]
+pub struct RunOn {
+    pub backend: Backend,
+    pub farm: FarmOptions,
+}
+
 /// One render of one setting: its job (while running), canvas and trace so far.
 pub struct LiveRender {
     pub settings: RenderSettings,
+    pub backend: Backend,
     job: Option<RenderJob>,
     pub canvas: Canvas,
-    /// The trace so far (records in arrival order). While running, the wall
-    /// time is the first start to the last end among the tiles taken in so
-    /// far, so it never exceeds the final figure; once finished the records
-    /// are shifted so that the first tile starts at 0 (as `parlab render`'s).
+    /// The trace so far (records in arrival order). While running on
+    /// threads, the wall time is the first start to the last end among the
+    /// tiles taken in so far, so it never exceeds the final figure; once
+    /// finished the records are shifted so that the first tile starts at 0
+    /// (as `parlab render`'s). On processes time 0 is just before the first
+    /// worker was spawned, while running and after: start-up is part of the
+    /// run, and the farm's start-up and transfer bars share that time base.
     trace: Trace,
     pub end: Option<JobEnd>,
     /// (first start, last end) of the tiles taken in so far.
@@ -54,7 +65,7 @@ impl LiveRender {
     /// Starts rendering `settings`; `previous` keeps its pixels on screen until replaced.
     pub fn start(
         settings: RenderSettings,
-        backend: Backend,
+        on: RunOn,
         palette: Palette,
         overlay: bool,
         notify: Option<Notify>,
@@ -65,7 +76,8 @@ impl LiveRender {
             p.retire();
             p.canvas
         });
-        let job = RenderJob::start_on(settings, backend, notify)
+        let backend = on.backend;
+        let job = RenderJob::start_with(settings, backend, on.farm, notify)
             .map_err(|e| format!("could not start the render thread: {e}"))?;
         let tiles = job.tiles.as_ref().clone();
         let canvas = Canvas::new(
@@ -77,6 +89,7 @@ impl LiveRender {
         );
         Ok(LiveRender {
             settings,
+            backend,
             job: Some(job),
             canvas,
             trace: Trace {
@@ -111,6 +124,7 @@ impl LiveRender {
         canvas.recolour_finished();
         LiveRender {
             settings,
+            backend: Backend::Threads,
             job: None,
             canvas,
             trace: trace.clone(),
@@ -153,15 +167,28 @@ impl LiveRender {
                     let (s, e) = (t.record.start_nanos, t.record.end_nanos);
                     let span = self.span_so_far.get_or_insert((s, e));
                     *span = (span.0.min(s), span.1.max(e));
-                    self.trace.wall_nanos = span.1 - span.0;
+                    self.trace.wall_nanos = match self.backend {
+                        Backend::Threads => span.1 - span.0,
+                        Backend::Processes => span.1,
+                    };
                 }
                 Some(JobEvent::Finished(end)) => {
                     self.finished_at = Some(std::time::SystemTime::now());
                     self.trace.num_workers = end.num_workers.max(1);
                     // Every tile was queued before this event: shift the
-                    // records so the first starts at 0, as the CLI's trace.
-                    let shift = self.trace.rebase_to_first_start();
-                    debug_assert!(self.trace.records.is_empty() || shift == end.first_start_nanos);
+                    // records to the job's time 0, as the CLI's trace (on
+                    // threads the first tile's start; on processes 0, the
+                    // spawn of the first worker).
+                    let shift = end.first_start_nanos;
+                    debug_assert!(
+                        self.backend == Backend::Processes
+                            || self.trace.records.is_empty()
+                            || shift == Trace::span_of(&self.trace.records).0
+                    );
+                    for r in &mut self.trace.records {
+                        r.start_nanos = r.start_nanos.saturating_sub(shift);
+                        r.end_nanos = r.end_nanos.saturating_sub(shift);
+                    }
                     for r in &self.trace.records {
                         if let Some(slot) = self.canvas.record_of_tile.get_mut(r.task as usize) {
                             *slot = Some(*r);

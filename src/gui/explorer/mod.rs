@@ -5,6 +5,7 @@
 pub mod canvas;
 pub mod controls;
 pub mod export;
+pub mod farm_view;
 pub mod image_view;
 pub mod legend;
 pub mod live_render;
@@ -112,6 +113,9 @@ pub struct Explorer {
     cancel_latencies: CancelLatencies,
     pub(crate) exports: ExportState,
     pub(crate) nav: image_view::NavState,
+    /// The parlab executable the worker processes run (`None`: this one);
+    /// set by tests, whose executable is not parlab. Not persisted.
+    pub worker_exe: Option<std::path::PathBuf>,
 }
 
 impl Explorer {
@@ -152,6 +156,7 @@ impl Explorer {
             cancel_latencies: CancelLatencies::default(),
             exports: ExportState::default(),
             nav: Default::default(),
+            worker_exe: None,
         }
     }
 
@@ -233,7 +238,13 @@ impl Explorer {
         self.pending_start = false;
         match LiveRender::start(
             settings,
-            self.settings.backend,
+            live_render::RunOn {
+                backend: self.settings.backend,
+                farm: crate::engine::farm::FarmOptions {
+                    worker_exe: self.worker_exe.clone(),
+                    ..Default::default()
+                },
+            },
             self.settings.palette,
             self.settings.overlay,
             Some(throttled_repaint(ctx)),
@@ -323,6 +334,11 @@ impl Explorer {
                 r.canvas.height_px(),
             )
         })
+    }
+
+    /// The escape counts of the current render (partial while it runs).
+    pub fn image(&self) -> Option<&IterImage> {
+        self.render.as_ref().map(|r| &r.canvas.image)
     }
 
     /// How long cancelled renders took to stop, in nanoseconds.
@@ -683,10 +699,15 @@ impl Explorer {
             .selected_tile
             .and_then(|t| r.canvas.record_of_tile.get(t as usize).copied().flatten());
         let migrated = selected.and_then(|rec| migrated_from(&trace.records, &rec));
+        let farm = r.end.as_ref().and_then(|e| e.farm.as_deref());
         ui.horizontal(|ui| {
             ui.label(RichText::new("Timeline").strong());
             ui.label(RichText::new("one lane per worker, one bar per tile; dark = idle").weak());
         });
+        if let Some(farm) = farm {
+            farm_view::farm_legend_ui(ui, farm);
+        }
+        let startups = farm.map(farm_view::startup_spans).unwrap_or_default();
         {
             use crate::gui::widgets::activity::{activity_strip_ui, concurrency_histogram_ui};
             let activity = self.activity_cache.get(trace);
@@ -702,6 +723,8 @@ impl Explorer {
                 selected_task: self.selected_tile,
                 cursor_nanos: self.replay_nanos,
                 lane_height: (140.0 / trace.num_workers.max(1) as f32).clamp(4.0, 16.0),
+                startups: &startups,
+                transfers: farm.map_or(&[], |f| &f.transfers),
                 ..TimelineOptions::default()
             },
         );

@@ -33,8 +33,10 @@ use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::speedup::plots::speedup_plot_ui;
 use crate::gui::widgets::activity::{activity_strip_ui, concurrency_histogram_ui};
 use crate::gui::widgets::palette;
-use crate::gui::widgets::timeline::{TimelineCache, TimelineOptions, fmt_ms, timeline_ui};
-use egui::{Color32, Pos2, Rect, RichText};
+use crate::gui::widgets::timeline::{
+    LaneSpan, TimelineCache, TimelineOptions, fmt_ms, timeline_ui,
+};
+use egui::RichText;
 use egui_file::FileDialog;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -46,8 +48,6 @@ use std::time::Duration;
 const LANE_H: f32 = 18.0;
 /// Lane-label column: wide enough for `ForkPoolWorker-12 pid 123456`.
 const LANE_LABEL_W: f32 = 180.0;
-/// Start-up bars: drawn over the lane, thinner than a task.
-const STARTUP_COLOUR: Color32 = Color32::from_gray(150);
 /// Output shown live, at most (the runner keeps everything up to its cap).
 const LIVE_OUTPUT_CHARS: usize = 64 * 1024;
 /// Rows of the per-task table.
@@ -970,7 +970,8 @@ fn shown_ui(ui: &mut egui::Ui, shown: &Shown, cache: &mut TimelineCache) {
     }
     concurrency_histogram_ui(ui, &shown.activity);
     activity_strip_ui(ui, &shown.activity, LANE_LABEL_W, LANE_H);
-    let drawn = timeline_ui(
+    let startups = startup_spans(&shown.lanes);
+    timeline_ui(
         ui,
         &shown.trace,
         cache,
@@ -980,10 +981,10 @@ fn shown_ui(ui: &mut egui::Ui, shown: &Shown, cache: &mut TimelineCache) {
             work_unit: "ns CPU",
             lane_labels: Some(&shown.lane_labels),
             label_width: LANE_LABEL_W,
+            startups: &startups,
             ..Default::default()
         },
     );
-    startup_bars(ui, drawn.plot_rect, &shown.lanes);
     lanes_legend_ui(ui, shown);
     tasks_table_ui(ui, &shown.lanes, &shown.lane_labels);
     if let Some(o) = &shown.outcome {
@@ -991,24 +992,26 @@ fn shown_ui(ui: &mut egui::Ui, shown: &Shown, cache: &mut TimelineCache) {
     }
 }
 
-/// Grey bars over the timeline's lanes (`plot`): each worker process's start-up.
-fn startup_bars(ui: &egui::Ui, plot: Rect, lanes: &LaneTrace) {
-    if lanes.startups.is_empty() {
-        return;
-    }
-    let wall = lanes.wall_nanos.max(1) as f64;
-    let x_of = |t: u64| plot.left() + (t as f64 / wall) as f32 * plot.width();
-    let painter = ui.painter_at(plot);
-    for s in &lanes.startups {
-        let top = plot.top() + s.lane as f32 * LANE_H;
-        let x0 = x_of(s.start_nanos);
-        let x1 = x_of(s.end_nanos).max(x0 + 1.0);
-        let bar = Rect::from_min_max(
-            Pos2::new(x0, top + LANE_H * 0.35),
-            Pos2::new(x1, top + LANE_H * 0.65),
-        );
-        painter.rect_filled(bar, 0.0, STARTUP_COLOUR);
-    }
+/// Each worker process's start-up, as the timeline's grey bars.
+fn startup_spans(lanes: &LaneTrace) -> Vec<LaneSpan> {
+    lanes
+        .startups
+        .iter()
+        .map(|s| LaneSpan {
+            lane: s.lane,
+            start_nanos: s.start_nanos,
+            end_nanos: s.end_nanos,
+            hover: if s.ready {
+                format!(
+                    "start-up ({}): {}, from starting the process to its first task",
+                    s.method,
+                    fmt_ms(s.end_nanos.saturating_sub(s.start_nanos))
+                )
+            } else {
+                format!("start-up ({}): never became ready", s.method)
+            },
+        })
+        .collect()
 }
 
 fn lanes_legend_ui(ui: &mut egui::Ui, shown: &Shown) {

@@ -24,6 +24,15 @@ pub const WARN: Color32 = Color32::from_rgb(240, 200, 60);
 pub const IDLE: Color32 = Color32::from_gray(45);
 /// Highlight for hovered or selected items.
 pub const HIGHLIGHT: Color32 = Color32::WHITE;
+/// A worker process's start-up in timelines (spawn to its first message).
+pub const STARTUP: Color32 = Color32::from_gray(150);
+
+/// A tile's transfer (serialise + pipe + deserialise) in timelines: its
+/// worker's colour, darkened, so it reads as the end of that worker's tile
+/// and stands out against the bright compute bar it may overlap.
+pub fn transfer(worker_id: u32) -> Color32 {
+    worker(worker_id).lerp_to_gamma(Color32::BLACK, 0.55)
+}
 
 /// Thin links in the interleaving lanes (a read to the write whose value it saw).
 pub const LINK: Color32 = Color32::from_gray(120);
@@ -101,6 +110,14 @@ mod tests {
         assert_eq!(task_cell(2, 1.0), worker(2));
         let lum = |c: Color32| u32::from(c.r()) + u32::from(c.g()) + u32::from(c.b());
         assert!(lum(task_cell(2, 0.1)) < lum(task_cell(2, 0.9)));
+    }
+
+    #[test]
+    fn transfers_are_darker_than_their_worker() {
+        let lum = |c: Color32| u32::from(c.r()) + u32::from(c.g()) + u32::from(c.b());
+        for w in 0..20 {
+            assert!(lum(transfer(w)) < lum(worker(w)), "worker {w}");
+        }
     }
 
     #[test]

@@ -1,8 +1,14 @@
 //! A reusable timeline of one run: a lane per worker, a bar per task in the
 //! worker's colour, idle gaps left dark. It knows nothing about the explorer:
 //! give it a [`Trace`], it tells you which task is hovered or clicked.
+//!
+//! Worker processes add two kinds of bar: a start-up bar per process (spawn
+//! to its first message, [`LaneSpan`]) and, per task, its transfer back to
+//! the master ([`Transfer`]: serialise + pipe + deserialise), drawn as a thin
+//! darker strip along the bottom of the lane from the end of the task.
 
 use crate::engine::exec::trace::{TaskRecord, Trace};
+use crate::engine::farm::Transfer;
 use crate::gui::widgets::palette;
 use egui::{Align2, Color32, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
@@ -31,7 +37,27 @@ pub struct TimelineOptions<'a> {
     pub lane_labels: Option<&'a [String]>,
     /// Width of the label column, points; 0: [`DEFAULT_LABEL_W`].
     pub label_width: f32,
+    /// Worker-process start-up bars, in the trace's time base.
+    pub startups: &'a [LaneSpan],
+    /// Each task's transfer to the master, in the trace's time base
+    /// (`worker` is the lane).
+    pub transfers: &'a [Transfer],
 }
+
+/// A bar in a lane that is not a task: a worker process's start-up.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LaneSpan {
+    pub lane: u32,
+    pub start_nanos: u64,
+    pub end_nanos: u64,
+    /// Shown when the bar is hovered.
+    pub hover: String,
+}
+
+/// Share of the lane height a start-up bar takes (centred).
+const STARTUP_BAR_H: f32 = 0.5;
+/// Share of the lane height a transfer strip takes (at the bottom).
+const TRANSFER_BAR_H: f32 = 0.4;
 
 /// What happened in the widget this frame.
 #[derive(Clone, Copy, Debug)]
@@ -133,6 +159,8 @@ pub fn timeline_ui(
     let lanes = cache.lanes(trace);
     let pointer = response.hover_pos();
     let mut hovered: Option<TaskRecord> = None;
+    let mut hovered_transfer: Option<Transfer> = None;
+    let mut hovered_startup: Option<&LaneSpan> = None;
     for (w, lane) in lanes.iter().enumerate() {
         let top = plot.top() + w as f32 * lane_h;
         let lane_rect = Rect::from_min_max(
@@ -173,6 +201,9 @@ pub fn timeline_ui(
                 );
             }
         }
+        for s in opts.startups.iter().filter(|s| s.lane as usize == w) {
+            painter.rect_filled(startup_rect(lane_rect, s, x_of), 0.0, palette::STARTUP);
+        }
         let colour = palette::worker(w as u32);
         // Bars narrower than a pixel are merged into runs so that a
         // million tiles cost at most one shape per pixel column.
@@ -200,17 +231,39 @@ pub fn timeline_ui(
             let t = t_of(p.x);
             // Task under the pointer, or the nearest within 3 px.
             let slack = (3.0 / plot.width().max(1.0)) as f64 * wall;
+            let near = |start: u64, end: u64| {
+                (start as f64 - slack) <= t as f64 && t as f64 <= end as f64 + slack
+            };
+            // A transfer strip (drawn over the next task) or a start-up bar
+            // (before the first) under the pointer wins over a task nearby.
+            if p.y >= transfer_rect(lane_rect, 0.0, 0.0).top() {
+                hovered_transfer = opts
+                    .transfers
+                    .iter()
+                    .filter(|x| x.worker as usize == w && near(x.start_nanos, x.end_nanos))
+                    .min_by_key(|x| {
+                        let inside = x.start_nanos <= t && t <= x.end_nanos;
+                        if inside {
+                            0
+                        } else {
+                            x.start_nanos.abs_diff(t).min(x.end_nanos.abs_diff(t))
+                        }
+                    })
+                    .copied();
+            }
+            hovered_startup = opts
+                .startups
+                .iter()
+                .find(|s| s.lane as usize == w && s.start_nanos <= t && t <= s.end_nanos);
             let i = lane.partition_point(|r| r.start_nanos <= t);
             let candidates = lane[i.saturating_sub(1)..(i + 1).min(lane.len())].iter();
             hovered = candidates
-                .filter(|r| {
-                    (r.start_nanos as f64 - slack) <= t as f64
-                        && t as f64 <= r.end_nanos as f64 + slack
-                })
+                .filter(|r| near(r.start_nanos, r.end_nanos))
                 .min_by_key(|r| r.start_nanos.abs_diff(t))
                 .copied();
         }
     }
+    draw_transfers(&painter, opts.transfers, num_lanes, plot, lane_h, x_of);
     // Outline the highlighted and selected tasks.
     let outline = |task: Option<u32>, stroke: Stroke| {
         let Some(task) = task else { return };
@@ -260,11 +313,35 @@ pub fn timeline_ui(
             Stroke::new(2.0, palette::WARN),
         );
     }
-    if let Some(r) = hovered {
+    if let Some(x) = hovered_transfer {
+        let top = plot.top() + x.worker as f32 * lane_h;
+        let lane_rect = Rect::from_min_max(
+            Pos2::new(plot.left(), top + 1.0),
+            Pos2::new(plot.right(), top + lane_h - 1.0),
+        );
+        let x0 = x_of(x.start_nanos);
+        let x1 = x_of(x.end_nanos).max(x0 + 3.0);
+        painter.rect_stroke(
+            transfer_rect(lane_rect, x0, x1),
+            0.0,
+            Stroke::new(1.0, palette::HIGHLIGHT),
+            StrokeKind::Outside,
+        );
+        response
+            .clone()
+            .on_hover_text(transfer_summary(&x, opts.task_label));
+    } else if let Some(s) = hovered_startup {
+        hovered = None;
+        response.clone().on_hover_text(&s.hover);
+    } else if let Some(r) = hovered {
         response
             .clone()
             .on_hover_text(task_summary_as(&r, opts.task_label, opts.work_unit));
     }
+    let hovered = hovered.or_else(|| {
+        let x = hovered_transfer?;
+        trace.records.iter().find(|r| r.task == x.task).copied()
+    });
     TimelineResponse {
         hovered_task: hovered.map(|r| r.task),
         clicked_task: if response.clicked() {
@@ -278,6 +355,106 @@ pub fn timeline_ui(
 
 fn bar(lane: Rect, x0: f32, x1: f32) -> Rect {
     Rect::from_min_max(Pos2::new(x0, lane.top()), Pos2::new(x1, lane.bottom()))
+}
+
+/// The thin strip along the bottom of `lane` where transfers are drawn.
+fn transfer_rect(lane: Rect, x0: f32, x1: f32) -> Rect {
+    let top = lane.bottom() - (lane.height() * TRANSFER_BAR_H).max(2.0);
+    Rect::from_min_max(Pos2::new(x0, top), Pos2::new(x1, lane.bottom()))
+}
+
+/// A start-up bar, centred in `lane`, at least a pixel wide.
+fn startup_rect(lane: Rect, s: &LaneSpan, x_of: impl Fn(u64) -> f32) -> Rect {
+    let x0 = x_of(s.start_nanos);
+    let x1 = x_of(s.end_nanos).max(x0 + 1.0);
+    let pad = lane.height() * (1.0 - STARTUP_BAR_H) * 0.5;
+    Rect::from_min_max(
+        Pos2::new(x0, lane.top() + pad),
+        Pos2::new(x1, lane.bottom() - pad),
+    )
+}
+
+/// Every transfer as a thin darker strip in its worker's lane, merged into
+/// runs (as the task bars are) so that many tiles stay cheap to draw.
+fn draw_transfers(
+    painter: &egui::Painter,
+    transfers: &[Transfer],
+    num_lanes: usize,
+    plot: Rect,
+    lane_h: f32,
+    x_of: impl Fn(u64) -> f32,
+) {
+    if transfers.is_empty() {
+        return;
+    }
+    let lane_rect = |w: usize| {
+        let top = plot.top() + w as f32 * lane_h;
+        Rect::from_min_max(
+            Pos2::new(plot.left(), top + 1.0),
+            Pos2::new(plot.right(), top + lane_h - 1.0),
+        )
+    };
+    let mut runs: Vec<Option<(f32, f32)>> = vec![None; num_lanes];
+    let flush = |w: usize, (a, b): (f32, f32)| {
+        painter.rect_filled(
+            transfer_rect(lane_rect(w), a, b),
+            0.0,
+            palette::transfer(w as u32),
+        );
+    };
+    for x in transfers {
+        let w = x.worker as usize;
+        let Some(run) = runs.get_mut(w) else { continue };
+        let x0 = x_of(x.start_nanos);
+        let x1 = x_of(x.end_nanos).max(x0 + 1.0);
+        match run {
+            Some((a, end)) if x0 <= *end + 0.5 && x0 >= *a => *end = end.max(x1),
+            _ => {
+                if let Some(done) = run.take() {
+                    flush(w, done);
+                }
+                *run = Some((x0, x1));
+            }
+        }
+    }
+    for (w, run) in runs.into_iter().enumerate() {
+        if let Some(done) = run {
+            flush(w, done);
+        }
+    }
+}
+
+/// One line about a task's transfer: `transfer: X ms of Y ms` (Y: compute
+/// plus transfer) and its parts.
+pub fn transfer_summary(x: &Transfer, task_label: &str) -> String {
+    let label = if task_label.is_empty() {
+        "tile"
+    } else {
+        task_label
+    };
+    format!(
+        "transfer: {} of {} ({:.0} % of {label} {}, worker {}: compute {}, then serialise {} + pipe {} + deserialise {}; {:.1} kB through the pipe)",
+        fmt_ms(x.transfer_nanos()),
+        fmt_ms(x.compute_nanos + x.transfer_nanos()),
+        x.share() * 100.0,
+        x.task,
+        x.worker,
+        fmt_ms(x.compute_nanos),
+        fmt_ms(x.serialise_nanos),
+        fmt_ms(x.pipe_nanos),
+        fmt_ms(x.deserialise_nanos),
+        x.bytes as f64 / 1e3
+    )
+}
+
+/// A colour swatch and its meaning, for a timeline's legend row.
+pub fn swatch_ui(ui: &mut egui::Ui, colour: Color32, text: &str) -> egui::Response {
+    ui.horizontal(|ui| {
+        let (rect, _) = ui.allocate_exact_size(Vec2::new(18.0, 8.0), Sense::hover());
+        ui.painter().rect_filled(rect, 0.0, colour);
+        ui.label(egui::RichText::new(text).small());
+    })
+    .response
 }
 
 /// One line about a Mandelbrot tile: worker, start, duration, iterations.
@@ -312,6 +489,28 @@ pub fn task_summary_as(r: &TaskRecord, task_label: &str, work_unit: &str) -> Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transfer_hover_says_how_much_of_the_tile_it_took() {
+        let x = Transfer {
+            task: 7,
+            worker: 1,
+            start_nanos: 3_000_000,
+            end_nanos: 3_400_000,
+            serialise_nanos: 50_000,
+            pipe_nanos: 300_000,
+            deserialise_nanos: 50_000,
+            compute_nanos: 1_600_000,
+            bytes: 12_345,
+        };
+        let text = transfer_summary(&x, "");
+        assert!(
+            text.starts_with("transfer: 0.400 ms of 2.0 ms (20 % of tile 7, worker 1"),
+            "{text}"
+        );
+        assert!(text.contains("serialise 0.050 ms + pipe 0.300 ms + deserialise 0.050 ms"));
+        assert!(text.contains("12.3 kB"));
+    }
 
     #[test]
     fn lanes_are_sorted_per_worker() {
