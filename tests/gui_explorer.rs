@@ -35,6 +35,19 @@ fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
 }
 
 /// Steps frames until the render has finished (bounded).
+/// Opens the Export section and steps until its buttons are shown (the
+/// section opens over a few frames; a fixed number of steps was flaky).
+fn open_export(h: &mut Harness<'_, Explorer>) {
+    h.get_by_label("Export").click();
+    for _ in 0..200 {
+        h.step();
+        if h.query_by_label("Quick: image PNG").is_some() {
+            return;
+        }
+    }
+    panic!("the Export section did not open");
+}
+
 fn settle(h: &mut Harness<'_, Explorer>) {
     for _ in 0..5000 {
         h.step();
@@ -95,9 +108,7 @@ fn quick_export_writes_a_valid_png() {
     let out = dir.path().join("exports");
     let mut h = harness(small_explorer(&out));
     settle(&mut h);
-    h.get_by_label("Export").click();
-    h.step();
-    h.step();
+    open_export(&mut h);
     h.get_by_label("Quick: image PNG + overlay").click();
     h.step();
 
@@ -160,9 +171,7 @@ fn unwritable_export_folder_is_reported_in_the_window() {
     // A folder inside a file cannot be created.
     let mut h = harness(small_explorer(&blocker.join("exports")));
     settle(&mut h);
-    h.get_by_label("Export").click();
-    h.step();
-    h.step();
+    open_export(&mut h);
     h.get_by_label("Quick: image PNG").click();
     h.step();
     h.get_by_label_contains("could not create folder");
@@ -239,9 +248,7 @@ fn save_as_opens_the_in_app_dialog() {
         .allow_missing_glyphs()
         .build_ui_state(|ui, e: &mut Explorer| e.ui(ui), small_explorer(dir.path()));
     settle(&mut h);
-    h.get_by_label("Export").click();
-    h.step();
-    h.step();
+    open_export(&mut h);
     assert!(h.query_by_label_contains("Save image PNG").is_none());
     h.get_all_by_label("Save as…")
         .next()
