@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_sweep;
+mod common;
 mod farm;
 mod python;
 mod race;
