@@ -1,21 +1,15 @@
 //! The whole window's frame (tab bar, notices) driven through egui_kittest.
 #![cfg(feature = "gui")]
 
-use egui_kittest::Harness;
+use crate::common::app_harness;
 use egui_kittest::kittest::Queryable;
 use parlab::gui::app::App;
 use parlab::gui::panel::Tab;
 use parlab::gui::settings::{AppSettings, settings_json};
 
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .build_ui_state(|ui, a: &mut App| a.ui(ui), app)
-}
-
 #[test]
 fn corrupt_settings_give_defaults_and_a_visible_notice() {
-    let mut h = harness(App::new(Some("{\"version\": 1, \"explorer\": [oops")));
+    let mut h = app_harness(App::new(Some("{\"version\": 1, \"explorer\": [oops")));
     h.step();
     h.get_by_label_contains("could not be read");
     assert_eq!(h.state().settings(), AppSettings::default());
@@ -34,7 +28,7 @@ fn saved_settings_are_restored_and_tabs_switch() {
     saved.explorer.num_workers = 3;
     saved.explorer.view.width_px = 64;
     saved.explorer.view.height_px = 48;
-    let mut h = harness(App::new(Some(&settings_json(&saved))));
+    let mut h = app_harness(App::new(Some(&settings_json(&saved))));
     h.step();
     assert_eq!(h.state().tab, Tab::System);
     assert_eq!(h.state().explorer.settings.num_workers, 3);

@@ -1,11 +1,7 @@
 //! `parlab render` run as a real process.
 
+use crate::common::parlab;
 use std::path::Path;
-use std::process::Command;
-
-fn parlab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_parlab"))
-}
 
 fn png_size(path: &Path) -> (u32, u32) {
     let img = image::open(path).expect("valid PNG");

@@ -1,24 +1,12 @@
 //! The race and lock panels driven through egui_kittest, by label.
 #![cfg(feature = "gui")]
 
+use crate::common::step_until;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::race::counter::Mode;
 use parlab::gui::race::scheduler_game::SchedulerGame;
 use parlab::gui::race::{RacePanel, RaceView};
-use std::time::Duration;
-
-/// Steps the harness until `done` holds (bounded: at most ~20 s of waiting).
-fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
-    for _ in 0..2000 {
-        harness.step();
-        if done(harness.state()) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the background job did not finish");
-}
 
 #[test]
 fn clicking_a_step_button_adds_an_event_to_the_lanes() {

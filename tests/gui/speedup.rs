@@ -1,12 +1,12 @@
 //! The speedup lab driven through its widgets (egui_kittest, no GPU).
 #![cfg(feature = "gui")]
 
+use crate::common::step_until;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::mandelbrot::view::View;
 use parlab::gui::speedup::{SpeedupPanel, SpeedupSettings, SweepState};
-use std::time::Duration;
 
 /// A tiny sweep: 32×24 px, workers 1,2, two granularities, 2 repetitions.
 fn tiny_panel(folder: &std::path::Path) -> SpeedupPanel {
@@ -30,15 +30,7 @@ fn harness(panel: SpeedupPanel) -> Harness<'static, SpeedupPanel> {
 
 /// Steps frames until the sweep has finished (bounded).
 fn settle(h: &mut Harness<'_, SpeedupPanel>) {
-    for _ in 0..5000 {
-        h.step();
-        if h.state().is_idle() {
-            h.step();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the sweep did not finish");
+    step_until(h, SpeedupPanel::is_idle);
 }
 
 #[test]

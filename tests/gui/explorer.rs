@@ -2,6 +2,7 @@
 //! finds a control by its label, uses it, and checks what the render did.
 #![cfg(feature = "gui")]
 
+use crate::common::step_until;
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -12,7 +13,6 @@ use parlab::engine::mandelbrot::tiling::Tiling;
 use parlab::engine::mandelbrot::view::View;
 use parlab::gui::explorer::Explorer;
 use parlab::gui::settings::ExplorerSettings;
-use std::time::Duration;
 
 /// A tiny, quick explorer: 64×48 in 8-px tiles on one worker.
 fn small_explorer(folder: &std::path::Path) -> Explorer {
@@ -49,15 +49,7 @@ fn open_export(h: &mut Harness<'_, Explorer>) {
 }
 
 fn settle(h: &mut Harness<'_, Explorer>) {
-    for _ in 0..5000 {
-        h.step();
-        if h.state().is_idle() {
-            h.step();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("the render did not finish");
+    step_until(h, Explorer::is_idle);
 }
 
 #[test]

@@ -1,22 +1,6 @@
 //! `parlab workload`, `parlab workspan` and `parlab gridsearch` run as real processes.
 
-use std::process::{Command, Output};
-
-fn parlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_parlab"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
-
-fn json_of(out: &Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("one JSON object")
-}
+use crate::common::{json_of, run as parlab};
 
 #[test]
 fn gridsearch_answers_the_seed_question() {

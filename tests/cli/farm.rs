@@ -2,6 +2,7 @@
 //! schedule, worker count and tiling; faults reported and their tiles redone;
 //! no worker process left behind (zombie or orphan) after any outcome.
 
+use crate::common::{exe, is_running, parlab};
 use parlab::engine::exec::schedule::Schedule;
 use parlab::engine::farm::master::{Deadlines, run_master};
 use parlab::engine::farm::process::ProcessTransport;
@@ -12,15 +13,13 @@ use parlab::engine::mandelbrot::render::{IterImage, RenderSettings, render_seria
 use parlab::engine::mandelbrot::tiling::Tiling;
 use parlab::engine::mandelbrot::view::View;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-const EXE: &str = env!("CARGO_BIN_EXE_parlab");
-
 fn options(env: &[(&str, &str)]) -> FarmOptions {
     FarmOptions {
-        worker_exe: Some(EXE.into()),
+        worker_exe: Some(exe()),
         worker_env: env
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -216,7 +215,7 @@ fn a_worker_killed_by_pid_mid_run_is_replaced_by_the_others() {
         2,
     );
     let tiles = s.tiling.tiles(128, 96);
-    let mut t = ProcessTransport::spawn(Path::new(EXE), 2, &[]).expect("spawn");
+    let mut t = ProcessTransport::spawn(&exe(), 2, &[]).expect("spawn");
     let pids = t.pids();
     let mut image = IterImage::new(&view);
     let mut killed = false;
@@ -259,7 +258,7 @@ fn cancel_kills_every_worker_and_leaves_none_behind() {
     let s = settings(view, Tiling::Square { tile_px: 16 }, Schedule::default(), 3);
     let tiles = s.tiling.tiles(512, 512);
     let cancel = AtomicBool::new(false);
-    let mut t = ProcessTransport::spawn(Path::new(EXE), 3, &[]).expect("spawn");
+    let mut t = ProcessTransport::spawn(&exe(), 3, &[]).expect("spawn");
     let pids = t.pids();
     let out = run_master(
         &mut t,
@@ -340,7 +339,7 @@ fn the_worker_subcommand_refuses_bad_frames() {
         (wrong, "protocol version"),
         (b"not a frame at all".to_vec(), "malformed"),
     ] {
-        let mut child = Command::new(EXE)
+        let mut child = parlab()
             .arg("worker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -359,7 +358,7 @@ fn the_worker_subcommand_refuses_bad_frames() {
         assert!(stderr.contains(expect), "{stderr}");
     }
     // Hidden from help.
-    let help = Command::new(EXE).arg("--help").output().expect("help");
+    let help = parlab().arg("--help").output().expect("help");
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("render"), "{help}");
     assert!(
@@ -436,21 +435,10 @@ fn children_of(parent: u32) -> Vec<u32> {
     out
 }
 
-/// Running (not dead or a zombie) by its /proc state.
-fn is_running(pid: u32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("State:"))
-            .is_some_and(|st| {
-                !st.trim_start().starts_with('Z') && !st.trim_start().starts_with('X')
-            })
-    })
-}
-
 #[test]
 fn workers_die_with_a_master_that_is_killed() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut master = Command::new(EXE)
+    let mut master = parlab()
         .args([
             "render",
             "--backend",
@@ -488,13 +476,13 @@ fn workers_die_with_a_master_that_is_killed() {
     master.wait().expect("reap master");
     // The parent-death signal kills them; wait (bounded) for that.
     for _ in 0..400 {
-        if !workers.iter().any(|&p| is_running(p)) {
+        if !workers.iter().any(|&p| is_running(p.into())) {
             break;
         }
         std::thread::sleep(Duration::from_millis(25));
     }
     for p in workers {
-        assert!(!is_running(p), "worker {p} outlived its master");
+        assert!(!is_running(p.into()), "worker {p} outlived its master");
     }
 }
 
@@ -502,7 +490,7 @@ fn workers_die_with_a_master_that_is_killed() {
 fn bench_sweep_compares_backends_in_one_csv() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("s.csv");
-    let out = Command::new(EXE)
+    let out = parlab()
         .args([
             "bench",
             "sweep",
@@ -545,7 +533,7 @@ fn bench_sweep_compares_backends_in_one_csv() {
         vec!["--backend", "threads,threads"],
         vec!["--backend", "fibres"],
     ] {
-        let out = Command::new(EXE)
+        let out = parlab()
             .args(["bench", "sweep", "--width", "8", "--height", "8"])
             .args(&bad)
             .output()

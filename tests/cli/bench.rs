@@ -1,12 +1,8 @@
 //! `parlab bench bg` is byte-identical to the Benchmarks Game reference
 //! output, and `parlab bench kernel` reports what it measured.
 
+use crate::common::parlab;
 use parlab::engine::mandelbrot::bench_game::{bitmap, pbm};
-use std::process::Command;
-
-fn parlab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_parlab"))
-}
 
 /// MD5 (RFC 1321), small and plain: enough to check a published digest.
 fn md5_hex(data: &[u8]) -> String {

@@ -1,24 +1,12 @@
 //! The lock panel driven through egui_kittest, by label.
 #![cfg(feature = "gui")]
 
+use crate::common::step_until;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::locks::deadlock::Outcome;
 use parlab::engine::locks::throughput::LockKind;
 use parlab::gui::locks::{LocksPanel, LocksView};
-use std::time::Duration;
-
-fn step_until(harness: &mut Harness<'_, LocksPanel>, done: impl Fn(&LocksPanel) -> bool) {
-    for _ in 0..2000 {
-        harness.step();
-        if done(harness.state()) {
-            harness.step();
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    panic!("the background job did not finish");
-}
 
 #[test]
 fn deadlock_run_reports_the_cycle_and_the_ordered_run_completes() {

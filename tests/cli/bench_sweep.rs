@@ -1,12 +1,8 @@
 //! `parlab bench sweep` run as a real process: exports are written and
 //! readable, bad input writes nothing and exits with code 2.
 
+use crate::common::parlab;
 use parlab::engine::speedup::report::{CSV_HEADER, SweepReport, rows_from_csv, workloads_from_csv};
-use std::process::Command;
-
-fn parlab() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_parlab"))
-}
 
 const TINY: [&str; 12] = [
     "bench",

@@ -2,22 +2,11 @@
 //! files, duplicate and unwritable outputs, endless inputs, closed pipes,
 //! numbers at the edges. Each test names the problem it closes.
 
+use crate::common::{parlab, text};
 use std::io::Read;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-/// The binary under test; `PARLAB_BIN` points these tests at another build
-/// (used to check that each test fails on the build before the fixes).
-fn parlab() -> Command {
-    Command::new(
-        std::env::var_os("PARLAB_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_parlab").into()),
-    )
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// A small, quick render (64×48, 50 iterations, 2 workers) writing to `out`.
 fn render(out: &Path) -> Command {

@@ -4,17 +4,11 @@
 //! egui_kittest, and one real headless run under a virtual X server.
 #![cfg(feature = "gui")]
 
-use egui_kittest::Harness;
+use crate::common::app_harness;
 use egui_kittest::kittest::Queryable;
 use parlab::gui::app::App;
 use parlab::gui::settings::{AppSettings, ExplorerSettings};
 use std::time::Duration;
-
-fn harness(app: App) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .build_ui_state(|ui, a: &mut App| a.ui(ui), app)
-}
 
 /// Saved settings with the explorer's fields replaced by `explorer` (JSON).
 fn saved_with_explorer(explorer: serde_json::Value) -> String {
@@ -39,7 +33,7 @@ fn p08_a_zero_tile_or_band_size_is_reset_with_a_notice_not_a_panic() {
         serde_json::json!({"Bands": {"band_rows": 0}}),
     ] {
         let saved = saved_with_explorer(serde_json::json!({ "tiling": tiling }));
-        let mut h = harness(App::new(Some(&saved)));
+        let mut h = app_harness(App::new(Some(&saved)));
         for _ in 0..5 {
             h.step();
         }
@@ -99,7 +93,7 @@ fn p17_a_headless_screenshot_fails_when_the_panel_cannot_work() {
     app.explorer.settings.num_workers = 0;
     app.automation.screenshot = Some(dir.path().join("shot.png"));
     let outcome = app.automation.outcome.clone();
-    let mut h = harness(app);
+    let mut h = app_harness(app);
     for _ in 0..2000 {
         h.step();
         if outcome.lock().expect("lock").is_some() {
@@ -121,7 +115,7 @@ fn p10_a_saved_view_below_f64_resolution_is_refused_naming_the_limit() {
         serde_json::from_str(&saved_with_explorer(serde_json::json!({}))).expect("json");
     v["explorer"]["view"]["view_width"] = 1e-15.into();
     v["explorer"]["view"]["width_px"] = 256.into();
-    let mut h = harness(App::new(Some(&v.to_string())));
+    let mut h = app_harness(App::new(Some(&v.to_string())));
     h.step();
     let notice = h.state().notice().expect("a notice").to_string();
     assert!(
@@ -153,7 +147,7 @@ fn p09_an_unreadable_settings_file_is_kept_and_reported() {
     // The notice is shown in the window.
     let mut app = App::new(None);
     app.add_notice(notice);
-    let mut h = harness(app);
+    let mut h = app_harness(app);
     h.step();
     h.get_by_label_contains("not valid RON");
 }

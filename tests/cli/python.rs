@@ -2,16 +2,9 @@
 //! (CI installs Debian's). Assertions are on structure: who ran what, how
 //! many, what the program printed; never on speed.
 
+use crate::common::{is_running, run as parlab};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
-
-fn parlab(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_parlab"))
-        .args(args)
-        .output()
-        .expect("runs")
-}
 
 /// Runs `parlab py --json ARGS` and returns (exit success, JSON).
 fn py(args: &[&str]) -> (bool, Value) {
@@ -252,20 +245,6 @@ fn a_raising_script_shows_its_traceback_and_fails_with_the_trace_kept() {
     assert!(String::from_utf8_lossy(&plain.stderr).contains("exit code 1"));
 }
 
-fn is_alive(pid: u64) -> bool {
-    // A zombie (state Z) waiting for a reaper is dead for our purpose.
-    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => {
-            let state = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().next())
-                .unwrap_or("?");
-            state != "Z" && state != "X"
-        }
-        Err(_) => false,
-    }
-}
-
 #[test]
 fn timeout_kills_the_script_and_its_children() {
     let (_dir, script) = temp_script(
@@ -305,10 +284,10 @@ fn timeout_kills_the_script_and_its_children() {
     pids.dedup();
     // Killed with SIGKILL; the kernel may take a moment to tear them down.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    while pids.iter().any(|&p| is_alive(p)) && std::time::Instant::now() < deadline {
+    while pids.iter().any(|&p| is_running(p)) && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
-    let left: Vec<u64> = pids.iter().copied().filter(|&p| is_alive(p)).collect();
+    let left: Vec<u64> = pids.iter().copied().filter(|&p| is_running(p)).collect();
     assert!(left.is_empty(), "still running: {left:?}");
     // Each child that printed had its start-up traced before the kill.
     assert!(v["startups"].as_array().expect("startups").len() >= children);

@@ -1,0 +1,27 @@
+//! What the window tests share: the whole window in a harness, and stepping
+//! frames until a panel's background work has ended.
+
+use egui_kittest::Harness;
+use parlab::gui::app::App;
+use std::time::Duration;
+
+/// The whole window, 1400 x 1000 points, in a harness.
+pub fn app_harness(app: App) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 1000.0))
+        .build_ui_state(|ui, a: &mut App| a.ui(ui), app)
+}
+
+/// Steps `harness` until `done` holds, then one frame more so that the
+/// result is drawn. Bounded: panics after about 20 s of waiting.
+pub fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
+    for _ in 0..4000 {
+        harness.step();
+        if done(harness.state()) {
+            harness.step();
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("the background work did not finish");
+}
