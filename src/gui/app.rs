@@ -179,7 +179,8 @@ impl App {
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let start = self.frames.begin_frame();
         let ctx = ui.ctx().clone();
-        if !self.measuring.is_busy() {
+        let was_measuring = self.measuring.is_busy();
+        if !was_measuring {
             // While something is measured the load bars stand still: no
             // sampling and no redraw for them (each takes CPU from the measurement).
             self.cpu.tick();
@@ -226,6 +227,12 @@ impl App {
             self.tab_ui(ui);
         });
         self.automate(&ctx);
+        if was_measuring && !self.measuring.is_busy() {
+            // A measurement ended during this frame: draw once more, so that
+            // a render, sweep or run waiting for the token starts now, on
+            // whichever tab it is, rather than at the next input.
+            ctx.request_repaint();
+        }
         self.frames.end_frame(start);
     }
 
