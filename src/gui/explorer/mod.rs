@@ -760,3 +760,55 @@ impl Explorer {
             );
     }
 }
+
+impl crate::gui::panel::Panel for Explorer {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        Explorer::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        Explorer::is_idle(self)
+    }
+
+    fn error(&self) -> Option<String> {
+        Explorer::error(self)
+    }
+
+    // No `start_work`: the render starts by itself.
+
+    /// The render goes on while another tab is shown.
+    fn while_hidden(&mut self, ctx: &egui::Context) {
+        self.tick(ctx);
+    }
+
+    /// The render's figures as `parlab render` prints them.
+    fn screenshot_report(&self) -> Option<String> {
+        let trace = self.trace()?;
+        let s = trace.stats();
+        let cpu = self
+            .render_end()
+            .and_then(|e| e.other_cpu)
+            .map(|o| format!("\n{}", o.describe()))
+            .unwrap_or_default();
+        let settings = self.render_settings();
+        let busy: Vec<String> = s
+            .workers
+            .iter()
+            .map(|w| format!("{:.2}", w.busy_nanos as f64 / 1e6))
+            .collect();
+        Some(format!(
+            "explorer render {}x{} ({}, {}, {} workers, {} tiles): wall {:.2} ms   utilisation {:.1} %   \
+             imbalance {:.3}   busy per worker [{}] ms{cpu}",
+            settings.view.width_px(),
+            settings.view.height_px(),
+            settings.tiling,
+            settings.schedule,
+            trace.num_workers,
+            trace.records.len(),
+            s.wall_nanos as f64 / 1e6,
+            100.0 * s.utilisation,
+            s.imbalance,
+            busy.join(", ")
+        ))
+    }
+}

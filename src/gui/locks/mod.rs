@@ -576,3 +576,20 @@ fn throughput_table_ui(ui: &mut egui::Ui, points: &[ThroughputPoint]) {
                 });
         });
 }
+
+impl crate::gui::panel::Panel for LocksPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        LocksPanel::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.is_busy()
+    }
+
+    /// The throughput comparison, and a deadlock with the locks taken in
+    /// opposite orders.
+    fn start_work(&mut self, ctx: &egui::Context) {
+        self.start_throughput(ctx);
+        self.start_deadlock(ctx, LockOrder::Opposite);
+    }
+}

@@ -1067,3 +1067,25 @@ fn tasks_table_ui(ui: &mut egui::Ui, lanes: &LaneTrace, lane_labels: &[String]) 
                 });
         });
 }
+
+impl crate::gui::panel::Panel for PythonPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        PythonPanel::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.is_busy()
+    }
+
+    /// An opened trace is the picture; otherwise the program is run.
+    fn start_work(&mut self, ctx: &egui::Context) {
+        if !self.is_showing() {
+            self.start_run(ctx);
+        }
+    }
+
+    /// A run or a sweep (or one waiting for the token) goes on.
+    fn while_hidden(&mut self, ctx: &egui::Context) {
+        self.tick(ctx);
+    }
+}

@@ -641,3 +641,19 @@ pub fn histogram_ui(ui: &mut egui::Ui, runs: &[RaceResult]) {
             plot_ui.bar_chart(egui_plot::BarChart::new("runs", bars).color(palette::MEASURED));
         });
 }
+
+impl crate::gui::panel::Panel for RacePanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        RacePanel::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.is_running() && !self.is_recording()
+    }
+
+    /// 20 runs of the counter, and a recorded run to analyse.
+    fn start_work(&mut self, ctx: &egui::Context) {
+        self.start(ctx, 20);
+        self.start_recording(ctx);
+    }
+}

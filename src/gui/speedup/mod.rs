@@ -611,6 +611,57 @@ impl SpeedupPanel {
     }
 }
 
+impl crate::gui::panel::Panel for SpeedupPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        SpeedupPanel::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        SpeedupPanel::is_idle(self)
+    }
+
+    fn error(&self) -> Option<String> {
+        SpeedupPanel::error(self)
+    }
+
+    /// Starts a sweep of the current settings, as the Start button does.
+    fn start_work(&mut self, ctx: &egui::Context) {
+        self.start(Some(SpeedupPanel::sweep_notify(ctx)));
+    }
+
+    /// A sweep's results are taken in (and its token given back) whichever
+    /// tab is shown.
+    fn while_hidden(&mut self, _ctx: &egui::Context) {
+        self.poll();
+    }
+
+    /// The sweep's medians as `parlab bench sweep` prints them (granularity,
+    /// workers, median ms, speedup).
+    fn screenshot_report(&self) -> Option<String> {
+        use std::fmt::Write as _;
+        let r = self.results()?;
+        let mut out = String::from("window sweep medians: granularity workers median_ms speedup");
+        for (c, row) in r.rows() {
+            let workers = if r.configs[c].schedule.uses_pool() {
+                row.workers.to_string()
+            } else {
+                "seq".into()
+            };
+            let _ = write!(
+                out,
+                "\n  {:<8} {:>4} {:>10.3} {:>6}",
+                row.granularity,
+                workers,
+                row.median_s * 1e3,
+                row.speedup
+                    .map_or_else(|| "-".into(), |s| format!("{s:.2}"))
+            );
+        }
+        let _ = write!(out, "\n  {}", r.other_cpu.describe());
+        Some(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
