@@ -1,6 +1,7 @@
 //! The explorer panel: a live parallel Mandelbrot render with its worker
-//! overlay, timeline, replay and stats. Controls are in `explorer_controls`,
-//! pointer navigation in `explorer_view`.
+//! overlay, timeline, replay and stats. Controls are in `controls`, the
+//! image and pointer navigation in `image_view`, the 1-worker baseline in
+//! `baseline`.
 
 mod baseline;
 pub mod canvas;
