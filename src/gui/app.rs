@@ -2,19 +2,25 @@
 //! readout, settings persistence, and the headless modes (`--screenshot`,
 //! `--frame-stats`).
 //!
+//! Every tab is a [`Panel`]: the app draws the shown one, keeps the hidden
+//! ones going, and drives `--screenshot --panel <slug>` through that trait
+//! alone; [`App::panel`] is the one mapping from a [`Tab`] to its panel.
+//!
 //! # Adding a tab
-//! 1. Add a variant to [`Tab`] in `gui/panel.rs`, to [`Tab::ALL`] (menu order) and a label
-//!    in [`Tab::label`] (also its `--panel` name in [`Tab::slug`]).
-//! 2. Add the panel as a field of [`App`] (a struct with `fn ui(&mut self, ui: &mut egui::Ui)`;
-//!    persisted choices in a `#[serde(default)]` struct, runtime handles apart).
-//! 3. Add its arm in [`App::tab_ui`]; if it runs background work, say when it is idle in
-//!    [`App::is_idle`] so that `--screenshot --panel <slug>` waits for it.
+//! 1. The panel: a struct (persisted choices in a `#[serde(default)]` struct,
+//!    runtime handles apart) and its `impl Panel` (`ui`; if it runs background
+//!    work, also `is_idle`, `start_work` and `while_hidden`).
+//! 2. A variant of [`Tab`] in `gui/panel.rs`, in [`Tab::ALL`] (tab-bar order),
+//!    with its label and `--panel` name in `Tab::names`.
+//! 3. A field of [`App`], built in [`App::new`] (from its saved settings, with
+//!    the shared [`Measuring`] token if it measures) and saved in
+//!    [`App::settings`], and its line in `panel_of!`.
 
 use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
 use crate::gui::locks::LocksPanel;
 use crate::gui::measuring::Measuring;
-use crate::gui::panel::Tab;
+use crate::gui::panel::{Panel, Tab};
 use crate::gui::python::PythonPanel;
 use crate::gui::race::RacePanel;
 use crate::gui::settings::{
@@ -22,7 +28,7 @@ use crate::gui::settings::{
     settings_json,
 };
 use crate::gui::speedup::SpeedupPanel;
-use crate::gui::system::{CpuMonitor, mini_bars_ui, system_ui};
+use crate::gui::system::{SystemPanel, mini_bars_ui};
 use crate::gui::theory::TheoryPanel;
 use crate::gui::widgets::palette;
 use egui::{RichText, ViewportCommand};
@@ -71,13 +77,31 @@ pub struct App {
     pub locks: LocksPanel,
     pub theory: TheoryPanel,
     pub python: PythonPanel,
-    pub cpu: CpuMonitor,
+    /// The system tab; its load monitor also feeds the status bar.
+    pub system: SystemPanel,
     /// One measurement at a time: the token the panels share.
     pub measuring: Measuring,
     frames: FrameStats,
     /// Shown until dismissed: e.g. saved settings could not be read.
     notice: Option<String>,
     pub automation: Automation,
+}
+
+/// The one mapping from a [`Tab`] to the field of [`App`] that fills it
+/// (`panel_of!(app, tab)` borrows it, `panel_of!(app, tab, mut)` borrows it
+/// mutably): [`App::panel`] and [`App::panel_mut`] both expand it.
+macro_rules! panel_of {
+    ($app:expr, $tab:expr $(, $mut:tt)?) => {
+        match $tab {
+            Tab::Explorer => &$($mut)? $app.explorer,
+            Tab::Speedup => &$($mut)? $app.speedup,
+            Tab::Race => &$($mut)? $app.race,
+            Tab::Locks => &$($mut)? $app.locks,
+            Tab::Theory => &$($mut)? $app.theory,
+            Tab::Python => &$($mut)? $app.python,
+            Tab::System => &$($mut)? $app.system,
+        }
+    };
 }
 
 impl App {
@@ -112,7 +136,7 @@ impl App {
             locks,
             theory,
             python,
-            cpu: CpuMonitor::new(),
+            system: SystemPanel::default(),
             measuring,
             frames: FrameStats::default(),
             notice,
@@ -137,14 +161,20 @@ impl App {
         self.notice.as_deref()
     }
 
+    /// The panel that fills `tab`.
+    pub fn panel(&self, tab: Tab) -> &dyn Panel {
+        panel_of!(self, tab)
+    }
+
+    /// The panel that fills `tab`, to draw it or start its work.
+    pub fn panel_mut(&mut self, tab: Tab) -> &mut dyn Panel {
+        panel_of!(self, tab, mut)
+    }
+
     /// Why the shown panel could not do its work, if it could not (a
     /// headless run then fails instead of saving an empty picture).
     pub fn panel_error(&self) -> Option<String> {
-        match self.tab {
-            Tab::Explorer => self.explorer.error(),
-            Tab::Speedup => self.speedup.error(),
-            _ => None,
-        }
+        self.panel(self.tab).error()
     }
 
     pub fn settings(&self) -> AppSettings {
@@ -162,44 +192,26 @@ impl App {
 
     /// Whether the shown panel's work is complete (for screenshots).
     pub fn is_idle(&self) -> bool {
-        match self.tab {
-            Tab::Explorer => self.explorer.is_idle(),
-            Tab::Speedup => self.speedup.is_idle(),
-            Tab::Race => !self.race.is_running() && !self.race.is_recording(),
-            Tab::Locks => !self.locks.is_busy(),
-            Tab::Theory => !self.theory.is_measuring(),
-            Tab::Python => !self.python.is_busy(),
-            // Load figures need a few samples to mean something, and the
-            // history chart a few seconds of them.
-            Tab::System => self.cpu.samples >= 12,
-        }
+        self.panel(self.tab).is_idle()
     }
 
     /// One frame of the whole window.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
         let start = self.frames.begin_frame();
         let ctx = ui.ctx().clone();
-        if !self.measuring.is_busy() {
+        let was_measuring = self.measuring.is_busy();
+        if !was_measuring {
             // While something is measured the load bars stand still: no
             // sampling and no redraw for them (each takes CPU from the measurement).
-            self.cpu.tick();
-            self.cpu.schedule_repaint(&ctx);
+            self.system.cpu.tick();
+            self.system.cpu.schedule_repaint(&ctx);
         }
-        if self.tab != Tab::Explorer {
-            // The explorer's render goes on while another tab is shown.
-            self.explorer.tick(&ctx);
-        }
-        if self.tab != Tab::Theory {
-            self.theory.tick();
-        }
-        if self.tab != Tab::Speedup {
-            // So does a sweep: its results are taken in (and its token given
-            // back) whichever tab is shown.
-            self.speedup.poll();
-        }
-        if self.tab != Tab::Python {
-            // And a Python run or sweep, or one waiting for the token.
-            self.python.tick(&ctx);
+        // Background work goes on whichever tab is shown: a render, a sweep
+        // or a run is taken in and gives its token back.
+        for tab in Tab::ALL {
+            if tab != self.tab {
+                self.panel_mut(tab).while_hidden(&ctx);
+            }
         }
 
         egui::Panel::top("tabs").show(ui, |ui| {
@@ -226,37 +238,46 @@ impl App {
             self.tab_ui(ui);
         });
         self.automate(&ctx);
+        if was_measuring && !self.measuring.is_busy() {
+            // A measurement ended during this frame: draw once more, so that
+            // a render, sweep or run waiting for the token starts now, on
+            // whichever tab it is, rather than at the next input.
+            ctx.request_repaint();
+        }
         self.frames.end_frame(start);
     }
 
     fn tab_ui(&mut self, ui: &mut egui::Ui) {
-        match self.tab {
-            Tab::Explorer => self.explorer.ui(ui),
-            Tab::Speedup => {
-                self.speedup.set_default_view(self.explorer.view());
-                self.speedup.ui(ui);
-                if let Some((settings, trace)) = self.speedup.take_open_trace_request() {
-                    // Clicking a point opens that run's trace in the explorer's timeline.
-                    self.explorer.show_trace(settings, trace, None);
-                    self.tab = Tab::Explorer;
-                }
-            }
-            Tab::Race => self.race.ui(ui),
-            Tab::Locks => self.locks.ui(ui),
-            Tab::Theory => {
-                // The speedup lab's measured points sit on the Amdahl curve.
-                self.theory
-                    .set_measured_points(self.speedup.measured_points());
-                self.theory.ui(ui);
-            }
-            Tab::Python => self.python.ui(ui),
-            Tab::System => system_ui(ui, &self.cpu, self.explorer.settings.num_workers),
+        let tab = self.tab;
+        self.share_between_panels(tab);
+        self.panel_mut(tab).ui(ui);
+        if tab == Tab::Speedup
+            && let Some((settings, trace)) = self.speedup.take_open_trace_request()
+        {
+            // Clicking a point opens that run's trace in the explorer's timeline.
+            self.explorer.show_trace(settings, trace, None);
+            self.tab = Tab::Explorer;
+        }
+    }
+
+    /// What the panel shown on `tab` takes from the others before it is
+    /// drawn or starts its work.
+    fn share_between_panels(&mut self, tab: Tab) {
+        match tab {
+            // The speedup lab sweeps the explorer's view.
+            Tab::Speedup => self.speedup.set_default_view(self.explorer.view()),
+            // The speedup lab's measured points sit on the Amdahl curve.
+            Tab::Theory => self
+                .theory
+                .set_measured_points(self.speedup.measured_points()),
+            Tab::System => self.system.explorer_workers = self.explorer.settings.num_workers,
+            Tab::Explorer | Tab::Race | Tab::Locks | Tab::Python => {}
         }
     }
 
     fn status_bar(&self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            mini_bars_ui(ui, &self.cpu);
+            mini_bars_ui(ui, &self.system.cpu);
             ui.separator();
             if let Some(who) = self.measuring.holder() {
                 ui.label(RichText::new(format!("measuring: {who} (load bars paused)")).color(palette::WARN))
@@ -337,18 +358,11 @@ impl App {
             let result = match image::RgbaImage::from_raw(w as u32, h as u32, bytes) {
                 Some(rgba) => crate::engine::util::files::write_png(&path, &rgba)
                     .map(|()| {
-                        let mut line = format!("wrote {} ({w}×{h})", path.display());
-                        if self.tab == Tab::Explorer
-                            && let Some(stats) = self.explorer_stats_line()
-                        {
-                            line = format!("{line}\n{stats}");
+                        let line = format!("wrote {} ({w}×{h})", path.display());
+                        match self.panel(self.tab).screenshot_report() {
+                            Some(report) => format!("{line}\n{report}"),
+                            None => line,
                         }
-                        if self.tab == Tab::Speedup
-                            && let Some(table) = self.speedup_medians()
-                        {
-                            line = format!("{line}\n{table}");
-                        }
-                        line
                     })
                     .map_err(|e| e.to_string()),
                 None => Err("the screenshot had the wrong size".to_string()),
@@ -361,7 +375,9 @@ impl App {
         }
         if !self.automation.work_started {
             self.automation.work_started = true;
-            self.start_panel_work(ctx);
+            let tab = self.tab;
+            self.share_between_panels(tab);
+            self.panel_mut(tab).start_work(ctx);
             return;
         }
         if self.is_idle() {
@@ -392,99 +408,6 @@ impl App {
             });
             self.automation.requested = true;
         }
-    }
-
-    /// Screenshot mode: a lab panel shows nothing until it has measured
-    /// something, so start its real work as a student's first click would.
-    fn start_panel_work(&mut self, ctx: &egui::Context) {
-        match self.tab {
-            Tab::Explorer | Tab::System => {}
-            Tab::Speedup => {
-                self.speedup.set_default_view(self.explorer.view());
-                self.speedup.start(Some(SpeedupPanel::sweep_notify(ctx)));
-            }
-            Tab::Race => {
-                self.race.start(ctx, 20);
-                self.race.start_recording(ctx);
-            }
-            Tab::Locks => {
-                self.locks.start_throughput(ctx);
-                self.locks
-                    .start_deadlock(ctx, crate::engine::locks::deadlock::LockOrder::Opposite);
-            }
-            Tab::Theory => self.theory.start_brent(ctx),
-            Tab::Python => {
-                // An opened trace is the picture; otherwise run the program.
-                if !self.python.is_showing() {
-                    self.python.start_run(ctx);
-                }
-            }
-        }
-    }
-
-    /// The explorer's render figures as `parlab render` prints them, for
-    /// comparing the window with the CLI (screenshot mode prints it).
-    fn explorer_stats_line(&self) -> Option<String> {
-        let trace = self.explorer.trace()?;
-        let s = trace.stats();
-        let cpu = self
-            .explorer
-            .render_end()
-            .and_then(|e| e.other_cpu)
-            .map(|o| format!("\n{}", o.describe()))
-            .unwrap_or_default();
-        // On processes: start-up, transfer share, bytes moved, peak RSS.
-        let farm: String = self
-            .explorer
-            .farm_stats()
-            .map(|f| f.summary_lines().iter().map(|l| format!("\n{l}")).collect())
-            .unwrap_or_default();
-        let settings = self.explorer.render_settings();
-        let busy: Vec<String> = s
-            .workers
-            .iter()
-            .map(|w| format!("{:.2}", w.busy_nanos as f64 / 1e6))
-            .collect();
-        Some(format!(
-            "explorer render {}x{} ({}, {}, {} workers, {} tiles): wall {:.2} ms   utilisation {:.1} %   \
-             imbalance {:.3}   busy per worker [{}] ms{cpu}{farm}",
-            settings.view.width_px(),
-            settings.view.height_px(),
-            settings.tiling,
-            settings.schedule,
-            trace.num_workers,
-            trace.records.len(),
-            s.wall_nanos as f64 / 1e6,
-            100.0 * s.utilisation,
-            s.imbalance,
-            busy.join(", ")
-        ))
-    }
-
-    /// The sweep's medians as `parlab bench sweep` prints them (granularity,
-    /// workers, median ms, speedup), for comparing the window with the CLI.
-    fn speedup_medians(&self) -> Option<String> {
-        use std::fmt::Write as _;
-        let r = self.speedup.results()?;
-        let mut out = String::from("window sweep medians: granularity workers median_ms speedup");
-        for (c, row) in r.rows() {
-            let workers = if r.configs[c].schedule.uses_pool() {
-                row.workers.to_string()
-            } else {
-                "seq".into()
-            };
-            let _ = write!(
-                out,
-                "\n  {:<8} {:>4} {:>10.3} {:>6}",
-                row.granularity,
-                workers,
-                row.median_s * 1e3,
-                row.speedup
-                    .map_or_else(|| "-".into(), |s| format!("{s:.2}"))
-            );
-        }
-        let _ = write!(out, "\n  {}", r.other_cpu.describe());
-        Some(out)
     }
 
     fn frame_report(&self) -> String {

@@ -1,6 +1,6 @@
-//! The eframe window: one folder or file per tab (each a struct with
-//! `fn ui(&mut self, ui: &mut egui::Ui)`), shared [`widgets`], and [`app`]
-//! with the tab bar (see there how to add a tab). It receives a checked
+//! The eframe window: one folder or file per tab (each a struct that
+//! implements [`panel::Panel`]), shared [`widgets`], and [`app`] with the
+//! tab bar (see there how to add a tab). It receives a checked
 //! [`WindowPlan`] from the CLI and never imports it.
 
 pub mod app;

@@ -97,6 +97,29 @@ impl CpuMonitor {
     }
 }
 
+/// Samples the system panel waits for before a screenshot: load figures
+/// need a few to mean something, and the history chart a few seconds of them.
+const SAMPLES_BEFORE_SCREENSHOT: u32 = 12;
+
+/// The system tab: the load monitor (which the status bar's mini bars read
+/// too) and the explorer's worker count it is compared with.
+#[derive(Default)]
+pub struct SystemPanel {
+    pub cpu: CpuMonitor,
+    /// The explorer's pool size (the app keeps it current).
+    pub explorer_workers: usize,
+}
+
+impl crate::gui::panel::Panel for SystemPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        system_ui(ui, &self.cpu, self.explorer_workers);
+    }
+
+    fn is_idle(&self) -> bool {
+        self.cpu.samples >= SAMPLES_BEFORE_SCREENSHOT
+    }
+}
+
 /// Colour of a load bar: green when calm, yellow, red when saturated.
 fn load_colour(load: f32) -> egui::Color32 {
     if load > 85.0 {

@@ -494,6 +494,26 @@ impl TheoryPanel {
     }
 }
 
+impl crate::gui::panel::Panel for TheoryPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        TheoryPanel::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        !self.is_measuring()
+    }
+
+    /// Measures work and span of the matmul run (Brent's bound).
+    fn start_work(&mut self, ctx: &egui::Context) {
+        self.start_brent(ctx);
+    }
+
+    /// A finished measurement is taken in (and its token given back).
+    fn while_hidden(&mut self, _ctx: &egui::Context) {
+        self.tick();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

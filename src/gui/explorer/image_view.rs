@@ -3,9 +3,13 @@
 //! tile to find its timeline bar, click it for details.
 
 use crate::engine::mandelbrot::view::View;
+use crate::gui::explorer::Explorer;
 use crate::gui::explorer::canvas::Canvas;
 use crate::gui::widgets::palette;
-use egui::{Color32, PointerButton, Pos2, Rect, Sense, Stroke, StrokeKind, TextureHandle, Vec2};
+use egui::{
+    Color32, PointerButton, Pos2, Rect, Sense, Stroke, StrokeKind, TextureHandle, TextureOptions,
+    Vec2,
+};
 use std::time::{Duration, Instant};
 
 /// Wheel steps closer together than this are one history entry.
@@ -189,4 +193,64 @@ pub fn image_ui(
         outline(nav.timeline_hover.or(image_hover), palette::HIGHLIGHT);
     }
     out
+}
+
+/// The explorer draws its image here and applies what the pointer asked for.
+impl Explorer {
+    /// Uploads what changed in the canvas to the texture.
+    pub(super) fn sync_texture(&mut self, ctx: &egui::Context) {
+        let Some(r) = &mut self.render else { return };
+        let c = &mut r.canvas;
+        let size = [c.width_px() as usize, c.height_px() as usize];
+        let options = TextureOptions {
+            magnification: egui::TextureFilter::Nearest,
+            ..TextureOptions::LINEAR
+        };
+        let needs_new = self.texture.as_ref().is_none_or(|t| t.size() != size);
+        if needs_new {
+            c.mark_all_dirty();
+            if let Some((_, img)) = c.take_uploads().pop() {
+                self.texture = Some(ctx.load_texture("explorer-image", img, options));
+            }
+            return;
+        }
+        if !c.has_uploads() {
+            return;
+        }
+        if let Some(tex) = &mut self.texture {
+            for (rect, img) in c.take_uploads() {
+                tex.set_partial([rect.x as usize, rect.y as usize], img, options);
+            }
+        }
+    }
+
+    /// The image with its gestures; applies what they asked for.
+    pub(super) fn image_ui(&mut self, ui: &mut egui::Ui) {
+        let response = image_ui(
+            ui,
+            &mut self.nav,
+            self.texture.as_ref(),
+            &self.view,
+            self.render.as_ref().map(|r| &r.canvas),
+            self.selected_tile,
+        );
+        for step in response.navigation {
+            match step {
+                Ok(step) => {
+                    if let (Some((dx, dy)), Some(r)) = (step.shift_px, &mut self.render) {
+                        r.canvas.shift(dx, dy);
+                    }
+                    if step.replace_current {
+                        self.history.replace_current(&step.view);
+                    }
+                    self.set_view(step.view, step.record);
+                }
+                Err(e) => self.input_error = Some(e),
+            }
+        }
+        if response.clicked_tile.is_some() {
+            self.selected_tile = response.clicked_tile;
+        }
+        self.hovered_tile = response.hovered_tile;
+    }
 }

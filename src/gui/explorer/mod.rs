@@ -1,7 +1,9 @@
 //! The explorer panel: a live parallel Mandelbrot render with its worker
-//! overlay, timeline, replay and stats. Controls are in `explorer_controls`,
-//! pointer navigation in `explorer_view`.
+//! overlay, timeline, replay and stats. Controls are in `controls`, the
+//! image and pointer navigation in `image_view`, the 1-worker baseline in
+//! `baseline`.
 
+mod baseline;
 pub mod canvas;
 pub mod controls;
 pub mod export;
@@ -14,7 +16,7 @@ pub mod places;
 use crate::engine::exec::placement::{Placement, WorkerCpus, migrated_from, worker_cpus};
 use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::{Trace, TraceStats};
-use crate::engine::mandelbrot::job::{JobEvent, RenderJob};
+use crate::engine::mandelbrot::job::RenderJob;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::{IterImage, RenderSettings};
 use crate::engine::mandelbrot::view::View;
@@ -27,7 +29,7 @@ use crate::gui::settings::ExplorerSettings;
 use crate::gui::widgets::drain::DRAIN_BUDGET;
 use crate::gui::widgets::palette;
 use crate::gui::widgets::timeline::{TimelineCache, TimelineOptions, task_summary, timeline_ui};
-use egui::{RichText, TextureHandle, TextureOptions};
+use egui::{RichText, TextureHandle};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -69,10 +71,6 @@ fn throttled_repaint(ctx: egui::Context) -> Notify {
         }
     })
 }
-
-/// Baselines remembered: only the current view's. A baseline is discarded
-/// when the view or its size changes (it was measured for that view alone).
-const MAX_BASELINES: usize = 1;
 
 /// The explorer's state. Persisted choices are in `settings`; the rest is runtime.
 pub struct Explorer {
@@ -402,109 +400,6 @@ impl Explorer {
         }
     }
 
-    fn remember_baseline(&mut self, view: View, kernel: Kernel, b: Baseline) {
-        if let Some(e) = self
-            .baselines
-            .iter_mut()
-            .find(|(v, k, _)| *v == view && *k == kernel)
-        {
-            e.2 = b;
-            return;
-        }
-        self.baselines.insert(0, (view, kernel, b));
-        self.baselines.truncate(MAX_BASELINES);
-    }
-
-    pub fn baseline(&self) -> Option<Baseline> {
-        let (v, k) = (self.view, self.settings.kernel);
-        self.baselines
-            .iter()
-            .find(|(bv, bk, _)| *bv == v && *bk == k)
-            .map(|e| e.2)
-    }
-
-    /// Starts a 1-worker render of the current view in the background
-    /// (refused, with a message, while another measurement runs).
-    pub fn measure_baseline(&mut self) {
-        let mut s = self.render_settings();
-        s.num_workers = 1;
-        if self.render.as_ref().is_some_and(LiveRender::is_running) {
-            self.render_error = Some("the baseline waits for the render to finish".into());
-            return;
-        }
-        self.guard = None;
-        match self.measuring.try_begin("the explorer's 1-worker baseline") {
-            Ok(g) => self.guard = Some(g),
-            Err(holder) => {
-                self.render_error = Some(format!(
-                    "baseline refused: {holder} is measuring (one measurement at a time)"
-                ));
-                return;
-            }
-        }
-        // No per-tile wake-ups: the UI polls while the baseline runs, so the
-        // 1-worker time is not disturbed by the UI's lock.
-        match RenderJob::start(s, None) {
-            Ok(job) => self.baseline_job = Some((s.view, s.kernel, job)),
-            Err(e) => self.render_error = Some(format!("could not start the baseline: {e}")),
-        }
-    }
-
-    fn poll_baseline(&mut self) {
-        let mut finished = None;
-        if let Some((view, kernel, job)) = &self.baseline_job {
-            while let Some(ev) = job.try_next() {
-                if let JobEvent::Finished(end) = ev {
-                    finished = Some((*view, *kernel, end));
-                    break;
-                }
-            }
-        }
-        if let Some((view, kernel, end)) = finished {
-            self.baseline_job = None;
-            self.guard = None;
-            match (&end.error, end.cancelled) {
-                (Some(e), _) => self.render_error = Some(format!("baseline failed: {e}")),
-                (None, true) => {}
-                (None, false) => self.remember_baseline(
-                    view,
-                    kernel,
-                    Baseline {
-                        wall_nanos: end.wall_nanos,
-                        measured_at: std::time::SystemTime::now(),
-                    },
-                ),
-            }
-        }
-    }
-
-    /// Uploads what changed in the canvas to the texture.
-    fn sync_texture(&mut self, ctx: &egui::Context) {
-        let Some(r) = &mut self.render else { return };
-        let c = &mut r.canvas;
-        let size = [c.width_px() as usize, c.height_px() as usize];
-        let options = TextureOptions {
-            magnification: egui::TextureFilter::Nearest,
-            ..TextureOptions::LINEAR
-        };
-        let needs_new = self.texture.as_ref().is_none_or(|t| t.size() != size);
-        if needs_new {
-            c.mark_all_dirty();
-            if let Some((_, img)) = c.take_uploads().pop() {
-                self.texture = Some(ctx.load_texture("explorer-image", img, options));
-            }
-            return;
-        }
-        if !c.has_uploads() {
-            return;
-        }
-        if let Some(tex) = &mut self.texture {
-            for (rect, img) in c.take_uploads() {
-                tex.set_partial([rect.x as usize, rect.y as usize], img, options);
-            }
-        }
-    }
-
     fn refresh_stats(&mut self) -> TraceStats {
         if let Some(r) = &self.render {
             let n = r.trace().records.len();
@@ -580,36 +475,6 @@ impl Explorer {
             self.status_line(ui);
             self.image_ui(ui);
         });
-    }
-
-    /// The image with its gestures; applies what they asked for.
-    fn image_ui(&mut self, ui: &mut egui::Ui) {
-        let response = image_view::image_ui(
-            ui,
-            &mut self.nav,
-            self.texture.as_ref(),
-            &self.view,
-            self.render.as_ref().map(|r| &r.canvas),
-            self.selected_tile,
-        );
-        for step in response.navigation {
-            match step {
-                Ok(step) => {
-                    if let (Some((dx, dy)), Some(r)) = (step.shift_px, &mut self.render) {
-                        r.canvas.shift(dx, dy);
-                    }
-                    if step.replace_current {
-                        self.history.replace_current(&step.view);
-                    }
-                    self.set_view(step.view, step.record);
-                }
-                Err(e) => self.input_error = Some(e),
-            }
-        }
-        if response.clicked_tile.is_some() {
-            self.selected_tile = response.clicked_tile;
-        }
-        self.hovered_tile = response.hovered_tile;
     }
 
     fn status_line(&self, ui: &mut egui::Ui) {
@@ -781,5 +646,62 @@ impl Explorer {
                 "per worker: tiles, busy time, share of the work (iterations), and the CPUs \
                  its tiles started on (a migration: its next tile started on another CPU)",
             );
+    }
+}
+
+impl crate::gui::panel::Panel for Explorer {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        Explorer::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        Explorer::is_idle(self)
+    }
+
+    fn error(&self) -> Option<String> {
+        Explorer::error(self)
+    }
+
+    // No `start_work`: the render starts by itself.
+
+    /// The render goes on while another tab is shown.
+    fn while_hidden(&mut self, ctx: &egui::Context) {
+        self.tick(ctx);
+    }
+
+    /// The render's figures as `parlab render` prints them.
+    fn screenshot_report(&self) -> Option<String> {
+        let trace = self.trace()?;
+        let s = trace.stats();
+        let cpu = self
+            .render_end()
+            .and_then(|e| e.other_cpu)
+            .map(|o| format!("\n{}", o.describe()))
+            .unwrap_or_default();
+        // On processes: start-up, transfer share, bytes moved, peak RSS.
+        let farm: String = self
+            .farm_stats()
+            .map(|f| f.summary_lines().iter().map(|l| format!("\n{l}")).collect())
+            .unwrap_or_default();
+        let settings = self.render_settings();
+        let busy: Vec<String> = s
+            .workers
+            .iter()
+            .map(|w| format!("{:.2}", w.busy_nanos as f64 / 1e6))
+            .collect();
+        Some(format!(
+            "explorer render {}x{} ({}, {}, {} workers, {} tiles): wall {:.2} ms   utilisation {:.1} %   \
+             imbalance {:.3}   busy per worker [{}] ms{cpu}{farm}",
+            settings.view.width_px(),
+            settings.view.height_px(),
+            settings.tiling,
+            settings.schedule,
+            trace.num_workers,
+            trace.records.len(),
+            s.wall_nanos as f64 / 1e6,
+            100.0 * s.utilisation,
+            s.imbalance,
+            busy.join(", ")
+        ))
     }
 }

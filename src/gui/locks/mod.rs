@@ -3,9 +3,11 @@
 //! and the seed's start/join exchange).
 
 pub mod deadlock;
+mod throughput;
 pub mod timeline;
 
-use crate::engine::exec::pool::logical_cores;
+pub use throughput::throughput_plot_ui;
+
 use crate::engine::exec::task::{BackgroundTask, Emitter};
 use crate::engine::locks::contention::{
     ContentionConfig, ContentionTimeline, MAX_CONTENTION_ITERATIONS, MAX_CONTENTION_MICROS,
@@ -14,12 +16,8 @@ use crate::engine::locks::contention::{
 use crate::engine::locks::deadlock::{
     DeadlockConfig, DeadlockReport, LockOrder, MAX_TIMEOUT_MILLIS, run_deadlock,
 };
-use crate::engine::locks::plot::{throughput_csv, write_throughput_plot};
-use crate::engine::locks::throughput::{
-    LockKind, MAX_OPS, PAD_BYTES, ThroughputConfig, ThroughputPoint, run_throughput,
-};
+use crate::engine::locks::throughput::{ThroughputConfig, ThroughputPoint, run_throughput};
 use crate::engine::race::presets::{StartJoinComparison, compare_start_join};
-use crate::engine::util::files::write_atomic;
 use crate::gui::locks::deadlock::{order_words, report_ui, start_join_ui};
 use crate::gui::locks::timeline::timeline_ui;
 use crate::gui::measuring::{MeasureGuard, Measuring, refused_message, release_when_done};
@@ -27,9 +25,6 @@ use crate::gui::widgets::drain::{drain_tasks, repaint_notifier};
 use crate::gui::widgets::labelled::drag;
 use crate::gui::widgets::palette;
 use serde::{Deserialize, Serialize};
-
-/// Thread counts offered as checkboxes.
-const THREAD_CHOICES: [usize; 7] = [1, 2, 3, 4, 8, 16, 32];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum LocksView {
@@ -252,125 +247,6 @@ impl LocksPanel {
             });
     }
 
-    fn throughput_ui(&mut self, ui: &mut egui::Ui) {
-        ui.label(format!(
-            "Each kind runs the same number of operations, split over the threads, started together on a barrier. \
-             This machine has {} logical cores. Padded counters are {PAD_BYTES}-byte aligned: \
-             lines are 64 bytes but the adjacent-line prefetcher pulls pairs.",
-            logical_cores()
-        ));
-        ui.horizontal_wrapped(|ui| {
-            ui.label("threads:");
-            for n in THREAD_CHOICES {
-                let mut on = self.throughput.thread_counts.contains(&n);
-                if ui.checkbox(&mut on, n.to_string()).changed() {
-                    if on {
-                        self.throughput.thread_counts.push(n);
-                        self.throughput.thread_counts.sort_unstable();
-                    } else {
-                        self.throughput.thread_counts.retain(|&t| t != n);
-                    }
-                }
-            }
-        });
-        ui.horizontal_wrapped(|ui| {
-            ui.label("kinds:");
-            for k in LockKind::ALL {
-                let mut on = self.throughput.kinds.contains(&k);
-                let text = egui::RichText::new(k.label()).color(palette::lock_kind(k));
-                if ui.checkbox(&mut on, text).changed() {
-                    if on {
-                        self.throughput.kinds.push(k);
-                        self.throughput
-                            .kinds
-                            .sort_by_key(|x| LockKind::ALL.iter().position(|y| y == x));
-                    } else {
-                        self.throughput.kinds.retain(|&x| x != k);
-                    }
-                }
-            }
-        });
-        ui.horizontal_wrapped(|ui| {
-            let l = ui.label("operations per measurement");
-            ui.add(
-                egui::DragValue::new(&mut self.throughput.ops)
-                    .range(1..=MAX_OPS)
-                    .speed(10_000.0),
-            )
-            .labelled_by(l.id);
-            drag(ui, "repeats", &mut self.throughput.repeats, 1..=50, "");
-            let running = self.runtime.throughput_task.is_some();
-            if ui
-                .add_enabled(!running, egui::Button::new("Measure"))
-                .clicked()
-            {
-                self.start_throughput(ui.ctx());
-            }
-            if running {
-                if ui.button("Cancel").clicked()
-                    && let Some(t) = &self.runtime.throughput_task
-                {
-                    t.cancel();
-                }
-                ui.spinner();
-            }
-        });
-        if let Some(e) = &self.runtime.throughput_error {
-            ui.colored_label(palette::BAD, e);
-        }
-        if !self.runtime.points.is_empty() {
-            throughput_plot_ui(ui, &self.runtime.points);
-            throughput_table_ui(ui, &self.runtime.points);
-            self.export_ui(ui);
-        }
-    }
-
-    /// Saves the measured points as CSV, or the plot as PNG/SVG (by extension).
-    pub fn save_export(&mut self) {
-        let path = std::path::PathBuf::from(self.export_path.trim());
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        let points = &self.runtime.points;
-        let result = match ext.as_deref() {
-            Some("csv") => {
-                write_atomic(&path, throughput_csv(points).as_bytes()).map_err(|e| e.to_string())
-            }
-            Some("png" | "svg") => write_throughput_plot(&path, points).map_err(|e| e.to_string()),
-            _ => Err(format!(
-                "{}: give a name ending in .csv, .png or .svg",
-                path.display()
-            )),
-        };
-        self.export_status = Some(result.map(|()| format!("saved {}", path.display())));
-    }
-
-    fn export_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
-            let l = ui.label("save to");
-            ui.add(egui::TextEdit::singleline(&mut self.export_path).desired_width(280.0))
-                .labelled_by(l.id);
-            let busy = self.runtime.throughput_task.is_some();
-            if ui
-                .add_enabled(!busy, egui::Button::new("Save"))
-                .on_hover_text(".csv: every point and sample; .png or .svg: the plot")
-                .clicked()
-            {
-                self.save_export();
-            }
-            match &self.export_status {
-                Some(Ok(m)) => {
-                    ui.colored_label(palette::GOOD, m);
-                }
-                Some(Err(e)) => {
-                    ui.colored_label(palette::BAD, e);
-                }
-                None => {}
-            }
-        });
-    }
-
     fn contention_ui(&mut self, ui: &mut egui::Ui) {
         ui.label(
             "Each thread sleeps (think), then locks a Mutex and busy-works inside it (hold). \
@@ -487,92 +363,19 @@ impl LocksPanel {
     }
 }
 
-/// Live plot: median ops/s per kind against threads (log scale), whiskers min–max, baseline dashed.
-pub fn throughput_plot_ui(ui: &mut egui::Ui, points: &[ThroughputPoint]) {
-    let log = |v: f64| v.max(1.0).log10();
-    egui_plot::Plot::new("locks-throughput")
-        .height(320.0)
-        .x_axis_label("threads")
-        .y_axis_label("operations per second (log scale)")
-        .y_axis_formatter(|mark, _| format!("{:.0e}", 10f64.powf(mark.value)))
-        .legend(egui_plot::Legend::default())
-        .allow_scroll(false)
-        .include_x(0.0)
-        .show(ui, |plot_ui| {
-            for kind in LockKind::ALL {
-                let mut series: Vec<&ThroughputPoint> =
-                    points.iter().filter(|p| p.kind == kind).collect();
-                if series.is_empty() {
-                    continue;
-                }
-                series.sort_by_key(|p| p.num_threads);
-                let colour = palette::lock_kind(kind);
-                if kind.single_threaded() {
-                    plot_ui.hline(
-                        egui_plot::HLine::new(kind.label(), log(series[0].median_ops_per_sec))
-                            .color(colour)
-                            .style(egui_plot::LineStyle::dashed_loose()),
-                    );
-                    continue;
-                }
-                let pts: Vec<[f64; 2]> = series
-                    .iter()
-                    .map(|p| [p.num_threads as f64, log(p.median_ops_per_sec)])
-                    .collect();
-                plot_ui.line(
-                    egui_plot::Line::new(kind.label(), pts.clone())
-                        .color(colour)
-                        .width(2.0),
-                );
-                plot_ui.points(
-                    egui_plot::Points::new(kind.label(), pts)
-                        .color(colour)
-                        .radius(3.5)
-                        .filled(true),
-                );
-                for p in series {
-                    let x = p.num_threads as f64;
-                    plot_ui.line(
-                        egui_plot::Line::new(
-                            kind.label(),
-                            vec![[x, log(p.min_ops_per_sec)], [x, log(p.max_ops_per_sec)]],
-                        )
-                        .color(colour)
-                        .width(1.0),
-                    );
-                }
-            }
-        });
-}
+impl crate::gui::panel::Panel for LocksPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        LocksPanel::ui(self, ui);
+    }
 
-/// The numbers behind the plot.
-fn throughput_table_ui(ui: &mut egui::Ui, points: &[ThroughputPoint]) {
-    egui::CollapsingHeader::new("measured values")
-        .id_salt("locks-table")
-        .show(ui, |ui| {
-            egui::Grid::new("locks-points")
-                .num_columns(4)
-                .striped(true)
-                .spacing([14.0, 2.0])
-                .show(ui, |ui| {
-                    ui.strong("kind");
-                    ui.strong("threads");
-                    ui.strong("median ops/s");
-                    ui.strong("min – max");
-                    ui.end_row();
-                    for p in points {
-                        ui.colored_label(palette::lock_kind(p.kind), p.kind.label());
-                        ui.label(p.num_threads.to_string());
-                        ui.colored_label(
-                            palette::MEASURED,
-                            format!("{:.3e}", p.median_ops_per_sec),
-                        );
-                        ui.label(format!(
-                            "{:.2e} – {:.2e}",
-                            p.min_ops_per_sec, p.max_ops_per_sec
-                        ));
-                        ui.end_row();
-                    }
-                });
-        });
+    fn is_idle(&self) -> bool {
+        !self.is_busy()
+    }
+
+    /// The throughput comparison, and a deadlock with the locks taken in
+    /// opposite orders.
+    fn start_work(&mut self, ctx: &egui::Context) {
+        self.start_throughput(ctx);
+        self.start_deadlock(ctx, LockOrder::Opposite);
+    }
 }

@@ -15,7 +15,13 @@
 //! measures), and other processes' CPU is measured over it (the interpreter
 //! and its workers counted as the run's own) for the busy-machine flag.
 
+mod controls;
 mod export;
+mod run_view;
+mod sweep_view;
+
+use run_view::{output_ui, shown_ui};
+use sweep_view::sweep_chart;
 
 use crate::engine::exec::activity::Activity;
 use crate::engine::exec::other_cpu::{BUSY_RULE, OtherCpu, OtherCpuMeter};
@@ -25,17 +31,12 @@ use crate::engine::exec::task::{BackgroundTask, Emitter};
 use crate::engine::exec::trace::Trace;
 use crate::engine::python::chrome::{Imported, import_file};
 use crate::engine::python::lanes::{LaneTrace, LaneTraceSummary};
-use crate::engine::python::programs::{self, PROGRAMS, Program};
+use crate::engine::python::programs::{self, Program};
 use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script, StartMethod};
-use crate::engine::python::sweep::{ModeSweep, cpu_per_wall, sweep_modes};
-use crate::engine::speedup::charts::data::{SpeedupChart, overlay_speedup_charts, speedup_chart};
+use crate::engine::python::sweep::{ModeSweep, sweep_modes};
 use crate::gui::measuring::{MeasureGuard, Measuring};
-use crate::gui::speedup::plots::speedup_plot_ui;
-use crate::gui::widgets::activity::{activity_strip_ui, concurrency_histogram_ui};
 use crate::gui::widgets::palette;
-use crate::gui::widgets::timeline::{
-    LaneSpan, TimelineCache, TimelineOptions, fmt_ms, timeline_ui,
-};
+use crate::gui::widgets::timeline::TimelineCache;
 use egui::RichText;
 use egui_file::FileDialog;
 use serde::{Deserialize, Serialize};
@@ -44,14 +45,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Lane height of the Python timeline, points.
-const LANE_H: f32 = 18.0;
-/// Lane-label column: wide enough for `ForkPoolWorker-12 pid 123456`.
-const LANE_LABEL_W: f32 = 180.0;
 /// Output shown live, at most (the runner keeps everything up to its cap).
 const LIVE_OUTPUT_CHARS: usize = 64 * 1024;
-/// Rows of the per-task table.
-const TASK_ROWS: usize = 500;
 
 /// Threads or processes (passed to the program as `--mode`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -575,296 +570,6 @@ impl PythonPanel {
             self.sweep_ui(ui);
         });
     }
-
-    fn controls_ui(&mut self, ui: &mut egui::Ui) {
-        let busy = self.runtime.task.is_some();
-        ui.horizontal_wrapped(|ui| {
-            let s = &mut self.settings;
-            let selected = match &s.source {
-                Source::Shipped(name) => name.clone(),
-                Source::File => "a file...".to_string(),
-            };
-            egui::ComboBox::from_label("program")
-                .selected_text(selected)
-                .show_ui(ui, |ui| {
-                    for p in PROGRAMS {
-                        ui.selectable_value(&mut s.source, Source::shipped(p.name), p.name)
-                            .on_hover_text(p.title());
-                    }
-                    ui.selectable_value(&mut s.source, Source::File, "a file...");
-                });
-            if s.source == Source::File {
-                let l = ui.label("file");
-                ui.add(
-                    egui::TextEdit::singleline(&mut s.file_path)
-                        .hint_text("path/to/script.py")
-                        .desired_width(240.0),
-                )
-                .labelled_by(l.id);
-                if ui
-                    .button("Browse...")
-                    .on_hover_text("choose a Python file")
-                    .clicked()
-                {
-                    self.runtime.dialog = Some(open_dialog(
-                        &s.file_path,
-                        "Open a Python file",
-                        DialogFor::Script,
-                    ));
-                }
-            }
-        });
-        if let Some(p) = self.settings.source.program() {
-            ui.label(RichText::new(p.title()).strong());
-            ui.label(p.description());
-        }
-        let knobs = self.knobs();
-        ui.horizontal_wrapped(|ui| {
-            let s = &mut self.settings;
-            ui.add_enabled_ui(knobs.workers, |ui| {
-                crate::gui::widgets::labelled::drag(
-                    ui,
-                    "workers",
-                    &mut s.workers,
-                    1..=max_workers(),
-                    "",
-                );
-            });
-            ui.add_enabled_ui(knobs.mode, |ui| {
-                ui.selectable_value(&mut s.mode, Mode::Threads, "threads");
-                ui.selectable_value(&mut s.mode, Mode::Processes, "processes");
-            });
-            ui.add_enabled_ui(knobs.processes, |ui| {
-                ui.label("start method");
-                ui.selectable_value(&mut s.start_method, None, "default");
-                ui.selectable_value(&mut s.start_method, Some(StartMethod::Fork), "fork");
-                ui.selectable_value(&mut s.start_method, Some(StartMethod::Spawn), "spawn");
-            });
-            crate::gui::widgets::labelled::drag(
-                ui,
-                "timeout s",
-                &mut s.timeout_s,
-                1.0..=MAX_TIMEOUT_S,
-                "",
-            );
-        });
-        ui.horizontal_wrapped(|ui| {
-            let can_run = !busy && !self.runtime.pending_run;
-            if ui.add_enabled(can_run, egui::Button::new("Run")).clicked() {
-                self.start_run(&ui.ctx().clone());
-            }
-            let pending = self.runtime.pending_run;
-            if ui
-                .add_enabled(busy || pending, egui::Button::new("Cancel"))
-                .clicked()
-            {
-                if let Some(t) = &self.runtime.task {
-                    t.cancel();
-                }
-                if pending {
-                    self.runtime.pending_run = false;
-                    if !self.runtime.pending_sweep {
-                        self.runtime.waiting = None;
-                    }
-                }
-            }
-            ui.separator();
-            let l = ui.label("trace");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.settings.trace_path)
-                    .hint_text("trace.json (Chrome trace)")
-                    .desired_width(220.0),
-            )
-            .labelled_by(l.id);
-            if ui
-                .add_enabled(!busy, egui::Button::new("Browse trace..."))
-                .on_hover_text("choose a Chrome trace (JSON) to open")
-                .clicked()
-            {
-                self.runtime.dialog = Some(open_dialog(
-                    &self.settings.trace_path,
-                    "Open trace",
-                    DialogFor::Trace,
-                ));
-            }
-            if ui
-                .add_enabled(
-                    !busy && !self.settings.trace_path.trim().is_empty(),
-                    egui::Button::new("Open trace"),
-                )
-                .clicked()
-            {
-                self.start_open(&ui.ctx().clone());
-            }
-        });
-    }
-
-    /// The open file dialog, while shown: a chosen script fills the file
-    /// path; a chosen trace fills the trace path and is opened.
-    fn dialog_ui(&mut self, ctx: &egui::Context) {
-        let Some((dialog, what)) = &mut self.runtime.dialog else {
-            return;
-        };
-        let what = *what;
-        if dialog.show(ctx).selected() {
-            let chosen = dialog.path().map(|p| p.display().to_string());
-            self.runtime.dialog = None;
-            if let Some(path) = chosen {
-                match what {
-                    DialogFor::Script => {
-                        self.settings.file_path = path;
-                        self.settings.source = Source::File;
-                    }
-                    DialogFor::Trace => {
-                        self.settings.trace_path = path;
-                        if self.runtime.task.is_none() {
-                            self.start_open(ctx);
-                        }
-                    }
-                }
-            }
-        } else if !dialog.visible() {
-            self.runtime.dialog = None;
-        }
-    }
-
-    fn sweep_ui(&mut self, ui: &mut egui::Ui) {
-        ui.label(RichText::new("Sweep: workers x {threads, processes}").strong());
-        let knobs = self.knobs();
-        if !(knobs.workers && knobs.mode) {
-            ui.label("This program has no workers/mode settings to sweep; pick pool_primes, threads_vs_processes or sleep_threads.");
-            return;
-        }
-        ui.horizontal_wrapped(|ui| {
-            let l = ui.label("sweep workers");
-            ui.add(
-                egui::TextEdit::singleline(&mut self.settings.sweep_workers).desired_width(90.0),
-            )
-            .labelled_by(l.id);
-            crate::gui::widgets::labelled::drag(
-                ui,
-                "timed runs each",
-                &mut self.settings.sweep_reps,
-                1..=MAX_SWEEP_REPS,
-                "",
-            );
-            let busy = self.runtime.sweep_task.is_some();
-            let pending = self.runtime.pending_sweep;
-            if ui
-                .add_enabled(!busy && !pending, egui::Button::new("Sweep"))
-                .clicked()
-            {
-                self.start_sweep(&ui.ctx().clone());
-            }
-            if ui
-                .add_enabled(busy || pending, egui::Button::new("Stop"))
-                .clicked()
-            {
-                self.runtime.sweep_cancel = None;
-                if let Some(t) = &self.runtime.sweep_task {
-                    t.cancel();
-                }
-                if pending {
-                    self.runtime.pending_sweep = false;
-                    if !self.runtime.pending_run {
-                        self.runtime.waiting = None;
-                    }
-                }
-            }
-            if let Some((m, d, t)) = self.runtime.sweep_progress
-                && busy
-            {
-                ui.spinner();
-                ui.label(format!("{m}: {d}/{t} runs"));
-            }
-        });
-        if let Some(e) = &self.runtime.sweep_error {
-            ui.label(RichText::new(e).color(palette::BAD));
-        }
-        if self.runtime.sweeps.is_empty() {
-            return;
-        }
-        if let Some(chart) = sweep_chart(&self.runtime.sweeps) {
-            speedup_plot_ui(ui, "python-speedup", &chart, 260.0);
-        }
-        let other = sweeps_other_cpu(&self.runtime.sweeps);
-        if other.windows > 0 {
-            other_cpu_ui(ui, &other);
-        }
-        if let Some(load) = self.runtime.sweeps[0].results.load_average_start {
-            let cores = self.runtime.sweeps[0].results.logical_cores as f64;
-            let text = format!("load average at start {load:.2} on {cores} logical cores");
-            if load > cores {
-                ui.label(
-                    RichText::new(text + ": busy machine, other programs competed")
-                        .color(palette::WARN),
-                );
-            } else {
-                ui.label(text);
-            }
-        }
-        egui::Grid::new("python-sweep-table")
-            .num_columns(6)
-            .striped(true)
-            .show(ui, |ui| {
-                for h in [
-                    "mode", "workers", "median s", "IQR s", "speedup", "CPU/wall",
-                ] {
-                    ui.label(RichText::new(h).strong());
-                }
-                ui.end_row();
-                for s in &self.runtime.sweeps {
-                    for (config, row) in s.results.rows() {
-                        ui.label(s.mode);
-                        ui.label(row.workers.to_string());
-                        ui.label(format!("{:.3}", row.median_s));
-                        ui.label(format!("{:.3}", row.q3_s - row.q1_s));
-                        ui.label(row.speedup.map_or("-".into(), |v| format!("{v:.2}")));
-                        ui.label(
-                            s.results
-                                .median_trace(config)
-                                .and_then(cpu_per_wall)
-                                .map_or("-".into(), |v| format!("{v:.2}")),
-                        );
-                        ui.end_row();
-                    }
-                }
-            });
-        ui.label("Each timed run is the whole interpreter run (start to exit); speedup is against the same mode on 1 worker.");
-        self.export_ui(ui);
-    }
-}
-
-/// Both modes' speedup on one chart, as drawn and exported; the title says
-/// when other processes made the figures unreliable.
-pub(crate) fn sweep_chart(sweeps: &[ModeSweep]) -> Option<SpeedupChart> {
-    let charts: Vec<(String, SpeedupChart)> = sweeps
-        .iter()
-        .map(|s| {
-            (
-                s.mode.to_string(),
-                speedup_chart(&s.results, &s.results.row_table()),
-            )
-        })
-        .collect();
-    let mut chart = overlay_speedup_charts(&charts)?;
-    let other = sweeps_other_cpu(sweeps);
-    if other.is_busy() {
-        chart.title.push_str(&format!(
-            " [{}]",
-            crate::engine::exec::other_cpu::BUSY_WARNING
-        ));
-    }
-    Some(chart)
-}
-
-/// Other processes' CPU over every timed run of every mode.
-fn sweeps_other_cpu(sweeps: &[ModeSweep]) -> OtherCpu {
-    let mut all = OtherCpu::default();
-    for s in sweeps {
-        all.add(&s.results.other_cpu);
-    }
-    all
 }
 
 /// The busy-machine line, as the speedup lab shows it: the warning in red
@@ -879,25 +584,6 @@ fn other_cpu_ui(ui: &mut egui::Ui, other: &OtherCpu) {
         .on_hover_text(BUSY_RULE);
 }
 
-/// A file dialog to open a file, starting in the folder of `current` when
-/// that is a path to something that exists, else in the working folder.
-fn open_dialog(current: &str, title: &str, what: DialogFor) -> (FileDialog, DialogFor) {
-    let current = Path::new(current.trim());
-    let start = if current.is_dir() {
-        Some(current.to_path_buf())
-    } else {
-        current
-            .parent()
-            .filter(|p| p.is_dir() && !p.as_os_str().is_empty())
-            .map(Path::to_path_buf)
-    };
-    let mut d = FileDialog::open_file()
-        .initial_path(start.unwrap_or_else(|| std::env::current_dir().unwrap_or_default()))
-        .title(title);
-    d.open();
-    (d, what)
-}
-
 /// A file of unknown shape: pass nothing, allow the start method.
 const FILE_KNOBS: crate::engine::python::programs::Knobs = crate::engine::python::programs::Knobs {
     workers: false,
@@ -905,168 +591,24 @@ const FILE_KNOBS: crate::engine::python::programs::Knobs = crate::engine::python
     processes: true,
 };
 
-fn output_ui(ui: &mut egui::Ui, id: &str, stdout: &str, stderr: &str) {
-    egui::CollapsingHeader::new(id)
-        .default_open(true)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt(id)
-                .max_height(160.0)
-                .stick_to_bottom(true)
-                .show(ui, |ui| {
-                    ui.label(RichText::new(stdout).monospace());
-                    if !stderr.is_empty() {
-                        ui.label(RichText::new(stderr).monospace().color(palette::BAD));
-                    }
-                });
-        });
-}
+impl crate::gui::panel::Panel for PythonPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        PythonPanel::ui(self, ui);
+    }
 
-fn shown_ui(ui: &mut egui::Ui, shown: &Shown, cache: &mut TimelineCache) {
-    let s = &shown.summary;
-    ui.label(RichText::new(&shown.title).strong());
-    if let Some(o) = &shown.outcome {
-        let colour = if o.succeeded() {
-            palette::GOOD
-        } else {
-            palette::BAD
-        };
-        ui.label(RichText::new(o.ending_message()).color(colour));
-        if let Some(py) = &o.python {
-            let gil = if py.gil_enabled {
-                "GIL on: one thread computes at a time".to_string()
-            } else {
-                "free-threaded: this interpreter runs without the GIL, threads can compute at the same time".to_string()
-            };
-            ui.label(format!(
-                "python {} ({}), start method {}, {gil}",
-                py.version, py.executable, py.start_method
-            ));
+    fn is_idle(&self) -> bool {
+        !self.is_busy()
+    }
+
+    /// An opened trace is the picture; otherwise the program is run.
+    fn start_work(&mut self, ctx: &egui::Context) {
+        if !self.is_showing() {
+            self.start_run(ctx);
         }
-    } else if !shown.note.is_empty() {
-        ui.label(&shown.note);
     }
-    ui.label(format!(
-        "{} task(s) in {} process(es) / {} thread(s); wall {}; utilisation {:.0}% of busy lanes, imbalance {:.2}",
-        s.tasks,
-        s.task_processes,
-        s.task_threads,
-        fmt_ms(s.wall_nanos),
-        s.utilisation * 100.0,
-        s.imbalance
-    ));
-    if let (Some(all), Some(med)) = (s.cpu_per_wall, s.cpu_per_wall_median) {
-        ui.label(format!(
-            "CPU/wall per task: median {med:.2}, all tasks {all:.2} (1.00: computing all the time; about 1/N for N threads sharing one GIL; near 0: waiting)"
-        ));
-    }
-    for (method, median_ms, n) in &s.startup_ms {
-        ui.label(format!(
-            "worker start-up ({method}): median {median_ms:.1} ms over {n} process(es) (grey bars)"
-        ));
-    }
-    if let Some(o) = shown.other_cpu.filter(|o| o.windows > 0) {
-        other_cpu_ui(ui, &o);
-    }
-    concurrency_histogram_ui(ui, &shown.activity);
-    activity_strip_ui(ui, &shown.activity, LANE_LABEL_W, LANE_H);
-    let startups = startup_spans(&shown.lanes);
-    timeline_ui(
-        ui,
-        &shown.trace,
-        cache,
-        TimelineOptions {
-            lane_height: LANE_H,
-            task_label: "task",
-            work_unit: "ns CPU",
-            lane_labels: Some(&shown.lane_labels),
-            label_width: LANE_LABEL_W,
-            startups: &startups,
-            ..Default::default()
-        },
-    );
-    lanes_legend_ui(ui, shown);
-    tasks_table_ui(ui, &shown.lanes, &shown.lane_labels);
-    if let Some(o) = &shown.outcome {
-        output_ui(ui, "script output", &o.stdout, &o.stderr);
-    }
-}
 
-/// Each worker process's start-up, as the timeline's grey bars.
-fn startup_spans(lanes: &LaneTrace) -> Vec<LaneSpan> {
-    lanes
-        .startups
-        .iter()
-        .map(|s| LaneSpan {
-            lane: s.lane,
-            start_nanos: s.start_nanos,
-            end_nanos: s.end_nanos,
-            hover: if s.ready {
-                format!(
-                    "start-up ({}): {}, from starting the process to its first task",
-                    s.method,
-                    fmt_ms(s.end_nanos.saturating_sub(s.start_nanos))
-                )
-            } else {
-                format!("start-up ({}): never became ready", s.method)
-            },
-        })
-        .collect()
-}
-
-fn lanes_legend_ui(ui: &mut egui::Ui, shown: &Shown) {
-    egui::CollapsingHeader::new("lanes")
-        .default_open(true)
-        .show(ui, |ui| {
-            egui::Grid::new("python-lanes")
-                .num_columns(4)
-                .striped(true)
-                .show(ui, |ui| {
-                    for h in ["process / thread", "tasks", "busy", "CPU"] {
-                        ui.label(RichText::new(h).strong());
-                    }
-                    ui.end_row();
-                    for (i, l) in shown.summary.lanes.iter().enumerate() {
-                        ui.label(RichText::new(&l.label).color(palette::worker(i as u32)));
-                        ui.label(l.tasks.to_string());
-                        ui.label(fmt_ms(l.busy_nanos));
-                        ui.label(fmt_ms(l.cpu_nanos));
-                        ui.end_row();
-                    }
-                });
-        });
-}
-
-fn tasks_table_ui(ui: &mut egui::Ui, lanes: &LaneTrace, lane_labels: &[String]) {
-    egui::CollapsingHeader::new(format!("tasks ({}): CPU/wall per task", lanes.tasks.len()))
-        .default_open(false)
-        .show(ui, |ui| {
-            egui::ScrollArea::vertical()
-                .id_salt("python-tasks")
-                .max_height(220.0)
-                .show(ui, |ui| {
-                    egui::Grid::new("python-task-grid")
-                        .num_columns(6)
-                        .striped(true)
-                        .show(ui, |ui| {
-                            for h in ["task", "argument", "lane", "wall", "CPU", "CPU/wall"] {
-                                ui.label(RichText::new(h).strong());
-                            }
-                            ui.end_row();
-                            for t in lanes.tasks.iter().take(TASK_ROWS) {
-                                ui.label(format!("{} #{}", t.name, t.index));
-                                ui.label(&t.arg);
-                                let lane =
-                                    lane_labels.get(t.lane as usize).map_or("?", String::as_str);
-                                ui.label(RichText::new(lane).color(palette::worker(t.lane)));
-                                ui.label(fmt_ms(t.wall_nanos()));
-                                ui.label(t.cpu_nanos.map_or("-".into(), fmt_ms));
-                                ui.label(
-                                    t.cpu_per_wall().map_or("-".into(), |r| format!("{r:.2}")),
-                                );
-                                ui.end_row();
-                            }
-                        });
-                });
-        });
+    /// A run or a sweep (or one waiting for the token) goes on.
+    fn while_hidden(&mut self, ctx: &egui::Context) {
+        self.tick(ctx);
+    }
 }

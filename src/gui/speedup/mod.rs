@@ -2,33 +2,28 @@
 //! background, with live plots, a results table, models, predictions beyond
 //! this machine and exports (the same plotters code as `parlab bench sweep`).
 
-use crate::engine::exec::placement::Placement;
-use crate::engine::exec::pool::{logical_cores, physical_cores};
+use crate::engine::exec::pool::logical_cores;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::mandelbrot::view::View;
-use crate::engine::speedup::charts::data::{
-    EfficiencyMap, GranularityChart, SpeedupChart, efficiency_map, granularity_chart,
-    overlay_speedup_charts, predicted_chart, predicted_chart_for, speedup_chart,
-};
-use crate::engine::speedup::plan::{PlanError, PlanInput, sweep_plan};
+use crate::engine::speedup::charts::data::{EfficiencyMap, GranularityChart, SpeedupChart};
 use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
-use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan, default_worker_counts};
-use crate::engine::workloads::{Granularity, Workload, by_spec};
+use crate::engine::speedup::sweep::{SweepJob, default_worker_counts};
+use crate::engine::workloads::{Granularity, Workload};
 use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::speedup::plots::{efficiency_map_ui, granularity_plot_ui, speedup_plot_ui};
 use crate::gui::speedup::run_view::{RunLabel, TaskView};
 use crate::gui::speedup::table::results_table_ui;
-use crate::gui::widgets::drain::DRAIN_BUDGET;
 use crate::gui::widgets::palette;
 
 mod controls;
 mod export;
 pub mod plots;
 pub mod run_view;
+mod sweep_job;
 pub mod table;
 mod workload_pick;
 
@@ -118,9 +113,6 @@ pub enum SweepState {
     Cancelled,
     Failed(String),
 }
-
-/// How often derived figures are refreshed while measuring.
-const REFRESH_EVERY: Duration = Duration::from_millis(150);
 
 /// The speedup lab panel.
 #[derive(Serialize, Deserialize)]
@@ -280,208 +272,6 @@ impl SpeedupPanel {
         self.export_message.as_ref()
     }
 
-    /// Parses the settings into a plan for `workload`.
-    fn plan(&self, workload: &dyn Workload) -> Result<SweepPlan, String> {
-        let input = PlanInput {
-            workers: Some(&self.settings.workers),
-            granularities: Some(&self.settings.granularities),
-            schedule: self.settings.schedule,
-            reps: self.settings.reps,
-            warmup: self.settings.warmup,
-            shuffle_seed: self.settings.shuffle_seed,
-            placement: Placement::from_pin(self.settings.pin_workers),
-        };
-        sweep_plan(&input, workload).map_err(|e| match e {
-            PlanError::Workers(m) => format!("workers: {m}"),
-            PlanError::Granularities(m) => format!("granularities: {m}"),
-            PlanError::Plan(m) => m,
-        })
-    }
-
-    /// The wake-up a sweep should use: at most one redraw per
-    /// [`SWEEP_REDRAW_INTERVAL`]. Every window redraw takes CPU from the
-    /// measurement (on a 2-core lab machine with software OpenGL a frame costs
-    /// tens of ms), so the plots update a few times a second, not per run.
-    pub fn sweep_notify(ctx: &egui::Context) -> Notify {
-        let ctx = ctx.clone();
-        Arc::new(move || ctx.request_repaint_after(SWEEP_REDRAW_INTERVAL))
-    }
-
-    /// Starts a sweep (cancelling any running one); `notify` wakes the window.
-    /// While another panel measures, the sweep waits for it (see [`Self::poll`]).
-    pub fn start(&mut self, notify: Option<Notify>) {
-        self.job = None;
-        self.guard = None;
-        match self.measuring.try_begin("the speedup lab's sweep") {
-            Ok(g) => self.guard = Some(g),
-            Err(holder) => {
-                self.waiting = Some(Measuring::wait_message(&holder, "the sweep"));
-                self.pending_start = Some(notify);
-                return;
-            }
-        }
-        self.waiting = None;
-        self.pending_start = None;
-        let Some(view) = self.view() else {
-            self.input_error = Some("no view to measure".into());
-            return;
-        };
-        let workload = match by_spec(
-            &self.workload_spec(),
-            view,
-            self.settings.kernel,
-            self.settings.gil,
-        ) {
-            Ok(w) if w.name() == "mandelbrot" => {
-                let m = crate::engine::workloads::Mandelbrot {
-                    backend: self.settings.backend,
-                    ..crate::engine::workloads::Mandelbrot::new(view, self.settings.kernel)
-                };
-                Arc::new(m) as Arc<dyn Workload>
-            }
-            Ok(w) => w,
-            Err(e) => {
-                self.input_error = Some(e);
-                return;
-            }
-        };
-        let plan = match self.plan(&*workload) {
-            Ok(p) => p,
-            Err(e) => {
-                self.input_error = Some(e);
-                return;
-            }
-        };
-        self.input_error = None;
-        match SweepJob::start(workload.clone(), plan.clone(), notify) {
-            Ok(job) => {
-                self.results = Some(SweepResults::new(
-                    plan,
-                    &*workload,
-                    logical_cores(),
-                    physical_cores(),
-                ));
-                let on_processes = workload.name() == "mandelbrot"
-                    && self.settings.backend == crate::engine::farm::Backend::Processes;
-                self.run_label = format!(
-                    "{}{}{}",
-                    workload.name(),
-                    if self.settings.gil && workload.name() != "mandelbrot" {
-                        " +GIL"
-                    } else {
-                        ""
-                    },
-                    if on_processes { " (processes)" } else { "" }
-                );
-                self.run_gil = self.settings.gil && workload.name() != "mandelbrot";
-                self.workload = Some(workload);
-                self.job = Some(job);
-                self.task_view = None;
-                self.predict_for = None;
-                self.state = SweepState::WarmingUp;
-                self.derived = None;
-                self.selected = None;
-                self.dirty = true;
-            }
-            Err(e) => self.state = SweepState::Failed(e),
-        }
-        if self.job.is_none() {
-            self.guard = None;
-        }
-    }
-
-    /// Asks the running sweep to stop (within one run), or drops a waiting one.
-    pub fn cancel(&mut self) {
-        if let Some(job) = &self.job {
-            job.cancel();
-        }
-        self.pending_start = None;
-        self.waiting = None;
-    }
-
-    /// Takes what the job sent, within a time budget, and refreshes figures;
-    /// starts a waiting sweep once the window is free. The app calls it every
-    /// frame, whichever tab is shown.
-    pub fn poll(&mut self) {
-        if self.job.is_none()
-            && !self.measuring.is_busy()
-            && let Some(notify) = self.pending_start.take()
-        {
-            self.start(notify);
-        }
-        let started = Instant::now();
-        let mut finished = false;
-        if let (Some(job), Some(results)) = (&self.job, &mut self.results) {
-            while started.elapsed() < DRAIN_BUDGET {
-                match job.try_next() {
-                    Some(SweepEvent::WarmedUp) => self.state = SweepState::Measuring,
-                    Some(SweepEvent::Measured(m)) => {
-                        results.add(m);
-                        self.dirty = true;
-                    }
-                    Some(SweepEvent::Finished(end)) => {
-                        self.state = match end.error {
-                            Some(e) => SweepState::Failed(e),
-                            None if end.cancelled => SweepState::Cancelled,
-                            None => SweepState::Done,
-                        };
-                        finished = true;
-                        break;
-                    }
-                    None => break,
-                }
-            }
-        }
-        if finished {
-            self.job = None;
-            self.guard = None;
-            if let Some(r) = &mut self.results {
-                r.keep_only_median_traces();
-            }
-        }
-        let due = self
-            .refreshed_at
-            .is_none_or(|t| t.elapsed() >= REFRESH_EVERY);
-        if self.dirty && (due || finished || self.job.is_none()) {
-            self.refresh();
-        }
-    }
-
-    fn refresh(&mut self) {
-        self.dirty = false;
-        self.refreshed_at = Some(Instant::now());
-        let Some(r) = &self.results else {
-            self.derived = None;
-            return;
-        };
-        let table = r.row_table();
-        self.derived = Some(Derived {
-            fits: r.fits_from(&table),
-            speedup: {
-                let chart = speedup_chart(r, &table);
-                match &self.pinned {
-                    Some((label, pinned)) => overlay_speedup_charts(&[
-                        (label.clone(), pinned.clone()),
-                        (self.run_label.clone(), chart.clone()),
-                    ])
-                    .unwrap_or(chart),
-                    None => chart,
-                }
-            },
-            predicted: match self.predict_for {
-                Some(g) => predicted_chart_for(r, &table, Some(g)),
-                None => predicted_chart(r, &table),
-            },
-            granularity: granularity_chart(r, &table),
-            efficiency: efficiency_map(r, &table),
-            rows: table
-                .into_iter()
-                .enumerate()
-                .filter_map(|(c, row)| Some((c, row?)))
-                .collect(),
-        });
-    }
-
     /// Records the request to open configuration `config`'s median trace.
     fn request_trace(&mut self, config: usize) {
         self.selected = Some(config);
@@ -608,6 +398,57 @@ impl SpeedupPanel {
         }
         ui.separator();
         self.export_ui(ui);
+    }
+}
+
+impl crate::gui::panel::Panel for SpeedupPanel {
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        SpeedupPanel::ui(self, ui);
+    }
+
+    fn is_idle(&self) -> bool {
+        SpeedupPanel::is_idle(self)
+    }
+
+    fn error(&self) -> Option<String> {
+        SpeedupPanel::error(self)
+    }
+
+    /// Starts a sweep of the current settings, as the Start button does.
+    fn start_work(&mut self, ctx: &egui::Context) {
+        self.start(Some(SpeedupPanel::sweep_notify(ctx)));
+    }
+
+    /// A sweep's results are taken in (and its token given back) whichever
+    /// tab is shown.
+    fn while_hidden(&mut self, _ctx: &egui::Context) {
+        self.poll();
+    }
+
+    /// The sweep's medians as `parlab bench sweep` prints them (granularity,
+    /// workers, median ms, speedup).
+    fn screenshot_report(&self) -> Option<String> {
+        use std::fmt::Write as _;
+        let r = self.results()?;
+        let mut out = String::from("window sweep medians: granularity workers median_ms speedup");
+        for (c, row) in r.rows() {
+            let workers = if r.configs[c].schedule.uses_pool() {
+                row.workers.to_string()
+            } else {
+                "seq".into()
+            };
+            let _ = write!(
+                out,
+                "\n  {:<8} {:>4} {:>10.3} {:>6}",
+                row.granularity,
+                workers,
+                row.median_s * 1e3,
+                row.speedup
+                    .map_or_else(|| "-".into(), |s| format!("{s:.2}"))
+            );
+        }
+        let _ = write!(out, "\n  {}", r.other_cpu.describe());
+        Some(out)
     }
 }
 
