@@ -176,7 +176,7 @@ pub fn throughput_plot_bytes(
                 .collect();
             let img = image::RgbaImage::from_raw(PLOT_W, PLOT_H, rgba)
                 .ok_or("plot buffer has the wrong size")?;
-            png_bytes(&img)
+            png_bytes(&img).map_err(|e| e.to_string())
         }
     }
 }

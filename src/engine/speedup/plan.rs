@@ -40,7 +40,7 @@ pub struct PlanInput<'a> {
 /// `parse`: the one list rule of [`crate::engine::util::list`] (an empty
 /// item, as in `1,,2`, or an empty list is an error).
 pub fn parse_list<T>(s: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
-    crate::engine::util::list::parse_list(s, parse)
+    crate::engine::util::list::parse_list(s, parse).map_err(|e| e.to_string())
 }
 
 /// Worker counts such as `1,2,4,8`.
