@@ -155,7 +155,7 @@ pub fn parse_center(s: &str) -> Result<(f64, f64), String> {
 
 /// Parses a schedule name (see `Schedule::ALL`).
 pub fn parse_schedule(s: &str) -> Result<Schedule, CliError> {
-    s.parse().map_err(CliError::Usage)
+    Ok(s.parse::<Schedule>()?)
 }
 
 /// Parses a kernel name (see `Kernel::ALL`) and checks that this CPU can

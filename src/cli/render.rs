@@ -116,7 +116,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     // One pool for the render (threads backend) and the colouring after it,
     // so that both use exactly --workers threads (none for the sequential schedule).
     let pool = if schedule.uses_pool() {
-        Some(build_pool_placed(num_workers, placement).map_err(CliError::Failed)?)
+        Some(build_pool_placed(num_workers, placement)?)
     } else {
         None
     };

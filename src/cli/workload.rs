@@ -123,7 +123,7 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
         check_output(p, "--trace-out")?;
     }
     let workload = spec.prepare().map_err(CliError::Usage)?;
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
+    let pool = build_pool(workers)?;
     let cancel = AtomicBool::new(false);
     let mut runs: Vec<WorkloadRun> = Vec::with_capacity(repeats);
     for _ in 0..repeats {
@@ -264,7 +264,7 @@ fn collect(args: &CollectArgs) -> Result<(), CliError> {
     let workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
     let repeats = check_repeats(args.repeats, 1000)?;
     let workload = spec.prepare().map_err(CliError::Usage)?;
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
+    let pool = build_pool(workers)?;
     let runs = workload.compare_collectors(&pool, repeats);
     let failed = runs.iter().find_map(|r| r.check.clone().err());
     if args.json {
@@ -322,7 +322,7 @@ fn order(args: &OrderArgs) -> Result<(), CliError> {
             args.tasks
         )));
     }
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
+    let pool = build_pool(workers)?;
     let s = completion_order(args.tasks, args.rounds, repeats, schedule, &pool)
         .map_err(CliError::Failed)?;
     if args.json {

@@ -70,8 +70,8 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     } else {
         Vec::new()
     };
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
-    let one = build_pool(1).map_err(CliError::Failed)?;
+    let pool = build_pool(workers)?;
+    let one = build_pool(1)?;
     if !(1..=100).contains(&args.repeats) {
         return Err(CliError::Usage(format!(
             "--repeats must be 1..=100, got {}",

@@ -160,7 +160,7 @@ impl crate::gui::speedup::SpeedupSettings {
             parse_list(w, whole_number::<usize>)
                 .map_err(|e| e.to_string())?
                 .into_iter()
-                .try_for_each(|n| check_workers(n).map(drop))
+                .try_for_each(|n| check_workers(n).map(drop).map_err(|e| e.to_string()))
         });
         resets.check(
             "granularities",
@@ -179,7 +179,7 @@ impl crate::gui::speedup::SpeedupSettings {
             })
         });
         resets.check("schedule", &mut self.schedule, d.schedule, |s| {
-            s.validate()?;
+            s.validate().map_err(|e| e.to_string())?;
             holds(s.uses_pool(), || "sweep a parallel schedule".into())
         });
     }

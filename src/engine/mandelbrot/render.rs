@@ -92,7 +92,8 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
         (false, _) => None,
         (true, Some(p)) => Some(p),
         (true, None) => {
-            owned = build_pool_placed(settings.num_workers, settings.placement)?;
+            owned = build_pool_placed(settings.num_workers, settings.placement)
+                .map_err(|e| e.to_string())?;
             Some(&owned)
         }
     };
@@ -117,7 +118,8 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
                 records.push(record);
             }
         },
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let (image, records) = assembled
         .into_inner()
         .map_err(|_| "a worker panicked".to_string())?;

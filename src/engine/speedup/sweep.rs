@@ -285,7 +285,7 @@ fn run_sweep(
                 Ok(p) => {
                     slot.insert(p);
                 }
-                Err(e) => return end(Some(e)),
+                Err(e) => return end(Some(e.to_string())),
             }
         }
     }

@@ -109,7 +109,8 @@ pub fn completion_order(
                 finished.lock().unwrap_or_else(|p| p.into_inner())[rec.task as usize] =
                     (seq, rec.worker);
             },
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
         let finished = finished.into_inner().unwrap_or_else(|p| p.into_inner());
         let mut order: Vec<u32> = (0..num_tasks as u32).collect();
         order.sort_by_key(|&t| finished[t as usize].0);

@@ -185,7 +185,8 @@ pub fn run<W: TaskWorkload>(
                 .unwrap_or_else(|p| p.into_inner())
                 .push(record);
         },
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     let wall_nanos = origin.elapsed().as_nanos() as u64;
     let mut records = records.into_inner().unwrap_or_else(|p| p.into_inner());
     let held = the_gil.map(Gil::into_intervals);
