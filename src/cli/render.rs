@@ -81,14 +81,12 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     let tiling = tiling_from(args.tile, args.bands)?;
     let schedule = parse_schedule(&args.schedule)?;
     let kernel = parse_kernel(&args.kernel)?;
-    let palette: Palette = args.palette.parse().map_err(CliError::Usage)?;
+    let palette: Palette = args.palette.parse()?;
     let backend: Backend = args
         .backend
         .parse()
         .map_err(|e| CliError::Usage(format!("--backend: {e}")))?;
-    tiling
-        .check_count(view.width_px(), view.height_px())
-        .map_err(CliError::Usage)?;
+    tiling.check_count(view.width_px(), view.height_px())?;
     if args.pin && backend != Backend::Threads {
         return Err(CliError::Usage(
             "--pin applies to the threads backend: worker processes run where the OS puts them"

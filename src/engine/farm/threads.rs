@@ -11,5 +11,5 @@ pub fn render_threads(
     settings: &RenderSettings,
     pool: Option<&ThreadPool>,
 ) -> Result<Rendered, String> {
-    render(settings, pool)
+    render(settings, pool).map_err(|e| e.to_string())
 }

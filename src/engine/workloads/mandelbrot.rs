@@ -81,8 +81,10 @@ impl Workload for Mandelbrot {
         })
     }
     fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
-        let tiling = s.parse::<Tiling>()?;
-        tiling.check_count(self.view.width_px(), self.view.height_px())?;
+        let tiling = s.parse::<Tiling>().map_err(|e| e.to_string())?;
+        tiling
+            .check_count(self.view.width_px(), self.view.height_px())
+            .map_err(|e| e.to_string())?;
         Ok(Granularity::Tiles(tiling))
     }
     fn default_granularities(&self) -> Vec<Granularity> {
