@@ -454,7 +454,7 @@ impl TheoryPanel {
         let plan = match grid_search(self.grid_tasks, self.grid_task_s, self.grid_deadline_s) {
             Ok(plan) => plan,
             Err(e) => {
-                ui.colored_label(palette::BAD, e);
+                ui.colored_label(palette::BAD, e.to_string());
                 return;
             }
         };
