@@ -196,7 +196,7 @@ impl LocksPanel {
         let delay = self.start_join_delay_micros;
         self.start_side(ctx, move || {
             let cancel = std::sync::atomic::AtomicBool::new(false);
-            LocksMsg::StartJoin(compare_start_join(delay, 1, &cancel))
+            LocksMsg::StartJoin(compare_start_join(delay, 1, &cancel).map_err(|e| e.to_string()))
         });
     }
 
