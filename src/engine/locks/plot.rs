@@ -153,7 +153,7 @@ pub fn throughput_plot_bytes(
     points: &[ThroughputPoint],
     format: PlotFormat,
 ) -> Result<Vec<u8>, String> {
-    ensure_fonts()?;
+    ensure_fonts().map_err(|e| e.to_string())?;
     match format {
         PlotFormat::Svg => {
             let mut text = String::new();
@@ -184,7 +184,7 @@ pub fn throughput_plot_bytes(
 /// Writes the plot, PNG or SVG by the path's extension, atomically.
 pub fn write_throughput_plot(path: &Path, points: &[ThroughputPoint]) -> Result<(), ExportError> {
     let fail = |message: String| ExportError::new(path, message);
-    let format = PlotFormat::from_path(path).map_err(fail)?;
+    let format = PlotFormat::from_path(path).map_err(|e| fail(e.to_string()))?;
     let bytes = throughput_plot_bytes(points, format).map_err(fail)?;
     write_atomic(path, &bytes)
 }
