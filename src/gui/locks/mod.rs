@@ -118,7 +118,7 @@ impl LocksPanel {
     pub fn start_throughput(&mut self, ctx: &egui::Context) {
         let config = self.throughput.clone();
         if let Err(e) = config.validate() {
-            self.runtime.throughput_error = Some(e);
+            self.runtime.throughput_error = Some(e.to_string());
             return;
         }
         let guard = match self.measuring.try_begin("the locks lab's throughput sweep") {
@@ -137,7 +137,7 @@ impl LocksPanel {
                 let r = run_throughput(&config, e.cancel_flag(), |p| {
                     e.send(LocksMsg::Point(p.clone()));
                 });
-                e.send(LocksMsg::ThroughputEnded(r.err()));
+                e.send(LocksMsg::ThroughputEnded(r.err().map(|e| e.to_string())));
             },
         );
         match task {
@@ -180,7 +180,9 @@ impl LocksPanel {
 
     pub fn start_contention(&mut self, ctx: &egui::Context) {
         let c = self.contention;
-        self.start_side(ctx, move || LocksMsg::Contention(record_contention(&c)));
+        self.start_side(ctx, move || {
+            LocksMsg::Contention(record_contention(&c).map_err(|e| e.to_string()))
+        });
     }
 
     pub fn start_deadlock(&mut self, ctx: &egui::Context, order: LockOrder) {
@@ -189,7 +191,9 @@ impl LocksPanel {
             timeout_millis: self.deadlock_timeout_millis,
             ..DeadlockConfig::default()
         };
-        self.start_side(ctx, move || LocksMsg::Deadlock(run_deadlock(&c)));
+        self.start_side(ctx, move || {
+            LocksMsg::Deadlock(run_deadlock(&c).map_err(|e| e.to_string()))
+        });
     }
 
     pub fn start_start_join(&mut self, ctx: &egui::Context) {
