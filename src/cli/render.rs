@@ -123,8 +123,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         Backend::Threads => OtherCpuMeter::start(),
         Backend::Processes => OtherCpuMeter::start_counting_children(),
     };
-    let run = render_on(backend, &settings, pool.as_ref(), &FarmOptions::default())
-        .map_err(CliError::Failed)?;
+    let run = render_on(backend, &settings, pool.as_ref(), &FarmOptions::default())?;
     let other_cpu = meter.stop();
     let rendered = run.rendered;
     let mut rgba = palette.colourise_on(&rendered.image, pool.as_ref());

@@ -159,9 +159,10 @@ pub type PlannedWorkload = (std::sync::Arc<dyn Workload>, SweepPlan);
 /// `--backend` as a list of one or two backends, each once; processes
 /// apply to mandelbrot only.
 fn parse_backends(args: &SweepArgs) -> Result<Vec<Backend>, CliError> {
-    let backends =
-        crate::engine::speedup::plan::parse_list(&args.backend, |x| x.parse::<Backend>())
-            .map_err(|e| CliError::Usage(format!("--backend {:?}: {e}", args.backend)))?;
+    let backends = crate::engine::speedup::plan::parse_list(&args.backend, |x| {
+        x.parse::<Backend>().map_err(|e| e.to_string())
+    })
+    .map_err(|e| CliError::Usage(format!("--backend {:?}: {e}", args.backend)))?;
     let mut seen = Vec::new();
     for b in &backends {
         if seen.contains(b) {

@@ -290,7 +290,7 @@ fn run_farm_job(
             other_cpu,
             completed: completed.load(Ordering::Relaxed),
             cancelled: false,
-            error: Some(e),
+            error: Some(e.to_string()),
             farm: None,
         },
     };

@@ -37,7 +37,9 @@ impl Mandelbrot {
         settings: &RenderSettings,
         pool: Option<&ThreadPool>,
     ) -> Result<crate::engine::mandelbrot::render::Rendered, String> {
-        render_on(self.backend, settings, pool, &FarmOptions::default()).map(|r| r.rendered)
+        render_on(self.backend, settings, pool, &FarmOptions::default())
+            .map(|r| r.rendered)
+            .map_err(|e| e.to_string())
     }
 
     fn tiling(granularity: Granularity) -> Result<Tiling, String> {
