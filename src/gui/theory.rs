@@ -130,7 +130,9 @@ impl TheoryPanel {
                         let one = build_pool(1).map_err(|e| e.to_string())?;
                         let mut reports = Vec::with_capacity(MIN_WORK_SPAN_RUNS);
                         for _ in 0..MIN_WORK_SPAN_RUNS {
-                            reports.push(work_span(n, cutoff, &pool, &one, 1)?);
+                            reports.push(
+                                work_span(n, cutoff, &pool, &one, 1).map_err(|e| e.to_string())?,
+                            );
                         }
                         let spread = WorkSpanSpread::of(&reports);
                         reports.sort_by_key(|r| r.parallel.wall_nanos);

@@ -53,7 +53,9 @@ pub fn parse_workers(s: &str) -> Result<Vec<usize>, String> {
 
 /// Granularities in `workload`'s own syntax (tile sizes, `bands`, chunk sizes…).
 pub fn parse_granularities(s: &str, workload: &dyn Workload) -> Result<Vec<Granularity>, String> {
-    parse_list(s, |x| workload.parse_granularity(x))
+    parse_list(s, |x| {
+        workload.parse_granularity(x).map_err(|e| e.to_string())
+    })
 }
 
 /// Parses and checks a whole plan for `workload` (always measuring the

@@ -19,7 +19,7 @@ use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
 use crate::engine::exec::trace::Trace;
 use crate::engine::util::rng::SplitMix64;
-use crate::engine::workloads::{Granularity, Workload};
+use crate::engine::workloads::{Granularity, Workload, WorkloadError};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -275,7 +275,7 @@ fn run_sweep(
     // The workload's data (and serial results) exist before anything is timed.
     let grans: Vec<_> = plan.granularities.clone();
     if let Err(e) = workload.prepare(&grans) {
-        return end(Some(e));
+        return end(Some(e.to_string()));
     }
     // Every pool exists before the first timed run.
     let mut pools: BTreeMap<usize, ThreadPool> = BTreeMap::new();
@@ -289,7 +289,7 @@ fn run_sweep(
             }
         }
     }
-    let run = |c: &ConfigKey| -> Result<(u64, Trace), String> {
+    let run = |c: &ConfigKey| -> Result<(u64, Trace), WorkloadError> {
         if c.schedule.uses_pool() {
             return workload.run_timed(c.granularity, c.schedule, pools.get(&c.workers));
         }
@@ -309,7 +309,7 @@ fn run_sweep(
                 return end(None);
             }
             if let Err(e) = run(&configs[c]) {
-                return end(Some(e));
+                return end(Some(e.to_string()));
             }
         }
     }
@@ -342,7 +342,7 @@ fn run_sweep(
                     return end(None);
                 }
             }
-            Err(e) => return end(Some(e)),
+            Err(e) => return end(Some(e.to_string())),
         }
     }
     end(None)

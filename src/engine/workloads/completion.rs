@@ -5,6 +5,7 @@
 //! how often, and how far, the completion order departs from submission order.
 
 use crate::engine::exec::schedule::{Schedule, execute};
+use crate::engine::workloads::WorkloadError;
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -84,9 +85,12 @@ pub fn completion_order(
     repeats: usize,
     schedule: Schedule,
     pool: &ThreadPool,
-) -> Result<CompletionSummary, String> {
+) -> Result<CompletionSummary, WorkloadError> {
     if !(1..=100_000).contains(&num_tasks) {
-        return Err(format!("tasks must be 1..=100000, got {num_tasks}"));
+        return Err(WorkloadError::CompletionTasks {
+            got: num_tasks,
+            max: 100_000,
+        });
     }
     let cancel = AtomicBool::new(false);
     let mut runs = Vec::with_capacity(repeats);
@@ -109,8 +113,7 @@ pub fn completion_order(
                 finished.lock().unwrap_or_else(|p| p.into_inner())[rec.task as usize] =
                     (seq, rec.worker);
             },
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let finished = finished.into_inner().unwrap_or_else(|p| p.into_inner());
         let mut order: Vec<u32> = (0..num_tasks as u32).collect();
         order.sort_by_key(|&t| finished[t as usize].0);

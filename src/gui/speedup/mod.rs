@@ -341,7 +341,7 @@ impl SpeedupPanel {
             }
             Ok(w) => w,
             Err(e) => {
-                self.input_error = Some(e);
+                self.input_error = Some(e.to_string());
                 return;
             }
         };
