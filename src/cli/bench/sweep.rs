@@ -159,10 +159,9 @@ pub type PlannedWorkload = (std::sync::Arc<dyn Workload>, SweepPlan);
 /// `--backend` as a list of one or two backends, each once; processes
 /// apply to mandelbrot only.
 fn parse_backends(args: &SweepArgs) -> Result<Vec<Backend>, CliError> {
-    let backends = crate::engine::speedup::plan::parse_list(&args.backend, |x| {
-        x.parse::<Backend>().map_err(|e| e.to_string())
-    })
-    .map_err(|e| CliError::Usage(format!("--backend {:?}: {e}", args.backend)))?;
+    let backends =
+        crate::engine::speedup::plan::parse_list(&args.backend, |x| x.parse::<Backend>())
+            .map_err(|e| CliError::Usage(format!("--backend {:?}: {e}", args.backend)))?;
     let mut seen = Vec::new();
     for b in &backends {
         if seen.contains(b) {
@@ -241,7 +240,7 @@ pub fn compare_plan_from(
         granularities,
         ..main.clone()
     };
-    plan.validate().map_err(CliError::Usage)?;
+    plan.validate()?;
     Ok(Some((workload, plan)))
 }
 
@@ -385,7 +384,7 @@ fn measure(
     let mut results =
         SweepResults::new(plan.clone(), &**workload, logical_cores(), physical_cores());
     let show_progress = std::io::stderr().is_terminal();
-    let job = SweepJob::start(workload.clone(), plan, None).map_err(CliError::Failed)?;
+    let job = SweepJob::start(workload.clone(), plan, None)?;
     let started = Instant::now();
     let mut end = None;
     if show_progress {

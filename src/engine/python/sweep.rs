@@ -253,7 +253,7 @@ pub fn sweep_modes(
             crate::engine::exec::pool::logical_cores(),
             crate::engine::exec::pool::physical_cores(),
         );
-        let job = SweepJob::start(workload.clone(), plan, None)?;
+        let job = SweepJob::start(workload.clone(), plan, None).map_err(|e| e.to_string())?;
         let mut complete = false;
         while let Some(event) = job.next_blocking() {
             if cancel.load(Ordering::Relaxed) {
@@ -268,7 +268,7 @@ pub fn sweep_modes(
                 }
                 SweepEvent::Finished(end) => {
                     if let Some(e) = end.error {
-                        return Err(e);
+                        return Err(e.to_string());
                     }
                     complete = !end.cancelled;
                     break;

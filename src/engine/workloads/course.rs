@@ -466,7 +466,7 @@ mod tests {
         let end = end.expect("finished");
         assert!(
             end.error
-                .is_some_and(|e| e.contains("differs from the serial result")),
+                .is_some_and(|e| e.to_string().contains("differs from the serial result")),
             "never silently ignored"
         );
         assert_eq!(end.completed, 0);
