@@ -6,9 +6,7 @@
 use super::{CliError, check_output, check_workers};
 use crate::engine::python::lanes::LaneTraceSummary;
 use crate::engine::python::programs::{self, Program};
-use crate::engine::python::runner::{
-    self, RunError, RunOutcome, RunPlan, Script, StartMethod, Stream,
-};
+use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script, StartMethod, Stream};
 use crate::engine::python::to_chrome_json;
 use crate::engine::util::files::write_json;
 use clap::Args;
@@ -90,8 +88,7 @@ pub fn run(args: &PyArgs) -> Result<(), CliError> {
     let cancel = AtomicBool::new(false);
     let outcome = match runner::run(&plan, &cancel, &mut |_: Stream, _: &str| {}) {
         Ok(o) => o,
-        Err(RunError::Io(m)) => return Err(CliError::Failed(m)),
-        Err(e) => return Err(CliError::Usage(e.to_string())),
+        Err(e) => return Err(e.into()),
     };
     if let Some(p) = &args.trace_out {
         write_json(p, &to_chrome_json(&outcome.trace))
@@ -403,7 +400,9 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
             eprint!("\r{mode}: {done}/{total} runs   ");
         },
     )
-    .map_err(CliError::Failed)?;
+    // A sweep that stops (even on a missing interpreter) is failed work: its
+    // inputs were all checked above.
+    .map_err(|e| CliError::Failed(e.to_string()))?;
     eprintln!();
     outln!(
         "{} swept over workers {:?}, {} timed run(s) each; time = whole interpreter run; load average {}",

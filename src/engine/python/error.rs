@@ -2,7 +2,9 @@
 //! fails, a granularity a script does not have, a trace that cannot be read.
 
 use crate::engine::BadInput;
-use crate::engine::python::RunError;
+use crate::engine::python::{ImportError, RunError};
+use crate::engine::speedup::SweepError;
+use std::path::PathBuf;
 
 /// A Python-lab error.
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +21,25 @@ pub enum PythonError {
     },
     #[error("{input:?}: a Python script cuts its own tasks; the only granularity is `script`")]
     Granularity { input: String },
+    #[error("start method {input:?}: expected fork, spawn or forkserver")]
+    StartMethod { input: String },
+    /// A trace file that cannot be opened.
+    #[error("{}: cannot open: {source}", path.display())]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// A trace file that is not a Chrome trace parlab can read.
+    #[error("{}: {source}", path.display())]
+    Import {
+        path: PathBuf,
+        #[source]
+        source: ImportError,
+    },
+    /// A threads-vs-processes sweep that could not start or stopped.
+    #[error(transparent)]
+    Sweep(#[from] SweepError),
 }
 
 impl BadInput for PythonError {
@@ -26,7 +47,11 @@ impl BadInput for PythonError {
         match self {
             PythonError::Run(e) => e.is_bad_input(),
             PythonError::ScriptFailed { .. } => false,
-            PythonError::Granularity { .. } => true,
+            PythonError::Granularity { .. }
+            | PythonError::StartMethod { .. }
+            | PythonError::Open { .. }
+            | PythonError::Import { .. } => true,
+            PythonError::Sweep(e) => e.is_bad_input(),
         }
     }
 }

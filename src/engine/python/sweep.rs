@@ -225,7 +225,7 @@ pub fn sweep_modes(
     reps: u32,
     cancel: &Arc<AtomicBool>,
     progress: &mut dyn FnMut(&'static str, usize, usize),
-) -> Result<Vec<ModeSweep>, String> {
+) -> Result<Vec<ModeSweep>, PythonError> {
     use crate::engine::speedup::results::SweepResults;
     use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan};
     use std::sync::atomic::Ordering;
@@ -253,7 +253,7 @@ pub fn sweep_modes(
             crate::engine::exec::pool::logical_cores(),
             crate::engine::exec::pool::physical_cores(),
         );
-        let job = SweepJob::start(workload.clone(), plan, None).map_err(|e| e.to_string())?;
+        let job = SweepJob::start(workload.clone(), plan, None)?;
         let mut complete = false;
         while let Some(event) = job.next_blocking() {
             if cancel.load(Ordering::Relaxed) {
@@ -268,7 +268,7 @@ pub fn sweep_modes(
                 }
                 SweepEvent::Finished(end) => {
                     if let Some(e) = end.error {
-                        return Err(e.to_string());
+                        return Err(e.into());
                     }
                     complete = !end.cancelled;
                     break;
