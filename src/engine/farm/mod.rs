@@ -19,9 +19,9 @@ mod error;
 pub mod master;
 pub mod process;
 pub mod protocol;
-pub mod report;
-pub mod threads;
-pub mod transport;
+mod report;
+mod threads;
+mod transport;
 pub mod worker;
 
 pub use error::{BackendError, FarmError, SendError};

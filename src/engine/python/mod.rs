@@ -15,7 +15,7 @@ pub mod chrome;
 mod error;
 pub mod lanes;
 pub mod programs;
-pub mod records;
+mod records;
 pub mod runner;
 pub mod sweep;
 

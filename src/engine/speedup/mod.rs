@@ -4,7 +4,7 @@
 pub mod charts;
 mod error;
 pub mod plan;
-pub mod replay;
+mod replay;
 pub mod report;
 pub mod results;
 pub mod sweep;

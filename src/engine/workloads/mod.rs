@@ -50,22 +50,26 @@
 //! search). Mandelbrot is not in [`WorkloadSpec`]: the speedup lab already has it.
 
 mod catalog;
-pub mod collection;
+mod collection;
 pub mod completion;
 mod course;
-pub mod dot;
+mod dot;
 mod error;
-pub mod io;
+mod io;
 mod mandelbrot;
 pub mod matmul;
-pub mod primes;
-pub mod spec;
+mod primes;
+mod spec;
 mod workload;
 
 pub use catalog::{WORKLOAD_NAMES, by_name, by_spec};
+pub use collection::{CollectionRun, Collector};
 pub use course::CourseWorkload;
+pub use dot::{Dot, DotResult};
 pub use error::{Mismatch, WorkloadError};
+pub use io::IoBound;
 pub use mandelbrot::Mandelbrot;
+pub use primes::{Primes, Trial};
 pub use spec::WorkloadSpec;
 pub use workload::{Granularity, Workload};
 

@@ -1,7 +1,7 @@
 //! Escape-time kernels. [`reference`] is the readable ground truth; every faster
 //! kernel must give the same iteration counts for the same arithmetic.
 
-pub mod reference;
+mod reference;
 pub mod simd;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx2;
