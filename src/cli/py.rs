@@ -91,8 +91,7 @@ pub fn run(args: &PyArgs) -> Result<(), CliError> {
         Err(e) => return Err(e.into()),
     };
     if let Some(p) = &args.trace_out {
-        write_json(p, &to_chrome_json(&outcome.trace))
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+        write_json(p, &to_chrome_json(&outcome.trace))?;
     }
     let summary = outcome.trace.summary();
     if args.json {
@@ -458,7 +457,7 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
         }
     }
     if let (Some(p), Some(report)) = (&args.sweep_out, modes_report(&sweeps)) {
-        write_json(p, &report.to_json()).map_err(|e| CliError::Failed(e.to_string()))?;
+        write_json(p, &report.to_json())?;
     }
     Ok(())
 }

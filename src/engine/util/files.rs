@@ -27,6 +27,14 @@ pub struct ExportError {
     pub broken_pipe: bool,
 }
 
+impl crate::engine::BadInput for ExportError {
+    /// A write that fails is failed work: the path itself was checked
+    /// before any work began.
+    fn is_bad_input(&self) -> bool {
+        false
+    }
+}
+
 impl ExportError {
     /// A failure to write `path`, for the reason given.
     pub fn new(path: &Path, message: impl std::fmt::Display) -> Self {
