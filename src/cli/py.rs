@@ -86,10 +86,7 @@ pub fn run(args: &PyArgs) -> Result<(), CliError> {
         return sweep(args, &plan, list);
     }
     let cancel = AtomicBool::new(false);
-    let outcome = match runner::run(&plan, &cancel, &mut |_: Stream, _: &str| {}) {
-        Ok(o) => o,
-        Err(e) => return Err(e.into()),
-    };
+    let outcome = runner::run(&plan, &cancel, &mut |_: Stream, _: &str| {})?;
     if let Some(p) = &args.trace_out {
         write_json(p, &to_chrome_json(&outcome.trace))?;
     }
