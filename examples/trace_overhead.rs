@@ -17,7 +17,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Cost of recording alone: the sequential executor over empty tasks, with the
 /// same sink work as a render (lock, push a record).
-fn nanos_per_record() -> Result<f64, String> {
+fn nanos_per_record() -> Result<f64, parlab::engine::exec::ExecError> {
     use parlab::engine::exec::schedule::execute;
     use std::sync::Mutex;
     use std::sync::atomic::AtomicBool;
@@ -41,14 +41,14 @@ fn nanos_per_record() -> Result<f64, String> {
     Ok(t.elapsed().as_nanos() as f64 / n as f64)
 }
 
-fn main() -> Result<(), String> {
+fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per_record = median(
         (0..5)
             .map(|_| nanos_per_record())
             .collect::<Result<_, _>>()?,
     );
     println!("recording alone (two clock reads, lock, push): {per_record:.0} ns per task");
-    let view = View::new((-0.75, 0.0), 3.5, 1024, 768, 500).map_err(|e| e.to_string())?;
+    let view = View::new((-0.75, 0.0), 3.5, 1024, 768, 500)?;
     // "measured" is traced/bare − 1 (noisy: a few % either way on a busy machine);
     // "recording share" is the recording cost measured alone × tiles / bare time.
     let reps = 7;

@@ -132,14 +132,13 @@ pub struct ViewArgs {
 impl ViewArgs {
     pub fn to_view(&self) -> Result<View, CliError> {
         let center = parse_center(&self.center).map_err(CliError::Usage)?;
-        View::new(
+        Ok(View::new(
             center,
             self.view_width,
             self.width,
             self.height,
             self.max_iter,
-        )
-        .map_err(|e| CliError::Usage(e.to_string()))
+        )?)
     }
 }
 
@@ -158,14 +157,14 @@ pub fn parse_center(s: &str) -> Result<(f64, f64), String> {
 
 /// Parses a schedule name (see `Schedule::ALL`).
 pub fn parse_schedule(s: &str) -> Result<Schedule, CliError> {
-    s.parse().map_err(CliError::Usage)
+    Ok(s.parse::<Schedule>()?)
 }
 
 /// Parses a kernel name (see `Kernel::ALL`) and checks that this CPU can
 /// run it: forcing `avx512` on a CPU without AVX-512 is a usage error.
 pub fn parse_kernel(s: &str) -> Result<Kernel, CliError> {
-    let kernel: Kernel = s.parse().map_err(CliError::Usage)?;
-    kernel.check_available().map_err(CliError::Usage)?;
+    let kernel: Kernel = s.parse()?;
+    kernel.check_available()?;
     Ok(kernel)
 }
 
@@ -190,8 +189,8 @@ pub fn tiling_from(tile_px: Option<u32>, bands: Option<u32>) -> Result<Tiling, C
         (Some(_), Some(_)) => Err(CliError::Usage(
             "give either --tile or --bands, not both".into(),
         )),
-        (_, Some(rows)) => Tiling::bands(rows).map_err(CliError::Usage),
-        (Some(px), None) => Tiling::square(px).map_err(CliError::Usage),
+        (_, Some(rows)) => Ok(Tiling::bands(rows)?),
+        (Some(px), None) => Ok(Tiling::square(px)?),
         (None, None) => Ok(Tiling::default()),
     }
 }

@@ -40,7 +40,7 @@ pub fn run(args: &DeadlockArgs) -> Result<(), CliError> {
     config.validate().map_err(|e| {
         CliError::Usage(format!("{e} (--timeout-ms takes 1..={MAX_TIMEOUT_MILLIS})"))
     })?;
-    let report = run_deadlock(&config).map_err(CliError::Failed)?;
+    let report = run_deadlock(&config)?;
     let outcome = match report.outcome {
         Outcome::Detected => "detected",
         Outcome::Completed => "completed",

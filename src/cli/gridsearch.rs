@@ -51,7 +51,7 @@ fn table_workers(plan: &GridPlan, extra: &[u64]) -> Vec<u64> {
 
 pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
     let tasks = match (&args.grid, args.tasks) {
-        (Some(g), _) => grid_size(g).map_err(CliError::Usage)?,
+        (Some(g), _) => grid_size(g)?,
         (None, Some(t)) => t,
         (None, None) => return Err(CliError::Usage("give --tasks or --grid".into())),
     };
@@ -63,7 +63,7 @@ pub fn run(args: &GridSearchArgs) -> Result<(), CliError> {
     if let Some(&p) = workers.iter().find(|&&p| p == 0) {
         return Err(CliError::Usage(format!("--workers must be ≥ 1, got {p}")));
     }
-    let plan = grid_search(tasks, args.task_s, args.deadline_s).map_err(CliError::Usage)?;
+    let plan = grid_search(tasks, args.task_s, args.deadline_s)?;
     let rows: Vec<_> = table_workers(&plan, &workers)
         .into_iter()
         .map(|p| {

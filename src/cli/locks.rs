@@ -120,8 +120,7 @@ pub fn run(args: &LocksArgs) -> Result<(), CliError> {
                 if p.counted_right { "" } else { "  COUNT WRONG" }
             );
         }
-    })
-    .map_err(CliError::Failed)?;
+    })?;
     let mut written = Written::default();
     if let Some(p) = &args.export_csv {
         written.add(p, write_atomic(p, throughput_csv(&points).as_bytes()));

@@ -30,6 +30,7 @@ pub use args::{
 use clap::Parser;
 use std::path::Path;
 
+use crate::engine::BadInput;
 use crate::engine::util::files::remove_temp_files_and_exit;
 use std::process::ExitCode;
 
@@ -40,6 +41,20 @@ pub enum CliError {
     Usage(String),
     /// The work itself failed (exit code 1).
     Failed(String),
+}
+
+/// The one place an engine error becomes an exit code: the error's type
+/// says whether the input was at fault (exit code 2) or the work failed
+/// (exit code 1), so a subcommand passes it on with `?`. A subcommand that
+/// names the flag at fault adds it to the message itself.
+impl<E: BadInput> From<E> for CliError {
+    fn from(e: E) -> Self {
+        if e.is_bad_input() {
+            CliError::Usage(e.to_string())
+        } else {
+            CliError::Failed(e.to_string())
+        }
+    }
 }
 
 impl CliError {

@@ -25,7 +25,7 @@ pub struct OpenArgs {
 }
 
 pub fn run(args: &OpenArgs) -> Result<(), CliError> {
-    let imported = import_file(&args.trace).map_err(CliError::Usage)?;
+    let imported = import_file(&args.trace)?;
     let s = imported.trace.summary();
     if args.json {
         outln!(

@@ -6,9 +6,7 @@
 use super::{CliError, check_output, check_workers};
 use crate::engine::python::lanes::LaneTraceSummary;
 use crate::engine::python::programs::{self, Program};
-use crate::engine::python::runner::{
-    self, RunError, RunOutcome, RunPlan, Script, StartMethod, Stream,
-};
+use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script, StartMethod, Stream};
 use crate::engine::python::to_chrome_json;
 use crate::engine::util::files::write_json;
 use clap::Args;
@@ -88,14 +86,9 @@ pub fn run(args: &PyArgs) -> Result<(), CliError> {
         return sweep(args, &plan, list);
     }
     let cancel = AtomicBool::new(false);
-    let outcome = match runner::run(&plan, &cancel, &mut |_: Stream, _: &str| {}) {
-        Ok(o) => o,
-        Err(RunError::Io(m)) => return Err(CliError::Failed(m)),
-        Err(e) => return Err(CliError::Usage(e.to_string())),
-    };
+    let outcome = runner::run(&plan, &cancel, &mut |_: Stream, _: &str| {})?;
     if let Some(p) = &args.trace_out {
-        write_json(p, &to_chrome_json(&outcome.trace))
-            .map_err(|e| CliError::Failed(e.to_string()))?;
+        write_json(p, &to_chrome_json(&outcome.trace))?;
     }
     let summary = outcome.trace.summary();
     if args.json {
@@ -403,7 +396,9 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
             eprint!("\r{mode}: {done}/{total} runs   ");
         },
     )
-    .map_err(CliError::Failed)?;
+    // A sweep that stops (even on a missing interpreter) is failed work: its
+    // inputs were all checked above.
+    .map_err(|e| CliError::Failed(e.to_string()))?;
     eprintln!();
     outln!(
         "{} swept over workers {:?}, {} timed run(s) each; time = whole interpreter run; load average {}",
@@ -459,7 +454,7 @@ fn sweep(args: &PyArgs, plan: &RunPlan, list: &str) -> Result<(), CliError> {
         }
     }
     if let (Some(p), Some(report)) = (&args.sweep_out, modes_report(&sweeps)) {
-        write_json(p, &report.to_json()).map_err(|e| CliError::Failed(e.to_string()))?;
+        write_json(p, &report.to_json())?;
     }
     Ok(())
 }

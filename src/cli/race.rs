@@ -45,7 +45,7 @@ pub struct RaceArgs {
 
 impl RaceArgs {
     pub fn to_config(&self) -> Result<RaceConfig, CliError> {
-        let mode: Mode = self.mode.parse().map_err(CliError::Usage)?;
+        let mode: Mode = self.mode.parse()?;
         let gap = match (self.delay_us, self.yield_between) {
             (Some(0), _) | (None, false) => Gap::None,
             (Some(d), _) => Gap::SleepMicros(d),
@@ -69,7 +69,7 @@ impl RaceArgs {
             },
             ..RaceConfig::default()
         };
-        config.validate().map_err(CliError::Usage)?;
+        config.validate()?;
         if !(1..=1000).contains(&self.repeat) {
             return Err(CliError::Usage(format!(
                 "--repeat must be 1..=1000, got {}",
@@ -154,8 +154,7 @@ pub fn run(args: &RaceArgs) -> Result<(), CliError> {
                 r.increments_per_sec
             );
         }
-    })
-    .map_err(CliError::Failed)?;
+    })?;
     let summary = summarise(&runs);
     if json {
         let value = if args.repeat == 1 {

@@ -81,14 +81,12 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     let tiling = tiling_from(args.tile, args.bands)?;
     let schedule = parse_schedule(&args.schedule)?;
     let kernel = parse_kernel(&args.kernel)?;
-    let palette: Palette = args.palette.parse().map_err(CliError::Usage)?;
+    let palette: Palette = args.palette.parse()?;
     let backend: Backend = args
         .backend
         .parse()
         .map_err(|e| CliError::Usage(format!("--backend: {e}")))?;
-    tiling
-        .check_count(view.width_px(), view.height_px())
-        .map_err(CliError::Usage)?;
+    tiling.check_count(view.width_px(), view.height_px())?;
     if args.pin && backend != Backend::Threads {
         return Err(CliError::Usage(
             "--pin applies to the threads backend: worker processes run where the OS puts them"
@@ -116,7 +114,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     // One pool for the render (threads backend) and the colouring after it,
     // so that both use exactly --workers threads (none for the sequential schedule).
     let pool = if schedule.uses_pool() {
-        Some(build_pool_placed(num_workers, placement).map_err(CliError::Failed)?)
+        Some(build_pool_placed(num_workers, placement)?)
     } else {
         None
     };
@@ -125,8 +123,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         Backend::Threads => OtherCpuMeter::start(),
         Backend::Processes => OtherCpuMeter::start_counting_children(),
     };
-    let run = render_on(backend, &settings, pool.as_ref(), &FarmOptions::default())
-        .map_err(CliError::Failed)?;
+    let run = render_on(backend, &settings, pool.as_ref(), &FarmOptions::default())?;
     let other_cpu = meter.stop();
     let rendered = run.rendered;
     let mut rgba = palette.colourise_on(&rendered.image, pool.as_ref());

@@ -95,7 +95,7 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
     if args.frame_stats == Some(0) {
         return Err("--frame-stats needs at least 1 frame".into());
     }
-    let tiling: Option<Tiling> = args.tile.as_deref().map(str::parse).transpose()?;
+    let tiling: Option<Tiling> = parsed(args.tile.as_deref())?;
     if let (Some(t), Some((w, h))) = (tiling, size) {
         t.check_count(w, h)
             .map_err(|e| format!("--tile with --size: {e}"))?;
@@ -105,9 +105,9 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
         size,
         place,
         workers: args.workers,
-        schedule: args.schedule.as_deref().map(str::parse).transpose()?,
+        schedule: parsed(args.schedule.as_deref())?,
         tiling,
-        palette: args.palette.as_deref().map(str::parse).transpose()?,
+        palette: parsed(args.palette.as_deref())?,
         overlay: args.overlay,
         backend: args
             .backend
@@ -120,6 +120,17 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
         reset_settings: args.reset_settings,
         open_trace: None,
     })
+}
+
+/// A flag's value parsed with its type's own rules, when it was given.
+#[cfg(feature = "gui")]
+fn parsed<T: std::str::FromStr>(value: Option<&str>) -> Result<Option<T>, String>
+where
+    T::Err: std::fmt::Display,
+{
+    value
+        .map(|v| v.parse::<T>().map_err(|e| e.to_string()))
+        .transpose()
 }
 
 #[cfg(all(test, feature = "gui"))]

@@ -10,7 +10,7 @@ use crate::engine::exec::gil::WHY_MULTIPROCESSING;
 use crate::engine::exec::pool::{build_pool, logical_cores};
 use crate::engine::util::files::write_trace;
 use crate::engine::workloads::completion::completion_order;
-use crate::engine::workloads::{WorkloadRun, WorkloadSpec};
+use crate::engine::workloads::{WorkloadError, WorkloadRun, WorkloadSpec};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use std::path::PathBuf;
@@ -101,7 +101,7 @@ fn ms(nanos: u64) -> f64 {
 
 fn parse_spec(s: &str) -> Result<WorkloadSpec, CliError> {
     s.parse()
-        .map_err(|e: String| CliError::Usage(format!("--workload {s:?}: {e}")))
+        .map_err(|e: WorkloadError| CliError::Usage(format!("--workload {s:?}: {e}")))
 }
 
 fn check_repeats(n: usize, max: usize) -> Result<usize, CliError> {
@@ -122,16 +122,12 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
     if let Some(p) = &args.trace_out {
         check_output(p, "--trace-out")?;
     }
-    let workload = spec.prepare().map_err(CliError::Usage)?;
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
+    let workload = spec.prepare()?;
+    let pool = build_pool(workers)?;
     let cancel = AtomicBool::new(false);
     let mut runs: Vec<WorkloadRun> = Vec::with_capacity(repeats);
     for _ in 0..repeats {
-        runs.push(
-            workload
-                .run(schedule, Some(&pool), &cancel, args.gil)
-                .map_err(CliError::Failed)?,
-        );
+        runs.push(workload.run(schedule, Some(&pool), &cancel, args.gil)?);
     }
     let mut walls: Vec<u64> = runs.iter().map(|r| r.timing.wall_nanos).collect();
     walls.sort_unstable();
@@ -181,7 +177,9 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
                 "workers": workers_json,
                 "summary": last.summary,
                 "agrees_with_serial": failed.is_none(),
-                "check": failed.clone().unwrap_or_else(|| "agrees with serial".into()),
+                "check": failed
+                    .as_ref()
+                    .map_or_else(|| "agrees with serial".to_string(), ToString::to_string),
                 "gil_held_intervals": last.gil_intervals.as_ref().map(Vec::len),
             })
         );
@@ -255,7 +253,7 @@ fn run_one(args: &RunArgs) -> Result<(), CliError> {
     }
     match failed {
         None => Ok(()),
-        Some(e) => Err(CliError::Failed(e)),
+        Some(e) => Err(e.into()),
     }
 }
 
@@ -263,8 +261,8 @@ fn collect(args: &CollectArgs) -> Result<(), CliError> {
     let spec = parse_spec(&args.workload)?;
     let workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
     let repeats = check_repeats(args.repeats, 1000)?;
-    let workload = spec.prepare().map_err(CliError::Usage)?;
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
+    let workload = spec.prepare()?;
+    let pool = build_pool(workers)?;
     let runs = workload.compare_collectors(&pool, repeats);
     let failed = runs.iter().find_map(|r| r.check.clone().err());
     if args.json {
@@ -308,7 +306,7 @@ fn collect(args: &CollectArgs) -> Result<(), CliError> {
     }
     match failed {
         None => Ok(()),
-        Some(e) => Err(CliError::Failed(e)),
+        Some(e) => Err(e.into()),
     }
 }
 
@@ -322,9 +320,8 @@ fn order(args: &OrderArgs) -> Result<(), CliError> {
             args.tasks
         )));
     }
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
-    let s = completion_order(args.tasks, args.rounds, repeats, schedule, &pool)
-        .map_err(CliError::Failed)?;
+    let pool = build_pool(workers)?;
+    let s = completion_order(args.tasks, args.rounds, repeats, schedule, &pool)?;
     if args.json {
         outln!(
             "{}",

@@ -57,7 +57,7 @@ fn ok(b: bool) -> &'static str {
 }
 
 pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
-    check_sizes(args.n, args.cutoff).map_err(CliError::Usage)?;
+    check_sizes(args.n, args.cutoff)?;
     let workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
     if let Some(p) = &args.trace_out {
         check_output(p, "--trace-out")?;
@@ -70,8 +70,8 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     } else {
         Vec::new()
     };
-    let pool = build_pool(workers).map_err(CliError::Failed)?;
-    let one = build_pool(1).map_err(CliError::Failed)?;
+    let pool = build_pool(workers)?;
+    let one = build_pool(1)?;
     if !(1..=100).contains(&args.repeats) {
         return Err(CliError::Usage(format!(
             "--repeats must be 1..=100, got {}",
@@ -80,9 +80,7 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     }
     let mut reports = Vec::with_capacity(args.repeats);
     for _ in 0..args.repeats {
-        reports.push(
-            work_span(args.n, args.cutoff, &pool, &one, args.seed).map_err(CliError::Failed)?,
-        );
+        reports.push(work_span(args.n, args.cutoff, &pool, &one, args.seed)?);
     }
     let all_structural = reports
         .iter()
@@ -91,7 +89,7 @@ pub fn run(args: &WorkSpanArgs) -> Result<(), CliError> {
     let spread = WorkSpanSpread::of(&reports);
     reports.sort_by_key(|r| r.parallel.wall_nanos);
     let report = reports.swap_remove(reports.len() / 2);
-    let rows = growth(&growth_ns, args.cutoff, &pool, args.seed).map_err(CliError::Failed)?;
+    let rows = growth(&growth_ns, args.cutoff, &pool, args.seed)?;
     if let Some(p) = &args.trace_out {
         let mut written = Written::default();
         written.add(p, write_trace(p, &report.parallel.trace, "leaf"));

@@ -18,3 +18,13 @@ pub mod speedup;
 pub mod theory;
 pub mod util;
 pub mod workloads;
+
+/// Whose fault an error is: the person's input (a value out of range, a
+/// name that does not exist, a file that does not parse) or the work itself
+/// (a thread that would not start, a write that failed). Every concept's
+/// error type says which; the CLI turns the first into exit code 2 and the
+/// second into exit code 1, in one place (`cli::CliError`).
+pub trait BadInput: std::error::Error {
+    /// True when the input was at fault and nothing was done.
+    fn is_bad_input(&self) -> bool;
+}

@@ -7,6 +7,40 @@
 use crate::engine::util::num::num;
 use serde::{Deserialize, Serialize};
 
+/// A law's or a search's inputs out of their range.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum TheoryError {
+    #[error("serial fraction must be in [0, 1], got {got}")]
+    SerialFraction { got: f64 },
+    #[error("workers must be ≥ 1, got {got}")]
+    Workers { got: f64 },
+    #[error("need 0 ≤ span ≤ work, got work {work}, span {span}")]
+    WorkSpan { work: f64, span: f64 },
+    #[error("time per task must be a positive number of seconds, got {}", num(*got))]
+    TaskTime { got: f64 },
+    #[error("deadline must be a non-negative number of seconds, got {}", num(*got))]
+    Deadline { got: f64 },
+    /// One task is longer than the deadline: no number of workers helps.
+    #[error(
+        "impossible: one task takes {} s, longer than the {} s deadline; \
+         no number of workers finishes in time (split the task itself)",
+        num(*task_s),
+        num(*deadline_s)
+    )]
+    Impossible { task_s: f64, deadline_s: f64 },
+    /// `item` is the part of `dims` that is not a whole number.
+    #[error("grid {dims:?}: {item:?} is not a whole number")]
+    GridItem { dims: String, item: String },
+    #[error("grid {dims:?} is too large")]
+    GridTooLarge { dims: String },
+}
+
+impl crate::engine::BadInput for TheoryError {
+    fn is_bad_input(&self) -> bool {
+        true
+    }
+}
+
 /// Amdahl: S(P) = 1 / (f + (1 − f)/P) for serial fraction f of a fixed job.
 pub fn amdahl_speedup(serial_fraction: f64, workers: f64) -> f64 {
     1.0 / (serial_fraction + (1.0 - serial_fraction) / workers)
@@ -66,14 +100,14 @@ pub fn brent_speedup_bound(work: f64, span: f64, workers: f64) -> f64 {
 }
 
 /// Checks f ∈ [0, 1] and P ≥ 1 for the laws above.
-pub fn check_law_inputs(serial_fraction: f64, workers: f64) -> Result<(), String> {
+pub fn check_law_inputs(serial_fraction: f64, workers: f64) -> Result<(), TheoryError> {
     if !(0.0..=1.0).contains(&serial_fraction) {
-        return Err(format!(
-            "serial fraction must be in [0, 1], got {serial_fraction}"
-        ));
+        return Err(TheoryError::SerialFraction {
+            got: serial_fraction,
+        });
     }
     if !(workers.is_finite() && workers >= 1.0) {
-        return Err(format!("workers must be ≥ 1, got {workers}"));
+        return Err(TheoryError::Workers { got: workers });
     }
     Ok(())
 }
@@ -89,14 +123,12 @@ pub struct BrentBounds {
     pub upper: f64,
 }
 
-pub fn brent_bounds(work: f64, span: f64, workers: f64) -> Result<BrentBounds, String> {
+pub fn brent_bounds(work: f64, span: f64, workers: f64) -> Result<BrentBounds, TheoryError> {
     if !(work.is_finite() && span.is_finite() && span >= 0.0 && work >= span) {
-        return Err(format!(
-            "need 0 ≤ span ≤ work, got work {work}, span {span}"
-        ));
+        return Err(TheoryError::WorkSpan { work, span });
     }
     if !(workers.is_finite() && workers >= 1.0) {
-        return Err(format!("workers must be ≥ 1, got {workers}"));
+        return Err(TheoryError::Workers { got: workers });
     }
     Ok(BrentBounds {
         lower: (work / workers).max(span),
@@ -154,18 +186,12 @@ pub fn quantised_speedup(tasks: u64, workers: u64) -> f64 {
 /// Seed 003: 125 tasks × 70 s in 1200 s → 17 rounds fit, ⌈125/17⌉ = 8
 /// workers (16 rounds, done at 1120 s). Errors: non-positive or non-finite
 /// times, or a deadline shorter than one task (no number of workers helps).
-pub fn grid_search(tasks: u64, task_s: f64, deadline_s: f64) -> Result<GridPlan, String> {
+pub fn grid_search(tasks: u64, task_s: f64, deadline_s: f64) -> Result<GridPlan, TheoryError> {
     if !(task_s.is_finite() && task_s > 0.0) {
-        return Err(format!(
-            "time per task must be a positive number of seconds, got {}",
-            num(task_s)
-        ));
+        return Err(TheoryError::TaskTime { got: task_s });
     }
     if !(deadline_s.is_finite() && deadline_s >= 0.0) {
-        return Err(format!(
-            "deadline must be a non-negative number of seconds, got {}",
-            num(deadline_s)
-        ));
+        return Err(TheoryError::Deadline { got: deadline_s });
     }
     if tasks == 0 {
         return Ok(GridPlan {
@@ -180,12 +206,7 @@ pub fn grid_search(tasks: u64, task_s: f64, deadline_s: f64) -> Result<GridPlan,
         });
     }
     if deadline_s < task_s {
-        return Err(format!(
-            "impossible: one task takes {} s, longer than the {} s deadline; \
-             no number of workers finishes in time (split the task itself)",
-            num(task_s),
-            num(deadline_s)
-        ));
+        return Err(TheoryError::Impossible { task_s, deadline_s });
     }
     // ⌊deadline/t⌋, corrected so that rounds × t ≤ deadline holds in the same
     // floating-point arithmetic the check uses (e.g. 0.3/0.1 = 2.9999…).
@@ -212,16 +233,19 @@ pub fn grid_search(tasks: u64, task_s: f64, deadline_s: f64) -> Result<GridPlan,
 }
 
 /// `tasks` = a × b × c … from a grid such as "5x5x5".
-pub fn grid_size(dims: &str) -> Result<u64, String> {
+pub fn grid_size(dims: &str) -> Result<u64, TheoryError> {
     dims.split(['x', 'X', '×'])
         .map(|d| {
-            d.trim()
-                .parse::<u64>()
-                .map_err(|_| format!("grid {dims:?}: {d:?} is not a whole number"))
+            d.trim().parse::<u64>().map_err(|_| TheoryError::GridItem {
+                dims: dims.to_string(),
+                item: d.to_string(),
+            })
         })
         .try_fold(1u64, |acc, d| {
             acc.checked_mul(d?)
-                .ok_or_else(|| format!("grid {dims:?} is too large"))
+                .ok_or_else(|| TheoryError::GridTooLarge {
+                    dims: dims.to_string(),
+                })
         })
 }
 
@@ -260,7 +284,9 @@ mod tests {
 
     #[test]
     fn grid_edge_cases() {
-        let e = grid_search(10, 70.0, 60.0).expect_err("impossible");
+        let e = grid_search(10, 70.0, 60.0)
+            .expect_err("impossible")
+            .to_string();
         assert!(e.contains("impossible"), "{e}");
         let p = grid_search(0, 70.0, 60.0).expect("nothing to do");
         assert_eq!(p.min_workers, 0);

@@ -157,15 +157,16 @@ impl crate::gui::speedup::SpeedupSettings {
         let d = Self::default();
         resets.prefix = "speedup".into();
         resets.check("workers", &mut self.workers, d.workers, |w| {
-            parse_list(w, whole_number::<usize>)?
+            parse_list(w, whole_number::<usize>)
+                .map_err(|e| e.to_string())?
                 .into_iter()
-                .try_for_each(|n| check_workers(n).map(drop))
+                .try_for_each(|n| check_workers(n).map(drop).map_err(|e| e.to_string()))
         });
         resets.check(
             "granularities",
             &mut self.granularities,
             d.granularities,
-            |g| parse_list(g, |x| Ok(x.to_string())),
+            |g| parse_list(g, |x| Ok::<_, String>(x.to_string())),
         );
         resets.check("reps", &mut self.reps, d.reps, |r| {
             holds((1..=MAX_REPS).contains(r), || {
@@ -178,7 +179,7 @@ impl crate::gui::speedup::SpeedupSettings {
             })
         });
         resets.check("schedule", &mut self.schedule, d.schedule, |s| {
-            s.validate()?;
+            s.validate().map_err(|e| e.to_string())?;
             holds(s.uses_pool(), || "sweep a parallel schedule".into())
         });
     }

@@ -124,17 +124,20 @@ impl TheoryPanel {
         let spawned = std::thread::Builder::new()
             .name("parlab-brent".into())
             .spawn(move || {
-                let result = build_pool(workers).and_then(|pool| {
-                    let one = build_pool(1)?;
-                    let mut reports = Vec::with_capacity(MIN_WORK_SPAN_RUNS);
-                    for _ in 0..MIN_WORK_SPAN_RUNS {
-                        reports.push(work_span(n, cutoff, &pool, &one, 1)?);
-                    }
-                    let spread = WorkSpanSpread::of(&reports);
-                    reports.sort_by_key(|r| r.parallel.wall_nanos);
-                    let median = reports.swap_remove(reports.len() / 2);
-                    Ok((median, spread))
-                });
+                let result = build_pool(workers)
+                    .map_err(crate::engine::workloads::WorkloadError::from)
+                    .and_then(|pool| {
+                        let one = build_pool(1)?;
+                        let mut reports = Vec::with_capacity(MIN_WORK_SPAN_RUNS);
+                        for _ in 0..MIN_WORK_SPAN_RUNS {
+                            reports.push(work_span(n, cutoff, &pool, &one, 1)?);
+                        }
+                        let spread = WorkSpanSpread::of(&reports);
+                        reports.sort_by_key(|r| r.parallel.wall_nanos);
+                        let median = reports.swap_remove(reports.len() / 2);
+                        Ok((median, spread))
+                    });
+                let result = result.map_err(|e| e.to_string());
                 // The panel may be gone; then nobody needs the result.
                 let _ = tx.send(result);
                 ctx.request_repaint();
@@ -452,7 +455,7 @@ impl TheoryPanel {
         let plan = match grid_search(self.grid_tasks, self.grid_task_s, self.grid_deadline_s) {
             Ok(plan) => plan,
             Err(e) => {
-                ui.colored_label(palette::BAD, e);
+                ui.colored_label(palette::BAD, e.to_string());
                 return;
             }
         };

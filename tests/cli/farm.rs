@@ -290,14 +290,17 @@ fn all_workers_failing_is_an_error_that_says_why() {
         None,
         &options(&[(FAULT_ENV, "abort:0:0")]),
     )
-    .expect_err("no worker left");
+    .expect_err("no worker left")
+    .to_string();
     assert!(e.contains("all 1 worker"), "{e}");
     assert!(e.contains("SIGABRT"), "{e}");
     let missing = FarmOptions {
         worker_exe: Some("/no/such/parlab".into()),
         ..FarmOptions::default()
     };
-    let e = render_on(Backend::Processes, &s, None, &missing).expect_err("no exe");
+    let e = render_on(Backend::Processes, &s, None, &missing)
+        .expect_err("no exe")
+        .to_string();
     assert!(e.contains("cannot start worker"), "{e}");
 }
 

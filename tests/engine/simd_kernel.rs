@@ -146,7 +146,7 @@ fn simd_picks_the_widest_available_and_forced_kernels_say_what_they_need() {
     for k in [Kernel::Avx2, Kernel::Avx512] {
         match k.check_available() {
             Ok(()) => assert!(k.is_available()),
-            Err(message) => assert!(message.contains(k.name()), "{message}"),
+            Err(message) => assert!(message.to_string().contains(k.name()), "{message}"),
         }
     }
 }

@@ -35,7 +35,7 @@ pub fn run(args: &BenchBgArgs) -> Result<(), CliError> {
         )));
     }
     let num_workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
-    let pool = build_pool(num_workers).map_err(CliError::Failed)?;
+    let pool = build_pool(num_workers)?;
     let start = Instant::now();
     let file = pool.install(|| pbm(args.n, !args.scalar));
     let compute = start.elapsed();

@@ -240,7 +240,7 @@ pub fn compare_plan_from(
         granularities,
         ..main.clone()
     };
-    plan.validate().map_err(CliError::Usage)?;
+    plan.validate()?;
     Ok(Some((workload, plan)))
 }
 
@@ -384,7 +384,7 @@ fn measure(
     let mut results =
         SweepResults::new(plan.clone(), &**workload, logical_cores(), physical_cores());
     let show_progress = std::io::stderr().is_terminal();
-    let job = SweepJob::start(workload.clone(), plan, None).map_err(CliError::Failed)?;
+    let job = SweepJob::start(workload.clone(), plan, None)?;
     let started = Instant::now();
     let mut end = None;
     if show_progress {

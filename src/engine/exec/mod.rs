@@ -3,6 +3,7 @@
 //! one background-task type and the busy-machine check of timed runs.
 
 pub mod activity;
+mod error;
 pub mod gil;
 pub mod other_cpu;
 pub mod placement;
@@ -10,3 +11,5 @@ pub mod pool;
 pub mod schedule;
 pub mod task;
 pub mod trace;
+
+pub use error::{ExecError, ScheduleError};

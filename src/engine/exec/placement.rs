@@ -4,6 +4,7 @@
 //! Linux only does both (through `rustix`, no `unsafe` of ours); elsewhere the
 //! CPU is unknown and pinning is refused with a message.
 
+use crate::engine::exec::ExecError;
 use serde::{Deserialize, Serialize};
 
 /// What pinning changes, for help texts and exports' meta.
@@ -133,19 +134,19 @@ fn core_of(cpu: usize) -> Option<(u64, u64)> {
 
 /// Pins the calling thread to `cpu`.
 #[cfg(target_os = "linux")]
-pub fn pin_current_thread(cpu: usize) -> Result<(), String> {
+pub fn pin_current_thread(cpu: usize) -> Result<(), ExecError> {
     let mut set = rustix::thread::CpuSet::new();
     set.set(cpu);
-    rustix::thread::sched_setaffinity(None, &set)
-        .map_err(|e| format!("could not pin a worker to CPU {cpu}: {e}"))
+    rustix::thread::sched_setaffinity(None, &set).map_err(|e| ExecError::Pin {
+        cpu,
+        source: e.into(),
+    })
 }
 
 /// Pins the calling thread to `cpu`.
 #[cfg(not(target_os = "linux"))]
-pub fn pin_current_thread(cpu: usize) -> Result<(), String> {
-    Err(format!(
-        "pinning workers (to CPU {cpu}) is supported on Linux only"
-    ))
+pub fn pin_current_thread(cpu: usize) -> Result<(), ExecError> {
+    Err(ExecError::PinUnsupported { cpu })
 }
 
 /// How the tasks of one worker moved between CPUs.

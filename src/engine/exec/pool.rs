@@ -1,5 +1,6 @@
 //! Building the worker pool and reading the machine's core counts.
 
+use crate::engine::exec::ExecError;
 use crate::engine::exec::placement::{Placement, cpu_order, pin_current_thread};
 use rayon::{ThreadPool, ThreadPoolBuilder};
 use std::sync::Arc;
@@ -10,25 +11,29 @@ pub const MAX_WORKERS: usize = 256;
 
 /// Checks a worker count against the pool's limits: the one rule for the
 /// CLI, the window and saved settings.
-pub fn check_workers(num_workers: usize) -> Result<usize, String> {
+pub fn check_workers(num_workers: usize) -> Result<usize, ExecError> {
     if (1..=MAX_WORKERS).contains(&num_workers) {
         Ok(num_workers)
     } else {
-        Err(format!(
-            "workers must be 1..={MAX_WORKERS}, got {num_workers}"
-        ))
+        Err(ExecError::Workers {
+            got: num_workers,
+            max: MAX_WORKERS,
+        })
     }
 }
 
 /// Builds a pool of exactly `num_workers` named threads (`parlab-worker-N`)
 /// that the OS places freely.
-pub fn build_pool(num_workers: usize) -> Result<ThreadPool, String> {
+pub fn build_pool(num_workers: usize) -> Result<ThreadPool, ExecError> {
     build_pool_placed(num_workers, Placement::Free)
 }
 
 /// Builds a pool of exactly `num_workers` named threads; pinned, worker `w`
 /// runs only on [`cpu_order`]`()[w % len]` (physical cores first).
-pub fn build_pool_placed(num_workers: usize, placement: Placement) -> Result<ThreadPool, String> {
+pub fn build_pool_placed(
+    num_workers: usize,
+    placement: Placement,
+) -> Result<ThreadPool, ExecError> {
     check_workers(num_workers)?;
     let builder = ThreadPoolBuilder::new()
         .num_threads(num_workers)
@@ -40,8 +45,7 @@ pub fn build_pool_placed(num_workers: usize, placement: Placement) -> Result<Thr
             // Pin once here first: a refusal is reported, not left to a worker.
             if let Some(&cpu) = order.first() {
                 let me = std::thread::spawn(move || pin_current_thread(cpu));
-                me.join()
-                    .map_err(|_| "a pinning probe panicked".to_string())??;
+                me.join().map_err(|_| ExecError::PinProbePanicked)??;
             }
             let failed = Arc::new(AtomicUsize::new(0));
             let pool = builder
@@ -60,15 +64,19 @@ pub fn build_pool_placed(num_workers: usize, placement: Placement) -> Result<Thr
                 p.broadcast(|_| ());
                 let n = failed.load(Ordering::Relaxed);
                 if n > 0 {
-                    return Err(format!(
-                        "could not pin {n} of {num_workers} workers to their cores"
-                    ));
+                    return Err(ExecError::PinWorkers {
+                        failed: n,
+                        workers: num_workers,
+                    });
                 }
             }
             pool
         }
     };
-    pool.map_err(|e| format!("could not start {num_workers} worker threads: {e}"))
+    pool.map_err(|source| ExecError::Spawn {
+        workers: num_workers,
+        source,
+    })
 }
 
 /// Logical cores (hardware threads) the OS lets this process use.

@@ -6,6 +6,7 @@
 
 use crate::engine::exec::placement::current_cpu;
 use crate::engine::exec::trace::TaskRecord;
+use crate::engine::exec::{ExecError, ScheduleError};
 use rayon::ThreadPool;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -74,7 +75,7 @@ impl Schedule {
 
     /// Checks a schedule that came from elsewhere (a saved file) with the
     /// same rules as parsing it (a chunk size of 0 is refused).
-    pub fn validate(&self) -> Result<Self, String> {
+    pub fn validate(&self) -> Result<Self, ScheduleError> {
         self.to_string().parse()
     }
 
@@ -94,9 +95,9 @@ impl fmt::Display for Schedule {
 }
 
 impl std::str::FromStr for Schedule {
-    type Err = String;
+    type Err = ScheduleError;
     /// Parses a name from [`Schedule::ALL`]; `dynamic:K` and `guided:K` set the chunk.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, ScheduleError> {
         let (name, arg) = match s.split_once(':') {
             Some((n, a)) => (n, Some(a)),
             None => (s, None),
@@ -106,9 +107,9 @@ impl std::str::FromStr for Schedule {
             Some(a) => match a.parse::<u32>() {
                 Ok(k) if k >= 1 => k,
                 _ => {
-                    return Err(format!(
-                        "bad chunk size in {s:?}: expected a whole number ≥ 1"
-                    ));
+                    return Err(ScheduleError::Chunk {
+                        input: s.to_string(),
+                    });
                 }
             },
         };
@@ -121,15 +122,17 @@ impl std::str::FromStr for Schedule {
             "work-stealing" | "rayon" => Schedule::WorkStealing,
             _ => {
                 let names: Vec<_> = Schedule::ALL.iter().map(|s| s.name()).collect();
-                return Err(format!(
-                    "unknown schedule {s:?}: expected one of {}",
-                    names.join(", ")
-                ));
+                return Err(ScheduleError::Unknown {
+                    input: s.to_string(),
+                    known: names.join(", "),
+                });
             }
         };
         if arg.is_some() && !matches!(schedule, Schedule::Dynamic { .. } | Schedule::Guided { .. })
         {
-            return Err(format!("{name} takes no chunk size"));
+            return Err(ScheduleError::NoChunk {
+                name: name.to_string(),
+            });
         }
         Ok(schedule)
     }
@@ -156,7 +159,7 @@ pub fn execute<R, F, S>(
     origin: Instant,
     run: F,
     sink: S,
-) -> Result<Outcome, String>
+) -> Result<Outcome, ExecError>
 where
     F: Fn(usize) -> (R, u64) + Sync,
     S: Fn(TaskRecord, R) + Sync,
@@ -192,7 +195,7 @@ where
                 one(i, 0);
             }
         }
-        (_, None) => return Err(format!("the {schedule} schedule needs a worker pool")),
+        (_, None) => return Err(ExecError::NoPool { schedule }),
         (Schedule::StaticBlock, Some(pool)) => {
             let n = pool.current_num_threads();
             pool.broadcast(|ctx| {

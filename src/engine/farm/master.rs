@@ -416,7 +416,7 @@ pub fn run_master<T: Transport>(
     deadlines: Deadlines,
     cancel: &AtomicBool,
     sink: &mut dyn FnMut(TaskRecord, TilePixels),
-) -> Result<FarmOutcome, String> {
+) -> Result<FarmOutcome, super::FarmError> {
     let n = t.num_workers();
     let (dispatch, first) = Dispatch::start(settings.schedule, n as u32, tiles.len() as u32);
     let now = mono_nanos();
@@ -545,15 +545,11 @@ pub fn run_master<T: Transport>(
         })
         .collect();
     if failed_all {
-        let mut why = format!(
-            "all {n} worker process(es) failed with {} tile(s) left",
-            m.remaining
-        );
-        for line in stats.fault_lines() {
-            why.push_str("\n  ");
-            why.push_str(&line);
-        }
-        return Err(why);
+        return Err(super::FarmError::AllFailed {
+            workers: n,
+            left: m.remaining,
+            faults: stats.fault_lines(),
+        });
     }
     let completed = tiles.len() - m.remaining;
     Ok(FarmOutcome {

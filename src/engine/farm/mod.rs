@@ -15,14 +15,16 @@
 //! pixel, so coarse tiles suit processes better than threads.
 
 pub mod clock;
+mod error;
 pub mod master;
 pub mod process;
 pub mod protocol;
-pub mod report;
-pub mod threads;
-pub mod transport;
+mod report;
+mod threads;
+mod transport;
 pub mod worker;
 
+pub use error::{BackendError, FarmError, SendError};
 pub use master::{Deadlines, FarmOutcome};
 pub use report::{FarmStats, FarmWorker, Transfer, WorkerFault};
 
@@ -74,14 +76,14 @@ impl fmt::Display for Backend {
 }
 
 impl std::str::FromStr for Backend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = BackendError;
+    fn from_str(s: &str) -> Result<Self, BackendError> {
         match s.trim() {
             "threads" | "thread" => Ok(Backend::Threads),
             "processes" | "process" | "procs" => Ok(Backend::Processes),
-            other => Err(format!(
-                "unknown backend {other:?}: expected threads or processes"
-            )),
+            other => Err(BackendError {
+                input: other.to_string(),
+            }),
         }
     }
 }
@@ -100,14 +102,14 @@ pub struct FarmOptions {
 impl FarmOptions {
     /// The executable to start: the option, else `PARLAB_WORKER_EXE`, else
     /// the running program.
-    pub fn exe(&self) -> Result<PathBuf, String> {
+    pub fn exe(&self) -> Result<PathBuf, FarmError> {
         if let Some(p) = &self.worker_exe {
             return Ok(p.clone());
         }
         if let Some(p) = std::env::var_os("PARLAB_WORKER_EXE") {
             return Ok(p.into());
         }
-        std::env::current_exe().map_err(|e| format!("cannot find parlab's own executable: {e}"))
+        std::env::current_exe().map_err(FarmError::Exe)
     }
 }
 
@@ -127,7 +129,7 @@ pub fn run_processes(
     options: &FarmOptions,
     cancel: &AtomicBool,
     sink: &mut dyn FnMut(TaskRecord, TilePixels),
-) -> Result<FarmOutcome, String> {
+) -> Result<FarmOutcome, FarmError> {
     let exe = options.exe()?;
     let origin = clock::mono_nanos();
     let mut transport =
@@ -151,7 +153,7 @@ pub fn render_on(
     settings: &RenderSettings,
     pool: Option<&ThreadPool>,
     options: &FarmOptions,
-) -> Result<FarmRender, String> {
+) -> Result<FarmRender, FarmError> {
     match backend {
         Backend::Threads => Ok(FarmRender {
             rendered: threads::render_threads(settings, pool)?,

@@ -13,6 +13,7 @@ use super::clock::mono_nanos;
 use super::protocol::{FrameError, FromWorker, ToWorker, decode_body, decode_pixels, read_body};
 use super::transport::{Ending, Heard, Incoming, Transport};
 use super::worker::PARENT_ENV;
+use super::{FarmError, SendError};
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
@@ -45,7 +46,11 @@ pub struct ProcessTransport {
 impl ProcessTransport {
     /// Starts `num_workers` copies of `exe worker`. On failure every worker
     /// started so far is killed and reaped.
-    pub fn spawn(exe: &Path, num_workers: usize, env: &[(String, String)]) -> Result<Self, String> {
+    pub fn spawn(
+        exe: &Path,
+        num_workers: usize,
+        env: &[(String, String)],
+    ) -> Result<Self, FarmError> {
         let (tx, events) = channel();
         let mut t = ProcessTransport {
             slots: Vec::with_capacity(num_workers),
@@ -64,7 +69,7 @@ impl ProcessTransport {
         w: usize,
         env: &[(String, String)],
         tx: Sender<Incoming>,
-    ) -> Result<(), String> {
+    ) -> Result<(), FarmError> {
         let mut cmd = Command::new(exe);
         cmd.envs(env.iter().map(|(k, v)| (k, v)));
         cmd.arg("worker")
@@ -75,9 +80,11 @@ impl ProcessTransport {
             // The first worker leads a new group; the others join it.
             .process_group(self.pgid.map_or(0, |p| p.as_raw_nonzero().get()));
         let started_mono_ns = mono_nanos();
-        let mut child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start worker {w} ({}): {e}", exe.display()))?;
+        let mut child = cmd.spawn().map_err(|source| FarmError::Start {
+            worker: w,
+            exe: exe.to_path_buf(),
+            source,
+        })?;
         let pid = child.id();
         if self.pgid.is_none() {
             self.pgid = rustix::process::Pid::from_raw(pid as i32);
@@ -86,7 +93,7 @@ impl ProcessTransport {
         let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("worker {w}: no pipes"));
+            return Err(FarmError::NoPipes { worker: w });
         };
         let stderr_tail = Arc::new(Mutex::new(String::new()));
         let mut threads = Vec::with_capacity(2);
@@ -107,7 +114,7 @@ impl ProcessTransport {
             threads: Vec::new(),
         });
         for h in [reader, err_reader] {
-            threads.push(h.map_err(|e| format!("cannot start a reader thread: {e}"))?);
+            threads.push(h.map_err(FarmError::ReaderThread)?);
         }
         if let Some(slot) = self.slots.last_mut() {
             slot.threads = threads;
@@ -236,17 +243,14 @@ impl Transport for ProcessTransport {
     fn started_mono_ns(&self, worker: usize) -> u64 {
         self.slots.get(worker).map_or(0, |s| s.started_mono_ns)
     }
-    fn send(&mut self, worker: usize, msg: &ToWorker) -> Result<u64, String> {
+    fn send(&mut self, worker: usize, msg: &ToWorker) -> Result<u64, SendError> {
         let stdin = self
             .slots
             .get_mut(worker)
             .and_then(|s| s.stdin.as_mut())
-            .ok_or_else(|| "its input is closed".to_string())?;
-        let frame = super::protocol::encode_frame(msg).map_err(|e| e.to_string())?;
-        stdin
-            .write_all(&frame)
-            .and_then(|()| stdin.flush())
-            .map_err(|e| e.to_string())?;
+            .ok_or(SendError::Closed)?;
+        let frame = super::protocol::encode_frame(msg)?;
+        stdin.write_all(&frame).and_then(|()| stdin.flush())?;
         Ok(frame.len() as u64)
     }
     fn recv_timeout(&mut self, timeout: Duration) -> Incoming {

@@ -2,6 +2,7 @@
 //! share the image, so a tile needs no transfer and a worker no start-up
 //! message; the rayon pool is built before timing starts.
 
+use crate::engine::mandelbrot::RenderError;
 use crate::engine::mandelbrot::render::{RenderSettings, Rendered, render};
 use rayon::ThreadPool;
 
@@ -10,6 +11,6 @@ use rayon::ThreadPool;
 pub fn render_threads(
     settings: &RenderSettings,
     pool: Option<&ThreadPool>,
-) -> Result<Rendered, String> {
+) -> Result<Rendered, RenderError> {
     render(settings, pool)
 }

@@ -64,7 +64,7 @@ pub trait Transport {
     /// When the worker was started (CLOCK_MONOTONIC ns).
     fn started_mono_ns(&self, worker: usize) -> u64;
     /// Sends one message; returns the bytes written.
-    fn send(&mut self, worker: usize, msg: &ToWorker) -> Result<u64, String>;
+    fn send(&mut self, worker: usize, msg: &ToWorker) -> Result<u64, super::SendError>;
     /// The next event from any worker, or [`Incoming::Quiet`] after `timeout`.
     fn recv_timeout(&mut self, timeout: Duration) -> Incoming;
     /// Stops one worker now (SIGKILL for a process) and waits for it.

@@ -48,19 +48,15 @@ pub fn parse_fault(s: &str) -> Option<(Fault, u32, u32)> {
 }
 
 /// Why a worker stopped with an error (the caller prints it and exits non-zero).
-#[derive(Debug)]
-pub struct WorkerError(pub String);
-
-impl std::fmt::Display for WorkerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl From<FrameError> for WorkerError {
-    fn from(e: FrameError) -> Self {
-        WorkerError(e.to_string())
-    }
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// A frame that could not be read or written.
+    #[error("{0}")]
+    Frame(#[from] FrameError),
+    #[error("work arrived before setup")]
+    NoSetup,
+    #[error("asked for tile {index}, but the image has {tiles} tiles")]
+    NoSuchTile { index: u32, tiles: usize },
 }
 
 /// Asks the kernel to kill this process when its parent dies, and exits at
@@ -117,7 +113,7 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Worke
             }
             ToWorker::Work(list) => {
                 let Some((worker, view, kernel, tiles)) = &setup else {
-                    return Err(WorkerError("work arrived before setup".into()));
+                    return Err(WorkerError::NoSetup);
                 };
                 for index in list_indices(&list, tiles)? {
                     if let Some((kind, w, after)) = fault
@@ -149,10 +145,10 @@ pub fn serve(input: &mut impl Read, output: &mut impl Write) -> Result<(), Worke
 fn list_indices(list: &TileList, tiles: &[Tile]) -> Result<Vec<u32>, WorkerError> {
     let indices = list.indices();
     match indices.iter().find(|&&i| i as usize >= tiles.len()) {
-        Some(bad) => Err(WorkerError(format!(
-            "asked for tile {bad}, but the image has {} tiles",
-            tiles.len()
-        ))),
+        Some(&bad) => Err(WorkerError::NoSuchTile {
+            index: bad,
+            tiles: tiles.len(),
+        }),
         None => Ok(indices),
     }
 }
@@ -254,9 +250,9 @@ mod tests {
         let mut wrong = encode_frame(&ToWorker::Quit).expect("encode");
         wrong[3] = PROTOCOL_VERSION.wrapping_add(1);
         let e = serve(&mut wrong.as_slice(), &mut out).expect_err("wrong version");
-        assert!(e.0.contains("protocol version"), "{e}");
+        assert!(e.to_string().contains("protocol version"), "{e}");
         let e = serve(&mut &b"GET / HTTP/1.1\r\n"[..], &mut out).expect_err("garbage");
-        assert!(e.0.contains("malformed"), "{e}");
+        assert!(e.to_string().contains("malformed"), "{e}");
         let early = frames(&[ToWorker::Work(TileList::Range { lo: 0, hi: 1 })]);
         assert!(serve(&mut early.as_slice(), &mut out).is_err());
         let view = View::new((0.0, 0.0), 1.0, 4, 4, 10).expect("view");
@@ -270,7 +266,7 @@ mod tests {
             ToWorker::Work(TileList::Range { lo: 0, hi: 2 }),
         ]);
         let e = serve(&mut beyond.as_slice(), &mut out).expect_err("no tile 1");
-        assert!(e.0.contains("tile 1"), "{e}");
+        assert!(e.to_string().contains("tile 1"), "{e}");
         // A closed input is a clean end.
         assert!(serve(&mut &b""[..], &mut out).is_ok());
     }

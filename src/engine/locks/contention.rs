@@ -6,6 +6,7 @@
 //! an atomic "waiters" count says whether anyone is queued while it holds the
 //! lock, and the hold is split at the moment the first waiter arrives.
 
+use super::LocksError;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Barrier, Mutex};
@@ -68,23 +69,23 @@ impl Default for ContentionConfig {
 }
 
 impl ContentionConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LocksError> {
         if !(1..=MAX_CONTENTION_THREADS).contains(&self.num_threads) {
-            return Err(format!(
-                "threads must be 1..={MAX_CONTENTION_THREADS}, got {}",
-                self.num_threads
-            ));
+            return Err(LocksError::Threads {
+                got: self.num_threads,
+                max: MAX_CONTENTION_THREADS,
+            });
         }
         if !(1..=MAX_CONTENTION_ITERATIONS).contains(&self.iterations) {
-            return Err(format!(
-                "iterations must be 1..={MAX_CONTENTION_ITERATIONS}, got {}",
-                self.iterations
-            ));
+            return Err(LocksError::Iterations {
+                got: self.iterations,
+                max: MAX_CONTENTION_ITERATIONS,
+            });
         }
         if self.hold_micros > MAX_CONTENTION_MICROS || self.think_micros > MAX_CONTENTION_MICROS {
-            return Err(format!(
-                "hold and think times must be 0..={MAX_CONTENTION_MICROS} µs"
-            ));
+            return Err(LocksError::HoldThink {
+                max: MAX_CONTENTION_MICROS,
+            });
         }
         Ok(())
     }
@@ -126,7 +127,7 @@ impl ContentionTimeline {
 }
 
 /// Runs the threads and returns their timeline.
-pub fn record_contention(config: &ContentionConfig) -> Result<ContentionTimeline, String> {
+pub fn record_contention(config: &ContentionConfig) -> Result<ContentionTimeline, LocksError> {
     config.validate()?;
     let lock = Mutex::new(0u64);
     let waiters = AtomicUsize::new(0);
@@ -142,19 +143,24 @@ pub fn record_contention(config: &ContentionConfig) -> Result<ContentionTimeline
                         start.wait();
                         contention_thread(config, t, lock, waiters, origin)
                     })
-                    .map_err(|e| format!("could not start thread {t}: {e}"))
+                    .map_err(|e| LocksError::Spawn {
+                        thread: t,
+                        source: e,
+                    })
             })
             .collect();
         let mut lanes = Vec::new();
         for h in handles {
-            lanes.push(h?.join().map_err(|_| "a contention thread panicked")?);
+            lanes.push(h?.join().map_err(|_| LocksError::Panicked {
+                what: "contention thread",
+            })?);
         }
-        Ok::<_, String>(lanes)
+        Ok::<_, LocksError>(lanes)
     })?;
     let wall_nanos = origin.elapsed().as_nanos() as u64;
     let mut intervals: Vec<Interval> = lanes.into_iter().flatten().collect();
     intervals.sort_by_key(|i| (i.start_nanos, i.thread));
-    let acquisitions = *lock.lock().map_err(|_| "poisoned")?;
+    let acquisitions = *lock.lock().map_err(|_| LocksError::Poisoned)?;
     Ok(ContentionTimeline {
         config: Some(*config),
         num_threads: config.num_threads,

@@ -8,6 +8,7 @@
 //! always ends (a hard deadline makes every thread give up if anything else fails). With a global lock order (both
 //! take A before B) the same program completes.
 
+use super::LocksError;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, TryLockError};
@@ -54,18 +55,18 @@ impl Default for DeadlockConfig {
 }
 
 impl DeadlockConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LocksError> {
         if !(1..=MAX_TIMEOUT_MILLIS).contains(&self.timeout_millis) {
-            return Err(format!(
-                "timeout must be 1..={MAX_TIMEOUT_MILLIS} ms, got {}",
-                self.timeout_millis
-            ));
+            return Err(LocksError::Timeout {
+                got: self.timeout_millis,
+                max: MAX_TIMEOUT_MILLIS,
+            });
         }
         if self.work_millis > 1000 {
-            return Err(format!(
-                "work must be 0..=1000 ms, got {}",
-                self.work_millis
-            ));
+            return Err(LocksError::Work {
+                got: self.work_millis,
+                max: 1000,
+            });
         }
         Ok(())
     }
@@ -175,7 +176,7 @@ pub fn find_cycle(next: &[Option<usize>]) -> Option<Vec<usize>> {
 }
 
 /// Runs the demo and returns what happened. Always returns within `hard_deadline()`.
-pub fn run_deadlock(config: &DeadlockConfig) -> Result<DeadlockReport, String> {
+pub fn run_deadlock(config: &DeadlockConfig) -> Result<DeadlockReport, LocksError> {
     config.validate()?;
     let locks = [Mutex::new(()), Mutex::new(())];
     let status = Status {
@@ -194,7 +195,10 @@ pub fn run_deadlock(config: &DeadlockConfig) -> Result<DeadlockReport, String> {
                 std::thread::Builder::new()
                     .name(format!("parlab-deadlock-{t}"))
                     .spawn_scoped(s, move || lock_thread(config, t, locks, status, origin))
-                    .map_err(|e| format!("could not start thread {t}: {e}"))
+                    .map_err(|e| LocksError::Spawn {
+                        thread: t,
+                        source: e,
+                    })
             })
             .collect();
         // Monitor: runs on the calling thread until both workers end.
@@ -258,9 +262,11 @@ pub fn run_deadlock(config: &DeadlockConfig) -> Result<DeadlockReport, String> {
         }
         let mut steps = Vec::new();
         for h in handles {
-            steps.extend(h?.join().map_err(|_| "a deadlock thread panicked")?);
+            steps.extend(h?.join().map_err(|_| LocksError::Panicked {
+                what: "deadlock thread",
+            })?);
         }
-        Ok::<_, String>((steps, (verdict, monitor_steps)))
+        Ok::<_, LocksError>((steps, (verdict, monitor_steps)))
     })?;
     let wall_nanos = origin.elapsed().as_nanos() as u64;
     let (verdict, monitor_steps) = monitor;

@@ -3,5 +3,8 @@
 
 pub mod contention;
 pub mod deadlock;
+mod error;
 pub mod plot;
 pub mod throughput;
+
+pub use error::LocksError;

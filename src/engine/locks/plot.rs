@@ -1,7 +1,9 @@
 //! Exports of a throughput sweep: CSV, and a PNG or SVG plot drawn with
 //! plotters and the shipped font.
 
+use super::LocksError;
 use super::throughput::{LockKind, ThroughputPoint};
+use crate::engine::speedup::charts::ChartError;
 use crate::engine::speedup::charts::font::{FONT_FAMILY, ensure_fonts};
 use crate::engine::util::files::{ExportError, png_bytes, write_atomic};
 use plotters::prelude::*;
@@ -46,11 +48,11 @@ const PLOT_H: u32 = 620;
 fn draw<DB: DrawingBackend>(
     root: DrawingArea<DB, plotters::coord::Shift>,
     points: &[ThroughputPoint],
-) -> Result<(), String>
+) -> Result<(), LocksError>
 where
     DB::ErrorType: 'static,
 {
-    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    let err = |e: DrawingAreaErrorKind<DB::ErrorType>| LocksError::Draw(Box::new(e));
     root.fill(&WHITE).map_err(err)?;
     let max_threads = points
         .iter()
@@ -152,7 +154,7 @@ where
 pub fn throughput_plot_bytes(
     points: &[ThroughputPoint],
     format: PlotFormat,
-) -> Result<Vec<u8>, String> {
+) -> Result<Vec<u8>, LocksError> {
     ensure_fonts()?;
     match format {
         PlotFormat::Svg => {
@@ -174,17 +176,16 @@ pub fn throughput_plot_bytes(
                 .chunks_exact(3)
                 .flat_map(|p| [p[0], p[1], p[2], 255])
                 .collect();
-            let img = image::RgbaImage::from_raw(PLOT_W, PLOT_H, rgba)
-                .ok_or("plot buffer has the wrong size")?;
-            png_bytes(&img)
+            let img = image::RgbaImage::from_raw(PLOT_W, PLOT_H, rgba).ok_or(ChartError::Buffer)?;
+            Ok(png_bytes(&img).map_err(ChartError::from)?)
         }
     }
 }
 
 /// Writes the plot, PNG or SVG by the path's extension, atomically.
 pub fn write_throughput_plot(path: &Path, points: &[ThroughputPoint]) -> Result<(), ExportError> {
-    let fail = |message: String| ExportError::new(path, message);
-    let format = PlotFormat::from_path(path).map_err(fail)?;
+    let fail = |e: LocksError| ExportError::new(path, e);
+    let format = PlotFormat::from_path(path).map_err(|e| fail(ChartError::from(e).into()))?;
     let bytes = throughput_plot_bytes(points, format).map_err(fail)?;
     write_atomic(path, &bytes)
 }

@@ -4,6 +4,7 @@
 //! threads, which start together on a barrier. Points stream out as they are
 //! measured so a plot can grow live.
 
+use super::LocksError;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Barrier, Mutex, RwLock};
@@ -94,17 +95,17 @@ impl LockKind {
 }
 
 impl std::str::FromStr for LockKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = LocksError;
+    fn from_str(s: &str) -> Result<Self, LocksError> {
         LockKind::ALL
             .into_iter()
             .find(|k| k.name() == s.trim())
             .ok_or_else(|| {
                 let names: Vec<_> = LockKind::ALL.iter().map(|k| k.name()).collect();
-                format!(
-                    "unknown lock kind {s:?}: expected one of {}",
-                    names.join(", ")
-                )
+                LocksError::UnknownKind {
+                    input: s.to_string(),
+                    known: names.join(", "),
+                }
             })
     }
 }
@@ -133,25 +134,34 @@ impl Default for ThroughputConfig {
 }
 
 impl ThroughputConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), LocksError> {
         if self.thread_counts.is_empty() {
-            return Err("give at least one thread count".into());
+            return Err(LocksError::NoThreadCounts);
         }
         if let Some(&t) = self
             .thread_counts
             .iter()
             .find(|&&t| !(1..=MAX_THREADS).contains(&t))
         {
-            return Err(format!("thread counts must be 1..={MAX_THREADS}, got {t}"));
+            return Err(LocksError::ThreadCount {
+                got: t,
+                max: MAX_THREADS,
+            });
         }
         if !(1..=MAX_OPS).contains(&self.ops) {
-            return Err(format!("ops must be 1..={MAX_OPS}, got {}", self.ops));
+            return Err(LocksError::Ops {
+                got: self.ops,
+                max: MAX_OPS,
+            });
         }
         if self.kinds.is_empty() {
-            return Err("give at least one lock kind".into());
+            return Err(LocksError::NoKinds);
         }
         if !(1..=50).contains(&self.repeats) {
-            return Err(format!("repeats must be 1..=50, got {}", self.repeats));
+            return Err(LocksError::Repeats {
+                got: self.repeats,
+                max: 50,
+            });
         }
         Ok(())
     }
@@ -179,7 +189,7 @@ pub fn run_throughput(
     config: &ThroughputConfig,
     cancel: &AtomicBool,
     mut on_point: impl FnMut(&ThroughputPoint),
-) -> Result<Vec<ThroughputPoint>, String> {
+) -> Result<Vec<ThroughputPoint>, LocksError> {
     config.validate()?;
     let mut points = Vec::new();
     for &kind in &config.kinds {
@@ -249,7 +259,7 @@ pub fn measure(
     num_threads: usize,
     ops: u64,
     cancel: &AtomicBool,
-) -> Result<(u64, bool), String> {
+) -> Result<(u64, bool), LocksError> {
     let threads = if kind.single_threaded() {
         1
     } else {
@@ -288,7 +298,10 @@ pub fn measure(
                     }
                     (begin, origin.elapsed(), writes)
                 })
-                .map_err(|e| format!("could not start thread {t}: {e}"));
+                .map_err(|e| LocksError::Spawn {
+                    thread: t,
+                    source: e,
+                });
             match h {
                 Ok(h) => handles.push(h),
                 Err(e) => {
@@ -307,7 +320,9 @@ pub fn measure(
         let mut writes = 0;
         let (mut first, mut last) = (None, None);
         for h in handles {
-            let (begin, end, w) = h.join().map_err(|_| "a lock worker panicked".to_string())?;
+            let (begin, end, w) = h.join().map_err(|_| LocksError::Panicked {
+                what: "lock worker",
+            })?;
             writes += w;
             first = Some(first.map_or(begin, |f: std::time::Duration| f.min(begin)));
             last = Some(last.map_or(end, |l: std::time::Duration| l.max(end)));
@@ -318,9 +333,11 @@ pub fn measure(
         Ok((wall.as_nanos() as u64, writes))
     })?;
     let total = match kind {
-        LockKind::Uncontended | LockKind::Mutex => *shared.mutex.lock().map_err(|_| "poisoned")?,
+        LockKind::Uncontended | LockKind::Mutex => {
+            *shared.mutex.lock().map_err(|_| LocksError::Poisoned)?
+        }
         LockKind::RwLockReadHeavy | LockKind::RwLockWriteHeavy => {
-            *shared.rwlock.read().map_err(|_| "poisoned")?
+            *shared.rwlock.read().map_err(|_| LocksError::Poisoned)?
         }
         LockKind::Atomic => shared.atomic.load(Ordering::SeqCst),
         LockKind::PaddedCounters => shared
@@ -445,7 +462,7 @@ mod tests {
         ] {
             assert!(bad.validate().is_err());
         }
-        assert_eq!("atomic".parse::<LockKind>(), Ok(LockKind::Atomic));
+        assert_eq!("atomic".parse::<LockKind>().ok(), Some(LockKind::Atomic));
         assert!("spin".parse::<LockKind>().is_err());
     }
 

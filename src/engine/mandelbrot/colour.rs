@@ -131,12 +131,27 @@ impl fmt::Display for Palette {
 }
 
 impl std::str::FromStr for Palette {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = PaletteError;
+    fn from_str(s: &str) -> Result<Self, PaletteError> {
         Palette::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown palette {s:?}: expected classic, fire, ocean or grey"))
+            .ok_or_else(|| PaletteError {
+                input: s.to_string(),
+            })
+    }
+}
+
+/// A palette name that does not exist.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown palette {input:?}: expected classic, fire, ocean or grey")]
+pub struct PaletteError {
+    pub input: String,
+}
+
+impl crate::engine::BadInput for PaletteError {
+    fn is_bad_input(&self) -> bool {
+        true
     }
 }
 

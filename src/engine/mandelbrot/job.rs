@@ -175,7 +175,7 @@ fn run_job(
                     other_cpu: None,
                     completed: 0,
                     cancelled: false,
-                    error: Some(e),
+                    error: Some(e.to_string()),
                     farm: None,
                 });
                 return;
@@ -235,7 +235,7 @@ fn run_job(
             other_cpu,
             completed: 0,
             cancelled: false,
-            error: Some(e),
+            error: Some(e.to_string()),
             farm: None,
         },
     };
@@ -290,7 +290,7 @@ fn run_farm_job(
             other_cpu,
             completed: completed.load(Ordering::Relaxed),
             cancelled: false,
-            error: Some(e),
+            error: Some(e.to_string()),
             farm: None,
         },
     };

@@ -10,3 +10,9 @@ pub mod kernel_throughput;
 pub mod render;
 pub mod tiling;
 pub mod view;
+
+pub use colour::PaletteError;
+pub use kernel::KernelError;
+pub use render::RenderError;
+pub use tiling::TilingError;
+pub use view::ViewError;

@@ -1,6 +1,7 @@
 //! Rendering a view: settings, the assembled iteration image, and the
 //! synchronous render that the CLI, benchmarks and tests use.
 
+use crate::engine::exec::ExecError;
 use crate::engine::exec::placement::Placement;
 use crate::engine::exec::pool::build_pool_placed;
 use crate::engine::exec::schedule::{Schedule, execute};
@@ -77,6 +78,26 @@ pub struct Rendered {
     pub trace: Trace,
 }
 
+/// Why a render did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The pool would not start, or the schedule could not run.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// A worker panicked while holding the image.
+    #[error("a worker panicked")]
+    WorkerPanicked,
+}
+
+impl crate::engine::BadInput for RenderError {
+    fn is_bad_input(&self) -> bool {
+        match self {
+            RenderError::Exec(e) => e.is_bad_input(),
+            RenderError::WorkerPanicked => false,
+        }
+    }
+}
+
 /// Computes one tile (the task body shared by every schedule and the job).
 pub fn compute_tile(kernel: Kernel, view: &View, tile: &Tile) -> (TilePixels, u64) {
     let mut pixels = TilePixels::for_tile(tile);
@@ -86,7 +107,10 @@ pub fn compute_tile(kernel: Kernel, view: &View, tile: &Tile) -> (TilePixels, u6
 
 /// Renders on the calling thread, using `pool` (built here if `None`) for
 /// every schedule but sequential. The pool is built before timing starts.
-pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Rendered, String> {
+pub fn render(
+    settings: &RenderSettings,
+    pool: Option<&ThreadPool>,
+) -> Result<Rendered, RenderError> {
     let owned;
     let pool = match (settings.schedule.uses_pool(), pool) {
         (false, _) => None,
@@ -120,7 +144,7 @@ pub fn render(settings: &RenderSettings, pool: Option<&ThreadPool>) -> Result<Re
     )?;
     let (image, records) = assembled
         .into_inner()
-        .map_err(|_| "a worker panicked".to_string())?;
+        .map_err(|_| RenderError::WorkerPanicked)?;
     let num_workers = pool.map_or(1, |p| p.current_num_threads()) as u32;
     Ok(Rendered {
         image,

@@ -11,6 +11,36 @@ pub const MAX_TILE_PX: u32 = 1024;
 /// for nothing).
 pub const MAX_TILES: usize = 1 << 20;
 
+/// Why a tiling was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TilingError {
+    #[error("bad band height in {input:?}: expected e.g. bands or bands4")]
+    BandSyntax { input: String },
+    #[error("bad tile size {input:?}: expected a number of pixels or 'bands'")]
+    TileSyntax { input: String },
+    #[error("tile size must be 1..={max} px, got {got}")]
+    TileSize { got: u32, max: u32 },
+    #[error("band height must be 1..={max} rows, got {got}")]
+    BandHeight { got: u32, max: u32 },
+    /// More tasks than [`MAX_TILES`].
+    #[error(
+        "{tiling} at {width_px}×{height_px} makes {count} tiles; at most {max} are allowed: choose larger tiles"
+    )]
+    TooMany {
+        tiling: Tiling,
+        width_px: u32,
+        height_px: u32,
+        count: usize,
+        max: usize,
+    },
+}
+
+impl crate::engine::BadInput for TilingError {
+    fn is_bad_input(&self) -> bool {
+        true
+    }
+}
+
 /// A rectangle of pixels; tiles are numbered in row-major order from 0.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tile {
@@ -56,53 +86,56 @@ impl fmt::Display for Tiling {
 }
 
 impl std::str::FromStr for Tiling {
-    type Err = String;
+    type Err = TilingError;
     /// Parses `64`, `64px`, `bands` or `bands4` (bands 4 rows high).
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, TilingError> {
         let s = s.trim();
         if let Some(rest) = s.strip_prefix("bands") {
             let band_rows = if rest.is_empty() {
                 1
             } else {
-                rest.parse::<u32>().map_err(|_| {
-                    format!("bad band height in {s:?}: expected e.g. bands or bands4")
+                rest.parse::<u32>().map_err(|_| TilingError::BandSyntax {
+                    input: s.to_string(),
                 })?
             };
             return Tiling::bands(band_rows);
         }
         let digits = s.strip_suffix("px").unwrap_or(s);
-        let tile_px = digits
-            .parse::<u32>()
-            .map_err(|_| format!("bad tile size {s:?}: expected a number of pixels or 'bands'"))?;
+        let tile_px = digits.parse::<u32>().map_err(|_| TilingError::TileSyntax {
+            input: s.to_string(),
+        })?;
         Tiling::square(tile_px)
     }
 }
 
 impl Tiling {
     /// Square tiles; the edge must be 1..=1024 px.
-    pub fn square(tile_px: u32) -> Result<Self, String> {
+    pub fn square(tile_px: u32) -> Result<Self, TilingError> {
         if (1..=MAX_TILE_PX).contains(&tile_px) {
             Ok(Tiling::Square { tile_px })
         } else {
-            Err(format!(
-                "tile size must be 1..={MAX_TILE_PX} px, got {tile_px}"
-            ))
+            Err(TilingError::TileSize {
+                got: tile_px,
+                max: MAX_TILE_PX,
+            })
         }
     }
     /// Bands; the height must be 1..=16384 rows.
-    pub fn bands(band_rows: u32) -> Result<Self, String> {
-        if (1..=crate::engine::mandelbrot::view::MAX_EDGE_PX).contains(&band_rows) {
+    pub fn bands(band_rows: u32) -> Result<Self, TilingError> {
+        let max = crate::engine::mandelbrot::view::MAX_EDGE_PX;
+        if (1..=max).contains(&band_rows) {
             Ok(Tiling::Bands { band_rows })
         } else {
-            Err(format!(
-                "band height must be 1..=16384 rows, got {band_rows}"
-            ))
+            Err(TilingError::BandHeight {
+                got: band_rows,
+                max,
+            })
         }
     }
 
     /// Checks a tiling that came from elsewhere (a saved file) with the
     /// same rules as [`Tiling::square`] and [`Tiling::bands`].
-    pub fn validate(&self) -> Result<Self, String> {
+    pub fn validate(&self) -> Result<Self, TilingError> {
         match *self {
             Tiling::Square { tile_px } => Tiling::square(tile_px),
             Tiling::Bands { band_rows } => Tiling::bands(band_rows),
@@ -121,12 +154,16 @@ impl Tiling {
     }
 
     /// The tile count, or a message when it is above [`MAX_TILES`].
-    pub fn check_count(&self, width_px: u32, height_px: u32) -> Result<usize, String> {
+    pub fn check_count(&self, width_px: u32, height_px: u32) -> Result<usize, TilingError> {
         let count = self.count(width_px, height_px);
         if count > MAX_TILES {
-            return Err(format!(
-                "{self} at {width_px}×{height_px} makes {count} tiles; at most {MAX_TILES} are allowed: choose larger tiles"
-            ));
+            return Err(TilingError::TooMany {
+                tiling: *self,
+                width_px,
+                height_px,
+                count,
+                max: MAX_TILES,
+            });
         }
         Ok(count)
     }
@@ -202,7 +239,7 @@ mod tests {
     fn tile_counts_have_one_limit() {
         let t = Tiling::Square { tile_px: 1 };
         assert_eq!(t.check_count(1024, 1024), Ok(1 << 20));
-        let e = t.check_count(1100, 1000).expect_err("too many");
+        let e = t.check_count(1100, 1000).expect_err("too many").to_string();
         assert!(e.contains("1100000 tiles") && e.contains("1048576"), "{e}");
         assert!(Tiling::Square { tile_px: 0 }.validate().is_err());
         assert!(

@@ -2,7 +2,6 @@
 
 use crate::engine::util::num::num;
 use serde::{Deserialize, Serialize};
-use std::fmt;
 
 /// Largest image edge in pixels.
 pub const MAX_EDGE_PX: u32 = 16_384;
@@ -49,23 +48,95 @@ pub struct ViewSpec {
     pub max_iter: u32,
 }
 
-/// Why a view was refused: the field and the allowed range.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ViewError {
-    pub field: &'static str,
-    pub message: String,
+/// Why a view was refused: the field at fault and its allowed range (the
+/// message starts with the field's name, see [`ViewError::field`]).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum ViewError {
+    #[error("center x: must be a finite number, got {}", num(*got))]
+    CenterX { got: f64 },
+    #[error("center y: must be a finite number, got {}", num(*got))]
+    CenterY { got: f64 },
+    #[error("view width: must be a positive finite number, got {}", num(*got))]
+    ViewWidth { got: f64 },
+    /// The image's `width` or `height` in pixels.
+    #[error("{field}: must be 1..={max} px, got {got}")]
+    Edge {
+        field: &'static str,
+        got: u32,
+        max: u32,
+    },
+    #[error(
+        "size: {width_px}×{height_px} = {pixels} px is more than the {max} px (64 Mpx) allowed"
+    )]
+    Size {
+        width_px: u32,
+        height_px: u32,
+        pixels: u64,
+        max: u64,
+    },
+    #[error("max iterations: must be 1..={max}, got {got}")]
+    MaxIter { got: u32, max: u32 },
+    /// The view is so wide for its aspect that its height overflows f64.
+    #[error(
+        "view height: view width {} at {width_px}×{height_px} px makes the height {}: choose a narrower view",
+        num(*view_width),
+        num(*view_height)
+    )]
+    Height {
+        view_width: f64,
+        width_px: u32,
+        height_px: u32,
+        view_height: f64,
+    },
+    #[error(
+        "view corner: centre ({}, {}) with view width {} puts a corner beyond the largest f64: move the centre or narrow the view",
+        num(center.0),
+        num(center.1),
+        num(*view_width)
+    )]
+    Corner { center: (f64, f64), view_width: f64 },
+    /// Neighbouring pixels closer than f64 resolves; `narrowest` is the
+    /// narrowest view there at this image width.
+    #[error(
+        "view width: {} puts pixels {} apart, below what f64 resolves near ({}, {}) ({MIN_STEPS_PER_PIXEL} steps of {}); \
+         the narrowest view there at {width_px} px is {}",
+        num(*view_width),
+        num(*pixel_size),
+        num(center.0),
+        num(center.1),
+        num(*step),
+        num(*narrowest)
+    )]
+    TooDeep {
+        view_width: f64,
+        pixel_size: f64,
+        center: (f64, f64),
+        step: f64,
+        width_px: u32,
+        narrowest: f64,
+    },
 }
 
-impl fmt::Display for ViewError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+impl ViewError {
+    /// The field at fault, as the message names it (`view width`, `size`…).
+    pub fn field(&self) -> &'static str {
+        match self {
+            ViewError::CenterX { .. } => "center x",
+            ViewError::CenterY { .. } => "center y",
+            ViewError::ViewWidth { .. } | ViewError::TooDeep { .. } => "view width",
+            ViewError::Edge { field, .. } => field,
+            ViewError::Size { .. } => "size",
+            ViewError::MaxIter { .. } => "max iterations",
+            ViewError::Height { .. } => "view height",
+            ViewError::Corner { .. } => "view corner",
+        }
     }
 }
 
-impl std::error::Error for ViewError {}
-
-fn err(field: &'static str, message: String) -> ViewError {
-    ViewError { field, message }
+impl crate::engine::BadInput for ViewError {
+    fn is_bad_input(&self) -> bool {
+        true
+    }
 }
 
 impl TryFrom<ViewSpec> for View {
@@ -104,54 +175,47 @@ impl View {
         max_iter: u32,
     ) -> Result<Self, ViewError> {
         if !center.0.is_finite() {
-            return Err(err(
-                "center x",
-                format!("must be a finite number, got {}", num(center.0)),
-            ));
+            return Err(ViewError::CenterX { got: center.0 });
         }
         if !center.1.is_finite() {
-            return Err(err(
-                "center y",
-                format!("must be a finite number, got {}", num(center.1)),
-            ));
+            return Err(ViewError::CenterY { got: center.1 });
         }
         if !(view_width.is_finite() && view_width > 0.0) {
-            return Err(err(
-                "view width",
-                format!("must be a positive finite number, got {}", num(view_width)),
-            ));
+            return Err(ViewError::ViewWidth { got: view_width });
         }
         for (field, v) in [("width", width_px), ("height", height_px)] {
             if !(1..=MAX_EDGE_PX).contains(&v) {
-                return Err(err(field, format!("must be 1..={MAX_EDGE_PX} px, got {v}")));
+                return Err(ViewError::Edge {
+                    field,
+                    got: v,
+                    max: MAX_EDGE_PX,
+                });
             }
         }
         let pixels = u64::from(width_px) * u64::from(height_px);
         if pixels > MAX_PIXELS {
-            return Err(err(
-                "size",
-                format!(
-                    "{width_px}×{height_px} = {pixels} px is more than the {MAX_PIXELS} px (64 Mpx) allowed"
-                ),
-            ));
+            return Err(ViewError::Size {
+                width_px,
+                height_px,
+                pixels,
+                max: MAX_PIXELS,
+            });
         }
         if !(1..=MAX_ITER).contains(&max_iter) {
-            return Err(err(
-                "max iterations",
-                format!("must be 1..={MAX_ITER}, got {max_iter}"),
-            ));
+            return Err(ViewError::MaxIter {
+                got: max_iter,
+                max: MAX_ITER,
+            });
         }
         let pixel_size = view_width / f64::from(width_px);
         let view_height = pixel_size * f64::from(height_px);
         if !view_height.is_finite() {
-            return Err(err(
-                "view height",
-                format!(
-                    "view width {} at {width_px}×{height_px} px makes the height {}: choose a narrower view",
-                    num(view_width),
-                    num(view_height)
-                ),
-            ));
+            return Err(ViewError::Height {
+                view_width,
+                width_px,
+                height_px,
+                view_height,
+            });
         }
         let corners = [
             center.0 - 0.5 * view_width,
@@ -160,15 +224,7 @@ impl View {
             center.1 + 0.5 * view_height,
         ];
         if corners.iter().any(|c| !c.is_finite()) {
-            return Err(err(
-                "view corner",
-                format!(
-                    "centre ({}, {}) with view width {} puts a corner beyond the largest f64: move the centre or narrow the view",
-                    num(center.0),
-                    num(center.1),
-                    num(view_width)
-                ),
-            ));
+            return Err(ViewError::Corner { center, view_width });
         }
         // Neighbouring pixel centres must differ by at least
         // MIN_STEPS_PER_PIXEL steps of f64 at the view's largest coordinate,
@@ -176,19 +232,14 @@ impl View {
         let largest = corners.iter().fold(0.0f64, |m, c| m.max(c.abs()));
         let step = f64_step(largest);
         if !(pixel_size.is_normal() && pixel_size >= MIN_STEPS_PER_PIXEL * step) {
-            return Err(err(
-                "view width",
-                format!(
-                    "{} puts pixels {} apart, below what f64 resolves near ({}, {}) ({MIN_STEPS_PER_PIXEL} steps of {}); \
-                     the narrowest view there at {width_px} px is {}",
-                    num(view_width),
-                    num(pixel_size),
-                    num(center.0),
-                    num(center.1),
-                    num(step),
-                    num(MIN_STEPS_PER_PIXEL * step * f64::from(width_px))
-                ),
-            ));
+            return Err(ViewError::TooDeep {
+                view_width,
+                pixel_size,
+                center,
+                step,
+                width_px,
+                narrowest: MIN_STEPS_PER_PIXEL * step * f64::from(width_px),
+            });
         }
         Ok(View {
             center_x: center.0,
@@ -347,7 +398,7 @@ mod tests {
         ];
         for (result, field) in cases {
             let e = result.expect_err(field);
-            assert_eq!(e.field, field, "{e}");
+            assert_eq!(e.field(), field, "{e}");
         }
         let ok = View::new((0.0, 0.0), 1.0, 8192, 8192, 1_000_000);
         assert!(ok.is_ok(), "64 Mpx is allowed");
@@ -380,15 +431,15 @@ mod tests {
         assert!(ok.is_ok(), "{ok:?}");
         for w in [1e-14, 1e-15, 1e-300] {
             let e = View::new((-0.75, 0.1), w, 256, 192, 10).expect_err("too deep");
-            assert_eq!(e.field, "view width");
-            assert!(e.message.contains("narrowest"), "{e}");
+            assert_eq!(e.field(), "view width");
+            assert!(e.to_string().contains("narrowest"), "{e}");
         }
         // Near the origin f64 resolves far smaller widths.
         assert!(View::new((0.0, 0.0), 1e-200, 256, 192, 10).is_ok());
         let e = View::new((0.0, 0.0), 1e308, 1, 4, 10).expect_err("infinite height");
-        assert_eq!(e.field, "view height");
+        assert_eq!(e.field(), "view height");
         let e = View::new((1.7e308, 0.0), 1e308, 4, 4, 10).expect_err("corner");
-        assert_eq!(e.field, "view corner");
+        assert_eq!(e.field(), "view corner");
     }
 
     #[test]

@@ -90,10 +90,15 @@ impl Imported {
 
 /// Reads and imports the trace at `path`; every failure is a message naming
 /// the file (and the line and column for malformed JSON).
-pub fn import_file(path: &std::path::Path) -> Result<Imported, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("{}: cannot open: {e}", path.display()))?;
-    from_chrome_reader(file).map_err(|e| format!("{}: {e}", path.display()))
+pub fn import_file(path: &std::path::Path) -> Result<Imported, super::PythonError> {
+    let file = std::fs::File::open(path).map_err(|source| super::PythonError::Open {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    from_chrome_reader(file).map_err(|source| super::PythonError::Import {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Why a trace could not be read.

@@ -12,13 +12,15 @@
 //! - [`sweep`]: a Python program as a speedup-lab workload.
 
 pub mod chrome;
+mod error;
 pub mod lanes;
 pub mod programs;
-pub mod records;
+mod records;
 pub mod runner;
 pub mod sweep;
 
 pub use chrome::{ImportError, Imported, from_chrome_reader, import_file, to_chrome_json};
+pub use error::PythonError;
 pub use lanes::{Lane, LaneTask, LaneTrace, LaneTraceSummary, Startup};
 pub use programs::{PROGRAMS, Program};
 pub use runner::{Ending, RunError, RunOutcome, RunPlan, Script, StartMethod, Stream};

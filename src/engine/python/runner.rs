@@ -56,12 +56,14 @@ impl StartMethod {
 }
 
 impl std::str::FromStr for StartMethod {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = super::PythonError;
+    fn from_str(s: &str) -> Result<Self, super::PythonError> {
         StartMethod::ALL
             .into_iter()
             .find(|m| m.name() == s)
-            .ok_or_else(|| format!("start method {s:?}: expected fork, spawn or forkserver"))
+            .ok_or_else(|| super::PythonError::StartMethod {
+                input: s.to_string(),
+            })
     }
 }
 

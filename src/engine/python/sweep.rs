@@ -11,8 +11,9 @@
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::render::RenderSettings;
+use crate::engine::python::PythonError;
 use crate::engine::python::runner::{self, RunOutcome, RunPlan, Script};
-use crate::engine::workloads::{Granularity, Workload};
+use crate::engine::workloads::{Granularity, Workload, WorkloadError};
 use rayon::ThreadPool;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -55,10 +56,9 @@ impl PythonWorkload {
         plan
     }
 
-    fn run_once(&self, pool: Option<&ThreadPool>) -> Result<RunOutcome, String> {
+    fn run_once(&self, pool: Option<&ThreadPool>) -> Result<RunOutcome, PythonError> {
         let workers = pool.map_or(1, ThreadPool::current_num_threads);
-        let outcome = runner::run(&self.plan_for(workers), &self.cancel, &mut |_, _| {})
-            .map_err(|e| e.to_string())?;
+        let outcome = runner::run(&self.plan_for(workers), &self.cancel, &mut |_, _| {})?;
         if outcome.succeeded() {
             Ok(outcome)
         } else {
@@ -72,11 +72,11 @@ impl PythonWorkload {
                 .rev()
                 .collect::<Vec<_>>()
                 .join("\n");
-            Err(format!(
-                "{}: {}\n{tail}",
-                self.describe(),
-                outcome.ending_message()
-            ))
+            Err(PythonError::ScriptFailed {
+                script: self.describe(),
+                ending: outcome.ending_message(),
+                tail,
+            })
         }
     }
 }
@@ -127,12 +127,13 @@ impl Workload for PythonWorkload {
         })
     }
 
-    fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
+    fn parse_granularity(&self, s: &str) -> Result<Granularity, WorkloadError> {
         match s {
             "script" | "1" => Ok(SCRIPT_GRANULARITY),
-            _ => Err(format!(
-                "{s:?}: a Python script cuts its own tasks; the only granularity is `script`"
-            )),
+            _ => Err(PythonError::Granularity {
+                input: s.to_string(),
+            }
+            .into()),
         }
     }
 
@@ -149,7 +150,7 @@ impl Workload for PythonWorkload {
         _granularity: Granularity,
         _schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<Trace, String> {
+    ) -> Result<Trace, WorkloadError> {
         Ok(self.run_once(pool)?.trace.to_trace())
     }
 
@@ -158,7 +159,7 @@ impl Workload for PythonWorkload {
         _granularity: Granularity,
         _schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(u64, Trace), String> {
+    ) -> Result<(u64, Trace), WorkloadError> {
         let outcome = self.run_once(pool)?;
         Ok((outcome.wall_nanos, outcome.trace.to_trace()))
     }
@@ -168,8 +169,8 @@ impl Workload for PythonWorkload {
         _granularity: Granularity,
         _schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(), String> {
-        self.run_once(pool).map(|_| ())
+    ) -> Result<(), WorkloadError> {
+        Ok(self.run_once(pool).map(|_| ())?)
     }
 
     fn render_settings(
@@ -224,7 +225,7 @@ pub fn sweep_modes(
     reps: u32,
     cancel: &Arc<AtomicBool>,
     progress: &mut dyn FnMut(&'static str, usize, usize),
-) -> Result<Vec<ModeSweep>, String> {
+) -> Result<Vec<ModeSweep>, PythonError> {
     use crate::engine::speedup::results::SweepResults;
     use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan};
     use std::sync::atomic::Ordering;
@@ -267,7 +268,7 @@ pub fn sweep_modes(
                 }
                 SweepEvent::Finished(end) => {
                     if let Some(e) = end.error {
-                        return Err(e);
+                        return Err(e.into());
                     }
                     complete = !end.cancelled;
                     break;

@@ -6,6 +6,7 @@
 //! every other write's increment is lost — whoever overwrote it had read the
 //! counter before it was written.
 
+use super::RaceError;
 use super::events::{Event, EventKind, EventLog, thread_name};
 use serde::{Deserialize, Serialize};
 
@@ -57,10 +58,10 @@ impl Analysis {
 
 /// Analyses a log. Errors name the first inconsistent event (a write whose
 /// read is missing, a read that saw a value memory did not hold, tickets out of order).
-pub fn analyse(log: &EventLog) -> Result<Analysis, String> {
+pub fn analyse(log: &EventLog) -> Result<Analysis, RaceError> {
     let events = &log.events;
     if events.windows(2).any(|w| w[0].ticket >= w[1].ticket) {
-        return Err("events are not in increasing ticket order".into());
+        return Err(RaceError::OutOfOrder);
     }
     // Replay.
     let mut memory = log.initial;
@@ -74,13 +75,12 @@ pub fn analyse(log: &EventLog) -> Result<Analysis, String> {
         match e.kind {
             EventKind::Read => {
                 if e.value != memory {
-                    return Err(format!(
-                        "ticket {}: {} read {} but the counter held {}",
-                        e.ticket,
-                        thread_name(e.thread),
-                        e.value,
-                        memory
-                    ));
+                    return Err(RaceError::ReadMismatch {
+                        ticket: e.ticket,
+                        thread: thread_name(e.thread),
+                        value: e.value,
+                        held: memory,
+                    });
                 }
                 saw[i] = last_write;
                 read_sources.push(ReadSource {
@@ -94,14 +94,9 @@ pub fn analyse(log: &EventLog) -> Result<Analysis, String> {
                     .read_ticket
                     .and_then(index_of)
                     .filter(|&r| events[r].kind == EventKind::Read && r < i)
-                    .ok_or_else(|| {
-                        format!("ticket {}: a write without an earlier read", e.ticket)
-                    })?;
+                    .ok_or(RaceError::WriteWithoutRead { ticket: e.ticket })?;
                 if events[r].thread != e.thread {
-                    return Err(format!(
-                        "ticket {}: write and its read are on different threads",
-                        e.ticket
-                    ));
+                    return Err(RaceError::WriteOtherThread { ticket: e.ticket });
                 }
                 source_of_write[i] = Some(r);
                 memory = e.value;

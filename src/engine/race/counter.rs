@@ -6,6 +6,7 @@
 //! access is atomic, the read-modify-write as a whole is not, and updates are
 //! lost exactly as in the Python programs — with no undefined behaviour.
 
+use super::RaceError;
 use crate::engine::util::stats::median;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -72,13 +73,13 @@ impl Mode {
 }
 
 impl std::str::FromStr for Mode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = RaceError;
+    fn from_str(s: &str) -> Result<Self, RaceError> {
         Mode::ALL
             .into_iter()
             .find(|m| m.name() == s.trim().to_ascii_lowercase())
-            .ok_or_else(|| {
-                format!("unknown mode {s:?}: expected unsync, mutex, atomic, sharded or rwlock")
+            .ok_or_else(|| RaceError::UnknownMode {
+                input: s.to_string(),
             })
     }
 }
@@ -150,32 +151,35 @@ impl Default for RaceConfig {
 
 impl RaceConfig {
     /// Checks the limits; the message names the bad field.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RaceError> {
         if !(1..=MAX_THREADS).contains(&self.num_threads) {
-            return Err(format!(
-                "threads must be 1..={MAX_THREADS}, got {}",
-                self.num_threads
-            ));
+            return Err(RaceError::Threads {
+                got: self.num_threads,
+                max: MAX_THREADS,
+            });
         }
         if !(1..=MAX_INCREMENTS).contains(&self.increments) {
-            return Err(format!(
-                "increments must be 1..={MAX_INCREMENTS}, got {}",
-                self.increments
-            ));
+            return Err(RaceError::Increments {
+                got: self.increments,
+                max: MAX_INCREMENTS,
+            });
         }
         if let Gap::SleepMicros(d) = self.gap
             && d > MAX_DELAY_MICROS
         {
-            return Err(format!("delay must be 0..={MAX_DELAY_MICROS} µs, got {d}"));
+            return Err(RaceError::Delay {
+                got: d,
+                max: MAX_DELAY_MICROS,
+            });
         }
         if self.pause_micros > MAX_DELAY_MICROS {
-            return Err(format!(
-                "pause must be 0..={MAX_DELAY_MICROS} µs, got {}",
-                self.pause_micros
-            ));
+            return Err(RaceError::Pause {
+                got: self.pause_micros,
+                max: MAX_DELAY_MICROS,
+            });
         }
         if self.gap == Gap::Lockstep && self.launch == Launch::Serialised {
-            return Err("lockstep needs overlapped threads (a barrier with one thread at a time would never open)".into());
+            return Err(RaceError::LockstepSerialised);
         }
         Ok(())
     }
@@ -264,7 +268,7 @@ struct Shared {
 }
 
 /// Runs one race and returns what it measured. `cancel` stops the workers early.
-pub fn run_race(config: &RaceConfig, cancel: &AtomicBool) -> Result<RaceResult, String> {
+pub fn run_race(config: &RaceConfig, cancel: &AtomicBool) -> Result<RaceResult, RaceError> {
     config.validate()?;
     let config = *config;
     let shared = Shared {
@@ -286,8 +290,11 @@ pub fn run_race(config: &RaceConfig, cancel: &AtomicBool) -> Result<RaceResult, 
     };
     let actual = match config.mode {
         Mode::Unsync | Mode::Atomic => shared.atomic.load(Ordering::SeqCst),
-        Mode::Mutex => *shared.mutex.lock().map_err(|_| "a worker panicked")?,
-        Mode::RwLock => *shared.rwlock.read().map_err(|_| "a worker panicked")?,
+        Mode::Mutex => *shared.mutex.lock().map_err(|_| RaceError::WorkerPanicked)?,
+        Mode::RwLock => *shared
+            .rwlock
+            .read()
+            .map_err(|_| RaceError::WorkerPanicked)?,
         Mode::Sharded => sharded_sum,
     };
     Ok(RaceResult::new(
@@ -321,7 +328,7 @@ fn run_overlapped(
     config: &RaceConfig,
     shared: &Shared,
     cancel: &AtomicBool,
-) -> Result<Totals, String> {
+) -> Result<Totals, RaceError> {
     let start = Barrier::new(config.num_threads + 1);
     let origin = Instant::now();
     std::thread::scope(|s| {
@@ -343,7 +350,10 @@ fn run_overlapped(
                 Err(e) => {
                     // Release the threads already waiting, tell them to stop, and report.
                     cancel_started(start, config.num_threads + 1 - t, cancel);
-                    return Err(format!("could not start thread {t}: {e}"));
+                    return Err(RaceError::Spawn {
+                        thread: t,
+                        source: e,
+                    });
                 }
             }
         }
@@ -351,7 +361,7 @@ fn run_overlapped(
         let mut totals = Totals::default();
         let (mut first, mut last) = (Duration::MAX, Duration::ZERO);
         for (t, h) in handles.into_iter().enumerate() {
-            let (begin, end, r) = h.join().map_err(|_| "a race worker panicked".to_string())?;
+            let (begin, end, r) = h.join().map_err(|_| RaceError::RaceWorkerPanicked)?;
             totals.add(config, t, r);
             first = first.min(begin);
             last = last.max(end);
@@ -377,7 +387,7 @@ fn run_serialised(
     config: &RaceConfig,
     shared: &Shared,
     cancel: &AtomicBool,
-) -> Result<Totals, String> {
+) -> Result<Totals, RaceError> {
     let t0 = Instant::now();
     let mut totals = Totals::default();
     for t in 0..config.num_threads {
@@ -385,9 +395,12 @@ fn run_serialised(
             std::thread::Builder::new()
                 .name(format!("parlab-race-{t}"))
                 .spawn_scoped(s, || worker(*config, t, shared, cancel))
-                .map_err(|e| format!("could not start thread {t}: {e}"))?
+                .map_err(|e| RaceError::Spawn {
+                    thread: t,
+                    source: e,
+                })?
                 .join()
-                .map_err(|_| "a race worker panicked".to_string())
+                .map_err(|_| RaceError::RaceWorkerPanicked)
         })?;
         totals.add(config, t, r);
     }
@@ -480,7 +493,7 @@ pub fn run_repeated(
     repeat: usize,
     cancel: &AtomicBool,
     mut on_run: impl FnMut(usize, &RaceResult),
-) -> Result<Vec<RaceResult>, String> {
+) -> Result<Vec<RaceResult>, RaceError> {
     config.validate()?;
     let mut runs = Vec::with_capacity(repeat);
     for i in 0..repeat {
@@ -650,7 +663,7 @@ mod tests {
         let mut c = cfg(Mode::Unsync, 2, 10);
         c.gap = Gap::SleepMicros(MAX_DELAY_MICROS + 1);
         assert!(run_race(&c, &AtomicBool::new(false)).is_err());
-        assert_eq!("RwLock".parse::<Mode>(), Ok(Mode::RwLock));
+        assert_eq!("RwLock".parse::<Mode>().ok(), Some(Mode::RwLock));
         assert!("spin".parse::<Mode>().is_err());
     }
 

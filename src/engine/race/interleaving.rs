@@ -9,6 +9,7 @@
 //! So the ticket order *is* the order in which the accesses hit memory, and the
 //! analyser's replay agrees with what the threads saw.
 
+use super::RaceError;
 use super::counter::{Direction, Gap};
 use super::events::{Event, EventKind, EventLog};
 use serde::{Deserialize, Serialize};
@@ -44,25 +45,26 @@ impl Default for RecordConfig {
 }
 
 impl RecordConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RaceError> {
         if !(1..=MAX_RECORD_THREADS).contains(&self.num_threads) {
-            return Err(format!(
-                "recorded runs take 1..={MAX_RECORD_THREADS} threads, got {}",
-                self.num_threads
-            ));
+            return Err(RaceError::RecordThreads {
+                got: self.num_threads,
+                max: MAX_RECORD_THREADS,
+            });
         }
         if !(1..=MAX_RECORD_INCREMENTS).contains(&self.increments) {
-            return Err(format!(
-                "recorded runs take 1..={MAX_RECORD_INCREMENTS} increments per thread, got {}",
-                self.increments
-            ));
+            return Err(RaceError::RecordIncrements {
+                got: self.increments,
+                max: MAX_RECORD_INCREMENTS,
+            });
         }
         if let Gap::SleepMicros(d) = self.gap
             && d > 200_000
         {
-            return Err(format!(
-                "recorded runs take a delay of at most 200000 µs, got {d}"
-            ));
+            return Err(RaceError::RecordDelay {
+                got: d,
+                max: 200_000,
+            });
         }
         Ok(())
     }
@@ -83,7 +85,7 @@ fn unpack(word: u64) -> (u64, i64) {
 }
 
 /// Runs the threads and returns every access in ticket order.
-pub fn record_run(config: &RecordConfig) -> Result<EventLog, String> {
+pub fn record_run(config: &RecordConfig) -> Result<EventLog, RaceError> {
     config.validate()?;
     let word = AtomicU64::new(0);
     let lock = Mutex::new(());
@@ -100,14 +102,17 @@ pub fn record_run(config: &RecordConfig) -> Result<EventLog, String> {
                         start.wait();
                         record_thread(config, t, word, lock, lockstep, origin)
                     })
-                    .map_err(|e| format!("could not start thread {t}: {e}"))
+                    .map_err(|e| RaceError::Spawn {
+                        thread: t,
+                        source: e,
+                    })
             })
             .collect();
         let mut lanes = Vec::new();
         for h in handles {
-            lanes.push(h?.join().map_err(|_| "a recording thread panicked")?);
+            lanes.push(h?.join().map_err(|_| RaceError::RecorderPanicked)?);
         }
-        Ok::<_, String>(lanes)
+        Ok::<_, RaceError>(lanes)
     })?;
     let mut events: Vec<Event> = lanes.into_iter().flatten().collect();
     events.sort_by_key(|e| e.ticket);

@@ -3,7 +3,10 @@
 
 pub mod analysis;
 pub mod counter;
+mod error;
 pub mod events;
 pub mod interleaving;
 pub mod presets;
 pub mod stepper;
+
+pub use error::RaceError;

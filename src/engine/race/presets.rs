@@ -129,7 +129,7 @@ pub fn compare_start_join(
     delay_micros: u64,
     increments: u64,
     cancel: &std::sync::atomic::AtomicBool,
-) -> Result<StartJoinComparison, String> {
+) -> Result<StartJoinComparison, super::RaceError> {
     let base = RaceConfig {
         gap: Gap::SleepMicros(delay_micros),
         increments,

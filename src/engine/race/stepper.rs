@@ -3,6 +3,7 @@
 //! the user (or a script) picks which thread takes its next step, and the same
 //! event log as a recorded run fills in, so the same lanes and analysis apply.
 
+use super::RaceError;
 use super::analysis::{Analysis, analyse};
 use super::events::{Event, EventKind, EventLog};
 use serde::{Deserialize, Serialize};
@@ -62,17 +63,18 @@ pub struct Stepper {
 
 impl Stepper {
     /// `deltas[t]` is what thread t adds each time (+1, or −1 for a subtracting thread).
-    pub fn new(deltas: &[i64], increments: u32, initial: i64) -> Result<Self, String> {
+    pub fn new(deltas: &[i64], increments: u32, initial: i64) -> Result<Self, RaceError> {
         if !(1..=MAX_STEPPER_THREADS).contains(&deltas.len()) {
-            return Err(format!(
-                "the stepper takes 1..={MAX_STEPPER_THREADS} threads, got {}",
-                deltas.len()
-            ));
+            return Err(RaceError::StepperThreads {
+                got: deltas.len(),
+                max: MAX_STEPPER_THREADS,
+            });
         }
         if !(1..=MAX_STEPPER_INCREMENTS).contains(&increments) {
-            return Err(format!(
-                "the stepper takes 1..={MAX_STEPPER_INCREMENTS} increments per thread, got {increments}"
-            ));
+            return Err(RaceError::StepperIncrements {
+                got: increments,
+                max: MAX_STEPPER_INCREMENTS,
+            });
         }
         Ok(Stepper::build(deltas, increments, initial))
     }
@@ -131,7 +133,7 @@ impl Stepper {
     }
 
     /// Performs `thread`'s next step; returns the event it recorded.
-    pub fn step(&mut self, thread: usize) -> Result<Event, String> {
+    pub fn step(&mut self, thread: usize) -> Result<Event, RaceError> {
         let increments = self.increments;
         let ticket = self.events.len() as u64;
         let shared = self.shared;
@@ -139,7 +141,7 @@ impl Stepper {
             .threads
             .get(thread)
             .copied()
-            .ok_or_else(|| format!("there is no thread {}", thread + 1))?;
+            .ok_or(RaceError::NoThread { thread })?;
         let increment = th.finished;
         let (kind, value, new_state, new_shared) = match (th.next, th.local) {
             (NextStep::Read, _) => (
@@ -184,9 +186,9 @@ impl Stepper {
                 )
             }
             (NextStep::Done, _) => {
-                return Err(format!("T{} has finished", thread + 1));
+                return Err(RaceError::Finished { thread });
             }
-            (_, None) => return Err(format!("T{} has no local copy", thread + 1)),
+            (_, None) => return Err(RaceError::NoLocalCopy { thread }),
         };
         self.history.push(Snapshot {
             shared: self.shared,
@@ -244,7 +246,7 @@ impl Stepper {
     }
 
     /// Runs a script of thread indices; stops at the first impossible step.
-    pub fn run_script(&mut self, script: &[usize]) -> Result<(), String> {
+    pub fn run_script(&mut self, script: &[usize]) -> Result<(), RaceError> {
         script.iter().try_for_each(|&t| self.step(t).map(|_| ()))
     }
 }

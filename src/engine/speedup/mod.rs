@@ -2,8 +2,11 @@
 //! results with their spread, the virtual-worker replay, the exports and charts.
 
 pub mod charts;
+mod error;
 pub mod plan;
-pub mod replay;
+mod replay;
 pub mod report;
 pub mod results;
 pub mod sweep;
+
+pub use error::{ReportError, SweepError};

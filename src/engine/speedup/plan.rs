@@ -6,21 +6,34 @@
 use crate::engine::exec::placement::Placement;
 use crate::engine::exec::pool::logical_cores;
 use crate::engine::exec::schedule::Schedule;
+use crate::engine::speedup::SweepError;
 use crate::engine::speedup::sweep::{SweepPlan, default_worker_counts};
-use crate::engine::workloads::{Granularity, Workload};
+use crate::engine::util::list::{ListError, NotWholeNumber, whole_number};
+use crate::engine::workloads::{Granularity, Workload, WorkloadError};
 
 /// Why a plan was refused, and which input was at fault.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum PlanError {
     /// The worker-count list.
-    #[error("{0}")]
-    Workers(String),
+    #[error(transparent)]
+    Workers(ListError<NotWholeNumber>),
     /// The granularity list.
-    #[error("{0}")]
-    Granularities(String),
+    #[error(transparent)]
+    Granularities(ListError<WorkloadError>),
     /// The lists parsed but the plan as a whole is out of range.
-    #[error("{0}")]
-    Plan(String),
+    #[error(transparent)]
+    Plan(SweepError),
+}
+
+impl crate::engine::BadInput for PlanError {
+    fn is_bad_input(&self) -> bool {
+        match self {
+            PlanError::Workers(_) => true,
+            PlanError::Granularities(ListError::Item(e)) => e.is_bad_input(),
+            PlanError::Granularities(_) => true,
+            PlanError::Plan(e) => e.is_bad_input(),
+        }
+    }
 }
 
 /// The inputs of a plan. A list left out takes its default: 1..=logical
@@ -39,20 +52,23 @@ pub struct PlanInput<'a> {
 /// Splits a comma-separated list, trims each item and parses it with
 /// `parse`: the one list rule of [`crate::engine::util::list`] (an empty
 /// item, as in `1,,2`, or an empty list is an error).
-pub fn parse_list<T>(s: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<Vec<T>, String> {
+pub fn parse_list<T, E>(
+    s: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<Vec<T>, ListError<E>> {
     crate::engine::util::list::parse_list(s, parse)
 }
 
 /// Worker counts such as `1,2,4,8`.
-pub fn parse_workers(s: &str) -> Result<Vec<usize>, String> {
-    parse_list(s, |x| {
-        x.parse::<usize>()
-            .map_err(|_| format!("{x:?} is not a whole number"))
-    })
+pub fn parse_workers(s: &str) -> Result<Vec<usize>, ListError<NotWholeNumber>> {
+    parse_list(s, whole_number::<usize>)
 }
 
 /// Granularities in `workload`'s own syntax (tile sizes, `bands`, chunk sizes…).
-pub fn parse_granularities(s: &str, workload: &dyn Workload) -> Result<Vec<Granularity>, String> {
+pub fn parse_granularities(
+    s: &str,
+    workload: &dyn Workload,
+) -> Result<Vec<Granularity>, ListError<WorkloadError>> {
     parse_list(s, |x| workload.parse_granularity(x))
 }
 
@@ -118,7 +134,7 @@ mod tests {
         let w = by_name("mandelbrot", view, Kernel::default()).expect("workload");
         assert!(matches!(
             sweep_plan(&input(Some("1,x"), None), &*w),
-            Err(PlanError::Workers(m)) if m.contains("not a whole number")
+            Err(PlanError::Workers(m)) if m.to_string().contains("not a whole number")
         ));
         assert!(matches!(
             sweep_plan(&input(Some(" , "), None), &*w),

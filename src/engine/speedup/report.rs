@@ -4,6 +4,7 @@
 
 use crate::engine::exec::other_cpu::BUSY_RULE;
 use crate::engine::exec::placement::PINNING_HELP;
+use crate::engine::speedup::ReportError;
 use crate::engine::speedup::replay::MAX_VIRTUAL_WORKERS;
 use crate::engine::speedup::results::{
     AmdahlFit, BASELINE_RULE, ERROR_BAR_RULE, PredictionSet, ResultRow, SUPERLINEAR_NOTE,
@@ -258,8 +259,8 @@ impl SweepReport {
         serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 
-    pub fn from_json(text: &str) -> Result<Self, String> {
-        serde_json::from_str(text).map_err(|e| format!("not a parlab sweep report: {e}"))
+    pub fn from_json(text: &str) -> Result<Self, ReportError> {
+        serde_json::from_str(text).map_err(ReportError::NotReport)
     }
 
     /// CSV text, one row per configuration (see [`CSV_HEADER`]), the
@@ -379,43 +380,47 @@ pub fn rows_to_csv(workload: &str, backend: &str, rows: &[ResultRow]) -> String 
 /// Reads rows back from [`rows_to_csv`]'s text (the speedup error bar, which
 /// the CSV does not carry, comes back as `None`; the workload column is
 /// skipped: see [`workloads_from_csv`]).
-pub fn rows_from_csv(text: &str) -> Result<Vec<ResultRow>, String> {
+pub fn rows_from_csv(text: &str) -> Result<Vec<ResultRow>, ReportError> {
     rows_from_csv_with_workload(text).map(|rows| rows.into_iter().map(|(_, r)| r).collect())
 }
 
 /// The workload column of each row of [`rows_to_csv`]'s text.
-pub fn workloads_from_csv(text: &str) -> Result<Vec<String>, String> {
+pub fn workloads_from_csv(text: &str) -> Result<Vec<String>, ReportError> {
     rows_from_csv_with_workload(text).map(|rows| rows.into_iter().map(|(w, _)| w).collect())
 }
 
-fn rows_from_csv_with_workload(text: &str) -> Result<Vec<(String, ResultRow)>, String> {
+fn rows_from_csv_with_workload(text: &str) -> Result<Vec<(String, ResultRow)>, ReportError> {
     let mut lines = text.lines();
     if lines.next() != Some(CSV_HEADER) {
-        return Err("unexpected CSV header".into());
+        return Err(ReportError::CsvHeader);
     }
     let mut rows = Vec::new();
     for (i, line) in lines.enumerate().filter(|(_, l)| !l.is_empty()) {
+        let row = i + 1;
         let all: Vec<&str> = line.split(',').collect();
         let (workload, f) = match all.split_first() {
             Some((w, rest)) => (w.to_string(), rest),
-            None => return Err(format!("row {}: empty", i + 1)),
+            None => return Err(ReportError::EmptyRow { row }),
         };
         if all.len() != CSV_HEADER.split(',').count() {
-            return Err(format!("row {}: {} fields", i + 1, all.len()));
+            return Err(ReportError::Fields {
+                row,
+                fields: all.len(),
+            });
         }
-        let bad = |what: &str| format!("row {}: bad {what}", i + 1);
+        let bad = |field: &'static str| ReportError::Field { row, field };
         let num = |k: usize| {
             f[k].parse::<f64>()
-                .map_err(|_| bad(&format!("number in column {k}")))
+                .map_err(|_| ReportError::Number { row, column: k })
         };
-        let opt = |k: usize| -> Result<Option<f64>, String> {
+        let opt = |k: usize| -> Result<Option<f64>, ReportError> {
             if f[k].is_empty() {
                 Ok(None)
             } else {
                 num(k).map(Some)
             }
         };
-        let list = |k: usize| -> Result<Vec<f64>, String> {
+        let list = |k: usize| -> Result<Vec<f64>, ReportError> {
             if f[k].is_empty() {
                 return Ok(Vec::new());
             }

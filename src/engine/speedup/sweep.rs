@@ -18,8 +18,9 @@ use crate::engine::exec::pool::build_pool_placed;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
 use crate::engine::exec::trace::Trace;
+use crate::engine::speedup::SweepError;
 use crate::engine::util::rng::SplitMix64;
-use crate::engine::workloads::{Granularity, Workload};
+use crate::engine::workloads::{Granularity, Workload, WorkloadError};
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -73,39 +74,37 @@ pub const RUN_ORDER_RULE: &str = "warm-up runs first (untimed), then each repeti
 
 impl SweepPlan {
     /// Refuses empty lists, zero repetitions and out-of-range values.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SweepError> {
         if self.workers.is_empty() {
-            return Err("give at least one worker count".into());
+            return Err(SweepError::NoWorkers);
         }
         if let Some(&w) = self
             .workers
             .iter()
             .find(|&&w| !(1..=crate::engine::exec::pool::MAX_WORKERS).contains(&w))
         {
-            return Err(format!(
-                "worker counts must be 1..={}, got {w}",
-                crate::engine::exec::pool::MAX_WORKERS
-            ));
+            return Err(SweepError::Workers {
+                got: w,
+                max: crate::engine::exec::pool::MAX_WORKERS,
+            });
         }
         if self.granularities.is_empty() {
-            return Err("give at least one granularity".into());
+            return Err(SweepError::NoGranularities);
         }
         if !(1..=MAX_REPS).contains(&self.reps) {
-            return Err(format!(
-                "repetitions must be 1..={MAX_REPS}, got {}",
-                self.reps
-            ));
+            return Err(SweepError::Reps {
+                got: self.reps,
+                max: MAX_REPS,
+            });
         }
         if self.warmup > MAX_WARMUP {
-            return Err(format!(
-                "warm-up runs must be 0..={MAX_WARMUP}, got {}",
-                self.warmup
-            ));
+            return Err(SweepError::Warmup {
+                got: self.warmup,
+                max: MAX_WARMUP,
+            });
         }
         if !self.schedule.uses_pool() {
-            return Err(
-                "sweep a parallel schedule; sequential is always measured beside it".into(),
-            );
+            return Err(SweepError::Sequential);
         }
         Ok(())
     }
@@ -176,15 +175,16 @@ pub struct Measurement {
 }
 
 /// How a sweep ended.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Debug)]
 pub struct SweepEnd {
     pub completed: usize,
     pub cancelled: bool,
-    pub error: Option<String>,
+    /// Why the sweep stopped before its last run, if it did.
+    pub error: Option<SweepError>,
 }
 
 /// What a sweep job sends back.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum SweepEvent {
     /// Warm-up is over; timing starts.
     WarmedUp,
@@ -209,7 +209,7 @@ impl SweepJob {
         workload: Arc<dyn Workload>,
         plan: SweepPlan,
         notify: Option<Notify>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, SweepError> {
         plan.validate()?;
         let configs = plan.configs();
         let total = plan.total_runs();
@@ -225,7 +225,7 @@ impl SweepJob {
                     emitter.finish(SweepEvent::Finished(end));
                 },
             )
-            .map_err(|e| format!("could not start the sweep thread: {e}"))?
+            .map_err(SweepError::Thread)?
         };
         Ok(SweepJob {
             plan,
@@ -267,7 +267,7 @@ fn run_sweep(
     completed: &AtomicUsize,
 ) -> SweepEnd {
     let cancel = emitter.cancel_flag();
-    let end = |error: Option<String>| SweepEnd {
+    let end = |error: Option<SweepError>| SweepEnd {
         completed: completed.load(Ordering::Relaxed),
         cancelled: cancel.load(Ordering::Relaxed),
         error,
@@ -275,7 +275,7 @@ fn run_sweep(
     // The workload's data (and serial results) exist before anything is timed.
     let grans: Vec<_> = plan.granularities.clone();
     if let Err(e) = workload.prepare(&grans) {
-        return end(Some(e));
+        return end(Some(e.into()));
     }
     // Every pool exists before the first timed run.
     let mut pools: BTreeMap<usize, ThreadPool> = BTreeMap::new();
@@ -285,11 +285,11 @@ fn run_sweep(
                 Ok(p) => {
                     slot.insert(p);
                 }
-                Err(e) => return end(Some(e)),
+                Err(e) => return end(Some(WorkloadError::from(e).into())),
             }
         }
     }
-    let run = |c: &ConfigKey| -> Result<(u64, Trace), String> {
+    let run = |c: &ConfigKey| -> Result<(u64, Trace), WorkloadError> {
         if c.schedule.uses_pool() {
             return workload.run_timed(c.granularity, c.schedule, pools.get(&c.workers));
         }
@@ -309,7 +309,7 @@ fn run_sweep(
                 return end(None);
             }
             if let Err(e) = run(&configs[c]) {
-                return end(Some(e));
+                return end(Some(e.into()));
             }
         }
     }
@@ -342,7 +342,7 @@ fn run_sweep(
                     return end(None);
                 }
             }
-            Err(e) => return end(Some(e)),
+            Err(e) => return end(Some(e.into())),
         }
     }
     end(None)
@@ -458,7 +458,7 @@ mod tests {
             }
         }
         let end = end.expect("finished");
-        assert_eq!(end.error, None);
+        assert!(end.error.is_none(), "{:?}", end.error);
         assert!(!end.cancelled);
         assert_eq!(end.completed, 18);
         assert!(measured.iter().all(|&n| n == 3));

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
 /// A failed export: which path, and why, in words for a person.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("could not write {}: {message}", path.display())]
 pub struct ExportError {
     pub path: PathBuf,
     pub message: String,
@@ -26,18 +27,13 @@ pub struct ExportError {
     pub broken_pipe: bool,
 }
 
-impl std::fmt::Display for ExportError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "could not write {}: {}",
-            self.path.display(),
-            self.message
-        )
+impl crate::engine::BadInput for ExportError {
+    /// A write that fails is failed work: the path itself was checked
+    /// before any work began.
+    fn is_bad_input(&self) -> bool {
+        false
     }
 }
-
-impl std::error::Error for ExportError {}
 
 impl ExportError {
     /// A failure to write `path`, for the reason given.
@@ -308,22 +304,32 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), ExportError> {
 /// Largest input file read whole (a report given to `--compare`, a PNG to check).
 pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Why an input file could not be read whole. The messages follow the
+/// path, which the caller names: `report.json: is a folder`.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// Opening or reading failed (no such file, no permission, …).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    #[error("is a folder")]
+    Folder,
+    #[error("is longer than the {max_mib} MiB parlab reads from an input file")]
+    TooLong { max_mib: u64 },
+}
+
 /// Reads at most [`MAX_INPUT_BYTES`] of `path`; a longer input (or an endless
 /// one such as `/dev/zero`) is refused with a message saying so.
-pub fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
-    let f = fs::File::open(path).map_err(|e| e.to_string())?;
+pub fn read_capped(path: &Path) -> Result<Vec<u8>, ReadError> {
+    let f = fs::File::open(path)?;
     if f.metadata().map(|m| m.is_dir()).unwrap_or(false) {
-        return Err("is a folder".into());
+        return Err(ReadError::Folder);
     }
     let mut bytes = Vec::new();
-    f.take(MAX_INPUT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| e.to_string())?;
+    f.take(MAX_INPUT_BYTES + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_INPUT_BYTES {
-        return Err(format!(
-            "is longer than the {} MiB parlab reads from an input file",
-            MAX_INPUT_BYTES / (1024 * 1024)
-        ));
+        return Err(ReadError::TooLong {
+            max_mib: MAX_INPUT_BYTES / (1024 * 1024),
+        });
     }
     Ok(bytes)
 }
@@ -336,7 +342,7 @@ pub const FAST_PNG_MIN_PX: u64 = 1 << 20;
 /// 220 ms instead of 829 ms for the default (fdeflate "fast" with the
 /// adaptive filter), for a file 13 % larger (4.8 MB instead of 4.2 MB).
 /// Smaller images keep the default, the smallest files.
-pub fn png_bytes(img: &RgbaImage) -> Result<Vec<u8>, String> {
+pub fn png_bytes(img: &RgbaImage) -> Result<Vec<u8>, image::ImageError> {
     use image::ImageEncoder;
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     let mut out = Vec::new();
@@ -346,14 +352,12 @@ pub fn png_bytes(img: &RgbaImage) -> Result<Vec<u8>, String> {
         } else {
             (CompressionType::Fast, FilterType::Adaptive)
         };
-    PngEncoder::new_with_quality(&mut out, compression, filter)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgba8,
-        )
-        .map_err(|e| e.to_string())?;
+    PngEncoder::new_with_quality(&mut out, compression, filter).write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgba8,
+    )?;
     Ok(out)
 }
 
@@ -480,7 +484,9 @@ mod tests {
             Destination::Stream
         );
         assert_eq!(identity(Path::new("/dev/null")), None);
-        let e = read_capped(Path::new("/dev/zero")).expect_err("endless");
+        let e = read_capped(Path::new("/dev/zero"))
+            .expect_err("endless")
+            .to_string();
         assert!(e.contains("64 MiB"), "{e}");
     }
 

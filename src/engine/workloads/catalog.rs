@@ -2,6 +2,7 @@
 //! course's workloads. Adding a workload: implement [`super::Workload`] and
 //! name it here.
 
+use super::WorkloadError;
 use super::course::CourseWorkload;
 use super::mandelbrot::Mandelbrot;
 use super::spec::WorkloadSpec;
@@ -18,7 +19,7 @@ pub fn by_name(
     name: &str,
     view: View,
     kernel: Kernel,
-) -> Result<std::sync::Arc<dyn Workload>, String> {
+) -> Result<std::sync::Arc<dyn Workload>, WorkloadError> {
     by_spec(name, view, kernel, false)
 }
 
@@ -31,23 +32,20 @@ pub fn by_spec(
     view: View,
     kernel: Kernel,
     gil: bool,
-) -> Result<std::sync::Arc<dyn Workload>, String> {
+) -> Result<std::sync::Arc<dyn Workload>, WorkloadError> {
     let spec = spec.trim();
     if spec == "mandelbrot" {
         if gil {
-            return Err(
-                "GIL mode applies to the course workloads (primes, dot, matmul, io), not mandelbrot"
-                    .into(),
-            );
+            return Err(WorkloadError::GilMandelbrot);
         }
         return Ok(std::sync::Arc::new(Mandelbrot::new(view, kernel)));
     }
     let name = spec.split(':').next().unwrap_or_default().trim();
     if !WORKLOAD_NAMES.contains(&name) {
-        return Err(format!(
-            "unknown workload {name:?}: expected one of {}",
-            WORKLOAD_NAMES.join(", ")
-        ));
+        return Err(WorkloadError::UnknownWorkload {
+            name: name.to_string(),
+            known: WORKLOAD_NAMES.join(", "),
+        });
     }
     let parsed: WorkloadSpec = spec.parse()?;
     Ok(std::sync::Arc::new(CourseWorkload::new(parsed, gil)?))

@@ -13,7 +13,7 @@
 //! After sorting all three agree with the serial result exactly (they feed the
 //! same `combine`).
 
-use super::TaskWorkload;
+use super::{Mismatch, TaskWorkload};
 use crate::engine::exec::gil::TaskEnv;
 use rayon::ThreadPool;
 use rayon::prelude::*;
@@ -59,7 +59,7 @@ pub struct CollectionRun {
     /// How many results arrived out of task order before sorting.
     pub out_of_order: u32,
     /// `Ok` when the combined result equals the serial one.
-    pub check: Result<(), String>,
+    pub check: Result<(), Mismatch>,
 }
 
 /// Counts positions whose task index is not the position.
@@ -134,7 +134,10 @@ pub fn collect_with<W: TaskWorkload>(
     let check = if outputs.len() == n {
         w.results_agree(&w.combine(outputs), serial)
     } else {
-        Err(format!("{} of {n} results arrived", outputs.len()))
+        Err(Mismatch::Missing {
+            arrived: outputs.len(),
+            expected: n,
+        })
     };
     CollectionRun {
         method,

@@ -5,6 +5,7 @@
 //! how often, and how far, the completion order departs from submission order.
 
 use crate::engine::exec::schedule::{Schedule, execute};
+use crate::engine::workloads::WorkloadError;
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -84,9 +85,12 @@ pub fn completion_order(
     repeats: usize,
     schedule: Schedule,
     pool: &ThreadPool,
-) -> Result<CompletionSummary, String> {
+) -> Result<CompletionSummary, WorkloadError> {
     if !(1..=100_000).contains(&num_tasks) {
-        return Err(format!("tasks must be 1..=100000, got {num_tasks}"));
+        return Err(WorkloadError::CompletionTasks {
+            got: num_tasks,
+            max: 100_000,
+        });
     }
     let cancel = AtomicBool::new(false);
     let mut runs = Vec::with_capacity(repeats);

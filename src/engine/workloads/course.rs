@@ -19,11 +19,12 @@
 //! made after the clock stops, and a mismatch ends the sweep with an error.
 
 use super::workload::{Granularity, Workload};
+use crate::engine::exec::ExecError;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::workloads::dot::Dot;
-use crate::engine::workloads::{DynWorkload, Prepared, WorkloadSpec};
+use crate::engine::workloads::{DynWorkload, Prepared, WorkloadError, WorkloadSpec};
 use rayon::ThreadPool;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -41,7 +42,7 @@ pub struct CourseWorkload {
 impl CourseWorkload {
     /// The workload `spec` (validated), with every task under one global lock
     /// when `gil` is on.
-    pub fn new(spec: WorkloadSpec, gil: bool) -> Result<Self, String> {
+    pub fn new(spec: WorkloadSpec, gil: bool) -> Result<Self, WorkloadError> {
         spec.validate()?;
         Ok(CourseWorkload {
             spec,
@@ -72,7 +73,7 @@ impl CourseWorkload {
     }
 
     /// The spec with its granularity parameter set to `g`.
-    pub fn spec_at(&self, g: Granularity) -> Result<WorkloadSpec, String> {
+    pub fn spec_at(&self, g: Granularity) -> Result<WorkloadSpec, WorkloadError> {
         let mut spec = self.spec.clone();
         match (&mut spec, g) {
             (WorkloadSpec::Primes { chunk, .. }, Granularity::Chunk { items }) => {
@@ -88,10 +89,10 @@ impl CourseWorkload {
                 *per_task = items as usize;
             }
             _ => {
-                return Err(format!(
-                    "{} cannot be cut at granularity {g}",
-                    self.spec.name()
-                ));
+                return Err(WorkloadError::Granularity {
+                    workload: self.spec.name(),
+                    granularity: g,
+                });
             }
         }
         spec.validate()?;
@@ -99,7 +100,7 @@ impl CourseWorkload {
     }
 
     /// The prepared workload at `g`, built now if it was not yet.
-    fn prepared_at(&self, g: Granularity) -> Result<Arc<dyn DynWorkload>, String> {
+    fn prepared_at(&self, g: Granularity) -> Result<Arc<dyn DynWorkload>, WorkloadError> {
         let mut cache = self.prepared.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((_, w)) = cache.iter().find(|(k, _)| *k == g) {
             return Ok(w.clone());
@@ -133,30 +134,32 @@ impl CourseWorkload {
         g: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(u64, Trace), String> {
+    ) -> Result<(u64, Trace), WorkloadError> {
         if schedule.uses_pool() && pool.is_none() {
-            return Err(format!("the {schedule} schedule needs a worker pool"));
+            return Err(ExecError::NoPool { schedule }.into());
         }
         let w = self.prepared_at(g)?;
         let never = AtomicBool::new(false);
         let run = w.run(schedule, pool, &never, self.gil)?;
-        run.check.map_err(|e| {
-            format!(
-                "{} at {g} ({schedule}) differs from the serial result: {e}",
-                self.spec.name()
-            )
+        run.check.map_err(|mismatch| WorkloadError::Differs {
+            workload: self.spec.name(),
+            granularity: g,
+            schedule,
+            mismatch,
         })?;
         Ok((run.timing.total_nanos(), run.trace))
     }
 }
 
-fn whole_number(s: &str) -> Result<u32, String> {
+fn whole_number(s: &str) -> Result<u32, WorkloadError> {
     s.trim()
         .replace('_', "")
         .parse::<u32>()
         .ok()
         .filter(|&n| n > 0)
-        .ok_or_else(|| format!("{s:?} is not a whole number ≥ 1"))
+        .ok_or_else(|| WorkloadError::GranularityNumber {
+            input: s.to_string(),
+        })
 }
 
 impl Workload for CourseWorkload {
@@ -197,7 +200,7 @@ impl Workload for CourseWorkload {
                       (exact; dot: within its stated floating-point tolerance)",
         })
     }
-    fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
+    fn parse_granularity(&self, s: &str) -> Result<Granularity, WorkloadError> {
         let n = whole_number(s)?;
         let g = match self.spec {
             WorkloadSpec::Matmul { .. } => Granularity::Cutoff { size: n },
@@ -260,7 +263,7 @@ impl Workload for CourseWorkload {
             Err(_) => 0,
         }
     }
-    fn prepare(&self, granularities: &[Granularity]) -> Result<(), String> {
+    fn prepare(&self, granularities: &[Granularity]) -> Result<(), WorkloadError> {
         for &g in granularities {
             self.prepared_at(g)?;
         }
@@ -271,7 +274,7 @@ impl Workload for CourseWorkload {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<Trace, String> {
+    ) -> Result<Trace, WorkloadError> {
         self.checked_run(granularity, schedule, pool)
             .map(|(_, trace)| trace)
     }
@@ -280,7 +283,7 @@ impl Workload for CourseWorkload {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(u64, Trace), String> {
+    ) -> Result<(u64, Trace), WorkloadError> {
         self.checked_run(granularity, schedule, pool)
     }
     fn verify(
@@ -288,7 +291,7 @@ impl Workload for CourseWorkload {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(), String> {
+    ) -> Result<(), WorkloadError> {
         self.checked_run(granularity, schedule, pool).map(|_| ())
     }
     fn render_settings(
@@ -305,6 +308,7 @@ impl Workload for CourseWorkload {
 mod tests {
     use super::*;
     use crate::engine::exec::pool::build_pool;
+    use crate::engine::workloads::Mismatch;
 
     fn tiny(s: &str, gil: bool) -> CourseWorkload {
         CourseWorkload::new(s.parse().expect("spec"), gil).expect("valid")
@@ -407,11 +411,15 @@ mod tests {
         fn serial(&self) -> u64 {
             7
         }
-        fn results_agree(&self, parallel: &u64, serial: &u64) -> Result<(), String> {
+        fn results_agree(&self, parallel: &u64, serial: &u64) -> Result<(), Mismatch> {
             if parallel == serial {
                 Ok(())
             } else {
-                Err(format!("sum {parallel} ≠ {serial}"))
+                Err(Mismatch::Value {
+                    what: "sum".into(),
+                    parallel: parallel.to_string(),
+                    serial: serial.to_string(),
+                })
             }
         }
         fn summarise(&self, result: &u64) -> String {
@@ -432,7 +440,8 @@ mod tests {
         let pool = build_pool(2).expect("pool");
         let e = w
             .run(g, Schedule::WorkStealing, Some(&pool))
-            .expect_err("mismatch");
+            .expect_err("mismatch")
+            .to_string();
         assert!(
             e.contains("differs from the serial result") && e.contains("6 ≠ 7"),
             "{e}"
@@ -457,7 +466,7 @@ mod tests {
         let end = end.expect("finished");
         assert!(
             end.error
-                .is_some_and(|e| e.contains("differs from the serial result")),
+                .is_some_and(|e| e.to_string().contains("differs from the serial result")),
             "never silently ignored"
         );
         assert_eq!(end.completed, 0);

@@ -16,7 +16,7 @@
 //! Memory-bound: each multiply-add streams 16 bytes, so speedup stops once the
 //! memory bus is saturated, well before the core count on most machines.
 
-use super::TaskWorkload;
+use super::{Mismatch, TaskWorkload, WorkloadError};
 use crate::engine::exec::gil::TaskEnv;
 use crate::engine::util::rng::SplitMix64;
 use serde::{Deserialize, Serialize};
@@ -54,7 +54,7 @@ pub struct DotResult {
 impl Dot {
     /// Vectors of `len` values in [−1, 1) from splitmix64(`seed`), in
     /// `num_chunks` chunks (1..=len).
-    pub fn new(len: usize, num_chunks: usize, seed: u64) -> Result<Self, String> {
+    pub fn new(len: usize, num_chunks: usize, seed: u64) -> Result<Self, WorkloadError> {
         Self::check(len, num_chunks)?;
         let mut g = SplitMix64::new(seed);
         let a = (0..len).map(|_| g.next_signed_unit()).collect();
@@ -68,7 +68,7 @@ impl Dot {
     }
 
     /// The same vectors cut into `num_chunks` chunks (no data copied).
-    pub fn with_chunks(&self, num_chunks: usize) -> Result<Self, String> {
+    pub fn with_chunks(&self, num_chunks: usize) -> Result<Self, WorkloadError> {
         Self::check(self.len(), num_chunks)?;
         Ok(Dot {
             a: self.a.clone(),
@@ -79,14 +79,18 @@ impl Dot {
     }
 
     /// Checks the parameters without building the vectors.
-    pub fn check(len: usize, num_chunks: usize) -> Result<(), String> {
+    pub fn check(len: usize, num_chunks: usize) -> Result<(), WorkloadError> {
         if !(1..=MAX_LEN).contains(&len) {
-            return Err(format!("dot: len must be 1..={MAX_LEN}, got {len}"));
+            return Err(WorkloadError::DotLen {
+                got: len,
+                max: MAX_LEN,
+            });
         }
         if !(1..=len).contains(&num_chunks) {
-            return Err(format!(
-                "dot: chunks must be 1..=len ({len}), got {num_chunks}"
-            ));
+            return Err(WorkloadError::DotChunks {
+                got: num_chunks,
+                len,
+            });
         }
         Ok(())
     }
@@ -160,17 +164,18 @@ impl TaskWorkload for Dot {
             .fold((0.0, 0.0), |(s, t), (x, y)| (s + x * y, t + (x * y).abs()));
         DotResult { sum, abs_sum }
     }
-    fn results_agree(&self, parallel: &DotResult, serial: &DotResult) -> Result<(), String> {
+    fn results_agree(&self, parallel: &DotResult, serial: &DotResult) -> Result<(), Mismatch> {
         let diff = (parallel.sum - serial.sum).abs();
         let tol = self.tolerance(serial.abs_sum);
         if parallel.sum.is_finite() && diff <= tol {
             Ok(())
         } else {
-            Err(format!(
-                "dot: |parallel − serial| = {diff:e} exceeds the bound {tol:e} \
-                 (parallel {}, serial {})",
-                parallel.sum, serial.sum
-            ))
+            Err(Mismatch::Dot {
+                diff,
+                bound: tol,
+                parallel: parallel.sum,
+                serial: serial.sum,
+            })
         }
     }
     fn summarise(&self, r: &DotResult) -> String {

@@ -4,7 +4,7 @@
 //! the waits overlap and the speedup keeps rising past the core count, unlike
 //! CPU-bound work. In GIL mode only the CPU parts take the lock.
 
-use super::TaskWorkload;
+use super::{Mismatch, TaskWorkload, WorkloadError};
 use crate::engine::exec::gil::TaskEnv;
 use std::time::Duration;
 
@@ -26,16 +26,18 @@ pub struct IoBound {
 }
 
 impl IoBound {
-    pub fn new(num_tasks: usize, wait_ms: u64, compute_rounds: u32) -> Result<Self, String> {
+    pub fn new(num_tasks: usize, wait_ms: u64, compute_rounds: u32) -> Result<Self, WorkloadError> {
         if !(1..=MAX_TASKS).contains(&num_tasks) {
-            return Err(format!(
-                "io: tasks must be 1..={MAX_TASKS}, got {num_tasks}"
-            ));
+            return Err(WorkloadError::IoTasks {
+                got: num_tasks,
+                max: MAX_TASKS,
+            });
         }
         if wait_ms > MAX_WAIT_MS {
-            return Err(format!(
-                "io: wait-ms must be ≤ {MAX_WAIT_MS}, got {wait_ms}"
-            ));
+            return Err(WorkloadError::IoWait {
+                got: wait_ms,
+                max: MAX_WAIT_MS,
+            });
         }
         Ok(IoBound {
             num_tasks,
@@ -46,12 +48,12 @@ impl IoBound {
     }
 
     /// The same requests grouped `per_task` to a task (1..=requests).
-    pub fn with_per_task(mut self, per_task: usize) -> Result<Self, String> {
+    pub fn with_per_task(mut self, per_task: usize) -> Result<Self, WorkloadError> {
         if !(1..=self.num_tasks).contains(&per_task) {
-            return Err(format!(
-                "io: requests per task must be 1..={}, got {per_task}",
-                self.num_tasks
-            ));
+            return Err(WorkloadError::IoPerTask {
+                got: per_task,
+                max: self.num_tasks,
+            });
         }
         self.per_task = per_task;
         Ok(self)
@@ -113,12 +115,12 @@ impl TaskWorkload for IoBound {
             })
             .collect()
     }
-    fn results_agree(&self, parallel: &Vec<u64>, serial: &Vec<u64>) -> Result<(), String> {
+    fn results_agree(&self, parallel: &Vec<u64>, serial: &Vec<u64>) -> Result<(), Mismatch> {
         if parallel == serial {
             Ok(())
         } else {
             let first = parallel.iter().zip(serial).position(|(a, b)| a != b);
-            Err(format!("io: replies differ, first at request {first:?}"))
+            Err(Mismatch::Io { first })
         }
     }
     fn summarise(&self, r: &Vec<u64>) -> String {

@@ -2,6 +2,7 @@
 //! task, checked pixel for pixel against the serial render.
 
 use super::workload::{Granularity, Workload};
+use crate::engine::exec::ExecError;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::farm::{Backend, FarmOptions, render_on};
@@ -9,6 +10,7 @@ use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::{RenderSettings, render_serial};
 use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::View;
+use crate::engine::workloads::{Mismatch, WorkloadError};
 use rayon::ThreadPool;
 
 /// The Mandelbrot renderer over a view, with a kernel, on threads or on
@@ -36,14 +38,14 @@ impl Mandelbrot {
         &self,
         settings: &RenderSettings,
         pool: Option<&ThreadPool>,
-    ) -> Result<crate::engine::mandelbrot::render::Rendered, String> {
-        render_on(self.backend, settings, pool, &FarmOptions::default()).map(|r| r.rendered)
+    ) -> Result<crate::engine::mandelbrot::render::Rendered, WorkloadError> {
+        Ok(render_on(self.backend, settings, pool, &FarmOptions::default())?.rendered)
     }
 
-    fn tiling(granularity: Granularity) -> Result<Tiling, String> {
+    fn tiling(granularity: Granularity) -> Result<Tiling, WorkloadError> {
         match granularity {
             Granularity::Tiles(t) => Ok(t),
-            g => Err(format!("mandelbrot is cut into tiles or bands, not {g}")),
+            g => Err(WorkloadError::NotTiles { granularity: g }),
         }
     }
 }
@@ -80,7 +82,7 @@ impl Workload for Mandelbrot {
             "backend": self.backend.name(),
         })
     }
-    fn parse_granularity(&self, s: &str) -> Result<Granularity, String> {
+    fn parse_granularity(&self, s: &str) -> Result<Granularity, WorkloadError> {
         let tiling = s.parse::<Tiling>()?;
         tiling.check_count(self.view.width_px(), self.view.height_px())?;
         Ok(Granularity::Tiles(tiling))
@@ -102,16 +104,16 @@ impl Workload for Mandelbrot {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<Trace, String> {
+    ) -> Result<Trace, WorkloadError> {
         let settings = self
             .render_settings(
                 granularity,
                 schedule,
                 pool.map_or(1, |p| p.current_num_threads()),
             )
-            .ok_or_else(|| format!("mandelbrot cannot run at granularity {granularity}"))?;
+            .ok_or(WorkloadError::MandelbrotGranularity { granularity })?;
         if schedule.uses_pool() && pool.is_none() {
-            return Err(format!("the {schedule} schedule needs a worker pool"));
+            return Err(ExecError::NoPool { schedule }.into());
         }
         self.render_once(&settings, pool).map(|r| r.trace)
     }
@@ -120,21 +122,23 @@ impl Workload for Mandelbrot {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(), String> {
+    ) -> Result<(), WorkloadError> {
         let settings = self
             .render_settings(
                 granularity,
                 schedule,
                 pool.map_or(1, |p| p.current_num_threads()),
             )
-            .ok_or_else(|| format!("mandelbrot cannot run at granularity {granularity}"))?;
+            .ok_or(WorkloadError::MandelbrotGranularity { granularity })?;
         let parallel = self.render_once(&settings, pool)?.image;
         if parallel == render_serial(&self.view, self.kernel) {
             Ok(())
         } else {
-            Err(format!(
-                "{schedule} at {granularity} differs from the serial render"
-            ))
+            Err(Mismatch::Image {
+                schedule,
+                granularity,
+            }
+            .into())
         }
     }
     fn render_settings(

@@ -54,6 +54,7 @@
 
 use crate::engine::exec::trace::{TaskRecord, Trace};
 use crate::engine::util::rng::SplitMix64;
+use crate::engine::workloads::WorkloadError;
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
@@ -101,16 +102,12 @@ pub fn matmul_serial(a: &Matrix, b: &Matrix) -> Matrix {
 }
 
 /// Checks `n` and `cutoff`: powers of two, 1 ≤ cutoff ≤ n ≤ [`MAX_N`].
-pub fn check_sizes(n: usize, cutoff: usize) -> Result<(), String> {
+pub fn check_sizes(n: usize, cutoff: usize) -> Result<(), WorkloadError> {
     if !n.is_power_of_two() || n > MAX_N {
-        return Err(format!(
-            "matmul: n must be a power of two ≤ {MAX_N}, got {n}"
-        ));
+        return Err(WorkloadError::MatmulN { got: n, max: MAX_N });
     }
     if !cutoff.is_power_of_two() || cutoff > n {
-        return Err(format!(
-            "matmul: cutoff must be a power of two ≤ n ({n}), got {cutoff}"
-        ));
+        return Err(WorkloadError::MatmulCutoff { got: cutoff, n });
     }
     Ok(())
 }
@@ -399,11 +396,11 @@ pub fn multiply_dc(
     b: &Matrix,
     cutoff: usize,
     pool: &ThreadPool,
-) -> Result<(Matrix, WorkSpanMeasure), String> {
+) -> Result<(Matrix, WorkSpanMeasure), WorkloadError> {
     let n = a.n;
     check_sizes(n, cutoff)?;
     if b.n != n {
-        return Err(format!("matmul: sizes differ ({n} and {})", b.n));
+        return Err(WorkloadError::MatmulSizes { a: n, b: b.n });
     }
     let (az, bz) = (to_z(a, cutoff), to_z(b, cutoff));
     let mut cz = vec![0.0; n * n];
@@ -513,7 +510,7 @@ pub fn work_span(
     pool: &ThreadPool,
     one: &ThreadPool,
     seed: u64,
-) -> Result<WorkSpanReport, String> {
+) -> Result<WorkSpanReport, WorkloadError> {
     check_sizes(n, cutoff)?;
     let a = Matrix::random_small_ints(n, seed);
     let b = Matrix::random_small_ints(n, seed.wrapping_add(1));
@@ -650,7 +647,7 @@ pub fn growth(
     cutoff: usize,
     pool: &ThreadPool,
     seed: u64,
-) -> Result<Vec<GrowthRow>, String> {
+) -> Result<Vec<GrowthRow>, WorkloadError> {
     let mut rows: Vec<GrowthRow> = Vec::new();
     for &n in ns {
         check_sizes(n, cutoff)?;

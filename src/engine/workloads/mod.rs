@@ -50,20 +50,26 @@
 //! search). Mandelbrot is not in [`WorkloadSpec`]: the speedup lab already has it.
 
 mod catalog;
-pub mod collection;
+mod collection;
 pub mod completion;
 mod course;
-pub mod dot;
-pub mod io;
+mod dot;
+mod error;
+mod io;
 mod mandelbrot;
 pub mod matmul;
-pub mod primes;
-pub mod spec;
+mod primes;
+mod spec;
 mod workload;
 
 pub use catalog::{WORKLOAD_NAMES, by_name, by_spec};
+pub use collection::{CollectionRun, Collector};
 pub use course::CourseWorkload;
+pub use dot::{Dot, DotResult};
+pub use error::{Mismatch, WorkloadError};
+pub use io::IoBound;
 pub use mandelbrot::Mandelbrot;
+pub use primes::{Primes, Trial};
 pub use spec::WorkloadSpec;
 pub use workload::{Granularity, Workload};
 
@@ -100,7 +106,8 @@ pub trait TaskWorkload: Sync {
     fn serial(&self) -> Self::Result;
     /// `Ok` when `parallel` matches `serial` (exactly or within the stated
     /// tolerance); otherwise what differs.
-    fn results_agree(&self, parallel: &Self::Result, serial: &Self::Result) -> Result<(), String>;
+    fn results_agree(&self, parallel: &Self::Result, serial: &Self::Result)
+    -> Result<(), Mismatch>;
     /// One line describing a result, for summaries.
     fn summarise(&self, result: &Self::Result) -> String;
 }
@@ -159,7 +166,7 @@ pub fn run<W: TaskWorkload>(
     pool: Option<&ThreadPool>,
     cancel: &AtomicBool,
     gil: bool,
-) -> Result<Run<W::Result>, String> {
+) -> Result<Run<W::Result>, WorkloadError> {
     let n = workload.num_tasks();
     let origin = Instant::now();
     let the_gil = gil.then(|| Gil::new(origin));
@@ -268,15 +275,15 @@ pub struct WorkloadRun {
     pub summary: String,
     /// `Ok` when the result equals the serial one (within tolerance).
     #[serde(serialize_with = "ser_check")]
-    pub check: Result<(), String>,
+    pub check: Result<(), Mismatch>,
     /// Who held the GIL when (GIL mode only).
     pub gil_intervals: Option<Vec<HeldInterval>>,
 }
 
-fn ser_check<S: serde::Serializer>(c: &Result<(), String>, s: S) -> Result<S::Ok, S::Error> {
+fn ser_check<S: serde::Serializer>(c: &Result<(), Mismatch>, s: S) -> Result<S::Ok, S::Error> {
     match c {
         Ok(()) => s.serialize_str("agrees with serial"),
-        Err(e) => s.serialize_str(e),
+        Err(e) => s.serialize_str(&e.to_string()),
     }
 }
 
@@ -299,7 +306,7 @@ pub trait DynWorkload: Send + Sync {
         pool: Option<&ThreadPool>,
         cancel: &AtomicBool,
         gil: bool,
-    ) -> Result<WorkloadRun, String>;
+    ) -> Result<WorkloadRun, WorkloadError>;
     /// The three ways of collecting results, `repeats` times each, in `pool`.
     fn compare_collectors(
         &self,
@@ -355,17 +362,14 @@ impl<W: TaskWorkload + Send> DynWorkload for Prepared<W> {
         pool: Option<&ThreadPool>,
         cancel: &AtomicBool,
         gil: bool,
-    ) -> Result<WorkloadRun, String> {
+    ) -> Result<WorkloadRun, WorkloadError> {
         let r = run(&self.workload, schedule, pool, cancel, gil)?;
         let (summary, check) = match &r.result {
             Some(res) => (
                 self.workload.summarise(res),
                 self.workload.results_agree(res, self.serial()),
             ),
-            None => (
-                "cancelled".to_owned(),
-                Err("cancelled before every task ran".to_owned()),
-            ),
+            None => ("cancelled".to_owned(), Err(Mismatch::Cancelled)),
         };
         Ok(WorkloadRun {
             workload: self.spec.to_string(),

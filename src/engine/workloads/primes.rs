@@ -11,7 +11,7 @@
 //! that divides. [`Trial::Sqrt`] (divisors up to ⌊√n⌋) is offered for
 //! comparison; both give the same answers.
 
-use super::TaskWorkload;
+use super::{Mismatch, TaskWorkload, WorkloadError};
 use crate::engine::exec::gil::TaskEnv;
 use serde::{Deserialize, Serialize};
 
@@ -26,12 +26,14 @@ pub enum Trial {
 }
 
 impl std::str::FromStr for Trial {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = WorkloadError;
+    fn from_str(s: &str) -> Result<Self, WorkloadError> {
         match s {
             "naive" => Ok(Trial::Naive),
             "sqrt" => Ok(Trial::Sqrt),
-            _ => Err(format!("trial {s:?}: expected naive or sqrt")),
+            _ => Err(WorkloadError::Trial {
+                input: s.to_string(),
+            }),
         }
     }
 }
@@ -79,16 +81,16 @@ pub struct Primes {
 pub const MAX_NUMBER: u64 = 999_999_999_999;
 
 impl Primes {
-    pub fn new(start: u64, count: u64, chunk: u64, trial: Trial) -> Result<Self, String> {
+    pub fn new(start: u64, count: u64, chunk: u64, trial: Trial) -> Result<Self, WorkloadError> {
         if count == 0 {
-            return Err("primes: count must be at least 1".into());
+            return Err(WorkloadError::PrimesCount);
         }
         if chunk == 0 {
-            return Err("primes: chunk must be at least 1".into());
+            return Err(WorkloadError::PrimesChunk);
         }
         match start.checked_add(count - 1) {
             Some(last) if last <= MAX_NUMBER => {}
-            _ => return Err(format!("primes: numbers must stay ≤ {MAX_NUMBER}")),
+            _ => return Err(WorkloadError::PrimesRange { max: MAX_NUMBER }),
         }
         Ok(Primes {
             start,
@@ -144,16 +146,19 @@ impl TaskWorkload for Primes {
             .filter(|&n| is_prime(n, self.trial).0)
             .collect()
     }
-    fn results_agree(&self, parallel: &Vec<u64>, serial: &Vec<u64>) -> Result<(), String> {
+    fn results_agree(&self, parallel: &Vec<u64>, serial: &Vec<u64>) -> Result<(), Mismatch> {
         if parallel == serial {
             Ok(())
         } else {
-            Err(format!(
-                "parallel found {} primes, serial {}; first difference at {:?}",
-                parallel.len(),
-                serial.len(),
-                parallel.iter().zip(serial).find(|(a, b)| a != b)
-            ))
+            Err(Mismatch::Primes {
+                parallel: parallel.len(),
+                serial: serial.len(),
+                first: parallel
+                    .iter()
+                    .zip(serial)
+                    .find(|(a, b)| a != b)
+                    .map(|(&a, &b)| (a, b)),
+            })
         }
     }
     fn summarise(&self, result: &Vec<u64>) -> String {

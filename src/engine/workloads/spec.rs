@@ -10,7 +10,7 @@ use super::dot::Dot;
 use super::io::IoBound;
 use super::matmul::{MatmulLeaves, check_sizes};
 use super::primes::{Primes, Trial};
-use super::{DynWorkload, Prepared};
+use super::{DynWorkload, Prepared, WorkloadError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -55,7 +55,7 @@ impl WorkloadSpec {
 
     /// The workload with its default parameters (sized for a few hundred
     /// milliseconds serially on a laptop core).
-    pub fn default_for(name: &str) -> Result<Self, String> {
+    pub fn default_for(name: &str) -> Result<Self, WorkloadError> {
         match name {
             "primes" => Ok(WorkloadSpec::Primes {
                 start: 10_000_000,
@@ -79,10 +79,10 @@ impl WorkloadSpec {
                 rounds: 20_000,
                 per_task: 1,
             }),
-            _ => Err(format!(
-                "unknown workload {name:?}: expected one of {}",
-                Self::NAMES.join(", ")
-            )),
+            _ => Err(WorkloadError::UnknownWorkload {
+                name: name.to_string(),
+                known: Self::NAMES.join(", "),
+            }),
         }
     }
 
@@ -101,7 +101,7 @@ impl WorkloadSpec {
     }
 
     /// Checks the parameters without building any data.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), WorkloadError> {
         match *self {
             WorkloadSpec::Primes {
                 start,
@@ -114,10 +114,7 @@ impl WorkloadSpec {
                 check_sizes(n, cutoff)?;
                 let bytes = (n / cutoff) * n * n * 8;
                 if bytes > super::matmul::MAX_LEAF_BYTES {
-                    return Err(format!(
-                        "matmul: {} MiB of leaf products; raise the cutoff or lower n",
-                        bytes >> 20
-                    ));
+                    return Err(WorkloadError::MatmulMemory { mib: bytes >> 20 });
                 }
                 Ok(())
             }
@@ -133,7 +130,7 @@ impl WorkloadSpec {
     }
 
     /// Builds the workload's data once; run it as often as needed.
-    pub fn prepare(&self) -> Result<Box<dyn DynWorkload>, String> {
+    pub fn prepare(&self) -> Result<Box<dyn DynWorkload>, WorkloadError> {
         let spec = self.clone();
         Ok(match *self {
             WorkloadSpec::Primes {
@@ -196,16 +193,20 @@ impl fmt::Display for WorkloadSpec {
     }
 }
 
-fn num<T: std::str::FromStr>(name: &str, key: &str, v: &str) -> Result<T, String> {
+fn num<T: std::str::FromStr>(name: &str, key: &str, v: &str) -> Result<T, WorkloadError> {
     v.replace('_', "")
         .parse()
-        .map_err(|_| format!("{name}: {key}={v:?} is not a valid whole number"))
+        .map_err(|_| WorkloadError::NotNumber {
+            workload: name.to_string(),
+            key: key.to_string(),
+            value: v.to_string(),
+        })
 }
 
 impl std::str::FromStr for WorkloadSpec {
-    type Err = String;
+    type Err = WorkloadError;
     /// Parses `NAME[:key=value,…]` and validates the result.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, WorkloadError> {
         let (name, args) = match s.trim().split_once(':') {
             Some((n, a)) => (n, a),
             None => (s.trim(), ""),
@@ -214,10 +215,17 @@ impl std::str::FromStr for WorkloadSpec {
         for pair in args.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (key, v) = pair
                 .split_once('=')
-                .ok_or_else(|| format!("{name}: expected key=value, got {pair:?}"))?;
+                .ok_or_else(|| WorkloadError::NotKeyValue {
+                    workload: name.to_string(),
+                    pair: pair.to_string(),
+                })?;
             let key = key.trim();
             let v = v.trim();
-            let unknown = |keys: &str| format!("{name}: unknown key {key:?} (keys: {keys})");
+            let unknown = |keys: &'static str| WorkloadError::UnknownKey {
+                workload: name.to_string(),
+                key: key.to_string(),
+                keys,
+            };
             match &mut spec {
                 WorkloadSpec::Primes {
                     start,
@@ -273,8 +281,11 @@ mod tests {
     fn defaults_round_trip_through_strings_and_json() {
         for name in WorkloadSpec::NAMES {
             let spec = WorkloadSpec::default_for(name).expect("known");
-            assert_eq!(spec.to_string().parse::<WorkloadSpec>(), Ok(spec.clone()));
-            assert_eq!(name.parse::<WorkloadSpec>(), Ok(spec.clone()));
+            assert_eq!(
+                spec.to_string().parse::<WorkloadSpec>().ok(),
+                Some(spec.clone())
+            );
+            assert_eq!(name.parse::<WorkloadSpec>().ok(), Some(spec.clone()));
             let json = serde_json::to_string(&spec).expect("json");
             let back: WorkloadSpec = serde_json::from_str(&json).expect("back");
             assert_eq!(back, spec);
@@ -308,7 +319,7 @@ mod tests {
             ("dot:len=10,chunks=20", "chunks"),
             ("io:tasks=0", "tasks"),
         ] {
-            let e = bad.parse::<WorkloadSpec>().expect_err(bad);
+            let e = bad.parse::<WorkloadSpec>().expect_err(bad).to_string();
             assert!(e.contains(says), "{bad}: {e}");
         }
     }

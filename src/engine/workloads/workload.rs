@@ -17,6 +17,7 @@ use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::mandelbrot::tiling::Tiling;
+use crate::engine::workloads::WorkloadError;
 use rayon::ThreadPool;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -58,7 +59,7 @@ pub trait Workload: Send + Sync {
     /// Parameters for exports (view, kernel, sizes…).
     fn params(&self) -> serde_json::Value;
     /// Parses one granularity as typed (`64`, `bands`, …).
-    fn parse_granularity(&self, s: &str) -> Result<Granularity, String>;
+    fn parse_granularity(&self, s: &str) -> Result<Granularity, WorkloadError>;
     /// The default list: log-spaced sizes and any special cuts.
     fn default_granularities(&self) -> Vec<Granularity>;
     /// How many tasks this granularity makes.
@@ -71,7 +72,7 @@ pub trait Workload: Send + Sync {
     }
     /// Builds whatever data the runs at these granularities need; called once
     /// by the sweep before any pool is built or any run is timed.
-    fn prepare(&self, _granularities: &[Granularity]) -> Result<(), String> {
+    fn prepare(&self, _granularities: &[Granularity]) -> Result<(), WorkloadError> {
         Ok(())
     }
     /// One complete run (tasks built, executed on `pool`, results collected),
@@ -81,7 +82,7 @@ pub trait Workload: Send + Sync {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<Trace, String>;
+    ) -> Result<Trace, WorkloadError>;
     /// One timed run: the nanoseconds the sweep records and the trace. By
     /// default the whole of [`Workload::run`]; a workload that checks its
     /// result inside `run` overrides this to leave the check out of the time.
@@ -90,7 +91,7 @@ pub trait Workload: Send + Sync {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(u64, Trace), String> {
+    ) -> Result<(u64, Trace), WorkloadError> {
         let t0 = std::time::Instant::now();
         let trace = self.run(granularity, schedule, pool)?;
         Ok((t0.elapsed().as_nanos() as u64, trace))
@@ -101,7 +102,7 @@ pub trait Workload: Send + Sync {
         granularity: Granularity,
         schedule: Schedule,
         pool: Option<&ThreadPool>,
-    ) -> Result<(), String>;
+    ) -> Result<(), WorkloadError>;
     /// Render settings for this run, when the workload is an image (so the
     /// window can show the trace over the picture).
     fn render_settings(

@@ -269,7 +269,7 @@ impl Explorer {
                     self.input_error = None;
                     self.restart();
                 }
-                Err(e) => self.input_error = Some(e),
+                Err(e) => self.input_error = Some(e.to_string()),
             }
         }
     }

@@ -188,7 +188,9 @@ impl Explorer {
     /// Refuses settings with too many tiles (the engine's one limit, as
     /// the CLI); Ok carries the tile count.
     pub(crate) fn check_settings(s: &RenderSettings) -> Result<usize, String> {
-        s.tiling.check_count(s.view.width_px(), s.view.height_px())
+        s.tiling
+            .check_count(s.view.width_px(), s.view.height_px())
+            .map_err(|e| e.to_string())
     }
 
     /// Shows `view` (re-rendering), optionally recording it in the history.

@@ -113,7 +113,7 @@ impl LocksPanel {
     pub fn start_throughput(&mut self, ctx: &egui::Context) {
         let config = self.throughput.clone();
         if let Err(e) = config.validate() {
-            self.runtime.throughput_error = Some(e);
+            self.runtime.throughput_error = Some(e.to_string());
             return;
         }
         let guard = match self.measuring.try_begin("the locks lab's throughput sweep") {
@@ -132,7 +132,7 @@ impl LocksPanel {
                 let r = run_throughput(&config, e.cancel_flag(), |p| {
                     e.send(LocksMsg::Point(p.clone()));
                 });
-                e.send(LocksMsg::ThroughputEnded(r.err()));
+                e.send(LocksMsg::ThroughputEnded(r.err().map(|e| e.to_string())));
             },
         );
         match task {
@@ -175,7 +175,9 @@ impl LocksPanel {
 
     pub fn start_contention(&mut self, ctx: &egui::Context) {
         let c = self.contention;
-        self.start_side(ctx, move || LocksMsg::Contention(record_contention(&c)));
+        self.start_side(ctx, move || {
+            LocksMsg::Contention(record_contention(&c).map_err(|e| e.to_string()))
+        });
     }
 
     pub fn start_deadlock(&mut self, ctx: &egui::Context, order: LockOrder) {
@@ -184,14 +186,16 @@ impl LocksPanel {
             timeout_millis: self.deadlock_timeout_millis,
             ..DeadlockConfig::default()
         };
-        self.start_side(ctx, move || LocksMsg::Deadlock(run_deadlock(&c)));
+        self.start_side(ctx, move || {
+            LocksMsg::Deadlock(run_deadlock(&c).map_err(|e| e.to_string()))
+        });
     }
 
     pub fn start_start_join(&mut self, ctx: &egui::Context) {
         let delay = self.start_join_delay_micros;
         self.start_side(ctx, move || {
             let cancel = std::sync::atomic::AtomicBool::new(false);
-            LocksMsg::StartJoin(compare_start_join(delay, 1, &cancel))
+            LocksMsg::StartJoin(compare_start_join(delay, 1, &cancel).map_err(|e| e.to_string()))
         });
     }
 

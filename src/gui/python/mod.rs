@@ -427,7 +427,9 @@ impl PythonPanel {
             "parlab-python-open",
             Some(notifier(ctx)),
             move |e: &Emitter<PyMsg>| {
-                let result = import_file(&path).map(|imported| (path.clone(), imported));
+                let result = import_file(&path)
+                    .map(|imported| (path.clone(), imported))
+                    .map_err(|e| e.to_string());
                 e.send(PyMsg::Opened(result));
             },
         );
@@ -477,7 +479,7 @@ impl PythonPanel {
                         cancel.store(true, Ordering::Relaxed);
                     }
                 });
-                e.send(PyMsg::Swept(result));
+                e.send(PyMsg::Swept(result.map_err(|e| e.to_string())));
             },
         );
         match task {

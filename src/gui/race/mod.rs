@@ -170,7 +170,7 @@ impl RacePanel {
     pub fn start(&mut self, ctx: &egui::Context, runs: usize) {
         let config = self.effective_config();
         if let Err(e) = config.validate() {
-            self.runtime.error = Some(e);
+            self.runtime.error = Some(e.to_string());
             return;
         }
         let guard = match self.measuring.try_begin("the race lab's runs") {
@@ -193,7 +193,7 @@ impl RacePanel {
                     }
                     let msg = match run_race(&config, e.cancel_flag()) {
                         Ok(r) => RaceMsg::Run(r),
-                        Err(err) => RaceMsg::Failed(err),
+                        Err(err) => RaceMsg::Failed(err.to_string()),
                     };
                     let failed = matches!(msg, RaceMsg::Failed(_));
                     if !e.send(msg) || failed {
@@ -228,7 +228,9 @@ impl RacePanel {
             "parlab-race-record",
             Some(repaint_notifier(ctx)),
             move |e: &Emitter<RaceMsg>| {
-                e.send(RaceMsg::Recorded(record_run(&config)));
+                e.send(RaceMsg::Recorded(
+                    record_run(&config).map_err(|e| e.to_string()),
+                ));
             },
         );
         match task {
@@ -254,7 +256,9 @@ impl RacePanel {
             match m {
                 RaceMsg::Run(r) => self.runtime.runs.push(r),
                 RaceMsg::Failed(e) => self.runtime.error = Some(e),
-                RaceMsg::Recorded(r) => match r.and_then(|log| analyse(&log).map(|a| (log, a))) {
+                RaceMsg::Recorded(r) => match r
+                    .and_then(|log| analyse(&log).map(|a| (log, a)).map_err(|e| e.to_string()))
+                {
                     Ok(rec) => self.runtime.recorded = Some(rec),
                     Err(e) => self.runtime.record_error = Some(e),
                 },

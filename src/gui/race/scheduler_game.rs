@@ -61,7 +61,7 @@ impl SchedulerGame {
                 self.stepper = s;
                 self.message = None;
             }
-            Err(e) => self.message = Some(e),
+            Err(e) => self.message = Some(e.to_string()),
         }
     }
 
@@ -80,7 +80,7 @@ impl SchedulerGame {
     /// Performs thread `t`'s next step (what the step button does).
     pub fn step(&mut self, t: usize) {
         let r = self.stepper_mut().step(t);
-        self.message = r.err();
+        self.message = r.err().map(|e| e.to_string());
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui) {
@@ -143,7 +143,7 @@ impl SchedulerGame {
             {
                 self.stepper_mut().reset();
                 let r = self.stepper_mut().run_script(&serial_script(n, increments));
-                self.message = r.err();
+                self.message = r.err().map(|e| e.to_string());
             }
             if ui
                 .button("all read, then all write")
@@ -154,7 +154,7 @@ impl SchedulerGame {
                 let r = self
                     .stepper_mut()
                     .run_script(&lost_update_script(n, increments));
-                self.message = r.err();
+                self.message = r.err().map(|e| e.to_string());
             }
         });
         ui.separator();

@@ -37,7 +37,7 @@ impl SpeedupPanel {
         sweep_plan(&input, workload).map_err(|e| match e {
             PlanError::Workers(m) => format!("workers: {m}"),
             PlanError::Granularities(m) => format!("granularities: {m}"),
-            PlanError::Plan(m) => m,
+            PlanError::Plan(m) => m.to_string(),
         })
     }
 
@@ -84,7 +84,7 @@ impl SpeedupPanel {
             }
             Ok(w) => w,
             Err(e) => {
-                self.input_error = Some(e);
+                self.input_error = Some(e.to_string());
                 return;
             }
         };
@@ -126,7 +126,7 @@ impl SpeedupPanel {
                 self.selected = None;
                 self.dirty = true;
             }
-            Err(e) => self.state = SweepState::Failed(e),
+            Err(e) => self.state = SweepState::Failed(e.to_string()),
         }
         if self.job.is_none() {
             self.guard = None;
@@ -164,7 +164,7 @@ impl SpeedupPanel {
                     }
                     Some(SweepEvent::Finished(end)) => {
                         self.state = match end.error {
-                            Some(e) => SweepState::Failed(e),
+                            Some(e) => SweepState::Failed(e.to_string()),
                             None if end.cancelled => SweepState::Cancelled,
                             None => SweepState::Done,
                         };

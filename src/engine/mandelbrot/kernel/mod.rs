@@ -1,7 +1,7 @@
 //! Escape-time kernels. [`reference`] is the readable ground truth; every faster
 //! kernel must give the same iteration counts for the same arithmetic.
 
-pub mod reference;
+mod reference;
 pub mod simd;
 #[cfg(target_arch = "x86_64")]
 mod simd_avx2;
@@ -71,7 +71,7 @@ impl Kernel {
     }
 
     /// `Ok` if this CPU can run the kernel, else a message for a person.
-    pub fn check_available(&self) -> Result<(), String> {
+    pub fn check_available(&self) -> Result<(), KernelError> {
         if self.is_available() {
             return Ok(());
         }
@@ -79,12 +79,11 @@ impl Kernel {
             Kernel::Avx512 => "AVX-512F and FMA",
             _ => "AVX2 and FMA",
         };
-        Err(format!(
-            "kernel {} needs a CPU with {needs}; this one does not have them \
-             (the best it has: {}; use --kernel simd to pick it)",
-            self.name(),
-            simd_backend_name()
-        ))
+        Err(KernelError::Unavailable {
+            kernel: self.name(),
+            needs,
+            best: simd_backend_name(),
+        })
     }
 
     /// Computes every pixel of `tile` into `out`, returning the iterations
@@ -108,15 +107,42 @@ impl fmt::Display for Kernel {
 }
 
 impl std::str::FromStr for Kernel {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = KernelError;
+    fn from_str(s: &str) -> Result<Self, KernelError> {
         Kernel::ALL
             .into_iter()
             .find(|k| k.name() == s)
             .ok_or_else(|| {
                 let names: Vec<_> = Kernel::ALL.iter().map(|k| k.name()).collect();
-                format!("unknown kernel {s:?}: expected one of {}", names.join(", "))
+                KernelError::Unknown {
+                    input: s.to_string(),
+                    known: names.join(", "),
+                }
             })
+    }
+}
+
+/// A kernel name that does not exist, or a kernel this CPU cannot run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum KernelError {
+    /// `known` lists the names, comma-separated.
+    #[error("unknown kernel {input:?}: expected one of {known}")]
+    Unknown { input: String, known: String },
+    /// `best` is the fastest kernel this CPU has.
+    #[error(
+        "kernel {kernel} needs a CPU with {needs}; this one does not have them \
+         (the best it has: {best}; use --kernel simd to pick it)"
+    )]
+    Unavailable {
+        kernel: &'static str,
+        needs: &'static str,
+        best: &'static str,
+    },
+}
+
+impl crate::engine::BadInput for KernelError {
+    fn is_bad_input(&self) -> bool {
+        true
     }
 }
 

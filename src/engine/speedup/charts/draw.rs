@@ -5,6 +5,7 @@
 use crate::engine::mandelbrot::colour::worker_colour;
 use crate::engine::speedup::charts::data::{Curve, GranularityChart, SpeedupChart};
 use crate::engine::speedup::charts::font::{FONT_FAMILY, ensure_fonts};
+use crate::engine::speedup::charts::{ChartError, PlotFormatError};
 use crate::engine::util::files::{ExportError, write_atomic};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
@@ -22,7 +23,7 @@ pub enum PlotFormat {
 
 impl PlotFormat {
     /// From a path's extension (`.png` or `.svg`, any case).
-    pub fn from_path(path: &Path) -> Result<Self, String> {
+    pub fn from_path(path: &Path) -> Result<Self, PlotFormatError> {
         match path
             .extension()
             .and_then(|e| e.to_str())
@@ -31,10 +32,9 @@ impl PlotFormat {
         {
             Some("png") => Ok(PlotFormat::Png),
             Some("svg") => Ok(PlotFormat::Svg),
-            _ => Err(format!(
-                "{}: plot files must end in .png or .svg",
-                path.display()
-            )),
+            _ => Err(PlotFormatError {
+                path: path.to_path_buf(),
+            }),
         }
     }
 }
@@ -59,8 +59,8 @@ fn series_colour(i: usize) -> RGBColor {
     RGBColor(r, g, b)
 }
 
-fn err<E: std::fmt::Display>(e: E) -> String {
-    format!("plot drawing failed: {e}")
+fn err<E: std::error::Error + Send + Sync + 'static>(e: DrawingAreaErrorKind<E>) -> ChartError {
+    ChartError::Draw(Box::new(e))
 }
 
 fn dashed<'a, DB: DrawingBackend + 'a>(
@@ -71,7 +71,10 @@ fn dashed<'a, DB: DrawingBackend + 'a>(
     >,
     curve: &Curve,
     colour: RGBColor,
-) -> Result<(), String> {
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
     let style = colour.stroke_width(2);
     chart
         .draw_series(DashedLineSeries::new(
@@ -94,7 +97,10 @@ fn finish_chart<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     foot: &DrawingArea<DB, Shift>,
     legend_at: SeriesLabelPosition,
     note: &str,
-) -> Result<(), String> {
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
     chart
         .configure_series_labels()
         .position(legend_at)
@@ -116,7 +122,10 @@ fn finish_chart<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 pub fn draw_speedup<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &SpeedupChart,
-) -> Result<(), String> {
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
     ensure_fonts()?;
     root.fill(&WHITE).map_err(err)?;
     let (body, foot) = root.split_vertically(root.dim_in_pixel().1.saturating_sub(28));
@@ -250,7 +259,10 @@ pub fn draw_speedup<DB: DrawingBackend>(
 pub fn draw_granularity<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     c: &GranularityChart,
-) -> Result<(), String> {
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
     ensure_fonts()?;
     root.fill(&WHITE).map_err(err)?;
     let (body, foot) = root.split_vertically(root.dim_in_pixel().1.saturating_sub(28));
@@ -330,7 +342,13 @@ pub fn draw_granularity<DB: DrawingBackend>(
     )
 }
 
-fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: Chart<'_>) -> Result<(), String> {
+fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    chart: Chart<'_>,
+) -> Result<(), ChartError>
+where
+    DB::ErrorType: 'static,
+{
     match chart {
         Chart::Speedup(c) => draw_speedup(root, c),
         Chart::Granularity(c) => draw_granularity(root, c),
@@ -338,22 +356,20 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, chart: Chart<'_>) -> 
 }
 
 /// PNG bytes of a chart.
-pub fn png_bytes(chart: Chart<'_>, size: (u32, u32)) -> Result<Vec<u8>, String> {
+pub fn png_bytes(chart: Chart<'_>, size: (u32, u32)) -> Result<Vec<u8>, ChartError> {
     let mut rgb = vec![255u8; size.0 as usize * size.1 as usize * 3];
     {
         let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
         draw(&root, chart)?;
     }
-    let img = image::RgbImage::from_raw(size.0, size.1, rgb)
-        .ok_or_else(|| "plot buffer has the wrong size".to_string())?;
+    let img = image::RgbImage::from_raw(size.0, size.1, rgb).ok_or(ChartError::Buffer)?;
     let mut out = Vec::new();
-    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
-        .map_err(|e| e.to_string())?;
+    img.write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)?;
     Ok(out)
 }
 
 /// SVG text of a chart.
-pub fn svg_string(chart: Chart<'_>, size: (u32, u32)) -> Result<String, String> {
+pub fn svg_string(chart: Chart<'_>, size: (u32, u32)) -> Result<String, ChartError> {
     let mut out = String::new();
     {
         let root = SVGBackend::with_string(&mut out, size).into_drawing_area();
@@ -364,8 +380,8 @@ pub fn svg_string(chart: Chart<'_>, size: (u32, u32)) -> Result<String, String> 
 
 /// Writes a chart as PNG or SVG (by the path's extension), atomically.
 pub fn write_plot(path: &Path, chart: Chart<'_>) -> Result<(), ExportError> {
-    let fail = |message: String| ExportError::new(path, message);
-    let bytes = match PlotFormat::from_path(path).map_err(fail)? {
+    let fail = |e: ChartError| ExportError::new(path, e);
+    let bytes = match PlotFormat::from_path(path).map_err(|e| fail(e.into()))? {
         PlotFormat::Png => png_bytes(chart, PLOT_SIZE).map_err(fail)?,
         PlotFormat::Svg => svg_string(chart, PLOT_SIZE).map_err(fail)?.into_bytes(),
     };

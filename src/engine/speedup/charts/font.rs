@@ -1,6 +1,7 @@
 //! The font that exported plots use, shipped inside the binary so that
 //! plotting needs no system fonts (lab machines may have none).
 
+use crate::engine::speedup::charts::ChartError;
 use plotters::style::FontStyle;
 use std::sync::OnceLock;
 
@@ -11,8 +12,8 @@ pub const FONT_FAMILY: &str = "parlab-sans";
 static DEJAVU_SANS: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
 
 /// Registers the shipped font with plotters once per process; call before drawing text.
-pub fn ensure_fonts() -> Result<(), String> {
-    static DONE: OnceLock<Result<(), String>> = OnceLock::new();
+pub fn ensure_fonts() -> Result<(), ChartError> {
+    static DONE: OnceLock<Result<(), ()>> = OnceLock::new();
     DONE.get_or_init(|| {
         for style in [
             FontStyle::Normal,
@@ -20,12 +21,11 @@ pub fn ensure_fonts() -> Result<(), String> {
             FontStyle::Italic,
             FontStyle::Oblique,
         ] {
-            plotters::style::register_font(FONT_FAMILY, style, DEJAVU_SANS)
-                .map_err(|_| "the shipped plot font could not be loaded".to_string())?;
+            plotters::style::register_font(FONT_FAMILY, style, DEJAVU_SANS).map_err(drop)?;
         }
         Ok(())
     })
-    .clone()
+    .map_err(|()| ChartError::Font)
 }
 
 #[cfg(test)]

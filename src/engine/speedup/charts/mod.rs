@@ -3,4 +3,7 @@
 
 pub mod data;
 pub mod draw;
+mod error;
 pub mod font;
+
+pub use error::{ChartError, PlotFormatError};

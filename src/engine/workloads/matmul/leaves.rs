@@ -3,7 +3,7 @@
 
 use super::{Matrix, check_sizes, matmul_serial};
 use crate::engine::exec::gil::TaskEnv;
-use crate::engine::workloads::TaskWorkload;
+use crate::engine::workloads::{Mismatch, TaskWorkload, WorkloadError};
 
 /// The recursion's leaf products as a flat task list, so the schedulers,
 /// traces and sweeps apply: task t is the product A(i,k)·B(k,j) of
@@ -21,14 +21,11 @@ pub struct MatmulLeaves {
 pub const MAX_LEAF_BYTES: usize = 1 << 30;
 
 impl MatmulLeaves {
-    pub fn new(n: usize, cutoff: usize, seed: u64) -> Result<Self, String> {
+    pub fn new(n: usize, cutoff: usize, seed: u64) -> Result<Self, WorkloadError> {
         check_sizes(n, cutoff)?;
         let bytes = (n / cutoff) * n * n * 8;
         if bytes > MAX_LEAF_BYTES {
-            return Err(format!(
-                "matmul: {} MiB of leaf products; raise the cutoff or lower n",
-                bytes >> 20
-            ));
+            return Err(WorkloadError::MatmulMemory { mib: bytes >> 20 });
         }
         Ok(MatmulLeaves {
             a: Matrix::random_small_ints(n, seed),
@@ -141,7 +138,7 @@ impl TaskWorkload for MatmulLeaves {
     fn serial(&self) -> Matrix {
         matmul_serial(&self.a, &self.b)
     }
-    fn results_agree(&self, parallel: &Matrix, serial: &Matrix) -> Result<(), String> {
+    fn results_agree(&self, parallel: &Matrix, serial: &Matrix) -> Result<(), Mismatch> {
         if parallel == serial {
             return Ok(());
         }
@@ -150,9 +147,7 @@ impl TaskWorkload for MatmulLeaves {
             .iter()
             .zip(&serial.data)
             .position(|(p, s)| p != s);
-        Err(format!(
-            "matmul: products differ (exact comparison), first at flat index {at:?}"
-        ))
+        Err(Mismatch::Matmul { first: at })
     }
     fn summarise(&self, m: &Matrix) -> String {
         let trace: f64 = (0..m.n).map(|i| m.data[i * m.n + i]).sum();
