@@ -48,3 +48,9 @@ shot race.png --panel race
 shot locks.png --panel locks
 # Amdahl, Gustafson, Brent and the grid-search calculator.
 shot theory.png --panel theory
+# The Python lab after running the course's Pool.map prime test on worker processes:
+# one lane per process, start-up bars, CPU/wall per task, the script's output.
+shot python.png --panel python
+# The explorer farming its tiles to 2 worker processes: start-up bars and transfer strips.
+shot explorer-processes.png --panel explorer --size 1024x768 --place whole-set \
+  --workers 2 --tile 64 --schedule dynamic --backend processes

@@ -322,8 +322,16 @@ impl App {
             ctx.request_repaint();
         } else {
             // Waiting for a screenshot: a slow tick is enough, and redrawing
-            // flat out would take CPU from the work being pictured.
-            ctx.request_repaint_after(Duration::from_millis(100));
+            // flat out would take CPU from the work being pictured. While a
+            // measurement is timed, slower still: with software OpenGL a
+            // frame costs ~0.1 core-seconds, and the measuring panel wakes the
+            // window itself when it has progress to show or has ended.
+            let tick = if self.measuring.is_busy() {
+                Duration::from_millis(1000)
+            } else {
+                Duration::from_millis(100)
+            };
+            ctx.request_repaint_after(tick);
         }
         if started.elapsed() > AUTOMATION_TIMEOUT {
             self.finish(

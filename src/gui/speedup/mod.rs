@@ -37,7 +37,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Shortest time between window redraws while a sweep runs (see `sweep_notify`).
-pub const SWEEP_REDRAW_INTERVAL: Duration = Duration::from_millis(250);
+pub const SWEEP_REDRAW_INTERVAL: Duration = Duration::from_millis(1000);
 
 /// What the user chose; saved between sessions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
