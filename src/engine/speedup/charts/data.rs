@@ -184,7 +184,11 @@ fn amdahl_curve(
     let f = fit.serial_fraction;
     let steps = 100;
     Some(Curve {
-        label: format!("Amdahl fit ({granularity}): f = {f:.3}"),
+        // One point is no fit: name it what it is (see `AmdahlFit::describe`).
+        label: match fit.points.len() {
+            1 => format!("Amdahl curve through one point, Karp-Flatt e ({granularity}): f = {f:.3}"),
+            n => format!("Amdahl fit over {n} points ({granularity}): f = {f:.3}"),
+        },
         points: (0..=steps)
             .map(|i| {
                 let p = 1.0 + (x_max - 1.0) * i as f64 / steps as f64;
