@@ -186,7 +186,9 @@ fn amdahl_curve(
     Some(Curve {
         // One point is no fit: name it what it is (see `AmdahlFit::describe`).
         label: match fit.points.len() {
-            1 => format!("Amdahl curve through one point, Karp-Flatt e ({granularity}): f = {f:.3}"),
+            1 => {
+                format!("Amdahl curve through one point, Karp-Flatt e ({granularity}): f = {f:.3}")
+            }
             n => format!("Amdahl fit over {n} points ({granularity}): f = {f:.3}"),
         },
         points: (0..=steps)
