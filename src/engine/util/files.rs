@@ -186,6 +186,14 @@ fn temp_builder() -> tempfile::Builder<'static, 'static> {
     // Short and independent of the target's name, so that a name near the
     // length limit does not fail after the work is done.
     b.prefix(".parlab-").suffix(".tmp");
+    // The finished file gets the permissions any new file would (0666 less
+    // the umask), not the temporary file's private 0600: an export is meant
+    // to be shared (a lab folder, a web page, a grader).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(std::fs::Permissions::from_mode(0o666));
+    }
     b
 }
 
@@ -408,6 +416,20 @@ pub fn write_counts_npy(path: &Path, img: &IterImage) -> Result<(), ExportError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_permissions_of_a_new_file_not_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("shared.txt");
+        write_atomic(&path, b"x").expect("written");
+        let made = dir.path().join("plain.txt");
+        std::fs::write(&made, b"x").expect("plain write");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        // Whatever the umask, the same as a file created the ordinary way.
+        assert_eq!(mode(&path), mode(&made));
+    }
 
     fn names_in(dir: &Path) -> Vec<String> {
         let mut v: Vec<String> = fs::read_dir(dir)
