@@ -1,7 +1,9 @@
 //! What the window tests share: the whole window in a harness, and stepping
 //! frames until a panel's background work has ended.
 
+use egui::accesskit::Role;
 use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
 use parlab::gui::app::App;
 use std::time::Duration;
 
@@ -24,4 +26,21 @@ pub fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
         std::thread::sleep(Duration::from_millis(5));
     }
     panic!("the background work did not finish");
+}
+
+/// Opens the combo box labelled `combo` and clicks its option `option`,
+/// stepping until the popup shows it (the popup opens over a few frames; a
+/// fixed number of steps was flaky under load).
+pub fn pick<S>(harness: &mut Harness<'_, S>, combo: &str, option: &str) {
+    harness.get_by_role_and_label(Role::ComboBox, combo).click();
+    for _ in 0..200 {
+        harness.step();
+        if harness
+            .query_by_role_and_label(Role::Button, option)
+            .is_some()
+        {
+            break;
+        }
+    }
+    harness.get_by_role_and_label(Role::Button, option).click();
 }

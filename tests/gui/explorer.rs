@@ -2,7 +2,7 @@
 //! finds a control by its label, uses it, and checks what the render did.
 #![cfg(feature = "gui")]
 
-use crate::common::step_until;
+use crate::common::{pick, step_until};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -308,11 +308,7 @@ fn kernel_choice_rerenders_with_identical_pixels() {
     );
     let simd = h.state().displayed_rgba().expect("image").0.to_vec();
 
-    h.get_by_role_and_label(Role::ComboBox, "kernel").click();
-    h.step();
-    h.step();
-    h.get_by_role_and_label(Role::Button, "scalar reference")
-        .click();
+    pick(&mut h, "kernel", "scalar reference");
     h.step();
     settle(&mut h);
 
@@ -338,11 +334,7 @@ fn processes_render_the_same_pixels_with_startup_and_transfer_bars() {
     assert!(h.state().farm_stats().is_none(), "threads have no farm");
     assert!(h.state().startup_bars().is_empty());
 
-    h.get_by_role_and_label(Role::ComboBox, "workers are")
-        .click();
-    h.step();
-    h.step();
-    h.get_by_role_and_label(Role::Button, "processes").click();
+    pick(&mut h, "workers are", "processes");
     h.step();
     settle(&mut h);
 

@@ -1,8 +1,7 @@
 //! The speedup lab driven through its widgets (egui_kittest, no GPU).
 #![cfg(feature = "gui")]
 
-use crate::common::step_until;
-use egui::accesskit::Role;
+use crate::common::{pick, step_until};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use parlab::engine::mandelbrot::view::View;
@@ -110,12 +109,8 @@ fn prediction_chooser_replays_the_chosen_granularity() {
     } else {
         "8px"
     };
-    h.get_by_role_and_label(Role::ComboBox, "prediction replays")
-        .click();
-    h.step();
-    h.step();
     // The popup's option is a button (the table's granularity cells are labels).
-    h.get_by_role_and_label(Role::Button, target).click();
+    pick(&mut h, "prediction replays", target);
     h.step();
     h.step();
     let p = h.state().predicted_chart().expect("predicted");
@@ -199,10 +194,7 @@ fn unknown_saved_workload_is_reported() {
 
 /// Picks `name` in the workload combo box, as a user would.
 fn pick_workload(h: &mut Harness<'_, SpeedupPanel>, name: &str) {
-    h.get_by_role_and_label(Role::ComboBox, "workload").click();
-    h.step();
-    h.step();
-    h.get_by_role_and_label(Role::Button, name).click();
+    pick(h, "workload", name);
     h.step();
     h.step();
 }
