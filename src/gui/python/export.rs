@@ -7,48 +7,24 @@ use super::PythonPanel;
 use crate::engine::python::sweep::modes_report;
 use crate::engine::speedup::charts::draw::{Chart, write_plot};
 use crate::engine::util::files::{write_atomic, write_json};
-use crate::gui::speedup::Export;
-use crate::gui::widgets::palette;
-use egui::RichText;
-use std::path::PathBuf;
+use crate::gui::speedup::{Export, export_folder_ready, export_row_ui};
 
 impl PythonPanel {
     pub(super) fn export_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
-            let l = ui.label("export folder");
-            let mut folder = self.settings.export_folder.display().to_string();
-            if ui
-                .add(egui::TextEdit::singleline(&mut folder).desired_width(220.0))
-                .labelled_by(l.id)
-                .changed()
-            {
-                self.settings.export_folder = PathBuf::from(folder);
-            }
-            let ready = self.runtime.sweep_task.is_none()
-                && self
-                    .runtime
-                    .sweeps
-                    .iter()
-                    .any(|s| s.results.num_measured() > 0);
-            for (label, what) in [
-                ("Export PNG", Export::Png),
-                ("Export SVG", Export::Svg),
-                ("Export CSV", Export::Csv),
-                ("Export JSON", Export::Json),
-            ] {
-                if ui.add_enabled(ready, egui::Button::new(label)).clicked() {
-                    self.runtime.export_message = Some(self.export_sweep(what));
-                }
-            }
-        });
-        match &self.runtime.export_message {
-            Some(Ok(m)) => {
-                ui.label(RichText::new(m).color(palette::GOOD));
-            }
-            Some(Err(e)) => {
-                ui.label(RichText::new(e).color(palette::BAD));
-            }
-            None => {}
+        let ready = self.runtime.sweep_task.is_none()
+            && self
+                .runtime
+                .sweeps
+                .iter()
+                .any(|s| s.results.num_measured() > 0);
+        let clicked = export_row_ui(
+            ui,
+            &mut self.settings.export_folder,
+            ready,
+            self.runtime.export_message.as_ref(),
+        );
+        if let Some(what) = clicked {
+            self.runtime.export_message = Some(self.export_sweep(what));
         }
     }
 
@@ -57,10 +33,7 @@ impl PythonPanel {
     pub fn export_sweep(&self, what: Export) -> Result<String, String> {
         let sweeps = &self.runtime.sweeps;
         let report = modes_report(sweeps).ok_or("nothing measured yet")?;
-        let folder = &self.settings.export_folder;
-        std::fs::create_dir_all(folder)
-            .map_err(|e| format!("could not create {}: {e}", folder.display()))?;
-        let folder = folder.canonicalize().unwrap_or_else(|_| folder.clone());
+        let folder = export_folder_ready(&self.settings.export_folder)?;
         let (name, result) = match what {
             Export::Png | Export::Svg => {
                 let name = if what == Export::Png {

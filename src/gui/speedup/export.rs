@@ -11,36 +11,15 @@ use std::path::PathBuf;
 
 impl SpeedupPanel {
     pub(super) fn export_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal(|ui| {
-            let l = ui.label("export folder");
-            let mut folder = self.settings.export_folder.display().to_string();
-            if ui
-                .add(egui::TextEdit::singleline(&mut folder).desired_width(260.0))
-                .labelled_by(l.id)
-                .changed()
-            {
-                self.settings.export_folder = PathBuf::from(folder);
-            }
-            let ready = self.results.as_ref().is_some_and(|r| r.num_measured() > 0);
-            for (label, what) in [
-                ("Export PNG", Export::Png),
-                ("Export SVG", Export::Svg),
-                ("Export CSV", Export::Csv),
-                ("Export JSON", Export::Json),
-            ] {
-                if ui.add_enabled(ready, egui::Button::new(label)).clicked() {
-                    self.export_message = Some(self.export(what));
-                }
-            }
-        });
-        match &self.export_message {
-            Some(Ok(m)) => {
-                ui.label(RichText::new(m).color(palette::GOOD));
-            }
-            Some(Err(e)) => {
-                ui.label(RichText::new(e).color(palette::BAD));
-            }
-            None => {}
+        let ready = self.results.as_ref().is_some_and(|r| r.num_measured() > 0);
+        let clicked = export_row_ui(
+            ui,
+            &mut self.settings.export_folder,
+            ready,
+            self.export_message.as_ref(),
+        );
+        if let Some(what) = clicked {
+            self.export_message = Some(self.export(what));
         }
     }
 
@@ -49,10 +28,7 @@ impl SpeedupPanel {
         let (Some(r), Some(w)) = (&self.results, &self.workload) else {
             return Err("nothing measured yet".into());
         };
-        let folder = &self.settings.export_folder;
-        std::fs::create_dir_all(folder)
-            .map_err(|e| format!("could not create {}: {e}", folder.display()))?;
-        let folder = folder.canonicalize().unwrap_or_else(|_| folder.clone());
+        let folder = export_folder_ready(&self.settings.export_folder)?;
         let complete = self.is_idle() && self.state == SweepState::Done;
         let table = r.row_table();
         let mut written = Vec::new();
@@ -112,4 +88,57 @@ pub enum Export {
     Svg,
     Csv,
     Json,
+}
+
+/// The export row of a lab panel (the speedup lab, the Python tab): the
+/// folder, one button per format (enabled when `ready`), and the last
+/// outcome (the paths written, or why not). Returns the format clicked.
+pub fn export_row_ui(
+    ui: &mut egui::Ui,
+    folder: &mut PathBuf,
+    ready: bool,
+    message: Option<&Result<String, String>>,
+) -> Option<Export> {
+    let mut clicked = None;
+    ui.horizontal_wrapped(|ui| {
+        let l = ui.label("export folder");
+        let mut text = folder.display().to_string();
+        if ui
+            .add(egui::TextEdit::singleline(&mut text).desired_width(240.0))
+            .labelled_by(l.id)
+            .changed()
+        {
+            *folder = PathBuf::from(text);
+        }
+        for (label, what) in [
+            ("Export PNG", Export::Png),
+            ("Export SVG", Export::Svg),
+            ("Export CSV", Export::Csv),
+            ("Export JSON", Export::Json),
+        ] {
+            if ui.add_enabled(ready, egui::Button::new(label)).clicked() {
+                clicked = Some(what);
+            }
+        }
+    });
+    match message {
+        Some(Ok(m)) => {
+            ui.label(RichText::new(m).color(palette::GOOD));
+        }
+        Some(Err(e)) => {
+            ui.label(RichText::new(e).color(palette::BAD));
+        }
+        None => {}
+    }
+    clicked
+}
+
+/// Creates the export folder if missing and returns it absolute, so that the
+/// message names where the files went.
+pub fn export_folder_ready(folder: &std::path::Path) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(folder)
+        .map_err(|e| format!("could not create {}: {e}", folder.display()))?;
+    Ok(folder
+        .canonicalize()
+        .unwrap_or_else(|_| folder.to_path_buf()))
 }

@@ -30,7 +30,7 @@ mod workload_pick;
 pub use workload_pick::MANDELBROT_GRANULARITIES;
 
 use egui::RichText;
-pub use export::Export;
+pub use export::{Export, export_folder_ready, export_row_ui};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -265,7 +265,8 @@ pub fn ln_fast(x: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn whole(view: &View) -> Tile {
+    /// The whole view as one tile (also used by the other kernels' tests).
+    pub(super) fn whole(view: &View) -> Tile {
         Tile {
             index: 0,
             x: 0,
@@ -275,7 +276,8 @@ mod tests {
         }
     }
 
-    fn run(
+    /// Runs one kernel entry point on `tile` (also used by the other kernels' tests).
+    pub(super) fn run(
         f: fn(&View, &Tile, &mut TilePixels) -> u64,
         view: &View,
         tile: &Tile,

@@ -358,26 +358,7 @@ pub fn compute_tile_portable(view: &View, tile: &Tile, out: &mut TilePixels) -> 
 mod tests {
     use super::*;
     use crate::engine::mandelbrot::kernel::reference;
-
-    fn whole(view: &View) -> Tile {
-        Tile {
-            index: 0,
-            x: 0,
-            y: 0,
-            width: view.width_px(),
-            height: view.height_px(),
-        }
-    }
-
-    fn run(
-        f: fn(&View, &Tile, &mut TilePixels) -> u64,
-        view: &View,
-        tile: &Tile,
-    ) -> (TilePixels, u64) {
-        let mut out = TilePixels::for_tile(tile);
-        let n = f(view, tile, &mut out);
-        (out, n)
-    }
+    use crate::engine::mandelbrot::kernel::tests::{run, whole};
 
     #[test]
     fn portable_equals_reference_on_a_mixed_view() {
