@@ -330,9 +330,10 @@ impl App {
             // flat out would take CPU from the work being pictured. While a
             // measurement is timed, slower still: with software OpenGL a
             // frame costs ~0.1 core-seconds, and the measuring panel wakes the
-            // window itself when it has progress to show or has ended.
+            // window itself, between timed runs, when it has progress to show
+            // or has ended: this tick only keeps the time-out honest.
             let tick = if self.measuring.is_busy() {
-                Duration::from_millis(1000)
+                Duration::from_millis(5000)
             } else {
                 Duration::from_millis(100)
             };

@@ -80,14 +80,14 @@ fn overlay_toggle_changes_the_image_and_back() {
 
     h.get_by_role_and_label(Role::CheckBox, "worker overlay")
         .click();
-    h.step();
-    assert!(h.state().settings.overlay);
+    // Under load a click can take more than one frame to land.
+    step_until(&mut h, |e| e.settings.overlay);
     let tinted = h.state().displayed_rgba().expect("image").0.to_vec();
     assert_ne!(plain, tinted, "the overlay tints the tiles");
 
     h.get_by_role_and_label(Role::CheckBox, "worker overlay")
         .click();
-    h.step();
+    step_until(&mut h, |e| !e.settings.overlay);
     assert_eq!(
         h.state().displayed_rgba().expect("image").0,
         plain.as_slice()

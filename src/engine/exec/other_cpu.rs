@@ -12,6 +12,13 @@
 //! started and waited for (`cutime + cstime`, which holds their own waited-for
 //! children too) is then its own, not other processes'. Ticks are 10 ms on most systems, so windows shorter than
 //! [`MIN_WINDOW_TICKS`] give no verdict either.
+//!
+//! This process's own threads that are not the measurement are counted too
+//! (`/proc/self/task/*/stat`): the main thread, which draws the window, and
+//! threads parlab did not name (the OpenGL driver's: with software OpenGL a
+//! frame costs tens of milliseconds of CPU), less the thread that started the
+//! meter. Their CPU competes with the workers as another program's would, so
+//! it joins the verdict and is named apart ("this window's drawing").
 
 use serde::{Deserialize, Serialize};
 
@@ -27,7 +34,9 @@ pub const BUSY_WARNING: &str = "machine busy - figures unreliable";
 
 /// The rule, in words, for exports and tooltips.
 pub const BUSY_RULE: &str = "other processes' CPU = /proc/stat busy ticks of all CPUs minus this process's \
-     utime+stime, over the timed runs only; above 0.10 cores (10 % of one core) on average the \
+     utime+stime, over the timed runs only; this window's drawing = utime+stime of this process's \
+     main (UI) thread and of threads parlab did not name (the OpenGL driver's), over the same runs; \
+     when the two together exceed 0.10 cores (10 % of one core) on average the \
      results are marked 'machine busy - figures unreliable'";
 
 /// One reading of the counters.
@@ -44,14 +53,22 @@ pub struct CpuCounters {
     pub children_ticks: u64,
     /// CPUs counted in `/proc/stat`.
     pub num_cpus: u32,
+    /// utime + stime of this process's threads that draw rather than measure
+    /// (see [`drawing_ticks`]); part of `self_ticks`.
+    pub drawing_ticks: u64,
 }
 
 impl CpuCounters {
     /// Reads the counters now; `None` where `/proc` is not there or unreadable.
-    pub fn read() -> Option<CpuCounters> {
+    /// `measuring_tid` is the thread that runs the measurement (not drawing).
+    pub fn read(measuring_tid: i32) -> Option<CpuCounters> {
         let stat = std::fs::read_to_string("/proc/stat").ok()?;
         let own = std::fs::read_to_string("/proc/self/stat").ok()?;
-        Self::parse(&stat, &own)
+        let drawing = drawing_ticks(measuring_tid);
+        Self::parse(&stat, &own).map(|c| CpuCounters {
+            drawing_ticks: drawing,
+            ..c
+        })
     }
 
     /// Parses the text of `/proc/stat` and `/proc/self/stat`.
@@ -89,8 +106,50 @@ impl CpuCounters {
             self_ticks: utime + stime,
             children_ticks: child_ticks(13) + child_ticks(14),
             num_cpus: num_cpus.max(1),
+            drawing_ticks: 0,
         })
     }
+}
+
+/// A thread's name (`comm`) and its utime + stime, from the text of its
+/// `/proc/<pid>/task/<tid>/stat`.
+fn thread_ticks(stat: &str) -> Option<(&str, u64)> {
+    let name = &stat[stat.find('(')? + 1..stat.rfind(')')?];
+    let f: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+    let utime: u64 = f.get(11)?.parse().ok()?;
+    let stime: u64 = f.get(12)?.parse().ok()?;
+    Some((name, utime + stime))
+}
+
+/// Whether a thread draws the window rather than measures: the main thread
+/// (the UI's), and threads parlab did not name (`parlab-worker-3`,
+/// `parlab-sweep-job` and the other background tasks are named
+/// `parlab-…`; the OpenGL driver's `llvmpipe-0` and the windowing library's
+/// are not), except the one running the measurement.
+fn is_drawing_thread(tid: i32, name: &str, main_tid: i32, measuring_tid: i32) -> bool {
+    tid != measuring_tid && (tid == main_tid || !name.starts_with("parlab-"))
+}
+
+/// utime + stime of this process's drawing threads (see [`is_drawing_thread`]),
+/// now; 0 where `/proc/self/task` cannot be read.
+pub fn drawing_ticks(measuring_tid: i32) -> u64 {
+    let main_tid = std::process::id() as i32;
+    let Ok(dir) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    dir.flatten()
+        .filter_map(|e| {
+            let tid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            let (name, ticks) = thread_ticks(&stat)?;
+            is_drawing_thread(tid, name, main_tid, measuring_tid).then_some(ticks)
+        })
+        .sum()
+}
+
+/// The calling thread's id, as `/proc/self/task` names it.
+pub fn current_tid() -> i32 {
+    rustix::thread::gettid().as_raw_nonzero().get()
 }
 
 /// Other processes' CPU over one or more timed windows, summed.
@@ -110,6 +169,10 @@ pub struct OtherCpu {
     /// Wall time of the windows, summed.
     #[serde(default)]
     pub elapsed_nanos: u64,
+    /// Busy ticks of this process's drawing threads (the window and its
+    /// OpenGL driver; part of `self_ticks`).
+    #[serde(default)]
+    pub drawing_ticks: u64,
 }
 
 impl OtherCpu {
@@ -124,6 +187,7 @@ impl OtherCpu {
             windows: 1,
             self_ticks: own,
             elapsed_nanos: 0,
+            drawing_ticks: after.drawing_ticks.saturating_sub(before.drawing_ticks),
         }
     }
 
@@ -155,6 +219,7 @@ impl OtherCpu {
         self.windows += other.windows;
         self.self_ticks += other.self_ticks;
         self.elapsed_nanos += other.elapsed_nanos;
+        self.drawing_ticks += other.drawing_ticks;
     }
 
     /// Cores other processes kept busy on average; `None` when the windows
@@ -164,19 +229,40 @@ impl OtherCpu {
             .then(|| self.other_ticks as f64 / self.all_ticks as f64 * self.num_cpus as f64)
     }
 
+    /// Cores this process's drawing threads (the window, its OpenGL driver)
+    /// kept busy on average; `None` when the windows were too short to say.
+    pub fn drawing_cores(&self) -> Option<f64> {
+        (self.all_ticks >= MIN_WINDOW_TICKS)
+            .then(|| self.drawing_ticks as f64 / self.all_ticks as f64 * self.num_cpus as f64)
+    }
+
+    /// Cores taken from the measurement: other processes and this window's drawing.
+    pub fn competing_cores(&self) -> Option<f64> {
+        Some(self.other_cores()? + self.drawing_cores().unwrap_or(0.0))
+    }
+
     /// Over the threshold: the figures measured in these windows are unreliable.
     pub fn is_busy(&self) -> bool {
-        self.other_cores().is_some_and(|c| c > BUSY_THRESHOLD_CORES)
+        self.competing_cores()
+            .is_some_and(|c| c > BUSY_THRESHOLD_CORES)
     }
 
     /// One line for people (ASCII): the warning when busy, else the figure.
     pub fn describe(&self) -> String {
-        match self.other_cores() {
-            None => "other processes' CPU: window too short to tell".into(),
-            Some(c) if c > BUSY_THRESHOLD_CORES => format!(
-                "{BUSY_WARNING}: other processes took {c:.2} cores on average (threshold {BUSY_THRESHOLD_CORES:.2})"
-            ),
-            Some(c) => format!("quiet machine: other processes took {c:.2} cores on average"),
+        let (Some(other), Some(drawing)) = (self.other_cores(), self.drawing_cores()) else {
+            return "other processes' CPU: window too short to tell".into();
+        };
+        let who = if drawing >= 0.005 {
+            format!("other processes took {other:.2} cores and this window's drawing {drawing:.2}")
+        } else {
+            format!("other processes took {other:.2} cores")
+        };
+        if self.is_busy() {
+            format!(
+                "{BUSY_WARNING}: {who} on average (threshold {BUSY_THRESHOLD_CORES:.2} together)"
+            )
+        } else {
+            format!("quiet machine: {who} on average")
         }
     }
 
@@ -184,6 +270,7 @@ impl OtherCpu {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "other_cores_mean": self.other_cores(),
+            "drawing_cores_mean": self.drawing_cores(),
             "busy": self.is_busy(),
             "threshold_cores": BUSY_THRESHOLD_CORES,
             "windows": self.windows,
@@ -201,14 +288,19 @@ pub struct OtherCpuMeter {
     before: Option<CpuCounters>,
     started: std::time::Instant,
     count_children: bool,
+    /// The thread that started the meter: it runs the measurement.
+    measuring_tid: i32,
 }
 
 impl OtherCpuMeter {
+    /// Call on the thread that runs (or waits for) the measurement.
     pub fn start() -> Self {
+        let measuring_tid = current_tid();
         OtherCpuMeter {
-            before: CpuCounters::read(),
+            before: CpuCounters::read(measuring_tid),
             started: std::time::Instant::now(),
             count_children: false,
+            measuring_tid,
         }
     }
 
@@ -225,7 +317,7 @@ impl OtherCpuMeter {
     pub fn stop(self) -> Option<OtherCpu> {
         let before = self.before?;
         let elapsed_nanos = self.started.elapsed().as_nanos() as u64;
-        let after = CpuCounters::read()?;
+        let after = CpuCounters::read(self.measuring_tid)?;
         let window = if self.count_children {
             OtherCpu::between_counting_children(&before, &after)
         } else {
@@ -284,7 +376,7 @@ mod tests {
 
     #[test]
     fn a_child_run_and_waited_for_is_counted_as_ours() {
-        if CpuCounters::read().is_none() {
+        if CpuCounters::read(current_tid()).is_none() {
             return; // No /proc: nothing is measured here.
         }
         let meter = OtherCpuMeter::start_counting_children();
@@ -336,5 +428,70 @@ mod tests {
         };
         assert_eq!(short.other_cores(), None);
         assert!(!short.is_busy());
+    }
+
+    #[test]
+    fn drawing_threads_are_the_main_one_and_the_unnamed() {
+        let stat = "77 (llvmpipe-0) S 1 1 1 0 -1 0 0 0 0 0 40 2 0 0 20 0 3 0 1 1 1";
+        assert_eq!(thread_ticks(stat), Some(("llvmpipe-0", 42)));
+        assert_eq!(thread_ticks("nonsense"), None);
+        let (main, me) = (100, 105);
+        assert!(is_drawing_thread(100, "parlab", main, me), "the UI thread");
+        assert!(is_drawing_thread(101, "llvmpipe-0", main, me));
+        assert!(
+            is_drawing_thread(102, "parlab", main, me),
+            "unnamed, inherited"
+        );
+        assert!(!is_drawing_thread(103, "parlab-worker-0", main, me));
+        assert!(!is_drawing_thread(104, "parlab-sweep-jo", main, me));
+        assert!(
+            !is_drawing_thread(105, "parlab", main, me),
+            "the measuring one"
+        );
+        assert!(
+            !is_drawing_thread(100, "parlab", main, 100),
+            "main measuring"
+        );
+    }
+
+    #[test]
+    fn a_foreign_busy_thread_is_counted_as_drawing_and_a_worker_is_not() {
+        if CpuCounters::read(current_tid()).is_none() {
+            return; // No /proc: nothing is measured here.
+        }
+        // The thread burns CPU, then waits until the meter has stopped: a
+        // thread that has ended is no longer in /proc/self/task.
+        let burn = |name: &str| {
+            let meter = OtherCpuMeter::start();
+            let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
+            let (burnt_tx, burnt_rx) = std::sync::mpsc::channel::<()>();
+            let handle = std::thread::Builder::new()
+                .name(name.into())
+                .spawn(move || {
+                    let t = std::time::Instant::now();
+                    let mut x = 1u64;
+                    while t.elapsed() < std::time::Duration::from_millis(500) {
+                        x = std::hint::black_box(
+                            x.wrapping_mul(6364136223846793005).wrapping_add(1),
+                        );
+                    }
+                    let _ = burnt_tx.send(());
+                    let _ = done_rx.recv();
+                })
+                .expect("spawn");
+            burnt_rx.recv().expect("burnt");
+            let window = meter.stop().expect("read");
+            done_tx.send(()).expect("signal");
+            handle.join().expect("join");
+            window
+        };
+        // A thread named like a worker: the measurement's own, not drawing.
+        let worker = burn("parlab-worker-0");
+        // Named by someone else (as the OpenGL driver names its threads).
+        let unnamed = burn("llvmpipe-test");
+        assert!(
+            unnamed.drawing_ticks >= worker.drawing_ticks + 5,
+            "unnamed {unnamed:?} vs worker {worker:?}"
+        );
     }
 }

@@ -47,7 +47,9 @@ pub struct SweepResults {
 }
 
 /// What a speedup above P on P <= physical cores most likely means.
-pub const SUPERLINEAR_NOTE: &str = "superlinear (speedup > P on P <= physical cores): likely causes are      cache (each worker's share of the data fits its core's cache, one worker's did not), noise (the      1-worker runs were slowed by other processes or a slower core) or frequency changes; not a gain to rely on";
+pub const SUPERLINEAR_NOTE: &str = "superlinear (speedup > P on P <= physical cores): likely causes are \
+     cache (each worker's share of the data fits its core's cache, one worker's did not), noise \
+     (the 1-worker runs were slowed by other processes or a slower core) or frequency changes; not a gain to rely on";
 
 /// The OS's 1-minute load average (runnable threads), if it reports one.
 /// Above the core count, other programs compete with the measurement.

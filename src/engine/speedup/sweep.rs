@@ -10,7 +10,9 @@
 //! on the 1-worker pool's own thread so that "vs seq" compares like with
 //! like: the same thread, so the same core while that thread stays there);
 //! other processes' CPU use is measured over every timed run (see
-//! [`crate::engine::exec::other_cpu`]).
+//! [`crate::engine::exec::other_cpu`]). A window that shows the sweep's
+//! progress is woken only between timed runs, and the next run starts a
+//! moment later ([`ProgressWake`]), so that drawing the progress is not timed.
 
 use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
 use crate::engine::exec::placement::Placement;
@@ -26,6 +28,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// Most repetitions a sweep accepts.
 pub const MAX_REPS: u32 = 1000;
@@ -70,7 +73,44 @@ pub struct ConfigKey {
 
 /// How run orders are interleaved, in words for exports.
 pub const RUN_ORDER_RULE: &str = "warm-up runs first (untimed), then each repetition runs every configuration once, \
-     in an order shuffled per repetition with splitmix64 (seed in the plan)";
+     in an order shuffled per repetition with splitmix64 (seed in the plan); in the window, progress \
+     is redrawn at most once a second, between timed runs, and the next run starts 150 ms after \
+     the redraw was asked for, so that drawing is not timed";
+
+/// How a sweep wakes the window that shows its progress: between timed runs
+/// only, never during one, and then not again for a while. (Headless, nothing
+/// is woken: the caller blocks on the events.)
+#[derive(Clone)]
+pub struct ProgressWake {
+    /// Asks the window to redraw now.
+    pub notify: Notify,
+    /// Shortest time between two wake-ups.
+    pub every: Duration,
+    /// Pause after a wake-up before the next timed run starts, long enough
+    /// for one frame: the redraw then does not compete with the workers.
+    /// A fixed pause, not a wait for the window: workers never wait for the UI.
+    pub settle: Duration,
+}
+
+impl ProgressWake {
+    /// What the window uses: a redraw at most once a second, 150 ms to draw it.
+    pub fn for_window(notify: Notify) -> Self {
+        ProgressWake {
+            notify,
+            every: Duration::from_millis(1000),
+            settle: Duration::from_millis(150),
+        }
+    }
+}
+
+impl std::fmt::Debug for ProgressWake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressWake")
+            .field("every", &self.every)
+            .field("settle", &self.settle)
+            .finish_non_exhaustive()
+    }
+}
 
 impl SweepPlan {
     /// Refuses empty lists, zero repetitions and out-of-range values.
@@ -204,11 +244,12 @@ pub struct SweepJob {
 }
 
 impl SweepJob {
-    /// Validates the plan and starts the job thread (`parlab-sweep-job`).
+    /// Validates the plan and starts the job thread (`parlab-sweep-job`);
+    /// `wake`, when given, wakes a window between timed runs.
     pub fn start(
         workload: Arc<dyn Workload>,
         plan: SweepPlan,
-        notify: Option<Notify>,
+        wake: Option<ProgressWake>,
     ) -> Result<Self, SweepError> {
         plan.validate()?;
         let configs = plan.configs();
@@ -216,13 +257,24 @@ impl SweepJob {
         let completed = Arc::new(AtomicUsize::new(0));
         let task = {
             let (plan, configs, completed) = (plan.clone(), configs.clone(), completed.clone());
+            // Nothing wakes the window per event: `run_sweep` does, between runs.
             BackgroundTask::spawn_with_capacity(
                 "parlab-sweep-job",
                 CHANNEL_CAPACITY,
-                notify,
+                None,
                 move |emitter| {
-                    let end = run_sweep(&*workload, &plan, &configs, emitter, &completed);
+                    let end = run_sweep(
+                        &*workload,
+                        &plan,
+                        &configs,
+                        emitter,
+                        &completed,
+                        wake.as_ref(),
+                    );
                     emitter.finish(SweepEvent::Finished(end));
+                    if let Some(w) = &wake {
+                        (w.notify)();
+                    }
                 },
             )
             .map_err(SweepError::Thread)?
@@ -265,8 +317,20 @@ fn run_sweep(
     configs: &[ConfigKey],
     emitter: &Emitter<SweepEvent>,
     completed: &AtomicUsize,
+    wake: Option<&ProgressWake>,
 ) -> SweepEnd {
     let cancel = emitter.cancel_flag();
+    // Wakes the window when a redraw is due, then lets it draw before the
+    // next timed run; `force` for the first results.
+    let mut last_wake: Option<Instant> = None;
+    let mut wake_between_runs = |force: bool| {
+        let Some(w) = wake else { return };
+        if force || last_wake.is_none_or(|t| t.elapsed() >= w.every) {
+            (w.notify)();
+            last_wake = Some(Instant::now());
+            std::thread::sleep(w.settle);
+        }
+    };
     let end = |error: Option<SweepError>| SweepEnd {
         completed: completed.load(Ordering::Relaxed),
         cancelled: cancel.load(Ordering::Relaxed),
@@ -316,6 +380,7 @@ fn run_sweep(
     if !emitter.send(SweepEvent::WarmedUp) {
         return end(None);
     }
+    wake_between_runs(true);
     for (config, rep) in plan.run_order() {
         if cancel.load(Ordering::Relaxed) {
             return end(None);
@@ -341,6 +406,7 @@ fn run_sweep(
                     // Nobody is listening (the send cancelled the job).
                     return end(None);
                 }
+                wake_between_runs(false);
             }
             Err(e) => return end(Some(e.into())),
         }
@@ -425,6 +491,29 @@ mod tests {
     }
 
     #[test]
+    fn the_window_is_woken_between_runs_only_when_due() {
+        use std::sync::atomic::AtomicUsize;
+        let wakes_with = |every: Duration| {
+            let count = Arc::new(AtomicUsize::new(0));
+            let c = count.clone();
+            let wake = ProgressWake {
+                notify: Arc::new(move || {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }),
+                every,
+                settle: Duration::ZERO,
+            };
+            let job = SweepJob::start(tiny_workload(), tiny_plan(), Some(wake)).expect("start");
+            while job.next_blocking().is_some() {}
+            count.load(Ordering::Relaxed)
+        };
+        // Due every time: after warm-up, after each of the 18 runs, at the end.
+        assert_eq!(wakes_with(Duration::ZERO), 1 + 18 + 1);
+        // Never due again: the first results and the end only.
+        assert_eq!(wakes_with(Duration::from_secs(3600)), 2);
+    }
+
+    #[test]
     fn bad_plans_are_refused() {
         let mut p = tiny_plan();
         p.reps = 0;
@@ -484,7 +573,7 @@ mod tests {
         use crate::engine::speedup::results::SweepResults;
         use crate::engine::workloads::Mandelbrot;
         assert!(
-            CpuCounters::read().is_some(),
+            CpuCounters::read(crate::engine::exec::other_cpu::current_tid()).is_some(),
             "parlab measures other processes from /proc"
         );
         let burners = Burners(

@@ -293,7 +293,7 @@ impl LocksPanel {
                 self.start_contention(ui.ctx());
             }
             if busy {
-                ui.spinner();
+                crate::gui::widgets::labelled::measuring_mark(ui);
             }
         });
         if let Some(e) = &self.runtime.side_error {
@@ -334,7 +334,7 @@ impl LocksPanel {
                 self.start_deadlock(ui.ctx(), LockOrder::Global);
             }
             if busy {
-                ui.spinner();
+                crate::gui::widgets::labelled::measuring_mark(ui);
             }
         });
         if let Some(e) = &self.runtime.side_error {

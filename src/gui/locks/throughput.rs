@@ -74,7 +74,7 @@ impl LocksPanel {
                 {
                     t.cancel();
                 }
-                ui.spinner();
+                crate::gui::widgets::labelled::measuring_mark(ui);
             }
         });
         if let Some(e) = &self.runtime.throughput_error {

@@ -249,8 +249,16 @@ pub struct PythonPanel {
 /// Shortest time between window redraws while a Python run or sweep is
 /// going: each redraw takes CPU (with software OpenGL ~0.1 core-seconds) from
 /// the interpreters being measured, which lowered CPU/wall per task in the
-/// window (0.59 against 1.00 headless for pool_primes on 2 processes).
-const RUN_REDRAW_INTERVAL: Duration = Duration::from_millis(500);
+/// window (0.59 against 1.00 headless for pool_primes on 2 processes; at one
+/// redraw per 500 ms the window's drawing still took 0.30 cores). The end of
+/// a run or sweep is drawn at once ([`wake_now`]).
+const RUN_REDRAW_INTERVAL: Duration = Duration::from_millis(2000);
+
+/// Redraws now: a run or sweep has ended.
+fn wake_now(ctx: &egui::Context) -> impl Fn() + Send + 'static {
+    let ctx = ctx.clone();
+    move || ctx.request_repaint()
+}
 
 fn notifier(ctx: &egui::Context) -> Notify {
     let ctx = ctx.clone();
@@ -399,6 +407,7 @@ impl PythonPanel {
         }
         let live = Arc::new(Mutex::new(String::new()));
         self.runtime.live_output = live.clone();
+        let ended = wake_now(ctx);
         let task = BackgroundTask::spawn(
             "parlab-python-run",
             Some(notifier(ctx)),
@@ -416,6 +425,7 @@ impl PythonPanel {
                 let result =
                     runner::run(&plan, e.cancel_flag(), &mut on_output).map_err(|e| e.to_string());
                 e.send(PyMsg::Ran(result, meter.stop()));
+                ended();
             },
         );
         match task {
@@ -478,6 +488,7 @@ impl PythonPanel {
         self.runtime.sweeps.clear();
         self.runtime.sweep_progress = None;
         self.runtime.export_message = None;
+        let ended = wake_now(ctx);
         let task = BackgroundTask::spawn(
             "parlab-python-sweep",
             Some(notifier(ctx)),
@@ -488,6 +499,7 @@ impl PythonPanel {
                     }
                 });
                 e.send(PyMsg::Swept(result.map_err(|e| e.to_string())));
+                ended();
             },
         );
         match task {
@@ -562,7 +574,7 @@ impl PythonPanel {
             }
             if self.runtime.task.is_some() {
                 ui.horizontal(|ui| {
-                    ui.spinner();
+                    crate::gui::widgets::labelled::measuring_mark(ui);
                     ui.label("running...");
                 });
                 let live = self

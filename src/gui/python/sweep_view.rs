@@ -57,7 +57,7 @@ impl PythonPanel {
             if let Some((m, d, t)) = self.runtime.sweep_progress
                 && busy
             {
-                ui.spinner();
+                crate::gui::widgets::labelled::measuring_mark(ui);
                 ui.label(format!("{m}: {d}/{t} runs"));
             }
         });

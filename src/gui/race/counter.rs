@@ -140,7 +140,7 @@ impl RacePanel {
                 {
                     t.cancel();
                 }
-                ui.spinner();
+                crate::gui::widgets::labelled::measuring_mark(ui);
                 ui.label(format!(
                     "run {}/{}",
                     (self.runtime.runs.len() + 1).min(self.runtime.planned_runs),

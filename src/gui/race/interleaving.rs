@@ -68,7 +68,7 @@ impl RacePanel {
                 self.start_recording(ui.ctx());
             }
             if recording {
-                ui.spinner();
+                crate::gui::widgets::labelled::measuring_mark(ui);
             }
             ui.separator();
             ui.label("x axis");

@@ -4,13 +4,13 @@
 
 use crate::engine::exec::pool::logical_cores;
 use crate::engine::exec::schedule::Schedule;
-use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::Trace;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::mandelbrot::view::View;
 use crate::engine::speedup::charts::data::{EfficiencyMap, GranularityChart, SpeedupChart};
 use crate::engine::speedup::results::{AmdahlFit, ERROR_BAR_RULE, ResultRow, SweepResults};
+use crate::engine::speedup::sweep::ProgressWake;
 use crate::engine::speedup::sweep::{SweepJob, default_worker_counts};
 use crate::engine::workloads::{Granularity, Workload};
 use crate::gui::measuring::{MeasureGuard, Measuring};
@@ -34,10 +34,7 @@ pub use export::{Export, export_folder_ready, export_row_ui};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Shortest time between window redraws while a sweep runs (see `sweep_notify`).
-pub const SWEEP_REDRAW_INTERVAL: Duration = Duration::from_millis(1000);
+use std::time::Instant;
 
 /// What the user chose; saved between sessions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -168,7 +165,7 @@ pub struct SpeedupPanel {
     guard: Option<MeasureGuard>,
     /// A sweep asked for while another measurement runs: it starts when that ends.
     #[serde(skip)]
-    pending_start: Option<Option<Notify>>,
+    pending_start: Option<Option<ProgressWake>>,
     /// Why the wanted sweep has not started yet.
     #[serde(skip)]
     waiting: Option<String>,

@@ -2,17 +2,16 @@
 //! waiting for the one-measurement token), taking in what it measured within
 //! a time budget, cancelling it, and the figures derived from its results.
 
-use super::{Derived, SWEEP_REDRAW_INTERVAL, SpeedupPanel, SweepState};
+use super::{Derived, SpeedupPanel, SweepState};
 use crate::engine::exec::placement::Placement;
 use crate::engine::exec::pool::{logical_cores, physical_cores};
-use crate::engine::exec::task::Notify;
 use crate::engine::speedup::charts::data::{
     efficiency_map, granularity_chart, overlay_speedup_charts, predicted_chart,
     predicted_chart_for, speedup_chart,
 };
 use crate::engine::speedup::plan::{PlanError, PlanInput, sweep_plan};
 use crate::engine::speedup::results::SweepResults;
-use crate::engine::speedup::sweep::{SweepEvent, SweepJob, SweepPlan};
+use crate::engine::speedup::sweep::{ProgressWake, SweepEvent, SweepJob, SweepPlan};
 use crate::engine::workloads::{Workload, by_spec};
 use crate::gui::measuring::Measuring;
 use crate::gui::widgets::drain::DRAIN_BUDGET;
@@ -45,18 +44,19 @@ impl SpeedupPanel {
         })
     }
 
-    /// The wake-up a sweep should use: at most one redraw per
-    /// [`SWEEP_REDRAW_INTERVAL`]. Every window redraw takes CPU from the
+    /// The wake-up a sweep should use: a redraw at most once a second,
+    /// asked for between timed runs, with time to draw before the next one
+    /// ([`ProgressWake::for_window`]). Every window redraw takes CPU from the
     /// measurement (on a 2-core lab machine with software OpenGL a frame costs
-    /// tens of ms), so the plots update a few times a second, not per run.
-    pub fn sweep_notify(ctx: &egui::Context) -> Notify {
+    /// tens of ms), so it must not land inside a timed run.
+    pub fn sweep_notify(ctx: &egui::Context) -> ProgressWake {
         let ctx = ctx.clone();
-        Arc::new(move || ctx.request_repaint_after(SWEEP_REDRAW_INTERVAL))
+        ProgressWake::for_window(Arc::new(move || ctx.request_repaint()))
     }
 
     /// Starts a sweep (cancelling any running one); `notify` wakes the window.
     /// While another panel measures, the sweep waits for it (see [`Self::poll`]).
-    pub fn start(&mut self, notify: Option<Notify>) {
+    pub fn start(&mut self, notify: Option<ProgressWake>) {
         self.job = None;
         self.guard = None;
         match self.measuring.try_begin("the speedup lab's sweep") {
