@@ -104,7 +104,7 @@ where
             .draw_series(std::iter::once(Text::new(
                 text,
                 (x_max * 0.005, y + 0.38),
-                (FONT_FAMILY, 14).into_font().color(&BLACK),
+                (FONT_FAMILY, 17).into_font().color(&BLACK),
             )))
             .map_err(err)?;
     }
