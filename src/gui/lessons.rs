@@ -333,17 +333,19 @@ impl LessonsPanel {
 
     fn header_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal(|ui| {
-            ui.label("Student:");
+            let label = ui.label("Student:");
             ui.add(
                 egui::TextEdit::singleline(&mut self.settings.student)
                     .desired_width(180.0)
                     .hint_text("your name"),
-            );
+            )
+            .labelled_by(label.id);
             ui.separator();
-            ui.label("Report folder:");
+            let label = ui.label("Report folder:");
             let mut folder = self.settings.report_folder.display().to_string();
             if ui
                 .add(egui::TextEdit::singleline(&mut folder).desired_width(220.0))
+                .labelled_by(label.id)
                 .changed()
             {
                 self.settings.report_folder = PathBuf::from(folder);
@@ -419,7 +421,7 @@ impl LessonsPanel {
         let has_result = self.results.contains_key(&n);
         let running = self.running() == Some(n);
         ui.label(RichText::new("Your prediction").strong());
-        ui.label(&lesson.prediction.prompt);
+        let prompt = ui.label(&lesson.prediction.prompt);
         let locked = has_result || running;
         ui.add_enabled_ui(!locked, |ui| {
             let entry = self.settings.entries.entry(n).or_default();
@@ -435,7 +437,8 @@ impl LessonsPanel {
                         egui::TextEdit::singleline(&mut entry.prediction)
                             .desired_width(100.0)
                             .hint_text("a number"),
-                    );
+                    )
+                    .labelled_by(prompt.id);
                     ui.label(&lesson.prediction.unit);
                 });
             }
@@ -482,14 +485,15 @@ impl LessonsPanel {
         }
         ui.add_space(8.0);
         ui.label(RichText::new("Question").strong());
-        ui.label(&lesson.question);
+        let question = ui.label(&lesson.question);
         let entry = self.settings.entries.entry(n).or_default();
         ui.add(
             egui::TextEdit::multiline(&mut entry.answer)
                 .desired_rows(4)
                 .desired_width(f32::INFINITY)
                 .hint_text("your answer"),
-        );
+        )
+        .labelled_by(question.id);
     }
 
     fn result_ui(&mut self, ui: &mut egui::Ui, lesson: &Lesson, r: &LessonResult) {

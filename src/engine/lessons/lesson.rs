@@ -119,7 +119,7 @@ impl Lesson {
     /// Reads one lesson from TOML text; `file` names it in errors.
     pub fn parse(file: &str, text: &str) -> Result<Lesson, LessonError> {
         let mut lesson: Lesson = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| line_of(text, s.start));
+            let line = e.span().map(|s| refine_line(text, s, e.message()));
             LessonError::Parse {
                 file: file.to_string(),
                 line,
@@ -216,6 +216,40 @@ impl Problem {
 /// The 1-based line of byte offset `at` in `text`.
 pub fn line_of(text: &str, at: usize) -> usize {
     text[..at.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line of an error in `span`. A measurement's table is read as a
+/// whole (its `kind` picks the fields), so its errors span the table: the
+/// line is then found from the value or field the message names.
+fn refine_line(text: &str, span: std::ops::Range<usize>, message: &str) -> usize {
+    let start = line_of(text, span.start);
+    let from = span.start.min(text.len());
+    let mut to = span.end.min(text.len()).max(from);
+    let on_header = text[..from]
+        .rsplit('\n')
+        .next()
+        .is_some_and(|l| l.trim_start().starts_with('['))
+        || text[from..].starts_with('[');
+    if on_header {
+        // The span is the table's name: look through the whole table.
+        to = text[to..].find("\n[").map_or(text.len(), |i| to + i);
+    }
+    let inside = &text[from..to];
+    if !inside.contains('\n') {
+        return start;
+    }
+    // `invalid type: string "three"`, `unknown field `x``, `missing field `x``.
+    let needle = if let Some(i) = message.find("string \"") {
+        message[i + 7..]
+            .split('"')
+            .nth(1)
+            .map(|v| format!("\"{v}\""))
+    } else {
+        message.split('`').nth(1).map(|f| f.to_string())
+    };
+    needle
+        .and_then(|n| inside.find(&n))
+        .map_or(start, |at| line_of(text, span.start + at))
 }
 
 /// The line where `key = …` first appears (for errors found after parsing).
