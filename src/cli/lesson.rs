@@ -17,6 +17,24 @@ pub enum LessonCommand {
     List(ListArgs),
     /// Run lesson N's measurement and print what it measured.
     Run(RunArgs),
+    /// Run some lessons and write the lab report (HTML and Markdown with PNGs).
+    Report(ReportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Folder to write the report into (it must exist).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The student's name on the report.
+    #[arg(long, default_value = "")]
+    pub student: String,
+    /// Lessons to run, comma-separated (the others are listed as not run).
+    #[arg(long, value_name = "N,…", default_value = "7")]
+    pub run: String,
+    /// Read the lessons from this folder (*.toml) instead of the shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub lessons: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -48,7 +66,64 @@ pub fn run(cmd: &LessonCommand) -> Result<(), CliError> {
     match cmd {
         LessonCommand::List(a) => list(a),
         LessonCommand::Run(a) => run_one(a),
+        LessonCommand::Report(a) => report(a),
     }
+}
+
+fn report(args: &ReportArgs) -> Result<(), CliError> {
+    use crate::engine::lessons::report::{LabReport, Machine, ReportEntry, now_utc, write_report};
+    let loaded = lessons::load(args.lessons.as_deref())?;
+    warn_problems(&loaded);
+    if !args.out.is_dir() {
+        return Err(CliError::Usage(format!(
+            "--out {}: no such folder",
+            args.out.display()
+        )));
+    }
+    let mut numbers = Vec::new();
+    for n in args.run.split(',') {
+        let n: u32 = n.trim().parse().map_err(|_| {
+            CliError::Usage(format!(
+                "--run {:?}: {n:?} is not a lesson number",
+                args.run
+            ))
+        })?;
+        if loaded.find(n).is_none() {
+            return Err(CliError::Usage(format!("--run: there is no lesson {n}")));
+        }
+        numbers.push(n);
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let mut results = Vec::new();
+    for n in numbers {
+        if let Some(l) = loaded.find(n) {
+            results.push(lessons::run(n, &l.measure, &cancel)?);
+        }
+    }
+    let entries = loaded
+        .lessons
+        .iter()
+        .map(|l| ReportEntry {
+            lesson: l,
+            prediction: "",
+            answer: "",
+            result: results.iter().find(|r| r.lesson == l.number),
+        })
+        .collect();
+    let report = LabReport {
+        student: &args.student,
+        date: now_utc(),
+        machine: Machine::current(),
+        entries,
+    };
+    let files = write_report(&args.out, &report)?;
+    outln!("wrote {}", files.html.display());
+    outln!(
+        "wrote {} and {} PNG(s)",
+        files.markdown.display(),
+        files.pngs.len()
+    );
+    Ok(())
 }
 
 fn warn_problems(loaded: &Loaded) {
