@@ -201,6 +201,7 @@ mod tests {
             notes: vec![],
             plots: vec![],
             elapsed_s: 0.0,
+            aliases: vec![],
             logical_cores: 2,
         }
     }

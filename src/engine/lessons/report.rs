@@ -237,9 +237,9 @@ pub fn html(report: &LabReport) -> String {
                     Agreement::Wrong => "wrong",
                     _ => "close",
                 };
-                let _ = write!(
+                let _ = writeln!(
                     h,
-                    "<p><b>Measured:</b> {} &mdash; <span class=\"{class}\">{}</span>: {}</p>\n",
+                    "<p><b>Measured:</b> {} &mdash; <span class=\"{class}\">{}</span>: {}</p>",
                     e(&v.measured),
                     agreement_words(v.agreement),
                     e(&v.words)
