@@ -610,6 +610,10 @@ impl Panel for LessonsPanel {
                     }
                 });
         });
+        // Drawing a lesson makes its entry; only what was typed is kept.
+        self.settings
+            .entries
+            .retain(|_, e| *e != LessonEntry::default());
     }
 
     fn is_idle(&self) -> bool {
