@@ -54,3 +54,14 @@ shot python.png --panel python
 # The explorer farming its tiles to 2 worker processes: start-up bars and transfer strips.
 shot explorer-processes.png --panel explorer --size 1024x768 --place whole-set \
   --workers 2 --tile 64 --schedule dynamic --backend processes
+# The Lessons tab (first on a fresh start) at lesson 3, after its Run:
+# prediction, result with spread and busy-machine verdict, plot, explanation.
+shot lessons.png --lesson 3
+# The lab report: lesson 7 run headless, written as HTML, rendered by headless Chromium.
+echo "screenshots/report.png"
+report_dir=$(mktemp -d)
+"$PARLAB" lesson report --out "$report_dir" --student "Sample Student" --run 3,7,10 >/dev/null
+chromium --headless --no-sandbox --hide-scrollbars --screenshot="$PWD/screenshots/report.png" \
+  --window-size=1280,1600 "file://$report_dir/lab-report-sample-student.html" 2>/dev/null
+"$PARLAB" check-png screenshots/report.png
+rm -rf "$report_dir"

@@ -4,7 +4,8 @@
 //! Bad input here is a [`CliError::Usage`]: a message and exit code 2.
 
 use super::{
-    CliError, bench, deadlock, gridsearch, locks, open, py, race, render, whole, workload, workspan,
+    CliError, bench, deadlock, gridsearch, lesson, locks, open, py, race, render, whole, workload,
+    workspan,
 };
 use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
 use crate::engine::exec::schedule::Schedule;
@@ -63,6 +64,12 @@ pub struct WindowArgs {
     /// Explorer workers are threads or processes (see `parlab render --help`).
     #[arg(long, value_name = "threads|processes")]
     pub backend: Option<String>,
+    /// Open on the Lessons tab at lesson N.
+    #[arg(long, value_name = "N")]
+    pub lesson: Option<u32>,
+    /// Read the lessons from this folder (*.toml) instead of the shipped ones.
+    #[arg(long, value_name = "DIR")]
+    pub lessons: Option<PathBuf>,
 }
 
 // Parsed once per run: the size of the largest variant does not matter.
@@ -84,6 +91,9 @@ pub enum Command {
     Locks(locks::LocksArgs),
     /// Two threads take two locks in opposite order: detect the deadlock (or complete with --fix ordering).
     Deadlock(deadlock::DeadlockArgs),
+    /// The guided lab's lessons: list them, or run one's measurement headless.
+    #[command(subcommand)]
+    Lesson(lesson::LessonCommand),
     /// Measure: speedup sweeps and other benchmarks, with exports.
     Bench(bench::BenchArgs),
     /// One worker process of `render --backend processes` (started by parlab, not by hand).

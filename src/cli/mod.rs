@@ -11,6 +11,7 @@ mod args;
 mod bench;
 mod deadlock;
 mod gridsearch;
+mod lesson;
 mod locks;
 mod open;
 pub mod outputs;
@@ -110,6 +111,7 @@ pub fn main() -> ExitCode {
         Some(Command::Race(args)) => race::run(&args),
         Some(Command::Locks(args)) => locks::run(&args),
         Some(Command::Deadlock(args)) => deadlock::run(&args),
+        Some(Command::Lesson(cmd)) => lesson::run(&cmd),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Worker) => worker::run(),
         Some(Command::Py(args)) => py::run(&args),

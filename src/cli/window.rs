@@ -95,6 +95,23 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
     if args.frame_stats == Some(0) {
         return Err("--frame-stats needs at least 1 frame".into());
     }
+    if let Some(n) = args.lesson {
+        let loaded =
+            crate::engine::lessons::load(args.lessons.as_deref()).map_err(|e| e.to_string())?;
+        if loaded.find(n).is_none() {
+            let known: Vec<String> = loaded
+                .lessons
+                .iter()
+                .map(|l| l.number.to_string())
+                .collect();
+            return Err(format!(
+                "--lesson {n}: the lessons are {}",
+                known.join(", ")
+            ));
+        }
+    } else if let Some(d) = &args.lessons {
+        crate::engine::lessons::load_dir(d).map_err(|e| format!("--lessons: {e}"))?;
+    }
     let tiling: Option<Tiling> = parsed(args.tile.as_deref())?;
     if let (Some(t), Some((w, h))) = (tiling, size) {
         t.check_count(w, h)
@@ -119,6 +136,8 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
         frame_stats: args.frame_stats,
         reset_settings: args.reset_settings,
         open_trace: None,
+        lesson: args.lesson,
+        lessons_dir: args.lessons.clone(),
     })
 }
 

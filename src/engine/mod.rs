@@ -6,10 +6,12 @@
 //! [`farm`] hands the same tiles to worker processes, [`speedup`] sweeps and
 //! reports, [`race`] and [`locks`] are the labs,
 //! [`python`] runs real CPython programs and traces every worker,
-//! [`theory`] holds the laws, [`util`] the small shared helpers.
+//! [`theory`] holds the laws, [`lessons`] the guided lab (lesson files, their
+//! measurements, the lab report), [`util`] the small shared helpers.
 
 pub mod exec;
 pub mod farm;
+pub mod lessons;
 pub mod locks;
 pub mod mandelbrot;
 pub mod python;

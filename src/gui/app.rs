@@ -18,6 +18,7 @@
 
 use crate::gui::explorer::Explorer;
 use crate::gui::frame_stats::{FrameStats, ms, percentiles};
+use crate::gui::lessons::{LessonsPanel, LessonsSettings, lesson_setup};
 use crate::gui::locks::LocksPanel;
 use crate::gui::measuring::Measuring;
 use crate::gui::panel::{Panel, Tab};
@@ -76,6 +77,8 @@ impl Automation {
 /// The application.
 pub struct App {
     pub tab: Tab,
+    /// The guided lab, first in the tab bar.
+    pub lessons: LessonsPanel,
     pub explorer: Explorer,
     pub speedup: SpeedupPanel,
     pub race: RacePanel,
@@ -98,6 +101,7 @@ pub struct App {
 macro_rules! panel_of {
     ($app:expr, $tab:expr $(, $mut:tt)?) => {
         match $tab {
+            Tab::Lessons => &$($mut)? $app.lessons,
             Tab::Explorer => &$($mut)? $app.explorer,
             Tab::Speedup => &$($mut)? $app.speedup,
             Tab::Race => &$($mut)? $app.race,
@@ -133,8 +137,21 @@ impl App {
         locks.measuring = measuring.clone();
         let mut python = PythonPanel::new(python);
         python.measuring = measuring.clone();
+        let loaded = crate::engine::lessons::shipped();
+        let lessons_settings: LessonsSettings =
+            crate::gui::settings::panel_from_json(&settings.lessons);
+        let mut lessons = LessonsPanel::new(
+            lessons_settings,
+            loaded.lessons,
+            loaded.problems.iter().map(ToString::to_string).collect(),
+        );
+        for r in lessons.settings.check(&lessons.lessons) {
+            resets.note("lessons", r);
+        }
+        lessons.measuring = measuring.clone();
         let mut app = App {
             tab: settings.tab,
+            lessons,
             explorer,
             speedup,
             race,
@@ -151,6 +168,14 @@ impl App {
             app.add_notice(n);
         }
         app
+    }
+
+    /// Replaces the lessons (`--lessons DIR`), keeping the student's work
+    /// for lessons that still exist; files with errors are shown on the tab.
+    pub fn set_lessons(&mut self, loaded: crate::engine::lessons::Loaded) {
+        self.lessons.lessons = loaded.lessons;
+        self.lessons.problems = loaded.problems.iter().map(ToString::to_string).collect();
+        let _ = self.lessons.settings.check(&self.lessons.lessons);
     }
 
     /// Adds a line to the notice shown at the top until dismissed.
@@ -191,6 +216,7 @@ impl App {
             locks: panel_to_json(&self.locks),
             theory: panel_to_json(&self.theory),
             python: panel_to_json(&self.python.settings),
+            lessons: panel_to_json(&self.lessons.settings),
             ..AppSettings::default()
         }
     }
@@ -263,6 +289,16 @@ impl App {
             self.explorer.show_trace(settings, trace, None);
             self.tab = Tab::Explorer;
         }
+        if tab == Tab::Lessons {
+            if let Some(n) = self.lessons.take_setup_request()
+                && let Some(lesson) = self.lessons.lesson(n).cloned()
+            {
+                lesson_setup(self, &lesson);
+            }
+            if let Some(t) = self.lessons.take_goto_request() {
+                self.tab = t;
+            }
+        }
     }
 
     /// What the panel shown on `tab` takes from the others before it is
@@ -276,7 +312,7 @@ impl App {
                 .theory
                 .set_measured_points(self.speedup.measured_points()),
             Tab::System => self.system.explorer_workers = self.explorer.settings.num_workers,
-            Tab::Explorer | Tab::Race | Tab::Locks | Tab::Python => {}
+            Tab::Lessons | Tab::Explorer | Tab::Race | Tab::Locks | Tab::Python => {}
         }
     }
 

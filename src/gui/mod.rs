@@ -6,6 +6,7 @@
 pub mod app;
 pub mod explorer;
 pub mod frame_stats;
+pub mod lessons;
 pub mod locks;
 pub mod measuring;
 pub mod panel;
@@ -48,6 +49,10 @@ pub struct WindowPlan {
     /// A Chrome trace already read (`parlab open TRACE.json`): shown on the
     /// Python tab, which the window opens on.
     pub open_trace: Option<(PathBuf, crate::engine::python::Imported)>,
+    /// Open on the Lessons tab at this lesson (`--lesson N`).
+    pub lesson: Option<u32>,
+    /// Read the lessons from this folder (`--lessons DIR`, checked by the CLI).
+    pub lessons_dir: Option<PathBuf>,
 }
 
 /// eframe's settings file for this app (`…/parlab/app.ron`), if there is a place for it.
@@ -93,6 +98,16 @@ pub fn inspect_settings_file(path: &std::path::Path) -> Option<String> {
 /// Applies command-line choices on top of the saved settings (the headless
 /// duties excepted: [`run`] hands those to the app).
 pub fn apply_plan(app: &mut App, plan: WindowPlan) {
+    if let Some(dir) = &plan.lessons_dir {
+        match crate::engine::lessons::load_dir(dir) {
+            Ok(loaded) => app.set_lessons(loaded),
+            Err(e) => app.add_notice(e.to_string()),
+        }
+    }
+    if let Some(n) = plan.lesson {
+        app.lessons.select(n);
+        app.tab = Tab::Lessons;
+    }
     if let Some(t) = plan.tab {
         app.tab = t;
     }

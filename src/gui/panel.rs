@@ -45,6 +45,7 @@ pub trait Panel {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tab {
     #[default]
+    Lessons,
     Explorer,
     Speedup,
     Race,
@@ -55,7 +56,8 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
+        Tab::Lessons,
         Tab::Explorer,
         Tab::Speedup,
         Tab::Race,
@@ -68,6 +70,7 @@ impl Tab {
     /// Label in the tab bar and name on the command line (`--panel`).
     fn names(&self) -> (&'static str, &'static str) {
         match self {
+            Tab::Lessons => ("Lessons", "lessons"),
             Tab::Explorer => ("Explorer", "explorer"),
             Tab::Speedup => ("Speedup lab", "speedup"),
             Tab::Race => ("Race conditions", "race"),

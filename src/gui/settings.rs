@@ -32,6 +32,8 @@ pub struct AppSettings {
     pub locks: serde_json::Value,
     pub theory: serde_json::Value,
     pub python: serde_json::Value,
+    /// The Lessons tab: the student's predictions and answers.
+    pub lessons: serde_json::Value,
 }
 
 /// Reads a panel's saved JSON; anything unreadable gives the panel's defaults.
@@ -194,13 +196,14 @@ impl Default for AppSettings {
     fn default() -> Self {
         AppSettings {
             version: SETTINGS_VERSION,
-            tab: Tab::Explorer,
+            tab: Tab::Lessons,
             explorer: ExplorerSettings::default(),
             speedup: Default::default(),
             race: panel_to_json(&crate::gui::race::RacePanel::default()),
             locks: panel_to_json(&crate::gui::locks::LocksPanel::default()),
             theory: panel_to_json(&crate::gui::theory::TheoryPanel::default()),
             python: panel_to_json(&crate::gui::python::PythonSettings::default()),
+            lessons: panel_to_json(&crate::gui::lessons::LessonsSettings::default()),
         }
     }
 }

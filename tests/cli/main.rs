@@ -5,6 +5,7 @@ mod bench;
 mod bench_sweep;
 mod common;
 mod farm;
+mod lessons;
 mod python;
 mod race;
 mod reliability;

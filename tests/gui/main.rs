@@ -6,6 +6,7 @@
 mod app;
 mod common;
 mod explorer;
+mod lessons;
 mod locks;
 mod python;
 mod race;

@@ -97,7 +97,7 @@ fn imported() -> Imported {
 #[test]
 fn an_opened_trace_shows_lanes_named_by_process_and_thread() {
     let mut app = App::new(None);
-    assert_eq!(app.tab, Tab::Explorer);
+    assert_eq!(app.tab, Tab::Lessons);
     apply_plan(
         &mut app,
         WindowPlan {

@@ -91,6 +91,7 @@ fn p17_a_headless_screenshot_fails_when_the_panel_cannot_work() {
     let mut app = App::new(Some(&saved));
     // A panel that cannot work (no worker pool can be built with 0 workers).
     app.explorer.settings.num_workers = 0;
+    app.tab = parlab::gui::panel::Tab::Explorer;
     app.automation.screenshot = Some(dir.path().join("shot.png"));
     let outcome = app.automation.outcome.clone();
     let mut h = app_harness(app);
