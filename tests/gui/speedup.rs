@@ -406,3 +406,50 @@ fn gil_run_view_shows_primes_bars_that_never_overlap() {
             .is_some()
     );
 }
+
+#[test]
+fn a_running_sweep_shows_its_phase_then_an_estimate_of_the_time_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut panel = tiny_panel(dir.path());
+    panel.settings.reps = 100;
+    panel.set_default_view(View::new((-0.75, 0.0), 3.0, 128, 96, 500).expect("view"));
+    let mut h = harness(panel);
+    h.get_by_label("Run").click();
+    h.step();
+    // Before any timed run: a phase, never "0/N" alone.
+    assert!(
+        h.query_by_label_contains("preparing:").is_some()
+            || h.query_by_label_contains("warming up:").is_some()
+            || h.query_by_label_contains("timed runs").is_some()
+    );
+    step_until(&mut h, |p| {
+        p.progress_text()
+            .is_some_and(|t| t.contains("left (estimate"))
+    });
+    assert!(
+        h.query_by_label_contains("left (estimate from the")
+            .is_some()
+    );
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+}
+
+#[test]
+fn an_empty_export_folder_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.state_mut().settings.export_folder = std::path::PathBuf::new();
+    h.step();
+    h.get_by_label("Export CSV").click();
+    h.step();
+    h.step();
+    let msg = h.state().export_message().cloned().expect("message");
+    assert_eq!(msg, Err(parlab::gui::speedup::NO_EXPORT_FOLDER.to_string()));
+    assert!(
+        h.query_by_label_contains("no export folder given")
+            .is_some()
+    );
+    assert!(!std::path::Path::new("sweep.csv").exists());
+}

@@ -186,6 +186,9 @@ pub struct SweepEnd {
 /// What a sweep job sends back.
 #[derive(Debug)]
 pub enum SweepEvent {
+    /// The workload's data is built and every pool exists; the warm-up runs
+    /// (untimed) start.
+    Prepared,
     /// Warm-up is over; timing starts.
     WarmedUp,
     Measured(Measurement),
@@ -300,6 +303,9 @@ fn run_sweep(
             None => workload.run_timed(c.granularity, c.schedule, None),
         }
     };
+    if !emitter.send(SweepEvent::Prepared) {
+        return end(None);
+    }
     let mut rng = SplitMix64::new(plan.shuffle_seed ^ 0x3a3a_3a3a);
     for _ in 0..plan.warmup {
         let mut round: Vec<usize> = (0..configs.len()).collect();
@@ -454,7 +460,7 @@ mod tests {
                     measured[m.config] += 1;
                 }
                 SweepEvent::Finished(e) => end = Some(e),
-                SweepEvent::WarmedUp => {}
+                SweepEvent::Prepared | SweepEvent::WarmedUp => {}
             }
         }
         let end = end.expect("finished");

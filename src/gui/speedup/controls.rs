@@ -186,9 +186,12 @@ impl SpeedupPanel {
                 let (done, total) = job.progress();
                 ui.add(
                     egui::ProgressBar::new(done as f32 / total.max(1) as f32)
-                        .desired_width(240.0)
-                        .text(format!("{done}/{total} runs")),
+                        .desired_width(160.0)
+                        .text(format!("{done}/{total}")),
                 );
+                if let Some(text) = self.progress_text() {
+                    ui.label(text);
+                }
             }
         });
         if let Some(e) = &self.input_error {
@@ -200,6 +203,7 @@ impl SpeedupPanel {
         let measured = self.results.as_ref().map_or(0, SweepResults::num_measured);
         let (text, colour) = match &self.state {
             SweepState::Idle => ("press Run to measure".to_string(), palette::IDEAL),
+            SweepState::Preparing => ("preparing (nothing timed yet)...".into(), palette::WARN),
             SweepState::WarmingUp => ("warming up (untimed runs)...".into(), palette::WARN),
             SweepState::Measuring => (
                 format!("measuring: {measured} runs so far"),

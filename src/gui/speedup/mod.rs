@@ -30,7 +30,7 @@ mod workload_pick;
 pub use workload_pick::MANDELBROT_GRANULARITIES;
 
 use egui::RichText;
-pub use export::{Export, export_folder_ready, export_row_ui};
+pub use export::{Export, NO_EXPORT_FOLDER, export_folder_ready, export_row_ui};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -107,6 +107,9 @@ struct Derived {
 pub enum SweepState {
     #[default]
     Idle,
+    /// Building the workload's data and every pool (nothing timed).
+    Preparing,
+    /// Untimed warm-up runs.
     WarmingUp,
     Measuring,
     Done,
@@ -136,6 +139,9 @@ pub struct SpeedupPanel {
     refreshed_at: Option<Instant>,
     #[serde(skip)]
     state: SweepState,
+    /// When the timed runs began (for the estimate of the time left).
+    #[serde(skip)]
+    measuring_since: Option<Instant>,
     #[serde(skip)]
     input_error: Option<String>,
     #[serde(skip)]
@@ -192,6 +198,7 @@ impl SpeedupPanel {
             dirty: false,
             refreshed_at: None,
             state: SweepState::Idle,
+            measuring_since: None,
             input_error: None,
             export_message: None,
             selected: None,
