@@ -241,7 +241,7 @@ impl TheoryPanel {
         if !self.measured.is_empty() {
             ui.checkbox(
                 &mut self.fit_to_measured,
-                "Amdahl plot: fit the axis to the speedup lab's measured points",
+                "Amdahl plot: fit the axes to the speedup lab's measured points (labelled with their speedup)",
             );
         }
         let largest_measured = self.measured.iter().map(|p| p[0]).fold(0.0, f64::max);
@@ -250,6 +250,17 @@ impl TheoryPanel {
         } else {
             max_p
         };
+        // Fitted: the speedup axis ends a little above the points and the
+        // curve (the ideal line and the 1/f limit are cut there), so the
+        // measured points are not squashed at the bottom either.
+        let fitted = self.fit_to_measured && largest_measured > 0.0;
+        let top_speedup = if fitted {
+            let highest = self.measured.iter().map(|p| p[1]).fold(0.0, f64::max);
+            highest.max(amdahl_speedup(f, amdahl_p)) * 1.25
+        } else {
+            f64::INFINITY
+        };
+        let ideal_end = amdahl_p.min(top_speedup);
         let amdahl_curve: Vec<[f64; 2]> = (0..=200)
             .map(|k| {
                 let x = 1.0 + (amdahl_p - 1.0) * f64::from(k) / 200.0;
@@ -266,7 +277,7 @@ impl TheoryPanel {
                     plot.line(
                         Line::new(
                             "ideal S = P",
-                            PlotPoints::from(vec![[1.0, 1.0], [amdahl_p, amdahl_p]]),
+                            PlotPoints::from(vec![[1.0, 1.0], [ideal_end, ideal_end]]),
                         )
                         .color(palette::IDEAL),
                     );
@@ -275,7 +286,7 @@ impl TheoryPanel {
                             .color(palette::PREDICTED)
                             .style(LineStyle::Dashed { length: 8.0 }),
                     );
-                    if limit.is_finite() && limit <= amdahl_p * 2.0 {
+                    if limit.is_finite() && limit <= (amdahl_p * 2.0).min(top_speedup) {
                         plot.hline(
                             HLine::new("limit 1/f", limit)
                                 .color(palette::PREDICTED)
@@ -292,17 +303,17 @@ impl TheoryPanel {
                             .filled(true)
                             .radius(4.5),
                         );
-                        // Each point says what it is: workers and measured speedup.
+                        // Each point says what it measured (P is its x), above it.
                         for &[x, y] in &self.measured {
                             plot.text(
                                 egui_plot::Text::new(
                                     "measured (speedup lab)",
                                     egui_plot::PlotPoint::new(x, y),
-                                    RichText::new(format!("P={x:.0}: {y:.2}×"))
+                                    RichText::new(format!("{y:.2}×\n"))
                                         .color(palette::MEASURED)
-                                        .size(11.0),
+                                        .size(12.0),
                                 )
-                                .anchor(egui::Align2::LEFT_TOP),
+                                .anchor(egui::Align2::CENTER_BOTTOM),
                             );
                         }
                     }

@@ -453,3 +453,52 @@ fn an_empty_export_folder_is_refused_with_a_message() {
     );
     assert!(!std::path::Path::new("sweep.csv").exists());
 }
+
+#[test]
+fn defaults_resets_both_lists_it_sits_beside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    h.get_by_label("defaults").click();
+    h.step();
+    let fresh = SpeedupSettings::default();
+    assert_eq!(h.state().settings.workers, fresh.workers);
+    assert_eq!(h.state().settings.granularities, fresh.granularities);
+    // A course workload: its own granularities; bad parameters leave the
+    // lists alone and say why.
+    h.state_mut().select_workload("primes");
+    h.state_mut().settings.granularities = "5".into();
+    h.state_mut().settings.workload_params = "count=oops".into();
+    h.step();
+    h.get_by_label("defaults").click();
+    h.step();
+    assert_eq!(h.state().settings.granularities, "5");
+    assert!(
+        h.query_by_label_contains("defaults: no default granularities")
+            .is_some()
+    );
+    h.state_mut().settings.workload_params = "count=320".into();
+    h.step();
+    h.get_by_label("defaults").click();
+    h.step();
+    assert_eq!(h.state().settings.granularities, "1,2,4,8,16,32,64");
+}
+
+#[test]
+fn the_export_confirmation_shows_without_scrolling_at_1280x720() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 690.0))
+        .build_ui_state(|ui, p: &mut SpeedupPanel| p.ui(ui), tiny_panel(dir.path()));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.get_by_label("Export CSV").click();
+    h.step();
+    h.step();
+    let confirmation = h.get_by_label_contains("wrote ");
+    assert!(
+        confirmation.rect().bottom() < 690.0,
+        "at {:?}",
+        confirmation.rect()
+    );
+}

@@ -335,10 +335,14 @@ impl crate::gui::panel::Panel for LocksPanel {
         !self.is_busy()
     }
 
-    /// The throughput comparison, and a deadlock with the locks taken in
-    /// opposite orders.
+    /// The shown view's work (one measurement at a time: starting two at
+    /// once refused the second): the throughput comparison, a contention
+    /// timeline, or a deadlock with the locks taken in opposite orders.
     fn start_work(&mut self, ctx: &egui::Context) {
-        self.start_throughput(ctx);
-        self.start_deadlock(ctx, LockOrder::Opposite);
+        match self.view {
+            LocksView::Throughput => self.start_throughput(ctx),
+            LocksView::Contention => self.start_contention(ctx),
+            LocksView::Deadlock => self.start_deadlock(ctx, LockOrder::Opposite),
+        }
     }
 }

@@ -107,6 +107,9 @@ struct Runtime {
     start_join: Option<StartJoinComparison>,
     start_join_error: Option<String>,
     start_join_guard: Option<MeasureGuard>,
+    /// A recording asked for while the runs measure (one measurement at a
+    /// time): it starts when they end.
+    record_when_free: bool,
     record_error: Option<String>,
     /// The window's one-measurement token, held while each task runs.
     task_guard: Option<MeasureGuard>,
@@ -341,6 +344,10 @@ impl RacePanel {
             &self.runtime.start_join_task,
             &mut self.runtime.start_join_guard,
         );
+        if self.runtime.record_when_free && !self.measuring.is_busy() {
+            self.runtime.record_when_free = false;
+            self.start_recording(ctx);
+        }
         for m in msgs {
             match m {
                 RaceMsg::Run(r) => {
@@ -436,12 +443,16 @@ impl crate::gui::panel::Panel for RacePanel {
     }
 
     fn is_idle(&self) -> bool {
-        !self.is_running() && !self.is_recording() && !self.is_comparing_start_join()
+        !self.is_running()
+            && !self.is_recording()
+            && !self.is_comparing_start_join()
+            && !self.runtime.record_when_free
     }
 
     /// 20 runs of the counter, and a recorded run to analyse.
     fn start_work(&mut self, ctx: &egui::Context) {
         self.start(ctx, 20);
-        self.start_recording(ctx);
+        // Recorded once the runs are done (one measurement at a time).
+        self.runtime.record_when_free = true;
     }
 }

@@ -123,10 +123,14 @@ impl SpeedupPanel {
                     .on_hover_text(granularity_hint(&self.settings.workload));
                 if ui
                     .button("defaults")
-                    .on_hover_text("the workload's log-spaced default granularities")
+                    .on_hover_text(
+                        "both lists back to their defaults: workers 1 to the logical cores, \
+                         then 2× and 4× them (oversubscribed), and the workload's log-spaced \
+                         granularities",
+                    )
                     .clicked()
                 {
-                    self.reset_granularities();
+                    self.reset_lists();
                 }
             });
             ui.horizontal(|ui| {

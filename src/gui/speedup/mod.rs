@@ -332,6 +332,8 @@ impl SpeedupPanel {
         self.controls_ui(ui);
         ui.separator();
         self.status_ui(ui);
+        // Above the plots, so that its confirmation shows without scrolling.
+        self.export_ui(ui);
         if self.derived.is_some() {
             self.prediction_choice_ui(ui);
         }
@@ -403,8 +405,6 @@ impl SpeedupPanel {
         if let Some(c) = clicked.or(table.open_trace) {
             self.request_trace(c);
         }
-        ui.separator();
-        self.export_ui(ui);
     }
 }
 
