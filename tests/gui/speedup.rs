@@ -412,7 +412,7 @@ fn a_running_sweep_shows_its_phase_then_an_estimate_of_the_time_left() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut panel = tiny_panel(dir.path());
     panel.settings.reps = 100;
-    panel.set_default_view(View::new((-0.75, 0.0), 3.0, 128, 96, 500).expect("view"));
+    panel.set_default_view(View::new((-0.75, 0.0), 3.0, 64, 48, 200).expect("view"));
     let mut h = harness(panel);
     h.get_by_label("Run").click();
     h.step();
