@@ -5,6 +5,12 @@
 #
 #   scripts/screenshots.sh            # builds a release binary first
 #   PARLAB=target/debug/parlab scripts/screenshots.sh
+#   ONLY=sizes scripts/screenshots.sh # only every tab at 1280x720 and 1920x1080
+#
+# Besides the pictures the README shows, every tab at the two window sizes a
+# lab meets: 1280x720 (a projector) in screenshots/1280x720/, and 1920x1080 in
+# screenshots/1920x1080/ (--window sets the window; the virtual screen is
+# larger than either).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,10 +25,21 @@ shot() {
   local out="$1"; shift
   echo "screenshots/$out"
   # --reset-settings: the same pictures whatever this machine saved before.
-  xvfb-run -a -s "-screen 0 1600x1000x24" \
+  xvfb-run -a -s "-screen 0 1920x1200x24" \
     "$PARLAB" --reset-settings --screenshot "screenshots/$out" "$@"
   "$PARLAB" check-png "screenshots/$out"
 }
+
+# Every tab at both window sizes, with its default settings and its work done.
+for window in 1280x720 1920x1080; do
+  mkdir -p "screenshots/$window"
+  for tab in explorer speedup race locks theory python system; do
+    shot "$window/$tab.png" --panel "$tab" --window "$window"
+  done
+done
+if [ "${ONLY:-}" = sizes ]; then
+  exit 0
+fi
 
 # The explorer: whole set, 4 workers, dynamic schedule, worker overlay, timeline and legend.
 shot explorer.png --panel explorer --size 1024x768 --place whole-set \

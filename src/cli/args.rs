@@ -43,6 +43,10 @@ pub struct WindowArgs {
     /// Explorer image size to start with, as WIDTHxHEIGHT.
     #[arg(long, value_name = "WxH")]
     pub size: Option<String>,
+    /// Window size in points, as WIDTHxHEIGHT (e.g. 1280x720, a lab projector);
+    /// default 1500x950.
+    #[arg(long, value_name = "WxH")]
+    pub window: Option<String>,
     /// Named place to start at (whole-set, lopsided, seahorse-valley, …).
     #[arg(long, value_name = "NAME")]
     pub place: Option<String>,

@@ -72,6 +72,24 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
             Some((w, h))
         }
     };
+    let window = match &args.window {
+        None => None,
+        Some(s) => {
+            let (w, h) = s
+                .split_once(['x', '×'])
+                .ok_or_else(|| format!("--window {s:?}: expected WIDTHxHEIGHT such as 1280x720"))?;
+            let parse = |v: &str| {
+                v.trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (400..=8192).contains(n))
+                    .ok_or_else(|| {
+                        format!("--window {s:?}: {v:?} is not a whole number in 400..=8192")
+                    })
+            };
+            Some((parse(w)?, parse(h)?))
+        }
+    };
     let place = match &args.place {
         None => None,
         Some(p) => Some(Place::by_name(p).ok_or_else(|| {
@@ -120,6 +138,7 @@ pub fn plan(args: &WindowArgs) -> Result<WindowPlan, String> {
     Ok(WindowPlan {
         tab: args.panel.as_deref().map(Tab::from_slug).transpose()?,
         size,
+        window,
         place,
         workers: args.workers,
         schedule: parsed(args.schedule.as_deref())?,

@@ -432,6 +432,11 @@ impl App {
                 self.automation.frames_before_work += 1;
                 return;
             }
+            // Another panel's measurement (the explorer's first render, slow
+            // in a debug build) would refuse the shown panel's work: wait for it.
+            if self.tab != Tab::Explorer && self.measuring.is_busy() {
+                return;
+            }
             self.automation.work_started = true;
             let tab = self.tab;
             self.share_between_panels(tab);

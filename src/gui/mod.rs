@@ -32,6 +32,8 @@ use std::path::PathBuf;
 pub struct WindowPlan {
     pub tab: Option<Tab>,
     pub size: Option<(u32, u32)>,
+    /// The window's inner size in points (default 1500×950).
+    pub window: Option<(u32, u32)>,
     pub place: Option<&'static Place>,
     pub workers: Option<usize>,
     pub schedule: Option<Schedule>,
@@ -166,14 +168,15 @@ pub fn run(plan: WindowPlan) -> Result<(), String> {
     } else {
         None
     };
+    let (width, height) = plan.window.unwrap_or((1500, 950));
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Glow,
         viewport: egui::ViewportBuilder::default()
             .with_title("parlab")
-            .with_inner_size([1500.0, 950.0])
+            .with_inner_size([width as f32, height as f32])
             .with_min_inner_size([800.0, 500.0]),
-        // Headless runs get the same window size every time.
-        persist_window: !headless,
+        // Headless runs, and runs given --window, get the size asked for.
+        persist_window: !headless && plan.window.is_none(),
         persistence_path: scratch.as_ref().map(|(_, copy)| copy.clone()),
         ..Default::default()
     };

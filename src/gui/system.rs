@@ -1,6 +1,7 @@
 //! The system panel: CPU brand, core counts, and live per-core load from
 //! sysinfo, refreshed at most every 500 ms (a cheap read of the OS counters).
 
+use crate::engine::exec::other_cpu::{CpuSplit, SplitReading};
 use crate::engine::exec::pool::{logical_cores, physical_cores};
 use crate::gui::widgets::palette;
 use egui::{Align2, FontId, Pos2, Rect, RichText, Sense, Vec2};
@@ -24,6 +25,13 @@ pub struct CpuMonitor {
     pub loads: Vec<f32>,
     /// Recent samples of `loads`, oldest first (at most [`HISTORY_SAMPLES`]).
     pub history: VecDeque<Vec<f32>>,
+    /// The last reading of the machine's and parlab's CPU ticks (`/proc`).
+    split_reading: Option<SplitReading>,
+    /// The machine's CPU since the reading before: parlab (this process and
+    /// its children) and other programs. `None` without `/proc`.
+    pub split: Option<CpuSplit>,
+    /// Recent values of `split`, oldest first, beside `history`.
+    pub split_history: VecDeque<CpuSplit>,
 }
 
 /// Samples kept for the load history chart (one minute at 2 per second).
@@ -59,6 +67,9 @@ impl CpuMonitor {
             physical: physical_cores(),
             loads,
             history: VecDeque::with_capacity(HISTORY_SAMPLES),
+            split_reading: SplitReading::read(),
+            split: None,
+            split_history: VecDeque::with_capacity(HISTORY_SAMPLES),
         }
     }
 
@@ -78,6 +89,18 @@ impl CpuMonitor {
             self.history.pop_front();
         }
         self.history.push_back(self.loads.clone());
+        let reading = SplitReading::read();
+        self.split = match (&self.split_reading, &reading) {
+            (Some(before), Some(after)) => CpuSplit::between(before, after),
+            _ => None,
+        };
+        self.split_reading = reading;
+        if let Some(split) = self.split {
+            if self.split_history.len() == HISTORY_SAMPLES {
+                self.split_history.pop_front();
+            }
+            self.split_history.push_back(split);
+        }
         true
     }
 
@@ -244,15 +267,83 @@ pub fn system_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, num_workers: usize) {
             ui.visuals().text_color(),
         );
     }
+    ui.add_space(4.0);
+    split_ui(ui, cpu, width);
     ui.add_space(8.0);
     history_ui(ui, cpu, width);
+}
+
+/// Who is using the CPU: parlab (this process and every process it
+/// started) against other programs, as shares of the whole machine.
+fn split_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, width: f32) {
+    let Some(split) = cpu.split else {
+        ui.weak("parlab's own share: not measured on this system (needs Linux /proc)");
+        return;
+    };
+    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 18.0), Sense::hover());
+    let p = ui.painter();
+    let bar = Rect::from_min_max(
+        Pos2::new(rect.left() + 64.0, rect.top() + 2.0),
+        Pos2::new(rect.right() - 56.0, rect.bottom() - 2.0),
+    );
+    p.text(
+        Pos2::new(rect.left(), rect.center().y),
+        Align2::LEFT_CENTER,
+        "all cores",
+        FontId::proportional(11.0),
+        ui.visuals().text_color(),
+    );
+    p.rect_filled(bar, 2.0, palette::IDLE);
+    let own_w = bar.width() * (split.own_pct / 100.0).clamp(0.0, 1.0) as f32;
+    let other_w = bar.width() * (split.other_pct / 100.0).clamp(0.0, 1.0) as f32;
+    p.rect_filled(
+        Rect::from_min_size(bar.min, Vec2::new(own_w, bar.height())),
+        0.0,
+        palette::OWN_CPU,
+    );
+    p.rect_filled(
+        Rect::from_min_size(
+            Pos2::new(bar.left() + own_w, bar.top()),
+            Vec2::new(other_w.min(bar.width() - own_w), bar.height()),
+        ),
+        0.0,
+        palette::OTHER_CPU,
+    );
+    p.text(
+        Pos2::new(bar.right() + 6.0, rect.center().y),
+        Align2::LEFT_CENTER,
+        format!("{:.0} %", split.own_pct + split.other_pct),
+        FontId::proportional(11.0),
+        ui.visuals().text_color(),
+    );
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(
+            palette::OWN_CPU,
+            format!(
+                "parlab (this process and its children): {:.0} %",
+                split.own_pct
+            ),
+        );
+        ui.label("·");
+        ui.colored_label(
+            palette::OTHER_CPU,
+            format!("other programs: {:.0} %", split.other_pct),
+        );
+        ui.weak("of all cores, from /proc over the last sample");
+    });
 }
 
 /// Load over the last minute: a thin line per core and the mean in bold.
 fn history_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, width: f32) {
     ui.label(RichText::new("Last minute").strong());
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(width, 180.0), Sense::hover());
-    let p = ui.painter_at(rect);
+    let (outer, _) = ui.allocate_exact_size(Vec2::new(width, 180.0), Sense::hover());
+    // The scale's labels sit in a margin left of the chart, never under a trace.
+    let label_w = 40.0;
+    let rect = Rect::from_min_max(
+        Pos2::new(outer.left() + label_w, outer.top() + 6.0),
+        Pos2::new(outer.right(), outer.bottom() - 6.0),
+    );
+    let p = ui.painter_at(outer);
     p.rect_filled(rect, 2.0, palette::IDLE);
     let font = FontId::proportional(10.0);
     for pct in [0.0_f32, 50.0, 100.0] {
@@ -262,12 +353,8 @@ fn history_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, width: f32) {
             egui::Stroke::new(1.0, egui::Color32::from_gray(60)),
         );
         p.text(
-            Pos2::new(rect.left() + 2.0, y),
-            if pct > 50.0 {
-                Align2::LEFT_TOP
-            } else {
-                Align2::LEFT_BOTTOM
-            },
+            Pos2::new(rect.left() - 4.0, y),
+            Align2::RIGHT_CENTER,
             format!("{pct:.0} %"),
             font.clone(),
             egui::Color32::from_gray(150),
@@ -307,11 +394,36 @@ fn history_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, width: f32) {
         .collect();
     p.add(egui::Shape::line(
         mean,
-        egui::Stroke::new(2.5, palette::MEASURED),
+        egui::Stroke::new(1.5, palette::HIGHLIGHT),
     ));
-    ui.label(
-        RichText::new("grey: each core · blue: mean of all cores")
-            .weak()
-            .small(),
-    );
+    let m = cpu.split_history.len();
+    let split_x = |i: usize| {
+        rect.right()
+            - (HISTORY_SAMPLES - 1 - (HISTORY_SAMPLES - m + i)) as f32 * rect.width()
+                / (HISTORY_SAMPLES - 1) as f32
+    };
+    if m >= 2 {
+        for (colour, of) in [
+            (
+                palette::OTHER_CPU,
+                (|s: &CpuSplit| s.other_pct) as fn(&CpuSplit) -> f64,
+            ),
+            (palette::OWN_CPU, |s: &CpuSplit| s.own_pct),
+        ] {
+            let line: Vec<Pos2> = cpu
+                .split_history
+                .iter()
+                .enumerate()
+                .map(|(i, s)| Pos2::new(split_x(i), y_of(of(s) as f32)))
+                .collect();
+            p.add(egui::Shape::line(line, egui::Stroke::new(2.5, colour)));
+        }
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.weak("grey: each core · white: mean of all cores ·");
+        ui.colored_label(palette::OWN_CPU, "blue: parlab");
+        ui.weak("·");
+        ui.colored_label(palette::OTHER_CPU, "rose: other programs");
+        ui.weak("(shares of all cores)");
+    });
 }

@@ -34,6 +34,10 @@ pub struct TheoryPanel {
     pub workers: u32,
     /// Right end of the curves' worker axis.
     pub max_workers: u32,
+    /// With measured points, the Amdahl plot's axis ends just past the
+    /// largest measured worker count (instead of at `max_workers`), so the
+    /// points are not squashed at the origin.
+    pub fit_to_measured: bool,
     /// Matmul edge and cutoff for the Brent run.
     pub matmul_n: usize,
     pub matmul_cutoff: usize,
@@ -70,6 +74,7 @@ impl Default for TheoryPanel {
             serial_fraction: 0.1,
             workers: 8,
             max_workers: 64,
+            fit_to_measured: true,
             matmul_n: 256,
             matmul_cutoff: 64,
             brent_workers: logical_cores(),
@@ -233,6 +238,35 @@ impl TheoryPanel {
                 .collect()
         };
         let ideal: Vec<[f64; 2]> = vec![[1.0, 1.0], [max_p, max_p]];
+        if !self.measured.is_empty() {
+            ui.checkbox(
+                &mut self.fit_to_measured,
+                "Amdahl plot: fit the axes to the speedup lab's measured points (labelled with their speedup)",
+            );
+        }
+        let largest_measured = self.measured.iter().map(|p| p[0]).fold(0.0, f64::max);
+        let amdahl_p = if self.fit_to_measured && largest_measured > 0.0 {
+            (largest_measured * 1.5).ceil().max(4.0)
+        } else {
+            max_p
+        };
+        // Fitted: the speedup axis ends a little above the points and the
+        // curve (the ideal line and the 1/f limit are cut there), so the
+        // measured points are not squashed at the bottom either.
+        let fitted = self.fit_to_measured && largest_measured > 0.0;
+        let top_speedup = if fitted {
+            let highest = self.measured.iter().map(|p| p[1]).fold(0.0, f64::max);
+            highest.max(amdahl_speedup(f, amdahl_p)) * 1.25
+        } else {
+            f64::INFINITY
+        };
+        let ideal_end = amdahl_p.min(top_speedup);
+        let amdahl_curve: Vec<[f64; 2]> = (0..=200)
+            .map(|k| {
+                let x = 1.0 + (amdahl_p - 1.0) * f64::from(k) / 200.0;
+                [x, amdahl_speedup(f, x)]
+            })
+            .collect();
         ui.columns(2, |cols| {
             Plot::new("amdahl")
                 .height(220.0)
@@ -241,18 +275,18 @@ impl TheoryPanel {
                 .y_axis_label("speedup")
                 .show(&mut cols[0], |plot| {
                     plot.line(
-                        Line::new("ideal S = P", PlotPoints::from(ideal.clone()))
-                            .color(palette::IDEAL),
+                        Line::new(
+                            "ideal S = P",
+                            PlotPoints::from(vec![[1.0, 1.0], [ideal_end, ideal_end]]),
+                        )
+                        .color(palette::IDEAL),
                     );
                     plot.line(
-                        Line::new(
-                            "Amdahl (predicted)",
-                            PlotPoints::from(curve(amdahl_speedup)),
-                        )
-                        .color(palette::PREDICTED)
-                        .style(LineStyle::Dashed { length: 8.0 }),
+                        Line::new("Amdahl (predicted)", PlotPoints::from(amdahl_curve))
+                            .color(palette::PREDICTED)
+                            .style(LineStyle::Dashed { length: 8.0 }),
                     );
-                    if limit.is_finite() && limit <= max_p * 2.0 {
+                    if limit.is_finite() && limit <= (amdahl_p * 2.0).min(top_speedup) {
                         plot.hline(
                             HLine::new("limit 1/f", limit)
                                 .color(palette::PREDICTED)
@@ -261,10 +295,27 @@ impl TheoryPanel {
                     }
                     if !self.measured.is_empty() {
                         plot.points(
-                            Points::new("measured", PlotPoints::from(self.measured.clone()))
-                                .color(palette::MEASURED)
-                                .radius(4.0),
+                            Points::new(
+                                "measured (speedup lab)",
+                                PlotPoints::from(self.measured.clone()),
+                            )
+                            .color(palette::MEASURED)
+                            .filled(true)
+                            .radius(4.5),
                         );
+                        // Each point says what it measured (P is its x), above it.
+                        for &[x, y] in &self.measured {
+                            plot.text(
+                                egui_plot::Text::new(
+                                    "measured (speedup lab)",
+                                    egui_plot::PlotPoint::new(x, y),
+                                    RichText::new(format!("{y:.2}×\n"))
+                                        .color(palette::MEASURED)
+                                        .size(12.0),
+                                )
+                                .anchor(egui::Align2::CENTER_BOTTOM),
+                            );
+                        }
                     }
                 });
             Plot::new("gustafson")

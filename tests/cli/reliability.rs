@@ -640,3 +640,21 @@ fn p16_a_late_failure_says_which_outputs_were_written() {
     );
     assert!(err.contains("could not write /dev/full"), "{err}");
 }
+
+#[test]
+fn a_bad_window_size_is_refused_before_the_window_opens() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for bad in ["1280", "10x10", "1280xtall"] {
+        let out = parlab()
+            .args(["--window", bad, "--screenshot"])
+            .arg(dir.path().join("w.png"))
+            .output()
+            .expect("runs");
+        if cfg!(feature = "gui") {
+            assert_usage_error(&out, &["--window"]);
+        } else {
+            assert_usage_error(&out, &["no window"]);
+        }
+    }
+    assert_eq!(files_in(dir.path()), Vec::<String>::new());
+}

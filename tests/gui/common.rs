@@ -31,15 +31,20 @@ pub fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
 /// Opens the combo box labelled `combo` and clicks its option `option`,
 /// stepping until the popup shows it (the popup opens over a few frames; a
 /// fixed number of steps was flaky under load).
+/// A click that did not open it is made again: under load one step can take
+/// longer than egui's longest click (0.8 s), and a press and a release that
+/// far apart are no click.
 pub fn pick<S>(harness: &mut Harness<'_, S>, combo: &str, option: &str) {
-    harness.get_by_role_and_label(Role::ComboBox, combo).click();
-    for _ in 0..200 {
-        harness.step();
-        if harness
-            .query_by_role_and_label(Role::Button, option)
-            .is_some()
-        {
-            break;
+    'open: for _ in 0..5 {
+        harness.get_by_role_and_label(Role::ComboBox, combo).click();
+        for _ in 0..50 {
+            harness.step();
+            if harness
+                .query_by_role_and_label(Role::Button, option)
+                .is_some()
+            {
+                break 'open;
+            }
         }
     }
     harness.get_by_role_and_label(Role::Button, option).click();

@@ -37,12 +37,17 @@ fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
 /// Steps frames until the render has finished (bounded).
 /// Opens the Export section and steps until its buttons are shown (the
 /// section opens over a few frames; a fixed number of steps was flaky).
+/// Clicks again when a click was lost: under load a step can take longer
+/// than egui's longest click, and a press and a release that far apart are
+/// no click.
 fn open_export(h: &mut Harness<'_, Explorer>) {
-    h.get_by_label("Export").click();
-    for _ in 0..200 {
-        h.step();
-        if h.query_by_label("Quick: image PNG").is_some() {
-            return;
+    for _ in 0..5 {
+        h.get_by_label("Export").click();
+        for _ in 0..50 {
+            h.step();
+            if h.query_by_label("Quick: image PNG").is_some() {
+                return;
+            }
         }
     }
     panic!("the Export section did not open");
@@ -231,26 +236,60 @@ fn a_render_waits_while_another_measurement_holds_the_window() {
 }
 
 #[test]
-fn save_as_opens_the_in_app_dialog() {
+fn save_as_opens_the_in_app_dialog_in_the_export_folder_with_every_glyph() {
     let dir = tempfile::tempdir().expect("tempdir");
-    // egui_file puts emoji (💾, 🗀) in its title and file list, which egui's
-    // default fonts lack: they show as boxes, which the harness must allow.
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 1000.0))
-        .allow_missing_glyphs()
-        .build_ui_state(|ui, e: &mut Explorer| e.ui(ui), small_explorer(dir.path()));
+    // A folder that does not exist yet: the dialog makes it and starts there.
+    let folder = dir.path().join("exports");
+    // The harness fails on any glyph the fonts lack (egui_file's 💾, ⬆, ⟲,
+    // 🗀 and 🗋 once showed as boxes): no allow_missing_glyphs here.
+    let mut h = harness(small_explorer(&folder));
     settle(&mut h);
+    // A file in the folder, so the file list draws its icons too.
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(folder.join("earlier.png"), b"x").expect("file");
     open_export(&mut h);
     assert!(h.query_by_label_contains("Save image PNG").is_none());
     h.get_all_by_label("Save as…")
         .next()
         .expect("a Save as button")
         .click();
-    h.step();
-    h.step();
+    for _ in 0..5 {
+        h.step();
+    }
     h.get_all_by_label_contains("Save image PNG")
         .next()
         .expect("the save dialog is open");
+    let shown = h.state().exports.dialog_folder().expect("dialog open");
+    assert_eq!(
+        shown.canonicalize().expect("exists"),
+        folder.canonicalize().expect("exists")
+    );
+    assert!(h.query_by_label_contains("earlier.png").is_some());
+}
+
+#[test]
+fn an_empty_quick_export_folder_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    h.state_mut().settings.export_folder = std::path::PathBuf::new();
+    open_export(&mut h);
+    h.get_by_label("Quick: image PNG").click();
+    h.step();
+    h.get_by_label_contains("no export folder given");
+    // Save as… is refused the same way: no dialog in the current directory.
+    h.get_all_by_label("Save as…")
+        .next()
+        .expect("Save as")
+        .click();
+    h.step();
+    h.step();
+    assert!(h.state().exports.dialog_folder().is_none());
+    let exported_here = std::fs::read_dir(".").expect("cwd").flatten().any(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        name.starts_with("parlab-") && name.ends_with("image.png")
+    });
+    assert!(!exported_here, "nothing written into the current directory");
 }
 
 #[test]

@@ -151,3 +151,123 @@ fn a_race_run_is_refused_while_another_measurement_runs() {
     harness.step();
     assert!(!held.is_busy(), "the finished run gave the token back");
 }
+
+#[test]
+fn start_join_comparison_lives_in_the_race_lab_and_shows_both_launches() {
+    let mut panel = RacePanel::default();
+    panel.start_join_delay_micros = 5_000;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("Compare start/join orders").click();
+    harness.step();
+    step_until(&mut harness, |p| {
+        !p.is_comparing_start_join() && p.start_join().is_some()
+    });
+    let c = harness.state().start_join().expect("comparison").clone();
+    assert_eq!((c.serialised.actual, c.serialised.lost), (2, 0));
+    assert!(harness.query_by_label("start, join, start, join").is_some());
+}
+
+#[test]
+fn changing_an_input_after_a_run_marks_the_result_stale() {
+    let mut panel = RacePanel::default();
+    panel.config.num_threads = 2;
+    panel.config.increments = 5_000;
+    panel.config.mode = Mode::Atomic;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("Run").click();
+    harness.step();
+    step_until(&mut harness, |p| !p.is_running() && !p.runs().is_empty());
+    assert!(harness.query_by_label_contains("stale:").is_none());
+    // The threads field, as a person would change it.
+    harness.state_mut().config.num_threads = 3;
+    harness.step();
+    harness.step();
+    assert!(harness.state().runs_are_stale());
+    assert!(
+        harness
+            .query_by_label_contains("stale: these results were measured with other settings")
+            .is_some()
+    );
+    // Back to the measured settings: no longer stale.
+    harness.state_mut().config.num_threads = 2;
+    harness.step();
+    harness.step();
+    assert!(harness.query_by_label_contains("stale:").is_none());
+}
+
+#[test]
+fn changing_a_recording_input_marks_the_interleaving_stale() {
+    let mut panel = RacePanel::default();
+    panel.view = RaceView::Interleaving;
+    panel.record.num_threads = 2;
+    panel.record.increments = 2;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    harness.get_by_label("Record").click();
+    harness.step();
+    step_until(&mut harness, |p| {
+        !p.is_recording() && p.recorded().is_some()
+    });
+    assert!(harness.query_by_label_contains("stale:").is_none());
+    harness.state_mut().record.increments = 3;
+    harness.step();
+    harness.step();
+    assert!(
+        harness
+            .query_by_label_contains("stale: this recording used other settings")
+            .is_some()
+    );
+}
+
+#[test]
+fn the_modes_table_has_a_row_per_mode_run() {
+    let mut panel = RacePanel::default();
+    panel.config.num_threads = 2;
+    panel.config.increments = 2_000;
+    let mut harness = Harness::new_ui_state(|ui, p: &mut RacePanel| p.ui(ui), panel);
+    harness.step();
+    let modes = [Mode::Unsync, Mode::Mutex, Mode::Atomic, Mode::Sharded];
+    for (k, mode) in modes.into_iter().enumerate() {
+        harness.state_mut().config.mode = mode;
+        harness.step();
+        harness.get_by_label("Run").click();
+        harness.step();
+        step_until(&mut harness, |p| {
+            !p.is_running() && p.mode_batches().len() == k + 1
+        });
+    }
+    // Running a mode again replaces its row, not adds one.
+    harness.get_by_label("Run").click();
+    harness.step();
+    step_until(&mut harness, |p| !p.is_running());
+    let batches = harness.state().mode_batches();
+    assert_eq!(batches.len(), 4);
+    for mode in modes {
+        assert!(
+            batches
+                .iter()
+                .any(|(m, runs)| *m == mode && runs.len() == 1)
+        );
+    }
+    assert!(
+        harness
+            .query_by_label_contains("The modes side by side")
+            .is_some()
+    );
+    // One row per mode: the mode's label appears in the table (and, for the
+    // current mode, in the mode combo box too).
+    for mode in modes {
+        assert!(
+            harness.query_all_by_label(mode.label()).count() >= 1,
+            "{mode:?}"
+        );
+    }
+    // The lock-free modes lose nothing.
+    for (m, runs) in batches {
+        if *m != Mode::Unsync {
+            assert_eq!(runs[0].lost, 0, "{m:?}");
+        }
+    }
+}

@@ -406,3 +406,99 @@ fn gil_run_view_shows_primes_bars_that_never_overlap() {
             .is_some()
     );
 }
+
+#[test]
+fn a_running_sweep_shows_its_phase_then_an_estimate_of_the_time_left() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut panel = tiny_panel(dir.path());
+    panel.settings.reps = 100;
+    panel.set_default_view(View::new((-0.75, 0.0), 3.0, 64, 48, 200).expect("view"));
+    let mut h = harness(panel);
+    h.get_by_label("Run").click();
+    h.step();
+    // Before any timed run: a phase, never "0/N" alone.
+    assert!(
+        h.query_by_label_contains("preparing:").is_some()
+            || h.query_by_label_contains("warming up:").is_some()
+            || h.query_by_label_contains("timed runs").is_some()
+    );
+    step_until(&mut h, |p| {
+        p.progress_text()
+            .is_some_and(|t| t.contains("left (estimate"))
+    });
+    assert!(
+        h.query_by_label_contains("left (estimate from the")
+            .is_some()
+    );
+    h.get_by_label("Cancel").click();
+    settle(&mut h);
+}
+
+#[test]
+fn an_empty_export_folder_is_refused_with_a_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.state_mut().settings.export_folder = std::path::PathBuf::new();
+    h.step();
+    h.get_by_label("Export CSV").click();
+    h.step();
+    h.step();
+    let msg = h.state().export_message().cloned().expect("message");
+    assert_eq!(msg, Err(parlab::gui::speedup::NO_EXPORT_FOLDER.to_string()));
+    assert!(
+        h.query_by_label_contains("no export folder given")
+            .is_some()
+    );
+    assert!(!std::path::Path::new("sweep.csv").exists());
+}
+
+#[test]
+fn defaults_resets_both_lists_it_sits_beside() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(tiny_panel(dir.path()));
+    h.step();
+    h.get_by_label("defaults").click();
+    h.step();
+    let fresh = SpeedupSettings::default();
+    assert_eq!(h.state().settings.workers, fresh.workers);
+    assert_eq!(h.state().settings.granularities, fresh.granularities);
+    // A course workload: its own granularities; bad parameters leave the
+    // lists alone and say why.
+    h.state_mut().select_workload("primes");
+    h.state_mut().settings.granularities = "5".into();
+    h.state_mut().settings.workload_params = "count=oops".into();
+    h.step();
+    h.get_by_label("defaults").click();
+    h.step();
+    assert_eq!(h.state().settings.granularities, "5");
+    assert!(
+        h.query_by_label_contains("defaults: no default granularities")
+            .is_some()
+    );
+    h.state_mut().settings.workload_params = "count=320".into();
+    h.step();
+    h.get_by_label("defaults").click();
+    h.step();
+    assert_eq!(h.state().settings.granularities, "1,2,4,8,16,32,64");
+}
+
+#[test]
+fn the_export_confirmation_shows_without_scrolling_at_1280x720() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1280.0, 690.0))
+        .build_ui_state(|ui, p: &mut SpeedupPanel| p.ui(ui), tiny_panel(dir.path()));
+    h.get_by_label("Run").click();
+    settle(&mut h);
+    h.get_by_label("Export CSV").click();
+    h.step();
+    h.step();
+    let confirmation = h.get_by_label_contains("wrote ");
+    assert!(
+        confirmation.rect().bottom() < 690.0,
+        "at {:?}",
+        confirmation.rect()
+    );
+}

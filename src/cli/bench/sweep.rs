@@ -392,7 +392,7 @@ fn measure(
     }
     while let Some(event) = job.next_blocking() {
         match event {
-            SweepEvent::WarmedUp => {}
+            SweepEvent::Prepared | SweepEvent::WarmedUp => {}
             SweepEvent::Measured(m) => {
                 results.add(m);
                 if show_progress {

@@ -330,6 +330,128 @@ impl OtherCpuMeter {
     }
 }
 
+/// One line of `/proc/<pid>/stat`: the process, its parent and its CPU ticks
+/// (utime + stime + cutime + cstime: its own and its waited-for children's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcTicks {
+    pub pid: u32,
+    pub parent: u32,
+    pub ticks: u64,
+}
+
+impl ProcTicks {
+    /// Parses the text of `/proc/<pid>/stat`.
+    pub fn parse(stat: &str) -> Option<ProcTicks> {
+        let pid = stat.split_whitespace().next()?.parse().ok()?;
+        // The command name (field 2) may hold spaces: count from the last ')'.
+        let f: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
+        let at = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+        // After ')': state is field 3, ppid 4, utime..cstime 14..17.
+        Some(ProcTicks {
+            pid,
+            parent: u32::try_from(at(1)?).ok()?,
+            ticks: at(11)? + at(12)? + at(13)? + at(14)?,
+        })
+    }
+}
+
+/// Ticks of `root` and of every process descended from it among `all`.
+pub fn family_ticks_of(root: u32, all: &[ProcTicks]) -> u64 {
+    let mut family = vec![root];
+    let mut total = 0;
+    let mut k = 0;
+    while let Some(&pid) = family.get(k) {
+        k += 1;
+        for p in all {
+            if p.pid == pid {
+                total += p.ticks;
+            }
+            if p.parent == pid && !family.contains(&p.pid) {
+                family.push(p.pid);
+            }
+        }
+    }
+    total
+}
+
+/// CPU ticks so far of this process and all its live descendants (Python
+/// interpreters, worker processes), each with its waited-for children: a
+/// child that ends and is waited for moves from its own line into its
+/// parent's `cutime`, so the sum only grows. `None` without `/proc`.
+pub fn family_ticks() -> Option<u64> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !name.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        // A process may end between the listing and the read: skip it.
+        if let Some(p) = std::fs::read_to_string(entry.path().join("stat"))
+            .ok()
+            .and_then(|t| ProcTicks::parse(&t))
+        {
+            all.push(p);
+        }
+    }
+    Some(family_ticks_of(std::process::id(), &all))
+}
+
+/// The machine's CPU split between this program (with its child processes)
+/// and everything else, between two readings.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CpuSplit {
+    /// This process and its descendants, in percent of all CPUs (0..=100).
+    pub own_pct: f64,
+    /// Everything else, in percent of all CPUs.
+    pub other_pct: f64,
+}
+
+/// A reading for [`CpuSplit`]: the machine's counters and the family's ticks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SplitReading {
+    pub machine: CpuCounters,
+    pub family_ticks: u64,
+}
+
+impl SplitReading {
+    pub fn read() -> Option<SplitReading> {
+        Some(SplitReading {
+            machine: CpuCounters::read(current_tid())?,
+            family_ticks: family_ticks()?,
+        })
+    }
+}
+
+impl CpuSplit {
+    /// The split over the window between two readings; `None` when the
+    /// window holds no ticks.
+    pub fn between(before: &SplitReading, after: &SplitReading) -> Option<CpuSplit> {
+        let all = after
+            .machine
+            .all_ticks
+            .saturating_sub(before.machine.all_ticks);
+        if all == 0 {
+            return None;
+        }
+        let busy = after
+            .machine
+            .busy_ticks
+            .saturating_sub(before.machine.busy_ticks);
+        // Ticks are sampled per process and per CPU at slightly different
+        // moments: the family can read a tick above the machine's busy count.
+        let own = after
+            .family_ticks
+            .saturating_sub(before.family_ticks)
+            .min(busy);
+        let pct = |t: u64| 100.0 * t as f64 / all as f64;
+        Some(CpuSplit {
+            own_pct: pct(own),
+            other_pct: pct(busy - own),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -493,5 +615,66 @@ mod tests {
             unnamed.drawing_ticks >= worker.drawing_ticks + 5,
             "unnamed {unnamed:?} vs worker {worker:?}"
         );
+    }
+
+    #[test]
+    fn proc_stat_lines_parse_with_spaces_in_the_name() {
+        let line = "4242 (my (odd) prog) S 17 4242 4242 0 -1 4194560 1 0 0 0 \
+                    30 12 5 3 20 0 1 0 100 0 0";
+        let p = ProcTicks::parse(line).expect("parse");
+        assert_eq!(
+            p,
+            ProcTicks {
+                pid: 4242,
+                parent: 17,
+                ticks: 30 + 12 + 5 + 3
+            }
+        );
+        assert_eq!(ProcTicks::parse("garbage"), None);
+    }
+
+    #[test]
+    fn the_family_is_the_root_and_every_descendant() {
+        let p = |pid, parent, ticks| ProcTicks { pid, parent, ticks };
+        let all = [
+            p(1, 0, 1000),
+            p(10, 1, 5),   // root
+            p(11, 10, 7),  // child
+            p(12, 11, 11), // grandchild
+            p(13, 1, 100), // a stranger
+        ];
+        assert_eq!(family_ticks_of(10, &all), 5 + 7 + 11);
+        assert_eq!(family_ticks_of(13, &all), 100);
+    }
+
+    #[test]
+    fn the_split_gives_the_rest_of_the_busy_ticks_to_other_programs() {
+        let reading = |busy, all, family| SplitReading {
+            machine: CpuCounters {
+                busy_ticks: busy,
+                all_ticks: all,
+                num_cpus: 2,
+                ..CpuCounters::default()
+            },
+            family_ticks: family,
+        };
+        let s = CpuSplit::between(&reading(100, 1000, 10), &reading(300, 1200, 30)).expect("ticks");
+        assert!((s.own_pct - 10.0).abs() < 1e-9);
+        assert!((s.other_pct - 90.0).abs() < 1e-9);
+        assert_eq!(
+            CpuSplit::between(&reading(1, 1, 1), &reading(1, 1, 1)),
+            None
+        );
+    }
+
+    #[test]
+    fn this_process_is_in_its_own_family() {
+        if std::path::Path::new("/proc/self/stat").exists() {
+            let spin = std::time::Instant::now();
+            while spin.elapsed() < std::time::Duration::from_millis(50) {
+                std::hint::black_box(0);
+            }
+            assert!(family_ticks().expect("proc") > 0);
+        }
     }
 }

@@ -2,9 +2,15 @@
 //! locks: per thread, time spent waiting for the lock, holding it while nobody
 //! else wants it, and holding it while others wait.
 //!
-//! Each thread timestamps before `lock()`, after acquiring and after release;
-//! an atomic "waiters" count says whether anyone is queued while it holds the
-//! lock, and the hold is split at the moment the first waiter arrives.
+//! Each thread counts itself as a waiter and timestamps before `lock()`,
+//! stamps after acquiring and before releasing; while it holds the lock it
+//! looks at the waiter count, and the hold is split at the last stamp before a
+//! look that still saw nobody. So the record keeps two invariants (checked in
+//! the tests): at most one thread holds at any instant, and no thread is shown
+//! "holding, nobody waiting" while another is shown waiting. (Splitting at
+//! the look that first saw a waiter, as before, broke the second whenever the
+//! holder was descheduled mid-hold: the waiters arrived meanwhile and the whole
+//! gap was drawn as uncontended.)
 
 use super::LocksError;
 use serde::{Deserialize, Serialize};
@@ -126,6 +132,38 @@ impl ContentionTimeline {
     }
 }
 
+impl ContentionTimeline {
+    /// The first place where the record contradicts itself, if any: two
+    /// threads holding at once, or a thread shown "holding, nobody waiting"
+    /// while another thread is shown waiting.
+    pub fn inconsistency(&self) -> Option<String> {
+        let overlap = |a: &Interval, b: &Interval| {
+            a.thread != b.thread && a.start_nanos.max(b.start_nanos) < a.end_nanos.min(b.end_nanos)
+        };
+        let held: Vec<&Interval> = self
+            .intervals
+            .iter()
+            .filter(|i| i.span != Span::Waiting)
+            .collect();
+        let waiting: Vec<&Interval> = self
+            .intervals
+            .iter()
+            .filter(|i| i.span == Span::Waiting)
+            .collect();
+        for (k, a) in held.iter().enumerate() {
+            if let Some(b) = held[k + 1..].iter().find(|b| overlap(a, b)) {
+                return Some(format!("two holders at once: {a:?} and {b:?}"));
+            }
+            if a.span == Span::HeldUncontended
+                && let Some(w) = waiting.iter().find(|w| overlap(a, w))
+            {
+                return Some(format!("'nobody waiting' while {w:?} waits: {a:?}"));
+            }
+        }
+        None
+    }
+}
+
 /// Runs the threads and returns their timeline.
 pub fn record_contention(config: &ContentionConfig) -> Result<ContentionTimeline, LocksError> {
     config.validate()?;
@@ -194,26 +232,46 @@ fn contention_thread(
         if config.think_micros > 0 {
             std::thread::sleep(Duration::from_micros(config.think_micros));
         }
-        let before = now();
+        // Counted as a waiter first, stamped second: whenever this thread's
+        // "waiting" span has begun, a holder that looks at the count sees it.
         waiters.fetch_add(1, Ordering::SeqCst);
+        let before = now();
         let mut guard = lock.lock().unwrap_or_else(|p| p.into_inner());
         waiters.fetch_sub(1, Ordering::SeqCst);
         let acquired = now();
         let held_from = Instant::now();
-        // Busy work while holding; note when the first waiter shows up.
-        let mut contended_since = (waiters.load(Ordering::SeqCst) > 0).then_some(acquired);
-        while held_from.elapsed() < hold {
-            if contended_since.is_none() && waiters.load(Ordering::Relaxed) > 0 {
-                contended_since = Some(now());
+        // Busy work while holding. `free_until` is the last stamp taken
+        // *before* a look at the waiter count that saw nobody: a waiter that
+        // began waiting before that stamp was counted before the look, so up
+        // to `free_until` nobody waited. When a look sees a waiter, the
+        // contended span starts at `free_until`, not at the look: the holder
+        // may have been descheduled between the two, and the waiter may have
+        // arrived at any moment since.
+        let mut free_until = acquired;
+        let mut contended_since = None;
+        loop {
+            let stamp = now();
+            if waiters.load(Ordering::SeqCst) > 0 {
+                contended_since = Some(free_until);
+                break;
+            }
+            free_until = stamp;
+            if held_from.elapsed() >= hold {
+                break;
             }
             std::hint::spin_loop();
         }
-        if contended_since.is_none() && waiters.load(Ordering::SeqCst) > 0 {
-            contended_since = Some(now());
+        while held_from.elapsed() < hold {
+            std::hint::spin_loop();
         }
         *guard += 1;
-        // Stamped while still holding, so held intervals of different threads cannot overlap.
+        // Stamped while still holding, so held intervals of different threads
+        // cannot overlap; the last look comes after the stamp, so a waiter
+        // that began before the release is seen.
         let released = now();
+        if contended_since.is_none() && waiters.load(Ordering::SeqCst) > 0 {
+            contended_since = Some(free_until);
+        }
         drop(guard);
         push(Span::Waiting, before, acquired);
         match contended_since {
@@ -262,6 +320,60 @@ mod tests {
         for t in &totals {
             assert!(t.held_uncontended_nanos + t.held_contended_nanos >= 20 * 100_000);
         }
+    }
+
+    /// The recorded data never contradicts itself: at any instant at most one
+    /// holder, and "holding, nobody waiting" never overlaps another thread's
+    /// waiting span. More threads than this machine's cores, no think time and
+    /// a short hold, so holders are descheduled mid-hold (the case that once
+    /// drew a holder "uncontended" over others' waiting).
+    #[test]
+    fn recorded_timeline_has_one_holder_and_no_uncontended_hold_over_a_wait() {
+        for (threads, hold) in [(4, 50), (8, 20), (3, 0)] {
+            let c = ContentionConfig {
+                num_threads: threads,
+                iterations: 100,
+                hold_micros: hold,
+                think_micros: 0,
+            };
+            let tl = record_contention(&c).expect("run");
+            assert_eq!(tl.acquisitions, threads as u64 * 100);
+            assert_eq!(
+                tl.inconsistency(),
+                None,
+                "{threads} threads, hold {hold} µs"
+            );
+            // Contention did happen, so the check had something to check.
+            assert!(
+                hold == 0 || tl.intervals.iter().any(|i| i.span == Span::HeldContended),
+                "{threads} threads, hold {hold} µs"
+            );
+        }
+    }
+
+    #[test]
+    fn the_check_finds_a_hold_drawn_uncontended_over_a_wait() {
+        let iv = |thread, span, start_nanos, end_nanos| Interval {
+            thread,
+            span,
+            start_nanos,
+            end_nanos,
+        };
+        let mut tl = ContentionTimeline {
+            num_threads: 2,
+            wall_nanos: 100,
+            intervals: vec![
+                iv(0, Span::HeldUncontended, 0, 50),
+                iv(1, Span::Waiting, 10, 50),
+                iv(1, Span::HeldUncontended, 50, 60),
+            ],
+            ..ContentionTimeline::default()
+        };
+        assert!(tl.inconsistency().is_some());
+        tl.intervals[0].span = Span::HeldContended;
+        assert_eq!(tl.inconsistency(), None);
+        tl.intervals[2].start_nanos = 40;
+        assert!(tl.inconsistency().is_some(), "two holders");
     }
 
     #[test]

@@ -29,7 +29,9 @@ pub struct Padded(pub AtomicU64);
 /// What is being measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum LockKind {
-    /// One thread, a `Mutex` nobody else wants: the price of lock + unlock alone.
+    /// One thread, a `Mutex` nobody else wants: the price of lock + unlock
+    /// alone. The same loop and the same measurement as `Mutex` at one thread
+    /// (a sweep with both measures it once, see [`run_throughput`]).
     Uncontended,
     Mutex,
     /// `RwLock`, 90 % reads, 10 % writes.
@@ -192,6 +194,11 @@ pub fn run_throughput(
 ) -> Result<Vec<ThroughputPoint>, LocksError> {
     config.validate()?;
     let mut points = Vec::new();
+    // The uncontended baseline and the Mutex at one thread are the same loop
+    // on one thread: measured once and reported under both, so the two figures
+    // can never disagree (measured separately they differed by run-to-run
+    // noise alone, up to ~30 % on a busy 2-core machine).
+    let mut one_thread_mutex: Option<(Vec<f64>, bool)> = None;
     for &kind in &config.kinds {
         let counts: Vec<usize> = if kind.single_threaded() {
             vec![1]
@@ -202,17 +209,28 @@ pub fn run_throughput(
             if cancel.load(Ordering::Relaxed) {
                 return Ok(points);
             }
-            let mut samples = Vec::with_capacity(config.repeats);
-            let mut counted_right = true;
-            for _ in 0..config.repeats {
-                let (wall_nanos, ok) = measure(kind, threads, config.ops, cancel)?;
-                if cancel.load(Ordering::Relaxed) {
-                    // A cut-short measurement is not a measurement.
-                    return Ok(points);
+            let same_as_one_thread_mutex =
+                matches!(kind, LockKind::Uncontended | LockKind::Mutex) && threads == 1;
+            let (samples, counted_right) = match &one_thread_mutex {
+                Some(done) if same_as_one_thread_mutex => done.clone(),
+                _ => {
+                    let mut samples = Vec::with_capacity(config.repeats);
+                    let mut counted_right = true;
+                    for _ in 0..config.repeats {
+                        let (wall_nanos, ok) = measure(kind, threads, config.ops, cancel)?;
+                        if cancel.load(Ordering::Relaxed) {
+                            // A cut-short measurement is not a measurement.
+                            return Ok(points);
+                        }
+                        counted_right &= ok;
+                        samples.push(config.ops as f64 / (wall_nanos.max(1) as f64 * 1e-9));
+                    }
+                    if same_as_one_thread_mutex {
+                        one_thread_mutex = Some((samples.clone(), counted_right));
+                    }
+                    (samples, counted_right)
                 }
-                counted_right &= ok;
-                samples.push(config.ops as f64 / (wall_nanos.max(1) as f64 * 1e-9));
-            }
+            };
             let mut sorted = samples.clone();
             sorted.sort_by(f64::total_cmp);
             let p = ThroughputPoint {
@@ -436,6 +454,31 @@ mod tests {
             assert!(p.min_ops_per_sec <= p.median_ops_per_sec);
             assert!(p.median_ops_per_sec <= p.max_ops_per_sec);
         }
+    }
+
+    #[test]
+    fn the_baseline_and_the_mutex_at_one_thread_are_one_measurement() {
+        let config = ThroughputConfig {
+            thread_counts: vec![1, 2],
+            ops: 20_000,
+            kinds: vec![LockKind::Uncontended, LockKind::Mutex],
+            repeats: 3,
+        };
+        let points = run_throughput(&config, &AtomicBool::new(false), |_| {}).expect("run");
+        let find = |kind, n| {
+            points
+                .iter()
+                .find(|p| p.kind == kind && p.num_threads == n)
+                .expect("point")
+        };
+        let (base, one) = (find(LockKind::Uncontended, 1), find(LockKind::Mutex, 1));
+        assert_eq!(base.samples_ops_per_sec, one.samples_ops_per_sec);
+        assert_eq!(base.median_ops_per_sec, one.median_ops_per_sec);
+        // Two threads are measured on their own.
+        assert_ne!(
+            find(LockKind::Mutex, 2).samples_ops_per_sec,
+            one.samples_ops_per_sec
+        );
     }
 
     #[test]

@@ -260,7 +260,7 @@ pub fn sweep_modes(
                 job.cancel();
             }
             match event {
-                SweepEvent::WarmedUp => {}
+                SweepEvent::Prepared | SweepEvent::WarmedUp => {}
                 SweepEvent::Measured(m) => {
                     results.add(m);
                     let (done, total) = job.progress();

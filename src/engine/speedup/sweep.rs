@@ -226,6 +226,9 @@ pub struct SweepEnd {
 /// What a sweep job sends back.
 #[derive(Debug)]
 pub enum SweepEvent {
+    /// The workload's data is built and every pool exists; the warm-up runs
+    /// (untimed) start.
+    Prepared,
     /// Warm-up is over; timing starts.
     WarmedUp,
     Measured(Measurement),
@@ -364,6 +367,11 @@ fn run_sweep(
             None => workload.run_timed(c.granularity, c.schedule, None),
         }
     };
+    if !emitter.send(SweepEvent::Prepared) {
+        return end(None);
+    }
+    // Show "warming up" (nothing is timed yet).
+    wake_between_runs(true);
     let mut rng = SplitMix64::new(plan.shuffle_seed ^ 0x3a3a_3a3a);
     for _ in 0..plan.warmup {
         let mut round: Vec<usize> = (0..configs.len()).collect();
@@ -507,10 +515,10 @@ mod tests {
             while job.next_blocking().is_some() {}
             count.load(Ordering::Relaxed)
         };
-        // Due every time: after warm-up, after each of the 18 runs, at the end.
-        assert_eq!(wakes_with(Duration::ZERO), 1 + 18 + 1);
-        // Never due again: the first results and the end only.
-        assert_eq!(wakes_with(Duration::from_secs(3600)), 2);
+        // Due every time: prepared, warmed up, after each of the 18 runs, at the end.
+        assert_eq!(wakes_with(Duration::ZERO), 2 + 18 + 1);
+        // Never due again: prepared, warmed up and the end only.
+        assert_eq!(wakes_with(Duration::from_secs(3600)), 3);
     }
 
     #[test]
@@ -543,7 +551,7 @@ mod tests {
                     measured[m.config] += 1;
                 }
                 SweepEvent::Finished(e) => end = Some(e),
-                SweepEvent::WarmedUp => {}
+                SweepEvent::Prepared | SweepEvent::WarmedUp => {}
             }
         }
         let end = end.expect("finished");

@@ -6,6 +6,7 @@
 use crate::engine::exec::trace::Trace;
 use crate::engine::util::files::{ExportError, write_png, write_trace};
 use crate::gui::explorer::canvas::Canvas;
+use crate::gui::speedup::export_folder_ready;
 use crate::gui::widgets::palette;
 use egui::RichText;
 use egui_file::FileDialog;
@@ -53,15 +54,15 @@ pub fn write_export(
     }
 }
 
-/// Writes `parlab-YYYYMMDD-HHMMSS-<suffix>` into `folder` (created if missing).
+/// Writes `parlab-YYYYMMDD-HHMMSS-<suffix>` into `folder` (created if
+/// missing; an empty folder is refused).
 pub fn quick_export(
     kind: ExportKind,
     folder: &Path,
     canvas: &Canvas,
     trace: &Trace,
 ) -> Result<PathBuf, String> {
-    std::fs::create_dir_all(folder)
-        .map_err(|e| format!("could not create folder {}: {e}", folder.display()))?;
+    let folder = &export_folder_ready(folder)?;
     let mut path = folder.join(format!("parlab-{}-{}", timestamp(), kind.file_suffix()));
     // Two exports in the same second get distinct names.
     let mut k = 2;
@@ -102,6 +103,17 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// The save dialog for `what`, opened in `folder`. egui_file puts a floppy
+/// glyph before any title and draws its own navigation and file icons; the
+/// emoji fonts this build enables (egui's `monochrome_emoji_fonts`) have them.
+pub fn save_dialog(folder: PathBuf, file_name: String, what: &str) -> FileDialog {
+    FileDialog::save_file()
+        .initial_path(folder)
+        .default_filename(file_name)
+        .title(&format!("Save {what}"))
+        .show_rename(false)
+}
+
 /// The export section's runtime state (dialog, last result).
 #[derive(Default)]
 pub struct ExportState {
@@ -111,6 +123,11 @@ pub struct ExportState {
 }
 
 impl ExportState {
+    /// The folder the open save dialog shows, if one is open.
+    pub fn dialog_folder(&self) -> Option<&Path> {
+        self.dialog.as_ref().map(|(d, _)| d.directory())
+    }
+
     /// Buttons for every export; `ready` is false while the image is incomplete.
     pub fn ui(
         &mut self,
@@ -152,18 +169,16 @@ impl ExportState {
                     .on_hover_text(format!("choose where to save the {}", kind.label()))
                     .clicked()
                 {
-                    let name = format!("parlab-{}-{}", timestamp(), kind.file_suffix());
-                    let start = if folder.is_dir() {
-                        folder.clone()
-                    } else {
-                        std::env::current_dir().unwrap_or_default()
-                    };
-                    let mut d = FileDialog::save_file()
-                        .initial_path(start)
-                        .default_filename(name)
-                        .title(&format!("Save {}", kind.label()));
-                    d.open();
-                    self.dialog = Some((d, kind));
+                    // The dialog opens in the export folder (made if missing).
+                    match export_folder_ready(folder) {
+                        Ok(start) => {
+                            let name = format!("parlab-{}-{}", timestamp(), kind.file_suffix());
+                            let mut d = save_dialog(start, name, kind.label());
+                            d.open();
+                            self.dialog = Some((d, kind));
+                        }
+                        Err(e) => self.last = Some(Err(e)),
+                    }
                 }
             });
         }

@@ -109,7 +109,7 @@ pub struct Explorer {
     /// Per worker, the CPUs its tiles started on (refreshed with `stats`).
     worker_cpus: Vec<WorkerCpus>,
     cancel_latencies: CancelLatencies,
-    pub(crate) exports: ExportState,
+    pub exports: ExportState,
     pub(crate) nav: image_view::NavState,
     /// The parlab executable the worker processes run (`None`: this one);
     /// set by tests, whose executable is not parlab. Not persisted.

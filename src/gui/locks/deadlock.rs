@@ -1,9 +1,8 @@
 //! The deadlock demo's pictures: the wait-for cycle as a small graph (threads
-//! as circles, locks as squares, "holds" and "waits for" edges), the story of
-//! the run, and the start/join comparison.
+//! as circles, locks as squares, "holds" and "waits for" edges) and the story
+//! of the run.
 
 use crate::engine::locks::deadlock::{DeadlockReport, LOCK_NAMES, LockOrder, Outcome};
-use crate::engine::race::presets::StartJoinComparison;
 use crate::gui::widgets::palette;
 use egui::{Align2, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 
@@ -41,9 +40,7 @@ pub fn report_ui(ui: &mut egui::Ui, r: &DeadlockReport) {
         .default_open(true)
         .show(ui, |ui| {
             for s in &r.steps {
-                let colour = s
-                    .thread
-                    .map_or(palette::WARN, |t| palette::worker(t as u32));
+                let colour = s.thread.map_or(palette::IDEAL, palette::thread_label);
                 ui.horizontal_wrapped(|ui| {
                     ui.monospace(format!("{:>9.3} ms", s.time_nanos as f64 * 1e-6));
                     ui.colored_label(colour, &s.text);
@@ -55,7 +52,7 @@ pub fn report_ui(ui: &mut egui::Ui, r: &DeadlockReport) {
 /// The resource-allocation picture of the cycle: T1 and T2 left and right, A on
 /// top and B below; grey arrows "lock → holder", red arrows "thread → lock it waits for".
 fn cycle_graph_ui(ui: &mut egui::Ui, r: &DeadlockReport) {
-    let size = Vec2::new(320.0, 190.0);
+    let size = Vec2::new(380.0, 220.0);
     let (response, painter) = ui.allocate_painter(size, Sense::hover());
     let rect = response.rect;
     let c = rect.center();
@@ -79,17 +76,26 @@ fn cycle_graph_ui(ui: &mut egui::Ui, r: &DeadlockReport) {
             },
         )
     };
+    // Each label sits outside the diamond the four arrows make, anchored at
+    // the corner nearest the arrow, so its text extends away from every arrow.
     let arrow = |from: Pos2, to: Pos2, colour, label: &str| {
         let dir = (to - from).normalized();
         let (a, b) = (from + dir * 24.0, to - dir * 24.0);
         painter.arrow(a, b - a, Stroke::new(2.5, colour));
         let mid = a + (b - a) * 0.5;
-        let normal = Vec2::new(-dir.y, dir.x) * 12.0;
+        let outward = (mid - c).normalized();
+        let side = |v: f32| {
+            if v < 0.0 {
+                egui::Align::Max
+            } else {
+                egui::Align::Min
+            }
+        };
         painter.text(
-            mid + normal,
-            Align2::CENTER_CENTER,
+            mid + outward * 8.0,
+            Align2([side(outward.x), side(outward.y)]),
             label,
-            FontId::proportional(11.0),
+            FontId::proportional(12.0),
             colour,
         );
     };
@@ -105,7 +111,7 @@ fn cycle_graph_ui(ui: &mut egui::Ui, r: &DeadlockReport) {
         );
     }
     for t in 0..2 {
-        painter.circle_filled(thread_pos(t), 20.0, palette::worker(t as u32));
+        painter.circle_filled(thread_pos(t), 20.0, palette::thread_label(t));
         painter.text(
             thread_pos(t),
             Align2::CENTER_CENTER,
@@ -139,44 +145,4 @@ pub fn order_words(order: LockOrder) -> &'static str {
         LockOrder::Opposite => "T1 takes A then B, T2 takes B then A",
         LockOrder::Global => "both take A then B (global lock order)",
     }
-}
-
-/// thread2.py started together vs with start and join exchanged.
-pub fn start_join_ui(ui: &mut egui::Ui, c: &StartJoinComparison) {
-    egui::Grid::new("start-join")
-        .num_columns(5)
-        .spacing([14.0, 4.0])
-        .show(ui, |ui| {
-            ui.strong("launch");
-            ui.strong("expected");
-            ui.strong("actual");
-            ui.strong("lost");
-            ui.strong("wall time");
-            ui.end_row();
-            for (name, r) in [
-                ("start, start, join, join", &c.overlapped),
-                ("start, join, start, join", &c.serialised),
-            ] {
-                ui.label(name);
-                ui.label(r.expected.to_string());
-                ui.label(r.actual.to_string());
-                ui.colored_label(
-                    if r.lost == 0 {
-                        palette::GOOD
-                    } else {
-                        palette::BAD
-                    },
-                    r.lost.to_string(),
-                );
-                ui.colored_label(
-                    palette::MEASURED,
-                    format!("{:.1} ms", r.wall_nanos as f64 * 1e-6),
-                );
-                ui.end_row();
-            }
-        });
-    let ratio = c.serialised.wall_nanos as f64 / c.overlapped.wall_nanos.max(1) as f64;
-    ui.label(format!(
-        "Serialising removes the race and the parallelism: {ratio:.2}× the wall time (one run each, measured)."
-    ));
 }

@@ -1,6 +1,6 @@
 //! The lock lab: live throughput-vs-threads plot per lock kind, a Tracy-style
-//! contention timeline, and the deadlock demo (detected, fixed by lock order,
-//! and the seed's start/join exchange).
+//! contention timeline, and the deadlock demo (detected, fixed by lock order).
+//! (The seed's start/join exchange is a race topic: the race lab has it.)
 
 pub mod deadlock;
 mod throughput;
@@ -17,8 +17,7 @@ use crate::engine::locks::deadlock::{
     DeadlockConfig, DeadlockReport, LockOrder, MAX_TIMEOUT_MILLIS, run_deadlock,
 };
 use crate::engine::locks::throughput::{ThroughputConfig, ThroughputPoint, run_throughput};
-use crate::engine::race::presets::{StartJoinComparison, compare_start_join};
-use crate::gui::locks::deadlock::{order_words, report_ui, start_join_ui};
+use crate::gui::locks::deadlock::{order_words, report_ui};
 use crate::gui::locks::timeline::timeline_ui;
 use crate::gui::measuring::{MeasureGuard, Measuring, refused_message, release_when_done};
 use crate::gui::widgets::drain::{drain_tasks, repaint_notifier};
@@ -39,7 +38,6 @@ pub enum LocksMsg {
     ThroughputEnded(Option<String>),
     Contention(Result<ContentionTimeline, String>),
     Deadlock(Result<DeadlockReport, String>),
-    StartJoin(Result<StartJoinComparison, String>),
 }
 
 #[derive(Default)]
@@ -50,7 +48,6 @@ struct Runtime {
     side_task: Option<BackgroundTask<LocksMsg>>,
     contention: Option<ContentionTimeline>,
     deadlock: Option<DeadlockReport>,
-    start_join: Option<StartJoinComparison>,
     side_error: Option<String>,
     /// The window's one-measurement token, held while each task runs.
     throughput_guard: Option<MeasureGuard>,
@@ -64,8 +61,6 @@ pub struct LocksPanel {
     pub throughput: ThroughputConfig,
     pub contention: ContentionConfig,
     pub deadlock_timeout_millis: u64,
-    /// Delay between read and write for the start/join comparison.
-    pub start_join_delay_micros: u64,
     /// Where "Save" writes the sweep: `.csv`, `.png` or `.svg`.
     pub export_path: String,
     #[serde(skip)]
@@ -84,7 +79,6 @@ impl Default for LocksPanel {
             throughput: ThroughputConfig::default(),
             contention: ContentionConfig::default(),
             deadlock_timeout_millis: DeadlockConfig::default().timeout_millis,
-            start_join_delay_micros: 20_000,
             export_path: "locks.png".into(),
             export_status: None,
             measuring: Measuring::default(),
@@ -102,9 +96,6 @@ impl LocksPanel {
     }
     pub fn contention_timeline(&self) -> Option<&ContentionTimeline> {
         self.runtime.contention.as_ref()
-    }
-    pub fn start_join(&self) -> Option<&StartJoinComparison> {
-        self.runtime.start_join.as_ref()
     }
     pub fn is_busy(&self) -> bool {
         self.runtime.throughput_task.is_some() || self.runtime.side_task.is_some()
@@ -191,14 +182,6 @@ impl LocksPanel {
         });
     }
 
-    pub fn start_start_join(&mut self, ctx: &egui::Context) {
-        let delay = self.start_join_delay_micros;
-        self.start_side(ctx, move || {
-            let cancel = std::sync::atomic::AtomicBool::new(false);
-            LocksMsg::StartJoin(compare_start_join(delay, 1, &cancel).map_err(|e| e.to_string()))
-        });
-    }
-
     fn drain(&mut self, ctx: &egui::Context) {
         let mut msgs = Vec::new();
         drain_tasks(
@@ -224,10 +207,6 @@ impl LocksPanel {
                 },
                 LocksMsg::Deadlock(r) => match r {
                     Ok(d) => self.runtime.deadlock = Some(d),
-                    Err(e) => self.runtime.side_error = Some(e),
-                },
-                LocksMsg::StartJoin(r) => match r {
-                    Ok(c) => self.runtime.start_join = Some(c),
                     Err(e) => self.runtime.side_error = Some(e),
                 },
             }
@@ -344,26 +323,6 @@ impl LocksPanel {
             ui.label(order_words(r.config.order));
             report_ui(ui, r);
         }
-        ui.separator();
-        ui.strong("The seed's other fix: exchange t2.start() and t1.join() (thread2.py)");
-        ui.horizontal_wrapped(|ui| {
-            drag(
-                ui,
-                "sleep between read and write",
-                &mut self.start_join_delay_micros,
-                1..=200_000,
-                " µs",
-            );
-            if ui
-                .add_enabled(!busy, egui::Button::new("Compare start/join orders"))
-                .clicked()
-            {
-                self.start_start_join(ui.ctx());
-            }
-        });
-        if let Some(c) = &self.runtime.start_join {
-            start_join_ui(ui, c);
-        }
     }
 }
 
@@ -376,10 +335,14 @@ impl crate::gui::panel::Panel for LocksPanel {
         !self.is_busy()
     }
 
-    /// The throughput comparison, and a deadlock with the locks taken in
-    /// opposite orders.
+    /// The shown view's work (one measurement at a time: starting two at
+    /// once refused the second): the throughput comparison, a contention
+    /// timeline, or a deadlock with the locks taken in opposite orders.
     fn start_work(&mut self, ctx: &egui::Context) {
-        self.start_throughput(ctx);
-        self.start_deadlock(ctx, LockOrder::Opposite);
+        match self.view {
+            LocksView::Throughput => self.start_throughput(ctx),
+            LocksView::Contention => self.start_contention(ctx),
+            LocksView::Deadlock => self.start_deadlock(ctx, LockOrder::Opposite),
+        }
     }
 }

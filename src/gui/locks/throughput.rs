@@ -40,7 +40,14 @@ impl LocksPanel {
             for k in LockKind::ALL {
                 let mut on = self.throughput.kinds.contains(&k);
                 let text = egui::RichText::new(k.label()).color(palette::lock_kind(k));
-                if ui.checkbox(&mut on, text).changed() {
+                let mut check = ui.checkbox(&mut on, text);
+                if k == LockKind::Uncontended {
+                    check = check.on_hover_text(
+                        "lock + unlock on one thread, nobody else wanting the lock: the Mutex \
+                         series' 1-thread point (one measurement when both are chosen)",
+                    );
+                }
+                if check.changed() {
                     if on {
                         self.throughput.kinds.push(k);
                         self.throughput
@@ -82,6 +89,17 @@ impl LocksPanel {
         }
         if !self.runtime.points.is_empty() {
             throughput_plot_ui(ui, &self.runtime.points);
+            let kinds = &self.throughput.kinds;
+            if kinds.contains(&LockKind::Uncontended)
+                && kinds.contains(&LockKind::Mutex)
+                && self.throughput.thread_counts.contains(&1)
+            {
+                ui.weak(
+                    "The dashed baseline (uncontended Mutex) is the Mutex at 1 thread: the same loop, \
+                     measured once and shown under both names. Measured separately, the two differed \
+                     by run-to-run noise alone.",
+                );
+            }
             throughput_table_ui(ui, &self.runtime.points);
             self.export_ui(ui);
         }

@@ -30,7 +30,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, tl: &ContentionTimeline) {
             Align2::LEFT_CENTER,
             format!("T{}", t + 1),
             FontId::proportional(13.0),
-            palette::worker(t as u32),
+            palette::thread_label(t),
         );
     }
     let mut hovered = None;
@@ -98,7 +98,7 @@ pub fn timeline_ui(ui: &mut egui::Ui, tl: &ContentionTimeline) {
             ui.strong("share of wall time waiting");
             ui.end_row();
             for (t, tot) in tl.totals().iter().enumerate() {
-                ui.colored_label(palette::worker(t as u32), format!("T{}", t + 1));
+                ui.colored_label(palette::thread_label(t), format!("T{}", t + 1));
                 ui.label(format!("{:.2} ms", tot.waiting_nanos as f64 * 1e-6));
                 ui.label(format!(
                     "{:.2} ms",

@@ -3,9 +3,10 @@
 
 use super::{GapChoice, REPEAT_RUNS, RacePanel};
 use crate::engine::race::counter::{
-    Direction, Gap, Launch, MAX_DELAY_MICROS, MAX_INCREMENTS, MAX_THREADS, Mode, RaceResult,
-    lost_histogram, summarise,
+    Direction, Gap, Launch, MAX_DELAY_MICROS, MAX_INCREMENTS, MAX_THREADS, Mode, RaceConfig,
+    RaceResult, lost_histogram, summarise,
 };
+use crate::engine::race::presets::StartJoinComparison;
 use crate::gui::widgets::labelled::{combo, drag};
 use crate::gui::widgets::palette;
 
@@ -151,6 +152,12 @@ impl RacePanel {
         if let Some(e) = &self.runtime.error {
             ui.colored_label(palette::BAD, e);
         }
+        if self.runs_are_stale() && !self.is_running() {
+            stale_ui(
+                ui,
+                "these results were measured with other settings: Run again to update them",
+            );
+        }
         if let Some(r) = self.runtime.runs.last() {
             if self.runtime.planned_runs > 1 {
                 ui.strong(format!(
@@ -164,7 +171,116 @@ impl RacePanel {
         if self.runtime.runs.len() > 1 {
             histogram_ui(ui, &self.runtime.runs);
         }
+        if !self.runtime.by_mode.is_empty() {
+            ui.separator();
+            modes_table_ui(ui, &self.runtime.by_mode, &self.effective_config());
+        }
+        ui.separator();
+        self.start_join_section_ui(ui);
     }
+
+    fn start_join_section_ui(&mut self, ui: &mut egui::Ui) {
+        ui.strong("The seed's other fix: exchange t2.start() and t1.join() (thread2.py)");
+        let busy = self.is_comparing_start_join();
+        ui.horizontal_wrapped(|ui| {
+            drag(
+                ui,
+                "sleep between read and write",
+                &mut self.start_join_delay_micros,
+                1..=200_000,
+                " µs",
+            );
+            if ui
+                .add_enabled(!busy, egui::Button::new("Compare start/join orders"))
+                .clicked()
+            {
+                self.start_start_join(ui.ctx());
+            }
+            if busy {
+                ui.spinner();
+            }
+        });
+        if let Some(e) = &self.runtime.start_join_error {
+            ui.colored_label(palette::BAD, e);
+        }
+        if let Some(c) = &self.runtime.start_join {
+            start_join_ui(ui, c);
+        }
+    }
+}
+
+/// The mark on results whose inputs have changed since they were measured.
+pub fn stale_ui(ui: &mut egui::Ui, text: &str) {
+    ui.label(
+        egui::RichText::new(format!("stale: {text}"))
+            .color(palette::WARN)
+            .strong(),
+    );
+}
+
+/// The modes side by side: the last batch of each mode run, with the
+/// settings it ran with (rows run with other settings than the current ones
+/// say so: they do not compare like with like).
+fn modes_table_ui(ui: &mut egui::Ui, by_mode: &[(Mode, Vec<RaceResult>)], current: &RaceConfig) {
+    ui.strong("The modes side by side (the last Run or Repeat of each)");
+    let same_settings = |c: &RaceConfig| {
+        RaceConfig {
+            mode: current.mode,
+            ..*c
+        } == *current
+    };
+    egui::Grid::new("race-modes")
+        .num_columns(7)
+        .striped(true)
+        .spacing([14.0, 3.0])
+        .show(ui, |ui| {
+            for h in [
+                "mode",
+                "runs",
+                "threads × increments",
+                "lost (median, min–max)",
+                "median wall time",
+                "median increments/s",
+                "settings",
+            ] {
+                ui.strong(h);
+            }
+            ui.end_row();
+            let mut sorted: Vec<&(Mode, Vec<RaceResult>)> = by_mode.iter().collect();
+            sorted.sort_by_key(|(m, _)| Mode::ALL.iter().position(|x| x == m));
+            for (mode, runs) in sorted {
+                let (Some(s), Some(first)) = (summarise(runs), runs.first()) else {
+                    continue;
+                };
+                let mut rates: Vec<f64> = runs.iter().map(|r| r.increments_per_sec).collect();
+                rates.sort_by(f64::total_cmp);
+                ui.label(mode.label());
+                ui.label(s.runs.to_string());
+                ui.label(format!(
+                    "{} × {}",
+                    first.config.num_threads, first.config.increments
+                ));
+                ui.colored_label(
+                    if s.max == 0 {
+                        palette::GOOD
+                    } else {
+                        palette::BAD
+                    },
+                    format!("{} ({}–{})", s.median, s.min, s.max),
+                );
+                ui.colored_label(
+                    palette::MEASURED,
+                    format!("{:.3} ms", s.median_wall_nanos * 1e-6),
+                );
+                ui.colored_label(palette::MEASURED, format!("{:.3e}", rates[rates.len() / 2]));
+                if same_settings(&first.config) {
+                    ui.weak("current");
+                } else {
+                    ui.colored_label(palette::WARN, "other settings");
+                }
+                ui.end_row();
+            }
+        });
 }
 
 /// Expected vs actual, lost, wall time, increments per second of one run.
@@ -252,4 +368,44 @@ pub fn histogram_ui(ui: &mut egui::Ui, runs: &[RaceResult]) {
         .show(ui, |plot_ui| {
             plot_ui.bar_chart(egui_plot::BarChart::new("runs", bars).color(palette::MEASURED));
         });
+}
+
+/// thread2.py started together vs with start and join exchanged.
+pub fn start_join_ui(ui: &mut egui::Ui, c: &StartJoinComparison) {
+    egui::Grid::new("start-join")
+        .num_columns(5)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            ui.strong("launch");
+            ui.strong("expected");
+            ui.strong("actual");
+            ui.strong("lost");
+            ui.strong("wall time");
+            ui.end_row();
+            for (name, r) in [
+                ("start, start, join, join", &c.overlapped),
+                ("start, join, start, join", &c.serialised),
+            ] {
+                ui.label(name);
+                ui.label(r.expected.to_string());
+                ui.label(r.actual.to_string());
+                ui.colored_label(
+                    if r.lost == 0 {
+                        palette::GOOD
+                    } else {
+                        palette::BAD
+                    },
+                    r.lost.to_string(),
+                );
+                ui.colored_label(
+                    palette::MEASURED,
+                    format!("{:.1} ms", r.wall_nanos as f64 * 1e-6),
+                );
+                ui.end_row();
+            }
+        });
+    let ratio = c.serialised.wall_nanos as f64 / c.overlapped.wall_nanos.max(1) as f64;
+    ui.label(format!(
+        "Serialising removes the race and the parallelism: {ratio:.2}× the wall time (one run each, measured)."
+    ));
 }

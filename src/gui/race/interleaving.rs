@@ -73,10 +73,17 @@ impl RacePanel {
             ui.separator();
             ui.label("x axis");
             ui.selectable_value(&mut self.lane_axis, LaneAxis::Order, "global order");
-            ui.selectable_value(&mut self.lane_axis, LaneAxis::Time, "time");
+            ui.selectable_value(&mut self.lane_axis, LaneAxis::Time, "time")
+                .on_hover_text("measured time since the first read or write (0 on the axis)");
         });
         if let Some(e) = &self.runtime.record_error {
             ui.colored_label(palette::BAD, e);
+        }
+        if self.recording_is_stale() && !self.is_recording() {
+            super::counter::stale_ui(
+                ui,
+                "this recording used other settings: Record again to update it",
+            );
         }
         if let Some((log, analysis)) = &self.runtime.recorded {
             lanes_ui(ui, log, analysis, self.lane_axis);

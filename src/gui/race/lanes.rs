@@ -10,6 +10,10 @@ use egui::{Align2, FontId, Pos2, Rect, Sense, Stroke, StrokeKind, Vec2};
 const LABEL_W: f32 = 40.0;
 const LANE_H: f32 = 46.0;
 const STEP_W: f32 = 24.0;
+/// Room above the first lane for the lost-write arcs.
+const ARC_ROOM: f32 = 26.0;
+/// Room under the last lane for the time axis.
+const AXIS_H: f32 = 22.0;
 
 /// Where events go along the lane.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, Default)]
@@ -83,7 +87,12 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
     let n = log.events.len();
     let lanes = log.num_threads.max(1);
     let width = (LABEL_W + (n as f32 + 1.0) * STEP_W).max(ui.available_width() - 8.0);
-    let height = lanes as f32 * LANE_H + 8.0;
+    // The time axis runs from the first event to the last: the thread start-up
+    // before the first access is not the race.
+    let first_time = log.events.iter().map(|e| e.time_nanos).min().unwrap_or(0);
+    let last_time = log.events.iter().map(|e| e.time_nanos).max().unwrap_or(0);
+    let timed = axis == LaneAxis::Time && last_time > first_time;
+    let height = ARC_ROOM + lanes as f32 * LANE_H + 8.0 + if timed { AXIS_H } else { 0.0 };
     egui::ScrollArea::horizontal()
         .id_salt("race-lanes-scroll")
         .stick_to_right(true)
@@ -92,18 +101,18 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
             let rect = response.rect;
             let plot_x0 = rect.left() + LABEL_W + STEP_W * 0.5;
             let plot_w = rect.right() - plot_x0 - STEP_W * 0.5;
-            let max_time = log.events.iter().map(|e| e.time_nanos).max().unwrap_or(0);
+            let span_nanos = last_time.saturating_sub(first_time).max(1) as f32;
             // Spread short logs over the width, but never wider than 3 steps apart.
             let step = (plot_w / (n.max(2) - 1) as f32).clamp(STEP_W, 3.0 * STEP_W);
             let x_of = |i: usize, e: &Event| -> f32 {
-                match axis {
-                    LaneAxis::Time if max_time > 0 => {
-                        plot_x0 + plot_w * (e.time_nanos as f32 / max_time as f32)
-                    }
-                    _ => plot_x0 + i as f32 * step,
+                if timed {
+                    plot_x0 + plot_w * ((e.time_nanos - first_time) as f32 / span_nanos)
+                } else {
+                    plot_x0 + i as f32 * step
                 }
             };
-            let lane_y = |t: usize| rect.top() + 4.0 + (t as f32 + 0.5) * LANE_H;
+            let lanes_top = rect.top() + ARC_ROOM;
+            let lane_y = |t: usize| lanes_top + 4.0 + (t as f32 + 0.5) * LANE_H;
             for t in 0..lanes {
                 let lane = Rect::from_min_max(
                     Pos2::new(rect.left(), lane_y(t) - LANE_H * 0.5 + 2.0),
@@ -117,6 +126,10 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
                     FontId::proportional(14.0),
                     palette::worker(t as u32),
                 );
+            }
+            if timed {
+                let axis_y = lane_y(lanes - 1) + LANE_H * 0.5 + 2.0;
+                time_axis(&painter, plot_x0, plot_w, axis_y, last_time - first_time);
             }
             let pos: Vec<Pos2> = log
                 .events
@@ -160,7 +173,11 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
                     l.overwritten_by.and_then(index_of),
                 ) {
                     let (from, to) = (pos[o], pos[x]);
-                    let mid = Pos2::new((from.x + to.x) * 0.5, from.y.min(to.y) - 18.0);
+                    // Peaks above the higher lane's value labels, inside the room kept for it.
+                    let mid = Pos2::new(
+                        (from.x + to.x) * 0.5,
+                        (from.y.min(to.y) - LANE_H * 0.5 - 8.0).max(rect.top() + 3.0),
+                    );
                     painter.line(vec![from, mid, to], Stroke::new(2.0, palette::BAD));
                 }
             }
@@ -194,6 +211,57 @@ pub fn lanes_ui(ui: &mut egui::Ui, log: &EventLog, analysis: &Analysis, axis: La
                     .on_hover_text(describe(e, analysis));
             }
         });
+}
+
+/// Ticks along the time axis: from the first event (0) to the last, at a
+/// round step, labelled with their unit.
+fn time_axis(painter: &egui::Painter, x0: f32, w: f32, y: f32, span_nanos: u64) {
+    let colour = palette::IDEAL;
+    painter.line_segment(
+        [Pos2::new(x0, y), Pos2::new(x0 + w, y)],
+        Stroke::new(1.0, colour),
+    );
+    let step = nice_step(span_nanos as f64 / 6.0);
+    let (unit, scale) = if span_nanos as f64 >= 2e6 {
+        ("ms", 1e-6)
+    } else if span_nanos >= 2_000 {
+        ("µs", 1e-3)
+    } else {
+        ("ns", 1.0)
+    };
+    let decimals = if step * scale >= 1.0 { 0 } else { 1 };
+    let mut t = 0.0;
+    while t <= span_nanos as f64 * 1.0001 {
+        let x = x0 + w * (t / span_nanos as f64) as f32;
+        painter.line_segment(
+            [Pos2::new(x, y), Pos2::new(x, y + 4.0)],
+            Stroke::new(1.0, colour),
+        );
+        painter.text(
+            Pos2::new(x, y + 5.0),
+            Align2::CENTER_TOP,
+            format!("{:.*} {unit}", decimals, t * scale),
+            FontId::proportional(11.0),
+            colour,
+        );
+        t += step;
+    }
+}
+
+/// A round step (1, 2 or 5 times a power of ten) near `raw`.
+fn nice_step(raw: f64) -> f64 {
+    let raw = raw.max(1.0);
+    let mag = 10f64.powf(raw.log10().floor());
+    let f = raw / mag;
+    mag * if f < 1.5 {
+        1.0
+    } else if f < 3.5 {
+        2.0
+    } else if f < 7.5 {
+        5.0
+    } else {
+        10.0
+    }
 }
 
 /// The verdict under the lanes: final vs expected, and each lost update explained.
@@ -254,4 +322,17 @@ pub fn legend_ui(ui: &mut egui::Ui) {
         );
         ui.weak("· grey line: where a read got its value · bracket under a lane: a read and the write it led to");
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_step;
+
+    #[test]
+    fn steps_are_round() {
+        assert_eq!(nice_step(1.2), 1.0);
+        assert_eq!(nice_step(2_900.0), 2_000.0);
+        assert_eq!(nice_step(4_100.0), 5_000.0);
+        assert_eq!(nice_step(80.0), 100.0);
+    }
 }

@@ -16,7 +16,7 @@ use crate::engine::race::events::EventLog;
 use crate::engine::race::interleaving::{
     MAX_RECORD_INCREMENTS, MAX_RECORD_THREADS, RecordConfig, record_run,
 };
-use crate::engine::race::presets::Preset;
+use crate::engine::race::presets::{Preset, StartJoinComparison, compare_start_join};
 use crate::gui::measuring::{MeasureGuard, Measuring, refused_message, release_when_done};
 use crate::gui::race::lanes::LaneAxis;
 use crate::gui::race::scheduler_game::SchedulerGame;
@@ -84,6 +84,7 @@ pub enum RaceMsg {
     Run(RaceResult),
     Failed(String),
     Recorded(Result<EventLog, String>),
+    StartJoin(Result<StartJoinComparison, String>),
 }
 
 /// Handles and results that live only while the window is open.
@@ -93,8 +94,22 @@ struct Runtime {
     planned_runs: usize,
     runs: Vec<RaceResult>,
     error: Option<String>,
+    /// The last batch of each mode run (Run or Repeat), in the order first run:
+    /// the side-by-side table of the modes.
+    by_mode: Vec<(Mode, Vec<RaceResult>)>,
     record_task: Option<BackgroundTask<RaceMsg>>,
     recorded: Option<(EventLog, Analysis)>,
+    /// The settings the recorded run used (for the stale mark).
+    recorded_with: Option<RecordConfig>,
+    /// The settings of the recording under way.
+    recording_with: Option<RecordConfig>,
+    start_join_task: Option<BackgroundTask<RaceMsg>>,
+    start_join: Option<StartJoinComparison>,
+    start_join_error: Option<String>,
+    start_join_guard: Option<MeasureGuard>,
+    /// A recording asked for while the runs measure (one measurement at a
+    /// time): it starts when they end.
+    record_when_free: bool,
     record_error: Option<String>,
     /// The window's one-measurement token, held while each task runs.
     task_guard: Option<MeasureGuard>,
@@ -115,6 +130,8 @@ pub struct RacePanel {
     pub record_gap_micros: u64,
     pub lane_axis: LaneAxis,
     pub game: SchedulerGame,
+    /// Delay between read and write for the start/join comparison.
+    pub start_join_delay_micros: u64,
     /// The window-wide one-measurement-at-a-time token (shared with the other panels).
     #[serde(skip)]
     pub measuring: Measuring,
@@ -135,6 +152,7 @@ impl Default for RacePanel {
             record_gap_micros: 50,
             lane_axis: LaneAxis::Order,
             game: SchedulerGame::default(),
+            start_join_delay_micros: 20_000,
             measuring: Measuring::default(),
             runtime: Runtime::default(),
         }
@@ -157,6 +175,74 @@ impl RacePanel {
 
     pub fn is_recording(&self) -> bool {
         self.runtime.record_task.is_some()
+    }
+
+    /// The last batch of each mode run so far (one row of the modes table each).
+    pub fn mode_batches(&self) -> &[(Mode, Vec<RaceResult>)] {
+        &self.runtime.by_mode
+    }
+
+    /// True when the shown runs were measured with other settings than the
+    /// ones now in the controls.
+    pub fn runs_are_stale(&self) -> bool {
+        self.runtime
+            .runs
+            .last()
+            .is_some_and(|r| r.config != self.effective_config())
+    }
+
+    /// True when the recorded interleaving used other settings than the
+    /// ones now in the controls.
+    pub fn recording_is_stale(&self) -> bool {
+        self.runtime.recorded.is_some() && self.runtime.recorded_with != Some(self.record_config())
+    }
+
+    pub fn start_join(&self) -> Option<&StartJoinComparison> {
+        self.runtime.start_join.as_ref()
+    }
+
+    pub fn is_comparing_start_join(&self) -> bool {
+        self.runtime.start_join_task.is_some()
+    }
+
+    fn record_config(&self) -> RecordConfig {
+        RecordConfig {
+            gap: self.record_gap_choice.gap(self.record_gap_micros),
+            ..self.record
+        }
+    }
+
+    /// thread2.py run twice: both threads started together, and with
+    /// `t2.start()` and `t1.join()` exchanged (one thread at a time).
+    pub fn start_start_join(&mut self, ctx: &egui::Context) {
+        let guard = match self
+            .measuring
+            .try_begin("the race lab's start/join comparison")
+        {
+            Ok(g) => g,
+            Err(holder) => {
+                self.runtime.start_join_error = Some(refused_message(&holder));
+                return;
+            }
+        };
+        self.runtime.start_join_error = None;
+        let delay = self.start_join_delay_micros;
+        let task = BackgroundTask::spawn(
+            "parlab-race-start-join",
+            Some(repaint_notifier(ctx)),
+            move |e: &Emitter<RaceMsg>| {
+                e.send(RaceMsg::StartJoin(
+                    compare_start_join(delay, 1, e.cancel_flag()).map_err(|e| e.to_string()),
+                ));
+            },
+        );
+        match task {
+            Ok(t) => {
+                self.runtime.start_join_task = Some(t);
+                self.runtime.start_join_guard = Some(guard);
+            }
+            Err(e) => self.runtime.start_join_error = Some(format!("could not start: {e}")),
+        }
     }
 
     fn effective_config(&self) -> RaceConfig {
@@ -212,10 +298,7 @@ impl RacePanel {
     }
 
     pub fn start_recording(&mut self, ctx: &egui::Context) {
-        let config = RecordConfig {
-            gap: self.record_gap_choice.gap(self.record_gap_micros),
-            ..self.record
-        };
+        let config = self.record_config();
         let guard = match self.measuring.try_begin("the race lab's recording") {
             Ok(g) => g,
             Err(holder) => {
@@ -224,6 +307,7 @@ impl RacePanel {
             }
         };
         self.runtime.record_error = None;
+        self.runtime.recording_with = Some(config);
         let task = BackgroundTask::spawn(
             "parlab-race-record",
             Some(repaint_notifier(ctx)),
@@ -247,19 +331,46 @@ impl RacePanel {
         let mut msgs = Vec::new();
         drain_tasks(
             ctx,
-            &mut [&mut self.runtime.task, &mut self.runtime.record_task],
+            &mut [
+                &mut self.runtime.task,
+                &mut self.runtime.record_task,
+                &mut self.runtime.start_join_task,
+            ],
             &mut msgs,
         );
         release_when_done(&self.runtime.task, &mut self.runtime.task_guard);
         release_when_done(&self.runtime.record_task, &mut self.runtime.record_guard);
+        release_when_done(
+            &self.runtime.start_join_task,
+            &mut self.runtime.start_join_guard,
+        );
+        if self.runtime.record_when_free && !self.measuring.is_busy() {
+            self.runtime.record_when_free = false;
+            self.start_recording(ctx);
+        }
         for m in msgs {
             match m {
-                RaceMsg::Run(r) => self.runtime.runs.push(r),
+                RaceMsg::Run(r) => {
+                    let mode = r.config.mode;
+                    self.runtime.runs.push(r);
+                    let batch = self.runtime.runs.clone();
+                    match self.runtime.by_mode.iter_mut().find(|(m, _)| *m == mode) {
+                        Some(row) => row.1 = batch,
+                        None => self.runtime.by_mode.push((mode, batch)),
+                    }
+                }
+                RaceMsg::StartJoin(r) => match r {
+                    Ok(c) => self.runtime.start_join = Some(c),
+                    Err(e) => self.runtime.start_join_error = Some(e),
+                },
                 RaceMsg::Failed(e) => self.runtime.error = Some(e),
                 RaceMsg::Recorded(r) => match r
                     .and_then(|log| analyse(&log).map(|a| (log, a)).map_err(|e| e.to_string()))
                 {
-                    Ok(rec) => self.runtime.recorded = Some(rec),
+                    Ok(rec) => {
+                        self.runtime.recorded = Some(rec);
+                        self.runtime.recorded_with = self.runtime.recording_with;
+                    }
                     Err(e) => self.runtime.record_error = Some(e),
                 },
             }
@@ -332,12 +443,16 @@ impl crate::gui::panel::Panel for RacePanel {
     }
 
     fn is_idle(&self) -> bool {
-        !self.is_running() && !self.is_recording()
+        !self.is_running()
+            && !self.is_recording()
+            && !self.is_comparing_start_join()
+            && !self.runtime.record_when_free
     }
 
     /// 20 runs of the counter, and a recorded run to analyse.
     fn start_work(&mut self, ctx: &egui::Context) {
         self.start(ctx, 20);
-        self.start_recording(ctx);
+        // Recorded once the runs are done (one measurement at a time).
+        self.runtime.record_when_free = true;
     }
 }

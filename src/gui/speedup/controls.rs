@@ -123,10 +123,14 @@ impl SpeedupPanel {
                     .on_hover_text(granularity_hint(&self.settings.workload));
                 if ui
                     .button("defaults")
-                    .on_hover_text("the workload's log-spaced default granularities")
+                    .on_hover_text(
+                        "both lists back to their defaults: workers 1 to the logical cores, \
+                         then 2× and 4× them (oversubscribed), and the workload's log-spaced \
+                         granularities",
+                    )
                     .clicked()
                 {
-                    self.reset_granularities();
+                    self.reset_lists();
                 }
             });
             ui.horizontal(|ui| {
@@ -186,9 +190,12 @@ impl SpeedupPanel {
                 let (done, total) = job.progress();
                 ui.add(
                     egui::ProgressBar::new(done as f32 / total.max(1) as f32)
-                        .desired_width(240.0)
-                        .text(format!("{done}/{total} runs")),
+                        .desired_width(160.0)
+                        .text(format!("{done}/{total}")),
                 );
+                if let Some(text) = self.progress_text() {
+                    ui.label(text);
+                }
             }
         });
         if let Some(e) = &self.input_error {
@@ -200,6 +207,7 @@ impl SpeedupPanel {
         let measured = self.results.as_ref().map_or(0, SweepResults::num_measured);
         let (text, colour) = match &self.state {
             SweepState::Idle => ("press Run to measure".to_string(), palette::IDEAL),
+            SweepState::Preparing => ("preparing (nothing timed yet)...".into(), palette::WARN),
             SweepState::WarmingUp => ("warming up (untimed runs)...".into(), palette::WARN),
             SweepState::Measuring => (
                 format!("measuring: {measured} runs so far"),

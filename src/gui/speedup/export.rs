@@ -81,6 +81,10 @@ impl SpeedupPanel {
     }
 }
 
+/// Why an export with an empty folder field wrote nothing.
+pub const NO_EXPORT_FOLDER: &str =
+    "no export folder given: type a folder to export into (nothing was written)";
+
 /// What an export button writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Export {
@@ -134,10 +138,14 @@ pub fn export_row_ui(
 }
 
 /// Creates the export folder if missing and returns it absolute, so that the
-/// message names where the files went.
+/// message names where the files went. An empty folder field is refused, not
+/// read as the current directory: files never land somewhere unsaid.
 pub fn export_folder_ready(folder: &std::path::Path) -> Result<PathBuf, String> {
+    if folder.as_os_str().to_string_lossy().trim().is_empty() {
+        return Err(NO_EXPORT_FOLDER.into());
+    }
     std::fs::create_dir_all(folder)
-        .map_err(|e| format!("could not create {}: {e}", folder.display()))?;
+        .map_err(|e| format!("could not create folder {}: {e}", folder.display()))?;
     Ok(folder
         .canonicalize()
         .unwrap_or_else(|_| folder.to_path_buf()))

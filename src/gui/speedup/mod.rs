@@ -30,7 +30,7 @@ mod workload_pick;
 pub use workload_pick::MANDELBROT_GRANULARITIES;
 
 use egui::RichText;
-pub use export::{Export, export_folder_ready, export_row_ui};
+pub use export::{Export, NO_EXPORT_FOLDER, export_folder_ready, export_row_ui};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -104,6 +104,9 @@ struct Derived {
 pub enum SweepState {
     #[default]
     Idle,
+    /// Building the workload's data and every pool (nothing timed).
+    Preparing,
+    /// Untimed warm-up runs.
     WarmingUp,
     Measuring,
     Done,
@@ -133,6 +136,9 @@ pub struct SpeedupPanel {
     refreshed_at: Option<Instant>,
     #[serde(skip)]
     state: SweepState,
+    /// When the timed runs began (for the estimate of the time left).
+    #[serde(skip)]
+    measuring_since: Option<Instant>,
     #[serde(skip)]
     input_error: Option<String>,
     #[serde(skip)]
@@ -189,6 +195,7 @@ impl SpeedupPanel {
             dirty: false,
             refreshed_at: None,
             state: SweepState::Idle,
+            measuring_since: None,
             input_error: None,
             export_message: None,
             selected: None,
@@ -322,6 +329,8 @@ impl SpeedupPanel {
         self.controls_ui(ui);
         ui.separator();
         self.status_ui(ui);
+        // Above the plots, so that its confirmation shows without scrolling.
+        self.export_ui(ui);
         if self.derived.is_some() {
             self.prediction_choice_ui(ui);
         }
@@ -393,8 +402,6 @@ impl SpeedupPanel {
         if let Some(c) = clicked.or(table.open_trace) {
             self.request_trace(c);
         }
-        ui.separator();
-        self.export_ui(ui);
     }
 }
 

@@ -125,7 +125,8 @@ impl SpeedupPanel {
                 self.job = Some(job);
                 self.task_view = None;
                 self.predict_for = None;
-                self.state = SweepState::WarmingUp;
+                self.state = SweepState::Preparing;
+                self.measuring_since = None;
                 self.derived = None;
                 self.selected = None;
                 self.dirty = true;
@@ -161,7 +162,11 @@ impl SpeedupPanel {
         if let (Some(job), Some(results)) = (&self.job, &mut self.results) {
             while started.elapsed() < DRAIN_BUDGET {
                 match job.try_next() {
-                    Some(SweepEvent::WarmedUp) => self.state = SweepState::Measuring,
+                    Some(SweepEvent::Prepared) => self.state = SweepState::WarmingUp,
+                    Some(SweepEvent::WarmedUp) => {
+                        self.state = SweepState::Measuring;
+                        self.measuring_since = Some(Instant::now());
+                    }
                     Some(SweepEvent::Measured(m)) => {
                         results.add(m);
                         self.dirty = true;
@@ -227,5 +232,58 @@ impl SpeedupPanel {
                 .filter_map(|(c, row)| Some((c, row?)))
                 .collect(),
         });
+    }
+
+    /// What the running sweep is doing, and once timed runs have started an
+    /// estimate of the time left from the wall time of those so far (they run
+    /// in a shuffled, interleaved order, so their mean stands for the rest).
+    /// `None` when no sweep runs.
+    pub fn progress_text(&self) -> Option<String> {
+        let job = self.job.as_ref()?;
+        let (done, total) = job.progress();
+        Some(match (&self.state, self.measuring_since) {
+            (SweepState::Preparing, _) => {
+                "preparing: building the data and the worker pools (not timed)".into()
+            }
+            (SweepState::WarmingUp, _) => format!(
+                "warming up: {} untimed run{} of each of the {} configurations",
+                self.settings.warmup,
+                if self.settings.warmup == 1 { "" } else { "s" },
+                job.configs.len()
+            ),
+            (_, Some(since)) if done > 0 => {
+                let left = since.elapsed().as_secs_f64() / done as f64 * (total - done) as f64;
+                format!(
+                    "{done}/{total} timed runs · about {} left (estimate from the {done} runs so far)",
+                    duration_words(left)
+                )
+            }
+            _ => {
+                format!("{done}/{total} timed runs · estimate of the time left after the first run")
+            }
+        })
+    }
+}
+
+/// Seconds as people read them: "8 s", "2 min 05 s", "1 h 03 min".
+pub fn duration_words(secs: f64) -> String {
+    let s = secs.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {:02} s", s / 60, s % 60),
+        _ => format!("{} h {:02} min", s / 3600, (s % 3600) / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration_words;
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(duration_words(7.6), "8 s");
+        assert_eq!(duration_words(125.0), "2 min 05 s");
+        assert_eq!(duration_words(3780.0), "1 h 03 min");
+        assert_eq!(duration_words(-1.0), "0 s");
     }
 }

@@ -71,20 +71,43 @@ impl SpeedupPanel {
     /// Sets the granularity list to the current workload's defaults (for its
     /// current parameters); leaves it alone if the workload does not parse.
     pub fn reset_granularities(&mut self) {
+        // A workload whose parameters do not parse has no defaults to give:
+        // the list is left alone and `reset_lists` says why.
+        let _ = self
+            .default_granularities()
+            .map(|g| self.settings.granularities = g);
+    }
+
+    /// The current workload's default granularities, as typed in the list.
+    fn default_granularities(&self) -> Result<String, String> {
         if self.settings.workload == "mandelbrot" {
-            self.settings.granularities = MANDELBROT_GRANULARITIES.into();
-            return;
+            return Ok(MANDELBROT_GRANULARITIES.into());
         }
-        let Ok(view) = View::default_for_size(8, 8) else {
-            return;
-        };
-        if let Ok(w) = by_spec(&self.workload_spec(), view, Kernel::default(), false) {
-            let list: Vec<String> = w
-                .default_granularities()
-                .into_iter()
-                .map(granularity_input)
-                .collect();
-            self.settings.granularities = list.join(",");
+        let view = View::default_for_size(8, 8).map_err(|e| e.to_string())?;
+        let w = by_spec(&self.workload_spec(), view, Kernel::default(), false)
+            .map_err(|e| format!("parameters: {e}"))?;
+        let list: Vec<String> = w
+            .default_granularities()
+            .into_iter()
+            .map(granularity_input)
+            .collect();
+        Ok(list.join(","))
+    }
+
+    /// What the "defaults" button does: the worker counts and the
+    /// granularities back to their defaults (the row it sits in), for the
+    /// current workload and parameters. Leaves both alone, with the reason,
+    /// when the parameters do not parse.
+    pub fn reset_lists(&mut self) {
+        match self.default_granularities() {
+            Ok(g) => {
+                self.settings.granularities = g;
+                self.settings.workers = super::SpeedupSettings::default().workers;
+                self.input_error = None;
+            }
+            Err(e) => {
+                self.input_error = Some(format!("defaults: no default granularities ({e})"));
+            }
         }
     }
 

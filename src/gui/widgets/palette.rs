@@ -58,6 +58,27 @@ pub fn lock_span(span: crate::engine::locks::contention::Span) -> Color32 {
     }
 }
 
+/// CPU taken by parlab itself (this process and its children) in the system tab.
+pub const OWN_CPU: Color32 = Color32::from_rgb(90, 170, 255);
+/// CPU taken by other programs in the system tab.
+pub const OTHER_CPU: Color32 = Color32::from_rgb(230, 120, 170);
+
+/// Thread names beside state-coloured lanes (the contention timeline, the
+/// deadlock graph): worker colours that are none of the state colours (red
+/// waiting or bad, yellow contended, green free or good, orange predicted), so
+/// a thread's name never reads as a state. Cycles after eight.
+pub fn thread_label(thread: usize) -> Color32 {
+    // Blue, cyan, magenta, pink, purple, navy, brown, mint (worker colours 2, 6, 7, 11, 5, 12, 8, 13).
+    const PICKS: [u32; 8] = [2, 6, 7, 11, 5, 12, 8, 13];
+    let w = worker(PICKS[thread % PICKS.len()]);
+    // Lift the dark ones so the name reads on the dark lanes.
+    if u32::from(w.r()) + u32::from(w.g()) + u32::from(w.b()) < 300 {
+        w.lerp_to_gamma(Color32::WHITE, 0.35)
+    } else {
+        w
+    }
+}
+
 /// Colour of the `i`-th measured series in a plot (granularity or worker
 /// count), the same as in exported plots (`engine::plot`).
 pub fn series(i: usize) -> Color32 {
@@ -117,6 +138,27 @@ mod tests {
         let lum = |c: Color32| u32::from(c.r()) + u32::from(c.g()) + u32::from(c.b());
         for w in 0..20 {
             assert!(lum(transfer(w)) < lum(worker(w)), "worker {w}");
+        }
+    }
+
+    #[test]
+    fn thread_labels_are_no_state_colour() {
+        use crate::engine::locks::contention::Span;
+        let far = |a: Color32, b: Color32| {
+            let d = |x: u8, y: u8| (i32::from(x) - i32::from(y)).abs();
+            d(a.r(), b.r()) + d(a.g(), b.g()) + d(a.b(), b.b()) > 120
+        };
+        for t in 0..16 {
+            for state in Span::ALL
+                .map(lock_span)
+                .into_iter()
+                .chain([BAD, GOOD, WARN, PREDICTED])
+            {
+                assert!(
+                    far(thread_label(t), state),
+                    "thread {t} looks like {state:?}"
+                );
+            }
         }
     }
 
