@@ -833,7 +833,7 @@ pub fn sweep_blocking(
             job.cancel();
         }
         match event {
-            SweepEvent::WarmedUp => {}
+            SweepEvent::Prepared | SweepEvent::WarmedUp => {}
             SweepEvent::Measured(m) => results.add(m),
             SweepEvent::Finished(end) => {
                 if let Some(e) = end.error {
