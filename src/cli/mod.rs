@@ -12,6 +12,7 @@ mod bench;
 mod deadlock;
 mod gridsearch;
 mod locks;
+mod mpi_rank;
 mod open;
 pub mod outputs;
 mod py;
@@ -112,6 +113,7 @@ pub fn main() -> ExitCode {
         Some(Command::Deadlock(args)) => deadlock::run(&args),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Worker) => worker::run(),
+        Some(Command::MpiRank(args)) => mpi_rank::run(&args),
         Some(Command::Py(args)) => py::run(&args),
         Some(Command::Open(args)) => open::run(&args),
         Some(Command::CheckPng { file }) => check_png(&file),
