@@ -5,6 +5,7 @@ mod bench;
 mod bench_sweep;
 mod common;
 mod farm;
+mod mpi;
 mod python;
 mod race;
 mod reliability;

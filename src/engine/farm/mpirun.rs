@@ -578,8 +578,8 @@ pub fn diagnose(status: &str, tail: &str) -> String {
 fn parlab_lines(tail: &str) -> String {
     let lines: Vec<&str> = tail
         .lines()
-        .filter(|l| l.contains("parlab"))
         .map(str::trim)
+        .filter(|l| l.starts_with("parlab:") || l.starts_with("parlab "))
         .collect();
     if lines.is_empty() {
         String::new()
@@ -604,6 +604,9 @@ fn read_stdout(out: std::process::ChildStdout, tx: &Sender<Event>, tail: &Mutex<
                         return;
                     }
                 }
+                // A report line cut short (rank 0 was killed mid-line) is
+                // not mpirun's text: leave it out of the tail.
+                None if line.starts_with(LINE_PREFIX) => {}
                 None => push_tail(tail, &line),
             },
         }
