@@ -227,6 +227,37 @@ fn mpi_launched_by_parlab_equals_threads() {
 
 #[cfg(feature = "mpi")]
 #[test]
+fn mpi_sweep_launches_mpirun_per_worker_count() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (json, csv) = (dir.path().join("s.json"), dir.path().join("s.csv"));
+    let m = mark("sweep");
+    let mut cmd = parlab();
+    allow_root(&mut cmd)
+        .env("PARLAB_TEST_MARK", &m)
+        .args(["bench", "sweep", "--backend", "mpi", "--workers", "1,2"])
+        .args(["--mpirun-args", "--oversubscribe"])
+        .args(["--reps", "1", "--warmup", "0"])
+        .args(&VIEW[..8])
+        .args(["--tiles", "16,32"])
+        .arg("--export-json")
+        .arg(&json)
+        .arg("--export-csv")
+        .arg(&csv);
+    let out = bounded(cmd, Duration::from_secs(300));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("report")).expect("json");
+    assert_eq!(report["meta"]["workload_params"]["backend"], "mpi", "{report}");
+    let csv = std::fs::read_to_string(&csv).expect("csv");
+    // Sequential, 1 and 2 workers for each of the two granularities.
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 6, "{csv}");
+    assert!(rows.iter().all(|r| r.ends_with(",mpi")), "{csv}");
+    assert_none_left(&m);
+}
+
+#[cfg(feature = "mpi")]
+#[test]
 fn mpi_killed_rank_is_reported_and_nothing_is_left() {
     let dir = tempfile::tempdir().expect("dir");
     let png = dir.path().join("k.png");
