@@ -247,7 +247,10 @@ fn mpi_sweep_launches_mpirun_per_worker_count() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&json).expect("report")).expect("json");
-    assert_eq!(report["meta"]["workload_params"]["backend"], "mpi", "{report}");
+    assert_eq!(
+        report["meta"]["workload_params"]["backend"], "mpi",
+        "{report}"
+    );
     let csv = std::fs::read_to_string(&csv).expect("csv");
     // Sequential, 1 and 2 workers for each of the two granularities.
     let rows: Vec<&str> = csv.lines().skip(1).collect();

@@ -353,4 +353,13 @@ mod tests {
         }
         assert!("fibres".parse::<Backend>().is_err());
     }
+
+    #[test]
+    fn mpi_is_offered_only_where_built_in() {
+        let offered = Backend::offered();
+        assert_eq!(offered[..2], [Backend::Threads, Backend::Processes]);
+        if !Backend::MPI_BUILT {
+            assert!(!offered.contains(&Backend::Mpi));
+        }
+    }
 }

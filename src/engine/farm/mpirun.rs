@@ -306,7 +306,8 @@ impl Drop for Mpirun {
 }
 
 /// The mpirun command line for `num_workers` workers (np = workers + 1:
-/// rank 0 is the master).
+/// rank 0 is the master); `--oversubscribe` is added on this machine alone
+/// (no hostfile).
 pub fn mpirun_command(
     mpirun: &Path,
     launch: &MpiLaunch,
@@ -317,8 +318,16 @@ pub fn mpirun_command(
 ) -> Command {
     let mut cmd = Command::new(mpirun);
     cmd.arg("-np").arg((num_workers + 1).to_string());
-    if let Some(h) = &launch.hostfile {
-        cmd.arg("--hostfile").arg(h);
+    match &launch.hostfile {
+        Some(h) => {
+            cmd.arg("--hostfile").arg(h);
+        }
+        // On this machine alone the master rank mostly waits, and one rank
+        // per worker would otherwise be refused beyond the core count.
+        None if !launch.args.iter().any(|a| a == "--oversubscribe") => {
+            cmd.arg("--oversubscribe");
+        }
+        None => {}
     }
     cmd.args(&launch.args);
     for (k, v) in env {
