@@ -60,6 +60,10 @@ pub struct RenderArgs {
     /// --mpirun-args, --hostfile).
     #[arg(long, default_value = "threads", value_name = "threads|processes|mpi")]
     pub backend: String,
+    /// With --backend mpi: rank 0 computes tiles too (in a thread) besides
+    /// handing them out, so N ranks are N workers.
+    #[arg(long)]
+    pub mpi_master_computes: bool,
     /// The mpirun that `--backend mpi` starts when parlab launches the job itself (default: on PATH).
     #[arg(long, value_name = "PATH")]
     pub mpirun: Option<PathBuf>,
@@ -106,7 +110,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     // Under mpirun the job's size fixes the workers: every rank but the master.
     let in_world = backend == Backend::Mpi && inside_mpirun();
     let num_workers = if in_world {
-        ranks_as_workers(args.workers)?
+        ranks_as_workers(args.workers, args.mpi_master_computes)?
     } else {
         check_workers(args.workers.unwrap_or_else(logical_cores))?
     };
@@ -115,6 +119,11 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     let kernel = parse_kernel(&args.kernel)?;
     let palette: Palette = args.palette.parse()?;
     tiling.check_count(view.width_px(), view.height_px())?;
+    if args.mpi_master_computes && backend != Backend::Mpi {
+        return Err(CliError::Usage(
+            "--mpi-master-computes applies to --backend mpi".into(),
+        ));
+    }
     if args.pin && backend != Backend::Threads {
         return Err(CliError::Usage(
             "--pin applies to the threads backend: worker processes run where the OS puts them"
@@ -161,11 +170,12 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
             mpirun: args.mpirun.clone(),
             hostfile: args.hostfile.clone(),
             args: MpiLaunch::split_args(args.mpirun_args.as_deref().unwrap_or("")),
+            master_computes: args.mpi_master_computes,
         },
         ..FarmOptions::default()
     };
     let run = if in_world {
-        match render_in_world(&settings, options.deadlines)? {
+        match render_in_world(&settings, options.deadlines, args.mpi_master_computes)? {
             Some(run) => run,
             // A worker rank: rank 0 writes everything.
             None => return Ok(()),
@@ -300,10 +310,18 @@ fn farm_json(farm: &FarmStats) -> serde_json::Value {
     })
 }
 
-/// Under mpirun: the workers are the ranks but rank 0; `--workers`, if
-/// given, must agree.
-fn ranks_as_workers(given: Option<usize>) -> Result<usize, CliError> {
+/// Under mpirun: the workers are the ranks but rank 0 (every rank when the
+/// master computes too); `--workers`, if given, must agree.
+fn ranks_as_workers(given: Option<usize>, master_computes: bool) -> Result<usize, CliError> {
     let size = world_size_from_env().unwrap_or(0);
+    if master_computes && size >= 1 {
+        return match given {
+            Some(w) if w != size => Err(CliError::Usage(format!(
+                "--workers {w} disagrees with mpirun -np {size}: with --mpi-master-computes every rank is a worker; leave --workers out"
+            ))),
+            _ => Ok(size),
+        };
+    }
     if size < 2 {
         return Err(CliError::Usage(format!(
             "--backend mpi under mpirun needs at least 2 ranks (rank 0 is the master, the others compute); this job has {size}: mpirun -np 2 or more"

@@ -197,6 +197,17 @@ fn mpi_ranks_equal_threads_pixel_for_pixel() {
         }
         assert_none_left(&m);
     }
+    // Rank 0 computes too: 3 ranks are 3 workers, rank 0's lane included.
+    let mut args = vec!["--schedule", "dynamic", "--mpi-master-computes"];
+    args.extend(paths);
+    let out = mpirun(3, &[], &args);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read(&npy).expect("counts"), want);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(json["num_workers"], 3);
+    assert_eq!(json["mpi"]["ranks"].as_array().expect("ranks").len(), 3);
+    let t = std::fs::read_to_string(&trace).expect("trace");
+    assert!(t.contains("(master, computes too)"), "{t}");
 }
 
 #[cfg(feature = "mpi")]

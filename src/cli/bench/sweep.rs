@@ -89,6 +89,10 @@ pub struct SweepArgs {
     /// before its MPI_Init to the last tile (mpirun's own launch is not in it).
     #[arg(long, default_value = "threads", value_name = "LIST")]
     pub backend: String,
+    /// With --backend mpi: rank 0 computes tiles too (in a thread), so each
+    /// run launches `mpirun -np P` instead of P+1.
+    #[arg(long)]
+    pub mpi_master_computes: bool,
     /// The mpirun that `--backend mpi` starts (default: on PATH).
     #[arg(long, value_name = "PATH")]
     pub mpirun: Option<PathBuf>,
@@ -208,6 +212,7 @@ fn mandelbrot_on(args: &SweepArgs, backend: Backend) -> Result<Mandelbrot, CliEr
             args: crate::engine::farm::MpiLaunch::split_args(
                 args.mpirun_args.as_deref().unwrap_or(""),
             ),
+            master_computes: args.mpi_master_computes,
         },
         ..Mandelbrot::new(args.view.to_view()?, parse_kernel(&args.kernel)?)
     })

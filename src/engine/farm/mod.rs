@@ -181,15 +181,16 @@ pub fn run_processes(
 
 /// Renders as one rank of the MPI job this process was started in
 /// (`mpirun -np N parlab render --backend mpi …`): rank 0 returns the
-/// render on `N - 1` workers; every other rank serves as a worker and
+/// render on `N - 1` workers (`N` when the master computes too); every other rank serves as a worker and
 /// returns `None`. Without the `mpi` feature: [`FarmError::NoMpi`].
 pub fn render_in_world(
     settings: &RenderSettings,
     deadlines: Deadlines,
+    master_computes: bool,
 ) -> Result<Option<FarmRender>, FarmError> {
     #[cfg(feature = "mpi")]
     {
-        let job = mpirun::MpiJob::of(settings, deadlines, false);
+        let job = mpirun::MpiJob::of(settings, deadlines, false, master_computes);
         let view = settings.view;
         let tiles = settings.tiling.tiles(view.width_px(), view.height_px());
         let mut image = IterImage::new(&view);
@@ -217,7 +218,7 @@ pub fn render_in_world(
     }
     #[cfg(not(feature = "mpi"))]
     {
-        let _ = (settings, deadlines);
+        let _ = (settings, deadlines, master_computes);
         Err(FarmError::NoMpi)
     }
 }

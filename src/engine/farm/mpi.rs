@@ -103,9 +103,9 @@ pub fn run_world(
         init_start_mono_ns: origin,
         init_end_mono_ns: init_end,
     };
-    if size < 2 {
+    if size < 2 && !job.master_computes {
         return Err(FarmError::MpiSetup(
-            "an MPI render needs at least 2 ranks: rank 0 is the master and the others compute (mpirun -np 2 or more)".into(),
+            "an MPI render needs at least 2 ranks: rank 0 is the master and the others compute (mpirun -np 2 or more, or let the master compute too)".into(),
         ));
     }
     if world.rank() != 0 {
@@ -151,7 +151,15 @@ fn master(
     sink: &mut dyn FnMut(TaskRecord, TilePixels),
 ) -> Result<FarmOutcome, FarmError> {
     let size = world.size();
-    let mut peers = Vec::with_capacity(size as usize - 1);
+    // With `master_computes`, worker 0 is a thread of rank 0 (offset 0).
+    let mut peers = Vec::with_capacity(size as usize);
+    if job.master_computes {
+        peers.push(Peer {
+            info: info.clone(),
+            offset_ns: 0,
+            bound_ns: 0,
+        });
+    }
     for r in 1..size {
         let (offset_ns, bound_ns) = master_clock(world, r);
         let (bytes, _) = world
@@ -166,14 +174,20 @@ fn master(
         });
     }
     started(size as u32);
-    let settings = job.settings(size as usize - 1)?;
+    let settings = job.settings(peers.len())?;
     let tiles = settings
         .tiling
         .tiles(settings.view.width_px(), settings.view.height_px());
+    let local = if job.master_computes {
+        Some(LocalWorker::start()?)
+    } else {
+        None
+    };
     let mut t = MpiTransport {
         world,
         peers,
         lost_why: Vec::new(),
+        local,
     };
     let never = AtomicBool::new(false);
     let mut out = run_master(
@@ -187,26 +201,31 @@ fn master(
     )?;
     // Per rank: MPI_Init, offsets, MPI_Init start to its first tile.
     let rel = |ns: u64| ns.saturating_sub(origin);
-    let mut ranks = vec![MpiRank {
-        rank: 0,
-        host: info.host.clone(),
-        pid: info.pid,
-        clock_offset_nanos: 0,
-        offset_bound_nanos: 0,
-        init_start_nanos: 0,
-        init_nanos: init_end.saturating_sub(origin),
-        first_tile_nanos: None,
-        startup_nanos: None,
-    }];
-    for (w, p) in t.peers.iter().enumerate() {
-        let first = out
-            .records
+    let first_of = |w: usize| {
+        out.records
             .iter()
             .filter(|r| r.worker as usize == w)
             .map(|r| r.start_nanos)
-            .min();
+            .min()
+    };
+    let mut ranks = Vec::with_capacity(size as usize);
+    if !job.master_computes {
         ranks.push(MpiRank {
-            rank: w as u32 + 1,
+            rank: 0,
+            host: info.host.clone(),
+            pid: info.pid,
+            clock_offset_nanos: 0,
+            offset_bound_nanos: 0,
+            init_start_nanos: 0,
+            init_nanos: init_end.saturating_sub(origin),
+            first_tile_nanos: None,
+            startup_nanos: None,
+        });
+    }
+    for (w, p) in t.peers.iter().enumerate() {
+        let first = first_of(w);
+        ranks.push(MpiRank {
+            rank: t.rank_of(w) as u32,
             host: p.info.host.clone(),
             pid: p.info.pid,
             clock_offset_nanos: p.offset_ns,
@@ -229,6 +248,7 @@ fn master(
     out.stats.mpi = Some(MpiStats {
         ranks,
         pings: PINGS as u32,
+        master_computes: job.master_computes,
     });
     Ok(out)
 }
@@ -306,14 +326,85 @@ impl Write for MpiWriter<'_> {
     }
 }
 
-/// Rank 0's way of reaching the worker ranks (worker `w` is rank `w + 1`).
+/// Worker 0 as a thread of rank 0 (the master computes too): the same
+/// worker loop, its frames through a pair of pipes.
+struct LocalWorker {
+    to: Option<std::io::PipeWriter>,
+    from: std::sync::mpsc::Receiver<Vec<u8>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl LocalWorker {
+    fn start() -> Result<Self, FarmError> {
+        let (mut in_r, in_w) = std::io::pipe().map_err(FarmError::ReaderThread)?;
+        let (out_r, out_w) = std::io::pipe().map_err(FarmError::ReaderThread)?;
+        let thread = std::thread::Builder::new()
+            .name("parlab-mpi-local-worker".into())
+            .spawn(move || {
+                let mut out = std::io::BufWriter::new(out_w);
+                if let Err(e) = super::worker::serve(&mut in_r, &mut out) {
+                    eprintln!("parlab: MPI rank 0's own worker: {e}");
+                }
+            })
+            .map_err(FarmError::ReaderThread)?;
+        let (tx, from) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("parlab-mpi-local-read".into())
+            .spawn(move || {
+                let mut r = std::io::BufReader::new(out_r);
+                // Each frame whole (header and body), as an MPI message is.
+                while let Ok(body) = read_body(&mut r) {
+                    let mut frame = Vec::with_capacity(HEADER_BYTES + body.len());
+                    frame.extend_from_slice(&super::protocol::MAGIC);
+                    frame.push(super::protocol::PROTOCOL_VERSION);
+                    frame.extend_from_slice(&(body.len() as u32).to_le_bytes());
+                    frame.extend_from_slice(&body);
+                    if tx.send(frame).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(FarmError::ReaderThread)?;
+        Ok(LocalWorker {
+            to: Some(in_w),
+            from,
+            thread: Some(thread),
+        })
+    }
+}
+
+/// Rank 0's way of reaching the workers: worker `w` is rank `w + 1`, or,
+/// when the master computes too, worker 0 is a thread of rank 0 and worker
+/// `w` is rank `w`.
 pub struct MpiTransport<'w> {
     world: &'w SimpleCommunicator,
     peers: Vec<Peer>,
     lost_why: Vec<(usize, String)>,
+    local: Option<LocalWorker>,
 }
 
 impl MpiTransport<'_> {
+    fn rank_of(&self, worker: usize) -> i32 {
+        worker as i32 + i32::from(self.local.is_none())
+    }
+    fn worker_of(&self, rank: i32) -> usize {
+        (rank - i32::from(self.local.is_none())).max(0) as usize
+    }
+
+    fn heard(&self, w: usize, bytes: &[u8]) -> Incoming {
+        let received_mono_ns = mono_nanos();
+        match self.decode(w, bytes) {
+            Ok(heard) => Incoming::Heard {
+                worker: w,
+                heard,
+                bytes: bytes.len().max(HEADER_BYTES) as u64,
+                received_mono_ns,
+                decoded_mono_ns: mono_nanos(),
+            },
+            Err(why) => Incoming::Lost { worker: w, why },
+        }
+    }
+
     fn decode(&self, w: usize, bytes: &[u8]) -> Result<Heard, String> {
         let body = read_body(&mut &bytes[..]).map_err(|e| e.to_string())?;
         let p = &self.peers[w];
@@ -349,32 +440,41 @@ impl Transport for MpiTransport<'_> {
     }
     fn send(&mut self, worker: usize, msg: &ToWorker) -> Result<u64, SendError> {
         let frame = encode_frame(msg)?;
-        self.world
-            .process_at_rank(worker as i32 + 1)
-            .send_with_tag(&frame[..], TAG_TO_WORKER);
+        match &mut self.local {
+            Some(local) if worker == 0 => {
+                let to = local.to.as_mut().ok_or(SendError::Closed)?;
+                to.write_all(&frame)?;
+            }
+            _ => self
+                .world
+                .process_at_rank(self.rank_of(worker))
+                .send_with_tag(&frame[..], TAG_TO_WORKER),
+        }
         Ok(frame.len() as u64)
     }
     fn recv_timeout(&mut self, timeout: Duration) -> Incoming {
         let until = mono_nanos() + timeout.as_nanos() as u64;
         loop {
+            if let Some(local) = &self.local {
+                match local.from.try_recv() {
+                    Ok(frame) => return self.heard(0, &frame),
+                    Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                        return Incoming::Lost {
+                            worker: 0,
+                            why: "rank 0's own worker thread ended".into(),
+                        };
+                    }
+                    Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                }
+            }
             if let Some(probed) = self
                 .world
                 .any_process()
                 .immediate_matched_probe_with_tag(TAG_FROM_WORKER)
             {
                 let (bytes, status) = probed.matched_receive_vec::<u8>();
-                let received_mono_ns = mono_nanos();
-                let w = (status.source_rank() - 1).max(0) as usize;
-                return match self.decode(w, &bytes) {
-                    Ok(heard) => Incoming::Heard {
-                        worker: w,
-                        heard,
-                        bytes: bytes.len().max(HEADER_BYTES) as u64,
-                        received_mono_ns,
-                        decoded_mono_ns: mono_nanos(),
-                    },
-                    Err(why) => Incoming::Lost { worker: w, why },
-                };
+                let w = self.worker_of(status.source_rank());
+                return self.heard(w, &bytes);
             }
             if mono_nanos() >= until {
                 return Incoming::Quiet;
@@ -395,7 +495,7 @@ impl Transport for MpiTransport<'_> {
         let host = self.peers.get(worker).map_or("?", |p| p.info.host.as_str());
         eprintln!(
             "parlab: MPI rank {} (worker {worker}, on {host}) {why}; an MPI job cannot drop one rank, so parlab aborts the whole job",
-            worker + 1
+            self.rank_of(worker)
         );
         self.world.abort(3)
     }
@@ -404,6 +504,13 @@ impl Transport for MpiTransport<'_> {
         self.world.abort(3)
     }
     fn finish(&mut self, _grace: Duration) -> Vec<Option<Ending>> {
+        // Rank 0's own worker: its input closes, its loop ends.
+        if let Some(local) = &mut self.local {
+            local.to = None;
+            if let Some(h) = local.thread.take() {
+                let _ = h.join();
+            }
+        }
         // Every worker said goodbye; MPI_Finalize ends them all together.
         (0..self.peers.len())
             .map(|_| {

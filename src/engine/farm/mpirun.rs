@@ -55,6 +55,17 @@ pub struct MpiLaunch {
     /// More arguments for mpirun, before the program (`--oversubscribe`,
     /// `--allow-run-as-root`, `--mca …`).
     pub args: Vec<String>,
+    /// Rank 0 computes tiles too (in a thread), besides handing them out:
+    /// then `-np` is the worker count.
+    pub master_computes: bool,
+}
+
+impl MpiLaunch {
+    /// Ranks for `num_workers` workers: one more for a master that only
+    /// hands out tiles.
+    pub fn ranks_for(&self, num_workers: usize) -> usize {
+        num_workers + usize::from(!self.master_computes)
+    }
 }
 
 impl MpiLaunch {
@@ -117,10 +128,17 @@ pub struct MpiJob {
     /// Rank 0 reports each tile as it arrives (the window); otherwise after
     /// the render, so that writing its report is not inside the timed render.
     pub stream: bool,
+    /// Rank 0 computes too (worker 0 is a thread of rank 0).
+    pub master_computes: bool,
 }
 
 impl MpiJob {
-    pub fn of(settings: &RenderSettings, deadlines: Deadlines, stream: bool) -> Self {
+    pub fn of(
+        settings: &RenderSettings,
+        deadlines: Deadlines,
+        stream: bool,
+        master_computes: bool,
+    ) -> Self {
         MpiJob {
             view: settings.view,
             kernel: settings.kernel,
@@ -129,6 +147,7 @@ impl MpiJob {
             startup_millis: deadlines.startup.as_millis() as u64,
             tile_millis: deadlines.tile.as_millis() as u64,
             stream,
+            master_computes,
         }
     }
     pub fn deadlines(&self) -> Deadlines {
@@ -306,7 +325,7 @@ impl Drop for Mpirun {
 }
 
 /// The mpirun command line for `num_workers` workers (np = workers + 1:
-/// rank 0 is the master); `--oversubscribe` is added on this machine alone
+/// rank 0 is the master, unless it computes too); `--oversubscribe` is added on this machine alone
 /// (no hostfile).
 pub fn mpirun_command(
     mpirun: &Path,
@@ -317,7 +336,8 @@ pub fn mpirun_command(
     job: &str,
 ) -> Command {
     let mut cmd = Command::new(mpirun);
-    cmd.arg("-np").arg((num_workers + 1).to_string());
+    cmd.arg("-np")
+        .arg(launch.ranks_for(num_workers).to_string());
     match &launch.hostfile {
         Some(h) => {
             cmd.arg("--hostfile").arg(h);
@@ -354,7 +374,13 @@ pub fn run_mpi(
     let mpirun = find_mpirun(&options.mpi)?;
     let exe = options.exe()?;
     let workers = settings.effective_workers();
-    let job = MpiJob::of(settings, options.deadlines, true).encode()?;
+    let job = MpiJob::of(
+        settings,
+        options.deadlines,
+        true,
+        options.mpi.master_computes,
+    )
+    .encode()?;
     let mut cmd = mpirun_command(
         &mpirun,
         &options.mpi,
@@ -707,6 +733,7 @@ mod tests {
             mpirun: None,
             hostfile: Some("lab.hosts".into()),
             args: MpiLaunch::split_args(" --oversubscribe  --mca btl self,vader "),
+            master_computes: false,
         };
         let cmd = mpirun_command(
             Path::new("/usr/bin/mpirun"),

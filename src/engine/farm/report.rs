@@ -116,6 +116,22 @@ pub struct MpiStats {
     pub ranks: Vec<MpiRank>,
     /// Ping-pong rounds per rank for the clock offset.
     pub pings: u32,
+    /// Rank 0 computed tiles too (worker 0 is a thread of rank 0; worker w
+    /// is rank w), besides handing them out.
+    #[serde(default)]
+    pub master_computes: bool,
+}
+
+impl MpiStats {
+    /// The timeline lane (worker id) of `rank`; the master's own lane when
+    /// it only hands out tiles.
+    pub fn lane_of(&self, rank: u32) -> u32 {
+        match (self.master_computes, rank) {
+            (true, r) => r,
+            (false, 0) => 999,
+            (false, r) => r - 1,
+        }
+    }
 }
 
 impl MpiStats {
@@ -281,18 +297,18 @@ impl FarmStats {
         if let Some(events) = v["traceEvents"].as_array_mut() {
             if let Some(mpi) = &self.mpi {
                 // Worker lanes are renamed after their rank and host.
-                let renamed = mpi.ranks.len().saturating_sub(1) as u64;
+                let renamed = self.workers.len() as u64;
                 events.retain(|e| {
                     !(e["name"] == "thread_name" && e["tid"].as_u64().is_some_and(|t| t < renamed))
                 });
                 // One lane per rank, named with its host; rank 0 (the
                 // master) gets a lane of its own for its MPI_Init.
                 for r in &mpi.ranks {
-                    let tid = if r.rank == 0 { 999 } else { r.rank - 1 };
-                    let name = if r.rank == 0 {
-                        format!("{} (master)", r.label())
-                    } else {
-                        r.label()
+                    let tid = mpi.lane_of(r.rank);
+                    let name = match (r.rank, mpi.master_computes) {
+                        (0, true) => format!("{} (master, computes too)", r.label()),
+                        (0, false) => format!("{} (master)", r.label()),
+                        _ => r.label(),
                     };
                     events.push(
                         json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": tid,
@@ -313,7 +329,7 @@ impl FarmStats {
             };
             for w in &self.workers {
                 let lane = match &self.mpi {
-                    Some(_) => format!("rank {} transfers", w.id + 1),
+                    Some(m) => format!("rank {} transfers", w.id + u32::from(!m.master_computes)),
                     None => format!("worker {} transfers", w.id),
                 };
                 events.push(
@@ -366,7 +382,7 @@ fn mpi_lines(mpi: &MpiStats) -> Vec<String> {
     let ups: Vec<String> = mpi
         .ranks
         .iter()
-        .skip(1)
+        .filter(|r| r.rank != 0 || mpi.master_computes)
         .map(|r| {
             r.startup_nanos
                 .map_or_else(|| "-".into(), |n| format!("{:.1}", ms(n as f64)))
@@ -377,26 +393,32 @@ fn mpi_lines(mpi: &MpiStats) -> Vec<String> {
         .iter()
         .map(|r| format!("{:.1}", ms(r.init_nanos as f64)))
         .collect();
-    vec![
-        format!(
-            "MPI: {} ranks (rank 0 the master, {} workers) on {} host(s): {}",
-            mpi.ranks.len(),
-            mpi.ranks.len().saturating_sub(1),
-            hosts.len(),
-            hosts.join(", ")
-        ),
-        format!(
+    let workers = mpi.ranks.len() - usize::from(!mpi.master_computes);
+    let mut lines = vec![format!(
+        "MPI: {} ranks (rank 0 the master{}, {workers} workers) on {} host(s): {}",
+        mpi.ranks.len(),
+        if mpi.master_computes {
+            " and worker 0 in a thread"
+        } else {
+            ""
+        },
+        hosts.len(),
+        hosts.join(", ")
+    )];
+    if !offsets.is_empty() {
+        lines.push(format!(
             "clock offsets to rank 0 (best of {} ping-pongs per rank): [{}] us, each right to within {:.1} us (half the best round trip)",
             mpi.pings,
             offsets.join(", "),
             us(mpi.offset_bound_max_nanos() as f64)
-        ),
-        format!(
-            "rank start-up (MPI_Init to first tile) per worker rank [{}] ms; MPI_Init per rank [{}] ms",
-            ups.join(", "),
-            inits.join(", ")
-        ),
-    ]
+        ));
+    }
+    lines.push(format!(
+        "rank start-up (MPI_Init to first tile) per worker rank [{}] ms; MPI_Init per rank [{}] ms",
+        ups.join(", "),
+        inits.join(", ")
+    ));
+    lines
 }
 
 #[cfg(test)]

@@ -389,6 +389,7 @@ impl Explorer {
             mpirun: None,
             hostfile: (!hostfile.is_empty()).then(|| hostfile.into()),
             args: crate::engine::farm::MpiLaunch::split_args(&self.settings.mpi_args),
+            master_computes: false,
         }
     }
 
