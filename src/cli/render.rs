@@ -64,6 +64,11 @@ pub struct RenderArgs {
     /// handing them out, so N ranks are N workers.
     #[arg(long)]
     pub mpi_master_computes: bool,
+    /// With --backend mpi launched by parlab: seconds mpirun may take to start
+    /// every rank (ssh to each host, MPI_Init) before parlab stops it; default 30.
+    #[arg(long, value_name = "S", allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, 600))]
+    pub mpi_startup_s: Option<u32>,
     /// The mpirun that `--backend mpi` starts when parlab launches the job itself (default: on PATH).
     #[arg(long, value_name = "PATH")]
     pub mpirun: Option<PathBuf>,
@@ -171,6 +176,9 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
             hostfile: args.hostfile.clone(),
             args: MpiLaunch::split_args(args.mpirun_args.as_deref().unwrap_or("")),
             master_computes: args.mpi_master_computes,
+            startup_limit: args
+                .mpi_startup_s
+                .map(|s| std::time::Duration::from_secs(s.into())),
         },
         ..FarmOptions::default()
     };

@@ -343,6 +343,35 @@ fn mpi_bad_setups_say_what_to_do() {
     let err = text(&out.stderr);
     assert!(err.contains("could not start its daemon"), "{err}");
     assert!(err.contains("ssh"), "{err}");
+    // A host that never answers (a non-routable address): stopped at the
+    // start-up limit, its ssh included.
+    let m = mark("unreachable");
+    std::fs::write(&hosts, "10.255.255.1 slots=4\n").expect("hostfile");
+    let mut cmd = parlab();
+    allow_root(&mut cmd)
+        .env("PARLAB_TEST_MARK", &m)
+        .args([
+            "render",
+            "--backend",
+            "mpi",
+            "--workers",
+            "1",
+            "--mpi-startup-s",
+            "3",
+        ])
+        .arg("--hostfile")
+        .arg(&hosts)
+        .args(VIEW)
+        .arg("--out")
+        .arg(&png);
+    let out = bounded(cmd, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("does not answer") || err.contains("could not start its daemon"),
+        "{err}"
+    );
+    assert_none_left(&m);
     // Root without Open MPI's permission: the refusal is recognised.
     if rustix::process::geteuid().is_root() {
         let out = render(&[], false);

@@ -93,6 +93,11 @@ pub struct SweepArgs {
     /// run launches `mpirun -np P` instead of P+1.
     #[arg(long)]
     pub mpi_master_computes: bool,
+    /// With --backend mpi launched by parlab: seconds mpirun may take to start
+    /// every rank (ssh to each host, MPI_Init) before parlab stops it; default 30.
+    #[arg(long, value_name = "S", allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, 600))]
+    pub mpi_startup_s: Option<u32>,
     /// The mpirun that `--backend mpi` starts (default: on PATH).
     #[arg(long, value_name = "PATH")]
     pub mpirun: Option<PathBuf>,
@@ -213,6 +218,9 @@ fn mandelbrot_on(args: &SweepArgs, backend: Backend) -> Result<Mandelbrot, CliEr
                 args.mpirun_args.as_deref().unwrap_or(""),
             ),
             master_computes: args.mpi_master_computes,
+            startup_limit: args
+                .mpi_startup_s
+                .map(|s| std::time::Duration::from_secs(s.into())),
         },
         ..Mandelbrot::new(args.view.to_view()?, parse_kernel(&args.kernel)?)
     })

@@ -58,6 +58,9 @@ pub struct MpiLaunch {
     /// Rank 0 computes tiles too (in a thread), besides handing them out:
     /// then `-np` is the worker count.
     pub master_computes: bool,
+    /// How long mpirun may take to start every rank before parlab stops it
+    /// (default: the start-up deadline plus 10 s for mpirun's own launch).
+    pub startup_limit: Option<Duration>,
 }
 
 impl MpiLaunch {
@@ -298,24 +301,69 @@ impl Mpirun {
     }
 
     /// Stops the job: SIGTERM to mpirun (it stops its ranks), then SIGKILL
-    /// to its whole group; the ranks die with it (parent-death signal).
+    /// to its whole group, whatever is left of it (the ssh to a host that
+    /// never answered outlives mpirun otherwise); the ranks, each in a group
+    /// of its own, die with mpirun (parent-death signal).
     fn stop(&mut self) {
         let Some(child) = self.child.as_mut() else {
             return;
         };
+        // mpirun puts its ranks and its ssh to other hosts in process groups
+        // of their own: find them now, while they are still its descendants.
+        let family = descendants(child.id());
         if let Some(pid) = rustix::process::Pid::from_raw(child.id() as i32) {
             let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
         }
-        if self.wait(TERM_GRACE).is_none() {
-            if let Some(pgid) = self.pgid {
-                let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
-            }
-            if let Some(mut child) = self.child.take() {
-                let _ = child.kill();
-                let _ = child.wait();
+        let _ = self.wait(TERM_GRACE);
+        if let Some(pgid) = self.pgid.take() {
+            let _ = rustix::process::kill_process_group(pgid, rustix::process::Signal::KILL);
+        }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        for (pid, started) in family {
+            // Only the same process (its start time), never a reused pid.
+            if proc_stat(pid).is_some_and(|(_, s)| s == started)
+                && let Some(p) = rustix::process::Pid::from_raw(pid as i32)
+            {
+                let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
             }
         }
     }
+}
+
+/// A process's parent and start time (clock ticks after boot), from
+/// /proc/PID/stat.
+fn proc_stat(pid: u32) -> Option<(u32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name (which may hold spaces and parentheses).
+    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // rest[0] is field 3 (state): ppid is field 4, starttime field 22.
+    Some((rest.get(1)?.parse().ok()?, rest.get(19)?.parse().ok()?))
+}
+
+/// Every process descended from `root` now, with its start time.
+fn descendants(root: u32) -> Vec<(u32, u64)> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let all: Vec<(u32, u32, u64)> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| proc_stat(pid).map(|(ppid, start)| (pid, ppid, start)))
+        .collect();
+    let mut found: Vec<(u32, u64)> = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(parent) = frontier.pop() {
+        for &(pid, ppid, start) in &all {
+            if ppid == parent && !found.iter().any(|&(p, _)| p == pid) {
+                found.push((pid, start));
+                frontier.push(pid);
+            }
+        }
+    }
+    found
 }
 
 impl Drop for Mpirun {
@@ -419,14 +467,30 @@ pub fn run_mpi(
             .map_err(FarmError::ReaderThread)?;
     }
     drop(tx);
-    follow(&mut run, &rx, tiles.len(), options.deadlines, cancel, sink)
+    let startup = options
+        .mpi
+        .startup_limit
+        .unwrap_or(options.deadlines.startup + LAUNCH_ALLOWANCE);
+    let limits = Limits {
+        startup,
+        tile: options.deadlines.tile,
+        hosts: options.mpi.hostfile.is_some(),
+    };
+    follow(&mut run, &rx, tiles.len(), limits, cancel, sink)
+}
+
+/// How long the launcher waits, and whether other hosts are involved.
+struct Limits {
+    startup: Duration,
+    tile: Duration,
+    hosts: bool,
 }
 
 fn follow(
     run: &mut Mpirun,
     rx: &Receiver<Event>,
     num_tiles: usize,
-    deadlines: Deadlines,
+    limits: Limits,
     cancel: &AtomicBool,
     sink: &mut dyn FnMut(TaskRecord, TilePixels),
 ) -> Result<FarmOutcome, FarmError> {
@@ -482,11 +546,7 @@ fn follow(
             }
             Ok(Event::Closed) | Err(RecvTimeoutError::Disconnected) => break,
             Err(RecvTimeoutError::Timeout) => {
-                let limit = if started {
-                    deadlines.tile
-                } else {
-                    deadlines.startup + LAUNCH_ALLOWANCE
-                };
+                let limit = if started { limits.tile } else { limits.startup };
                 if now.saturating_sub(last) > limit.as_nanos() as u64 {
                     run.stop();
                     let what = if started {
@@ -494,9 +554,14 @@ fn follow(
                             "the MPI job sent nothing for {:.0} s with tiles left (a rank hung?)",
                             limit.as_secs_f64()
                         )
+                    } else if limits.hosts {
+                        format!(
+                            "mpirun did not start the ranks within {:.0} s: a host of the hostfile does not answer (check that `ssh HOST true` works from here without a password for each)",
+                            limit.as_secs_f64()
+                        )
                     } else {
                         format!(
-                            "mpirun did not start the ranks within {:.0} s (a host that does not answer?)",
+                            "mpirun did not start the ranks within {:.0} s",
                             limit.as_secs_f64()
                         )
                     };
@@ -728,12 +793,36 @@ mod tests {
     }
 
     #[test]
+    fn descendants_are_found_through_proc() {
+        let sh = Command::new("sh")
+            .args(["-c", "sleep 30 & sleep 30; wait"])
+            .spawn()
+            .expect("sh");
+        std::thread::sleep(Duration::from_millis(200));
+        let family = descendants(sh.id());
+        assert_eq!(family.len(), 2, "{family:?}");
+        let mut run = Mpirun {
+            child: Some(sh),
+            pgid: None,
+            tail: Arc::default(),
+        };
+        run.stop();
+        for (pid, _) in family {
+            // Reaped by init, or a zombie for a moment: not running either way.
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            let state = state.rsplit_once(')').map_or("", |x| x.1.trim());
+            assert!(state.is_empty() || state.starts_with('Z'), "{pid}: {state}");
+        }
+    }
+
+    #[test]
     fn the_command_has_one_rank_more_than_workers() {
         let launch = MpiLaunch {
             mpirun: None,
             hostfile: Some("lab.hosts".into()),
             args: MpiLaunch::split_args(" --oversubscribe  --mca btl self,vader "),
             master_computes: false,
+            startup_limit: None,
         };
         let cmd = mpirun_command(
             Path::new("/usr/bin/mpirun"),

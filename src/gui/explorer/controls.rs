@@ -390,6 +390,7 @@ impl Explorer {
             hostfile: (!hostfile.is_empty()).then(|| hostfile.into()),
             args: crate::engine::farm::MpiLaunch::split_args(&self.settings.mpi_args),
             master_computes: false,
+            startup_limit: None,
         }
     }
 
