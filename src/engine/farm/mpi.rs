@@ -44,7 +44,8 @@ const TAG_CLOCK: i32 = 3;
 const TAG_INFO: i32 = 4;
 /// Ping-pong rounds per rank; the shortest round trip is kept.
 pub const PINGS: usize = 16;
-/// How long the master sleeps between probes when nothing has arrived.
+/// How long a rank sleeps between probes (or tests of a send) when nothing
+/// has happened.
 const POLL: Duration = Duration::from_micros(50);
 
 /// What a worker rank tells the master once its clock is synchronised.
@@ -290,10 +291,20 @@ struct MpiReader<'w> {
 impl Read for MpiReader<'_> {
     fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
         while self.pos >= self.buf.len() {
-            let (msg, _) = self
-                .world
-                .process_at_rank(0)
-                .receive_vec_with_tag::<u8>(TAG_TO_WORKER);
+            // Probe and sleep rather than a blocking receive: Open MPI's
+            // blocking calls spin, and a spinning rank takes the core a
+            // computing rank needs when ranks outnumber cores.
+            let probed = loop {
+                if let Some(p) = self
+                    .world
+                    .process_at_rank(0)
+                    .immediate_matched_probe_with_tag(TAG_TO_WORKER)
+                {
+                    break p;
+                }
+                std::thread::sleep(POLL);
+            };
+            let (msg, _) = probed.matched_receive_vec::<u8>();
             self.buf = msg;
             self.pos = 0;
         }
@@ -317,9 +328,21 @@ impl Write for MpiWriter<'_> {
     }
     fn flush(&mut self) -> std::io::Result<()> {
         if !self.buf.is_empty() {
-            self.world
-                .process_at_rank(0)
-                .send_with_tag(&self.buf[..], TAG_FROM_WORKER);
+            // A tile is larger than the eager limit: the send completes when
+            // rank 0 takes it. Test and sleep meanwhile instead of spinning.
+            let master = self.world.process_at_rank(0);
+            mpi::request::scope(|scope| {
+                let mut req = master.immediate_send_with_tag(scope, &self.buf[..], TAG_FROM_WORKER);
+                loop {
+                    match req.test() {
+                        Ok(_) => break,
+                        Err(pending) => {
+                            req = pending;
+                            std::thread::sleep(POLL);
+                        }
+                    }
+                }
+            });
             self.buf.clear();
         }
         Ok(())
