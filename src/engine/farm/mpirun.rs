@@ -244,7 +244,7 @@ pub fn base64_encode(bytes: &[u8]) -> String {
 /// Inverse of [`base64_encode`]; `None` if `text` is not base64.
 pub fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let t = text.trim().as_bytes();
-    if t.len() % 4 != 0 {
+    if !t.len().is_multiple_of(4) {
         return None;
     }
     let value = |b: u8| B64.iter().position(|&x| x == b).map(|v| v as u32);
@@ -503,8 +503,10 @@ fn follow(
     loop {
         if cancel.load(Ordering::Relaxed) {
             run.stop();
-            let mut stats = FarmStats::default();
-            stats.cancelled = true;
+            let stats = FarmStats {
+                cancelled: true,
+                ..FarmStats::default()
+            };
             return Ok(FarmOutcome {
                 completed: records.len(),
                 wall_nanos: records
