@@ -810,10 +810,18 @@ mod tests {
         };
         run.stop();
         for (pid, _) in family {
-            // Reaped by init, or a zombie for a moment: not running either way.
-            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            let state = state.rsplit_once(')').map_or("", |x| x.1.trim());
-            assert!(state.is_empty() || state.starts_with('Z'), "{pid}: {state}");
+            // Reaped by init, or a zombie for a moment: not running either
+            // way (a SIGKILL takes effect when the process next runs).
+            let t0 = std::time::Instant::now();
+            loop {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+                let state = stat.rsplit_once(')').map_or("", |x| x.1.trim());
+                if state.is_empty() || state.starts_with('Z') || state.starts_with('X') {
+                    break;
+                }
+                assert!(t0.elapsed() < Duration::from_secs(5), "{pid}: {state}");
+                std::thread::sleep(Duration::from_millis(10));
+            }
         }
     }
 
