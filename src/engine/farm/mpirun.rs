@@ -277,10 +277,23 @@ struct Mpirun {
     child: Option<Child>,
     pgid: Option<rustix::process::Pid>,
     tail: Arc<Mutex<String>>,
+    /// The threads reading mpirun's stdout and stderr.
+    readers: Vec<std::thread::JoinHandle<()>>,
 }
 
 impl Mpirun {
-    fn tail(&self) -> String {
+    /// mpirun's last lines, once its output has been read to the end (or
+    /// after 2 s, should a process of the job still hold it open).
+    fn tail(&mut self) -> String {
+        let until = mono_nanos() + Duration::from_secs(2).as_nanos() as u64;
+        while self.readers.iter().any(|h| !h.is_finished()) && mono_nanos() < until {
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        for h in std::mem::take(&mut self.readers) {
+            if h.is_finished() {
+                let _ = h.join();
+            }
+        }
         self.tail.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
@@ -451,20 +464,23 @@ pub fn run_mpi(
         child: Some(child),
         pgid,
         tail: tail.clone(),
+        readers: Vec::with_capacity(2),
     };
     let (tx, rx) = channel();
     if let Some(out) = stdout {
         let (tx, tail) = (tx.clone(), tail.clone());
-        std::thread::Builder::new()
+        let h = std::thread::Builder::new()
             .name("parlab-mpirun-out".into())
             .spawn(move || read_stdout(out, &tx, &tail))
             .map_err(FarmError::ReaderThread)?;
+        run.readers.push(h);
     }
     if let Some(err) = stderr {
-        std::thread::Builder::new()
+        let h = std::thread::Builder::new()
             .name("parlab-mpirun-err".into())
             .spawn(move || keep_tail(BufReader::new(err), &tail))
             .map_err(FarmError::ReaderThread)?;
+        run.readers.push(h);
     }
     drop(tx);
     let startup = options
@@ -807,6 +823,7 @@ mod tests {
             child: Some(sh),
             pgid: None,
             tail: Arc::default(),
+            readers: Vec::new(),
         };
         run.stop();
         for (pid, _) in family {
