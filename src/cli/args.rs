@@ -4,8 +4,8 @@
 //! Bad input here is a [`CliError::Usage`]: a message and exit code 2.
 
 use super::{
-    CliError, bench, deadlock, gridsearch, lesson, locks, open, py, race, render, whole, workload,
-    workspan,
+    CliError, bench, deadlock, gridsearch, lesson, locks, mpi_rank, open, py, race, render, whole,
+    workload, workspan,
 };
 use crate::engine::exec::pool::{MAX_WORKERS, logical_cores};
 use crate::engine::exec::schedule::Schedule;
@@ -65,8 +65,8 @@ pub struct WindowArgs {
     /// Worker overlay on or off at start.
     #[arg(long, value_name = "BOOL")]
     pub overlay: Option<bool>,
-    /// Explorer workers are threads or processes (see `parlab render --help`).
-    #[arg(long, value_name = "threads|processes")]
+    /// Explorer workers are threads, processes or mpi (see `parlab render --help`).
+    #[arg(long, value_name = "threads|processes|mpi")]
     pub backend: Option<String>,
     /// Open on the Lessons tab at lesson N.
     #[arg(long, value_name = "N")]
@@ -103,6 +103,9 @@ pub enum Command {
     /// One worker process of `render --backend processes` (started by parlab, not by hand).
     #[command(hide = true)]
     Worker,
+    /// One rank of an MPI render that parlab launched through mpirun (not by hand).
+    #[command(hide = true)]
+    MpiRank(mpi_rank::MpiRankArgs),
     /// Run a Python program (a file or a shipped course program) and see every worker process and thread.
     Py(py::PyArgs),
     /// Read a Chrome trace (parlab's, VizTracer's, py-spy's) and print lanes, busy time and utilisation.

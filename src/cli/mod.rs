@@ -13,6 +13,7 @@ mod deadlock;
 mod gridsearch;
 mod lesson;
 mod locks;
+mod mpi_rank;
 mod open;
 pub mod outputs;
 mod py;
@@ -114,6 +115,7 @@ pub fn main() -> ExitCode {
         Some(Command::Lesson(cmd)) => lesson::run(&cmd),
         Some(Command::Bench(args)) => bench::run(&args),
         Some(Command::Worker) => worker::run(),
+        Some(Command::MpiRank(args)) => mpi_rank::run(&args),
         Some(Command::Py(args)) => py::run(&args),
         Some(Command::Open(args)) => open::run(&args),
         Some(Command::CheckPng { file }) => check_png(&file),

@@ -9,7 +9,11 @@ use crate::engine::exec::other_cpu::OtherCpuMeter;
 use crate::engine::exec::placement::{PINNING_HELP, Placement, worker_cpus};
 use crate::engine::exec::pool::{build_pool_placed, logical_cores};
 use crate::engine::exec::trace::{Trace, TraceStats};
-use crate::engine::farm::{Backend, FarmOptions, FarmStats, render_on};
+use crate::engine::farm::mpirun::world_size_from_env;
+use crate::engine::farm::{
+    Backend, FarmError, FarmOptions, FarmStats, MpiLaunch, inside_mpirun, render_in_world,
+    render_on,
+};
 use crate::engine::mandelbrot::colour::{Palette, apply_overlay};
 use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::mandelbrot::tiling::MAX_TILE_PX;
@@ -48,8 +52,32 @@ pub struct RenderArgs {
     /// deserialise); both are printed, and drawn in --trace-out. Coarse
     /// tiles suit processes: the transfer is per tile, so fewer, larger
     /// tiles pay it less often. Same image pixel for pixel.
-    #[arg(long, default_value = "threads", value_name = "threads|processes")]
+    ///
+    /// mpi (a build with `--features mpi`): MPI ranks. Under mpirun
+    /// (`mpirun -np N parlab render --backend mpi …`) rank 0 is the master and
+    /// writes every output, the N-1 other ranks compute; typed without
+    /// mpirun, parlab starts `mpirun -np WORKERS+1` itself (--mpirun,
+    /// --mpirun-args, --hostfile).
+    #[arg(long, default_value = "threads", value_name = "threads|processes|mpi")]
     pub backend: String,
+    /// With --backend mpi: rank 0 computes tiles too (in a thread) besides
+    /// handing them out, so N ranks are N workers.
+    #[arg(long)]
+    pub mpi_master_computes: bool,
+    /// With --backend mpi launched by parlab: seconds mpirun may take to start
+    /// every rank (ssh to each host, MPI_Init) before parlab stops it; default 30.
+    #[arg(long, value_name = "S", allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, 600))]
+    pub mpi_startup_s: Option<u32>,
+    /// The mpirun that `--backend mpi` starts when parlab launches the job itself (default: on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub mpirun: Option<PathBuf>,
+    /// More arguments for that mpirun, one string (e.g. "--oversubscribe --allow-run-as-root").
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub mpirun_args: Option<String>,
+    /// Hostfile for that mpirun: the machines of a lab (same parlab path on each, ssh keys).
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<PathBuf>,
     /// Pin worker w to core w mod cores (physical cores first; threads only).
     #[arg(long, long_help = PINNING_HELP)]
     pub pin: bool,
@@ -77,16 +105,30 @@ pub struct RenderArgs {
 
 pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     let view = args.view.to_view()?;
-    let num_workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
-    let tiling = tiling_from(args.tile, args.bands)?;
-    let schedule = parse_schedule(&args.schedule)?;
-    let kernel = parse_kernel(&args.kernel)?;
-    let palette: Palette = args.palette.parse()?;
     let backend: Backend = args
         .backend
         .parse()
         .map_err(|e| CliError::Usage(format!("--backend: {e}")))?;
+    if backend == Backend::Mpi && !Backend::MPI_BUILT {
+        return Err(FarmError::NoMpi.into());
+    }
+    // Under mpirun the job's size fixes the workers: every rank but the master.
+    let in_world = backend == Backend::Mpi && inside_mpirun();
+    let num_workers = if in_world {
+        ranks_as_workers(args.workers, args.mpi_master_computes)?
+    } else {
+        check_workers(args.workers.unwrap_or_else(logical_cores))?
+    };
+    let tiling = tiling_from(args.tile, args.bands)?;
+    let schedule = parse_schedule(&args.schedule)?;
+    let kernel = parse_kernel(&args.kernel)?;
+    let palette: Palette = args.palette.parse()?;
     tiling.check_count(view.width_px(), view.height_px())?;
+    if args.mpi_master_computes && backend != Backend::Mpi {
+        return Err(CliError::Usage(
+            "--mpi-master-computes applies to --backend mpi".into(),
+        ));
+    }
     if args.pin && backend != Backend::Threads {
         return Err(CliError::Usage(
             "--pin applies to the threads backend: worker processes run where the OS puts them"
@@ -118,13 +160,38 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     } else {
         None
     };
-    // Worker processes are reaped before the meter stops: their CPU is the render's own.
+    // Worker processes (and mpirun with its ranks) are reaped before the
+    // meter stops: their CPU is the render's own. Under mpirun the other
+    // ranks are not our children: no meter (it would call them other load).
     let meter = match backend {
-        Backend::Threads => OtherCpuMeter::start(),
-        Backend::Processes => OtherCpuMeter::start_counting_children(),
+        Backend::Threads => Some(OtherCpuMeter::start()),
+        Backend::Processes | Backend::Mpi if !in_world => {
+            Some(OtherCpuMeter::start_counting_children())
+        }
+        _ => None,
     };
-    let run = render_on(backend, &settings, pool.as_ref(), &FarmOptions::default())?;
-    let other_cpu = meter.stop();
+    let options = FarmOptions {
+        mpi: MpiLaunch {
+            mpirun: args.mpirun.clone(),
+            hostfile: args.hostfile.clone(),
+            args: MpiLaunch::split_args(args.mpirun_args.as_deref().unwrap_or("")),
+            master_computes: args.mpi_master_computes,
+            startup_limit: args
+                .mpi_startup_s
+                .map(|s| std::time::Duration::from_secs(s.into())),
+        },
+        ..FarmOptions::default()
+    };
+    let run = if in_world {
+        match render_in_world(&settings, options.deadlines, args.mpi_master_computes)? {
+            Some(run) => run,
+            // A worker rank: rank 0 writes everything.
+            None => return Ok(()),
+        }
+    } else {
+        render_on(backend, &settings, pool.as_ref(), &options)?
+    };
+    let other_cpu = meter.and_then(|m| m.stop());
     let rendered = run.rendered;
     let mut rgba = palette.colourise_on(&rendered.image, pool.as_ref());
     if args.overlay {
@@ -156,7 +223,12 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         }
         summary["backend"] = json!(backend.name());
         if let Some(farm) = &run.farm {
-            summary["processes"] = farm_json(farm);
+            let key = if farm.mpi.is_some() {
+                "mpi"
+            } else {
+                "processes"
+            };
+            summary[key] = farm_json(farm);
         }
         outln!("{summary}");
     } else {
@@ -235,7 +307,41 @@ fn farm_json(farm: &FarmStats) -> serde_json::Value {
         "peak_rss_max_kib": farm.peak_rss_max_kib(),
         "faults": farm.fault_lines(),
         "workers": workers,
+        "ranks": farm.mpi.as_ref().map(|m| m.ranks.iter().map(|r| json!({
+            "rank": r.rank, "host": r.host, "pid": r.pid,
+            "clock_offset_us": r.clock_offset_nanos as f64 / 1e3,
+            "offset_bound_us": r.offset_bound_nanos as f64 / 1e3,
+            "mpi_init_ms": ms(r.init_nanos),
+            "startup_ms": r.startup_nanos.map(ms),
+        })).collect::<Vec<_>>()),
+        "clock_offset_bound_us": farm.mpi.as_ref().map(|m| m.offset_bound_max_nanos() as f64 / 1e3),
     })
+}
+
+/// Under mpirun: the workers are the ranks but rank 0 (every rank when the
+/// master computes too); `--workers`, if given, must agree.
+fn ranks_as_workers(given: Option<usize>, master_computes: bool) -> Result<usize, CliError> {
+    let size = world_size_from_env().unwrap_or(0);
+    if master_computes && size >= 1 {
+        return match given {
+            Some(w) if w != size => Err(CliError::Usage(format!(
+                "--workers {w} disagrees with mpirun -np {size}: with --mpi-master-computes every rank is a worker; leave --workers out"
+            ))),
+            _ => Ok(size),
+        };
+    }
+    if size < 2 {
+        return Err(CliError::Usage(format!(
+            "--backend mpi under mpirun needs at least 2 ranks (rank 0 is the master, the others compute); this job has {size}: mpirun -np 2 or more"
+        )));
+    }
+    match given {
+        Some(w) if w != size - 1 => Err(CliError::Usage(format!(
+            "--workers {w} disagrees with mpirun -np {size}: under mpirun the workers are the ranks but rank 0 ({}); leave --workers out",
+            size - 1
+        ))),
+        _ => Ok(size - 1),
+    }
 }
 
 fn print_summary(args: &RenderArgs, s: &RenderSettings, trace: &Trace, stats: &TraceStats) {

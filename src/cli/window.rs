@@ -187,7 +187,7 @@ mod tests {
         assert_eq!(plan(&WindowArgs::default()).expect("valid").backend, None);
         let e = plan(&args("fibres")).expect_err("refused");
         assert!(
-            e.starts_with("--backend:") && e.contains("threads or processes"),
+            e.starts_with("--backend:") && e.contains("threads, processes or mpi"),
             "{e}"
         );
     }

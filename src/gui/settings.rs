@@ -218,8 +218,12 @@ pub struct ExplorerSettings {
     pub schedule: Schedule,
     pub num_workers: usize,
     pub kernel: Kernel,
-    /// Threads or worker processes.
+    /// Threads, worker processes or MPI ranks.
     pub backend: crate::engine::farm::Backend,
+    /// The MPI backend's hostfile (empty: this machine only).
+    pub mpi_hostfile: String,
+    /// More arguments for mpirun (`--allow-run-as-root`, `--mca …`).
+    pub mpi_args: String,
     /// Pin worker w to core w mod cores (threads only).
     pub pin_workers: bool,
     pub palette: Palette,
@@ -250,6 +254,8 @@ impl Default for ExplorerSettings {
             num_workers: logical_cores(),
             kernel: Kernel::Simd,
             backend: crate::engine::farm::Backend::Threads,
+            mpi_hostfile: String::new(),
+            mpi_args: String::new(),
             pin_workers: false,
             palette: Palette::Classic,
             overlay: true,

@@ -25,6 +25,7 @@ fn options(env: &[(&str, &str)]) -> FarmOptions {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
         deadlines: Deadlines::default(),
+        mpi: Default::default(),
     }
 }
 

@@ -6,6 +6,7 @@ mod bench_sweep;
 mod common;
 mod farm;
 mod lessons;
+mod mpi;
 mod python;
 mod race;
 mod reliability;

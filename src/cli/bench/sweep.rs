@@ -83,8 +83,30 @@ pub struct SweepArgs {
     /// (spawn to first message, a few ms each) and a transfer per tile
     /// (serialise + pipe + deserialise), so processes need coarser tiles
     /// than threads to pay off.
+    ///
+    /// mpi (a build with `--features mpi`): each run launches `mpirun -np
+    /// P+1` (rank 0 the master, P worker ranks); its time is rank 0's, from
+    /// before its MPI_Init to the last tile (mpirun's own launch is not in it).
     #[arg(long, default_value = "threads", value_name = "LIST")]
     pub backend: String,
+    /// With --backend mpi: rank 0 computes tiles too (in a thread), so each
+    /// run launches `mpirun -np P` instead of P+1.
+    #[arg(long)]
+    pub mpi_master_computes: bool,
+    /// With --backend mpi launched by parlab: seconds mpirun may take to start
+    /// every rank (ssh to each host, MPI_Init) before parlab stops it; default 30.
+    #[arg(long, value_name = "S", allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, 600))]
+    pub mpi_startup_s: Option<u32>,
+    /// The mpirun that `--backend mpi` starts (default: on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub mpirun: Option<PathBuf>,
+    /// More arguments for mpirun, one string (e.g. "--oversubscribe" to run more ranks than cores).
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub mpirun_args: Option<String>,
+    /// Hostfile for mpirun: the machines of a lab (same parlab path on each, ssh keys).
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<PathBuf>,
     /// Seed of the run-order shuffle.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true,
           value_parser = whole::<u64>(0, u64::MAX.into()))]
@@ -117,7 +139,7 @@ pub fn plan_from(args: &SweepArgs) -> Result<(std::sync::Arc<dyn Workload>, Swee
     let backends = parse_backends(args)?;
     let workload = by_spec(&args.workload, view, kernel, args.gil)
         .map_err(|e| CliError::Usage(format!("--workload: {e}")))?;
-    let workload = on_backend(workload, backends[0], view, kernel);
+    let workload = on_backend(workload, backends[0], mandelbrot_on(args, backends[0])?);
     let input = PlanInput {
         workers: args.workers.as_deref(),
         granularities: args.tiles.as_deref(),
@@ -172,26 +194,46 @@ fn parse_backends(args: &SweepArgs) -> Result<Vec<Backend>, CliError> {
         }
         seen.push(*b);
     }
-    if seen.contains(&Backend::Processes) && args.workload.trim() != "mandelbrot" {
-        return Err(CliError::Usage(
-            "--backend processes applies to the mandelbrot workload".into(),
-        ));
+    for b in [Backend::Processes, Backend::Mpi] {
+        if seen.contains(&b) && args.workload.trim() != "mandelbrot" {
+            return Err(CliError::Usage(format!(
+                "--backend {b} applies to the mandelbrot workload"
+            )));
+        }
+    }
+    if seen.contains(&Backend::Mpi) && !Backend::MPI_BUILT {
+        return Err(crate::engine::farm::FarmError::NoMpi.into());
     }
     Ok(seen)
 }
 
-/// Mandelbrot on `backend`; any other workload as it is (threads).
+/// The Mandelbrot workload of these arguments on `backend`.
+fn mandelbrot_on(args: &SweepArgs, backend: Backend) -> Result<Mandelbrot, CliError> {
+    Ok(Mandelbrot {
+        backend,
+        mpi: crate::engine::farm::MpiLaunch {
+            mpirun: args.mpirun.clone(),
+            hostfile: args.hostfile.clone(),
+            args: crate::engine::farm::MpiLaunch::split_args(
+                args.mpirun_args.as_deref().unwrap_or(""),
+            ),
+            master_computes: args.mpi_master_computes,
+            startup_limit: args
+                .mpi_startup_s
+                .map(|s| std::time::Duration::from_secs(s.into())),
+        },
+        ..Mandelbrot::new(args.view.to_view()?, parse_kernel(&args.kernel)?)
+    })
+}
+
+/// Mandelbrot on its backend; any other workload as it is (threads).
 fn on_backend(
     workload: std::sync::Arc<dyn Workload>,
     backend: Backend,
-    view: crate::engine::mandelbrot::view::View,
-    kernel: crate::engine::mandelbrot::kernel::Kernel,
+    mandelbrot: Mandelbrot,
 ) -> std::sync::Arc<dyn Workload> {
     if workload.name() == "mandelbrot" && backend != Backend::Threads {
-        std::sync::Arc::new(Mandelbrot {
-            backend,
-            ..Mandelbrot::new(view, kernel)
-        })
+        std::sync::Arc::new(mandelbrot)
     } else {
         workload
     }
@@ -203,19 +245,14 @@ pub fn backend_plans_from(
     args: &SweepArgs,
     main: &SweepPlan,
 ) -> Result<Vec<PlannedWorkload>, CliError> {
-    let view = args.view.to_view()?;
-    let kernel = parse_kernel(&args.kernel)?;
-    Ok(parse_backends(args)?
+    parse_backends(args)?
         .into_iter()
         .skip(1)
         .map(|b| {
-            let w: std::sync::Arc<dyn Workload> = std::sync::Arc::new(Mandelbrot {
-                backend: b,
-                ..Mandelbrot::new(view, kernel)
-            });
-            (w, main.clone())
+            let w: std::sync::Arc<dyn Workload> = std::sync::Arc::new(mandelbrot_on(args, b)?);
+            Ok((w, main.clone()))
         })
-        .collect())
+        .collect()
 }
 
 /// The `--compare-workload` and its plan (the main plan's workers, schedule,
@@ -431,15 +468,19 @@ fn progress_bar((done, total): (usize, usize), elapsed_s: f64) {
 }
 
 /// A workload's label on a shared plot: its name, `+GIL` in GIL mode, the
-/// backend when it is processes.
+/// backend when it is not threads.
 fn plot_name(workload: &dyn Workload, report: &SweepReport) -> String {
     let gil = report.meta.workload_params["gil"].as_bool() == Some(true);
-    let procs = report.backend() == Backend::Processes.name();
+    let backend = report.backend();
     format!(
         "{}{}{}",
         workload.name(),
         if gil { " +GIL" } else { "" },
-        if procs { " (processes)" } else { "" }
+        if backend != Backend::Threads.name() && !backend.is_empty() {
+            format!(" ({backend})")
+        } else {
+            String::new()
+        }
     )
 }
 

@@ -1,12 +1,13 @@
 //! What can go wrong farming tiles out to worker processes: a backend name
-//! that does not exist, workers that would not start, every worker failing.
+//! that does not exist, workers that would not start, every worker failing,
+//! an MPI launch or job that failed.
 
 use crate::engine::mandelbrot::RenderError;
 use std::path::PathBuf;
 
 /// A backend name that does not exist.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown backend {input:?}: expected threads or processes")]
+#[error("unknown backend {input:?}: expected threads, processes or mpi")]
 pub struct BackendError {
     pub input: String,
 }
@@ -47,12 +48,25 @@ pub enum FarmError {
     /// The threads backend's render failed.
     #[error(transparent)]
     Render(#[from] RenderError),
+    /// `--backend mpi` on a build without the `mpi` feature.
+    #[error(
+        "this parlab was built without MPI: install Open MPI (Debian: openmpi-bin libopenmpi-dev libclang-dev) and build with `cargo build --release --features mpi`"
+    )]
+    NoMpi,
+    /// The MPI launch or job failed; the message says how and what to do.
+    #[error("{0}")]
+    Mpi(String),
+    /// An MPI setup that cannot work (too few ranks, --workers that disagrees
+    /// with mpirun -np, a worker count the launcher cannot start).
+    #[error("{0}")]
+    MpiSetup(String),
 }
 
 impl crate::engine::BadInput for FarmError {
     fn is_bad_input(&self) -> bool {
         match self {
             FarmError::Render(e) => e.is_bad_input(),
+            FarmError::NoMpi | FarmError::MpiSetup(_) => true,
             _ => false,
         }
     }

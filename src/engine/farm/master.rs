@@ -259,6 +259,7 @@ impl<T: Transport> Master<'_, T> {
             return;
         }
         self.workers[w].alive = false;
+        self.t.on_lost(w, &why);
         let ending = self.t.kill(w);
         let mut unfinished: Vec<u32> = self.workers[w].outstanding.drain(..).collect();
         unfinished.extend(self.dispatch.forget(w));

@@ -81,6 +81,70 @@ pub struct WorkerFault {
     pub redone: Vec<u32>,
 }
 
+/// One rank of an MPI run (rank 0 is the master).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MpiRank {
+    pub rank: u32,
+    /// Its host (MPI's processor name).
+    pub host: String,
+    pub pid: u32,
+    /// Its monotonic clock minus rank 0's, from the best ping-pong round.
+    pub clock_offset_nanos: i64,
+    /// The offset is right to within this: half the best round trip.
+    pub offset_bound_nanos: u64,
+    /// When it entered MPI_Init, on rank 0's time axis (0 if before rank 0).
+    pub init_start_nanos: u64,
+    /// How long its MPI_Init took.
+    pub init_nanos: u64,
+    /// When its first tile started (`None` for the master, or no tile).
+    pub first_tile_nanos: Option<u64>,
+    /// From entering MPI_Init to starting its first tile, on its own clock:
+    /// what joining the job cost this rank (`None` without a tile).
+    pub startup_nanos: Option<u64>,
+}
+
+impl MpiRank {
+    /// `rank 2 @ host`.
+    pub fn label(&self) -> String {
+        format!("rank {} @ {}", self.rank, self.host)
+    }
+}
+
+/// What an MPI run measured about its ranks.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct MpiStats {
+    pub ranks: Vec<MpiRank>,
+    /// Ping-pong rounds per rank for the clock offset.
+    pub pings: u32,
+    /// Rank 0 computed tiles too (worker 0 is a thread of rank 0; worker w
+    /// is rank w), besides handing them out.
+    #[serde(default)]
+    pub master_computes: bool,
+}
+
+impl MpiStats {
+    /// The timeline lane (worker id) of `rank`; the master's own lane when
+    /// it only hands out tiles.
+    pub fn lane_of(&self, rank: u32) -> u32 {
+        match (self.master_computes, rank) {
+            (true, r) => r,
+            (false, 0) => 999,
+            (false, r) => r - 1,
+        }
+    }
+}
+
+impl MpiStats {
+    /// The largest offset bound over the ranks, ns.
+    pub fn offset_bound_max_nanos(&self) -> u64 {
+        self.ranks
+            .iter()
+            .map(|r| r.offset_bound_nanos)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
 /// The process-farm figures of one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FarmStats {
@@ -92,6 +156,9 @@ pub struct FarmStats {
     pub bytes_from_workers: u64,
     pub faults: Vec<WorkerFault>,
     pub cancelled: bool,
+    /// The ranks, when the workers were MPI ranks (worker w is rank w + 1).
+    #[serde(default)]
+    pub mpi: Option<MpiStats>,
 }
 
 impl FarmStats {
@@ -161,29 +228,24 @@ impl FarmStats {
 
     /// The figures in words, for the CLI and the window (ASCII only).
     pub fn summary_lines(&self) -> Vec<String> {
-        let ms = |ns: f64| ns / 1e6;
         let mut out = Vec::new();
-        let ups: Vec<String> = self
-            .workers
-            .iter()
-            .map(|w| {
-                w.startup_nanos()
-                    .map_or_else(|| "-".into(), |n| format!("{:.1}", ms(n as f64)))
-            })
-            .collect();
-        out.push(format!(
-            "process start-up (spawn to first message): median {} ms; per worker [{}] ms",
-            self.startup_median_nanos()
-                .map_or_else(|| "-".into(), |n| format!("{:.2}", ms(n))),
-            ups.join(", ")
-        ));
+        if let Some(mpi) = &self.mpi {
+            out.extend(mpi_lines(mpi));
+        } else {
+            out.push(self.startup_line());
+        }
+        let link = if self.mpi.is_some() {
+            "message"
+        } else {
+            "pipe"
+        };
         if let (Some(med), Some(total), Some((s, p, d))) = (
             self.transfer_share_median(),
             self.transfer_share_total(),
             self.transfer_parts_median(),
         ) {
             out.push(format!(
-                "transfer share of a tile (serialise + pipe + deserialise, of compute + transfer): median {:.1} %, over all tiles {:.1} %; median parts {:.1} / {:.1} / {:.1} us",
+                "transfer share of a tile (serialise + {link} + deserialise, of compute + transfer): median {:.1} %, over all tiles {:.1} %; median parts {:.1} / {:.1} / {:.1} us",
                 med * 100.0,
                 total * 100.0,
                 s / 1e3,
@@ -205,8 +267,27 @@ impl FarmStats {
         out
     }
 
+    fn startup_line(&self) -> String {
+        let ms = |ns: f64| ns / 1e6;
+        let ups: Vec<String> = self
+            .workers
+            .iter()
+            .map(|w| {
+                w.startup_nanos()
+                    .map_or_else(|| "-".into(), |n| format!("{:.1}", ms(n as f64)))
+            })
+            .collect();
+        format!(
+            "process start-up (spawn to first message): median {} ms; per worker [{}] ms",
+            self.startup_median_nanos()
+                .map_or_else(|| "-".into(), |n| format!("{:.2}", ms(n))),
+            ups.join(", ")
+        )
+    }
+
     /// Chrome Trace Event JSON of `trace` with the farm's extra bars: a
-    /// `start-up` bar per worker on its own row, and each tile's `transfer`
+    /// `start-up` bar per worker (MPI: an `MPI_Init` bar on each rank's lane,
+    /// lanes named `rank R @ host`) on its own row, and each tile's `transfer`
     /// on a row of its own below the worker (`tid` 1000 + worker), since a
     /// transfer overlaps the worker's next tile.
     pub fn chrome_json(&self, trace: &Trace) -> serde_json::Value {
@@ -214,11 +295,50 @@ impl FarmStats {
         let mut v = trace.to_chrome_json("tile");
         let us = |ns: u64| ns as f64 / 1000.0;
         if let Some(events) = v["traceEvents"].as_array_mut() {
+            if let Some(mpi) = &self.mpi {
+                // Worker lanes are renamed after their rank and host.
+                let renamed = self.workers.len() as u64;
+                events.retain(|e| {
+                    !(e["name"] == "thread_name" && e["tid"].as_u64().is_some_and(|t| t < renamed))
+                });
+                // One lane per rank, named with its host; rank 0 (the
+                // master) gets a lane of its own for its MPI_Init.
+                for r in &mpi.ranks {
+                    let tid = mpi.lane_of(r.rank);
+                    let name = match (r.rank, mpi.master_computes) {
+                        (0, true) => format!("{} (master, computes too)", r.label()),
+                        (0, false) => format!("{} (master)", r.label()),
+                        _ => r.label(),
+                    };
+                    events.push(
+                        json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": tid,
+                        "args": {"name": name}}),
+                    );
+                    events.push(json!({
+                        "name": "MPI_Init", "cat": "mpi", "ph": "X", "pid": 1, "tid": tid,
+                        "ts": us(r.init_start_nanos), "dur": us(r.init_nanos),
+                        "args": {"host": r.host, "pid": r.pid, "clock_offset_us": r.clock_offset_nanos as f64 / 1000.0,
+                                 "offset_bound_us": us(r.offset_bound_nanos)},
+                    }));
+                }
+            }
+            let link = if self.mpi.is_some() {
+                "message_us"
+            } else {
+                "pipe_us"
+            };
             for w in &self.workers {
+                let lane = match &self.mpi {
+                    Some(m) => format!("rank {} transfers", w.id + u32::from(!m.master_computes)),
+                    None => format!("worker {} transfers", w.id),
+                };
                 events.push(
                     json!({"name": "thread_name", "ph": "M", "pid": 1, "tid": 1000 + w.id,
-                    "args": {"name": format!("worker {} transfers", w.id)}}),
+                    "args": {"name": lane}}),
                 );
+                if self.mpi.is_some() {
+                    continue;
+                }
                 if let Some(ready) = w.ready_nanos {
                     events.push(json!({
                         "name": "start-up", "cat": "process", "ph": "X", "pid": 1, "tid": w.id,
@@ -233,14 +353,72 @@ impl FarmStats {
                     "pid": 1, "tid": 1000 + t.worker,
                     "ts": us(t.start_nanos), "dur": us(t.transfer_nanos()),
                     "args": {"task": t.task, "bytes": t.bytes, "serialise_us": us(t.serialise_nanos),
-                             "pipe_us": us(t.pipe_nanos), "deserialise_us": us(t.deserialise_nanos)},
+                             link: us(t.pipe_nanos), "deserialise_us": us(t.deserialise_nanos)},
                 }));
             }
         }
         v["otherData"]["bytes_moved"] = json!(self.bytes_moved());
         v["otherData"]["faults"] = json!(self.fault_lines());
+        if let Some(mpi) = &self.mpi {
+            v["otherData"]["mpi_clock_offset_bound_us"] = json!(us(mpi.offset_bound_max_nanos()));
+        }
         v
     }
+}
+
+/// The ranks in words: hosts, clock offsets and their bound, start-up.
+fn mpi_lines(mpi: &MpiStats) -> Vec<String> {
+    let us = |ns: f64| ns / 1e3;
+    let ms = |ns: f64| ns / 1e6;
+    let mut hosts: Vec<&str> = mpi.ranks.iter().map(|r| r.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let offsets: Vec<String> = mpi
+        .ranks
+        .iter()
+        .skip(1)
+        .map(|r| format!("{:+.1}", us(r.clock_offset_nanos as f64)))
+        .collect();
+    let ups: Vec<String> = mpi
+        .ranks
+        .iter()
+        .filter(|r| r.rank != 0 || mpi.master_computes)
+        .map(|r| {
+            r.startup_nanos
+                .map_or_else(|| "-".into(), |n| format!("{:.1}", ms(n as f64)))
+        })
+        .collect();
+    let inits: Vec<String> = mpi
+        .ranks
+        .iter()
+        .map(|r| format!("{:.1}", ms(r.init_nanos as f64)))
+        .collect();
+    let workers = mpi.ranks.len() - usize::from(!mpi.master_computes);
+    let mut lines = vec![format!(
+        "MPI: {} ranks (rank 0 the master{}, {workers} workers) on {} host(s): {}",
+        mpi.ranks.len(),
+        if mpi.master_computes {
+            " and worker 0 in a thread"
+        } else {
+            ""
+        },
+        hosts.len(),
+        hosts.join(", ")
+    )];
+    if !offsets.is_empty() {
+        lines.push(format!(
+            "clock offsets to rank 0 (best of {} ping-pongs per rank): [{}] us, each right to within {:.1} us (half the best round trip)",
+            mpi.pings,
+            offsets.join(", "),
+            us(mpi.offset_bound_max_nanos() as f64)
+        ));
+    }
+    lines.push(format!(
+        "rank start-up (MPI_Init to first tile) per worker rank [{}] ms; MPI_Init per rank [{}] ms",
+        ups.join(", "),
+        inits.join(", ")
+    ));
+    lines
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! send each one messages, hear from any of them, and stop one or all.
 //!
 //! [`super::process::ProcessTransport`] does this with child processes and
-//! pipes; a cluster transport (MPI ranks) implements the same trait. The
+//! pipes; `super::mpi::MpiTransport` (feature `mpi`) with MPI ranks. The
 //! threads backend needs no messages at all and goes through the executor
 //! directly ([`super::threads`]).
 
@@ -67,6 +67,9 @@ pub trait Transport {
     fn send(&mut self, worker: usize, msg: &ToWorker) -> Result<u64, super::SendError>;
     /// The next event from any worker, or [`Incoming::Quiet`] after `timeout`.
     fn recv_timeout(&mut self, timeout: Duration) -> Incoming;
+    /// The master is about to give up on `worker` for this reason (before
+    /// [`Transport::kill`]); a transport that must say it itself keeps it.
+    fn on_lost(&mut self, _worker: usize, _why: &str) {}
     /// Stops one worker now (SIGKILL for a process) and waits for it.
     fn kill(&mut self, worker: usize) -> Ending;
     /// Stops every worker now and waits for them.

@@ -106,8 +106,8 @@ impl RenderJob {
                 notify,
                 move |emitter| match backend {
                     Backend::Threads => run_job(settings, &tiles, emitter, &completed),
-                    Backend::Processes => {
-                        run_farm_job(settings, &options, &tiles, emitter, &completed)
+                    Backend::Processes | Backend::Mpi => {
+                        run_farm_job(settings, backend, &options, &tiles, emitter, &completed)
                     }
                 },
             )?
@@ -242,10 +242,12 @@ fn run_job(
     finish(end);
 }
 
-/// The job on worker processes: tiles stream back as each arrives through
-/// its pipe; cancelling kills every worker process (within one tile).
+/// The job on worker processes or MPI ranks: tiles stream back as each
+/// arrives through its pipe (or from rank 0); cancelling kills every worker
+/// process (within one tile), or stops mpirun and its ranks.
 fn run_farm_job(
     settings: RenderSettings,
+    backend: Backend,
     options: &FarmOptions,
     tiles: &[Tile],
     emitter: &Emitter<JobEvent>,
@@ -255,7 +257,12 @@ fn run_farm_job(
     // The workers are this job's children, reaped before the meter stops.
     let meter = OtherCpuMeter::start_counting_children();
     let started = Instant::now();
-    let outcome = run_processes(
+    let run = if backend == Backend::Mpi {
+        crate::engine::farm::mpirun::run_mpi
+    } else {
+        run_processes
+    };
+    let outcome = run(
         &settings,
         tiles,
         options,

@@ -5,7 +5,7 @@ use super::workload::{Granularity, Workload};
 use crate::engine::exec::ExecError;
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::exec::trace::Trace;
-use crate::engine::farm::{Backend, FarmOptions, render_on};
+use crate::engine::farm::{Backend, FarmOptions, MpiLaunch, render_on};
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::render::{RenderSettings, render_serial};
 use crate::engine::mandelbrot::tiling::Tiling;
@@ -13,13 +13,15 @@ use crate::engine::mandelbrot::view::View;
 use crate::engine::workloads::{Mismatch, WorkloadError};
 use rayon::ThreadPool;
 
-/// The Mandelbrot renderer over a view, with a kernel, on threads or on
-/// worker processes.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// The Mandelbrot renderer over a view, with a kernel, on threads, on
+/// worker processes or on MPI ranks.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Mandelbrot {
     pub view: View,
     pub kernel: Kernel,
     pub backend: Backend,
+    /// How the MPI backend starts mpirun (one launch per run).
+    pub mpi: MpiLaunch,
 }
 
 impl Mandelbrot {
@@ -29,6 +31,7 @@ impl Mandelbrot {
             view,
             kernel,
             backend: Backend::Threads,
+            mpi: MpiLaunch::default(),
         }
     }
 
@@ -39,7 +42,11 @@ impl Mandelbrot {
         settings: &RenderSettings,
         pool: Option<&ThreadPool>,
     ) -> Result<crate::engine::mandelbrot::render::Rendered, WorkloadError> {
-        Ok(render_on(self.backend, settings, pool, &FarmOptions::default())?.rendered)
+        let options = FarmOptions {
+            mpi: self.mpi.clone(),
+            ..FarmOptions::default()
+        };
+        Ok(render_on(self.backend, settings, pool, &options)?.rendered)
     }
 
     fn tiling(granularity: Granularity) -> Result<Tiling, WorkloadError> {
@@ -54,10 +61,27 @@ impl Workload for Mandelbrot {
     fn name(&self) -> &'static str {
         "mandelbrot"
     }
-    /// On processes, each run starts and reaps its worker processes: their
-    /// CPU is the run's own, not other processes'.
+    /// On processes (MPI: mpirun and its ranks), each run starts and reaps
+    /// its worker processes: their CPU is the run's own, not other processes'.
     fn runs_child_processes(&self) -> bool {
-        self.backend == Backend::Processes
+        self.backend != Backend::Threads
+    }
+    /// On MPI the time is rank 0's: from just before its MPI_Init to the
+    /// last tile (so each rank's start-up is in it, as a worker process's
+    /// is); mpirun's own launch, before any rank runs, is not.
+    fn run_timed(
+        &self,
+        granularity: Granularity,
+        schedule: Schedule,
+        pool: Option<&ThreadPool>,
+    ) -> Result<(u64, Trace), WorkloadError> {
+        let t0 = std::time::Instant::now();
+        let trace = self.run(granularity, schedule, pool)?;
+        let nanos = match self.backend {
+            Backend::Mpi => trace.wall_nanos,
+            _ => t0.elapsed().as_nanos() as u64,
+        };
+        Ok((nanos, trace))
     }
     fn task_label(&self) -> &'static str {
         "tile"

@@ -339,6 +339,61 @@ impl Explorer {
         }
     }
 
+    /// Where mpirun starts the ranks: this machine, or a hostfile's lab;
+    /// applied on the next render (Enter or leaving the field).
+    fn mpi_ui(&mut self, ui: &mut egui::Ui) {
+        ui.label(
+            RichText::new(
+                "MPI: rank 0 hands out the tiles, one rank per worker computes; each render starts mpirun (rank start-up shown in the summary)",
+            )
+            .weak()
+            .small(),
+        );
+        let mut changed = false;
+        ui.horizontal(|ui| {
+            let l = ui.label("hostfile");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.settings.mpi_hostfile)
+                        .hint_text("this machine")
+                        .desired_width(160.0),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "mpirun --hostfile: the lab's machines, each with parlab at the same path and ssh keys (see the README)",
+                )
+                .lost_focus();
+        });
+        ui.horizontal(|ui| {
+            let l = ui.label("mpirun arguments");
+            changed |= ui
+                .add(
+                    egui::TextEdit::singleline(&mut self.settings.mpi_args)
+                        .desired_width(160.0),
+                )
+                .labelled_by(l.id)
+                .on_hover_text(
+                    "e.g. --allow-run-as-root (Open MPI refuses root without it); on this machine alone parlab adds --oversubscribe",
+                )
+                .lost_focus();
+        });
+        if changed {
+            self.restart();
+        }
+    }
+
+    /// How mpirun is started, from the settings.
+    pub fn mpi_launch(&self) -> crate::engine::farm::MpiLaunch {
+        let hostfile = self.settings.mpi_hostfile.trim();
+        crate::engine::farm::MpiLaunch {
+            mpirun: None,
+            hostfile: (!hostfile.is_empty()).then(|| hostfile.into()),
+            args: crate::engine::farm::MpiLaunch::split_args(&self.settings.mpi_args),
+            master_computes: false,
+            startup_limit: None,
+        }
+    }
+
     /// Threads or worker processes: same tiles, same image, different costs.
     fn backend_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.backend;
@@ -346,7 +401,8 @@ impl Explorer {
         egui::ComboBox::from_label("workers are")
             .selected_text(current.name())
             .show_ui(ui, |ui| {
-                for b in Backend::ALL {
+                // MPI where this build has it and mpirun is found.
+                for b in Backend::offered() {
                     ui.selectable_value(&mut chosen, b, b.name())
                         .on_hover_text(b.describe());
                 }
@@ -355,6 +411,9 @@ impl Explorer {
             .on_hover_text(BACKEND_HELP);
         if current == Backend::Processes {
             ui.label(RichText::new(BACKEND_HELP).weak().small());
+        }
+        if current == Backend::Mpi {
+            self.mpi_ui(ui);
         }
         if chosen != current {
             self.settings.backend = chosen;

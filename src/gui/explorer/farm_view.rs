@@ -62,7 +62,11 @@ pub fn farm_legend_ui(ui: &mut egui::Ui, farm: &FarmStats) {
         swatch_ui(
             ui,
             palette::STARTUP,
-            &format!("process start-up: spawn to first message (median {startup})"),
+            &if farm.mpi.is_some() {
+                format!("rank start-up: MPI_Init to its first message (median {startup})")
+            } else {
+                format!("process start-up: spawn to first message (median {startup})")
+            },
         )
         .on_hover_text(
             "each worker is a fresh parlab process: the OS creates an address space and \
@@ -72,7 +76,8 @@ pub fn farm_legend_ui(ui: &mut egui::Ui, farm: &FarmStats) {
             ui,
             palette::transfer(0),
             &format!(
-                "transfer: serialise + pipe + deserialise, the thin darker strip from a tile's end (median {share} of a tile)"
+                "transfer: serialise + {} + deserialise, the thin darker strip from a tile's end (median {share} of a tile)",
+                if farm.mpi.is_some() { "MPI message" } else { "pipe" }
             ),
         )
         .on_hover_text(

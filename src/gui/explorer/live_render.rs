@@ -169,7 +169,7 @@ impl LiveRender {
                     *span = (span.0.min(s), span.1.max(e));
                     self.trace.wall_nanos = match self.backend {
                         Backend::Threads => span.1 - span.0,
-                        Backend::Processes => span.1,
+                        Backend::Processes | Backend::Mpi => span.1,
                     };
                 }
                 Some(JobEvent::Finished(end)) => {
@@ -181,7 +181,7 @@ impl LiveRender {
                     // spawn of the first worker).
                     let shift = end.first_start_nanos;
                     debug_assert!(
-                        self.backend == Backend::Processes
+                        self.backend != Backend::Threads
                             || self.trace.records.is_empty()
                             || shift == Trace::span_of(&self.trace.records).0
                     );

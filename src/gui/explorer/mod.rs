@@ -242,6 +242,7 @@ impl Explorer {
                 backend: self.settings.backend,
                 farm: crate::engine::farm::FarmOptions {
                     worker_exe: self.worker_exe.clone(),
+                    mpi: self.mpi_launch(),
                     ..Default::default()
                 },
             },

@@ -68,7 +68,7 @@ impl SpeedupPanel {
                     egui::ComboBox::from_label("workers are")
                         .selected_text(self.settings.backend.name())
                         .show_ui(ui, |ui| {
-                            for b in crate::engine::farm::Backend::ALL {
+                            for b in crate::engine::farm::Backend::offered() {
                                 ui.selectable_value(&mut self.settings.backend, b, b.name())
                                     .on_hover_text(b.describe());
                             }

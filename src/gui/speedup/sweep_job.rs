@@ -109,7 +109,7 @@ impl SpeedupPanel {
                     physical_cores(),
                 ));
                 let on_processes = workload.name() == "mandelbrot"
-                    && self.settings.backend == crate::engine::farm::Backend::Processes;
+                    && self.settings.backend != crate::engine::farm::Backend::Threads;
                 self.run_label = format!(
                     "{}{}{}",
                     workload.name(),
@@ -118,7 +118,11 @@ impl SpeedupPanel {
                     } else {
                         ""
                     },
-                    if on_processes { " (processes)" } else { "" }
+                    if on_processes {
+                        format!(" ({})", self.settings.backend)
+                    } else {
+                        String::new()
+                    }
                 );
                 self.run_gil = self.settings.gil && workload.name() != "mandelbrot";
                 self.workload = Some(workload);
