@@ -141,7 +141,10 @@ impl App {
             locks,
             theory,
             python,
-            system: SystemPanel::default(),
+            system: SystemPanel {
+                show_frame_stats: settings.show_frame_stats,
+                ..SystemPanel::default()
+            },
             measuring,
             frames: FrameStats::default(),
             notice,
@@ -191,6 +194,7 @@ impl App {
             locks: panel_to_json(&self.locks),
             theory: panel_to_json(&self.theory),
             python: panel_to_json(&self.python.settings),
+            show_frame_stats: self.system.show_frame_stats,
             ..AppSettings::default()
         }
     }
@@ -291,6 +295,9 @@ impl App {
                          window redraws only for progress",
                     );
                 ui.separator();
+            }
+            if !self.system.show_frame_stats {
+                return;
             }
             let (update, interval) = self.frames.recent();
             ui.label(format!(

@@ -32,6 +32,8 @@ pub struct AppSettings {
     pub locks: serde_json::Value,
     pub theory: serde_json::Value,
     pub python: serde_json::Value,
+    /// Developer frame statistics in the status bar (the System tab's toggle).
+    pub show_frame_stats: bool,
 }
 
 /// Reads a panel's saved JSON; anything unreadable gives the panel's defaults.
@@ -201,6 +203,7 @@ impl Default for AppSettings {
             locks: panel_to_json(&crate::gui::locks::LocksPanel::default()),
             theory: panel_to_json(&crate::gui::theory::TheoryPanel::default()),
             python: panel_to_json(&crate::gui::python::PythonSettings::default()),
+            show_frame_stats: false,
         }
     }
 }

@@ -108,11 +108,20 @@ pub struct SystemPanel {
     pub cpu: CpuMonitor,
     /// The explorer's pool size (the app keeps it current).
     pub explorer_workers: usize,
+    /// Developer frame statistics in the status bar (off by default; saved
+    /// as `AppSettings::show_frame_stats`).
+    pub show_frame_stats: bool,
 }
 
 impl crate::gui::panel::Panel for SystemPanel {
     fn ui(&mut self, ui: &mut egui::Ui) {
         system_ui(ui, &self.cpu, self.explorer_workers);
+        ui.separator();
+        ui.checkbox(&mut self.show_frame_stats, "frame stats in the status bar")
+            .on_hover_text(
+                "for parlab's developers: UI thread time per frame and time between frames, \
+                 and how fast a stale render stops",
+            );
     }
 
     fn is_idle(&self) -> bool {

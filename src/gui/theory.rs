@@ -11,8 +11,9 @@ use crate::engine::workloads::matmul::{
 };
 use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::widgets::palette;
+use crate::gui::widgets::plot_frame::lab_plot;
 use egui::RichText;
-use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
+use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
@@ -234,8 +235,12 @@ impl TheoryPanel {
         };
         let ideal: Vec<[f64; 2]> = vec![[1.0, 1.0], [max_p, max_p]];
         ui.columns(2, |cols| {
-            Plot::new("amdahl")
+            lab_plot("amdahl")
                 .height(220.0)
+                .include_x(0.0)
+                .include_x(max_p * 1.03)
+                .include_y(0.0)
+                .include_y(max_p * 1.05)
                 .legend(Legend::default())
                 .x_axis_label("workers P")
                 .y_axis_label("speedup")
@@ -267,8 +272,12 @@ impl TheoryPanel {
                         );
                     }
                 });
-            Plot::new("gustafson")
+            lab_plot("gustafson")
                 .height(220.0)
+                .include_x(0.0)
+                .include_x(max_p * 1.03)
+                .include_y(0.0)
+                .include_y(max_p * 1.05)
                 .legend(Legend::default())
                 .x_axis_label("workers P")
                 .y_axis_label("scaled speedup")
@@ -401,8 +410,16 @@ impl TheoryPanel {
         }
         let lower: Vec<f64> = bounds.iter().map(|b| b.lower).collect();
         let upper: Vec<f64> = bounds.iter().map(|b| b.upper).collect();
-        Plot::new("brent")
+        let t_max = upper
+            .iter()
+            .copied()
+            .fold(ms(r.one_worker.wall_nanos), f64::max);
+        lab_plot("brent")
             .height(220.0)
+            .include_x(0.0)
+            .include_x(f64::from(top) * 1.03)
+            .include_y(0.0)
+            .include_y(t_max * 1.08)
             .legend(Legend::default())
             .x_axis_label("workers P")
             .y_axis_label("time ms")
@@ -472,8 +489,12 @@ impl TheoryPanel {
         let speedups: Vec<[f64; 2]> = (1..=top)
             .map(|p| [p as f64, quantised_speedup(plan.tasks, p)])
             .collect();
-        Plot::new("grid")
+        lab_plot("grid")
             .height(200.0)
+            .include_x(0.0)
+            .include_x(top as f64 * 1.03)
+            .include_y(0.0)
+            .include_y(top as f64 * 1.05)
             .legend(Legend::default())
             .x_axis_label("workers P")
             .y_axis_label("speedup")
