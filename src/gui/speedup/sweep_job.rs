@@ -121,6 +121,7 @@ impl SpeedupPanel {
                     if on_processes { " (processes)" } else { "" }
                 );
                 self.run_gil = self.settings.gil && workload.name() != "mandelbrot";
+                self.run_key = self.workload_key();
                 self.workload = Some(workload);
                 self.job = Some(job);
                 self.task_view = None;
@@ -207,9 +208,11 @@ impl SpeedupPanel {
             speedup: {
                 let chart = speedup_chart(r, &table);
                 match &self.pinned {
+                    // The sweep just measured first (solid), the pinned one
+                    // after it (dashed, square markers).
                     Some((label, pinned)) => overlay_speedup_charts(&[
-                        (label.clone(), pinned.clone()),
                         (self.run_label.clone(), chart.clone()),
+                        (label.clone(), pinned.clone()),
                     ])
                     .unwrap_or(chart),
                     None => chart,

@@ -104,10 +104,8 @@ pub fn line_style(line: LegendLine) -> egui_plot::LineStyle {
     }
 }
 
-/// A small sample of an entry's line and marker.
-fn swatch_ui(ui: &mut egui::Ui, entry: &LegendEntry) {
-    let (rect, _) = ui.allocate_exact_size(Vec2::new(26.0, 12.0), Sense::hover());
-    let painter = ui.painter_at(rect);
+/// A sample of an entry's line and marker in `rect`.
+fn paint_swatch(painter: &egui::Painter, rect: egui::Rect, entry: &LegendEntry) {
     let colour = legend_colour(entry.colour);
     let stroke = Stroke::new(2.0, colour);
     let (a, b) = (rect.left_center(), rect.right_center());
@@ -138,17 +136,46 @@ fn swatch_ui(ui: &mut egui::Ui, entry: &LegendEntry) {
     }
 }
 
+/// One entry as one widget (swatch and text never split across rows), named
+/// by its label for screen readers and tests.
+fn entry_ui(ui: &mut egui::Ui, entry: &LegendEntry) -> egui::Response {
+    let swatch = Vec2::new(26.0, 12.0);
+    let gap = 4.0;
+    let galley = ui.painter().layout_no_wrap(
+        entry.label.clone(),
+        egui::TextStyle::Small.resolve(ui.style()),
+        ui.visuals().text_color(),
+    );
+    let size = Vec2::new(
+        swatch.x + gap + galley.size().x,
+        swatch.y.max(galley.size().y),
+    );
+    let (rect, response) = ui.allocate_exact_size(size, Sense::hover());
+    if ui.is_rect_visible(rect) {
+        let swatch_rect = egui::Rect::from_min_size(
+            Pos2::new(rect.left(), rect.center().y - swatch.y / 2.0),
+            swatch,
+        );
+        paint_swatch(ui.painter(), swatch_rect, entry);
+        let text_at = Pos2::new(
+            swatch_rect.right() + gap,
+            rect.center().y - galley.size().y / 2.0,
+        );
+        ui.painter()
+            .galley(text_at, galley, ui.visuals().text_color());
+    }
+    response
+        .widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, entry.label.clone()));
+    response
+}
+
 /// The legend as a wrapped row under the plot (never over its data), in
 /// the given order, then [`PLOT_HINT`].
 pub fn legend_row_ui(ui: &mut egui::Ui, entries: &[LegendEntry]) {
     ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 4.0;
+        ui.spacing_mut().item_spacing = Vec2::new(12.0, 2.0);
         for e in entries {
-            ui.scope(|ui| {
-                swatch_ui(ui, e);
-                ui.label(egui::RichText::new(&e.label).small());
-            });
-            ui.add_space(8.0);
+            entry_ui(ui, e);
         }
     });
     ui.label(egui::RichText::new(PLOT_HINT).weak().small());
