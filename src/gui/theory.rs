@@ -304,20 +304,28 @@ impl TheoryPanel {
              matrix product (8 half-size products in parallel, then a parallel add).",
         );
         ui.horizontal(|ui| {
-            egui::ComboBox::from_label("n")
-                .selected_text(self.matmul_n.to_string())
-                .show_ui(ui, |ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "n",
+                "n-combo",
+                &(self.matmul_n.to_string()).to_string(),
+                |ui| {
                     for n in SIZES {
                         ui.selectable_value(&mut self.matmul_n, n, n.to_string());
                     }
-                });
-            egui::ComboBox::from_label("cutoff")
-                .selected_text(self.matmul_cutoff.to_string())
-                .show_ui(ui, |ui| {
+                },
+            );
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "cutoff",
+                "cutoff-combo",
+                &(self.matmul_cutoff.to_string()).to_string(),
+                |ui| {
                     for c in CUTOFFS {
                         ui.selectable_value(&mut self.matmul_cutoff, c, c.to_string());
                     }
-                });
+                },
+            );
             ui.add(egui::Slider::new(&mut self.brent_workers, 1..=64).text("workers"));
             self.matmul_cutoff = self.matmul_cutoff.min(self.matmul_n);
             let measuring = self.is_measuring();
@@ -452,17 +460,22 @@ impl TheoryPanel {
         ui.heading("Grid search: workers for a deadline");
         ui.horizontal(|ui| {
             let l = ui.label("tasks");
-            ui.add(egui::DragValue::new(&mut self.grid_tasks).range(0..=1_000_000_000u64))
-                .labelled_by(l.id);
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
+                egui::DragValue::new(&mut self.grid_tasks).range(0..=1_000_000_000u64),
+            )
+            .labelled_by(l.id);
             let l = ui.label("seconds per task");
-            ui.add(
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
                 egui::DragValue::new(&mut self.grid_task_s)
                     .range(0.001..=1e9)
                     .speed(1.0),
             )
             .labelled_by(l.id);
             let l = ui.label("deadline s");
-            ui.add(
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
                 egui::DragValue::new(&mut self.grid_deadline_s)
                     .range(0.0..=1e12)
                     .speed(10.0),

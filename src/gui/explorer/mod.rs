@@ -85,6 +85,8 @@ pub struct Explorer {
     pub(crate) history: History,
     /// Free width/height as typed.
     pub size_text: (String, String),
+    /// Centre (re, im) and zoom as shown and typed; follows the view.
+    pub place_text: controls::PlaceText,
     /// Why the last typed size or setting was refused.
     pub(crate) input_error: Option<String>,
     pub(crate) render_error: Option<String>,
@@ -126,6 +128,7 @@ impl Explorer {
         history.push(&view);
         Explorer {
             size_text: (view.width_px().to_string(), view.height_px().to_string()),
+            place_text: controls::PlaceText::of(&view),
             settings: ExplorerSettings {
                 view: view.spec(),
                 ..settings
@@ -201,6 +204,7 @@ impl Explorer {
         self.view = view;
         self.settings.view = view.spec();
         self.size_text = (view.width_px().to_string(), view.height_px().to_string());
+        self.place_text = controls::PlaceText::of(&view);
         if record {
             self.history.push(&view);
         }

@@ -54,7 +54,8 @@ impl LocksPanel {
         });
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("operations per measurement");
-            ui.add(
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
                 egui::DragValue::new(&mut self.throughput.ops)
                     .range(1..=MAX_OPS)
                     .speed(10_000.0),

@@ -25,7 +25,8 @@ impl RacePanel {
                 );
                 ui.end_row();
                 let l = ui.label("increments per thread");
-                ui.add(
+                crate::gui::widgets::labelled::checked_drag(
+                    ui,
                     egui::DragValue::new(&mut self.config.increments)
                         .range(1..=MAX_INCREMENTS)
                         .speed(1000.0),
