@@ -492,3 +492,49 @@ fn timeline_hover_names_transfers_and_startups() {
     let _ = h.get_all_by_label_contains("tile 1 · worker 0");
     assert!(h.query_all_by_label_contains("transfer: ").next().is_none());
 }
+
+#[test]
+fn centre_and_zoom_are_shown_typed_and_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let (re, im) = h.state().view().center();
+    assert_eq!(
+        parlab::gui::widgets::labelled::parse_number(&h.state().place_text.re),
+        Some(re)
+    );
+    assert!(
+        (parlab::gui::widgets::labelled::parse_number(&h.state().place_text.im).expect("im") - im)
+            .abs()
+            < 1e-9
+    );
+    h.state_mut().place_text.zoom = "4".into();
+    h.state_mut().place_text.re = "-0.5".into();
+    h.get_by_label("Go").click();
+    settle(&mut h);
+    let v = h.state().view();
+    assert!((v.center().0 + 0.5).abs() < 1e-12, "{v:?}");
+    assert_eq!(h.state().place_text.zoom, "4");
+    h.state_mut().place_text.zoom = "lots".into();
+    h.get_by_label("Go").click();
+    h.step();
+    h.get_by_label_contains("zoom \"lots\" is not a number");
+    assert_eq!(h.state().view(), v, "the view is kept");
+}
+
+#[test]
+fn bands_are_named_with_their_row_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    h.get_by_label("bands").click();
+    settle(&mut h);
+    let tiling = h.state().settings.tiling;
+    assert!(matches!(tiling, Tiling::Bands { .. }));
+    let shown = tiling.to_string();
+    assert!(
+        shown.starts_with("bands(") && shown.ends_with(')'),
+        "{shown}"
+    );
+    h.get_by_role_and_label(Role::Slider, &format!("rows per band: {shown}"));
+}

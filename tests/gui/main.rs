@@ -7,6 +7,7 @@ mod app;
 mod common;
 mod explorer;
 mod locks;
+mod plots;
 mod python;
 mod race;
 mod reliability;

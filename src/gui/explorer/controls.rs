@@ -106,15 +106,15 @@ impl Explorer {
             let t = &mut self.place_text;
             let l = ui.label("centre re");
             let a = ui
-                .add(egui::TextEdit::singleline(&mut t.re).desired_width(90.0))
+                .add(egui::TextEdit::singleline(&mut t.re).desired_width(72.0))
                 .labelled_by(l.id);
             let l = ui.label("im");
             let b = ui
-                .add(egui::TextEdit::singleline(&mut t.im).desired_width(90.0))
+                .add(egui::TextEdit::singleline(&mut t.im).desired_width(72.0))
                 .labelled_by(l.id);
             let l = ui.label("zoom ×");
             let c = ui
-                .add(egui::TextEdit::singleline(&mut t.zoom).desired_width(60.0))
+                .add(egui::TextEdit::singleline(&mut t.zoom).desired_width(44.0))
                 .labelled_by(l.id)
                 .on_hover_text(
                     "magnification against the whole set at this image size (1 = whole set)",
@@ -397,7 +397,9 @@ impl Explorer {
         if labelled_slider(
             ui,
             "max iterations",
-            Slider::new(&mut it, 1..=MAX_ITER).logarithmic(true).integer(),
+            Slider::new(&mut it, 1..=MAX_ITER)
+                .logarithmic(true)
+                .integer(),
         )
         .changed()
         {

@@ -86,7 +86,7 @@ pub fn checked_slider(ui: &mut egui::Ui, slider: egui::Slider<'_>) -> egui::Resp
     response
 }
 
-/// A label followed by a combo box tied to it.
+/// A label followed by a combo box tied to it, on one row.
 pub fn combo(
     ui: &mut egui::Ui,
     label: &str,
@@ -94,12 +94,15 @@ pub fn combo(
     selected: &str,
     add_contents: impl FnOnce(&mut egui::Ui),
 ) -> egui::Response {
-    let l = ui.label(label);
-    egui::ComboBox::from_id_salt(id_salt)
-        .selected_text(selected.to_string())
-        .show_ui(ui, add_contents)
-        .response
-        .labelled_by(l.id)
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        egui::ComboBox::from_id_salt(id_salt)
+            .selected_text(selected.to_string())
+            .show_ui(ui, add_contents)
+            .response
+            .labelled_by(l.id)
+    })
+    .inner
 }
 
 /// A label followed by a slider tied to it (labels sit left of their

@@ -19,12 +19,19 @@ pub const PLOT_HINT: &str = "drag: pan · ctrl + wheel: zoom · double-click: re
 /// `include_x`/`include_y`.
 pub fn lab_plot<'a>(id: &str) -> Plot<'a> {
     Plot::new(id)
+        .id(plot_id(id))
         .allow_scroll(false)
         .allow_zoom(true)
         .allow_double_click_reset(true)
         .set_margin_fraction(Vec2::ZERO)
         .x_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
         .y_axis_formatter(|mark, _| tick(mark.value, mark.step_size))
+}
+
+/// The egui id of the plot [`lab_plot`] made as `name` (its
+/// `egui_plot::PlotMemory` holds the bounds shown last): one per name.
+pub fn plot_id(name: &str) -> egui::Id {
+    egui::Id::new(("parlab-plot", name))
 }
 
 /// Marks for an axis drawn as log10 of the value: the decades, and 2 and 5
