@@ -191,9 +191,10 @@ pub fn system_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, num_workers: usize) {
     if num_workers > cpu.logical {
         ui.label(
             RichText::new(format!(
-                "A pool of {num_workers} workers on {} logical cores oversubscribes the CPU: \
+                "A pool of {} on {} oversubscribes the CPU: \
                  workers share cores and take turns, so more workers cannot go faster.",
-                cpu.logical
+                crate::engine::util::words::count_of(num_workers, "worker"),
+                crate::engine::util::words::count_of(cpu.logical, "logical core")
             ))
             .color(palette::WARN),
         );

@@ -351,11 +351,11 @@ impl TheoryPanel {
         let ms = |nanos: u64| nanos as f64 / 1e6;
         let one = &r.one_worker;
         ui.label(format!(
-            "n = {}, cutoff {}, {} workers (median-TP run): 1-worker run T1 = {:.2} ms, T∞ = {:.3} ms, \
+            "n = {}, cutoff {}, {} (median-TP run): 1-worker run T1 = {:.2} ms, T∞ = {:.3} ms, \
              parallelism T1/T∞ = {:.1}; TP = {:.2} ms",
             m.n,
             m.cutoff,
-            m.num_workers,
+            crate::engine::util::words::count_of(m.num_workers, "worker"),
             ms(one.work_nanos),
             ms(one.span_nanos),
             r.parallelism(),
@@ -494,9 +494,13 @@ impl TheoryPanel {
             return;
         }
         ui.label(format!(
-            "{} whole rounds fit, so it needs {} workers ({} rounds, done at {} s); \
+            "{} fit, so it needs {} ({}, done at {} s); \
              the naive tasks × t / deadline = {:.2} is not enough",
-            plan.rounds_allowed, plan.min_workers, plan.rounds, plan.makespan_s, plan.naive_workers
+            crate::engine::util::words::count_of(plan.rounds_allowed, "whole round"),
+            crate::engine::util::words::count_of(plan.min_workers, "worker"),
+            crate::engine::util::words::count_of(plan.rounds, "round"),
+            plan.makespan_s,
+            plan.naive_workers
         ));
         let top = (plan.min_workers * 2).clamp(8, 256).min(plan.tasks.max(1));
         let speedups: Vec<[f64; 2]> = (1..=top)

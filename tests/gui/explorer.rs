@@ -510,14 +510,18 @@ fn centre_and_zoom_are_shown_typed_and_checked() {
     );
     h.state_mut().place_text.zoom = "4".into();
     h.state_mut().place_text.re = "-0.5".into();
+    h.step();
+    h.step();
     h.get_by_label("Go").click();
+    step_until(&mut h, |e| e.view().center().0 != re);
     settle(&mut h);
     let v = h.state().view();
     assert!((v.center().0 + 0.5).abs() < 1e-12, "{v:?}");
     assert_eq!(h.state().place_text.zoom, "4");
     h.state_mut().place_text.zoom = "lots".into();
-    h.get_by_label("Go").click();
     h.step();
+    h.get_by_label("Go").click();
+    step_until(&mut h, |e| e.place_text.error.is_some());
     h.get_by_label_contains("zoom \"lots\" is not a number");
     assert_eq!(h.state().view(), v, "the view is kept");
 }

@@ -489,20 +489,23 @@ impl Explorer {
                 let (done, all) = r.progress();
                 let s = &r.settings;
                 ui.label(format!(
-                    "{}×{} · {} tiles ({}) · {} · {} worker{}",
+                    "{}×{} · {} ({}) · {} · {}",
                     s.view.width_px(),
                     s.view.height_px(),
-                    all,
+                    crate::engine::util::words::count_of(all, "tile"),
                     s.tiling,
                     s.schedule,
-                    s.effective_workers(),
-                    if s.effective_workers() == 1 { "" } else { "s" }
+                    crate::engine::util::words::count_of(s.effective_workers(), "worker"),
                 ));
                 if r.is_running() {
                     ui.add(
                         egui::ProgressBar::new(done as f32 / all.max(1) as f32)
                             .desired_width(120.0)
-                            .text(format!("{done}/{all}")),
+                            .text(format!(
+                                "{}/{}",
+                                crate::engine::util::words::thousands(done as u64),
+                                crate::engine::util::words::thousands(all as u64)
+                            )),
                     );
                 } else if let Some(end) = &r.end {
                     if let Some(e) = &end.error {

@@ -195,11 +195,26 @@ impl SpeedupPanel {
             SweepState::Idle => ("press Run to measure".to_string(), palette::IDEAL),
             SweepState::WarmingUp => ("warming up (untimed runs)...".into(), palette::WARN),
             SweepState::Measuring => (
-                format!("measuring: {measured} runs so far"),
+                format!(
+                    "measuring: {} so far",
+                    crate::engine::util::words::count_of(measured, "run")
+                ),
                 palette::MEASURED,
             ),
-            SweepState::Done => (format!("done: {measured} runs"), palette::GOOD),
-            SweepState::Cancelled => (format!("cancelled after {measured} runs"), palette::WARN),
+            SweepState::Done => (
+                format!(
+                    "done: {}",
+                    crate::engine::util::words::count_of(measured, "run")
+                ),
+                palette::GOOD,
+            ),
+            SweepState::Cancelled => (
+                format!(
+                    "cancelled after {}",
+                    crate::engine::util::words::count_of(measured, "run")
+                ),
+                palette::WARN,
+            ),
             SweepState::Failed(e) => (format!("failed: {e}"), palette::BAD),
         };
         ui.horizontal(|ui| {

@@ -31,7 +31,7 @@ pub fn lab_plot<'a>(id: &str) -> Plot<'a> {
 /// The egui id of the plot [`lab_plot`] made as `name` (its
 /// `egui_plot::PlotMemory` holds the bounds shown last): one per name.
 pub fn plot_id(name: &str) -> egui::Id {
-    egui::Id::new(("parlab-plot", name))
+    egui::Id::unique(("parlab-plot", name))
 }
 
 /// Marks for an axis drawn as log10 of the value: the decades, and 2 and 5

@@ -442,7 +442,13 @@ pub fn overlay_speedup_charts(charts: &[(String, SpeedupChart)]) -> Option<Speed
         brent: None,
         physical_cores: first.physical_cores,
         logical_cores: first.logical_cores,
-        note: format!("each workload against its own 1-worker run; {}", first.note),
+        note: format!(
+            "each workload against its own 1-worker run; solid lines, round markers: {}; \
+             dashed lines, square markers: {}; {ERROR_BAR_RULE}; hollow = oversubscribed \
+             (more workers than logical cores)",
+            names.first().copied().unwrap_or_default(),
+            names.get(1..).map(|n| n.join(", ")).unwrap_or_default()
+        ),
         annotate_karp_flatt: false,
     })
 }

@@ -125,7 +125,7 @@ const LEGEND_ROW_PX: u32 = 18;
 /// Legend columns under the chart.
 const LEGEND_COLUMNS: usize = 2;
 /// Height of the footer note strip, pixels.
-const FOOT_PX: u32 = 28;
+const FOOT_PX: u32 = 36;
 
 /// Splits `root` into the chart body, the legend strip under it (outside
 /// the data: nothing is drawn over the points) and the footer note.
@@ -223,12 +223,23 @@ where
     DB::ErrorType: 'static,
 {
     draw_legend(legend, entries)?;
-    foot.draw(&Text::new(
-        note.to_owned(),
-        (12, 6),
-        (FONT_FAMILY, 12).into_font().color(&CORE_MARK),
-    ))
-    .map_err(err)?;
+    // A long note takes two lines, split at the "; " nearest its middle.
+    let lines: Vec<&str> = match note
+        .match_indices("; ")
+        .map(|(i, _)| i)
+        .min_by_key(|i| i.abs_diff(note.len() / 2))
+    {
+        Some(i) if note.len() > 140 => vec![&note[..i], &note[i + 2..]],
+        _ => vec![note],
+    };
+    for (k, line) in lines.iter().enumerate() {
+        foot.draw(&Text::new(
+            (*line).to_owned(),
+            (12, 4 + 15 * k as i32),
+            (FONT_FAMILY, 12).into_font().color(&CORE_MARK),
+        ))
+        .map_err(err)?;
+    }
     root.present().map_err(err)
 }
 
@@ -262,6 +273,15 @@ where
     chart
         .configure_mesh()
         .x_desc("workers P")
+        // Whole worker counts only: no "0.2 workers".
+        .x_labels((c.x_max as usize + 1).clamp(2, 12))
+        .x_label_formatter(&|v| {
+            if v.fract().abs() < 1e-9 {
+                format!("{v:.0}")
+            } else {
+                String::new()
+            }
+        })
         .y_desc("speedup S = T1 / TP")
         .label_style((FONT_FAMILY, 14))
         .axis_desc_style((FONT_FAMILY, 15))
@@ -436,6 +456,7 @@ where
         .x_labels(8)
         .x_label_formatter(&|v| crate::engine::util::num::si(*v))
         .y_desc("median time (ms)")
+        .y_label_formatter(&|v| crate::engine::util::num::num((v * 1000.0).round() / 1000.0))
         .label_style((FONT_FAMILY, 14))
         .axis_desc_style((FONT_FAMILY, 15))
         .light_line_style(WHITE.mix(0.0))
