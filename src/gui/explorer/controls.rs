@@ -440,7 +440,7 @@ impl Explorer {
     fn kernel_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.kernel;
         let mut chosen = current;
-        crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", &(current.label()).to_string(), |ui| {
+        crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", current.label(), |ui| {
                 for k in Kernel::ALL {
                     ui.add_enabled_ui(k.is_available(), |ui| {
                         ui.selectable_value(&mut chosen, k, k.label())
@@ -465,7 +465,7 @@ impl Explorer {
             ui,
             "workers are",
             "workers are-combo",
-            &(current.name()).to_string(),
+            current.name(),
             |ui| {
                 for b in Backend::ALL {
                     ui.selectable_value(&mut chosen, b, b.name())
@@ -501,17 +501,11 @@ impl Explorer {
 
     fn colour_ui(&mut self, ui: &mut egui::Ui) {
         let mut p = self.settings.palette;
-        crate::gui::widgets::labelled::combo(
-            ui,
-            "palette",
-            "palette-combo",
-            &(p.name()).to_string(),
-            |ui| {
-                for q in Palette::ALL {
-                    ui.selectable_value(&mut p, q, q.name());
-                }
-            },
-        );
+        crate::gui::widgets::labelled::combo(ui, "palette", "palette-combo", p.name(), |ui| {
+            for q in Palette::ALL {
+                ui.selectable_value(&mut p, q, q.name());
+            }
+        });
         if p != self.settings.palette {
             self.set_palette(p);
         }

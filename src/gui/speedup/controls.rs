@@ -54,7 +54,7 @@ impl SpeedupPanel {
         let mut picked = None;
         ui.add_enabled_ui(idle, |ui| {
             ui.horizontal(|ui| {
-                crate::gui::widgets::labelled::combo(ui, "workload", "workload-combo", &(&self.settings.workload).to_string(), |ui| {
+                crate::gui::widgets::labelled::combo(ui, "workload", "workload-combo", &self.settings.workload, |ui| {
                         for name in WORKLOAD_NAMES {
                             if ui
                                 .selectable_label(self.settings.workload == name, name)
@@ -65,7 +65,7 @@ impl SpeedupPanel {
                         }
                     });
                 if self.settings.workload == "mandelbrot" {
-                    crate::gui::widgets::labelled::combo(ui, "workers are", "workers are-combo", &(self.settings.backend.name()).to_string(), |ui| {
+                    crate::gui::widgets::labelled::combo(ui, "workers are", "workers are-combo", self.settings.backend.name(), |ui| {
                             for b in crate::engine::farm::Backend::ALL {
                                 ui.selectable_value(&mut self.settings.backend, b, b.name())
                                     .on_hover_text(b.describe());
@@ -133,14 +133,14 @@ impl SpeedupPanel {
                 let l = ui.label("warm-up runs");
                 crate::gui::widgets::labelled::checked_drag(ui, egui::DragValue::new(&mut self.settings.warmup).range(0..=10))
                     .labelled_by(l.id);
-                crate::gui::widgets::labelled::combo(ui, "schedule", "schedule-combo", &(self.settings.schedule.name()).to_string(), |ui| {
+                crate::gui::widgets::labelled::combo(ui, "schedule", "schedule-combo", self.settings.schedule.name(), |ui| {
                         for s in Schedule::ALL.into_iter().filter(Schedule::uses_pool) {
                             ui.selectable_value(&mut self.settings.schedule, s, s.name())
                                 .on_hover_text(s.describe());
                         }
                     });
                 if self.settings.workload == "mandelbrot" {
-                    crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", &(self.settings.kernel.label()).to_string(), |ui| {
+                    crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", self.settings.kernel.label(), |ui| {
                             for k in Kernel::ALL.into_iter().filter(Kernel::is_available) {
                                 ui.selectable_value(&mut self.settings.kernel, k, k.label());
                             }
