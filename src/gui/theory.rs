@@ -13,7 +13,10 @@ use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::widgets::palette;
 use crate::gui::widgets::plot_frame::lab_plot;
 use egui::RichText;
-use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, PlotPoints, Points};
+// Legends sit in the corner these plots leave empty: above the diagonal
+// S = P (nothing measured or predicted exceeds it), or, for Brent's
+// falling times, top right.
+use egui_plot::{Corner, FilledArea, HLine, Legend, Line, LineStyle, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
@@ -241,7 +244,7 @@ impl TheoryPanel {
                 .include_x(max_p * 1.03)
                 .include_y(0.0)
                 .include_y(max_p * 1.05)
-                .legend(Legend::default())
+                .legend(Legend::default().position(Corner::LeftTop))
                 .x_axis_label("workers P")
                 .y_axis_label("speedup")
                 .show(&mut cols[0], |plot| {
@@ -278,7 +281,7 @@ impl TheoryPanel {
                 .include_x(max_p * 1.03)
                 .include_y(0.0)
                 .include_y(max_p * 1.05)
-                .legend(Legend::default())
+                .legend(Legend::default().position(Corner::LeftTop))
                 .x_axis_label("workers P")
                 .y_axis_label("scaled speedup")
                 .show(&mut cols[1], |plot| {
@@ -428,7 +431,7 @@ impl TheoryPanel {
             .include_x(f64::from(top) * 1.03)
             .include_y(0.0)
             .include_y(t_max * 1.08)
-            .legend(Legend::default())
+            .legend(Legend::default().position(Corner::RightTop))
             .x_axis_label("workers P")
             .y_axis_label("time ms")
             .show(ui, |plot| {
@@ -512,7 +515,7 @@ impl TheoryPanel {
             .include_x(top as f64 * 1.03)
             .include_y(0.0)
             .include_y(top as f64 * 1.05)
-            .legend(Legend::default())
+            .legend(Legend::default().position(Corner::LeftTop))
             .x_axis_label("workers P")
             .y_axis_label("speedup")
             .show(ui, |plot| {
