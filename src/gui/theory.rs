@@ -201,14 +201,21 @@ impl TheoryPanel {
     fn laws_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Amdahl and Gustafson (predictions)");
         ui.horizontal(|ui| {
-            ui.add(
-                egui::Slider::new(&mut self.serial_fraction, 0.0..=1.0).text("serial fraction f"),
+            use crate::gui::widgets::labelled::slider;
+            slider(
+                ui,
+                "serial fraction f",
+                egui::Slider::new(&mut self.serial_fraction, 0.0..=1.0),
             );
-            ui.add(egui::Slider::new(&mut self.workers, 1..=MAX_WORKERS as u32).text("workers P"));
-            ui.add(
-                egui::Slider::new(&mut self.max_workers, 2..=MAX_WORKERS as u32)
-                    .logarithmic(true)
-                    .text("axis up to"),
+            slider(
+                ui,
+                "workers P",
+                egui::Slider::new(&mut self.workers, 1..=MAX_WORKERS as u32),
+            );
+            slider(
+                ui,
+                "axis up to",
+                egui::Slider::new(&mut self.max_workers, 2..=MAX_WORKERS as u32).logarithmic(true),
             );
         });
         let f = self.serial_fraction;
@@ -329,7 +336,11 @@ impl TheoryPanel {
                     }
                 },
             );
-            ui.add(egui::Slider::new(&mut self.brent_workers, 1..=64).text("workers"));
+            crate::gui::widgets::labelled::slider(
+                ui,
+                "workers",
+                egui::Slider::new(&mut self.brent_workers, 1..=64),
+            );
             self.matmul_cutoff = self.matmul_cutoff.min(self.matmul_n);
             let measuring = self.is_measuring();
             if ui
