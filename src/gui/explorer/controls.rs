@@ -101,28 +101,36 @@ impl PlaceText {
 impl Explorer {
     /// Centre and zoom of the view, shown and typed (Enter or Go applies).
     fn place_ui(&mut self, ui: &mut egui::Ui) {
-        let mut go = false;
-        ui.horizontal_wrapped(|ui| {
-            let t = &mut self.place_text;
-            let l = ui.label("centre re");
-            let a = ui
-                .add(egui::TextEdit::singleline(&mut t.re).desired_width(72.0))
-                .labelled_by(l.id);
-            let l = ui.label("im");
-            let b = ui
-                .add(egui::TextEdit::singleline(&mut t.im).desired_width(72.0))
-                .labelled_by(l.id);
-            let l = ui.label("zoom ×");
-            let c = ui
-                .add(egui::TextEdit::singleline(&mut t.zoom).desired_width(44.0))
-                .labelled_by(l.id)
-                .on_hover_text(
-                    "magnification against the whole set at this image size (1 = whole set)",
-                );
-            let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
-            go |= (a.lost_focus() || b.lost_focus() || c.lost_focus()) && enter;
-            go |= ui.button("Go").clicked();
-        });
+        // Two fixed rows (not wrapped: a wrapped row moved everything under
+        // it while the side panel found its width).
+        let t = &mut self.place_text;
+        let (a, b) = ui
+            .horizontal(|ui| {
+                let l = ui.label("centre re");
+                let a = ui
+                    .add(egui::TextEdit::singleline(&mut t.re).desired_width(96.0))
+                    .labelled_by(l.id);
+                let l = ui.label("im");
+                let b = ui
+                    .add(egui::TextEdit::singleline(&mut t.im).desired_width(96.0))
+                    .labelled_by(l.id);
+                (a, b)
+            })
+            .inner;
+        let (c, clicked) = ui
+            .horizontal(|ui| {
+                let l = ui.label("zoom ×");
+                let c = ui
+                    .add(egui::TextEdit::singleline(&mut t.zoom).desired_width(72.0))
+                    .labelled_by(l.id)
+                    .on_hover_text(
+                        "magnification against the whole set at this image size (1 = whole set)",
+                    );
+                (c, ui.button("Go").clicked())
+            })
+            .inner;
+        let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let go = clicked || ((a.lost_focus() || b.lost_focus() || c.lost_focus()) && enter);
         if go {
             match self.place_text.parse(&self.view) {
                 Ok(v) => self.set_view(v, true),
@@ -283,23 +291,25 @@ impl Explorer {
 
     fn size_ui(&mut self, ui: &mut egui::Ui) {
         let (w, h) = (self.view.width_px(), self.view.height_px());
-        crate::gui::widgets::labelled::combo(
-            ui,
-            "image size",
-            "image size-combo",
-            &(format!("{w}×{h}")).to_string(),
-            |ui| {
-                for (pw, ph) in SIZE_PRESETS {
-                    if ui
-                        .selectable_label((pw, ph) == (w, h), format!("{pw}×{ph}"))
-                        .clicked()
-                    {
-                        self.size_text = (pw.to_string(), ph.to_string());
-                        self.apply_size();
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "image size",
+                "image size-combo",
+                &(format!("{w}×{h}")).to_string(),
+                |ui| {
+                    for (pw, ph) in SIZE_PRESETS {
+                        if ui
+                            .selectable_label((pw, ph) == (w, h), format!("{pw}×{ph}"))
+                            .clicked()
+                        {
+                            self.size_text = (pw.to_string(), ph.to_string());
+                            self.apply_size();
+                        }
                     }
-                }
-            },
-        );
+                },
+            );
+        });
         let mut apply = false;
         ui.horizontal(|ui| {
             let wl = ui.label("width");
@@ -416,19 +426,21 @@ impl Explorer {
     fn schedule_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.schedule;
         let mut chosen = current;
-        crate::gui::widgets::labelled::combo(
-            ui,
-            "schedule",
-            "schedule-combo",
-            &(current.to_string()).to_string(),
-            |ui| {
-                for s in Schedule::ALL {
-                    ui.selectable_value(&mut chosen, s, s.name())
-                        .on_hover_text(s.describe());
-                }
-            },
-        )
-        .on_hover_text(current.describe());
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "schedule",
+                "schedule-combo",
+                &(current.to_string()).to_string(),
+                |ui| {
+                    for s in Schedule::ALL {
+                        ui.selectable_value(&mut chosen, s, s.name())
+                            .on_hover_text(s.describe());
+                    }
+                },
+            )
+            .on_hover_text(current.describe());
+        });
         ui.label(RichText::new(current.describe()).weak().small());
         if chosen != current {
             self.settings.schedule = chosen;
@@ -440,7 +452,8 @@ impl Explorer {
     fn kernel_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.kernel;
         let mut chosen = current;
-        crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", current.label(), |ui| {
+        ui.horizontal(|ui| {
+crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", current.label(), |ui| {
                 for k in Kernel::ALL {
                     ui.add_enabled_ui(k.is_available(), |ui| {
                         ui.selectable_value(&mut chosen, k, k.label())
@@ -451,6 +464,7 @@ impl Explorer {
             .on_hover_text(
                 "all kernels give identical escape counts; SIMD computes several pixels per instruction with the widest vectors this CPU has (AVX2 and AVX-512 force a width)",
             );
+        });
         if chosen != current {
             self.settings.kernel = chosen;
             self.restart();
@@ -461,19 +475,21 @@ impl Explorer {
     fn backend_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.backend;
         let mut chosen = current;
-        crate::gui::widgets::labelled::combo(
-            ui,
-            "workers are",
-            "workers are-combo",
-            current.name(),
-            |ui| {
-                for b in Backend::ALL {
-                    ui.selectable_value(&mut chosen, b, b.name())
-                        .on_hover_text(b.describe());
-                }
-            },
-        )
-        .on_hover_text(BACKEND_HELP);
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "workers are",
+                "workers are-combo",
+                current.name(),
+                |ui| {
+                    for b in Backend::ALL {
+                        ui.selectable_value(&mut chosen, b, b.name())
+                            .on_hover_text(b.describe());
+                    }
+                },
+            )
+            .on_hover_text(BACKEND_HELP);
+        });
         if current == Backend::Processes {
             ui.label(RichText::new(BACKEND_HELP).weak().small());
         }
@@ -501,10 +517,12 @@ impl Explorer {
 
     fn colour_ui(&mut self, ui: &mut egui::Ui) {
         let mut p = self.settings.palette;
-        crate::gui::widgets::labelled::combo(ui, "palette", "palette-combo", p.name(), |ui| {
-            for q in Palette::ALL {
-                ui.selectable_value(&mut p, q, q.name());
-            }
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(ui, "palette", "palette-combo", p.name(), |ui| {
+                for q in Palette::ALL {
+                    ui.selectable_value(&mut p, q, q.name());
+                }
+            });
         });
         if p != self.settings.palette {
             self.set_palette(p);

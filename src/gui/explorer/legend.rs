@@ -33,7 +33,7 @@ pub fn legend_ui_as(
             ui.label(RichText::new("worker").strong());
             ui.label(RichText::new(tasks_header).strong());
             ui.label(RichText::new("busy").strong())
-                .on_hover_text(BUSY_MEANING);
+                .on_hover_text(BUSY_MORE);
             ui.label(RichText::new("share of work").strong())
                 .on_hover_text("this worker's work units (iterations, items) ÷ all of the run's");
             if show_cpus {
@@ -58,13 +58,18 @@ pub fn legend_ui_as(
                 ui.end_row();
             }
         });
-    ui.label(RichText::new(BUSY_MEANING).weak().small());
+    ui.label(RichText::new(BUSY_MEANING).weak().small())
+        .on_hover_text(BUSY_MORE);
 }
 
-/// What the legend's "busy" column counts, said once under it.
-pub const BUSY_MEANING: &str = "busy = wall time inside this worker's tasks, including time the OS \
-     had its thread descheduled: with more workers than cores a worker can be busy for long while \
-     doing a small share of the work";
+/// What the legend's "busy" column counts, said once under it (one line;
+/// the header's hover says more).
+pub const BUSY_MEANING: &str = "busy includes time the OS had the thread descheduled";
+
+/// The hover of the "busy" header.
+pub const BUSY_MORE: &str = "busy = wall time inside this worker's tasks, including time the OS \
+     had its thread descheduled: with more workers than cores a worker can be busy for long \
+     while doing a small share of the work";
 
 /// A finished 1-worker render of the same view, for the speedup figure.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -86,7 +86,8 @@ pub fn checked_slider(ui: &mut egui::Ui, slider: egui::Slider<'_>) -> egui::Resp
     response
 }
 
-/// A label followed by a combo box tied to it, on one row.
+/// A label followed by a combo box tied to it (two cells in a grid; wrap it
+/// in `ui.horizontal` in a vertical layout).
 pub fn combo(
     ui: &mut egui::Ui,
     label: &str,
@@ -94,15 +95,12 @@ pub fn combo(
     selected: &str,
     add_contents: impl FnOnce(&mut egui::Ui),
 ) -> egui::Response {
-    ui.horizontal(|ui| {
-        let l = ui.label(label);
-        egui::ComboBox::from_id_salt(id_salt)
-            .selected_text(selected.to_string())
-            .show_ui(ui, add_contents)
-            .response
-            .labelled_by(l.id)
-    })
-    .inner
+    let l = ui.label(label);
+    egui::ComboBox::from_id_salt(id_salt)
+        .selected_text(selected.to_string())
+        .show_ui(ui, add_contents)
+        .response
+        .labelled_by(l.id)
 }
 
 /// A label followed by a slider tied to it (labels sit left of their
