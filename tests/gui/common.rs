@@ -32,7 +32,11 @@ pub fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
 /// stepping until the popup shows it (the popup opens over a few frames; a
 /// fixed number of steps was flaky under load).
 pub fn pick<S>(harness: &mut Harness<'_, S>, combo: &str, option: &str) {
-    harness.get_by_role_and_label(Role::ComboBox, combo).click();
+    // Accessibility actions, not pointer clicks: a pointer click lands where
+    // the widget was last frame, which under load was not always where it is.
+    harness
+        .get_by_role_and_label(Role::ComboBox, combo)
+        .click_accesskit();
     for _ in 0..200 {
         harness.step();
         if harness
@@ -42,5 +46,7 @@ pub fn pick<S>(harness: &mut Harness<'_, S>, combo: &str, option: &str) {
             break;
         }
     }
-    harness.get_by_role_and_label(Role::Button, option).click();
+    harness
+        .get_by_role_and_label(Role::Button, option)
+        .click_accesskit();
 }

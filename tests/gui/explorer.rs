@@ -38,7 +38,7 @@ fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
 /// Opens the Export section and steps until its buttons are shown (the
 /// section opens over a few frames; a fixed number of steps was flaky).
 fn open_export(h: &mut Harness<'_, Explorer>) {
-    h.get_by_label("Export").click();
+    h.get_by_label("Export").click_accesskit();
     for _ in 0..200 {
         h.step();
         if h.query_by_label("Quick: image PNG").is_some() {
@@ -79,14 +79,14 @@ fn overlay_toggle_changes_the_image_and_back() {
     let plain = h.state().displayed_rgba().expect("image").0.to_vec();
 
     h.get_by_role_and_label(Role::CheckBox, "worker overlay")
-        .click();
+        .click_accesskit();
     h.step();
     assert!(h.state().settings.overlay);
     let tinted = h.state().displayed_rgba().expect("image").0.to_vec();
     assert_ne!(plain, tinted, "the overlay tints the tiles");
 
     h.get_by_role_and_label(Role::CheckBox, "worker overlay")
-        .click();
+        .click_accesskit();
     h.step();
     assert_eq!(
         h.state().displayed_rgba().expect("image").0,
@@ -101,7 +101,8 @@ fn quick_export_writes_a_valid_png() {
     let mut h = harness(small_explorer(&out));
     settle(&mut h);
     open_export(&mut h);
-    h.get_by_label("Quick: image PNG + overlay").click();
+    h.get_by_label("Quick: image PNG + overlay")
+        .click_accesskit();
     h.step();
 
     let files: Vec<_> = std::fs::read_dir(&out)
@@ -126,7 +127,7 @@ fn bad_size_shows_a_message_and_keeps_the_last_good_image() {
         .set_text_value_accesskit("0");
     h.step();
     assert_eq!(h.state().size_text.0, "0");
-    h.get_by_label("Apply").click();
+    h.get_by_label("Apply").click_accesskit();
     settle(&mut h);
 
     h.get_by_label_contains("size refused");
@@ -164,7 +165,7 @@ fn unwritable_export_folder_is_reported_in_the_window() {
     let mut h = harness(small_explorer(&blocker.join("exports")));
     settle(&mut h);
     open_export(&mut h);
-    h.get_by_label("Quick: image PNG").click();
+    h.get_by_label("Quick: image PNG").click_accesskit();
     h.step();
     h.get_by_label_contains("could not create folder");
     assert_eq!(std::fs::read(&blocker).expect("kept"), b"x");
@@ -178,7 +179,8 @@ fn baseline_button_gives_a_speedup() {
     let mut h = harness(e);
     settle(&mut h);
     h.get_by_label("no baseline yet");
-    h.get_by_label("Measure 1-worker baseline").click();
+    h.get_by_label("Measure 1-worker baseline")
+        .click_accesskit();
     settle(&mut h);
     assert!(h.state().baseline().is_some());
     h.get_by_label_contains("speedup x");
@@ -245,7 +247,7 @@ fn save_as_opens_the_in_app_dialog() {
     h.get_all_by_label("Save as…")
         .next()
         .expect("a Save as button")
-        .click();
+        .click_accesskit();
     h.step();
     h.step();
     h.get_all_by_label_contains("Save image PNG")
