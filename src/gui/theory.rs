@@ -255,6 +255,7 @@ impl TheoryPanel {
                 .x_axis_label("workers P")
                 .y_axis_label("speedup")
                 .show(&mut cols[0], |plot| {
+                    crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                     plot.line(
                         Line::new("ideal S = P", PlotPoints::from(ideal.clone()))
                             .color(palette::IDEAL),
@@ -292,6 +293,7 @@ impl TheoryPanel {
                 .x_axis_label("workers P")
                 .y_axis_label("scaled speedup")
                 .show(&mut cols[1], |plot| {
+                    crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                     plot.line(
                         Line::new("ideal S = P", PlotPoints::from(ideal)).color(palette::IDEAL),
                     );
@@ -446,6 +448,7 @@ impl TheoryPanel {
             .x_axis_label("workers P")
             .y_axis_label("time ms")
             .show(ui, |plot| {
+                crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                 plot.add(
                     FilledArea::new(
                         "Brent band (predicted from measured T1, T∞)",
@@ -530,6 +533,7 @@ impl TheoryPanel {
             .x_axis_label("workers P")
             .y_axis_label("speedup")
             .show(ui, |plot| {
+                crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                 plot.line(
                     Line::new(
                         "ideal S = P",
