@@ -56,8 +56,8 @@ pub struct WindowArgs {
     /// Schedule to start with (see `parlab render --help`).
     #[arg(long, value_name = "NAME")]
     pub schedule: Option<String>,
-    /// Tile size to start with: PX, or bands / bandsROWS.
-    #[arg(long, value_name = "PX|bands")]
+    /// Tile size to start with: PX, or bands(ROWS) / bandsROWS (bands alone: bands(1)).
+    #[arg(long, value_name = "PX|bands(ROWS)")]
     pub tile: Option<String>,
     /// Palette to start with (classic, fire, ocean, grey).
     #[arg(long, value_name = "NAME")]

@@ -158,7 +158,10 @@ impl App {
             locks,
             theory,
             python,
-            system: SystemPanel::default(),
+            system: SystemPanel {
+                show_frame_stats: settings.show_frame_stats,
+                ..SystemPanel::default()
+            },
             measuring,
             frames: FrameStats::default(),
             notice,
@@ -217,6 +220,7 @@ impl App {
             theory: panel_to_json(&self.theory),
             python: panel_to_json(&self.python.settings),
             lessons: panel_to_json(&self.lessons.settings),
+            show_frame_stats: self.system.show_frame_stats,
             ..AppSettings::default()
         }
     }
@@ -327,6 +331,9 @@ impl App {
                          window redraws only for progress",
                     );
                 ui.separator();
+            }
+            if !self.system.show_frame_stats {
+                return;
             }
             let (update, interval) = self.frames.recent();
             ui.label(format!(

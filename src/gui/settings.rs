@@ -34,6 +34,8 @@ pub struct AppSettings {
     pub python: serde_json::Value,
     /// The Lessons tab: the student's predictions and answers.
     pub lessons: serde_json::Value,
+    /// Developer frame statistics in the status bar (the System tab's toggle).
+    pub show_frame_stats: bool,
 }
 
 /// Reads a panel's saved JSON; anything unreadable gives the panel's defaults.
@@ -204,6 +206,7 @@ impl Default for AppSettings {
             theory: panel_to_json(&crate::gui::theory::TheoryPanel::default()),
             python: panel_to_json(&crate::gui::python::PythonSettings::default()),
             lessons: panel_to_json(&crate::gui::lessons::LessonsSettings::default()),
+            show_frame_stats: false,
         }
     }
 }

@@ -131,11 +131,20 @@ pub struct SystemPanel {
     pub cpu: CpuMonitor,
     /// The explorer's pool size (the app keeps it current).
     pub explorer_workers: usize,
+    /// Developer frame statistics in the status bar (off by default; saved
+    /// as `AppSettings::show_frame_stats`).
+    pub show_frame_stats: bool,
 }
 
 impl crate::gui::panel::Panel for SystemPanel {
     fn ui(&mut self, ui: &mut egui::Ui) {
         system_ui(ui, &self.cpu, self.explorer_workers);
+        ui.separator();
+        ui.checkbox(&mut self.show_frame_stats, "frame stats in the status bar")
+            .on_hover_text(
+                "for parlab's developers: UI thread time per frame and time between frames, \
+                 and how fast a stale render stops",
+            );
     }
 
     fn is_idle(&self) -> bool {
@@ -205,9 +214,10 @@ pub fn system_ui(ui: &mut egui::Ui, cpu: &CpuMonitor, num_workers: usize) {
     if num_workers > cpu.logical {
         ui.label(
             RichText::new(format!(
-                "A pool of {num_workers} workers on {} logical cores oversubscribes the CPU: \
+                "A pool of {} on {} oversubscribes the CPU: \
                  workers share cores and take turns, so more workers cannot go faster.",
-                cpu.logical
+                crate::engine::util::words::count_of(num_workers, "worker"),
+                crate::engine::util::words::count_of(cpu.logical, "logical core")
             ))
             .color(palette::WARN),
         );

@@ -11,8 +11,12 @@ use crate::engine::workloads::matmul::{
 };
 use crate::gui::measuring::{MeasureGuard, Measuring};
 use crate::gui::widgets::palette;
+use crate::gui::widgets::plot_frame::lab_plot;
 use egui::RichText;
-use egui_plot::{FilledArea, HLine, Legend, Line, LineStyle, Plot, PlotPoints, Points};
+// Legends sit in the corner these plots leave empty: above the diagonal
+// S = P (nothing measured or predicted exceeds it), or, for Brent's
+// falling times, top right.
+use egui_plot::{Corner, FilledArea, HLine, Legend, Line, LineStyle, PlotPoints, Points};
 use serde::{Deserialize, Serialize};
 use std::sync::mpsc::{Receiver, TryRecvError, sync_channel};
 
@@ -202,14 +206,21 @@ impl TheoryPanel {
     fn laws_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Amdahl and Gustafson (predictions)");
         ui.horizontal(|ui| {
-            ui.add(
-                egui::Slider::new(&mut self.serial_fraction, 0.0..=1.0).text("serial fraction f"),
+            use crate::gui::widgets::labelled::slider;
+            slider(
+                ui,
+                "serial fraction f",
+                egui::Slider::new(&mut self.serial_fraction, 0.0..=1.0),
             );
-            ui.add(egui::Slider::new(&mut self.workers, 1..=MAX_WORKERS as u32).text("workers P"));
-            ui.add(
-                egui::Slider::new(&mut self.max_workers, 2..=MAX_WORKERS as u32)
-                    .logarithmic(true)
-                    .text("axis up to"),
+            slider(
+                ui,
+                "workers P",
+                egui::Slider::new(&mut self.workers, 1..=MAX_WORKERS as u32),
+            );
+            slider(
+                ui,
+                "axis up to",
+                egui::Slider::new(&mut self.max_workers, 2..=MAX_WORKERS as u32).logarithmic(true),
             );
         });
         let f = self.serial_fraction;
@@ -268,12 +279,17 @@ impl TheoryPanel {
             })
             .collect();
         ui.columns(2, |cols| {
-            Plot::new("amdahl")
+            lab_plot("amdahl")
                 .height(220.0)
-                .legend(Legend::default())
+                .include_x(0.0)
+                .include_x(max_p * 1.03)
+                .include_y(0.0)
+                .include_y(max_p * 1.05)
+                .legend(Legend::default().position(Corner::LeftTop))
                 .x_axis_label("workers P")
                 .y_axis_label("speedup")
                 .show(&mut cols[0], |plot| {
+                    crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                     plot.line(
                         Line::new(
                             "ideal S = P",
@@ -318,12 +334,17 @@ impl TheoryPanel {
                         }
                     }
                 });
-            Plot::new("gustafson")
+            lab_plot("gustafson")
                 .height(220.0)
-                .legend(Legend::default())
+                .include_x(0.0)
+                .include_x(max_p * 1.03)
+                .include_y(0.0)
+                .include_y(max_p * 1.05)
+                .legend(Legend::default().position(Corner::LeftTop))
                 .x_axis_label("workers P")
                 .y_axis_label("scaled speedup")
                 .show(&mut cols[1], |plot| {
+                    crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                     plot.line(
                         Line::new("ideal S = P", PlotPoints::from(ideal)).color(palette::IDEAL),
                     );
@@ -346,21 +367,33 @@ impl TheoryPanel {
              matrix product (8 half-size products in parallel, then a parallel add).",
         );
         ui.horizontal(|ui| {
-            egui::ComboBox::from_label("n")
-                .selected_text(self.matmul_n.to_string())
-                .show_ui(ui, |ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "n",
+                "n-combo",
+                &(self.matmul_n.to_string()).to_string(),
+                |ui| {
                     for n in SIZES {
                         ui.selectable_value(&mut self.matmul_n, n, n.to_string());
                     }
-                });
-            egui::ComboBox::from_label("cutoff")
-                .selected_text(self.matmul_cutoff.to_string())
-                .show_ui(ui, |ui| {
+                },
+            );
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "cutoff",
+                "cutoff-combo",
+                &(self.matmul_cutoff.to_string()).to_string(),
+                |ui| {
                     for c in CUTOFFS {
                         ui.selectable_value(&mut self.matmul_cutoff, c, c.to_string());
                     }
-                });
-            ui.add(egui::Slider::new(&mut self.brent_workers, 1..=64).text("workers"));
+                },
+            );
+            crate::gui::widgets::labelled::slider(
+                ui,
+                "workers",
+                egui::Slider::new(&mut self.brent_workers, 1..=64),
+            );
             self.matmul_cutoff = self.matmul_cutoff.min(self.matmul_n);
             let measuring = self.is_measuring();
             if ui
@@ -385,11 +418,11 @@ impl TheoryPanel {
         let ms = |nanos: u64| nanos as f64 / 1e6;
         let one = &r.one_worker;
         ui.label(format!(
-            "n = {}, cutoff {}, {} workers (median-TP run): 1-worker run T1 = {:.2} ms, T∞ = {:.3} ms, \
+            "n = {}, cutoff {}, {} (median-TP run): 1-worker run T1 = {:.2} ms, T∞ = {:.3} ms, \
              parallelism T1/T∞ = {:.1}; TP = {:.2} ms",
             m.n,
             m.cutoff,
-            m.num_workers,
+            crate::engine::util::words::count_of(m.num_workers, "worker"),
             ms(one.work_nanos),
             ms(one.span_nanos),
             r.parallelism(),
@@ -452,12 +485,21 @@ impl TheoryPanel {
         }
         let lower: Vec<f64> = bounds.iter().map(|b| b.lower).collect();
         let upper: Vec<f64> = bounds.iter().map(|b| b.upper).collect();
-        Plot::new("brent")
+        let t_max = upper
+            .iter()
+            .copied()
+            .fold(ms(r.one_worker.wall_nanos), f64::max);
+        lab_plot("brent")
             .height(220.0)
-            .legend(Legend::default())
+            .include_x(0.0)
+            .include_x(f64::from(top) * 1.03)
+            .include_y(0.0)
+            .include_y(t_max * 1.08)
+            .legend(Legend::default().position(Corner::RightTop))
             .x_axis_label("workers P")
             .y_axis_label("time ms")
             .show(ui, |plot| {
+                crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                 plot.add(
                     FilledArea::new(
                         "Brent band (predicted from measured T1, T∞)",
@@ -486,17 +528,22 @@ impl TheoryPanel {
         ui.heading("Grid search: workers for a deadline");
         ui.horizontal(|ui| {
             let l = ui.label("tasks");
-            ui.add(egui::DragValue::new(&mut self.grid_tasks).range(0..=1_000_000_000u64))
-                .labelled_by(l.id);
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
+                egui::DragValue::new(&mut self.grid_tasks).range(0..=1_000_000_000u64),
+            )
+            .labelled_by(l.id);
             let l = ui.label("seconds per task");
-            ui.add(
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
                 egui::DragValue::new(&mut self.grid_task_s)
                     .range(0.001..=1e9)
                     .speed(1.0),
             )
             .labelled_by(l.id);
             let l = ui.label("deadline s");
-            ui.add(
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
                 egui::DragValue::new(&mut self.grid_deadline_s)
                     .range(0.0..=1e12)
                     .speed(10.0),
@@ -515,20 +562,29 @@ impl TheoryPanel {
             return;
         }
         ui.label(format!(
-            "{} whole rounds fit, so it needs {} workers ({} rounds, done at {} s); \
+            "{} fit, so it needs {} ({}, done at {} s); \
              the naive tasks × t / deadline = {:.2} is not enough",
-            plan.rounds_allowed, plan.min_workers, plan.rounds, plan.makespan_s, plan.naive_workers
+            crate::engine::util::words::count_of(plan.rounds_allowed, "whole round"),
+            crate::engine::util::words::count_of(plan.min_workers, "worker"),
+            crate::engine::util::words::count_of(plan.rounds, "round"),
+            plan.makespan_s,
+            plan.naive_workers
         ));
         let top = (plan.min_workers * 2).clamp(8, 256).min(plan.tasks.max(1));
         let speedups: Vec<[f64; 2]> = (1..=top)
             .map(|p| [p as f64, quantised_speedup(plan.tasks, p)])
             .collect();
-        Plot::new("grid")
+        lab_plot("grid")
             .height(200.0)
-            .legend(Legend::default())
+            .include_x(0.0)
+            .include_x(top as f64 * 1.03)
+            .include_y(0.0)
+            .include_y(top as f64 * 1.05)
+            .legend(Legend::default().position(Corner::LeftTop))
             .x_axis_label("workers P")
             .y_axis_label("speedup")
             .show(ui, |plot| {
+                crate::gui::widgets::plot_frame::keep_non_negative(plot, true, true);
                 plot.line(
                     Line::new(
                         "ideal S = P",

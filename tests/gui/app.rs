@@ -38,3 +38,24 @@ fn saved_settings_are_restored_and_tabs_switch() {
     assert_eq!(h.state().tab, Tab::Explorer);
     h.get_by_label("Measure 1-worker baseline");
 }
+
+#[test]
+fn frame_stats_are_hidden_until_the_system_tab_turns_them_on_and_stay_on() {
+    let mut saved = AppSettings {
+        tab: Tab::System,
+        ..AppSettings::default()
+    };
+    saved.explorer.view.width_px = 64;
+    saved.explorer.view.height_px = 48;
+    let mut h = app_harness(App::new(Some(&settings_json(&saved))));
+    h.step();
+    h.step();
+    assert!(h.query_by_label_contains("frame: update").is_none());
+    h.get_by_label("frame stats in the status bar").click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("frame: update");
+    assert!(h.state().settings().show_frame_stats, "saved");
+    let again = App::new(Some(&settings_json(&h.state().settings())));
+    assert!(again.settings().show_frame_stats);
+}

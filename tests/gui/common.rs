@@ -35,17 +35,21 @@ pub fn step_until<S>(harness: &mut Harness<'_, S>, done: impl Fn(&S) -> bool) {
 /// longer than egui's longest click (0.8 s), and a press and a release that
 /// far apart are no click.
 pub fn pick<S>(harness: &mut Harness<'_, S>, combo: &str, option: &str) {
-    'open: for _ in 0..5 {
-        harness.get_by_role_and_label(Role::ComboBox, combo).click();
-        for _ in 0..50 {
-            harness.step();
-            if harness
-                .query_by_role_and_label(Role::Button, option)
-                .is_some()
-            {
-                break 'open;
-            }
+    // Accessibility actions, not pointer clicks: a pointer click lands where
+    // the widget was last frame, which under load was not always where it is.
+    harness
+        .get_by_role_and_label(Role::ComboBox, combo)
+        .click_accesskit();
+    for _ in 0..200 {
+        harness.step();
+        if harness
+            .query_by_role_and_label(Role::Button, option)
+            .is_some()
+        {
+            break;
         }
     }
-    harness.get_by_role_and_label(Role::Button, option).click();
+    harness
+        .get_by_role_and_label(Role::Button, option)
+        .click_accesskit();
 }

@@ -37,17 +37,14 @@ fn harness(explorer: Explorer) -> Harness<'static, Explorer> {
 /// Steps frames until the render has finished (bounded).
 /// Opens the Export section and steps until its buttons are shown (the
 /// section opens over a few frames; a fixed number of steps was flaky).
-/// Clicks again when a click was lost: under load a step can take longer
-/// than egui's longest click, and a press and a release that far apart are
-/// no click.
+/// Opens the Export section by its accessibility action (a pointer click
+/// can be lost under load), stepping until it shows.
 fn open_export(h: &mut Harness<'_, Explorer>) {
-    for _ in 0..5 {
-        h.get_by_label("Export").click();
-        for _ in 0..50 {
-            h.step();
-            if h.query_by_label("Quick: image PNG").is_some() {
-                return;
-            }
+    h.get_by_label("Export").click_accesskit();
+    for _ in 0..200 {
+        h.step();
+        if h.query_by_label("Quick: image PNG").is_some() {
+            return;
         }
     }
     panic!("the Export section did not open");
@@ -84,14 +81,14 @@ fn overlay_toggle_changes_the_image_and_back() {
     let plain = h.state().displayed_rgba().expect("image").0.to_vec();
 
     h.get_by_role_and_label(Role::CheckBox, "worker overlay")
-        .click();
-    // Under load a click can take more than one frame to land.
+        .click_accesskit();
+    // Under load a step can take more than one frame to land.
     step_until(&mut h, |e| e.settings.overlay);
     let tinted = h.state().displayed_rgba().expect("image").0.to_vec();
     assert_ne!(plain, tinted, "the overlay tints the tiles");
 
     h.get_by_role_and_label(Role::CheckBox, "worker overlay")
-        .click();
+        .click_accesskit();
     step_until(&mut h, |e| !e.settings.overlay);
     assert_eq!(
         h.state().displayed_rgba().expect("image").0,
@@ -106,7 +103,8 @@ fn quick_export_writes_a_valid_png() {
     let mut h = harness(small_explorer(&out));
     settle(&mut h);
     open_export(&mut h);
-    h.get_by_label("Quick: image PNG + overlay").click();
+    h.get_by_label("Quick: image PNG + overlay")
+        .click_accesskit();
     h.step();
 
     let files: Vec<_> = std::fs::read_dir(&out)
@@ -131,7 +129,7 @@ fn bad_size_shows_a_message_and_keeps_the_last_good_image() {
         .set_text_value_accesskit("0");
     h.step();
     assert_eq!(h.state().size_text.0, "0");
-    h.get_by_label("Apply").click();
+    h.get_by_label("Apply").click_accesskit();
     settle(&mut h);
 
     h.get_by_label_contains("size refused");
@@ -169,7 +167,7 @@ fn unwritable_export_folder_is_reported_in_the_window() {
     let mut h = harness(small_explorer(&blocker.join("exports")));
     settle(&mut h);
     open_export(&mut h);
-    h.get_by_label("Quick: image PNG").click();
+    h.get_by_label("Quick: image PNG").click_accesskit();
     h.step();
     h.get_by_label_contains("could not create folder");
     assert_eq!(std::fs::read(&blocker).expect("kept"), b"x");
@@ -183,7 +181,8 @@ fn baseline_button_gives_a_speedup() {
     let mut h = harness(e);
     settle(&mut h);
     h.get_by_label("no baseline yet");
-    h.get_by_label("Measure 1-worker baseline").click();
+    h.get_by_label("Measure 1-worker baseline")
+        .click_accesskit();
     settle(&mut h);
     assert!(h.state().baseline().is_some());
     h.get_by_label_contains("speedup x");
@@ -252,7 +251,7 @@ fn save_as_opens_the_in_app_dialog_in_the_export_folder_with_every_glyph() {
     h.get_all_by_label("Save as…")
         .next()
         .expect("a Save as button")
-        .click();
+        .click_accesskit();
     for _ in 0..5 {
         h.step();
     }
@@ -530,4 +529,56 @@ fn timeline_hover_names_transfers_and_startups() {
     h.run_steps(4);
     let _ = h.get_all_by_label_contains("tile 1 · worker 0");
     assert!(h.query_all_by_label_contains("transfer: ").next().is_none());
+}
+
+#[test]
+fn centre_and_zoom_are_shown_typed_and_checked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    let (re, im) = h.state().view().center();
+    assert_eq!(
+        parlab::gui::widgets::labelled::parse_number(&h.state().place_text.re),
+        Some(re)
+    );
+    assert!(
+        (parlab::gui::widgets::labelled::parse_number(&h.state().place_text.im).expect("im") - im)
+            .abs()
+            < 1e-9
+    );
+    h.state_mut().place_text.zoom = "4".into();
+    h.state_mut().place_text.re = "-0.5".into();
+    h.step();
+    h.step();
+    h.get_by_label("Go").click_accesskit();
+    step_until(&mut h, |e| e.view().center().0 != re);
+    settle(&mut h);
+    let v = h.state().view();
+    assert!((v.center().0 + 0.5).abs() < 1e-12, "{v:?}");
+    assert_eq!(h.state().place_text.zoom, "4");
+    h.state_mut().place_text.zoom = "lots".into();
+    h.step();
+    h.get_by_label("Go").click_accesskit();
+    step_until(&mut h, |e| e.place_text.error.is_some());
+    h.get_by_label_contains("zoom \"lots\" is not a number");
+    assert_eq!(h.state().view(), v, "the view is kept");
+}
+
+#[test]
+fn bands_are_named_with_their_row_count() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut h = harness(small_explorer(dir.path()));
+    settle(&mut h);
+    // By accessibility action: a pointer click lands where the widget was
+    // last frame, and the explorer's layout moves while it renders.
+    h.get_by_label("bands").click_accesskit();
+    settle(&mut h);
+    let tiling = h.state().settings.tiling;
+    assert!(matches!(tiling, Tiling::Bands { .. }));
+    let shown = tiling.to_string();
+    assert!(
+        shown.starts_with("bands(") && shown.ends_with(')'),
+        "{shown}"
+    );
+    h.get_by_role_and_label(Role::Slider, &format!("rows per band: {shown}"));
 }

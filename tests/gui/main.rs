@@ -8,6 +8,7 @@ mod common;
 mod explorer;
 mod lessons;
 mod locks;
+mod plots;
 mod python;
 mod race;
 mod reliability;

@@ -193,3 +193,27 @@ fn p09_headless_runs_never_write_the_users_settings() {
         original
     );
 }
+
+#[test]
+fn letters_in_a_number_field_are_reported_beside_it() {
+    let mut h = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(600.0, 100.0))
+        .build_ui_state(
+            |ui, v: &mut u32| {
+                ui.horizontal(|ui| {
+                    parlab::gui::widgets::labelled::drag(ui, "repeats", v, 1..=50, "");
+                });
+            },
+            5u32,
+        );
+    h.step();
+    h.get_by_label("repeats").click();
+    h.step();
+    h.get_by_label("repeats").type_text("abc");
+    h.step();
+    h.key_press(egui::Key::Enter);
+    h.step();
+    h.step();
+    assert_eq!(*h.state(), 5, "the last value is kept");
+    h.get_by_label_contains("\"abc\" is not a number");
+}

@@ -23,7 +23,7 @@ fn tiny_panel(folder: &std::path::Path) -> SpeedupPanel {
 
 fn harness(panel: SpeedupPanel) -> Harness<'static, SpeedupPanel> {
     Harness::builder()
-        .with_size(egui::vec2(1400.0, 1400.0))
+        .with_size(egui::vec2(1400.0, 1800.0))
         .build_ui_state(|ui, p: &mut SpeedupPanel| p.ui(ui), panel)
 }
 
@@ -69,7 +69,7 @@ fn run_measures_every_configuration_and_plots_its_points() {
             .is_some_and(|c| c.points.len() == 64 && c.label.contains("predicted"))
     );
     // The table lists every configuration.
-    assert!(h.query_by_label("trace bands × seq").is_some());
+    assert!(h.query_by_label("trace bands(1) × seq").is_some());
 }
 
 #[test]
@@ -105,7 +105,7 @@ fn prediction_chooser_replays_the_chosen_granularity() {
         .title
         .clone();
     let target = if before.contains("8px") {
-        "bands"
+        "bands(1)"
     } else {
         "8px"
     };
@@ -288,9 +288,16 @@ fn pinned_io_sweep_shares_the_plot_with_primes() {
     settle(&mut h);
     let chart = h.state().speedup_chart().expect("chart");
     let labels: Vec<&str> = chart.series.iter().map(|s| s.label.as_str()).collect();
-    assert_eq!(labels, vec!["io 1/task", "primes 5/task"]);
+    // The sweep just measured first, solid; the pinned one dashed.
+    assert_eq!(labels, vec!["primes 5/task", "io 1/task"]);
     assert!(chart.series.iter().all(|s| s.points.len() == 2));
     assert_ne!(chart.series[0].colour_index, chart.series[1].colour_index);
+    assert_eq!((chart.series[0].group, chart.series[1].group), (0, 1));
+    let legend: Vec<String> = chart.legend().into_iter().map(|e| e.label).collect();
+    assert!(
+        h.query_by_label("measured io 1/task").is_some(),
+        "{legend:?}"
+    );
     h.get_by_label("Export PNG").click();
     h.step();
     image::open(dir.path().join("speedup.png")).expect("valid PNG");

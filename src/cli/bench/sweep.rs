@@ -53,7 +53,9 @@ pub struct SweepArgs {
     #[arg(long, value_name = "LIST")]
     pub workers: Option<String>,
     /// Task granularities, comma-separated. mandelbrot: tile edges in px and/or
-    /// `bands`/`bandsN` (default 4,8,16,32,64,128,256,bands); primes: numbers per
+    /// `bands(N)` (N rows per band; also `bandsN`, no quotes needed in a shell;
+    /// `bands` alone is `bands(1)`; default
+    /// 4,8,16,32,64,128,256,bands(1)); primes: numbers per
     /// task; dot: elements per task; io: requests per task; matmul: cutoff size.
     /// Default for the course workloads: log-spaced (primes 1..64, dot 2^10..2^22
     /// elements, matmul cutoff 16..n/2, io 1..16 requests per task).

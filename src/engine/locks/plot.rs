@@ -4,6 +4,8 @@
 use super::LocksError;
 use super::throughput::{LockKind, ThroughputPoint};
 use crate::engine::speedup::charts::ChartError;
+use crate::engine::speedup::charts::data::{LegendColour, LegendEntry, LegendLine, LegendMarker};
+use crate::engine::speedup::charts::draw::{draw_legend, layout};
 use crate::engine::speedup::charts::font::{FONT_FAMILY, ensure_fonts};
 use crate::engine::util::files::{ExportError, png_bytes, write_atomic};
 use plotters::prelude::*;
@@ -42,6 +44,29 @@ pub fn throughput_csv(points: &[ThroughputPoint]) -> String {
 
 pub use crate::engine::speedup::charts::draw::PlotFormat;
 
+/// The legend of the throughput plot, in [`LockKind::ALL`] order, for the
+/// kinds measured: dashed for a one-thread baseline.
+pub fn legend(points: &[ThroughputPoint]) -> Vec<LegendEntry> {
+    LockKind::ALL
+        .into_iter()
+        .filter(|k| points.iter().any(|p| p.kind == *k))
+        .map(|kind| LegendEntry {
+            label: kind.label().to_string(),
+            colour: LegendColour::Rgb(kind_colour(kind)),
+            line: if kind.single_threaded() {
+                LegendLine::Dashed
+            } else {
+                LegendLine::Solid
+            },
+            marker: if kind.single_threaded() {
+                LegendMarker::Plain
+            } else {
+                LegendMarker::Circle
+            },
+        })
+        .collect()
+}
+
 const PLOT_W: u32 = 1000;
 const PLOT_H: u32 = 620;
 
@@ -54,6 +79,8 @@ where
 {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| LocksError::Draw(Box::new(e));
     root.fill(&WHITE).map_err(err)?;
+    let entries = legend(points);
+    let (body, legend_area, _foot) = layout(&root, entries.len());
     let max_threads = points
         .iter()
         .map(|p| p.num_threads)
@@ -71,12 +98,13 @@ where
     } else {
         (1.0, 10.0)
     };
-    let mut chart = ChartBuilder::on(&root)
+    let mut chart = ChartBuilder::on(&body)
         .caption(
             "Throughput vs threads (measured; whiskers: min–max of repeats)",
             (FONT_FAMILY, 22),
         )
         .margin(16)
+        .margin_right(24)
         .x_label_area_size(44)
         .y_label_area_size(80)
         .build_cartesian_2d(0.5f64..max_threads as f64 + 0.5, (lo..hi).log_scale())
@@ -87,7 +115,7 @@ where
         .y_desc("operations per second")
         .label_style((FONT_FAMILY, 14))
         .axis_desc_style((FONT_FAMILY, 16))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .y_label_formatter(&|v| crate::engine::util::num::si(*v))
         .x_label_formatter(&|v| format!("{v:.0}"))
         .x_labels(max_threads.min(16))
         .draw()
@@ -110,9 +138,7 @@ where
                     5,
                     colour.stroke_width(2),
                 ))
-                .map_err(err)?
-                .label(kind.label())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour));
+                .map_err(err)?;
             continue;
         }
         chart
@@ -122,9 +148,7 @@ where
                     .map(|p| (p.num_threads as f64, p.median_ops_per_sec)),
                 colour.stroke_width(2),
             ))
-            .map_err(err)?
-            .label(kind.label())
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour));
+            .map_err(err)?;
         chart
             .draw_series(series.iter().map(|p| {
                 ErrorBar::new_vertical(
@@ -138,14 +162,7 @@ where
             }))
             .map_err(err)?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font((FONT_FAMILY, 14))
-        .position(SeriesLabelPosition::LowerLeft)
-        .draw()
-        .map_err(err)?;
+    draw_legend(&legend_area, &entries).map_err(|e| LocksError::Draw(Box::new(e)))?;
     root.present().map_err(err)?;
     Ok(())
 }

@@ -14,7 +14,9 @@ pub const MAX_TILES: usize = 1 << 20;
 /// Why a tiling was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum TilingError {
-    #[error("bad band height in {input:?}: expected e.g. bands or bands4")]
+    #[error(
+        "bad band height in {input:?}: expected e.g. bands(4) (bands 4 rows high) or bands (1 row)"
+    )]
     BandSyntax { input: String },
     #[error("bad tile size {input:?}: expected a number of pixels or 'bands'")]
     TileSyntax { input: String },
@@ -79,22 +81,29 @@ impl fmt::Display for Tiling {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Tiling::Square { tile_px } => write!(f, "{tile_px}px"),
-            Tiling::Bands { band_rows: 1 } => write!(f, "bands"),
-            Tiling::Bands { band_rows } => write!(f, "bands{band_rows}"),
+            Tiling::Bands { band_rows } => write!(f, "bands({band_rows})"),
         }
     }
 }
 
 impl std::str::FromStr for Tiling {
     type Err = TilingError;
-    /// Parses `64`, `64px`, `bands` or `bands4` (bands 4 rows high).
+    /// Parses `64`, `64px`, `bands(4)` or `bands4` (bands 4 rows high), or
+    /// `bands` alone: `bands(1)`, one row per band. Displayed always as
+    /// `bands(N)`, so that the row count is never implied.
     fn from_str(s: &str) -> Result<Self, TilingError> {
         let s = s.trim();
         if let Some(rest) = s.strip_prefix("bands") {
+            let rest = rest.trim();
+            let rows = rest
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .unwrap_or(rest)
+                .trim();
             let band_rows = if rest.is_empty() {
                 1
             } else {
-                rest.parse::<u32>().map_err(|_| TilingError::BandSyntax {
+                rows.parse::<u32>().map_err(|_| TilingError::BandSyntax {
                     input: s.to_string(),
                 })?
             };
@@ -254,6 +263,16 @@ mod tests {
     }
 
     #[test]
+    fn bands_always_show_their_row_count_and_read_back() {
+        for rows in [1, 2, 32] {
+            let t = Tiling::Bands { band_rows: rows };
+            assert_eq!(t.to_string(), format!("bands({rows})"));
+            assert_eq!(t.to_string().parse::<Tiling>(), Ok(t));
+        }
+        assert_eq!(Tiling::Square { tile_px: 8 }.to_string(), "8px");
+    }
+
+    #[test]
     fn parse_and_validate() {
         assert_eq!("32".parse::<Tiling>(), Ok(Tiling::Square { tile_px: 32 }));
         assert_eq!(
@@ -264,6 +283,13 @@ mod tests {
             "bands8".parse::<Tiling>(),
             Ok(Tiling::Bands { band_rows: 8 })
         );
+        assert_eq!(
+            " bands(32) ".parse::<Tiling>(),
+            Ok(Tiling::Bands { band_rows: 32 })
+        );
+        assert!("bands()".parse::<Tiling>().is_err());
+        assert!("bands(x)".parse::<Tiling>().is_err());
+        assert!("bands(4".parse::<Tiling>().is_err());
         assert!("0".parse::<Tiling>().is_err());
         assert!("2048".parse::<Tiling>().is_err());
         assert!("abc".parse::<Tiling>().is_err());

@@ -36,6 +36,12 @@ impl Preset {
         }
     }
 
+    /// The first sentence of [`Self::description`]: what the program is.
+    pub fn summary(self) -> &'static str {
+        let d = self.description();
+        d.find(". ").map_or(d, |end| &d[..=end])
+    }
+
     /// What the seed program does and what to expect, for the panel.
     pub fn description(self) -> &'static str {
         match self {

@@ -129,6 +129,17 @@ mod tests {
     }
 
     #[test]
+    fn bands_are_read_with_or_without_their_row_count_and_shown_with_it() {
+        let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
+        let w = by_name("mandelbrot", view, Kernel::default()).expect("workload");
+        let g = parse_granularities("16, bands(2), bands4, bands", &*w).expect("list");
+        let shown: Vec<String> = g.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["16px", "bands(2)", "bands(4)", "bands(1)"]);
+        assert!(parse_granularities("bands(x)", &*w).is_err());
+        assert!(parse_granularities("bands(0)", &*w).is_err());
+    }
+
+    #[test]
     fn each_error_names_its_input() {
         let view = View::new((-0.75, 0.0), 3.0, 32, 24, 50).expect("view");
         let w = by_name("mandelbrot", view, Kernel::default()).expect("workload");

@@ -327,7 +327,7 @@ impl SweepResults {
         (!t.is_empty()).then(|| median(&t))
     }
 
-    /// Distinct granularities, in plan order.
+    /// Distinct granularities, by value ([`Granularity::value_order`]).
     pub fn granularities(&self) -> Vec<Granularity> {
         let mut out: Vec<Granularity> = Vec::new();
         for c in &self.configs {
@@ -335,6 +335,8 @@ impl SweepResults {
                 out.push(c.granularity);
             }
         }
+        // By value (4px, 16px, 128px, then bands), not as typed or as text.
+        out.sort_by_key(Granularity::value_order);
         out
     }
 

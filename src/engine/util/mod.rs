@@ -7,3 +7,4 @@ pub mod list;
 pub mod num;
 pub mod rng;
 pub mod stats;
+pub mod words;

@@ -44,6 +44,28 @@ impl fmt::Display for Granularity {
     }
 }
 
+impl Granularity {
+    /// Orders granularities by value for legends and tables: `4px` before
+    /// `16px` before `128px` (not as text), square tiles before bands, bands
+    /// by their row count; chunk and cutoff sizes by size.
+    pub fn value_order(&self) -> (u8, u32) {
+        match *self {
+            Granularity::Tiles(Tiling::Square { tile_px }) => (0, tile_px),
+            Granularity::Tiles(Tiling::Bands { band_rows }) => (1, band_rows),
+            Granularity::Chunk { items } => (0, items),
+            Granularity::Cutoff { size } => (0, size),
+        }
+    }
+
+    /// Rows per band when this is a band cut (drawn apart from square tiles).
+    pub fn band_rows(&self) -> Option<u32> {
+        match *self {
+            Granularity::Tiles(Tiling::Bands { band_rows }) => Some(band_rows),
+            _ => None,
+        }
+    }
+}
+
 /// A workload the speedup lab can sweep.
 pub trait Workload: Send + Sync {
     /// Short name as typed on the command line (`mandelbrot`).

@@ -2,15 +2,17 @@
 //! render is cancelled, the latest setting wins); palette and overlay only recolour.
 
 use crate::engine::exec::placement::PINNING_HELP;
-use crate::engine::exec::pool::{logical_cores, physical_cores};
+use crate::engine::exec::pool::{MAX_WORKERS, logical_cores, physical_cores};
 use crate::engine::exec::schedule::Schedule;
 use crate::engine::farm::Backend;
 use crate::engine::mandelbrot::colour::Palette;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::tiling::Tiling;
 use crate::engine::mandelbrot::view::{MAX_ITER, View};
+use crate::engine::util::words::count_of;
 use crate::gui::explorer::Explorer;
 use crate::gui::explorer::places::PLACES;
+use crate::gui::widgets::labelled::slider as labelled_slider;
 use crate::gui::widgets::palette;
 use egui::{Align2, FontId, RichText, Slider, Stroke};
 
@@ -35,7 +37,111 @@ pub const SIZE_PRESETS: [(u32, u32); 9] = [
     (3840, 2160),
 ];
 
+/// The explorer's centre and zoom as text fields: shown for the current
+/// view, typed to go somewhere.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlaceText {
+    pub re: String,
+    pub im: String,
+    /// Magnification against the whole set at this image size (1 = whole set).
+    pub zoom: String,
+    /// Why the typed place was refused.
+    pub error: Option<String>,
+}
+
+/// View width of the whole set at this image size (zoom 1).
+fn whole_set_width(view: &View) -> f64 {
+    View::default_for_size(view.width_px(), view.height_px()).map_or(3.0, |v| v.view_width())
+}
+
+impl PlaceText {
+    /// The text of `view`'s centre (to a tenth of a pixel) and zoom.
+    pub fn of(view: &View) -> Self {
+        let decimals = (-(view.pixel_size() / 10.0).log10())
+            .ceil()
+            .clamp(1.0, 17.0) as usize;
+        let (re, im) = view.center();
+        let zoom = whole_set_width(view) / view.view_width();
+        PlaceText {
+            re: format!("{re:.decimals$}"),
+            im: format!("{im:.decimals$}"),
+            zoom: if zoom < 1e6 {
+                crate::engine::util::num::num((zoom * 1000.0).round() / 1000.0)
+            } else {
+                format!("{zoom:.4e}")
+            },
+            error: None,
+        }
+    }
+
+    /// The view these fields describe at `view`'s size and iterations.
+    pub fn parse(&self, view: &View) -> Result<View, String> {
+        let number = |text: &str, what: &str| {
+            crate::gui::widgets::labelled::parse_number(text)
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| format!("{what} {:?} is not a number", text.trim()))
+        };
+        let re = number(&self.re, "centre re")?;
+        let im = number(&self.im, "centre im")?;
+        let zoom = number(&self.zoom, "zoom")?;
+        if zoom <= 0.0 {
+            return Err(format!("zoom must be above 0, got {}", self.zoom.trim()));
+        }
+        View::new(
+            (re, im),
+            whole_set_width(view) / zoom,
+            view.width_px(),
+            view.height_px(),
+            view.max_iter(),
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
 impl Explorer {
+    /// Centre and zoom of the view, shown and typed (Enter or Go applies).
+    fn place_ui(&mut self, ui: &mut egui::Ui) {
+        // Two fixed rows (not wrapped: a wrapped row moved everything under
+        // it while the side panel found its width).
+        let t = &mut self.place_text;
+        let (a, b) = ui
+            .horizontal(|ui| {
+                let l = ui.label("centre re");
+                let a = ui
+                    .add(egui::TextEdit::singleline(&mut t.re).desired_width(96.0))
+                    .labelled_by(l.id);
+                let l = ui.label("im");
+                let b = ui
+                    .add(egui::TextEdit::singleline(&mut t.im).desired_width(96.0))
+                    .labelled_by(l.id);
+                (a, b)
+            })
+            .inner;
+        let (c, clicked) = ui
+            .horizontal(|ui| {
+                let l = ui.label("zoom ×");
+                let c = ui
+                    .add(egui::TextEdit::singleline(&mut t.zoom).desired_width(72.0))
+                    .labelled_by(l.id)
+                    .on_hover_text(
+                        "magnification against the whole set at this image size (1 = whole set)",
+                    );
+                (c, ui.button("Go").clicked())
+            })
+            .inner;
+        let enter = ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let go = clicked || ((a.lost_focus() || b.lost_focus() || c.lost_focus()) && enter);
+        if go {
+            match self.place_text.parse(&self.view) {
+                Ok(v) => self.set_view(v, true),
+                Err(e) => self.place_text.error = Some(e),
+            }
+        }
+        if let Some(e) = &self.place_text.error {
+            ui.label(RichText::new(format!("{e}; the view is kept")).color(palette::BAD));
+        }
+    }
+
     pub(crate) fn controls_ui(&mut self, ui: &mut egui::Ui) {
         ui.heading("Explorer");
         self.navigation_ui(ui);
@@ -106,6 +212,7 @@ impl Explorer {
                 }
             }
         });
+        self.place_ui(ui);
         ui.label(
             RichText::new("drag: pan · wheel: zoom · shift+drag or right-drag: box zoom")
                 .weak()
@@ -116,14 +223,23 @@ impl Explorer {
     fn workers_ui(&mut self, ui: &mut egui::Ui) {
         let logical = logical_cores();
         let physical = physical_cores();
+        // The rail spans 1..=4 × logical cores (where the lessons are);
+        // typed counts go up to the one cap of parlab, MAX_WORKERS, as in
+        // the speedup lab's worker list.
         let max = 4 * logical;
-        let mut n = self.settings.num_workers.clamp(1, max);
-        let resp = ui.add(
+        let mut n = self.settings.num_workers.clamp(1, MAX_WORKERS);
+        let resp = labelled_slider(
+            ui,
+            "workers",
             Slider::new(&mut n, 1..=max)
-                .text("workers")
                 .integer()
-                .clamping(egui::SliderClamping::Always),
-        );
+                .clamping(egui::SliderClamping::Never),
+        )
+        .on_hover_text(format!(
+            "drag: 1 to 4 × the {logical} logical cores; type a count for more, up to {MAX_WORKERS} \
+             (parlab's one cap, as in the speedup lab): past the cores, workers only take turns"
+        ));
+        n = n.clamp(1, MAX_WORKERS);
         // Marks under the rail at the physical and logical core counts.
         let rail_left = resp.rect.left() + 6.0;
         let rail_w = ui.spacing().slider_width - 12.0;
@@ -160,7 +276,9 @@ impl Explorer {
         if n > logical {
             ui.label(
                 RichText::new(format!(
-                    "{n} workers on {logical} logical cores: oversubscribed, workers take turns"
+                    "{} on {}: oversubscribed, workers take turns",
+                    count_of(n, "worker"),
+                    count_of(logical, "logical core")
                 ))
                 .color(palette::WARN)
                 .small(),
@@ -173,19 +291,25 @@ impl Explorer {
 
     fn size_ui(&mut self, ui: &mut egui::Ui) {
         let (w, h) = (self.view.width_px(), self.view.height_px());
-        egui::ComboBox::from_label("image size")
-            .selected_text(format!("{w}×{h}"))
-            .show_ui(ui, |ui| {
-                for (pw, ph) in SIZE_PRESETS {
-                    if ui
-                        .selectable_label((pw, ph) == (w, h), format!("{pw}×{ph}"))
-                        .clicked()
-                    {
-                        self.size_text = (pw.to_string(), ph.to_string());
-                        self.apply_size();
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "image size",
+                "image size-combo",
+                &(format!("{w}×{h}")).to_string(),
+                |ui| {
+                    for (pw, ph) in SIZE_PRESETS {
+                        if ui
+                            .selectable_label((pw, ph) == (w, h), format!("{pw}×{ph}"))
+                            .clicked()
+                        {
+                            self.size_text = (pw.to_string(), ph.to_string());
+                            self.apply_size();
+                        }
                     }
-                }
-            });
+                },
+            );
+        });
         let mut apply = false;
         ui.horizontal(|ui| {
             let wl = ui.label("width");
@@ -247,16 +371,20 @@ impl Explorer {
             Tiling::Square { tile_px } => (tile_px, false),
             Tiling::Bands { band_rows } => (band_rows, true),
         };
-        let label = if bands { "band rows" } else { "tile px" };
-        let r1 = ui.add(
-            Slider::new(&mut px, 1..=512)
-                .logarithmic(true)
-                .integer()
-                .text(label),
+        let label = if bands {
+            format!("rows per band: {}", self.settings.tiling)
+        } else {
+            "tile px".to_string()
+        };
+        let r1 = labelled_slider(
+            ui,
+            &label,
+            Slider::new(&mut px, 1..=512).logarithmic(true).integer(),
         );
-        let r2 = ui
-            .checkbox(&mut bands, "bands")
-            .on_hover_text("full-width horizontal bands instead of square tiles");
+        let r2 = ui.checkbox(&mut bands, "bands").on_hover_text(
+            "full-width horizontal bands instead of square tiles: bands(N) is N rows high, \
+                 the same notation as the speedup lab's granularity list",
+        );
         if r1.changed() || r2.changed() {
             let tiling = if bands {
                 Tiling::bands(px)
@@ -276,14 +404,14 @@ impl Explorer {
 
     fn iterations_ui(&mut self, ui: &mut egui::Ui) {
         let mut it = self.view.max_iter();
-        if ui
-            .add(
-                Slider::new(&mut it, 1..=MAX_ITER)
-                    .logarithmic(true)
-                    .integer()
-                    .text("max iterations"),
-            )
-            .changed()
+        if labelled_slider(
+            ui,
+            "max iterations",
+            Slider::new(&mut it, 1..=MAX_ITER)
+                .logarithmic(true)
+                .integer(),
+        )
+        .changed()
         {
             match self.view.with_max_iter(it) {
                 Ok(v) => {
@@ -298,16 +426,21 @@ impl Explorer {
     fn schedule_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.schedule;
         let mut chosen = current;
-        egui::ComboBox::from_label("schedule")
-            .selected_text(current.to_string())
-            .show_ui(ui, |ui| {
-                for s in Schedule::ALL {
-                    ui.selectable_value(&mut chosen, s, s.name())
-                        .on_hover_text(s.describe());
-                }
-            })
-            .response
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "schedule",
+                "schedule-combo",
+                &(current.to_string()).to_string(),
+                |ui| {
+                    for s in Schedule::ALL {
+                        ui.selectable_value(&mut chosen, s, s.name())
+                            .on_hover_text(s.describe());
+                    }
+                },
+            )
             .on_hover_text(current.describe());
+        });
         ui.label(RichText::new(current.describe()).weak().small());
         if chosen != current {
             self.settings.schedule = chosen;
@@ -319,9 +452,8 @@ impl Explorer {
     fn kernel_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.kernel;
         let mut chosen = current;
-        egui::ComboBox::from_label("kernel")
-            .selected_text(current.label())
-            .show_ui(ui, |ui| {
+        ui.horizontal(|ui| {
+crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", current.label(), |ui| {
                 for k in Kernel::ALL {
                     ui.add_enabled_ui(k.is_available(), |ui| {
                         ui.selectable_value(&mut chosen, k, k.label())
@@ -329,10 +461,10 @@ impl Explorer {
                     });
                 }
             })
-            .response
             .on_hover_text(
                 "all kernels give identical escape counts; SIMD computes several pixels per instruction with the widest vectors this CPU has (AVX2 and AVX-512 force a width)",
             );
+        });
         if chosen != current {
             self.settings.kernel = chosen;
             self.restart();
@@ -398,17 +530,22 @@ impl Explorer {
     fn backend_ui(&mut self, ui: &mut egui::Ui) {
         let current = self.settings.backend;
         let mut chosen = current;
-        egui::ComboBox::from_label("workers are")
-            .selected_text(current.name())
-            .show_ui(ui, |ui| {
-                // MPI where this build has it and mpirun is found.
-                for b in Backend::offered() {
-                    ui.selectable_value(&mut chosen, b, b.name())
-                        .on_hover_text(b.describe());
-                }
-            })
-            .response
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "workers are",
+                "workers are-combo",
+                current.name(),
+                |ui| {
+                    // MPI where this build has it and mpirun is found.
+                    for b in Backend::offered() {
+                        ui.selectable_value(&mut chosen, b, b.name())
+                            .on_hover_text(b.describe());
+                    }
+                },
+            )
             .on_hover_text(BACKEND_HELP);
+        });
         if current == Backend::Processes {
             ui.label(RichText::new(BACKEND_HELP).weak().small());
         }
@@ -439,13 +576,13 @@ impl Explorer {
 
     fn colour_ui(&mut self, ui: &mut egui::Ui) {
         let mut p = self.settings.palette;
-        egui::ComboBox::from_label("palette")
-            .selected_text(p.name())
-            .show_ui(ui, |ui| {
+        ui.horizontal(|ui| {
+            crate::gui::widgets::labelled::combo(ui, "palette", "palette-combo", p.name(), |ui| {
                 for q in Palette::ALL {
                     ui.selectable_value(&mut p, q, q.name());
                 }
             });
+        });
         if p != self.settings.palette {
             self.set_palette(p);
         }

@@ -32,8 +32,10 @@ pub fn legend_ui_as(
             ui.label("");
             ui.label(RichText::new("worker").strong());
             ui.label(RichText::new(tasks_header).strong());
-            ui.label(RichText::new("busy").strong());
-            ui.label(RichText::new("share of work").strong());
+            ui.label(RichText::new("busy").strong())
+                .on_hover_text(BUSY_MORE);
+            ui.label(RichText::new("share of work").strong())
+                .on_hover_text("this worker's work units (iterations, items) ÷ all of the run's");
             if show_cpus {
                 ui.label(RichText::new("cpus").strong());
             }
@@ -42,7 +44,7 @@ pub fn legend_ui_as(
                 let (rect, _) = ui.allocate_exact_size(Vec2::splat(12.0), Sense::hover());
                 ui.painter().rect_filled(rect, 2.0, palette::worker(w.id));
                 ui.label(w.id.to_string());
-                ui.label(w.tasks.to_string());
+                ui.label(crate::engine::util::words::thousands(w.tasks as u64));
                 ui.label(fmt_ms(w.busy_nanos));
                 ui.label(format!("{:.1} %", 100.0 * w.work as f64 / total_work));
                 if show_cpus {
@@ -56,7 +58,18 @@ pub fn legend_ui_as(
                 ui.end_row();
             }
         });
+    ui.label(RichText::new(BUSY_MEANING).weak().small())
+        .on_hover_text(BUSY_MORE);
 }
+
+/// What the legend's "busy" column counts, said once under it (one line;
+/// the header's hover says more).
+pub const BUSY_MEANING: &str = "busy includes time the OS had the thread descheduled";
+
+/// The hover of the "busy" header.
+pub const BUSY_MORE: &str = "busy = wall time inside this worker's tasks, including time the OS \
+     had its thread descheduled: with more workers than cores a worker can be busy for long \
+     while doing a small share of the work";
 
 /// A finished 1-worker render of the same view, for the speedup figure.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -85,6 +85,8 @@ pub struct Explorer {
     pub(crate) history: History,
     /// Free width/height as typed.
     pub size_text: (String, String),
+    /// Centre (re, im) and zoom as shown and typed; follows the view.
+    pub place_text: controls::PlaceText,
     /// Why the last typed size or setting was refused.
     pub(crate) input_error: Option<String>,
     pub(crate) render_error: Option<String>,
@@ -126,6 +128,7 @@ impl Explorer {
         history.push(&view);
         Explorer {
             size_text: (view.width_px().to_string(), view.height_px().to_string()),
+            place_text: controls::PlaceText::of(&view),
             settings: ExplorerSettings {
                 view: view.spec(),
                 ..settings
@@ -201,6 +204,7 @@ impl Explorer {
         self.view = view;
         self.settings.view = view.spec();
         self.size_text = (view.width_px().to_string(), view.height_px().to_string());
+        self.place_text = controls::PlaceText::of(&view);
         if record {
             self.history.push(&view);
         }
@@ -486,20 +490,23 @@ impl Explorer {
                 let (done, all) = r.progress();
                 let s = &r.settings;
                 ui.label(format!(
-                    "{}×{} · {} tiles ({}) · {} · {} worker{}",
+                    "{}×{} · {} ({}) · {} · {}",
                     s.view.width_px(),
                     s.view.height_px(),
-                    all,
+                    crate::engine::util::words::count_of(all, "tile"),
                     s.tiling,
                     s.schedule,
-                    s.effective_workers(),
-                    if s.effective_workers() == 1 { "" } else { "s" }
+                    crate::engine::util::words::count_of(s.effective_workers(), "worker"),
                 ));
                 if r.is_running() {
                     ui.add(
                         egui::ProgressBar::new(done as f32 / all.max(1) as f32)
                             .desired_width(120.0)
-                            .text(format!("{done}/{all}")),
+                            .text(format!(
+                                "{}/{}",
+                                crate::engine::util::words::thousands(done as u64),
+                                crate::engine::util::words::thousands(all as u64)
+                            )),
                     );
                 } else if let Some(end) = &r.end {
                     if let Some(e) = &end.error {

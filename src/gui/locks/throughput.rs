@@ -61,7 +61,8 @@ impl LocksPanel {
         });
         ui.horizontal_wrapped(|ui| {
             let l = ui.label("operations per measurement");
-            ui.add(
+            crate::gui::widgets::labelled::checked_drag(
+                ui,
                 egui::DragValue::new(&mut self.throughput.ops)
                     .range(1..=MAX_OPS)
                     .speed(10_000.0),
@@ -154,16 +155,39 @@ impl LocksPanel {
 
 /// Live plot: median ops/s per kind against threads (log scale), whiskers min–max, baseline dashed.
 pub fn throughput_plot_ui(ui: &mut egui::Ui, points: &[ThroughputPoint]) {
+    use crate::gui::widgets::plot_frame::{lab_plot, legend_row_ui, log_grid, log_tick};
     let log = |v: f64| v.max(1.0).log10();
-    egui_plot::Plot::new("locks-throughput")
+    let max_threads = points
+        .iter()
+        .map(|p| p.num_threads)
+        .max()
+        .unwrap_or(1)
+        .max(2);
+    let lo = points
+        .iter()
+        .map(|p| log(p.min_ops_per_sec))
+        .fold(f64::INFINITY, f64::min);
+    let hi = points
+        .iter()
+        .map(|p| log(p.max_ops_per_sec))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        ((lo - 0.2).max(0.0), hi + 0.2)
+    } else {
+        (0.0, 1.0)
+    };
+    lab_plot("locks-throughput")
         .height(320.0)
         .x_axis_label("threads")
         .y_axis_label("operations per second (log scale)")
-        .y_axis_formatter(|mark, _| format!("{:.0e}", 10f64.powf(mark.value)))
-        .legend(egui_plot::Legend::default())
-        .allow_scroll(false)
-        .include_x(0.0)
+        .y_grid_spacer(log_grid)
+        .y_axis_formatter(|mark, _| log_tick(mark))
+        .include_x(0.5)
+        .include_x(max_threads as f64 + 0.5)
+        .include_y(lo)
+        .include_y(hi)
         .show(ui, |plot_ui| {
+            crate::gui::widgets::plot_frame::keep_non_negative(plot_ui, true, true);
             for kind in LockKind::ALL {
                 let mut series: Vec<&ThroughputPoint> =
                     points.iter().filter(|p| p.kind == kind).collect();
@@ -208,6 +232,7 @@ pub fn throughput_plot_ui(ui: &mut egui::Ui, points: &[ThroughputPoint]) {
                 }
             }
         });
+    legend_row_ui(ui, &crate::engine::locks::plot::legend(points));
 }
 
 /// The numbers behind the plot.

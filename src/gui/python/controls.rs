@@ -17,15 +17,19 @@ impl PythonPanel {
                 Source::Shipped(name) => name.clone(),
                 Source::File => "a file...".to_string(),
             };
-            egui::ComboBox::from_label("program")
-                .selected_text(selected)
-                .show_ui(ui, |ui| {
+            crate::gui::widgets::labelled::combo(
+                ui,
+                "program",
+                "program-combo",
+                &(selected).to_string(),
+                |ui| {
                     for p in PROGRAMS {
                         ui.selectable_value(&mut s.source, Source::shipped(p.name), p.name)
                             .on_hover_text(p.title());
                     }
                     ui.selectable_value(&mut s.source, Source::File, "a file...");
-                });
+                },
+            );
             if s.source == Source::File {
                 let l = ui.label("file");
                 ui.add(

@@ -26,7 +26,8 @@ impl RacePanel {
                 );
                 ui.end_row();
                 let l = ui.label("increments per thread");
-                ui.add(
+                crate::gui::widgets::labelled::checked_drag(
+                    ui,
                     egui::DragValue::new(&mut self.config.increments)
                         .range(1..=MAX_INCREMENTS)
                         .speed(1000.0),
@@ -332,8 +333,15 @@ pub fn result_ui(ui: &mut egui::Ui, r: &RaceResult) {
 pub fn histogram_ui(ui: &mut egui::Ui, runs: &[RaceResult]) {
     let Some(s) = summarise(runs) else { return };
     ui.label(format!(
-        "{} runs: lost min {}, median {}, mean {:.1}, max {} · {} of {} runs lost updates · median wall {:.3} ms",
-        s.runs, s.min, s.median, s.mean, s.max, s.runs_with_loss, s.runs, s.median_wall_nanos * 1e-6
+        "{}: lost min {}, median {}, mean {:.1}, max {} · {} of {} lost updates · median wall {:.3} ms",
+        crate::engine::util::words::count_of(s.runs, "run"),
+        crate::engine::util::words::thousands(s.min),
+        s.median,
+        s.mean,
+        crate::engine::util::words::thousands(s.max),
+        s.runs_with_loss,
+        crate::engine::util::words::count_of(s.runs, "run"),
+        s.median_wall_nanos * 1e-6
     ));
     let bins = lost_histogram(runs, 20);
     // Every bar as wide as the widest bin, so the "nothing lost" bar stays visible.

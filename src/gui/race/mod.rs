@@ -395,18 +395,23 @@ impl RacePanel {
     }
 
     fn presets_ui(&mut self, ui: &mut egui::Ui) {
-        ui.horizontal_wrapped(|ui| {
-            ui.label("seed programs:");
-            for p in Preset::ALL {
-                if ui
-                    .selectable_label(self.preset == Some(p), p.name())
-                    .on_hover_text(p.description())
-                    .clicked()
-                {
-                    self.apply_preset(p);
+        ui.label("seed programs: the course's Python programs, replayed here");
+        egui::Grid::new("race-presets")
+            .num_columns(2)
+            .spacing([10.0, 2.0])
+            .show(ui, |ui| {
+                for p in Preset::ALL {
+                    if ui
+                        .selectable_label(self.preset == Some(p), p.name())
+                        .on_hover_text(p.description())
+                        .clicked()
+                    {
+                        self.apply_preset(p);
+                    }
+                    ui.weak(p.summary());
+                    ui.end_row();
                 }
-            }
-        });
+            });
         if let Some(p) = self.preset {
             ui.weak(p.description());
         }

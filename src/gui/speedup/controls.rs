@@ -21,20 +21,22 @@ impl SpeedupPanel {
             .map(SweepResults::granularities)
             .unwrap_or_default();
         let mut predict_for = self.predict_for;
-        egui::ComboBox::from_label("prediction replays")
-            .selected_text(
-                predict_for.map_or_else(|| "best-scaling granularity".into(), |g| g.to_string()),
-            )
-            .show_ui(ui, |ui| {
+        crate::gui::widgets::labelled::combo(
+            ui,
+            "prediction replays",
+            "prediction replays-combo",
+            &(predict_for.map_or_else(|| "best-scaling granularity".into(), |g| g.to_string()))
+                .to_string(),
+            |ui| {
                 ui.selectable_value(&mut predict_for, None, "best-scaling granularity");
                 for g in grans {
                     ui.selectable_value(&mut predict_for, Some(g), g.to_string());
                 }
-            })
-            .response
-            .on_hover_text(
-                "whose measured 1-worker task times the prediction replays on 1..=64 virtual workers",
-            );
+            },
+        )
+        .on_hover_text(
+            "whose measured 1-worker task times the prediction replays on 1..=64 virtual workers",
+        );
         if predict_for != self.predict_for {
             self.predict_for = predict_for;
             self.refresh();
@@ -52,9 +54,7 @@ impl SpeedupPanel {
         let mut picked = None;
         ui.add_enabled_ui(idle, |ui| {
             ui.horizontal(|ui| {
-                egui::ComboBox::from_label("workload")
-                    .selected_text(&self.settings.workload)
-                    .show_ui(ui, |ui| {
+                crate::gui::widgets::labelled::combo(ui, "workload", "workload-combo", &self.settings.workload, |ui| {
                         for name in WORKLOAD_NAMES {
                             if ui
                                 .selectable_label(self.settings.workload == name, name)
@@ -65,15 +65,12 @@ impl SpeedupPanel {
                         }
                     });
                 if self.settings.workload == "mandelbrot" {
-                    egui::ComboBox::from_label("workers are")
-                        .selected_text(self.settings.backend.name())
-                        .show_ui(ui, |ui| {
+                    crate::gui::widgets::labelled::combo(ui, "workers are", "workers are-combo", self.settings.backend.name(), |ui| {
                             for b in crate::engine::farm::Backend::offered() {
                                 ui.selectable_value(&mut self.settings.backend, b, b.name())
                                     .on_hover_text(b.describe());
                             }
                         })
-                        .response
                         .on_hover_text(crate::gui::explorer::controls::BACKEND_HELP);
                 }
                 if self.settings.workload != "mandelbrot" {
@@ -135,23 +132,19 @@ impl SpeedupPanel {
             });
             ui.horizontal(|ui| {
                 let l = ui.label("repetitions");
-                ui.add(egui::DragValue::new(&mut self.settings.reps).range(1..=100))
+                crate::gui::widgets::labelled::checked_drag(ui, egui::DragValue::new(&mut self.settings.reps).range(1..=100))
                     .labelled_by(l.id);
                 let l = ui.label("warm-up runs");
-                ui.add(egui::DragValue::new(&mut self.settings.warmup).range(0..=10))
+                crate::gui::widgets::labelled::checked_drag(ui, egui::DragValue::new(&mut self.settings.warmup).range(0..=10))
                     .labelled_by(l.id);
-                egui::ComboBox::from_label("schedule")
-                    .selected_text(self.settings.schedule.name())
-                    .show_ui(ui, |ui| {
+                crate::gui::widgets::labelled::combo(ui, "schedule", "schedule-combo", self.settings.schedule.name(), |ui| {
                         for s in Schedule::ALL.into_iter().filter(Schedule::uses_pool) {
                             ui.selectable_value(&mut self.settings.schedule, s, s.name())
                                 .on_hover_text(s.describe());
                         }
                     });
                 if self.settings.workload == "mandelbrot" {
-                    egui::ComboBox::from_label("kernel")
-                        .selected_text(self.settings.kernel.label())
-                        .show_ui(ui, |ui| {
+                    crate::gui::widgets::labelled::combo(ui, "kernel", "kernel-combo", self.settings.kernel.label(), |ui| {
                             for k in Kernel::ALL.into_iter().filter(Kernel::is_available) {
                                 ui.selectable_value(&mut self.settings.kernel, k, k.label());
                             }
@@ -210,11 +203,26 @@ impl SpeedupPanel {
             SweepState::Preparing => ("preparing (nothing timed yet)...".into(), palette::WARN),
             SweepState::WarmingUp => ("warming up (untimed runs)...".into(), palette::WARN),
             SweepState::Measuring => (
-                format!("measuring: {measured} runs so far"),
+                format!(
+                    "measuring: {} so far",
+                    crate::engine::util::words::count_of(measured, "run")
+                ),
                 palette::MEASURED,
             ),
-            SweepState::Done => (format!("done: {measured} runs"), palette::GOOD),
-            SweepState::Cancelled => (format!("cancelled after {measured} runs"), palette::WARN),
+            SweepState::Done => (
+                format!(
+                    "done: {}",
+                    crate::engine::util::words::count_of(measured, "run")
+                ),
+                palette::GOOD,
+            ),
+            SweepState::Cancelled => (
+                format!(
+                    "cancelled after {}",
+                    crate::engine::util::words::count_of(measured, "run")
+                ),
+                palette::WARN,
+            ),
             SweepState::Failed(e) => (format!("failed: {e}"), palette::BAD),
         };
         ui.horizontal(|ui| {

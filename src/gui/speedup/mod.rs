@@ -159,6 +159,10 @@ pub struct SpeedupPanel {
     /// The workload of the current results, as plots label it (`io`, `primes +GIL`).
     #[serde(skip)]
     run_label: String,
+    /// [`Self::workload_key`] of the current results: when the chosen
+    /// workload differs, the plots are marked as the earlier workload's.
+    #[serde(skip)]
+    run_key: String,
     /// An earlier sweep's speedup lines kept on the plot for comparison
     /// (label, chart), e.g. I/O-bound beside CPU-bound.
     #[serde(skip)]
@@ -204,12 +208,30 @@ impl SpeedupPanel {
             run_gil: false,
             predict_for: None,
             run_label: String::new(),
+            run_key: String::new(),
             pinned: None,
             measuring: Measuring::default(),
             guard: None,
             pending_start: None,
             waiting: None,
         }
+    }
+
+    /// What the plots depend on besides the lists: workload, its
+    /// parameters, GIL mode and backend.
+    fn workload_key(&self) -> String {
+        format!(
+            "{} gil={} backend={:?}",
+            self.workload_spec(),
+            self.settings.gil,
+            self.settings.backend
+        )
+    }
+
+    /// The results shown belong to another workload than the one chosen now
+    /// (the plots then say whose they are).
+    pub fn results_are_of_another_workload(&self) -> bool {
+        self.results.is_some() && self.run_key != self.workload_key()
     }
 
     /// The view the Mandelbrot workload sweeps (the explorer's current one).
@@ -337,6 +359,17 @@ impl SpeedupPanel {
         let Some(d) = &self.derived else {
             return;
         };
+        let whose = format!("plots below: the last sweep, of {}", self.run_label);
+        if self.results_are_of_another_workload() {
+            ui.label(
+                RichText::new(format!(
+                    "{whose}, not of the workload chosen above: press Run to measure that one"
+                ))
+                .color(palette::WARN),
+            );
+        } else {
+            ui.label(RichText::new(whose).strong());
+        }
         ui.label(
             RichText::new(
                 "click a measured point, or a row's trace button, to open that configuration's \

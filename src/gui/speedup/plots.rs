@@ -1,12 +1,16 @@
 //! The speedup lab's live plots (egui_plot), drawn from the engine's plain
 //! chart data so that the window and the exports show the same thing.
 
-use crate::engine::speedup::charts::data::{EfficiencyMap, GranularityChart, SpeedupChart};
-use crate::gui::widgets::palette;
-use egui::{Align2, Color32, FontId, RichText, Sense, Stroke, Vec2};
-use egui_plot::{
-    Corner, HoverPosition, Legend, Line, LineStyle, MarkerShape, Plot, PlotPoint, Points, VLine,
+use crate::engine::speedup::charts::data::{
+    EfficiencyMap, GranularityChart, GranularityPoint, LegendMarker, SpeedupChart, series_style,
 };
+use crate::engine::util::words::count_of;
+use crate::gui::widgets::palette;
+use crate::gui::widgets::plot_frame::{
+    keep_non_negative, lab_plot, legend_row_ui, line_style, log_grid, log_tick,
+};
+use egui::{Align2, Color32, FontId, RichText, Sense, Stroke, Vec2};
+use egui_plot::{HoverPosition, Line, LineStyle, MarkerShape, PlotPoint, Points, VLine};
 
 /// Screen distance (points) within which a click picks a plot point.
 const PICK_RADIUS: f32 = 12.0;
@@ -70,6 +74,7 @@ fn speedup_hover_text(chart: &SpeedupChart, pos: &HoverPosition<'_>) -> Option<S
 }
 
 /// Speedup vs workers; returns the configuration of a clicked measured point.
+/// The legend is a row under the plot ([`legend_row_ui`]), in value order.
 pub fn speedup_plot_ui(
     ui: &mut egui::Ui,
     id: &str,
@@ -77,33 +82,26 @@ pub fn speedup_plot_ui(
     height: f32,
 ) -> Option<usize> {
     ui.label(RichText::new(&chart.title).strong());
-    let response = Plot::new(id)
+    let response = lab_plot(id)
         .height(height)
-        .legend(Legend::default().position(Corner::LeftTop))
         .x_axis_label("workers P")
         .y_axis_label("speedup T1/TP")
         .include_x(0.0)
         .include_x(chart.x_max * 1.03)
         .include_y(0.0)
         .include_y(chart.y_max)
-        .allow_scroll(false)
         .label_formatter(|pos| speedup_hover_text(chart, pos))
         .show(ui, |plot_ui| {
+            keep_non_negative(plot_ui, true, true);
             let top = chart.x_max.min(chart.y_max);
             plot_ui.line(
                 Line::new("ideal S = P", vec![[1.0, 1.0], [top, top]])
                     .color(palette::IDEAL)
                     .width(1.0),
             );
-            let mut marks = vec![(chart.physical_cores, "physical cores")];
-            if chart.logical_cores != chart.physical_cores {
-                marks.push((chart.logical_cores, "logical cores"));
-            } else {
-                marks[0].1 = "cores (physical = logical)";
-            }
-            for (cores, label) in marks {
+            for (cores, label) in chart.core_marks() {
                 plot_ui.vline(
-                    VLine::new(format!("{label} ({cores})"), cores as f64)
+                    VLine::new(label, cores as f64)
                         .color(palette::CORE_MARK)
                         .style(LineStyle::dotted_loose()),
                 );
@@ -161,6 +159,11 @@ pub fn speedup_plot_ui(
             let mut candidates = Vec::new();
             for s in &chart.series {
                 let colour = palette::series(s.colour_index);
+                let (line, marker) = series_style(s.group);
+                let shape = match marker {
+                    LegendMarker::Square => MarkerShape::Square,
+                    _ => MarkerShape::Circle,
+                };
                 let name = format!("measured {}", s.label);
                 plot_ui.line(
                     Line::new(
@@ -171,6 +174,7 @@ pub fn speedup_plot_ui(
                             .collect::<Vec<_>>(),
                     )
                     .color(colour)
+                    .style(line_style(line))
                     .width(2.0),
                 );
                 for (k, p) in s.points.iter().enumerate() {
@@ -195,7 +199,7 @@ pub fn speedup_plot_ui(
                             .collect::<Vec<_>>(),
                     )
                     .color(colour)
-                    .shape(MarkerShape::Circle)
+                    .shape(shape)
                     .radius(4.0),
                 );
                 if !over.is_empty() {
@@ -216,51 +220,111 @@ pub fn speedup_plot_ui(
             }
             picked(plot_ui, &candidates)
         });
+    legend_row_ui(ui, &chart.legend());
     ui.label(RichText::new(&chart.note).weak().small());
     response.inner
 }
 
+/// Hover text of a time-vs-granularity point: its granularity, tasks and time.
+fn granularity_hover_text(chart: &GranularityChart, pos: &HoverPosition<'_>) -> Option<String> {
+    let HoverPosition::NearDataPoint { position, .. } = pos else {
+        return None;
+    };
+    let (series, point) = chart.series.iter().find_map(|s| {
+        let p = s.points.iter().find(|p| {
+            (p.tasks.log10() - position.x).abs() < 1e-9
+                && (p.median_s * 1e3 - position.y).abs() < 1e-9
+        })?;
+        Some((s, p))
+    })?;
+    Some(format!(
+        "{} · {}\n{} · median {:.3} ms (IQR {:.3}-{:.3})\nclick: open this run's trace",
+        series.label,
+        point.label,
+        count_of(point.tasks.round() as u64, "task"),
+        point.median_s * 1e3,
+        point.q1_s * 1e3,
+        point.q3_s * 1e3,
+    ))
+}
+
 /// Time vs granularity, x = log10(tasks); returns a clicked configuration.
+/// Square tiles make the solid line of each worker count; band cuts their
+/// own dashed line with square markers (a band cut may have as many tasks
+/// as a tile size, and so share its x).
 pub fn granularity_plot_ui(
     ui: &mut egui::Ui,
     chart: &GranularityChart,
     height: f32,
 ) -> Option<usize> {
     ui.label(RichText::new(&chart.title).strong());
-    let response = Plot::new("speedup-granularity")
+    let points = || chart.series.iter().flat_map(|s| s.points.iter());
+    let x_lo = points()
+        .map(|p| p.tasks.log10())
+        .fold(f64::INFINITY, f64::min);
+    let x_hi = points()
+        .map(|p| p.tasks.log10())
+        .fold(f64::NEG_INFINITY, f64::max);
+    let (x_lo, x_hi) = if x_lo.is_finite() && x_hi.is_finite() {
+        // At least a decade wide: one granularity alone still gets ticks.
+        let mid = (x_lo + x_hi) / 2.0;
+        let half = ((x_hi - x_lo) / 2.0 + 0.15).max(0.5);
+        ((mid - half).max(0.0), mid + half)
+    } else {
+        (0.0, 1.0)
+    };
+    let y_hi = points()
+        .map(|p| p.q3_s.max(p.median_s) * 1e3)
+        .fold(0.0, f64::max);
+    let y_hi = if y_hi > 0.0 { y_hi * 1.1 } else { 1.0 };
+    let response = lab_plot("speedup-granularity")
         .height(height)
-        .legend(Legend::default().position(Corner::RightTop))
         .x_axis_label("tasks per run (log scale; finer ->)")
         .y_axis_label("median time (ms)")
-        .x_axis_formatter(|mark, _| {
-            let v = 10f64.powf(mark.value);
-            if v >= 1000.0 {
-                format!("{:.0}k", v / 1000.0)
-            } else {
-                format!("{v:.0}")
-            }
-        })
+        .x_grid_spacer(log_grid)
+        .x_axis_formatter(|mark, _| log_tick(mark))
+        .include_x(x_lo)
+        .include_x(x_hi)
         .include_y(0.0)
-        .allow_scroll(false)
+        .include_y(y_hi)
+        .label_formatter(|pos| granularity_hover_text(chart, pos))
         .show(ui, |plot_ui| {
+            keep_non_negative(plot_ui, true, true);
             let mut candidates = Vec::new();
             for s in &chart.series {
                 let colour = palette::series(s.colour_index);
-                let pts: Vec<[f64; 2]> = s
-                    .points
-                    .iter()
-                    .map(|p| [p.tasks.log10(), p.median_s * 1e3])
-                    .collect();
-                let name = match s.best.and_then(|b| s.points.get(b)) {
-                    Some(best) => format!("{} (best: {})", s.label, best.label),
-                    None => s.label.clone(),
-                };
+                let at = |p: &GranularityPoint| [p.tasks.log10(), p.median_s * 1e3];
+                let name = GranularityChart::series_label(s);
+                let (bands, tiles): (Vec<&GranularityPoint>, Vec<&GranularityPoint>) =
+                    s.points.iter().partition(|p| p.band_rows.is_some());
+                let tile_pts: Vec<[f64; 2]> = tiles.iter().map(|p| at(p)).collect();
                 plot_ui.line(
-                    Line::new(name.clone(), pts.clone())
+                    Line::new(name.clone(), tile_pts.clone())
                         .color(colour)
                         .width(2.0),
                 );
-                plot_ui.points(Points::new(name, pts).color(colour).radius(3.5));
+                plot_ui.points(
+                    Points::new(name.clone(), tile_pts)
+                        .color(colour)
+                        .radius(3.5),
+                );
+                if !bands.is_empty() {
+                    let band_pts: Vec<[f64; 2]> = bands.iter().map(|p| at(p)).collect();
+                    plot_ui.line(
+                        Line::new(name.clone(), band_pts.clone())
+                            .id(("bands-line", s.workers))
+                            .color(colour)
+                            .style(LineStyle::dashed_loose())
+                            .width(1.5),
+                    );
+                    plot_ui.points(
+                        Points::new(name, band_pts)
+                            .id(("bands", s.workers))
+                            .color(colour)
+                            .shape(MarkerShape::Square)
+                            .radius(4.0),
+                    );
+                }
                 for (k, p) in s.points.iter().enumerate() {
                     let x = p.tasks.log10();
                     plot_ui.line(
@@ -272,9 +336,8 @@ pub fn granularity_plot_ui(
                     candidates.push((p.config, [x, p.median_s * 1e3]));
                 }
                 if let Some(best) = s.best.and_then(|b| s.points.get(b)) {
-                    let at = [best.tasks.log10(), best.median_s * 1e3];
                     plot_ui.points(
-                        Points::new("", vec![at])
+                        Points::new("", vec![at(best)])
                             .id(("best", s.workers))
                             .color(colour)
                             .filled(false)
@@ -284,6 +347,7 @@ pub fn granularity_plot_ui(
             }
             picked(plot_ui, &candidates)
         });
+    legend_row_ui(ui, &chart.legend());
     ui.label(RichText::new(&chart.note).weak().small());
     response.inner
 }
@@ -316,7 +380,7 @@ pub fn efficiency_map_ui(ui: &mut egui::Ui, map: &EfficiencyMap) {
         painter.text(
             rect.min + Vec2::new(label_w - 6.0, y + cell.y * 0.5),
             Align2::RIGHT_CENTER,
-            format!("{w} workers"),
+            count_of(*w, "worker"),
             font.clone(),
             text,
         );

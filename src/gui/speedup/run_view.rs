@@ -76,9 +76,8 @@ impl TaskView {
             .collect();
         let schedule = if label.schedule.uses_pool() {
             format!(
-                "{} worker{} · {}",
-                label.num_workers,
-                if label.num_workers == 1 { "" } else { "s" },
+                "{} · {}",
+                crate::engine::util::words::count_of(label.num_workers, "worker"),
                 label.schedule
             )
         } else {

@@ -125,6 +125,7 @@ impl SpeedupPanel {
                     }
                 );
                 self.run_gil = self.settings.gil && workload.name() != "mandelbrot";
+                self.run_key = self.workload_key();
                 self.workload = Some(workload);
                 self.job = Some(job);
                 self.task_view = None;
@@ -216,9 +217,11 @@ impl SpeedupPanel {
             speedup: {
                 let chart = speedup_chart(r, &table);
                 match &self.pinned {
+                    // The sweep just measured first (solid), the pinned one
+                    // after it (dashed, square markers).
                     Some((label, pinned)) => overlay_speedup_charts(&[
-                        (label.clone(), pinned.clone()),
                         (self.run_label.clone(), chart.clone()),
+                        (label.clone(), pinned.clone()),
                     ])
                     .unwrap_or(chart),
                     None => chart,

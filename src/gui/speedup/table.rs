@@ -6,6 +6,15 @@ use crate::engine::speedup::sweep::ConfigKey;
 use crate::gui::widgets::palette;
 use egui::RichText;
 
+/// Milliseconds to 3 decimals, with thousands separators from 10,000 ms on.
+fn ms_text(ms: f64) -> String {
+    if ms >= 10_000.0 {
+        crate::engine::util::num::tick(ms, 1.0)
+    } else {
+        format!("{ms:.3}")
+    }
+}
+
 /// What the user asked of the table this frame.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TableResponse {
@@ -49,7 +58,7 @@ pub fn results_table_ui(
                             g = g.color(palette::HIGHLIGHT).strong();
                         }
                         ui.label(g);
-                        ui.label(r.tasks.to_string());
+                        ui.label(crate::engine::util::words::thousands(r.tasks as u64));
                         let workers = if sequential {
                             RichText::new("sequential")
                         } else if r.oversubscribed {
@@ -63,8 +72,8 @@ pub fn results_table_ui(
                             "worker threads in the pool"
                         });
                         ui.label(r.n.to_string());
-                        ui.label(format!("{:.3}", r.median_s * 1e3));
-                        ui.label(format!("{:.3}", r.min_s * 1e3));
+                        ui.label(ms_text(r.median_s * 1e3));
+                        ui.label(ms_text(r.min_s * 1e3));
                         ui.label(format!("{:.3}", r.mad_s * 1e3));
                         if r.superlinear {
                             ui.label(RichText::new(format!("{} (!)", opt(r.speedup, 2))).color(palette::WARN))

@@ -10,7 +10,7 @@ use crate::engine::speedup::charts::data::{focus_granularity, speedup_chart};
 use crate::engine::workloads::{Granularity, by_spec};
 
 /// Mandelbrot's default granularities: tile edges, log-spaced, and bands.
-pub const MANDELBROT_GRANULARITIES: &str = "4,8,16,32,64,128,256,bands";
+pub const MANDELBROT_GRANULARITIES: &str = "4,8,16,32,64,128,256,bands(1)";
 
 /// A course workload's main parameters with their defaults, as first shown.
 fn main_params(name: &str) -> &'static str {
@@ -26,7 +26,9 @@ fn main_params(name: &str) -> &'static str {
 /// What the granularity list means for `name`, for the hover text.
 pub(super) fn granularity_hint(name: &str) -> &'static str {
     match name {
-        "mandelbrot" => "tile edges in px and/or bands, bandsN (N rows per band)",
+        "mandelbrot" => {
+            "tile edges in px and/or bands(N): full-width bands N rows high (bands alone: bands(1))"
+        }
         "primes" => "numbers tested per task",
         "dot" => "vector elements per task",
         "matmul" => "cutoff size of the recursive split (power of two)",

@@ -72,8 +72,8 @@ pub fn activity_strip_ui(ui: &mut egui::Ui, activity: &Activity, label_w: f32, h
         );
     }
     response.on_hover_text(format!(
-        "busy workers over time (bar height = busy / {} workers); mean {:.2} busy",
-        activity.num_workers,
+        "busy workers over time (bar height = busy / {}); mean {:.2} busy",
+        crate::engine::util::words::count_of(activity.num_workers, "worker"),
         activity.mean_busy()
     ));
 }

@@ -6,5 +6,6 @@ pub mod activity;
 pub mod drain;
 pub mod labelled;
 pub mod palette;
+pub mod plot_frame;
 pub mod task_grid;
 pub mod timeline;

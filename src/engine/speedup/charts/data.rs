@@ -7,6 +7,71 @@ use crate::engine::speedup::results::{ERROR_BAR_RULE, ResultRow, SweepResults};
 use crate::engine::theory::amdahl_speedup;
 use crate::engine::workloads::Granularity;
 
+/// What a legend entry's colour stands for; the window and the exports each
+/// map it to their own palette.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegendColour {
+    /// The n-th measured series.
+    Series(usize),
+    Ideal,
+    Amdahl,
+    Predicted,
+    /// The prediction beyond this machine's physical cores.
+    PredictedBeyond,
+    Brent,
+    CoreMark,
+    /// A colour of its own (the locks plot's lock kinds).
+    Rgb([u8; 3]),
+}
+
+/// How an entry's line is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegendLine {
+    Solid,
+    Dashed,
+    Dotted,
+}
+
+/// How an entry's points are marked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LegendMarker {
+    Circle,
+    Square,
+    /// A line only.
+    Plain,
+}
+
+/// One legend entry: drawn beside or under the plot, never over its data,
+/// in the order of [`SpeedupChart::legend`] or [`GranularityChart::legend`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct LegendEntry {
+    pub label: String,
+    pub colour: LegendColour,
+    pub line: LegendLine,
+    pub marker: LegendMarker,
+}
+
+impl LegendEntry {
+    pub fn new(label: impl Into<String>, colour: LegendColour, line: LegendLine) -> Self {
+        LegendEntry {
+            label: label.into(),
+            colour,
+            line,
+            marker: LegendMarker::Plain,
+        }
+    }
+}
+
+/// Line and marker of a measured speedup series: the current sweep solid
+/// with round markers, a pinned comparison dashed with square ones.
+pub fn series_style(group: usize) -> (LegendLine, LegendMarker) {
+    if group == 0 {
+        (LegendLine::Solid, LegendMarker::Circle)
+    } else {
+        (LegendLine::Dashed, LegendMarker::Square)
+    }
+}
+
 /// Rows by configuration, from [`SweepResults::row_table`].
 pub type RowTable = [Option<ResultRow>];
 
@@ -30,6 +95,10 @@ pub struct SpeedupSeries {
     pub label: String,
     /// Index into the series colour list.
     pub colour_index: usize,
+    /// 0: the sweep just measured (solid lines, round markers); 1: a pinned
+    /// earlier sweep drawn beside it (dashed lines, square markers), so that
+    /// compared series (GIL vs no GIL) differ by more than colour.
+    pub group: usize,
     pub points: Vec<SpeedupPoint>,
 }
 
@@ -80,6 +149,91 @@ pub struct SpeedupChart {
     pub annotate_karp_flatt: bool,
 }
 
+impl SpeedupChart {
+    /// The vertical marks at the core counts and their labels.
+    pub fn core_marks(&self) -> Vec<(usize, String)> {
+        if self.logical_cores == self.physical_cores {
+            vec![(
+                self.physical_cores,
+                format!("cores (physical = logical): {}", self.physical_cores),
+            )]
+        } else {
+            vec![
+                (
+                    self.physical_cores,
+                    format!("physical cores: {}", self.physical_cores),
+                ),
+                (
+                    self.logical_cores,
+                    format!("logical cores: {}", self.logical_cores),
+                ),
+            ]
+        }
+    }
+
+    /// The legend: measured series by value, then the ideal line, the
+    /// models and the core marks, as the window and the exports draw them.
+    pub fn legend(&self) -> Vec<LegendEntry> {
+        let mut out: Vec<LegendEntry> = self
+            .series
+            .iter()
+            .map(|s| {
+                let (line, marker) = series_style(s.group);
+                LegendEntry {
+                    label: format!("measured {}", s.label),
+                    colour: LegendColour::Series(s.colour_index),
+                    line,
+                    marker,
+                }
+            })
+            .collect();
+        out.push(LegendEntry::new(
+            "ideal S = P",
+            LegendColour::Ideal,
+            LegendLine::Solid,
+        ));
+        if let Some(a) = &self.amdahl {
+            out.push(LegendEntry::new(
+                a.label.clone(),
+                LegendColour::Amdahl,
+                LegendLine::Solid,
+            ));
+        }
+        if let Some(p) = &self.predicted {
+            let (within, beyond) = p.split_at_cores(self.physical_cores);
+            out.push(LegendEntry::new(
+                within.label,
+                LegendColour::Predicted,
+                LegendLine::Dashed,
+            ));
+            if let Some(b) = beyond {
+                out.push(LegendEntry::new(
+                    b.label,
+                    LegendColour::PredictedBeyond,
+                    LegendLine::Dotted,
+                ));
+            }
+        }
+        if let Some(b) = &self.brent {
+            out.push(LegendEntry::new(
+                b.label.clone(),
+                LegendColour::Brent,
+                LegendLine::Dashed,
+            ));
+        }
+        for (cores, label) in self.core_marks() {
+            if cores as f64 <= self.x_max * 1.03 {
+                out.push(LegendEntry::new(
+                    label,
+                    LegendColour::CoreMark,
+                    LegendLine::Dotted,
+                ));
+            }
+        }
+        out
+    }
+}
+
 /// One point of time vs granularity.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GranularityPoint {
@@ -90,6 +244,9 @@ pub struct GranularityPoint {
     pub q1_s: f64,
     pub q3_s: f64,
     pub label: String,
+    /// Rows per band for a band cut: drawn as its own marker and line, since
+    /// bands and square tiles of the same task count share an x.
+    pub band_rows: Option<u32>,
 }
 
 /// A line per worker count.
@@ -108,6 +265,48 @@ pub struct GranularityChart {
     pub title: String,
     pub series: Vec<GranularitySeries>,
     pub note: String,
+}
+
+impl GranularityChart {
+    /// A series' legend label, naming its best granularity.
+    pub fn series_label(s: &GranularitySeries) -> String {
+        match s.best.and_then(|b| s.points.get(b)) {
+            Some(best) => format!("{} (best: {})", s.label, best.label),
+            None => s.label.clone(),
+        }
+    }
+
+    /// True when some points are band cuts (drawn dashed with square markers).
+    pub fn has_bands(&self) -> bool {
+        self.series
+            .iter()
+            .flat_map(|s| s.points.iter())
+            .any(|p| p.band_rows.is_some())
+    }
+
+    /// The legend: a line per worker count (fewest first), and what marks
+    /// the band cuts when there are any.
+    pub fn legend(&self) -> Vec<LegendEntry> {
+        let mut out: Vec<LegendEntry> = self
+            .series
+            .iter()
+            .map(|s| LegendEntry {
+                label: Self::series_label(s),
+                colour: LegendColour::Series(s.colour_index),
+                line: LegendLine::Solid,
+                marker: LegendMarker::Circle,
+            })
+            .collect();
+        if self.has_bands() {
+            out.push(LegendEntry {
+                label: "bands(N): square markers, dashed".into(),
+                colour: LegendColour::CoreMark,
+                line: LegendLine::Dashed,
+                marker: LegendMarker::Square,
+            });
+        }
+        out
+    }
 }
 
 /// Efficiency, workers (rows) × granularity (columns).
@@ -149,6 +348,7 @@ fn measured_series(results: &SweepResults, table: &RowTable) -> Vec<SpeedupSerie
         .map(|(i, g)| SpeedupSeries {
             label: g.to_string(),
             colour_index: i,
+            group: 0,
             points: results
                 .plan
                 .worker_counts()
@@ -221,11 +421,12 @@ fn y_max_of(series: &[SpeedupSeries], curves: &[&Option<Curve>], floor: f64) -> 
 pub fn overlay_speedup_charts(charts: &[(String, SpeedupChart)]) -> Option<SpeedupChart> {
     let (_, first) = charts.first()?;
     let mut series = Vec::new();
-    for (name, chart) in charts {
+    for (group, (name, chart)) in charts.iter().enumerate() {
         for s in &chart.series {
             series.push(SpeedupSeries {
                 label: format!("{name} {}", s.label),
                 colour_index: series.len(),
+                group,
                 points: s.points.clone(),
             });
         }
@@ -241,7 +442,13 @@ pub fn overlay_speedup_charts(charts: &[(String, SpeedupChart)]) -> Option<Speed
         brent: None,
         physical_cores: first.physical_cores,
         logical_cores: first.logical_cores,
-        note: format!("each workload against its own 1-worker run; {}", first.note),
+        note: format!(
+            "each workload against its own 1-worker run; solid lines, round markers: {}; \
+             dashed lines, square markers: {}; {ERROR_BAR_RULE}; hollow = oversubscribed \
+             (more workers than logical cores)",
+            names.first().copied().unwrap_or_default(),
+            names.get(1..).map(|n| n.join(", ")).unwrap_or_default()
+        ),
         annotate_karp_flatt: false,
     })
 }
@@ -378,17 +585,24 @@ pub fn granularity_chart(results: &SweepResults, table: &RowTable) -> Granularit
                         q1_s: r.q1_s,
                         q3_s: r.q3_s,
                         label: r.granularity.clone(),
+                        band_rows: g.band_rows(),
                     })
                 })
                 .collect();
-            points.sort_by(|a, b| a.tasks.total_cmp(&b.tasks));
+            // By task count (x); a band cut with the same count as a tile
+            // size comes after it, and is drawn with its own marker.
+            points.sort_by(|a, b| {
+                a.tasks
+                    .total_cmp(&b.tasks)
+                    .then(a.band_rows.cmp(&b.band_rows))
+            });
             let best = points
                 .iter()
                 .enumerate()
                 .min_by(|a, b| a.1.median_s.total_cmp(&b.1.median_s))
                 .map(|(k, _)| k);
             GranularitySeries {
-                label: format!("{w} worker{}", if w == 1 { "" } else { "s" }),
+                label: crate::engine::util::words::count_of(w, "worker"),
                 workers: w,
                 colour_index: i,
                 points,
