@@ -358,6 +358,11 @@ impl TheoryPanel {
                     );
                 });
         });
+        ui.label(
+            egui::RichText::new(crate::gui::widgets::plot_frame::PLOT_HINT)
+                .weak()
+                .small(),
+        );
     }
 
     fn brent_ui(&mut self, ui: &mut egui::Ui) {
@@ -522,6 +527,11 @@ impl TheoryPanel {
                     .radius(5.0),
                 );
             });
+        ui.label(
+            egui::RichText::new(crate::gui::widgets::plot_frame::PLOT_HINT)
+                .weak()
+                .small(),
+        );
     }
 
     fn grid_ui(&mut self, ui: &mut egui::Ui) {
@@ -601,6 +611,11 @@ impl TheoryPanel {
                     .radius(3.0),
                 );
             });
+        ui.label(
+            egui::RichText::new(crate::gui::widgets::plot_frame::PLOT_HINT)
+                .weak()
+                .small(),
+        );
     }
 }
 

@@ -648,9 +648,16 @@ impl Explorer {
     pub(crate) fn legend_section(&mut self, ui: &mut egui::Ui) {
         let stats = self.stats.2.clone();
         let cpus = self.worker_cpus.clone();
+        // At most about six rows high, scrolling past that: with many
+        // workers the table must not push Export off a 720-px-high screen.
         egui::CollapsingHeader::new("Workers")
             .default_open(true)
-            .show(ui, |ui| legend_ui(ui, &stats, &cpus))
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("explorer-workers-table")
+                    .max_height(170.0)
+                    .show(ui, |ui| legend_ui(ui, &stats, &cpus));
+            })
             .header_response
             .on_hover_text(
                 "per worker: tiles, busy time, share of the work (iterations), and the CPUs \
