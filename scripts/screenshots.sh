@@ -33,7 +33,7 @@ shot() {
 # Every tab at both window sizes, with its default settings and its work done.
 for window in 1280x720 1920x1080; do
   mkdir -p "screenshots/$window"
-  for tab in explorer speedup race locks theory python system; do
+  for tab in lessons explorer speedup race locks theory python system; do
     shot "$window/$tab.png" --panel "$tab" --window "$window"
   done
 done

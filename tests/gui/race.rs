@@ -63,9 +63,9 @@ fn run_in_the_race_panel_shows_a_result() {
     let r = &harness.state().runs()[0];
     assert_eq!((r.expected, r.actual, r.lost), (20_000, 20_000, 0));
     assert_eq!(
-        harness.query_all_by_label("20000").count(),
+        harness.query_all_by_label("20,000").count(),
         2,
-        "expected and actual"
+        "expected and actual, with a thousands separator"
     );
     assert!(harness.query_by_label("0 (0.000 %)").is_some());
 }

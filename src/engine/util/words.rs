@@ -14,6 +14,16 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A signed count with thousands separators: `-1234` -> `-1,234`.
+pub fn thousands_signed(n: i64) -> String {
+    let grouped = thousands(n.unsigned_abs());
+    if n < 0 {
+        format!("-{grouped}")
+    } else {
+        grouped
+    }
+}
+
 /// The noun for `n` of them: `worker` for 1, `workers` otherwise (a noun
 /// ending in s, sh, ch or x takes `es`; one ending in a consonant and y, `ies`).
 pub fn plural(n: u64, noun: &str) -> String {
@@ -38,6 +48,16 @@ pub fn count_of(n: impl TryInto<u64>, noun: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn signed_counts_are_grouped_too() {
+        assert_eq!(super::thousands_signed(-1_234_567), "-1,234,567");
+        assert_eq!(super::thousands_signed(999), "999");
+        assert_eq!(
+            super::thousands_signed(i64::MIN),
+            "-9,223,372,036,854,775,808"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -7,6 +7,7 @@ use crate::engine::race::counter::{
     RaceResult, lost_histogram, summarise,
 };
 use crate::engine::race::presets::StartJoinComparison;
+use crate::engine::util::words;
 use crate::gui::widgets::labelled::{combo, drag};
 use crate::gui::widgets::palette;
 
@@ -291,10 +292,10 @@ pub fn result_ui(ui: &mut egui::Ui, r: &RaceResult) {
         .spacing([16.0, 4.0])
         .show(ui, |ui| {
             ui.label("expected");
-            ui.strong(r.expected.to_string());
+            ui.strong(words::thousands_signed(r.expected));
             ui.end_row();
             ui.label("actual");
-            ui.strong(r.actual.to_string());
+            ui.strong(words::thousands_signed(r.actual));
             ui.end_row();
             ui.label("lost updates");
             let colour = if r.lost == 0 {
@@ -302,7 +303,10 @@ pub fn result_ui(ui: &mut egui::Ui, r: &RaceResult) {
             } else {
                 palette::BAD
             };
-            ui.colored_label(colour, format!("{} ({:.3} %)", r.lost, r.lost_pct));
+            ui.colored_label(
+                colour,
+                format!("{} ({:.3} %)", words::thousands(r.lost), r.lost_pct),
+            );
             ui.end_row();
             ui.label("wall time");
             ui.colored_label(
@@ -319,8 +323,8 @@ pub fn result_ui(ui: &mut egui::Ui, r: &RaceResult) {
             palette::WARN,
             format!(
                 "cancelled after {} of {} increments",
-                r.performed,
-                r.config.total_increments()
+                words::thousands(r.performed),
+                words::thousands(r.config.total_increments())
             ),
         );
     }
@@ -333,12 +337,16 @@ pub fn result_ui(ui: &mut egui::Ui, r: &RaceResult) {
 pub fn histogram_ui(ui: &mut egui::Ui, runs: &[RaceResult]) {
     let Some(s) = summarise(runs) else { return };
     ui.label(format!(
-        "{}: lost min {}, median {}, mean {:.1}, max {} · {} of {} lost updates · median wall {:.3} ms",
-        crate::engine::util::words::count_of(s.runs, "run"),
-        crate::engine::util::words::thousands(s.min),
-        s.median,
-        s.mean,
-        crate::engine::util::words::thousands(s.max),
+        "{}: lost min {}, median {}, mean {}, max {} · {} of {} lost updates · median wall {:.3} ms",
+        words::count_of(s.runs, "run"),
+        words::thousands(s.min),
+        if s.median.fract() == 0.0 {
+            words::thousands(s.median as u64)
+        } else {
+            format!("{:.1}", s.median)
+        },
+        words::thousands(s.mean.round() as u64),
+        words::thousands(s.max),
         s.runs_with_loss,
         crate::engine::util::words::count_of(s.runs, "run"),
         s.median_wall_nanos * 1e-6
@@ -395,15 +403,15 @@ pub fn start_join_ui(ui: &mut egui::Ui, c: &StartJoinComparison) {
                 ("start, join, start, join", &c.serialised),
             ] {
                 ui.label(name);
-                ui.label(r.expected.to_string());
-                ui.label(r.actual.to_string());
+                ui.label(words::thousands_signed(r.expected));
+                ui.label(words::thousands_signed(r.actual));
                 ui.colored_label(
                     if r.lost == 0 {
                         palette::GOOD
                     } else {
                         palette::BAD
                     },
-                    r.lost.to_string(),
+                    words::thousands(r.lost),
                 );
                 ui.colored_label(
                     palette::MEASURED,

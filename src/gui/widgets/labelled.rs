@@ -14,13 +14,16 @@ pub fn drag<N: egui::emath::Numeric>(
     suffix: &str,
 ) -> egui::Response {
     let l = ui.label(label);
-    checked_drag(
-        ui,
-        egui::DragValue::new(value)
-            .range(range)
-            .suffix(suffix.to_string()),
-    )
-    .labelled_by(l.id)
+    let mut field = egui::DragValue::new(value)
+        .range(range)
+        .suffix(suffix.to_string());
+    if N::INTEGRAL {
+        // Whole counts read with thousands separators (1,000,000); typed
+        // commas are ignored ([`parse_number`]).
+        field =
+            field.custom_formatter(|v, _| crate::engine::util::words::thousands_signed(v as i64));
+    }
+    checked_drag(ui, field).labelled_by(l.id)
 }
 
 /// Reads a typed number as egui does (spaces and thousands commas ignored,
