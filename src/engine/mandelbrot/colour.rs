@@ -76,7 +76,7 @@ impl Palette {
             return [0, 0, 0, 255];
         }
         // Cycle along sqrt(smooth): bands stay visible both near the set and far out.
-        let t = (smooth.max(0.0).sqrt() * 0.22).fract();
+        let t = fract_positive(smooth.max(0.0).sqrt() * 0.22);
         let s = stops(*self);
         let mut k = 0;
         while k + 2 < s.len() && t > s[k + 1].0 {
@@ -169,6 +169,20 @@ pub fn round_u8(x: f32) -> u8 {
     let whole = x as u32;
     let up = u32::from(x - whole as f32 >= 0.5);
     whole.saturating_add(up).min(255) as u8
+}
+
+/// `x.fract()` for `x ≥ 0` without the libm `truncf` call that
+/// `f32::trunc` is on x86-64 without SSE4.1: below 2²³ an f32 converts to
+/// an integer and back exactly as `trunc` gives it; larger values (and ∞,
+/// NaN) take the libm path. `+ 0.0` turns −0 (from x = −0) into +0, as
+/// `fract` gives it; it changes no other value.
+#[inline(always)]
+pub fn fract_positive(x: f32) -> f32 {
+    if (0.0..8_388_608.0).contains(&x) {
+        x - (x as u32) as f32 + 0.0
+    } else {
+        x.fract()
+    }
 }
 
 /// Sixteen hand-picked, mutually distinct worker colours (Kelly/Tableau-like).
@@ -315,6 +329,33 @@ mod tests {
         }
         for x in xs {
             assert_eq!(round_u8(x), x.round() as u8, "{x}");
+        }
+    }
+
+    #[test]
+    fn inlined_fract_equals_f32_fract() {
+        let mut xs = vec![
+            0.0f32,
+            -0.0,
+            1.0,
+            0.5,
+            8_388_607.5,
+            8_388_608.0,
+            1e9,
+            f32::INFINITY,
+        ];
+        xs.push(f32::NAN);
+        let mut x = 0.0f32;
+        while x < 3000.0 {
+            xs.extend([x, x.next_up(), x.next_down().max(0.0)]);
+            x = x * 1.37 + 0.011;
+        }
+        for x in xs {
+            let (got, want) = (fract_positive(x), x.fract());
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "{x}"
+            );
         }
     }
 
