@@ -478,21 +478,27 @@ fn ln_fast(x: __m512d) -> __m512d {
     )
 }
 
-/// Pixels per group in the Benchmarks Game row: 4 vectors, 4 output bytes.
-pub const BG_GROUP_PX: usize = 32;
+/// Vectors (and output bytes) per group in the Benchmarks Game row: one
+/// step is ~10 cycles of dependent adds and multiplies, so 4 vectors left
+/// the pipes idle; one core's CPU time for every 8th row at N = 16000:
+/// 4 vectors 71 ms, 5: 63 ms, 6: 59 ms, 8: 68 ms (spills).
+const BG_VECTORS: usize = 6;
+/// Pixels per group in the Benchmarks Game row.
+pub const BG_GROUP_PX: usize = LANES * BG_VECTORS;
 /// Steps between two "all escaped?" tests (7 × 7 + the first step = 50).
 const BG_BLOCK: u32 = 7;
 /// Steps after the first one (which is z = c).
 const BG_ITERATIONS_AFTER_FIRST: u32 = super::BG_ITERATIONS - 1;
 
 /// One Benchmarks Game row (see `engine::bg`) with AVX-512F, plain mul +
-/// add as the reference program. `real` holds at least `out.len()` rounded
-/// up to 32 pixels. Returns `false` (and does nothing) without AVX-512F.
+/// add as the reference program. `real` holds at least `out.len()` bytes
+/// rounded up to whole groups, in pixels. Returns `false` (and does
+/// nothing) without AVX-512F.
 pub fn bg_row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) -> bool {
     if !available() {
         return false;
     }
-    assert!(real.len() >= out.len().div_ceil(4) * BG_GROUP_PX && out.len() * 8 >= n);
+    assert!(real.len() >= out.len().div_ceil(BG_VECTORS) * BG_GROUP_PX && out.len() * 8 >= n);
     // SAFETY: `available()` checked that the CPU supports avx512f (and fma,
     // unused here), the only requirement of this `#[target_feature]` fn.
     unsafe { bg_row_avx512(real, ci, n, out) };
@@ -504,17 +510,19 @@ fn bg_row_avx512(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
     use std::arch::x86_64::_CMP_LE_OQ;
     let four = _mm512_set1_pd(4.0);
     let civ = _mm512_set1_pd(ci);
-    for (group, bytes) in out.chunks_mut(4).enumerate() {
+    for (group, bytes) in out.chunks_mut(BG_VECTORS).enumerate() {
         let base = group * BG_GROUP_PX;
-        let cr: [__m512d; 4] = std::array::from_fn(|v| load(&real[base + LANES * v..]));
+        let cr: [__m512d; BG_VECTORS] = std::array::from_fn(|v| load(&real[base + LANES * v..]));
         // The first step from z = 0 gives z = c exactly.
         let mut zr = cr;
-        let mut zi = [civ; 4];
-        let mut squares_r: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zr[v], zr[v]));
-        let mut squares_i: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zi[v], zi[v]));
+        let mut zi = [civ; BG_VECTORS];
+        let mut squares_r: [__m512d; BG_VECTORS] =
+            std::array::from_fn(|v| _mm512_mul_pd(zr[v], zr[v]));
+        let mut squares_i: [__m512d; BG_VECTORS] =
+            std::array::from_fn(|v| _mm512_mul_pd(zi[v], zi[v]));
         for _ in 0..(BG_ITERATIONS_AFTER_FIRST / BG_BLOCK) {
             for _ in 0..BG_BLOCK {
-                for v in 0..4 {
+                for v in 0..BG_VECTORS {
                     // Zi = 2·Zr·Zi + Ci; Zr = Tr − Ti + Cr; Tr = Zr²; Ti = Zi².
                     let twice_zr = _mm512_add_pd(zr[v], zr[v]);
                     zi[v] = _mm512_add_pd(_mm512_mul_pd(twice_zr, zi[v]), civ);
@@ -524,7 +532,7 @@ fn bg_row_avx512(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
                 }
             }
             let mut any_inside = 0;
-            for v in 0..4 {
+            for v in 0..BG_VECTORS {
                 let m = _mm512_add_pd(squares_r[v], squares_i[v]);
                 any_inside |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(m, four);
             }
