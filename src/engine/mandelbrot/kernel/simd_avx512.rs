@@ -336,37 +336,85 @@ impl Pending {
 
     /// Finishes whole groups of eight (and the rest too if `all`); keeps
     /// the rest for later. Returns the iterations of the finished pixels.
+    ///
+    /// Every group's replay runs first, then every group's smooth value,
+    /// then the stores: the smooth values' long dependency chains (two
+    /// logarithms, three divisions) are independent from group to group,
+    /// so the core overlaps them instead of waiting for each in turn.
     #[target_feature(enable = "avx512f,fma")]
     fn finish(&mut self, out: &mut TilePixels, max_iter: u32, all: bool) -> u64 {
         let whole = self.len / LANES * LANES;
+        let end = if all { self.len } else { whole };
+        let mut results = Replayed {
+            count: [0.0; PENDING_CAP],
+            mag: [0.0; PENDING_CAP],
+            end_zr: [0.0; PENDING_CAP],
+            end_zi: [0.0; PENDING_CAP],
+            found: [0; PENDING_CAP.div_ceil(LANES)],
+        };
+        for i in (0..end).step_by(LANES) {
+            results.found[i / LANES] = self.replay(i, (end - i).min(LANES), max_iter, &mut results);
+        }
+        let mut smooth = [0.0f32; PENDING_CAP];
+        for i in (0..end).step_by(LANES) {
+            let values = smooth_values(load(&results.count[i..]), load(&results.mag[i..]));
+            let dst = &mut smooth[i..i + LANES];
+            // SAFETY: `dst` is 8 writable f32s (the slice was bounds-checked);
+            // storeu has no alignment requirement; this function is compiled
+            // with avx512f (implies avx).
+            unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), values) };
+        }
         let mut iterations = 0;
-        for i in (0..whole).step_by(LANES) {
-            iterations += self.finish_group(i, LANES, out, max_iter);
+        for j in 0..end {
+            let pixel = self.pixel[j] as usize;
+            let (n, s) = if results.found[j / LANES] & (1 << (j % LANES)) != 0 {
+                let n = results.count[j] as u32;
+                (
+                    n,
+                    if n >= max_iter {
+                        max_iter as f32
+                    } else {
+                        smooth[j]
+                    },
+                )
+            } else {
+                // Not reached by the construction (an entry failed the
+                // block-end test or had under a block left); kept exact.
+                let (n, m) = reference::escape_from(
+                    results.end_zr[j],
+                    results.end_zi[j],
+                    self.iters[j] as u32 + BLOCK_ITERS,
+                    self.cr[j],
+                    self.ci[j],
+                    max_iter,
+                );
+                (n, smooth_value(n, m, max_iter))
+            };
+            out.counts[pixel] = n;
+            out.smooth[pixel] = s;
+            iterations += u64::from(n);
         }
-        let rest = self.len - whole;
-        if all && rest > 0 {
-            iterations += self.finish_group(whole, rest, out, max_iter);
-            self.len = 0;
-        } else {
-            for column in [
-                &mut self.zr,
-                &mut self.zi,
-                &mut self.cr,
-                &mut self.ci,
-                &mut self.iters,
-                &mut self.pixel,
-            ] {
-                column.copy_within(whole..self.len, 0);
-            }
-            self.len = rest;
+        for column in [
+            &mut self.zr,
+            &mut self.zi,
+            &mut self.cr,
+            &mut self.ci,
+            &mut self.iters,
+            &mut self.pixel,
+        ] {
+            column.copy_within(end..self.len, 0);
         }
+        self.len -= end;
         iterations
     }
 
-    /// Replays entries `i..i + used` (lanes past `used` are ignored):
-    /// the reference's test before each step, for up to one block.
+    /// Replays entries `i..i + used` (lanes past `used` are ignored): the
+    /// reference's test before each step, for up to one block. Writes each
+    /// lane's count and |z|² at its first failing test (or at `max_iter`)
+    /// into `results`, and z after the block (for a lane that never
+    /// failed); returns the lanes that failed.
     #[target_feature(enable = "avx512f,fma")]
-    fn finish_group(&self, i: usize, used: usize, out: &mut TilePixels, max_iter: u32) -> u64 {
+    fn replay(&self, i: usize, used: usize, max_iter: u32, results: &mut Replayed) -> __mmask8 {
         let four = _mm512_set1_pd(4.0);
         let limit = _mm512_set1_pd(f64::from(max_iter));
         let (cr, ci) = (load(&self.cr[i..]), load(&self.ci[i..]));
@@ -398,50 +446,22 @@ impl Pending {
                 zr = _mm512_fmadd_pd(zr, zr, cr_minus_zi2);
             }
         }
-        let smooth = smooth_values(count, mag);
-        let mut counts = [0.0; LANES];
-        let mut smooths = [0.0f32; LANES];
-        let mut end_zr = [0.0; LANES];
-        let mut end_zi = [0.0; LANES];
-        store(&mut counts, count);
-        store(&mut end_zr, zr);
-        store(&mut end_zi, zi);
-        // SAFETY: `smooths` is 8 writable f32s; storeu has no alignment
-        // requirement; this function is compiled with avx512f (implies avx).
-        unsafe { _mm256_storeu_ps(smooths.as_mut_ptr(), smooth) };
-        let mut iterations = 0;
-        for l in 0..used {
-            let j = i + l;
-            let pixel = self.pixel[j] as usize;
-            let (n, s) = if found & (1 << l) != 0 {
-                let n = counts[l] as u32;
-                (
-                    n,
-                    if n >= max_iter {
-                        max_iter as f32
-                    } else {
-                        smooths[l]
-                    },
-                )
-            } else {
-                // Not reached by the construction (an entry failed the
-                // block-end test or had under a block left); kept exact.
-                let (n, m) = reference::escape_from(
-                    end_zr[l],
-                    end_zi[l],
-                    self.iters[j] as u32 + BLOCK_ITERS,
-                    self.cr[j],
-                    self.ci[j],
-                    max_iter,
-                );
-                (n, smooth_value(n, m, max_iter))
-            };
-            out.counts[pixel] = n;
-            out.smooth[pixel] = s;
-            iterations += u64::from(n);
-        }
-        iterations
+        store(&mut results.count[i..], count);
+        store(&mut results.mag[i..], mag);
+        store(&mut results.end_zr[i..], zr);
+        store(&mut results.end_zi[i..], zi);
+        found & !unused
     }
+}
+
+/// What [`Pending::replay`] found for each pending entry.
+struct Replayed {
+    count: [f64; PENDING_CAP],
+    mag: [f64; PENDING_CAP],
+    end_zr: [f64; PENDING_CAP],
+    end_zi: [f64; PENDING_CAP],
+    /// Bit `l` of `found[g]`: entry `8g + l` failed a test in the replay.
+    found: [u8; PENDING_CAP.div_ceil(LANES)],
 }
 
 /// `smooth_value` for eight escaped pixels (counts below `max_iter`,
