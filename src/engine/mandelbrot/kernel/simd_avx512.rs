@@ -365,7 +365,7 @@ impl Pending {
             unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), values) };
         }
         let mut iterations = 0;
-        for j in 0..end {
+        for (j, &smooth_j) in smooth[..end].iter().enumerate() {
             let pixel = self.pixel[j] as usize;
             let (n, s) = if results.found[j / LANES] & (1 << (j % LANES)) != 0 {
                 let n = results.count[j] as u32;
@@ -374,7 +374,7 @@ impl Pending {
                     if n >= max_iter {
                         max_iter as f32
                     } else {
-                        smooth[j]
+                        smooth_j
                     },
                 )
             } else {
