@@ -387,6 +387,12 @@ pub fn write_png_on(
     img: &RgbaImage,
     pool: Option<&rayon::ThreadPool>,
 ) -> Result<(), ExportError> {
+    if u64::from(img.width()) * u64::from(img.height()) >= FAST_PNG_MIN_PX {
+        // Band by band into the file: no copy of the whole PNG in memory.
+        let png = super::png::encode_in_bands(img, super::png::band_rows(img.width()), pool)
+            .map_err(|e| fail(path, e))?;
+        return write_with(path, |w| png.write_to(w));
+    }
     let bytes = png_bytes_on(img, pool).map_err(|e| fail(path, e))?;
     write_atomic(path, &bytes)
 }

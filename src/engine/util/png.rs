@@ -40,7 +40,7 @@ pub fn png_bytes_banded(
     img: &RgbaImage,
     pool: Option<&ThreadPool>,
 ) -> Result<Vec<u8>, image::ImageError> {
-    png_bytes_in_bands(img, band_rows(img.width()), pool)
+    Ok(encode_in_bands(img, band_rows(img.width()), pool)?.into_bytes())
 }
 
 /// [`png_bytes_banded`] with `rows_per_band` rows per band (tests use small bands).
@@ -49,6 +49,51 @@ pub fn png_bytes_in_bands(
     rows_per_band: u32,
     pool: Option<&ThreadPool>,
 ) -> Result<Vec<u8>, image::ImageError> {
+    Ok(encode_in_bands(img, rows_per_band, pool)?.into_bytes())
+}
+
+/// An encoded PNG as its pieces, so that a writer can take them one after
+/// the other without a copy into one buffer.
+pub struct BandedPng {
+    /// Signature and IHDR.
+    head: Vec<u8>,
+    /// One IDAT chunk per band.
+    bands: Vec<Vec<u8>>,
+    /// The IDAT chunk with the Adler-32, and IEND.
+    tail: Vec<u8>,
+}
+
+impl BandedPng {
+    /// Writes the file's bytes to `w`.
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(&self.head)?;
+        for band in &self.bands {
+            w.write_all(band)?;
+        }
+        w.write_all(&self.tail)
+    }
+
+    /// The file's bytes in one buffer.
+    pub fn into_bytes(self) -> Vec<u8> {
+        let total =
+            self.head.len() + self.bands.iter().map(Vec::len).sum::<usize>() + self.tail.len();
+        let mut out = Vec::with_capacity(total);
+        out.extend_from_slice(&self.head);
+        for band in &self.bands {
+            out.extend_from_slice(band);
+        }
+        out.extend_from_slice(&self.tail);
+        out
+    }
+}
+
+/// Encodes `img` in bands of `rows_per_band` rows (see the module's doc) on
+/// `pool`, or on this thread if `None`.
+pub fn encode_in_bands(
+    img: &RgbaImage,
+    rows_per_band: u32,
+    pool: Option<&ThreadPool>,
+) -> Result<BandedPng, image::ImageError> {
     let (width, height) = img.dimensions();
     if width == 0 || height == 0 {
         return Err(encoding_error("an image with no pixels has no PNG"));
@@ -70,20 +115,21 @@ pub fn png_bytes_in_bands(
     ihdr.extend_from_slice(&height.to_be_bytes());
     // 8 bits per channel, colour type 6 (RGBA), deflate, adaptive filtering, no interlace.
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
+    let mut head = Vec::with_capacity(SIGNATURE.len() + 25);
+    head.extend_from_slice(&SIGNATURE);
+    push_chunk(&mut head, b"IHDR", &ihdr);
     let mut adler = 1u32;
     for band in &bands {
         adler = adler32_combine(adler, band.adler, band.filtered_len);
     }
-    let total: usize = bands.iter().map(|b| b.chunk.len()).sum();
-    let mut out = Vec::with_capacity(SIGNATURE.len() + 25 + total + 16 + 12);
-    out.extend_from_slice(&SIGNATURE);
-    push_chunk(&mut out, b"IHDR", &ihdr);
-    for band in &bands {
-        out.extend_from_slice(&band.chunk);
-    }
-    push_chunk(&mut out, b"IDAT", &adler.to_be_bytes());
-    push_chunk(&mut out, b"IEND", &[]);
-    Ok(out)
+    let mut tail = Vec::with_capacity(28);
+    push_chunk(&mut tail, b"IDAT", &adler.to_be_bytes());
+    push_chunk(&mut tail, b"IEND", &[]);
+    Ok(BandedPng {
+        head,
+        bands: bands.into_iter().map(|b| b.chunk).collect(),
+        tail,
+    })
 }
 
 /// One band, encoded: a whole IDAT chunk, and the Adler-32 and length of
@@ -265,6 +311,12 @@ mod tests {
     fn a_large_image_decodes_and_is_not_stored_raw() {
         let img = picture(1500, 800);
         let bytes = png_bytes_banded(&img, None).expect("png");
+        let mut written = Vec::new();
+        encode_in_bands(&img, band_rows(img.width()), None)
+            .expect("png")
+            .write_to(&mut written)
+            .expect("write");
+        assert_eq!(written, bytes);
         assert!(img.height() > band_rows(img.width()), "several bands");
         assert_eq!(decode(&bytes), img);
         assert!(
