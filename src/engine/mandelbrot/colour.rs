@@ -3,6 +3,7 @@
 
 use crate::engine::mandelbrot::render::IterImage;
 use crate::engine::mandelbrot::tiling::Tile;
+use crate::engine::util::png::{BandedPng, band_rows, encode_rows_with};
 use image::RgbaImage;
 use rayon::ThreadPool;
 use rayon::prelude::*;
@@ -121,6 +122,35 @@ impl Palette {
                 });
         });
         out
+    }
+
+    /// The whole image in this palette as a PNG encoded for speed (see
+    /// `util::png`): each band of rows is coloured and deflated by one task
+    /// on `pool` (on this thread if `None`), so colouring and encoding run
+    /// as one parallel pass and the RGBA image is never whole in memory.
+    /// Decodes to [`Self::colourise`]'s image.
+    pub fn png_on(
+        &self,
+        img: &IterImage,
+        pool: Option<&ThreadPool>,
+    ) -> Result<BandedPng, image::ImageError> {
+        let width = img.width_px as usize;
+        encode_rows_with(
+            img.width_px,
+            img.height_px,
+            band_rows(img.width_px),
+            pool,
+            |y, rgba| {
+                let start = y as usize * width;
+                let end = start + rgba.len() / 4;
+                self.colour_into(
+                    &img.counts[start..end],
+                    &img.smooth[start..end],
+                    img.max_iter,
+                    rgba,
+                );
+            },
+        )
     }
 }
 
@@ -409,6 +439,29 @@ mod tests {
         for p in Palette::ALL {
             assert_eq!(p.colourise_on(&img, Some(&pool)), p.colourise(&img), "{p}");
             assert_eq!(p.colourise_on(&img, None), p.colourise(&img), "{p}");
+        }
+    }
+
+    #[test]
+    fn png_in_one_pass_decodes_to_the_coloured_image() {
+        let view = crate::engine::mandelbrot::view::View::new((-0.6, 0.1), 2.5, 301, 203, 90)
+            .expect("view");
+        let img = crate::engine::mandelbrot::render::render_serial(
+            &view,
+            crate::engine::mandelbrot::kernel::Kernel::Simd,
+        );
+        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        for p in [Palette::Classic, Palette::Grey] {
+            let rgba = p.colourise(&img);
+            let expected = crate::engine::util::png::png_bytes_banded(&rgba, None).expect("png");
+            for pool in [None, Some(&pool)] {
+                let bytes = p.png_on(&img, pool).expect("png").into_bytes();
+                assert_eq!(bytes, expected, "{p}");
+            }
+            let back = image::load_from_memory_with_format(&expected, image::ImageFormat::Png)
+                .expect("decodes")
+                .to_rgba8();
+            assert_eq!(back, rgba, "{p}");
         }
     }
 

@@ -108,8 +108,48 @@ pub fn encode_in_bands(
         Some(pool) => pool.install(|| raw.par_chunks(band_bytes).enumerate().map(encode).collect()),
         None => raw.chunks(band_bytes).enumerate().map(encode).collect(),
     };
-    let bands = bands.into_iter().collect::<Result<Vec<_>, _>>()?;
+    assemble(width, height, bands)
+}
 
+/// Encodes a `width_px` × `height_px` image whose RGBA rows `fill(y, rows)`
+/// writes band by band (`rows` holds whole rows from row `y` on), each band
+/// filled and deflated by the same task on `pool` (on this thread if `None`):
+/// the whole image never exists in memory, and no pass waits for another.
+/// The same bytes as [`encode_in_bands`] of the filled image.
+pub fn encode_rows_with(
+    width_px: u32,
+    height_px: u32,
+    rows_per_band: u32,
+    pool: Option<&ThreadPool>,
+    fill: impl Fn(u32, &mut [u8]) + Sync,
+) -> Result<BandedPng, image::ImageError> {
+    if width_px == 0 || height_px == 0 {
+        return Err(encoding_error("an image with no pixels has no PNG"));
+    }
+    let row_bytes = 4 * width_px as usize;
+    let rows_per_band = rows_per_band.max(1);
+    let num_bands = height_px.div_ceil(rows_per_band);
+    let encode = |i: u32| {
+        let y = i * rows_per_band;
+        let rows = rows_per_band.min(height_px - y) as usize;
+        let mut rgba = vec![0u8; rows * row_bytes];
+        fill(y, &mut rgba);
+        encode_band(&rgba, row_bytes, i == 0, i + 1 == num_bands)
+    };
+    let bands: Vec<Result<Band, image::ImageError>> = match pool {
+        Some(pool) => pool.install(|| (0..num_bands).into_par_iter().map(encode).collect()),
+        None => (0..num_bands).map(encode).collect(),
+    };
+    assemble(width_px, height_px, bands)
+}
+
+/// The file around encoded bands: signature, IHDR, the bands, the Adler-32, IEND.
+fn assemble(
+    width: u32,
+    height: u32,
+    bands: Vec<Result<Band, image::ImageError>>,
+) -> Result<BandedPng, image::ImageError> {
+    let bands = bands.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
@@ -327,7 +367,24 @@ mod tests {
     }
 
     #[test]
+    fn bands_filled_by_a_function_equal_bands_of_the_image() {
+        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        let img = picture(57, 45);
+        let row_bytes = 4 * 57;
+        for pool in [None, Some(&pool)] {
+            let filled = encode_rows_with(57, 45, 8, pool, |y, rgba| {
+                let start = y as usize * row_bytes;
+                rgba.copy_from_slice(&img.as_raw()[start..start + rgba.len()]);
+            })
+            .expect("png")
+            .into_bytes();
+            assert_eq!(filled, png_bytes_in_bands(&img, 8, None).expect("png"));
+        }
+    }
+
+    #[test]
     fn an_empty_image_is_an_error() {
         assert!(png_bytes_banded(&RgbaImage::new(0, 4), None).is_err());
+        assert!(encode_rows_with(3, 0, 1, None, |_, _| {}).is_err());
     }
 }
