@@ -100,7 +100,8 @@ fn boundary_and_cusp() {
 
 #[test]
 fn small_iteration_limits_around_the_block_length() {
-    for max_iter in [1, 2, 7, 8, 9, 15, 16, 17] {
+    // Blocks are 8 steps (AVX2, portable) and 16 (AVX-512).
+    for max_iter in [1, 2, 7, 8, 9, 15, 16, 17, 24, 31, 32, 33] {
         check_view(View::new((-0.75, 0.1), 3.0, 23, 13, max_iter).expect("view"));
     }
 }

@@ -14,7 +14,7 @@
 //! `P4\nN N\n`, then each row as bits, most significant first, padded with
 //! zeros to whole bytes.
 //!
-//! The fast paths (AVX-512F in `simd_avx512`, 32 pixels at a time, else
+//! The fast paths (AVX-512F in `simd_avx512`, 48 pixels at a time, else
 //! AVX2 in `simd_avx2`, 16 at a time) run with no test
 //! inside blocks of 7 steps; a pixel that escaped keeps |z|² > 4 (or NaN)
 //! afterwards (see `kernel::simd` for why), so the bits are the same.
@@ -29,10 +29,11 @@ pub fn row_bytes(n: usize) -> usize {
     n.div_ceil(8)
 }
 
-/// Real parts of the row's pixels, `2x/N − 1.5`, padded with copies of the
-/// formula past N to a multiple of 32 (the fast paths read whole groups).
+/// Real parts of the row's pixels, `2x/N − 1.5`, continued past N to whole
+/// bytes and 64 more pixels (the fast paths read whole groups of up to 8
+/// bytes, 64 pixels).
 pub fn real_parts(n: usize) -> Vec<f64> {
-    let padded = n.div_ceil(32) * 32;
+    let padded = n.div_ceil(8) * 8 + 64;
     (0..padded)
         .map(|x| 2.0 * x as f64 / n as f64 - 1.5)
         .collect()

@@ -3,6 +3,7 @@
 
 use crate::engine::mandelbrot::render::IterImage;
 use crate::engine::mandelbrot::tiling::Tile;
+use crate::engine::util::png::{BandedPng, band_rows, encode_rows_with};
 use image::RgbaImage;
 use rayon::ThreadPool;
 use rayon::prelude::*;
@@ -76,7 +77,7 @@ impl Palette {
             return [0, 0, 0, 255];
         }
         // Cycle along sqrt(smooth): bands stay visible both near the set and far out.
-        let t = (smooth.max(0.0).sqrt() * 0.22).fract();
+        let t = fract_positive(smooth.max(0.0).sqrt() * 0.22);
         let s = stops(*self);
         let mut k = 0;
         while k + 2 < s.len() && t > s[k + 1].0 {
@@ -121,6 +122,35 @@ impl Palette {
                 });
         });
         out
+    }
+
+    /// The whole image in this palette as a PNG encoded for speed (see
+    /// `util::png`): each band of rows is coloured and deflated by one task
+    /// on `pool` (on this thread if `None`), so colouring and encoding run
+    /// as one parallel pass and the RGBA image is never whole in memory.
+    /// Decodes to [`Self::colourise`]'s image.
+    pub fn png_on(
+        &self,
+        img: &IterImage,
+        pool: Option<&ThreadPool>,
+    ) -> Result<BandedPng, image::ImageError> {
+        let width = img.width_px as usize;
+        encode_rows_with(
+            img.width_px,
+            img.height_px,
+            band_rows(img.width_px),
+            pool,
+            |y, rgba| {
+                let start = y as usize * width;
+                let end = start + rgba.len() / 4;
+                self.colour_into(
+                    &img.counts[start..end],
+                    &img.smooth[start..end],
+                    img.max_iter,
+                    rgba,
+                );
+            },
+        )
     }
 }
 
@@ -169,6 +199,20 @@ pub fn round_u8(x: f32) -> u8 {
     let whole = x as u32;
     let up = u32::from(x - whole as f32 >= 0.5);
     whole.saturating_add(up).min(255) as u8
+}
+
+/// `x.fract()` for `x ≥ 0` without the libm `truncf` call that
+/// `f32::trunc` is on x86-64 without SSE4.1: below 2²³ an f32 converts to
+/// an integer and back exactly as `trunc` gives it; larger values (and ∞,
+/// NaN) take the libm path. `+ 0.0` turns −0 (from x = −0) into +0, as
+/// `fract` gives it; it changes no other value.
+#[inline(always)]
+pub fn fract_positive(x: f32) -> f32 {
+    if (0.0..8_388_608.0).contains(&x) {
+        x - (x as u32) as f32 + 0.0
+    } else {
+        x.fract()
+    }
 }
 
 /// Sixteen hand-picked, mutually distinct worker colours (Kelly/Tableau-like).
@@ -318,6 +362,71 @@ mod tests {
         }
     }
 
+    /// The colour with libm's `fract` and `round` (what the inlined versions replace).
+    fn colour_as_written(p: Palette, count: u32, smooth: f32, max_iter: u32) -> [u8; 4] {
+        if count >= max_iter {
+            return [0, 0, 0, 255];
+        }
+        let t = (smooth.max(0.0).sqrt() * 0.22).fract();
+        let s = stops(p);
+        let mut k = 0;
+        while k + 2 < s.len() && t > s[k + 1].0 {
+            k += 1;
+        }
+        let ((t0, c0), (t1, c1)) = (s[k], s[k + 1]);
+        let f = ((t - t0) / (t1 - t0)).clamp(0.0, 1.0);
+        let mix = |a: u8, b: u8| (f32::from(a) + (f32::from(b) - f32::from(a)) * f).round() as u8;
+        [mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2]), 255]
+    }
+
+    #[test]
+    fn colour_equals_the_libm_version() {
+        let mut smooths = vec![-1.0f32, -0.0, 0.0, f32::NAN, 1e30];
+        let mut x = 0.0f32;
+        while x < 5000.0 {
+            smooths.extend([x, x.next_up()]);
+            x = x * 1.01 + 0.003;
+        }
+        for p in Palette::ALL {
+            for &s in &smooths {
+                for count in [0, 7, 99, 100] {
+                    assert_eq!(
+                        p.colour(count, s, 100),
+                        colour_as_written(p, count, s, 100),
+                        "{p} {s}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn inlined_fract_equals_f32_fract() {
+        let mut xs = vec![
+            0.0f32,
+            -0.0,
+            1.0,
+            0.5,
+            8_388_607.5,
+            8_388_608.0,
+            1e9,
+            f32::INFINITY,
+        ];
+        xs.push(f32::NAN);
+        let mut x = 0.0f32;
+        while x < 3000.0 {
+            xs.extend([x, x.next_up(), x.next_down().max(0.0)]);
+            x = x * 1.37 + 0.011;
+        }
+        for x in xs {
+            let (got, want) = (fract_positive(x), x.fract());
+            assert!(
+                got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()),
+                "{x}"
+            );
+        }
+    }
+
     #[test]
     fn parallel_colouring_equals_serial() {
         let view =
@@ -330,6 +439,29 @@ mod tests {
         for p in Palette::ALL {
             assert_eq!(p.colourise_on(&img, Some(&pool)), p.colourise(&img), "{p}");
             assert_eq!(p.colourise_on(&img, None), p.colourise(&img), "{p}");
+        }
+    }
+
+    #[test]
+    fn png_in_one_pass_decodes_to_the_coloured_image() {
+        let view = crate::engine::mandelbrot::view::View::new((-0.6, 0.1), 2.5, 301, 203, 90)
+            .expect("view");
+        let img = crate::engine::mandelbrot::render::render_serial(
+            &view,
+            crate::engine::mandelbrot::kernel::Kernel::Simd,
+        );
+        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        for p in [Palette::Classic, Palette::Grey] {
+            let rgba = p.colourise(&img);
+            let expected = crate::engine::util::png::png_bytes_banded(&rgba, None).expect("png");
+            for pool in [None, Some(&pool)] {
+                let bytes = p.png_on(&img, pool).expect("png").into_bytes();
+                assert_eq!(bytes, expected, "{p}");
+            }
+            let back = image::load_from_memory_with_format(&expected, image::ImageFormat::Png)
+                .expect("decodes")
+                .to_rgba8();
+            assert_eq!(back, rgba, "{p}");
         }
     }
 

@@ -346,33 +346,60 @@ pub fn read_capped(path: &Path) -> Result<Vec<u8>, ReadError> {
 pub const FAST_PNG_MIN_PX: u64 = 1 << 20;
 
 /// PNG bytes of an RGBA image. Images of [`FAST_PNG_MIN_PX`] pixels or more
-/// use zlib level 1 with the Sub filter: at 3840×2160 that encoded in
-/// 220 ms instead of 829 ms for the default (fdeflate "fast" with the
-/// adaptive filter), for a file 13 % larger (4.8 MB instead of 4.2 MB).
-/// Smaller images keep the default, the smallest files.
+/// are encoded for speed in bands of rows (see [`super::png`]): zlib level 1
+/// with the Sub filter, which at 3840×2160 took 220 ms on one core instead
+/// of 829 ms for the default (fdeflate "fast" with the adaptive filter), for
+/// a file ~15 % larger. Smaller images keep the default, the smallest files.
 pub fn png_bytes(img: &RgbaImage) -> Result<Vec<u8>, image::ImageError> {
+    png_bytes_on(img, None)
+}
+
+/// [`png_bytes`] with a large image's bands encoded in parallel on `pool`
+/// (the same bytes as on one thread).
+pub fn png_bytes_on(
+    img: &RgbaImage,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<Vec<u8>, image::ImageError> {
     use image::ImageEncoder;
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    if u64::from(img.width()) * u64::from(img.height()) >= FAST_PNG_MIN_PX {
+        return super::png::png_bytes_banded(img, pool);
+    }
     let mut out = Vec::new();
-    let (compression, filter) =
-        if u64::from(img.width()) * u64::from(img.height()) >= FAST_PNG_MIN_PX {
-            (CompressionType::Level(1), FilterType::Sub)
-        } else {
-            (CompressionType::Fast, FilterType::Adaptive)
-        };
-    PngEncoder::new_with_quality(&mut out, compression, filter).write_image(
-        img.as_raw(),
-        img.width(),
-        img.height(),
-        image::ExtendedColorType::Rgba8,
-    )?;
+    PngEncoder::new_with_quality(&mut out, CompressionType::Fast, FilterType::Adaptive)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::Rgba8,
+        )?;
     Ok(out)
 }
 
 /// Writes an RGBA image as PNG.
 pub fn write_png(path: &Path, img: &RgbaImage) -> Result<(), ExportError> {
-    let bytes = png_bytes(img).map_err(|e| fail(path, e))?;
+    write_png_on(path, img, None)
+}
+
+/// Writes an RGBA image as PNG, a large one encoded in parallel on `pool`.
+pub fn write_png_on(
+    path: &Path,
+    img: &RgbaImage,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<(), ExportError> {
+    if u64::from(img.width()) * u64::from(img.height()) >= FAST_PNG_MIN_PX {
+        // Band by band into the file: no copy of the whole PNG in memory.
+        let png = super::png::encode_in_bands(img, super::png::band_rows(img.width()), pool)
+            .map_err(|e| fail(path, e))?;
+        return write_with(path, |w| png.write_to(w));
+    }
+    let bytes = png_bytes_on(img, pool).map_err(|e| fail(path, e))?;
     write_atomic(path, &bytes)
+}
+
+/// Writes a PNG encoded in bands ([`super::png`]), band by band.
+pub fn write_banded_png(path: &Path, png: &super::png::BandedPng) -> Result<(), ExportError> {
+    write_with(path, |w| png.write_to(w))
 }
 
 /// Writes pretty JSON.

@@ -2,7 +2,7 @@
 //! escapes handled *inside* the vector loop. Same counts and smooth values
 //! as [`reference`], bit for bit.
 //!
-//! The loop runs blocks of [`BLOCK_ITERS`] untested steps on all vectors
+//! The loop runs blocks of [`AVX512_BLOCK_ITERS`] untested steps on all vectors
 //! (the same arithmetic as `reference::step`), then tests `!(|z|² <= 4)`
 //! (see `simd` for why a block-end test finds every escape). A lane that
 //! failed, or that has fewer than a block's iterations left before
@@ -25,7 +25,7 @@
 //! was checked, and the vector loads and stores from bounds-checked slices.
 #![allow(unsafe_code)]
 
-use super::simd::{BLOCK_ITERS, PixelCursor};
+use super::simd::PixelCursor;
 use super::{TilePixels, reference, smooth_value};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
@@ -41,11 +41,22 @@ use std::sync::OnceLock;
 
 /// f64 lanes in a zmm register.
 pub const LANES: usize = 8;
-/// Vectors in flight: one step is a ~8-cycle dependency chain of 4
-/// operations and the core issues two zmm operations per cycle, so 4
-/// vectors keep both pipes busy; 32 registers hold their z, c and the
-/// block-start copies of z.
-pub const AVX512_VECTORS: usize = 4;
+/// Vectors in flight: one step is a ~8-cycle dependency chain (two FMAs
+/// in a row) of 3 FMAs and an add, and the core starts two zmm FMAs per
+/// cycle, so it takes 8 × 2 ÷ 3 ≈ 5.3 vectors to keep both FMA pipes busy.
+/// Measured on K0 (CPU time, this project's Zen machine): 4 vectors 57 % of
+/// the FMA ceiling, 5: 66 %, 6: 73 %, 7: 76 %, 8: 67 % (spills); 6 is also
+/// the best on B2 and B3. 6 × (z, c, block-start z) is more than the 32
+/// registers: the compiler keeps some of them on the stack (a store and a
+/// load per block, or c as an FMA's memory operand).
+pub const AVX512_VECTORS: usize = 6;
+/// Steps between two escape tests: twice the AVX2 kernel's
+/// `simd::BLOCK_ITERS`, so the block-end test and the refills that follow
+/// it come half as often, for a longer replay of each escaped pixel (which
+/// stops once its group is done). Against 8, by CPU time on one core:
+/// K0 74 → 79 % of the ceiling, B3 36 → 39 %, B2 unchanged (40 %), the
+/// default view at 3840×2160 and 500 iterations 3 % faster.
+pub const AVX512_BLOCK_ITERS: u32 = 16;
 /// Escaped pixels finished together (a multiple of [`LANES`]).
 pub const PENDING_BATCH: usize = 64;
 /// Pending room: a full batch minus one, one block's escapes, and the
@@ -200,9 +211,9 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     loop {
         // Lanes with fewer than a block's iterations left go to the exact
         // finish as they are (at most a few times per `max_iter` steps).
-        while (steps + u64::from(BLOCK_ITERS)) as f64 > deadline {
+        while (steps + u64::from(AVX512_BLOCK_ITERS)) as f64 > deadline {
             let steps_f = steps as f64;
-            let threshold = _mm512_set1_pd(steps_f + f64::from(BLOCK_ITERS) - max_iter_f);
+            let threshold = _mm512_set1_pd(steps_f + f64::from(AVX512_BLOCK_ITERS) - max_iter_f);
             for vector in &mut vectors {
                 let due = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(vector.start, threshold);
                 if due != 0 {
@@ -226,7 +237,7 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
         let mut zi: [__m512d; V] = std::array::from_fn(|v| vectors[v].zi);
         let cr: [__m512d; V] = std::array::from_fn(|v| vectors[v].cr);
         let ci: [__m512d; V] = std::array::from_fn(|v| vectors[v].ci);
-        for _ in 0..BLOCK_ITERS {
+        for _ in 0..AVX512_BLOCK_ITERS {
             for v in 0..V {
                 // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
                 // zr' = fma(zr, zr, fma(-zi, zi, cr)).
@@ -237,7 +248,7 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
             }
         }
         let block_start = steps as f64;
-        steps += u64::from(BLOCK_ITERS);
+        steps += u64::from(AVX512_BLOCK_ITERS);
         let mut any = 0;
         let escaped: [__mmask8; V] = std::array::from_fn(|v| {
             // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4), NaN too.
@@ -332,94 +343,54 @@ impl Pending {
 
     /// Finishes whole groups of eight (and the rest too if `all`); keeps
     /// the rest for later. Returns the iterations of the finished pixels.
+    ///
+    /// Every group's replay runs first, then every group's smooth value,
+    /// then the stores: the smooth values' long dependency chains (two
+    /// logarithms, three divisions) are independent from group to group,
+    /// so the core overlaps them instead of waiting for each in turn.
     #[target_feature(enable = "avx512f,fma")]
     fn finish(&mut self, out: &mut TilePixels, max_iter: u32, all: bool) -> u64 {
         let whole = self.len / LANES * LANES;
+        let end = if all { self.len } else { whole };
+        let mut results = Replayed {
+            count: [0.0; PENDING_CAP],
+            mag: [0.0; PENDING_CAP],
+            end_zr: [0.0; PENDING_CAP],
+            end_zi: [0.0; PENDING_CAP],
+            found: [0; PENDING_CAP.div_ceil(LANES)],
+        };
+        for i in (0..end).step_by(LANES) {
+            results.found[i / LANES] = self.replay(i, (end - i).min(LANES), max_iter, &mut results);
+        }
+        let mut smooth = [0.0f32; PENDING_CAP];
+        for i in (0..end).step_by(LANES) {
+            let values = smooth_values(load(&results.count[i..]), load(&results.mag[i..]));
+            let dst = &mut smooth[i..i + LANES];
+            // SAFETY: `dst` is 8 writable f32s (the slice was bounds-checked);
+            // storeu has no alignment requirement; this function is compiled
+            // with avx512f (implies avx).
+            unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), values) };
+        }
         let mut iterations = 0;
-        for i in (0..whole).step_by(LANES) {
-            iterations += self.finish_group(i, LANES, out, max_iter);
-        }
-        let rest = self.len - whole;
-        if all && rest > 0 {
-            iterations += self.finish_group(whole, rest, out, max_iter);
-            self.len = 0;
-        } else {
-            for column in [
-                &mut self.zr,
-                &mut self.zi,
-                &mut self.cr,
-                &mut self.ci,
-                &mut self.iters,
-                &mut self.pixel,
-            ] {
-                column.copy_within(whole..self.len, 0);
-            }
-            self.len = rest;
-        }
-        iterations
-    }
-
-    /// Replays entries `i..i + used` (lanes past `used` are ignored):
-    /// the reference's test before each step, for up to one block.
-    #[target_feature(enable = "avx512f,fma")]
-    fn finish_group(&self, i: usize, used: usize, out: &mut TilePixels, max_iter: u32) -> u64 {
-        let four = _mm512_set1_pd(4.0);
-        let limit = _mm512_set1_pd(f64::from(max_iter));
-        let (cr, ci) = (load(&self.cr[i..]), load(&self.ci[i..]));
-        let (mut zr, mut zi) = (load(&self.zr[i..]), load(&self.zi[i..]));
-        let iters = load(&self.iters[i..]);
-        let mut found: __mmask8 = 0;
-        let mut count = _mm512_setzero_pd();
-        let mut mag = _mm512_setzero_pd();
-        for j in 0..=BLOCK_ITERS {
-            let m = _mm512_fmadd_pd(zr, zr, _mm512_mul_pd(zi, zi));
-            let n = _mm512_add_pd(iters, _mm512_set1_pd(f64::from(j)));
-            // The reference stops at the first |z|² > 4, or at max_iter.
-            let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
-                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n, limit);
-            let first = stop & !found;
-            count = _mm512_mask_mov_pd(count, first, n);
-            mag = _mm512_mask_mov_pd(mag, first, m);
-            found |= stop;
-            if j < BLOCK_ITERS {
-                let cr_minus_zi2 = _mm512_fnmadd_pd(zi, zi, cr);
-                let twice_zr = _mm512_add_pd(zr, zr);
-                zi = _mm512_fmadd_pd(twice_zr, zi, ci);
-                zr = _mm512_fmadd_pd(zr, zr, cr_minus_zi2);
-            }
-        }
-        let smooth = smooth_values(count, mag);
-        let mut counts = [0.0; LANES];
-        let mut smooths = [0.0f32; LANES];
-        let mut end_zr = [0.0; LANES];
-        let mut end_zi = [0.0; LANES];
-        store(&mut counts, count);
-        store(&mut end_zr, zr);
-        store(&mut end_zi, zi);
-        // SAFETY: `smooths` is 8 writable f32s; storeu has no alignment
-        // requirement; this function is compiled with avx512f (implies avx).
-        unsafe { _mm256_storeu_ps(smooths.as_mut_ptr(), smooth) };
-        let mut iterations = 0;
-        for l in 0..used {
-            let j = i + l;
+        for (j, &smooth_j) in smooth[..end].iter().enumerate() {
             let pixel = self.pixel[j] as usize;
-            let (n, s) = if found & (1 << l) != 0 {
-                let n = counts[l] as u32;
+            let (n, s) = if results.found[j / LANES] & (1 << (j % LANES)) != 0 {
+                let n = results.count[j] as u32;
                 (
                     n,
                     if n >= max_iter {
                         max_iter as f32
                     } else {
-                        smooths[l]
+                        smooth_j
                     },
                 )
             } else {
                 // Not reached by the construction (an entry failed the
                 // block-end test or had under a block left); kept exact.
                 let (n, m) = reference::escape_from(
-                    end_zr[l],
-                    end_zi[l],
-                    self.iters[j] as u32 + BLOCK_ITERS,
+                    results.end_zr[j],
+                    results.end_zi[j],
+                    self.iters[j] as u32 + AVX512_BLOCK_ITERS,
                     self.cr[j],
                     self.ci[j],
                     max_iter,
@@ -430,8 +401,74 @@ impl Pending {
             out.smooth[pixel] = s;
             iterations += u64::from(n);
         }
+        for column in [
+            &mut self.zr,
+            &mut self.zi,
+            &mut self.cr,
+            &mut self.ci,
+            &mut self.iters,
+            &mut self.pixel,
+        ] {
+            column.copy_within(end..self.len, 0);
+        }
+        self.len -= end;
         iterations
     }
+
+    /// Replays entries `i..i + used` (lanes past `used` are ignored): the
+    /// reference's test before each step, for up to one block. Writes each
+    /// lane's count and |z|² at its first failing test (or at `max_iter`)
+    /// into `results`, and z after the block (for a lane that never
+    /// failed); returns the lanes that failed.
+    #[target_feature(enable = "avx512f,fma")]
+    fn replay(&self, i: usize, used: usize, max_iter: u32, results: &mut Replayed) -> __mmask8 {
+        let four = _mm512_set1_pd(4.0);
+        let limit = _mm512_set1_pd(f64::from(max_iter));
+        let (cr, ci) = (load(&self.cr[i..]), load(&self.ci[i..]));
+        let (mut zr, mut zi) = (load(&self.zr[i..]), load(&self.zi[i..]));
+        let iters = load(&self.iters[i..]);
+        // Lanes past `used` count as found, so that the replay can stop
+        // as soon as every used lane has its result.
+        let unused: __mmask8 = !(u8::MAX >> (LANES - used));
+        let mut found: __mmask8 = unused;
+        let mut count = _mm512_setzero_pd();
+        let mut mag = _mm512_setzero_pd();
+        for j in 0..=AVX512_BLOCK_ITERS {
+            let m = _mm512_fmadd_pd(zr, zr, _mm512_mul_pd(zi, zi));
+            let n = _mm512_add_pd(iters, _mm512_set1_pd(f64::from(j)));
+            // The reference stops at the first |z|² > 4, or at max_iter.
+            let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
+                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n, limit);
+            let first = stop & !found;
+            count = _mm512_mask_mov_pd(count, first, n);
+            mag = _mm512_mask_mov_pd(mag, first, m);
+            found |= stop;
+            if found == u8::MAX {
+                break;
+            }
+            if j < AVX512_BLOCK_ITERS {
+                let cr_minus_zi2 = _mm512_fnmadd_pd(zi, zi, cr);
+                let twice_zr = _mm512_add_pd(zr, zr);
+                zi = _mm512_fmadd_pd(twice_zr, zi, ci);
+                zr = _mm512_fmadd_pd(zr, zr, cr_minus_zi2);
+            }
+        }
+        store(&mut results.count[i..], count);
+        store(&mut results.mag[i..], mag);
+        store(&mut results.end_zr[i..], zr);
+        store(&mut results.end_zi[i..], zi);
+        found & !unused
+    }
+}
+
+/// What [`Pending::replay`] found for each pending entry.
+struct Replayed {
+    count: [f64; PENDING_CAP],
+    mag: [f64; PENDING_CAP],
+    end_zr: [f64; PENDING_CAP],
+    end_zi: [f64; PENDING_CAP],
+    /// Bit `l` of `found[g]`: entry `8g + l` failed a test in the replay.
+    found: [u8; PENDING_CAP.div_ceil(LANES)],
 }
 
 /// `smooth_value` for eight escaped pixels (counts below `max_iter`,
@@ -468,21 +505,27 @@ fn ln_fast(x: __m512d) -> __m512d {
     )
 }
 
-/// Pixels per group in the Benchmarks Game row: 4 vectors, 4 output bytes.
-pub const BG_GROUP_PX: usize = 32;
+/// Vectors (and output bytes) per group in the Benchmarks Game row: one
+/// step is ~10 cycles of dependent adds and multiplies, so 4 vectors left
+/// the pipes idle; one core's CPU time for every 8th row at N = 16000:
+/// 4 vectors 71 ms, 5: 63 ms, 6: 59 ms, 8: 68 ms (spills).
+const BG_VECTORS: usize = 6;
+/// Pixels per group in the Benchmarks Game row.
+pub const BG_GROUP_PX: usize = LANES * BG_VECTORS;
 /// Steps between two "all escaped?" tests (7 × 7 + the first step = 50).
 const BG_BLOCK: u32 = 7;
 /// Steps after the first one (which is z = c).
 const BG_ITERATIONS_AFTER_FIRST: u32 = super::BG_ITERATIONS - 1;
 
 /// One Benchmarks Game row (see `engine::bg`) with AVX-512F, plain mul +
-/// add as the reference program. `real` holds at least `out.len()` rounded
-/// up to 32 pixels. Returns `false` (and does nothing) without AVX-512F.
+/// add as the reference program. `real` holds at least `out.len()` bytes
+/// rounded up to whole groups, in pixels. Returns `false` (and does
+/// nothing) without AVX-512F.
 pub fn bg_row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) -> bool {
     if !available() {
         return false;
     }
-    assert!(real.len() >= out.len().div_ceil(4) * BG_GROUP_PX && out.len() * 8 >= n);
+    assert!(real.len() >= out.len().div_ceil(BG_VECTORS) * BG_GROUP_PX && out.len() * 8 >= n);
     // SAFETY: `available()` checked that the CPU supports avx512f (and fma,
     // unused here), the only requirement of this `#[target_feature]` fn.
     unsafe { bg_row_avx512(real, ci, n, out) };
@@ -494,17 +537,19 @@ fn bg_row_avx512(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
     use std::arch::x86_64::_CMP_LE_OQ;
     let four = _mm512_set1_pd(4.0);
     let civ = _mm512_set1_pd(ci);
-    for (group, bytes) in out.chunks_mut(4).enumerate() {
+    for (group, bytes) in out.chunks_mut(BG_VECTORS).enumerate() {
         let base = group * BG_GROUP_PX;
-        let cr: [__m512d; 4] = std::array::from_fn(|v| load(&real[base + LANES * v..]));
+        let cr: [__m512d; BG_VECTORS] = std::array::from_fn(|v| load(&real[base + LANES * v..]));
         // The first step from z = 0 gives z = c exactly.
         let mut zr = cr;
-        let mut zi = [civ; 4];
-        let mut squares_r: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zr[v], zr[v]));
-        let mut squares_i: [__m512d; 4] = std::array::from_fn(|v| _mm512_mul_pd(zi[v], zi[v]));
+        let mut zi = [civ; BG_VECTORS];
+        let mut squares_r: [__m512d; BG_VECTORS] =
+            std::array::from_fn(|v| _mm512_mul_pd(zr[v], zr[v]));
+        let mut squares_i: [__m512d; BG_VECTORS] =
+            std::array::from_fn(|v| _mm512_mul_pd(zi[v], zi[v]));
         for _ in 0..(BG_ITERATIONS_AFTER_FIRST / BG_BLOCK) {
             for _ in 0..BG_BLOCK {
-                for v in 0..4 {
+                for v in 0..BG_VECTORS {
                     // Zi = 2·Zr·Zi + Ci; Zr = Tr − Ti + Cr; Tr = Zr²; Ti = Zi².
                     let twice_zr = _mm512_add_pd(zr[v], zr[v]);
                     zi[v] = _mm512_add_pd(_mm512_mul_pd(twice_zr, zi[v]), civ);
@@ -514,7 +559,7 @@ fn bg_row_avx512(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
                 }
             }
             let mut any_inside = 0;
-            for v in 0..4 {
+            for v in 0..BG_VECTORS {
                 let m = _mm512_add_pd(squares_r[v], squares_i[v]);
                 any_inside |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(m, four);
             }
