@@ -401,8 +401,10 @@ fn open_summary_prints_lanes_without_a_window() {
         "pool_primes",
         "--items",
         "6",
+        // 12-digit numbers: tens of ms a task, so both workers take some
+        // (with 8 digits one worker could finish all six before the other started).
         "--digits",
-        "8",
+        "12",
     ]);
     let out = parlab(&["open", "--summary", &trace_s]);
     assert!(
