@@ -10,6 +10,7 @@ use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
 use crate::engine::mandelbrot::tiling::{Tile, Tiling};
 use crate::engine::mandelbrot::view::View;
 use rayon::ThreadPool;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Mutex;
 use std::sync::atomic::AtomicBool;
@@ -56,6 +57,36 @@ impl IterImage {
             max_iter: view.max_iter(),
             counts: vec![0; view.num_pixels()],
             smooth: vec![0.0; view.num_pixels()],
+        }
+    }
+
+    /// [`Self::new`] with the zeros written on `pool`'s threads (on this one
+    /// if `None`). A fresh image's pages are mapped on first write; here
+    /// that happens in parallel, before the tiles start, instead of inside
+    /// the render's blit lock, one tile at a time (at 3840×2160 it was a
+    /// fifth of one worker's render time, and serial between workers).
+    pub fn new_on(view: &View, pool: Option<&ThreadPool>) -> Self {
+        let Some(pool) = pool else {
+            return Self::new(view);
+        };
+        let n = view.num_pixels();
+        let (mut counts, mut smooth) = (Vec::new(), Vec::new());
+        pool.install(|| {
+            (0..n)
+                .into_par_iter()
+                .map(|_| 0)
+                .collect_into_vec(&mut counts);
+            (0..n)
+                .into_par_iter()
+                .map(|_| 0.0)
+                .collect_into_vec(&mut smooth);
+        });
+        IterImage {
+            width_px: view.width_px(),
+            height_px: view.height_px(),
+            max_iter: view.max_iter(),
+            counts,
+            smooth,
         }
     }
 
@@ -124,7 +155,10 @@ pub fn render(
     let tiles = settings.tiling.tiles(view.width_px(), view.height_px());
     // Workers blit straight into the image under a short lock (a tile memcpy),
     // so no second copy of the pixels is kept.
-    let assembled = Mutex::new((IterImage::new(&view), Vec::with_capacity(tiles.len())));
+    let assembled = Mutex::new((
+        IterImage::new_on(&view, pool),
+        Vec::with_capacity(tiles.len()),
+    ));
     let cancel = AtomicBool::new(false);
     let origin = Instant::now();
     execute(
@@ -198,5 +232,7 @@ mod tests {
             assert_eq!(r.image, serial, "{schedule}");
             assert_eq!(r.trace.records.len(), r.tiles.len());
         }
+        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        assert_eq!(IterImage::new_on(&view, Some(&pool)), IterImage::new(&view));
     }
 }
