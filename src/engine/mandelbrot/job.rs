@@ -20,8 +20,8 @@ use crate::engine::mandelbrot::kernel::TilePixels;
 use crate::engine::mandelbrot::render::{RenderSettings, compute_tile};
 use crate::engine::mandelbrot::tiling::Tile;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 /// A finished tile, with its pixels and trace entry.
 #[derive(Clone, Debug)]
@@ -91,6 +91,20 @@ impl RenderJob {
         options: FarmOptions,
         notify: Option<Notify>,
     ) -> std::io::Result<Self> {
+        Self::start_settled(settings, backend, options, notify, Duration::ZERO)
+    }
+
+    /// [`RenderJob::start_with`], the render starting `settle` later: a
+    /// window lets the frame that started it finish first, so that drawing
+    /// it does not take CPU from the timed tiles (a fixed pause, cut short
+    /// by a cancel; nothing waits for the window).
+    pub fn start_settled(
+        settings: RenderSettings,
+        backend: Backend,
+        options: FarmOptions,
+        notify: Option<Notify>,
+        settle: Duration,
+    ) -> std::io::Result<Self> {
         let view = settings.view;
         let tiles = Arc::new(settings.tiling.tiles(view.width_px(), view.height_px()));
         let completed = Arc::new(AtomicUsize::new(0));
@@ -104,10 +118,13 @@ impl RenderJob {
                 // at 2^20 by the tiling check).
                 tiles.len() + 1,
                 notify,
-                move |emitter| match backend {
-                    Backend::Threads => run_job(settings, &tiles, emitter, &completed),
-                    Backend::Processes | Backend::Mpi => {
-                        run_farm_job(settings, backend, &options, &tiles, emitter, &completed)
+                move |emitter| {
+                    sleep_unless_cancelled(settle, emitter.cancel_flag());
+                    match backend {
+                        Backend::Threads => run_job(settings, &tiles, emitter, &completed),
+                        Backend::Processes | Backend::Mpi => {
+                            run_farm_job(settings, backend, &options, &tiles, emitter, &completed)
+                        }
                     }
                 },
             )?
@@ -152,6 +169,18 @@ impl RenderJob {
     /// Cancels and waits for the job thread (and so its workers) to exit.
     pub fn cancel_and_join(self) {
         self.task.cancel_and_join();
+    }
+}
+
+/// Sleeps `total`, in short steps, returning early once `cancel` is set.
+fn sleep_unless_cancelled(total: Duration, cancel: &AtomicBool) {
+    let until = Instant::now() + total;
+    while !cancel.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(10)));
     }
 }
 
@@ -365,6 +394,42 @@ mod tests {
         assert!(end.cancelled);
         assert!(end.completed < job.tiles.len());
         job.cancel_and_join();
+    }
+
+    #[test]
+    fn a_settled_render_renders_the_same_and_a_cancel_cuts_the_pause_short() {
+        let view = View::new((-0.75, 0.0), 3.0, 64, 48, 50).expect("view");
+        let s = settings(view, Schedule::StaticBlock, 2);
+        let settled = RenderJob::start_settled(
+            s,
+            Backend::Threads,
+            FarmOptions::default(),
+            None,
+            Duration::from_millis(50),
+        )
+        .expect("job");
+        let mut tiles = 0;
+        while let Some(event) = settled.next_blocking() {
+            if let JobEvent::Tile(_) = event {
+                tiles += 1;
+            }
+        }
+        assert_eq!(tiles, settled.tiles.len(), "every tile, after the pause");
+        // A pause of an hour, cancelled at once: the job ends (well before).
+        let long = RenderJob::start_settled(
+            s,
+            Backend::Threads,
+            FarmOptions::default(),
+            None,
+            Duration::from_secs(3600),
+        )
+        .expect("job");
+        let asked = Instant::now();
+        long.cancel_and_join();
+        assert!(
+            asked.elapsed() < Duration::from_secs(60),
+            "the pause was cut short"
+        );
     }
 
     #[test]

@@ -12,6 +12,11 @@ use crate::gui::explorer::canvas::Canvas;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// Pause between the frame that starts a render and its first tile: that
+/// frame (with software OpenGL tens of ms of CPU, more with a 4K image) is
+/// drawn before the tiles are timed, not during them.
+pub const RENDER_SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// How long cancelled renders took to stop, shared with the reaper threads.
 #[derive(Clone, Default)]
 pub struct CancelLatencies {
@@ -77,7 +82,7 @@ impl LiveRender {
             p.canvas
         });
         let backend = on.backend;
-        let job = RenderJob::start_with(settings, backend, on.farm, notify)
+        let job = RenderJob::start_settled(settings, backend, on.farm, notify, RENDER_SETTLE)
             .map_err(|e| format!("could not start the render thread: {e}"))?;
         let tiles = job.tiles.as_ref().clone();
         let canvas = Canvas::new(

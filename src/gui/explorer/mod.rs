@@ -56,9 +56,11 @@ const WAKE_EVERY_NANOS: u64 = PROGRESS_REPAINT.as_nanos() as u64;
 
 /// A repaint request for workers to call after each tile, throttled to one
 /// per [`WAKE_EVERY_NANOS`] so that workers do not queue on the context lock.
+/// The first wake-up comes one interval after the render's start (not at
+/// its first tile): a render shorter than that is drawn once, when it ends.
 fn throttled_repaint(ctx: egui::Context) -> Notify {
     let origin = Instant::now();
-    let last = AtomicU64::new(0);
+    let last = AtomicU64::new(WAKE_EVERY_NANOS);
     Arc::new(move || {
         let now = origin.elapsed().as_nanos() as u64 + WAKE_EVERY_NANOS;
         let prev = last.load(Ordering::Relaxed);
@@ -252,13 +254,16 @@ impl Explorer {
             },
             self.settings.palette,
             self.settings.overlay,
-            Some(throttled_repaint(ctx)),
+            Some(throttled_repaint(ctx.clone())),
             self.render.take(),
             self.cancel_latencies.clone(),
         ) {
             Ok(r) => {
                 self.render = Some(r);
                 self.render_error = None;
+                // The workers' first wake-up comes one interval in (and a
+                // render shorter than that sends none): look again then.
+                ctx.request_repaint_after(PROGRESS_REPAINT);
             }
             Err(e) => self.render_error = Some(e),
         }
