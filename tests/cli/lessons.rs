@@ -9,9 +9,9 @@ fn every_lesson_runs_headless_and_measures_the_figure_it_compares() {
     let lessons = list["lessons"].as_array().expect("lessons");
     assert_eq!(lessons.len(), 10, "{list}");
     assert!(list["problems"].as_array().expect("problems").is_empty());
-    // The shipped lessons with the two largest problems made smaller: this
-    // test binary runs a debug build, where the 1024x1024 product alone
-    // takes minutes. Everything else is the shipped text.
+    // The shipped lessons with their problems made smaller: this test
+    // binary runs a debug build, where the 1024x1024 product alone takes
+    // minutes. Everything else is the shipped text.
     let dir = tempfile::tempdir().expect("temp dir");
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/lessons"))
         .expect("lessons folder")
@@ -20,7 +20,10 @@ fn every_lesson_runs_headless_and_measures_the_figure_it_compares() {
         let text = std::fs::read_to_string(&path).expect("lesson file");
         let smaller = text
             .replace("\nn = 1024\n", "\nn = 256\n")
-            .replace("\ndigits = 13\n", "\ndigits = 11\n");
+            .replace("\ndigits = 13\n", "\ndigits = 11\n")
+            .replace("\nsize = [1920, 1080]\n", "\nsize = [320, 240]\n")
+            .replace("\nsize = [1280, 960]\n", "\nsize = [320, 240]\n")
+            .replace("\nsize = [1024, 768]\n", "\nsize = [240, 180]\n");
         std::fs::write(dir.path().join(path.file_name().expect("name")), smaller).expect("write");
     }
     let folder = dir.path().display().to_string();
