@@ -119,6 +119,48 @@ pub enum Command {
 }
 
 /// The view options shared by every Mandelbrot subcommand.
+/// How `--backend mpi` launches its ranks when parlab starts mpirun itself:
+/// the same flags for `render` and `bench sweep`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct MpiLaunchArgs {
+    /// With --backend mpi: rank 0 computes tiles too (in a thread) besides
+    /// handing them out, so N ranks are N workers (and a sweep's run
+    /// launches `mpirun -np P` instead of P+1).
+    #[arg(long)]
+    pub mpi_master_computes: bool,
+    /// With --backend mpi launched by parlab: seconds mpirun may take to start
+    /// every rank (ssh to each host, MPI_Init) before parlab stops it; default 30.
+    #[arg(long, value_name = "S", allow_negative_numbers = true,
+          value_parser = whole::<u32>(1, 600))]
+    pub mpi_startup_s: Option<u32>,
+    /// The mpirun that `--backend mpi` starts when parlab launches the job itself (default: on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub mpirun: Option<PathBuf>,
+    /// More arguments for that mpirun, one string (e.g. "--oversubscribe" to run more ranks than cores).
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    pub mpirun_args: Option<String>,
+    /// Hostfile for that mpirun: the machines of a lab (same parlab path on each, ssh keys).
+    #[arg(long, value_name = "FILE")]
+    pub hostfile: Option<PathBuf>,
+}
+
+impl MpiLaunchArgs {
+    /// The typed launch plan the farm receives.
+    pub fn launch(&self) -> crate::engine::farm::MpiLaunch {
+        crate::engine::farm::MpiLaunch {
+            mpirun: self.mpirun.clone(),
+            hostfile: self.hostfile.clone(),
+            args: crate::engine::farm::MpiLaunch::split_args(
+                self.mpirun_args.as_deref().unwrap_or(""),
+            ),
+            master_computes: self.mpi_master_computes,
+            startup_limit: self
+                .mpi_startup_s
+                .map(|s| std::time::Duration::from_secs(s.into())),
+        }
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct ViewArgs {
     /// Image width in pixels (1..=16384).

@@ -5,14 +5,14 @@ use super::{
     CliError, ViewArgs, check_workers, parse_kernel, parse_schedule, tiling_from, whole,
     workers_arg,
 };
+use crate::cli::args::MpiLaunchArgs;
 use crate::engine::exec::other_cpu::OtherCpuMeter;
 use crate::engine::exec::placement::{PINNING_HELP, Placement, worker_cpus};
 use crate::engine::exec::pool::{build_pool_placed, logical_cores};
 use crate::engine::exec::trace::{Trace, TraceStats};
 use crate::engine::farm::mpirun::world_size_from_env;
 use crate::engine::farm::{
-    Backend, FarmError, FarmOptions, FarmStats, MpiLaunch, inside_mpirun, render_in_world,
-    render_on,
+    Backend, FarmError, FarmOptions, FarmStats, inside_mpirun, render_in_world, render_on,
 };
 use crate::engine::mandelbrot::colour::{Palette, apply_overlay};
 use crate::engine::mandelbrot::render::RenderSettings;
@@ -63,24 +63,8 @@ pub struct RenderArgs {
     /// --mpirun-args, --hostfile).
     #[arg(long, default_value = "threads", value_name = "threads|processes|mpi")]
     pub backend: String,
-    /// With --backend mpi: rank 0 computes tiles too (in a thread) besides
-    /// handing them out, so N ranks are N workers.
-    #[arg(long)]
-    pub mpi_master_computes: bool,
-    /// With --backend mpi launched by parlab: seconds mpirun may take to start
-    /// every rank (ssh to each host, MPI_Init) before parlab stops it; default 30.
-    #[arg(long, value_name = "S", allow_negative_numbers = true,
-          value_parser = whole::<u32>(1, 600))]
-    pub mpi_startup_s: Option<u32>,
-    /// The mpirun that `--backend mpi` starts when parlab launches the job itself (default: on PATH).
-    #[arg(long, value_name = "PATH")]
-    pub mpirun: Option<PathBuf>,
-    /// More arguments for that mpirun, one string (e.g. "--oversubscribe --allow-run-as-root").
-    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
-    pub mpirun_args: Option<String>,
-    /// Hostfile for that mpirun: the machines of a lab (same parlab path on each, ssh keys).
-    #[arg(long, value_name = "FILE")]
-    pub hostfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub mpi: MpiLaunchArgs,
     /// Pin worker w to core w mod cores (physical cores first; threads only).
     #[arg(long, long_help = PINNING_HELP)]
     pub pin: bool,
@@ -119,7 +103,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     // Under mpirun the job's size fixes the workers: every rank but the master.
     let in_world = backend == Backend::Mpi && inside_mpirun();
     let num_workers = if in_world {
-        ranks_as_workers(args.workers, args.mpi_master_computes)?
+        ranks_as_workers(args.workers, args.mpi.mpi_master_computes)?
     } else {
         check_workers(args.workers.unwrap_or_else(logical_cores))?
     };
@@ -128,7 +112,7 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
     let kernel = parse_kernel(&args.kernel)?;
     let palette: Palette = args.palette.parse()?;
     tiling.check_count(view.width_px(), view.height_px())?;
-    if args.mpi_master_computes && backend != Backend::Mpi {
+    if args.mpi.mpi_master_computes && backend != Backend::Mpi {
         return Err(CliError::Usage(
             "--mpi-master-computes applies to --backend mpi".into(),
         ));
@@ -176,19 +160,11 @@ pub fn run(args: &RenderArgs) -> Result<(), CliError> {
         _ => None,
     };
     let options = FarmOptions {
-        mpi: MpiLaunch {
-            mpirun: args.mpirun.clone(),
-            hostfile: args.hostfile.clone(),
-            args: MpiLaunch::split_args(args.mpirun_args.as_deref().unwrap_or("")),
-            master_computes: args.mpi_master_computes,
-            startup_limit: args
-                .mpi_startup_s
-                .map(|s| std::time::Duration::from_secs(s.into())),
-        },
+        mpi: args.mpi.launch(),
         ..FarmOptions::default()
     };
     let run = if in_world {
-        match render_in_world(&settings, options.deadlines, args.mpi_master_computes)? {
+        match render_in_world(&settings, options.deadlines, args.mpi.mpi_master_computes)? {
             Some(run) => run,
             // A worker rank: rank 0 writes everything.
             None => return Ok(()),

@@ -2,6 +2,7 @@
 //! (granularity, worker count) configuration, prints a summary table and
 //! writes the same JSON/CSV/PNG/SVG exports as the window.
 
+use crate::cli::args::MpiLaunchArgs;
 use crate::cli::outputs::{Written, check_outputs};
 use crate::cli::{CliError, ViewArgs, parse_kernel, parse_schedule, whole};
 use crate::engine::exec::placement::{PINNING_HELP, Placement};
@@ -91,24 +92,8 @@ pub struct SweepArgs {
     /// before its MPI_Init to the last tile (mpirun's own launch is not in it).
     #[arg(long, default_value = "threads", value_name = "LIST")]
     pub backend: String,
-    /// With --backend mpi: rank 0 computes tiles too (in a thread), so each
-    /// run launches `mpirun -np P` instead of P+1.
-    #[arg(long)]
-    pub mpi_master_computes: bool,
-    /// With --backend mpi launched by parlab: seconds mpirun may take to start
-    /// every rank (ssh to each host, MPI_Init) before parlab stops it; default 30.
-    #[arg(long, value_name = "S", allow_negative_numbers = true,
-          value_parser = whole::<u32>(1, 600))]
-    pub mpi_startup_s: Option<u32>,
-    /// The mpirun that `--backend mpi` starts (default: on PATH).
-    #[arg(long, value_name = "PATH")]
-    pub mpirun: Option<PathBuf>,
-    /// More arguments for mpirun, one string (e.g. "--oversubscribe" to run more ranks than cores).
-    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
-    pub mpirun_args: Option<String>,
-    /// Hostfile for mpirun: the machines of a lab (same parlab path on each, ssh keys).
-    #[arg(long, value_name = "FILE")]
-    pub hostfile: Option<PathBuf>,
+    #[command(flatten)]
+    pub mpi: MpiLaunchArgs,
     /// Seed of the run-order shuffle.
     #[arg(long, default_value_t = 1, allow_negative_numbers = true,
           value_parser = whole::<u64>(0, u64::MAX.into()))]
@@ -213,17 +198,7 @@ fn parse_backends(args: &SweepArgs) -> Result<Vec<Backend>, CliError> {
 fn mandelbrot_on(args: &SweepArgs, backend: Backend) -> Result<Mandelbrot, CliError> {
     Ok(Mandelbrot {
         backend,
-        mpi: crate::engine::farm::MpiLaunch {
-            mpirun: args.mpirun.clone(),
-            hostfile: args.hostfile.clone(),
-            args: crate::engine::farm::MpiLaunch::split_args(
-                args.mpirun_args.as_deref().unwrap_or(""),
-            ),
-            master_computes: args.mpi_master_computes,
-            startup_limit: args
-                .mpi_startup_s
-                .map(|s| std::time::Duration::from_secs(s.into())),
-        },
+        mpi: args.mpi.launch(),
         ..Mandelbrot::new(args.view.to_view()?, parse_kernel(&args.kernel)?)
     })
 }
