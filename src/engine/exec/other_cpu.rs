@@ -21,6 +21,8 @@
 //! it joins the verdict and is named apart ("this window's drawing").
 
 use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// Above this many cores' worth of CPU taken by other processes on average
 /// (10 % of one core), the figures measured beside them are called unreliable.
@@ -145,6 +147,89 @@ pub fn drawing_ticks(measuring_tid: i32) -> u64 {
             is_drawing_thread(tid, name, main_tid, measuring_tid).then_some(ticks)
         })
         .sum()
+}
+
+/// How a background job started from a window waits, before it times
+/// anything, for the window's own drawing to die down. The frame that starts
+/// a render is the window's most expensive one (a 4K render's image is
+/// allocated and its texture made; with software OpenGL that is hundreds of
+/// ms of CPU), and the window's first frames compile shaders: a render
+/// timed beside them read 2–2.5× slower than `parlab render` on 2 cores, the
+/// drawing taking 0.4–0.5 cores. The job waits in its own thread (workers
+/// never wait for the window) until this process's drawing threads used
+/// less than [`QUIET_DRAWING_CORES`] over one [`QUIET_WINDOW`], for at most
+/// `limit`; past that it starts anyway and its busy verdict says why.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct QuietStart {
+    /// A fixed pause first (the frame that started the job is drawn in it).
+    pub pause: Duration,
+    /// Then wait for quiet drawing at most this long (zero: do not wait).
+    pub limit: Duration,
+}
+
+/// Each look at the drawing threads covers this long (30 ticks of 2 CPUs).
+pub const QUIET_WINDOW: Duration = Duration::from_millis(150);
+/// Quiet: the drawing took less than this many cores over one window.
+pub const QUIET_DRAWING_CORES: f64 = 0.15;
+
+/// What a [`QuietStart`] wait saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct QuietWait {
+    /// From the end of the pause to the start.
+    pub waited: Duration,
+    /// The drawing's cores over the last window looked at.
+    pub drawing_cores: Option<f64>,
+    /// Quiet was seen (false: the limit ran out, or no `/proc`).
+    pub quiet: bool,
+}
+
+impl QuietStart {
+    /// Blocks the calling background thread (not a worker, not the UI) for
+    /// the pause, then until the drawing is quiet or `limit` has passed; a
+    /// cancel cuts both short.
+    pub fn wait(&self, cancel: &AtomicBool) -> QuietWait {
+        sleep_unless_cancelled(self.pause, cancel);
+        let start = Instant::now();
+        let mut seen = QuietWait::default();
+        if self.limit.is_zero() {
+            return seen;
+        }
+        let me = current_tid();
+        let Some(mut before) = CpuCounters::read(me) else {
+            return seen;
+        };
+        while !cancel.load(Ordering::Relaxed) && start.elapsed() < self.limit {
+            sleep_unless_cancelled(QUIET_WINDOW, cancel);
+            let Some(after) = CpuCounters::read(me) else {
+                break;
+            };
+            seen.drawing_cores = OtherCpu::between(&before, &after).drawing_cores();
+            if is_quiet(seen.drawing_cores) {
+                seen.quiet = true;
+                break;
+            }
+            before = after;
+        }
+        seen.waited = start.elapsed();
+        seen
+    }
+}
+
+/// Quiet: a window long enough to tell, with the drawing under the bar.
+fn is_quiet(drawing_cores: Option<f64>) -> bool {
+    drawing_cores.is_some_and(|c| c < QUIET_DRAWING_CORES)
+}
+
+/// Sleeps `total`, in short steps, unless `cancel` is set first.
+pub fn sleep_unless_cancelled(total: Duration, cancel: &AtomicBool) {
+    let until = Instant::now() + total;
+    while !cancel.load(Ordering::Relaxed) {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        std::thread::sleep(left.min(Duration::from_millis(10)));
+    }
 }
 
 /// The calling thread's id, as `/proc/self/task` names it.
@@ -676,5 +761,34 @@ mod tests {
             }
             assert!(family_ticks().expect("proc") > 0);
         }
+    }
+
+    #[test]
+    fn quiet_needs_a_verdict_under_the_bar() {
+        assert!(is_quiet(Some(0.07)), "one idle frame");
+        assert!(!is_quiet(Some(0.44)), "start-up drawing");
+        assert!(!is_quiet(None), "a window too short to tell");
+    }
+
+    #[test]
+    fn a_quiet_wait_ends_at_its_limit_or_a_cancel() {
+        let cancel = AtomicBool::new(false);
+        let none = QuietStart::default().wait(&cancel);
+        assert_eq!(none.waited, Duration::ZERO, "no limit, no wait");
+        // Whatever the drawing (this process's unnamed test threads count),
+        // the wait ends by its limit.
+        let limited = QuietStart {
+            pause: Duration::ZERO,
+            limit: Duration::from_millis(400),
+        }
+        .wait(&cancel);
+        assert!(limited.waited < Duration::from_secs(5), "{limited:?}");
+        cancel.store(true, Ordering::Relaxed);
+        let cancelled = QuietStart {
+            pause: Duration::from_secs(3600),
+            limit: Duration::from_secs(3600),
+        }
+        .wait(&cancel);
+        assert!(!cancelled.quiet, "a cancel is not quiet");
     }
 }

@@ -10,18 +10,18 @@
 //! On threads, `wall` is the time from the first tile's start to the last
 //! tile's end, the same definition as [`crate::engine::mandelbrot::render::render`]'s.
 
-use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
+use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter, QuietStart};
 use crate::engine::exec::pool::build_pool_placed;
 use crate::engine::exec::schedule::execute;
 use crate::engine::exec::task::{BackgroundTask, Emitter, Notify};
 use crate::engine::exec::trace::TaskRecord;
 use crate::engine::farm::{Backend, FarmOptions, FarmStats, run_processes};
 use crate::engine::mandelbrot::kernel::TilePixels;
-use crate::engine::mandelbrot::render::{RenderSettings, compute_tile};
+use crate::engine::mandelbrot::render::RenderSettings;
 use crate::engine::mandelbrot::tiling::Tile;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// A finished tile, with its pixels and trace entry.
 #[derive(Clone, Debug)]
@@ -91,19 +91,20 @@ impl RenderJob {
         options: FarmOptions,
         notify: Option<Notify>,
     ) -> std::io::Result<Self> {
-        Self::start_settled(settings, backend, options, notify, Duration::ZERO)
+        Self::start_settled(settings, backend, options, notify, QuietStart::default())
     }
 
-    /// [`RenderJob::start_with`], the render starting `settle` later: a
-    /// window lets the frame that started it finish first, so that drawing
-    /// it does not take CPU from the timed tiles (a fixed pause, cut short
-    /// by a cancel; nothing waits for the window).
+    /// [`RenderJob::start_with`], the render starting after `settle`: a
+    /// window lets the frame that started it, and any drawing after it, die
+    /// down first, so that drawing does not take CPU from the timed tiles
+    /// (the job thread waits, cut short by a cancel; the workers never wait
+    /// for the window).
     pub fn start_settled(
         settings: RenderSettings,
         backend: Backend,
         options: FarmOptions,
         notify: Option<Notify>,
-        settle: Duration,
+        settle: QuietStart,
     ) -> std::io::Result<Self> {
         let view = settings.view;
         let tiles = Arc::new(settings.tiling.tiles(view.width_px(), view.height_px()));
@@ -119,7 +120,7 @@ impl RenderJob {
                 tiles.len() + 1,
                 notify,
                 move |emitter| {
-                    sleep_unless_cancelled(settle, emitter.cancel_flag());
+                    settle.wait(emitter.cancel_flag());
                     match backend {
                         Backend::Threads => run_job(settings, &tiles, emitter, &completed),
                         Backend::Processes | Backend::Mpi => {
@@ -173,17 +174,6 @@ impl RenderJob {
 }
 
 /// Sleeps `total`, in short steps, returning early once `cancel` is set.
-fn sleep_unless_cancelled(total: Duration, cancel: &AtomicBool) {
-    let until = Instant::now() + total;
-    while !cancel.load(Ordering::Relaxed) {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return;
-        }
-        std::thread::sleep(left.min(Duration::from_millis(10)));
-    }
-}
-
 fn run_job(
     settings: RenderSettings,
     tiles: &[Tile],
@@ -215,6 +205,14 @@ fn run_job(
     };
     let num_workers = pool.as_ref().map_or(1, |p| p.current_num_threads()) as u32;
     let view = settings.view;
+    // Every tile's buffer exists, its pages written, before anything is
+    // timed: the buffers go to the window and stay there, so tiles cannot
+    // reuse each other's memory as `render` does (it copies each tile into
+    // its image and frees it), and fresh pages would fault inside the tiles.
+    let buffers: Vec<Mutex<Option<TilePixels>>> = tiles
+        .iter()
+        .map(|t| Mutex::new(Some(TilePixels::for_tile_touched(t))))
+        .collect();
     let first_start = AtomicU64::new(u64::MAX);
     let last_end = AtomicU64::new(0);
     let meter = OtherCpuMeter::start();
@@ -225,7 +223,12 @@ fn run_job(
         tiles.len(),
         emitter.cancel_flag(),
         origin,
-        |i| compute_tile(settings.kernel, &view, &tiles[i]),
+        |i| {
+            let ready = buffers[i].lock().ok().and_then(|mut b| b.take());
+            let mut pixels = ready.unwrap_or_else(|| TilePixels::for_tile(&tiles[i]));
+            let work = settings.kernel.compute_tile(&view, &tiles[i], &mut pixels);
+            (pixels, work)
+        },
         |record, pixels| {
             let tile = tiles[record.task as usize];
             first_start.fetch_min(record.start_nanos, Ordering::Relaxed);
@@ -341,6 +344,7 @@ mod tests {
     use crate::engine::mandelbrot::render::{IterImage, render_serial};
     use crate::engine::mandelbrot::tiling::Tiling;
     use crate::engine::mandelbrot::view::View;
+    use std::time::Duration;
 
     fn settings(view: View, schedule: Schedule, workers: usize) -> RenderSettings {
         RenderSettings {
@@ -405,7 +409,10 @@ mod tests {
             Backend::Threads,
             FarmOptions::default(),
             None,
-            Duration::from_millis(50),
+            QuietStart {
+                pause: Duration::from_millis(50),
+                limit: Duration::from_millis(300),
+            },
         )
         .expect("job");
         let mut tiles = 0;
@@ -421,7 +428,10 @@ mod tests {
             Backend::Threads,
             FarmOptions::default(),
             None,
-            Duration::from_secs(3600),
+            QuietStart {
+                pause: Duration::from_secs(3600),
+                limit: Duration::from_secs(3600),
+            },
         )
         .expect("job");
         let asked = Instant::now();

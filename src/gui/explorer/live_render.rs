@@ -2,6 +2,7 @@
 //! drains its tiles into the [`Canvas`] under a per-frame time budget, and
 //! retires stale jobs on a reaper thread that measures how long they take to stop.
 
+use crate::engine::exec::other_cpu::QuietStart;
 use crate::engine::exec::task::Notify;
 use crate::engine::exec::trace::Trace;
 use crate::engine::farm::{Backend, FarmOptions};
@@ -12,10 +13,16 @@ use crate::gui::explorer::canvas::Canvas;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Pause between the frame that starts a render and its first tile: that
-/// frame (with software OpenGL tens of ms of CPU, more with a 4K image) is
-/// drawn before the tiles are timed, not during them.
-pub const RENDER_SETTLE: std::time::Duration = std::time::Duration::from_millis(150);
+/// How a render started from the window waits before its first tile: the
+/// frame that starts it (with software OpenGL tens of ms of CPU, hundreds
+/// with a 4K image: its canvas is allocated and its texture made), and the
+/// window's first frames, are drawn before the tiles are timed, not during
+/// them. A pause of 150 ms, then until the drawing is quiet, at most 2 s
+/// (see [`QuietStart`]).
+pub const RENDER_SETTLE: QuietStart = QuietStart {
+    pause: Duration::from_millis(150),
+    limit: Duration::from_secs(2),
+};
 
 /// How long cancelled renders took to stop, shared with the reaper threads.
 #[derive(Clone, Default)]
@@ -158,6 +165,12 @@ impl LiveRender {
     /// Uses `trace` for timeline and overlay once this render's image is complete.
     pub fn adopt_trace(&mut self, trace: Trace) {
         self.adopted = Some(trace);
+    }
+
+    /// The workers are done (every tile is queued), though the window may not
+    /// have taken them all in yet.
+    pub fn workers_done(&self) -> bool {
+        self.job.as_ref().is_some_and(|j| j.is_finished())
     }
 
     /// Takes in finished tiles until the budget is spent. Returns true if more may be waiting.

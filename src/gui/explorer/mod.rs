@@ -43,12 +43,20 @@ const STATS_REFRESH: Duration = Duration::from_millis(100);
 /// How often the UI looks for the end of a baseline measurement.
 const BASELINE_POLL: Duration = Duration::from_millis(50);
 
-/// While a render runs the window redraws at most this often: each redraw
-/// takes CPU from the workers being measured (tens of ms a frame with
-/// software OpenGL on a 2-core machine), and 4 progress frames a second show
-/// the tiles arriving well enough. Workers wake the UI at most this often too
-/// (every wake-up takes egui's context lock).
-pub const PROGRESS_REPAINT: Duration = Duration::from_millis(250);
+/// While a render runs the window redraws at most this often, the first time
+/// this long after the start: each redraw takes CPU from the workers being
+/// measured. With software OpenGL (llvmpipe, as under Xvfb or on a lab
+/// machine without a GPU driver) a 1500×950 frame costs 20–100 ms of CPU.
+/// Once a second, a render shorter than that is measured undisturbed and
+/// drawn when it ends (the timeline's replay shows its tiles arriving), and
+/// a longer one shows its progress at a small cost, which its busy verdict
+/// counts. Workers wake the UI at most this often too (a wake-up takes
+/// egui's context lock).
+pub const PROGRESS_REPAINT: Duration = Duration::from_millis(1000);
+
+/// How long a frame takes in tiles once the workers are done (the window
+/// still answers at ~25 frames a second while it catches up).
+const CATCH_UP_BUDGET: Duration = Duration::from_millis(30);
 
 /// Frames the window draws before its first render starts (they cost the most).
 const FRAMES_BEFORE_FIRST_RENDER: u32 = 3;
@@ -380,9 +388,19 @@ impl Explorer {
     /// Takes in finished tiles and baseline results; call once per frame.
     pub fn poll(&mut self) {
         if let Some(r) = &mut self.render {
-            let more = r.drain(DRAIN_BUDGET);
+            // Once the workers are done nothing is timed any more: catch up
+            // at full speed (a 4K render of 4-px tiles queues half a million).
+            let workers_done = r.workers_done();
+            let budget = if workers_done {
+                CATCH_UP_BUDGET
+            } else {
+                DRAIN_BUDGET
+            };
+            let more = r.drain(budget);
             if let Some(ctx) = &self.ctx {
-                if r.is_running() {
+                if r.is_running() && workers_done {
+                    ctx.request_repaint();
+                } else if r.is_running() {
                     // Progress only: workers never wait for the window, so
                     // a slow redraw costs nothing but a later picture.
                     ctx.request_repaint_after(PROGRESS_REPAINT);

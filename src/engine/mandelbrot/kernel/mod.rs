@@ -222,6 +222,18 @@ impl TilePixels {
             smooth: vec![0.0; tile.num_pixels()],
         }
     }
+
+    /// [`Self::for_tile`] with every page written, so that filling it later
+    /// takes no page faults (`vec![0; n]` maps fresh pages that fault on the
+    /// first write: a job that keeps each tile's buffer took them all inside
+    /// its timed tiles, ~35 % more busy time per worker at 3840×2160).
+    pub fn for_tile_touched(tile: &Tile) -> Self {
+        let n = tile.num_pixels();
+        let (mut counts, mut smooth) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        counts.resize(n, 0);
+        smooth.resize(n, 0.0);
+        TilePixels { counts, smooth }
+    }
 }
 
 /// Continuous escape value: `n + 1 - log2(ln |z|)` for a point that escaped
