@@ -57,11 +57,17 @@ pub const AVX512_VECTORS: usize = 6;
 /// K0 74 → 79 % of the ceiling, B3 36 → 39 %, B2 unchanged (40 %), the
 /// default view at 3840×2160 and 500 iterations 3 % faster.
 pub const AVX512_BLOCK_ITERS: u32 = 16;
-/// Escaped pixels finished together (a multiple of [`LANES`]).
+/// Escaped pixels finished together (a multiple of [`REPLAY_PX`]).
 pub const PENDING_BATCH: usize = 64;
+/// Groups of eight pending pixels replayed side by side: one group's
+/// replay is a chain of dependent FMAs (latency-bound, ~8 cycles a step);
+/// four in step keep both FMA pipes busy.
+const REPLAY_GROUPS: usize = 4;
+/// Pending pixels one replay covers.
+const REPLAY_PX: usize = REPLAY_GROUPS * LANES;
 /// Pending room: a full batch minus one, one block's escapes, and the
 /// whole-vector store past the end.
-const PENDING_CAP: usize = PENDING_BATCH + LANES * AVX512_VECTORS + LANES;
+const PENDING_CAP: usize = PENDING_BATCH + LANES * AVX512_VECTORS + REPLAY_PX;
 /// Pixels the feed buffer holds.
 const FEED_CAP: usize = 128;
 /// The pixel index of a lane that holds no pixel (c = 0: it never escapes).
@@ -359,8 +365,8 @@ impl Pending {
             end_zi: [0.0; PENDING_CAP],
             found: [0; PENDING_CAP.div_ceil(LANES)],
         };
-        for i in (0..end).step_by(LANES) {
-            results.found[i / LANES] = self.replay(i, (end - i).min(LANES), max_iter, &mut results);
+        for i in (0..end).step_by(REPLAY_PX) {
+            self.replay(i, end - i, max_iter, &mut results);
         }
         let mut smooth = [0.0f32; PENDING_CAP];
         for i in (0..end).step_by(LANES) {
@@ -415,49 +421,67 @@ impl Pending {
         iterations
     }
 
-    /// Replays entries `i..i + used` (lanes past `used` are ignored): the
-    /// reference's test before each step, for up to one block. Writes each
-    /// lane's count and |z|² at its first failing test (or at `max_iter`)
-    /// into `results`, and z after the block (for a lane that never
-    /// failed); returns the lanes that failed.
+    /// Replays entries `i..i + used.min(REPLAY_PX)` ([`REPLAY_GROUPS`]
+    /// groups of eight side by side, so that their dependency chains
+    /// overlap; lanes past `used` are ignored): the reference's test before
+    /// each step, for up to one block. Writes each lane's count and |z|² at
+    /// its first failing test (or at `max_iter`) into `results`, z after
+    /// the block (for a lane that never failed), and the lanes that failed.
     #[target_feature(enable = "avx512f,fma")]
-    fn replay(&self, i: usize, used: usize, max_iter: u32, results: &mut Replayed) -> __mmask8 {
+    fn replay(&self, i: usize, used: usize, max_iter: u32, results: &mut Replayed) {
+        const G: usize = REPLAY_GROUPS;
         let four = _mm512_set1_pd(4.0);
         let limit = _mm512_set1_pd(f64::from(max_iter));
-        let (cr, ci) = (load(&self.cr[i..]), load(&self.ci[i..]));
-        let (mut zr, mut zi) = (load(&self.zr[i..]), load(&self.zi[i..]));
-        let iters = load(&self.iters[i..]);
+        let at = |g: usize| i + g * LANES;
+        let cr: [__m512d; G] = std::array::from_fn(|g| load(&self.cr[at(g)..]));
+        let ci: [__m512d; G] = std::array::from_fn(|g| load(&self.ci[at(g)..]));
+        let mut zr: [__m512d; G] = std::array::from_fn(|g| load(&self.zr[at(g)..]));
+        let mut zi: [__m512d; G] = std::array::from_fn(|g| load(&self.zi[at(g)..]));
+        let mut n: [__m512d; G] = std::array::from_fn(|g| load(&self.iters[at(g)..]));
         // Lanes past `used` count as found, so that the replay can stop
         // as soon as every used lane has its result.
-        let unused: __mmask8 = !(u8::MAX >> (LANES - used));
-        let mut found: __mmask8 = unused;
-        let mut count = _mm512_setzero_pd();
-        let mut mag = _mm512_setzero_pd();
+        let unused: [__mmask8; G] = std::array::from_fn(|g| {
+            let lanes = used.saturating_sub(g * LANES).min(LANES);
+            !(u8::MAX.checked_shr((LANES - lanes) as u32).unwrap_or(0))
+        });
+        let mut found = unused;
+        let mut count = [_mm512_setzero_pd(); G];
+        let mut mag = [_mm512_setzero_pd(); G];
+        let one = _mm512_set1_pd(1.0);
         for j in 0..=AVX512_BLOCK_ITERS {
-            let m = _mm512_fmadd_pd(zr, zr, _mm512_mul_pd(zi, zi));
-            let n = _mm512_add_pd(iters, _mm512_set1_pd(f64::from(j)));
-            // The reference stops at the first |z|² > 4, or at max_iter.
-            let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
-                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n, limit);
-            let first = stop & !found;
-            count = _mm512_mask_mov_pd(count, first, n);
-            mag = _mm512_mask_mov_pd(mag, first, m);
-            found |= stop;
-            if found == u8::MAX {
+            let mut all = u8::MAX;
+            for g in 0..G {
+                let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+                // The reference stops at the first |z|² > 4, or at max_iter.
+                let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
+                    | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n[g], limit);
+                let first = stop & !found[g];
+                count[g] = _mm512_mask_mov_pd(count[g], first, n[g]);
+                mag[g] = _mm512_mask_mov_pd(mag[g], first, m);
+                found[g] |= stop;
+                all &= found[g];
+            }
+            if all == u8::MAX {
                 break;
             }
             if j < AVX512_BLOCK_ITERS {
-                let cr_minus_zi2 = _mm512_fnmadd_pd(zi, zi, cr);
-                let twice_zr = _mm512_add_pd(zr, zr);
-                zi = _mm512_fmadd_pd(twice_zr, zi, ci);
-                zr = _mm512_fmadd_pd(zr, zr, cr_minus_zi2);
+                for g in 0..G {
+                    let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], cr[g]);
+                    let twice_zr = _mm512_add_pd(zr[g], zr[g]);
+                    zi[g] = _mm512_fmadd_pd(twice_zr, zi[g], ci[g]);
+                    zr[g] = _mm512_fmadd_pd(zr[g], zr[g], cr_minus_zi2);
+                    n[g] = _mm512_add_pd(n[g], one);
+                }
             }
         }
-        store(&mut results.count[i..], count);
-        store(&mut results.mag[i..], mag);
-        store(&mut results.end_zr[i..], zr);
-        store(&mut results.end_zi[i..], zi);
-        found & !unused
+        for g in 0..G {
+            let k = at(g);
+            store(&mut results.count[k..], count[g]);
+            store(&mut results.mag[k..], mag[g]);
+            store(&mut results.end_zr[k..], zr[g]);
+            store(&mut results.end_zi[k..], zi[g]);
+            results.found[k / LANES] = found[g] & !unused[g];
+        }
     }
 }
 
