@@ -331,45 +331,50 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
             deadline = next_deadline(&lanes.vectors, max_iter_f);
             continue;
         }
-        // One block on all vectors, in registers.
+        // Blocks on all vectors, in registers, until some lane escapes or
+        // the next block would pass the deadline.
+        let max_blocks = ((deadline - lanes.steps as f64) / f64::from(AVX512_BLOCK_ITERS)) as u64;
         let vectors = &mut lanes.vectors;
-        let saved: [(__m512d, __m512d); V] =
-            std::array::from_fn(|v| (vectors[v].zr, vectors[v].zi));
         let mut zr: [__m512d; V] = std::array::from_fn(|v| vectors[v].zr);
         let mut zi: [__m512d; V] = std::array::from_fn(|v| vectors[v].zi);
         let cr: [__m512d; V] = std::array::from_fn(|v| vectors[v].cr);
         let ci: [__m512d; V] = std::array::from_fn(|v| vectors[v].ci);
-        for _ in 0..AVX512_BLOCK_ITERS {
-            for v in 0..V {
-                // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
-                // zr' = fma(zr, zr, fma(-zi, zi, cr)).
-                let cr_minus_zi2 = _mm512_fnmadd_pd(zi[v], zi[v], cr[v]);
-                let twice_zr = _mm512_add_pd(zr[v], zr[v]);
-                zi[v] = _mm512_fmadd_pd(twice_zr, zi[v], ci[v]);
-                zr[v] = _mm512_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+        let done: [__mmask8; V] = std::array::from_fn(|v| vectors[v].done);
+        let mut blocks = 0;
+        let (saved, escaped) = loop {
+            let saved = (zr, zi);
+            for _ in 0..AVX512_BLOCK_ITERS {
+                for v in 0..V {
+                    // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
+                    // zr' = fma(zr, zr, fma(-zi, zi, cr)).
+                    let cr_minus_zi2 = _mm512_fnmadd_pd(zi[v], zi[v], cr[v]);
+                    let twice_zr = _mm512_add_pd(zr[v], zr[v]);
+                    zi[v] = _mm512_fmadd_pd(twice_zr, zi[v], ci[v]);
+                    zr[v] = _mm512_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+                }
             }
-        }
-        let block_start = _mm512_set1_pd(lanes.steps as f64);
-        lanes.steps += u64::from(AVX512_BLOCK_ITERS);
-        let mut any = 0;
-        let escaped: [__mmask8; V] = std::array::from_fn(|v| {
-            // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4), NaN too.
-            let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
-            let k = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four) & !vectors[v].done;
-            any |= k;
-            k
-        });
+            blocks += 1;
+            let mut any = 0;
+            let escaped: [__mmask8; V] = std::array::from_fn(|v| {
+                // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4),
+                // NaN too; lanes already done do not count.
+                let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
+                let k = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four) & !done[v];
+                any |= k;
+                k
+            });
+            if any != 0 || blocks >= max_blocks {
+                break (saved, escaped);
+            }
+        };
+        let block_start =
+            _mm512_set1_pd((lanes.steps + (blocks - 1) * u64::from(AVX512_BLOCK_ITERS)) as f64);
+        lanes.steps += blocks * u64::from(AVX512_BLOCK_ITERS);
         for v in 0..V {
             vectors[v].zr = zr[v];
             vectors[v].zi = zi[v];
-        }
-        // Predictable: taken in nearly every block of a view with escapes,
-        // never on one without. Below it, no branch on which lanes.
-        if any == 0 {
-            continue;
-        }
-        for v in 0..V {
-            lanes.num_done += vectors[v].mark_done(escaped[v], saved[v].0, saved[v].1, block_start);
+            // No branch on which lanes escaped: a mask of 0 changes nothing.
+            lanes.num_done += vectors[v].mark_done(escaped[v], saved.0[v], saved.1[v], block_start);
         }
         if lanes.num_done >= SERVICE_LANES {
             lanes.service(out);
