@@ -3,22 +3,25 @@
 //! as [`reference`], bit for bit.
 //!
 //! The loop runs blocks of [`AVX512_BLOCK_ITERS`] untested steps on all vectors
-//! (the same arithmetic as `reference::step`), then tests `!(|z|² <= 4)`
-//! (see `simd` for why a block-end test finds every escape). A lane that
-//! failed, or that has fewer than a block's iterations left before
-//! `max_iter`, is *compressed* (masked `vcompresspd`) with the z it had at
-//! the block's start into a pending batch and *refilled* at once with the
-//! tile's next pixels (masked `vexpandpd` from a small feed buffer and a
-//! masked blend of z to 0). The vector state never leaves for a per-pixel
-//! loop: the loop ends only when the tile runs out of pixels.
+//! (the same arithmetic as `reference::step`), back to back in registers,
+//! and tests `!(|z|² <= 4)` after each (see `simd` for why a block-end test
+//! finds every escape). A lane that failed, or that has fewer than a
+//! block's iterations left before `max_iter`, is marked *done*: masked
+//! moves keep the z it had at the block's start, and it runs on, ignored,
+//! with no branch on which lanes escaped. Once [`SERVICE_LANES`] lanes are
+//! done, one *service* goes over every vector: the done lanes are
+//! *compressed* (masked `vcompresspd`) into a pending batch and *refilled*
+//! with the tile's next pixels (masked `vexpandpd` from a small feed buffer
+//! and a masked blend of z to 0). The vector state never leaves for a
+//! per-pixel loop: the loop ends only when the tile runs out of pixels.
 //!
-//! Every [`PENDING_BATCH`] escapes, the batch is finished eight at a time:
-//! a vector replay of the block with the reference's test before each
-//! step (the first failing test, or `max_iter`, gives the count and |z|²
-//! exactly), then the smooth value of all eight at once with a vector copy
-//! of `log2_fast` (`vgetexppd`/`vgetmantpd` split x into 2ᵉ·m exactly; then
-//! the same operations, each rounded once, in the same order, so the f32
-//! is identical).
+//! Every [`PENDING_BATCH`] escapes, the batch is finished: a vector replay
+//! of the block, [`REPLAY_GROUPS`] groups of eight side by side, with the
+//! reference's test before each step (the first failing test, or
+//! `max_iter`, gives the count and |z|² exactly), then the smooth values
+//! eight at a time with a vector copy of `log2_fast` (`vgetexppd`/
+//! `vgetmantpd` split x into 2ᵉ·m exactly; then the same operations, each
+//! rounded once, in the same order, so the f32 is identical).
 //!
 //! Like `simd_avx2`, one of the few modules allowed `unsafe` (a test scans
 //! `src/`): the call into the `#[target_feature]` function after the CPU
