@@ -1,9 +1,10 @@
 //! `parlab bench bg N`: the Benchmarks Game mandelbrot output on stdout,
-//! byte-identical to the reference program, computed on all cores.
+//! byte-identical to the reference program, computed on all cores and written
+//! band by band (the bitmap is never whole in memory).
 
 use crate::cli::{CliError, check_workers};
 use crate::engine::exec::pool::{build_pool, logical_cores};
-use crate::engine::mandelbrot::bench_game::pbm;
+use crate::engine::mandelbrot::bench_game::{row_bytes, write_pbm};
 use clap::Args;
 use std::io::Write;
 use std::time::Instant;
@@ -37,19 +38,23 @@ pub fn run(args: &BenchBgArgs) -> Result<(), CliError> {
     let num_workers = check_workers(args.workers.unwrap_or_else(logical_cores))?;
     let pool = build_pool(num_workers)?;
     let start = Instant::now();
-    let file = pool.install(|| pbm(args.n, !args.scalar));
-    let compute = start.elapsed();
     let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(&file)
-        .and_then(|()| stdout.flush())
-        .unwrap_or_else(|e| crate::cli::output::stdout_failed(&e));
+    let mut bytes = 0;
+    write_pbm(&pool, args.n, !args.scalar, |band| {
+        bytes += band.len();
+        stdout.write_all(band)
+    })
+    .and_then(|()| stdout.flush())
+    .unwrap_or_else(|e| crate::cli::output::stdout_failed(&e));
+    let elapsed = start.elapsed();
     if args.timing {
         eprintln!(
-            "bench bg {}: {:.3} s compute on {num_workers} worker(s), {} bytes",
+            "bench bg {}: {:.3} s compute and write on {num_workers} worker(s), {bytes} bytes \
+             ({} rows of {} bytes)",
             args.n,
-            compute.as_secs_f64(),
-            file.len()
+            elapsed.as_secs_f64(),
+            args.n,
+            row_bytes(args.n)
         );
     }
     Ok(())

@@ -94,7 +94,12 @@ pub fn bitmap(n: usize, fast: bool) -> Vec<u8> {
 
 /// Computes the bitmap rows into `bits` (`row_bytes(n) · n` bytes).
 fn bitmap_into(n: usize, fast: bool, bits: &mut [u8]) {
-    let real = real_parts(n);
+    rows_into(n, fast, &real_parts(n), 0, bits);
+}
+
+/// Computes rows `first_row..` of the bitmap into `bits` (whole rows), in
+/// parallel over rows on the current rayon pool.
+fn rows_into(n: usize, fast: bool, real: &[f64], first_row: usize, bits: &mut [u8]) {
     let stride = row_bytes(n);
     if stride == 0 {
         return;
@@ -102,13 +107,43 @@ fn bitmap_into(n: usize, fast: bool, bits: &mut [u8]) {
     bits.par_chunks_mut(stride)
         .enumerate()
         .for_each(|(y, out)| {
-            let ci = imag_part(y, n);
+            let ci = imag_part(first_row + y, n);
             if fast {
-                row(&real, ci, n, out);
+                row(real, ci, n, out);
             } else {
-                row_scalar(&real, ci, n, out);
+                row_scalar(real, ci, n, out);
             }
         });
+}
+
+/// Rows per band in [`write_pbm`]: 1 MiB of bitmap at N = 16000.
+pub const BAND_BYTES: usize = 1 << 20;
+
+/// The whole PBM file, written to `write` band by band: each band of rows
+/// (about [`BAND_BYTES`]) is computed in parallel on `pool`, then written
+/// (on the calling thread), so that the bitmap is never whole in memory (peak memory
+/// one band, not the 32 MB of a 16000² bitmap). Same bytes as [`pbm`].
+pub fn write_pbm(
+    pool: &rayon::ThreadPool,
+    n: usize,
+    fast: bool,
+    mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    write(format!("P4\n{n} {n}\n").as_bytes())?;
+    let stride = row_bytes(n);
+    if stride == 0 {
+        return Ok(());
+    }
+    let real = real_parts(n);
+    let band_rows = (BAND_BYTES / stride).clamp(1, n);
+    let mut band = vec![0u8; band_rows * stride];
+    for first_row in (0..n).step_by(band_rows) {
+        let rows = band_rows.min(n - first_row);
+        let bits = &mut band[..rows * stride];
+        pool.install(|| rows_into(n, fast, &real, first_row, bits));
+        write(bits)?;
+    }
+    Ok(())
 }
 
 /// The whole PBM file, computed in place after its header: one buffer of
@@ -139,6 +174,24 @@ mod tests {
         assert!(file.starts_with(b"P4\n10 10\n"));
         assert_eq!(file.len(), "P4\n10 10\n".len() + 2 * 10);
         assert_eq!(&file["P4\n10 10\n".len()..], bitmap(10, true).as_slice());
+    }
+
+    #[test]
+    fn written_in_bands_equals_the_whole_file() {
+        // 3000 rows of 375 bytes: three bands, the last one short.
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("pool");
+        for (n, fast) in [(1, true), (13, false), (3000, true)] {
+            let mut written = Vec::new();
+            write_pbm(&pool, n, fast, |b| {
+                written.extend_from_slice(b);
+                Ok(())
+            })
+            .expect("in memory");
+            assert_eq!(written, pbm(n, fast), "n = {n}");
+        }
     }
 
     #[test]

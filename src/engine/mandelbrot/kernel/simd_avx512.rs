@@ -3,22 +3,25 @@
 //! as [`reference`], bit for bit.
 //!
 //! The loop runs blocks of [`AVX512_BLOCK_ITERS`] untested steps on all vectors
-//! (the same arithmetic as `reference::step`), then tests `!(|z|² <= 4)`
-//! (see `simd` for why a block-end test finds every escape). A lane that
-//! failed, or that has fewer than a block's iterations left before
-//! `max_iter`, is *compressed* (masked `vcompresspd`) with the z it had at
-//! the block's start into a pending batch and *refilled* at once with the
-//! tile's next pixels (masked `vexpandpd` from a small feed buffer and a
-//! masked blend of z to 0). The vector state never leaves for a per-pixel
-//! loop: the loop ends only when the tile runs out of pixels.
+//! (the same arithmetic as `reference::step`), back to back in registers,
+//! and tests `!(|z|² <= 4)` after each (see `simd` for why a block-end test
+//! finds every escape). A lane that failed, or that has fewer than a
+//! block's iterations left before `max_iter`, is marked *done*: masked
+//! moves keep the z it had at the block's start, and it runs on, ignored,
+//! with no branch on which lanes escaped. Once [`SERVICE_LANES`] lanes are
+//! done, one *service* goes over every vector: the done lanes are
+//! *compressed* (masked `vcompresspd`) into a pending batch and *refilled*
+//! with the tile's next pixels (masked `vexpandpd` from a small feed buffer
+//! and a masked blend of z to 0). The vector state never leaves for a
+//! per-pixel loop: the loop ends only when the tile runs out of pixels.
 //!
-//! Every [`PENDING_BATCH`] escapes, the batch is finished eight at a time:
-//! a vector replay of the block with the reference's test before each
-//! step (the first failing test, or `max_iter`, gives the count and |z|²
-//! exactly), then the smooth value of all eight at once with a vector copy
-//! of `ln_fast` (`vgetexppd`/`vgetmantpd` split x into 2ᵉ·m exactly; then
-//! the same operations, each rounded once, in the same order, so the f32
-//! is identical).
+//! Every [`PENDING_BATCH`] escapes, the batch is finished: a vector replay
+//! of the block, [`REPLAY_GROUPS`] groups of eight side by side, with the
+//! reference's test before each step (the first failing test, or
+//! `max_iter`, gives the count and |z|² exactly), then the smooth values
+//! eight at a time with a vector copy of `log2_fast` (`vgetexppd`/
+//! `vgetmantpd` split x into 2ᵉ·m exactly; then the same operations, each
+//! rounded once, in the same order, so the f32 is identical).
 //!
 //! Like `simd_avx2`, one of the few modules allowed `unsafe` (a test scans
 //! `src/`): the call into the `#[target_feature]` function after the CPU
@@ -32,10 +35,11 @@ use crate::engine::mandelbrot::view::View;
 use std::arch::x86_64::{
     __m512d, __mmask8, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_NLE_UQ, _MM_MANT_NORM_1_2,
     _MM_MANT_SIGN_SRC, _mm256_storeu_ps, _mm512_add_pd, _mm512_cmp_pd_mask, _mm512_cvtpd_ps,
-    _mm512_div_pd, _mm512_fmadd_pd, _mm512_fnmadd_pd, _mm512_getexp_pd, _mm512_getmant_pd,
-    _mm512_loadu_pd, _mm512_mask_add_pd, _mm512_mask_blend_pd, _mm512_mask_expand_pd,
-    _mm512_mask_mov_pd, _mm512_mask_mul_pd, _mm512_maskz_compress_pd, _mm512_max_pd, _mm512_mul_pd,
-    _mm512_reduce_min_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd, _mm512_sub_pd,
+    _mm512_cvttpd_epu32, _mm512_div_pd, _mm512_fmadd_pd, _mm512_fnmadd_pd, _mm512_getexp_pd,
+    _mm512_getmant_pd, _mm512_loadu_pd, _mm512_mask_add_pd, _mm512_mask_blend_pd,
+    _mm512_mask_expand_pd, _mm512_mask_mov_pd, _mm512_mask_mul_pd, _mm512_mask_sub_pd,
+    _mm512_maskz_compress_pd, _mm512_max_pd, _mm512_mul_pd, _mm512_reduce_min_pd, _mm512_set1_pd,
+    _mm512_setzero_pd, _mm512_storeu_pd, _mm512_sub_pd,
 };
 use std::sync::OnceLock;
 
@@ -57,11 +61,23 @@ pub const AVX512_VECTORS: usize = 6;
 /// K0 74 → 79 % of the ceiling, B3 36 → 39 %, B2 unchanged (40 %), the
 /// default view at 3840×2160 and 500 iterations 3 % faster.
 pub const AVX512_BLOCK_ITERS: u32 = 16;
-/// Escaped pixels finished together (a multiple of [`LANES`]).
-pub const PENDING_BATCH: usize = 64;
+/// Escaped pixels finished together (a multiple of [`REPLAY_PX`]). Against
+/// 64, by CPU time on one core: B2 +2 %, B3 +2 %; 256 was no better.
+pub const PENDING_BATCH: usize = 128;
+/// Groups of eight pending pixels replayed side by side: one group's
+/// replay is a chain of dependent FMAs (latency-bound, ~8 cycles a step);
+/// four in step keep both FMA pipes busy.
+const REPLAY_GROUPS: usize = 4;
+/// Pending pixels one replay covers.
+const REPLAY_PX: usize = REPLAY_GROUPS * LANES;
 /// Pending room: a full batch minus one, one block's escapes, and the
 /// whole-vector store past the end.
-const PENDING_CAP: usize = PENDING_BATCH + LANES * AVX512_VECTORS + LANES;
+const PENDING_CAP: usize = PENDING_BATCH + LANES * AVX512_VECTORS + REPLAY_PX;
+/// Done lanes that make the vector loop stop to hand them to the exact
+/// finish and refill them ([`Lanes::service`]). A done lane idles until
+/// then (a block costs it ~3 cycles); each service costs ~100 cycles
+/// whatever the number of lanes, and has no branch on them.
+const SERVICE_LANES: usize = 16;
 /// Pixels the feed buffer holds.
 const FEED_CAP: usize = 128;
 /// The pixel index of a lane that holds no pixel (c = 0: it never escapes).
@@ -122,10 +138,10 @@ impl<'a> Feed<'a> {
         }
     }
 
-    /// Makes at least [`LANES`] entries readable from `pos`.
+    /// Makes at least `n` entries (at most [`FEED_CAP`]) readable from `pos`.
     #[inline(always)]
-    fn ensure_lanes(&mut self) {
-        if self.len - self.pos >= LANES {
+    fn ensure(&mut self, n: usize) {
+        if self.len - self.pos >= n {
             return;
         }
         let kept = self.len - self.pos;
@@ -166,10 +182,84 @@ struct Vector {
     zi: __m512d,
     cr: __m512d,
     ci: __m512d,
-    /// The tile's step counter when each lane got its pixel (+∞: none).
+    /// The tile's step counter when each lane got its pixel (+∞: none, or
+    /// the lane is done and waits for its refill).
     start: __m512d,
     /// Each lane's pixel index in the tile, or [`NO_PIXEL`].
     pixel: __m512d,
+    /// Lanes whose pixel is done (escaped, or due at `max_iter`): they run
+    /// on, ignored, until the next [`Lanes::service`] hands them to the
+    /// exact finish and refills them.
+    done: __mmask8,
+    /// For done lanes: z at the start of the block they left in, and the
+    /// iterations executed before it.
+    done_zr: __m512d,
+    done_zi: __m512d,
+    done_iters: __m512d,
+}
+
+impl Vector {
+    /// Marks the lanes of `k` done, with z = (`zr`, `zi`) after `at_step`
+    /// tile steps; returns how many.
+    #[target_feature(enable = "avx512f,fma")]
+    #[inline]
+    fn mark_done(&mut self, k: __mmask8, zr: __m512d, zi: __m512d, at_step: __m512d) -> usize {
+        self.done_zr = _mm512_mask_mov_pd(self.done_zr, k, zr);
+        self.done_zi = _mm512_mask_mov_pd(self.done_zi, k, zi);
+        self.done_iters = _mm512_mask_sub_pd(self.done_iters, k, at_step, self.start);
+        self.start = _mm512_mask_mov_pd(self.start, k, _mm512_set1_pd(f64::INFINITY));
+        self.done |= k;
+        k.count_ones() as usize
+    }
+}
+
+/// Every vector and the bookkeeping around them.
+struct Lanes<'a> {
+    vectors: [Vector; AVX512_VECTORS],
+    feed: Feed<'a>,
+    pending: Pending,
+    /// Pixels taken from the feed (real or not).
+    taken: usize,
+    num_pixels: usize,
+    /// Real pixels in lanes, done ones included.
+    in_lanes: usize,
+    /// Done lanes waiting for [`Self::service`].
+    num_done: usize,
+    /// Steps every lane has run since the tile started.
+    steps: u64,
+    max_iter: u32,
+    /// Iterations of the finished pixels.
+    iterations: u64,
+}
+
+impl Lanes<'_> {
+    /// Hands every done lane to the pending batch, refills it with the
+    /// feed's next pixel, and finishes the batch if it is full. All
+    /// vectors at once, with no branch on which lanes are done: masked
+    /// compresses, expands and moves (a lane mask of 0 changes nothing).
+    #[target_feature(enable = "avx512f,fma")]
+    fn service(&mut self, out: &mut TilePixels) {
+        self.feed.ensure(LANES * AVX512_VECTORS);
+        let steps = self.steps as f64;
+        for vector in &mut self.vectors {
+            let k = vector.done;
+            self.pending.push(k, vector);
+            self.in_lanes -= k.count_ones() as usize;
+            self.in_lanes += refill(
+                &mut self.feed,
+                vector,
+                k,
+                steps,
+                &mut self.taken,
+                self.num_pixels,
+            );
+            vector.done = 0;
+        }
+        self.num_done = 0;
+        if self.pending.len >= PENDING_BATCH {
+            self.iterations += self.pending.finish(out, self.max_iter, false);
+        }
+    }
 }
 
 #[target_feature(enable = "avx512f,fma")]
@@ -177,18 +267,7 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     const V: usize = AVX512_VECTORS;
     let max_iter = view.max_iter();
     let max_iter_f = f64::from(max_iter);
-    let num_pixels = tile.num_pixels();
     let four = _mm512_set1_pd(4.0);
-    let mut feed = Feed::new(view, tile);
-    let mut pending = Pending {
-        zr: [0.0; PENDING_CAP],
-        zi: [0.0; PENDING_CAP],
-        cr: [0.0; PENDING_CAP],
-        ci: [0.0; PENDING_CAP],
-        iters: [0.0; PENDING_CAP],
-        pixel: [NO_PIXEL; PENDING_CAP],
-        len: 0,
-    };
     let empty = Vector {
         zr: _mm512_setzero_pd(),
         zi: _mm512_setzero_pd(),
@@ -196,89 +275,116 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
         ci: _mm512_setzero_pd(),
         start: _mm512_set1_pd(f64::INFINITY),
         pixel: _mm512_set1_pd(NO_PIXEL),
+        done: 0,
+        done_zr: _mm512_setzero_pd(),
+        done_zi: _mm512_setzero_pd(),
+        done_iters: _mm512_setzero_pd(),
     };
-    let mut vectors = [empty; V];
-    // Pixels taken from the feed (real or not), and real ones now in lanes.
-    let mut taken = 0usize;
-    let mut in_lanes = 0usize;
-    // Steps every lane has run since the tile started.
-    let mut steps = 0u64;
-    let mut iterations = 0u64;
-    for vector in &mut vectors {
-        in_lanes += refill(&mut feed, vector, 0xFF, 0.0, &mut taken, num_pixels);
+    let mut lanes = Lanes {
+        vectors: [empty; V],
+        feed: Feed::new(view, tile),
+        pending: Pending {
+            zr: [0.0; PENDING_CAP],
+            zi: [0.0; PENDING_CAP],
+            cr: [0.0; PENDING_CAP],
+            ci: [0.0; PENDING_CAP],
+            iters: [0.0; PENDING_CAP],
+            pixel: [NO_PIXEL; PENDING_CAP],
+            len: 0,
+        },
+        taken: 0,
+        num_pixels: tile.num_pixels(),
+        in_lanes: 0,
+        num_done: 0,
+        steps: 0,
+        max_iter,
+        iterations: 0,
+    };
+    lanes.feed.ensure(LANES * V);
+    for vector in &mut lanes.vectors {
+        lanes.in_lanes += refill(
+            &mut lanes.feed,
+            vector,
+            0xFF,
+            0.0,
+            &mut lanes.taken,
+            lanes.num_pixels,
+        );
     }
-    let mut deadline = next_deadline(&vectors, max_iter_f);
+    let mut deadline = next_deadline(&lanes.vectors, max_iter_f);
     loop {
         // Lanes with fewer than a block's iterations left go to the exact
         // finish as they are (at most a few times per `max_iter` steps).
-        while (steps + u64::from(AVX512_BLOCK_ITERS)) as f64 > deadline {
-            let steps_f = steps as f64;
-            let threshold = _mm512_set1_pd(steps_f + f64::from(AVX512_BLOCK_ITERS) - max_iter_f);
-            for vector in &mut vectors {
+        while (lanes.steps + u64::from(AVX512_BLOCK_ITERS)) as f64 > deadline {
+            let steps_f = _mm512_set1_pd(lanes.steps as f64);
+            let threshold =
+                _mm512_set1_pd(lanes.steps as f64 + f64::from(AVX512_BLOCK_ITERS) - max_iter_f);
+            for vector in &mut lanes.vectors {
                 let due = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(vector.start, threshold);
-                if due != 0 {
-                    pending.push(due, vector, vector.zr, vector.zi, steps_f);
-                    in_lanes -= due.count_ones() as usize;
-                    in_lanes += refill(&mut feed, vector, due, steps_f, &mut taken, num_pixels);
-                    if pending.len >= PENDING_BATCH {
-                        iterations += pending.finish(out, max_iter, false);
-                    }
-                }
+                lanes.num_done += vector.mark_done(due, vector.zr, vector.zi, steps_f);
             }
-            deadline = next_deadline(&vectors, max_iter_f);
+            lanes.service(out);
+            deadline = next_deadline(&lanes.vectors, max_iter_f);
         }
-        if in_lanes == 0 {
+        if lanes.in_lanes == 0 {
             break;
         }
-        // One block on all vectors, in registers.
-        let saved: [(__m512d, __m512d); V] =
-            std::array::from_fn(|v| (vectors[v].zr, vectors[v].zi));
+        if lanes.num_done == lanes.in_lanes {
+            // Every real pixel is done: nothing left to run a block for.
+            lanes.service(out);
+            deadline = next_deadline(&lanes.vectors, max_iter_f);
+            continue;
+        }
+        // Blocks on all vectors, in registers, until some lane escapes or
+        // the next block would pass the deadline.
+        let max_blocks = ((deadline - lanes.steps as f64) / f64::from(AVX512_BLOCK_ITERS)) as u64;
+        let vectors = &mut lanes.vectors;
         let mut zr: [__m512d; V] = std::array::from_fn(|v| vectors[v].zr);
         let mut zi: [__m512d; V] = std::array::from_fn(|v| vectors[v].zi);
         let cr: [__m512d; V] = std::array::from_fn(|v| vectors[v].cr);
         let ci: [__m512d; V] = std::array::from_fn(|v| vectors[v].ci);
-        for _ in 0..AVX512_BLOCK_ITERS {
-            for v in 0..V {
-                // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
-                // zr' = fma(zr, zr, fma(-zi, zi, cr)).
-                let cr_minus_zi2 = _mm512_fnmadd_pd(zi[v], zi[v], cr[v]);
-                let twice_zr = _mm512_add_pd(zr[v], zr[v]);
-                zi[v] = _mm512_fmadd_pd(twice_zr, zi[v], ci[v]);
-                zr[v] = _mm512_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+        let done: [__mmask8; V] = std::array::from_fn(|v| vectors[v].done);
+        let mut blocks = 0;
+        let (saved, escaped) = loop {
+            let saved = (zr, zi);
+            for _ in 0..AVX512_BLOCK_ITERS {
+                for v in 0..V {
+                    // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
+                    // zr' = fma(zr, zr, fma(-zi, zi, cr)).
+                    let cr_minus_zi2 = _mm512_fnmadd_pd(zi[v], zi[v], cr[v]);
+                    let twice_zr = _mm512_add_pd(zr[v], zr[v]);
+                    zi[v] = _mm512_fmadd_pd(twice_zr, zi[v], ci[v]);
+                    zr[v] = _mm512_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+                }
             }
-        }
-        let block_start = steps as f64;
-        steps += u64::from(AVX512_BLOCK_ITERS);
-        let mut any = 0;
-        let escaped: [__mmask8; V] = std::array::from_fn(|v| {
-            // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4), NaN too.
-            let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
-            let k = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four);
-            any |= k;
-            k
-        });
+            blocks += 1;
+            let mut any = 0;
+            let escaped: [__mmask8; V] = std::array::from_fn(|v| {
+                // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4),
+                // NaN too; lanes already done do not count.
+                let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
+                let k = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four) & !done[v];
+                any |= k;
+                k
+            });
+            if any != 0 || blocks >= max_blocks {
+                break (saved, escaped);
+            }
+        };
+        let block_start =
+            _mm512_set1_pd((lanes.steps + (blocks - 1) * u64::from(AVX512_BLOCK_ITERS)) as f64);
+        lanes.steps += blocks * u64::from(AVX512_BLOCK_ITERS);
         for v in 0..V {
             vectors[v].zr = zr[v];
             vectors[v].zi = zi[v];
+            // No branch on which lanes escaped: a mask of 0 changes nothing.
+            lanes.num_done += vectors[v].mark_done(escaped[v], saved.0[v], saved.1[v], block_start);
         }
-        if any == 0 {
-            continue;
-        }
-        let steps_f = steps as f64;
-        for v in 0..V {
-            let k = escaped[v];
-            if k != 0 {
-                let vector = &mut vectors[v];
-                pending.push(k, vector, saved[v].0, saved[v].1, block_start);
-                in_lanes -= k.count_ones() as usize;
-                in_lanes += refill(&mut feed, vector, k, steps_f, &mut taken, num_pixels);
-            }
-        }
-        if pending.len >= PENDING_BATCH {
-            iterations += pending.finish(out, max_iter, false);
+        if lanes.num_done >= SERVICE_LANES {
+            lanes.service(out);
         }
     }
-    iterations + pending.finish(out, max_iter, true)
+    lanes.iterations + lanes.pending.finish(out, max_iter, true)
 }
 
 /// The earliest step at which some lane reaches `max_iter` (+∞ if none
@@ -293,7 +399,8 @@ fn next_deadline(vectors: &[Vector], max_iter: f64) -> f64 {
 }
 
 /// Refills the lanes of `k` in `vector` with the feed's next pixels
-/// (z = 0, started now); returns how many of them are real pixels.
+/// (z = 0, started now); returns how many of them are real pixels. The
+/// feed must hold at least `k`'s lanes.
 #[target_feature(enable = "avx512f,fma")]
 #[inline]
 fn refill(
@@ -304,7 +411,6 @@ fn refill(
     taken: &mut usize,
     num_pixels: usize,
 ) -> usize {
-    feed.ensure_lanes();
     let p = feed.pos;
     vector.cr = _mm512_mask_expand_pd(vector.cr, k, load(&feed.cr[p..]));
     vector.ci = _mm512_mask_expand_pd(vector.ci, k, load(&feed.ci[p..]));
@@ -322,18 +428,23 @@ fn refill(
 }
 
 impl Pending {
-    /// Appends the lanes of `k`: z = (`zr`, `zi`) after `at_step` tile
-    /// steps, with the lane's c and pixel.
+    /// Appends the done lanes of `k` of `vector`.
     #[target_feature(enable = "avx512f,fma")]
     #[inline]
-    fn push(&mut self, k: __mmask8, vector: &Vector, zr: __m512d, zi: __m512d, at_step: f64) {
+    fn push(&mut self, k: __mmask8, vector: &Vector) {
         let n = self.len;
-        let iters = _mm512_sub_pd(_mm512_set1_pd(at_step), vector.start);
-        store(&mut self.zr[n..], _mm512_maskz_compress_pd(k, zr));
-        store(&mut self.zi[n..], _mm512_maskz_compress_pd(k, zi));
+        store(
+            &mut self.zr[n..],
+            _mm512_maskz_compress_pd(k, vector.done_zr),
+        );
+        store(
+            &mut self.zi[n..],
+            _mm512_maskz_compress_pd(k, vector.done_zi),
+        );
         store(&mut self.cr[n..], _mm512_maskz_compress_pd(k, vector.cr));
         store(&mut self.ci[n..], _mm512_maskz_compress_pd(k, vector.ci));
-        store(&mut self.iters[n..], _mm512_maskz_compress_pd(k, iters));
+        let iters = _mm512_maskz_compress_pd(k, vector.done_iters);
+        store(&mut self.iters[n..], iters);
         store(
             &mut self.pixel[n..],
             _mm512_maskz_compress_pd(k, vector.pixel),
@@ -359,31 +470,32 @@ impl Pending {
             end_zi: [0.0; PENDING_CAP],
             found: [0; PENDING_CAP.div_ceil(LANES)],
         };
-        for i in (0..end).step_by(LANES) {
-            results.found[i / LANES] = self.replay(i, (end - i).min(LANES), max_iter, &mut results);
+        for i in (0..end).step_by(REPLAY_PX) {
+            self.replay(i, end - i, max_iter, &mut results);
         }
+        // Counts, pixel indices and smooth values, eight at a time; a count
+        // at max_iter takes the value max_iter (exact in f32: ≤ 2²⁴).
+        let limit = _mm512_set1_pd(f64::from(max_iter));
+        let mut counts = [0u32; PENDING_CAP];
+        let mut pixels = [0u32; PENDING_CAP];
         let mut smooth = [0.0f32; PENDING_CAP];
         for i in (0..end).step_by(LANES) {
-            let values = smooth_values(load(&results.count[i..]), load(&results.mag[i..]));
-            let dst = &mut smooth[i..i + LANES];
-            // SAFETY: `dst` is 8 writable f32s (the slice was bounds-checked);
-            // storeu has no alignment requirement; this function is compiled
-            // with avx512f (implies avx).
-            unsafe { _mm256_storeu_ps(dst.as_mut_ptr(), values) };
+            let count = load(&results.count[i..]);
+            let inside = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(count, limit);
+            let values =
+                _mm512_mask_mov_pd(smooth_values(count, load(&results.mag[i..])), inside, limit);
+            store_f32(&mut smooth[i..], _mm512_cvtpd_ps(values));
+            store_u32(&mut counts[i..], _mm512_cvttpd_epu32(count));
+            store_u32(
+                &mut pixels[i..],
+                _mm512_cvttpd_epu32(load(&self.pixel[i..])),
+            );
         }
         let mut iterations = 0;
-        for (j, &smooth_j) in smooth[..end].iter().enumerate() {
-            let pixel = self.pixel[j] as usize;
+        for j in 0..end {
+            let pixel = pixels[j] as usize;
             let (n, s) = if results.found[j / LANES] & (1 << (j % LANES)) != 0 {
-                let n = results.count[j] as u32;
-                (
-                    n,
-                    if n >= max_iter {
-                        max_iter as f32
-                    } else {
-                        smooth_j
-                    },
-                )
+                (counts[j], smooth[j])
             } else {
                 // Not reached by the construction (an entry failed the
                 // block-end test or had under a block left); kept exact.
@@ -415,49 +527,67 @@ impl Pending {
         iterations
     }
 
-    /// Replays entries `i..i + used` (lanes past `used` are ignored): the
-    /// reference's test before each step, for up to one block. Writes each
-    /// lane's count and |z|² at its first failing test (or at `max_iter`)
-    /// into `results`, and z after the block (for a lane that never
-    /// failed); returns the lanes that failed.
+    /// Replays entries `i..i + used.min(REPLAY_PX)` ([`REPLAY_GROUPS`]
+    /// groups of eight side by side, so that their dependency chains
+    /// overlap; lanes past `used` are ignored): the reference's test before
+    /// each step, for up to one block. Writes each lane's count and |z|² at
+    /// its first failing test (or at `max_iter`) into `results`, z after
+    /// the block (for a lane that never failed), and the lanes that failed.
     #[target_feature(enable = "avx512f,fma")]
-    fn replay(&self, i: usize, used: usize, max_iter: u32, results: &mut Replayed) -> __mmask8 {
+    fn replay(&self, i: usize, used: usize, max_iter: u32, results: &mut Replayed) {
+        const G: usize = REPLAY_GROUPS;
         let four = _mm512_set1_pd(4.0);
         let limit = _mm512_set1_pd(f64::from(max_iter));
-        let (cr, ci) = (load(&self.cr[i..]), load(&self.ci[i..]));
-        let (mut zr, mut zi) = (load(&self.zr[i..]), load(&self.zi[i..]));
-        let iters = load(&self.iters[i..]);
+        let at = |g: usize| i + g * LANES;
+        let cr: [__m512d; G] = std::array::from_fn(|g| load(&self.cr[at(g)..]));
+        let ci: [__m512d; G] = std::array::from_fn(|g| load(&self.ci[at(g)..]));
+        let mut zr: [__m512d; G] = std::array::from_fn(|g| load(&self.zr[at(g)..]));
+        let mut zi: [__m512d; G] = std::array::from_fn(|g| load(&self.zi[at(g)..]));
+        let mut n: [__m512d; G] = std::array::from_fn(|g| load(&self.iters[at(g)..]));
         // Lanes past `used` count as found, so that the replay can stop
         // as soon as every used lane has its result.
-        let unused: __mmask8 = !(u8::MAX >> (LANES - used));
-        let mut found: __mmask8 = unused;
-        let mut count = _mm512_setzero_pd();
-        let mut mag = _mm512_setzero_pd();
+        let unused: [__mmask8; G] = std::array::from_fn(|g| {
+            let lanes = used.saturating_sub(g * LANES).min(LANES);
+            !(u8::MAX.checked_shr((LANES - lanes) as u32).unwrap_or(0))
+        });
+        let mut found = unused;
+        let mut count = [_mm512_setzero_pd(); G];
+        let mut mag = [_mm512_setzero_pd(); G];
+        let one = _mm512_set1_pd(1.0);
         for j in 0..=AVX512_BLOCK_ITERS {
-            let m = _mm512_fmadd_pd(zr, zr, _mm512_mul_pd(zi, zi));
-            let n = _mm512_add_pd(iters, _mm512_set1_pd(f64::from(j)));
-            // The reference stops at the first |z|² > 4, or at max_iter.
-            let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
-                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n, limit);
-            let first = stop & !found;
-            count = _mm512_mask_mov_pd(count, first, n);
-            mag = _mm512_mask_mov_pd(mag, first, m);
-            found |= stop;
-            if found == u8::MAX {
+            let mut all = u8::MAX;
+            for g in 0..G {
+                let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+                // The reference stops at the first |z|² > 4, or at max_iter.
+                let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
+                    | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n[g], limit);
+                let first = stop & !found[g];
+                count[g] = _mm512_mask_mov_pd(count[g], first, n[g]);
+                mag[g] = _mm512_mask_mov_pd(mag[g], first, m);
+                found[g] |= stop;
+                all &= found[g];
+            }
+            if all == u8::MAX {
                 break;
             }
             if j < AVX512_BLOCK_ITERS {
-                let cr_minus_zi2 = _mm512_fnmadd_pd(zi, zi, cr);
-                let twice_zr = _mm512_add_pd(zr, zr);
-                zi = _mm512_fmadd_pd(twice_zr, zi, ci);
-                zr = _mm512_fmadd_pd(zr, zr, cr_minus_zi2);
+                for g in 0..G {
+                    let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], cr[g]);
+                    let twice_zr = _mm512_add_pd(zr[g], zr[g]);
+                    zi[g] = _mm512_fmadd_pd(twice_zr, zi[g], ci[g]);
+                    zr[g] = _mm512_fmadd_pd(zr[g], zr[g], cr_minus_zi2);
+                    n[g] = _mm512_add_pd(n[g], one);
+                }
             }
         }
-        store(&mut results.count[i..], count);
-        store(&mut results.mag[i..], mag);
-        store(&mut results.end_zr[i..], zr);
-        store(&mut results.end_zi[i..], zi);
-        found & !unused
+        for g in 0..G {
+            let k = at(g);
+            store(&mut results.count[k..], count[g]);
+            store(&mut results.mag[k..], mag[g]);
+            store(&mut results.end_zr[k..], zr[g]);
+            store(&mut results.end_zi[k..], zi[g]);
+            results.found[k / LANES] = found[g] & !unused[g];
+        }
     }
 }
 
@@ -474,18 +604,17 @@ struct Replayed {
 /// `smooth_value` for eight escaped pixels (counts below `max_iter`,
 /// |z|² finite and > 4): the same operations as the scalar one.
 #[target_feature(enable = "avx512f,fma")]
-fn smooth_values(count: __m512d, mag2: __m512d) -> std::arch::x86_64::__m256 {
-    let ln2 = _mm512_set1_pd(std::f64::consts::LN_2);
-    let log_zn = _mm512_mul_pd(_mm512_set1_pd(0.5), ln_fast(mag2));
-    let nu = _mm512_div_pd(ln_fast(_mm512_div_pd(log_zn, ln2)), ln2);
+fn smooth_values(count: __m512d, mag2: __m512d) -> __m512d {
+    let log2_zn = _mm512_mul_pd(_mm512_set1_pd(0.5), log2_fast(mag2));
+    let nu = log2_fast(log2_zn);
     let value = _mm512_sub_pd(_mm512_add_pd(count, _mm512_set1_pd(1.0)), nu);
-    _mm512_cvtpd_ps(_mm512_max_pd(value, _mm512_setzero_pd()))
+    _mm512_max_pd(value, _mm512_setzero_pd())
 }
 
-/// `kernel::ln_fast` for positive normal finite lanes: x = 2ᵉ·m with
+/// `kernel::log2_fast` for positive normal finite lanes: x = 2ᵉ·m with
 /// m ∈ [1, 2) exactly as the scalar one's bit masks give them.
 #[target_feature(enable = "avx512f,fma")]
-fn ln_fast(x: __m512d) -> __m512d {
+fn log2_fast(x: __m512d) -> __m512d {
     let one = _mm512_set1_pd(1.0);
     let mut e = _mm512_getexp_pd(x);
     let mut m = _mm512_getmant_pd::<_MM_MANT_NORM_1_2, _MM_MANT_SIGN_SRC>(x);
@@ -500,9 +629,26 @@ fn ln_fast(x: __m512d) -> __m512d {
     series = _mm512_add_pd(c(1.0 / 3.0), _mm512_mul_pd(s2, series));
     series = _mm512_add_pd(one, _mm512_mul_pd(s2, series));
     _mm512_add_pd(
-        _mm512_mul_pd(e, _mm512_set1_pd(std::f64::consts::LN_2)),
-        _mm512_mul_pd(_mm512_mul_pd(_mm512_set1_pd(2.0), s), series),
+        e,
+        _mm512_mul_pd(_mm512_mul_pd(s, series), c(super::TWO_OVER_LN_2)),
     )
+}
+
+#[inline(always)]
+fn store_f32(a: &mut [f32], v: std::arch::x86_64::__m256) {
+    let a: &mut [f32; LANES] = (&mut a[..LANES]).try_into().expect("8 lanes");
+    // SAFETY: `a` is 8 writable f32s; storeu has no alignment requirement.
+    // Only called from avx512f functions (the caller checked the CPU).
+    unsafe { _mm256_storeu_ps(a.as_mut_ptr(), v) }
+}
+
+#[inline(always)]
+fn store_u32(a: &mut [u32], v: std::arch::x86_64::__m256i) {
+    let a: &mut [u32; LANES] = (&mut a[..LANES]).try_into().expect("8 lanes");
+    // SAFETY: `a` is 8 writable u32s (32 bytes); storeu has no alignment
+    // requirement. Only called from avx512f functions (the caller checked
+    // the CPU).
+    unsafe { std::arch::x86_64::_mm256_storeu_si256(a.as_mut_ptr().cast(), v) }
 }
 
 /// Vectors (and output bytes) per group in the Benchmarks Game row: one
@@ -579,6 +725,56 @@ fn bg_row_avx512(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
             let last = bytes.len() - 1;
             let keep_bits = used - 8 * last;
             bytes[last] &= !(0xFFu8 >> keep_bits);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::mandelbrot::kernel::reference_tile;
+    use crate::engine::mandelbrot::kernel::tests::run;
+
+    /// Tiles of about as many pixels as the lanes, the service threshold
+    /// and the pending batch (so that lanes wait for a service with and
+    /// without a full threshold, and the tile ends with done lanes), on a
+    /// view that mixes fast escapes, slow ones and the inside.
+    #[test]
+    fn tiles_around_the_lane_and_service_counts_equal_the_reference() {
+        if !available() {
+            return;
+        }
+        let view = View::new((-0.75, 0.05), 3.0, 160, 9, 300).expect("view");
+        let lanes = LANES * AVX512_VECTORS;
+        for width in [
+            1,
+            SERVICE_LANES - 1,
+            SERVICE_LANES,
+            SERVICE_LANES + 1,
+            lanes - 1,
+            lanes,
+            lanes + 1,
+            PENDING_BATCH + 1,
+            lanes + SERVICE_LANES,
+            160,
+        ] {
+            for y in 0..9 {
+                let tile = Tile {
+                    index: 0,
+                    x: 0,
+                    y,
+                    width: width as u32,
+                    height: 1,
+                };
+                let fast = |v: &View, t: &Tile, o: &mut TilePixels| {
+                    compute_tile(v, t, o).expect("checked available")
+                };
+                assert_eq!(
+                    run(fast, &view, &tile),
+                    run(reference_tile, &view, &tile),
+                    "width {width}, row {y}"
+                );
+            }
         }
     }
 }
