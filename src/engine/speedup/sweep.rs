@@ -14,7 +14,7 @@
 //! progress is woken only between timed runs, and the next run starts a
 //! moment later ([`ProgressWake`]), so that drawing the progress is not timed.
 
-use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter};
+use crate::engine::exec::other_cpu::{OtherCpu, OtherCpuMeter, QuietStart};
 use crate::engine::exec::placement::Placement;
 use crate::engine::exec::pool::build_pool_placed;
 use crate::engine::exec::schedule::Schedule;
@@ -75,7 +75,8 @@ pub struct ConfigKey {
 pub const RUN_ORDER_RULE: &str = "warm-up runs first (untimed), then each repetition runs every configuration once, \
      in an order shuffled per repetition with splitmix64 (seed in the plan); in the window, progress \
      is redrawn at most once a second, between timed runs, and the next run starts 150 ms after \
-     the redraw was asked for, so that drawing is not timed";
+     the redraw was asked for and once the window's drawing threads are quiet (under 0.15 cores \
+     over 150 ms; at most 1 s), so that drawing is not timed";
 
 /// How a sweep wakes the window that shows its progress: between timed runs
 /// only, never during one, and then not again for a while. (Headless, nothing
@@ -86,10 +87,11 @@ pub struct ProgressWake {
     pub notify: Notify,
     /// Shortest time between two wake-ups.
     pub every: Duration,
-    /// Pause after a wake-up before the next timed run starts, long enough
-    /// for one frame: the redraw then does not compete with the workers.
-    /// A fixed pause, not a wait for the window: workers never wait for the UI.
-    pub settle: Duration,
+    /// After a wake-up, the next timed run starts after a pause long enough
+    /// for one frame and then once this process's drawing is quiet (at most
+    /// a second): the redraw then does not compete with the workers. The
+    /// sweep's own thread waits, never a worker, and never for the UI itself.
+    pub settle: QuietStart,
 }
 
 impl ProgressWake {
@@ -98,7 +100,10 @@ impl ProgressWake {
         ProgressWake {
             notify,
             every: Duration::from_millis(1000),
-            settle: Duration::from_millis(150),
+            settle: QuietStart {
+                pause: Duration::from_millis(150),
+                limit: Duration::from_secs(1),
+            },
         }
     }
 }
@@ -331,7 +336,7 @@ fn run_sweep(
         if force || last_wake.is_none_or(|t| t.elapsed() >= w.every) {
             (w.notify)();
             last_wake = Some(Instant::now());
-            std::thread::sleep(w.settle);
+            w.settle.wait(&cancel);
         }
     };
     let end = |error: Option<SweepError>| SweepEnd {
@@ -509,7 +514,7 @@ mod tests {
                     c.fetch_add(1, Ordering::Relaxed);
                 }),
                 every,
-                settle: Duration::ZERO,
+                settle: QuietStart::default(),
             };
             let job = SweepJob::start(tiny_workload(), tiny_plan(), Some(wake)).expect("start");
             while job.next_blocking().is_some() {}
