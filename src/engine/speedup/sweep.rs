@@ -336,7 +336,7 @@ fn run_sweep(
         if force || last_wake.is_none_or(|t| t.elapsed() >= w.every) {
             (w.notify)();
             last_wake = Some(Instant::now());
-            w.settle.wait(&cancel);
+            w.settle.wait(cancel);
         }
     };
     let end = |error: Option<SweepError>| SweepEnd {
