@@ -173,7 +173,7 @@ impl RenderJob {
     }
 }
 
-/// Sleeps `total`, in short steps, returning early once `cancel` is set.
+/// The job on this process's threads: tiles stream to the window as each finishes.
 fn run_job(
     settings: RenderSettings,
     tiles: &[Tile],
