@@ -289,8 +289,16 @@ impl View {
     /// Real part of the centre of pixel column `x`.
     #[inline]
     pub fn re(&self, x: u32) -> f64 {
-        let left = self.center_x - 0.5 * self.view_width;
-        left + (f64::from(x) + 0.5) * self.pixel_size()
+        let (left, pixel) = self.re_parts();
+        left + (f64::from(x) + 0.5) * pixel
+    }
+
+    /// The view's left edge and pixel size, as [`Self::re`] combines them
+    /// (`left + (x + ½)·pixel`): a loop over columns computes them once and
+    /// gets the same bits.
+    #[inline]
+    pub fn re_parts(&self) -> (f64, f64) {
+        (self.center_x - 0.5 * self.view_width, self.pixel_size())
     }
 
     /// Imaginary part of the centre of pixel row `y` (row 0 is the top).

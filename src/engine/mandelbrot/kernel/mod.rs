@@ -76,7 +76,7 @@ impl Kernel {
             return Ok(());
         }
         let needs = match self {
-            Kernel::Avx512 => "AVX-512F and FMA",
+            Kernel::Avx512 => "AVX-512F, AVX-512VL and FMA",
             _ => "AVX2 and FMA",
         };
         Err(KernelError::Unavailable {
@@ -183,7 +183,8 @@ pub fn avx2_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> 
     }
 }
 
-/// The 8-lane AVX-512F kernel, or `None` if the CPU lacks AVX-512F or FMA.
+/// The 8-lane AVX-512F kernel, or `None` if the CPU lacks AVX-512F,
+/// AVX-512VL or FMA.
 pub fn avx512_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
     #[cfg(target_arch = "x86_64")]
     return simd_avx512::compute_tile(view, tile, out);

@@ -68,23 +68,29 @@ pub struct Lanes<const V: usize> {
 
 /// Hands out the tile's pixels in row-major order.
 pub(super) struct PixelCursor<'a> {
-    view: &'a View,
     tile: &'a Tile,
     x: u32,
     y: u32,
     next: u32,
     ci: f64,
+    view: &'a View,
+    /// `view.re_parts()`, computed once (`re` divides for the pixel size).
+    left: f64,
+    pixel: f64,
 }
 
 impl<'a> PixelCursor<'a> {
     pub(super) fn new(view: &'a View, tile: &'a Tile) -> Self {
+        let (left, pixel) = view.re_parts();
         PixelCursor {
-            view,
             tile,
             x: 0,
             y: 0,
             next: 0,
             ci: view.im(tile.y),
+            view,
+            left,
+            pixel,
         }
     }
 
@@ -94,7 +100,9 @@ impl<'a> PixelCursor<'a> {
         if self.y >= self.tile.height || self.tile.width == 0 {
             return None;
         }
-        let item = (self.next, self.view.re(self.tile.x + self.x), self.ci);
+        // Exactly `View::re`.
+        let cr = self.left + (f64::from(self.tile.x + self.x) + 0.5) * self.pixel;
+        let item = (self.next, cr, self.ci);
         self.next += 1;
         self.x += 1;
         if self.x == self.tile.width {
@@ -105,6 +113,32 @@ impl<'a> PixelCursor<'a> {
             }
         }
         Some(item)
+    }
+
+    /// Takes the next `n` pixels at once if they lie in one row: the first
+    /// one's index and column (in the view), and the row's ci. `None`
+    /// (and nothing taken) otherwise.
+    #[inline(always)]
+    pub(super) fn next_run(&mut self, n: u32) -> Option<(u32, u32, f64)> {
+        if self.y >= self.tile.height || self.x + n > self.tile.width {
+            return None;
+        }
+        let item = (self.next, self.tile.x + self.x, self.ci);
+        self.next += n;
+        self.x += n;
+        if self.x == self.tile.width {
+            self.x = 0;
+            self.y += 1;
+            if self.y < self.tile.height {
+                self.ci = self.view.im(self.tile.y + self.y);
+            }
+        }
+        Some(item)
+    }
+
+    /// `View::re_parts` of the view: `re(x) = left + (x + ½)·pixel`.
+    pub(super) fn re_parts(&self) -> (f64, f64) {
+        (self.left, self.pixel)
     }
 }
 

@@ -2,24 +2,31 @@
 //! escapes handled *inside* the vector loop. Same counts and smooth values
 //! as [`reference`], bit for bit.
 //!
-//! The loop runs blocks of [`AVX512_BLOCK_ITERS`] untested steps on all vectors
-//! (the same arithmetic as `reference::step`), back to back in registers,
-//! and tests `!(|z|² <= 4)` after each (see `simd` for why a block-end test
-//! finds every escape). A lane that failed, or that has fewer than a
-//! block's iterations left before `max_iter`, is marked *done*: masked
-//! moves keep the z it had at the block's start, and it runs on, ignored,
-//! with no branch on which lanes escaped. Once [`SERVICE_LANES`] lanes are
-//! done, one *service* goes over every vector: the done lanes are
-//! *compressed* (masked `vcompresspd`) into a pending batch and *refilled*
-//! with the tile's next pixels (masked `vexpandpd` from a small feed buffer
-//! and a masked blend of z to 0). The vector state never leaves for a
-//! per-pixel loop: the loop ends only when the tile runs out of pixels.
+//! **Pre-pass.** Pixels come from the tile [`REPLAY_PX`] at a time (c made
+//! eight at a time within a row) and run up to [`PREPASS_ITERS`] steps with
+//! the reference's test before each, four groups of eight side by side.
+//! Those that stop there (most pixels of a wide view escape in a few
+//! steps) are finished at once, exactly; the rest wait in a small *feed*
+//! with their z. A chunk in which no pixel stopped within
+//! [`PREPASS_PROBE_ITERS`] steps (deep in a zoom, or inside the set) ends
+//! its pre-pass there.
 //!
-//! Every [`PENDING_BATCH`] escapes, the batch is finished: a vector replay
-//! of the block, [`REPLAY_GROUPS`] groups of eight side by side, with the
-//! reference's test before each step (the first failing test, or
-//! `max_iter`, gives the count and |z|² exactly), then the smooth values
-//! eight at a time with a vector copy of `log2_fast` (`vgetexppd`/
+//! **Block loop.** Blocks of [`AVX512_BLOCK_ITERS`] untested steps run on
+//! every vector (the same arithmetic as `reference::step`), in registers,
+//! with `!(|z|² <= 4)` tested after each (see `simd` for why a block-end
+//! test finds every escape). A lane that failed, or that has fewer than a
+//! block's iterations left before `max_iter`, is marked *done*: a masked
+//! store keeps the z it had at the block's start, and it runs on, ignored,
+//! with no branch on which lanes. The loop leaves the registers only once
+//! [`SERVICE_LANES`] lanes are done: one *service* then goes over every
+//! vector, *compresses* (masked `vcompresspd`) the done lanes into a
+//! pending batch and *refills* them from the feed (masked `vexpandpd`).
+//!
+//! **Finish.** Every [`PENDING_BATCH`] escapes, the batch is finished: a
+//! vector replay of the block, [`REPLAY_GROUPS`] groups of eight side by
+//! side, with the reference's test before each step (the first failing
+//! test, or `max_iter`, gives the count and |z|² exactly), then the smooth
+//! values eight at a time with a vector copy of `log2_fast` (`vgetexppd`/
 //! `vgetmantpd` split x into 2ᵉ·m exactly; then the same operations, each
 //! rounded once, in the same order, so the f32 is identical).
 //!
@@ -37,9 +44,10 @@ use std::arch::x86_64::{
     _MM_MANT_SIGN_SRC, _mm256_storeu_ps, _mm512_add_pd, _mm512_cmp_pd_mask, _mm512_cvtpd_ps,
     _mm512_cvttpd_epu32, _mm512_div_pd, _mm512_fmadd_pd, _mm512_fnmadd_pd, _mm512_getexp_pd,
     _mm512_getmant_pd, _mm512_loadu_pd, _mm512_mask_add_pd, _mm512_mask_blend_pd,
-    _mm512_mask_expand_pd, _mm512_mask_mov_pd, _mm512_mask_mul_pd, _mm512_mask_sub_pd,
-    _mm512_maskz_compress_pd, _mm512_max_pd, _mm512_mul_pd, _mm512_reduce_min_pd, _mm512_set1_pd,
-    _mm512_setzero_pd, _mm512_storeu_pd, _mm512_sub_pd,
+    _mm512_mask_cmp_pd_mask, _mm512_mask_expand_pd, _mm512_mask_min_pd, _mm512_mask_mov_pd,
+    _mm512_mask_mul_pd, _mm512_mask_reduce_add_pd, _mm512_mask_storeu_pd, _mm512_maskz_compress_pd,
+    _mm512_maskz_expand_pd, _mm512_max_pd, _mm512_mul_pd, _mm512_reduce_min_pd, _mm512_set_pd,
+    _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd, _mm512_sub_pd,
 };
 use std::sync::OnceLock;
 
@@ -47,13 +55,13 @@ use std::sync::OnceLock;
 pub const LANES: usize = 8;
 /// Vectors in flight: one step is a ~8-cycle dependency chain (two FMAs
 /// in a row) of 3 FMAs and an add, and the core starts two zmm FMAs per
-/// cycle, so it takes 8 × 2 ÷ 3 ≈ 5.3 vectors to keep both FMA pipes busy.
-/// Measured on K0 (CPU time, this project's Zen machine): 4 vectors 57 % of
-/// the FMA ceiling, 5: 66 %, 6: 73 %, 7: 76 %, 8: 67 % (spills); 6 is also
-/// the best on B2 and B3. 6 × (z, c, block-start z) is more than the 32
-/// registers: the compiler keeps some of them on the stack (a store and a
-/// load per block, or c as an FMA's memory operand).
-pub const AVX512_VECTORS: usize = 6;
+/// cycle, so it takes 8 × 2 ÷ 3 ≈ 5.3 vectors to keep both FMA pipes busy,
+/// and more to leave the scheduler slack. With the block-start z kept in
+/// memory for done lanes only (masked stores), 8 × (z, c) fit the 32
+/// registers. Release build, one core, this project's Zen 4 machine, G
+/// iterations/s: 6 vectors K0 17.8, B2 12.6–13.0, B3 10.8–11.0; 7: 18.8,
+/// 13.2–13.4, 11.2–11.3; 8: 19.2, 13.2–13.4, 11.3.
+pub const AVX512_VECTORS: usize = 8;
 /// Steps between two escape tests: twice the AVX2 kernel's
 /// `simd::BLOCK_ITERS`, so the block-end test and the refills that follow
 /// it come half as often, for a longer replay of each escaped pixel (which
@@ -75,27 +83,48 @@ const REPLAY_PX: usize = REPLAY_GROUPS * LANES;
 const PENDING_CAP: usize = PENDING_BATCH + LANES * AVX512_VECTORS + REPLAY_PX;
 /// Done lanes that make the vector loop stop to hand them to the exact
 /// finish and refill them ([`Lanes::service`]). A done lane idles until
-/// then (a block costs it ~3 cycles); each service costs ~100 cycles
-/// whatever the number of lanes, and has no branch on them.
-const SERVICE_LANES: usize = 16;
+/// then; each service costs the same whatever the number of lanes, and has
+/// no branch on them. Of the 64 lanes, G it/s on B2 and B3: 16 lanes 13.5,
+/// 11.5; 24: 13.6, 11.5; 32: 13.6, 11.4.
+const SERVICE_LANES: usize = 24;
 /// Pixels the feed buffer holds.
 const FEED_CAP: usize = 128;
+/// Room in the feed's columns: whole-vector stores and loads past the end.
+const FEED_ROOM: usize = FEED_CAP + LANES;
+/// Steps a pixel runs in the feed's pre-pass, each after the reference's
+/// test, before it takes a lane. With 6 vectors, G it/s on B2 and B3
+/// (probe 4): 8 steps 12.1, 10.7; 16: 12.2, 10.7; 24: 12.2, 10.9;
+/// 32: 12.3, 10.8; without the pre-pass 11.2, 11.0.
+const PREPASS_ITERS: u32 = 32;
+/// Steps after which a pre-pass chunk in which no pixel has stopped ends.
+/// With 6 vectors and 16 pre-pass steps, B2 and B3: probe 2 11.6, 10.9;
+/// 4: 12.2, 10.7; 8: 12.5–12.7, 10.6–10.8; 16: 12.8, 10.7.
+const PREPASS_PROBE_ITERS: u32 = 8;
 /// The pixel index of a lane that holds no pixel (c = 0: it never escapes).
 const NO_PIXEL: f64 = -1.0;
 
-/// Whether this CPU has AVX-512F and FMA (checked once).
+/// Whether this CPU has AVX-512F, AVX-512VL (masked 256-bit stores of a
+/// pre-pass's counts), FMA and POPCNT (checked once). Every AVX-512 CPU
+/// but the Xeon Phi has them all.
 pub fn available() -> bool {
     static DETECTED: OnceLock<bool> = OnceLock::new();
-    *DETECTED.get_or_init(|| is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("fma"))
+    *DETECTED.get_or_init(|| {
+        is_x86_feature_detected!("avx512f")
+            && is_x86_feature_detected!("avx512vl")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("popcnt")
+    })
 }
 
-/// The AVX-512 kernel, or `None` if the CPU lacks AVX-512F or FMA.
+/// The AVX-512 kernel, or `None` if the CPU lacks one of [`available`]'s
+/// features.
 pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64> {
     if !available() {
         return None;
     }
-    // SAFETY: `available()` checked that the CPU supports avx512f and fma,
-    // the only requirement of this `#[target_feature]` function.
+    // SAFETY: `available()` checked that the CPU supports avx512f,
+    // avx512vl, fma and popcnt, the only requirement of this
+    // `#[target_feature]` function.
     Some(unsafe { compute_tile_avx512(view, tile, out) })
 }
 
@@ -115,50 +144,227 @@ fn store(a: &mut [f64], v: __m512d) {
     unsafe { _mm512_storeu_pd(a.as_mut_ptr(), v) }
 }
 
-/// The tile's next pixels (c and index), padded past the end with lanes
-/// that hold no pixel, read eight at a time by the refill.
+/// The tile's next pixels, each past its first [`PREPASS_ITERS`] steps
+/// (z, c, iterations run, index), padded past the end with lanes that
+/// hold no pixel, read eight at a time by the refill.
+///
+/// The *pre-pass*: pixels come from the cursor [`REPLAY_PX`] at a time and
+/// run their first steps with the reference's test before each step,
+/// four groups of eight side by side. Most pixels of a wide view escape
+/// in a few steps: they are finished there, exactly, and never take a lane
+/// in the block loop (where each would cost a block, a replay and a
+/// service). The rest enter the feed with z after those steps.
 struct Feed<'a> {
     cursor: PixelCursor<'a>,
-    cr: [f64; FEED_CAP],
-    ci: [f64; FEED_CAP],
-    pixel: [f64; FEED_CAP],
+    exhausted: bool,
+    zr: [f64; FEED_ROOM],
+    zi: [f64; FEED_ROOM],
+    cr: [f64; FEED_ROOM],
+    ci: [f64; FEED_ROOM],
+    iters: [f64; FEED_ROOM],
+    pixel: [f64; FEED_ROOM],
     pos: usize,
     len: usize,
+    max_iter: u32,
+    /// Iterations of the pixels the pre-pass finished.
+    iterations: u64,
 }
 
 impl<'a> Feed<'a> {
     fn new(view: &'a View, tile: &'a Tile) -> Self {
         Feed {
             cursor: PixelCursor::new(view, tile),
-            cr: [0.0; FEED_CAP],
-            ci: [0.0; FEED_CAP],
-            pixel: [NO_PIXEL; FEED_CAP],
+            exhausted: false,
+            zr: [0.0; FEED_ROOM],
+            zi: [0.0; FEED_ROOM],
+            cr: [0.0; FEED_ROOM],
+            ci: [0.0; FEED_ROOM],
+            iters: [0.0; FEED_ROOM],
+            pixel: [NO_PIXEL; FEED_ROOM],
             pos: 0,
             len: 0,
+            max_iter: view.max_iter(),
+            iterations: 0,
         }
     }
 
-    /// Makes at least `n` entries (at most [`FEED_CAP`]) readable from `pos`.
-    #[inline(always)]
-    fn ensure(&mut self, n: usize) {
+    /// Makes at least `n` entries (at most [`FEED_CAP`] − [`REPLAY_PX`])
+    /// readable from `pos`, finishing into `out` the pixels the pre-pass
+    /// finds done.
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+    fn ensure(&mut self, n: usize, out: &mut TilePixels) {
         if self.len - self.pos >= n {
             return;
         }
-        let kept = self.len - self.pos;
-        self.cr.copy_within(self.pos..self.len, 0);
-        self.ci.copy_within(self.pos..self.len, 0);
-        self.pixel.copy_within(self.pos..self.len, 0);
-        for i in kept..FEED_CAP {
-            let (pixel, cr, ci) = self
-                .cursor
-                .next_pixel()
-                .map_or((NO_PIXEL, 0.0, 0.0), |(p, cr, ci)| (f64::from(p), cr, ci));
-            self.cr[i] = cr;
-            self.ci[i] = ci;
-            self.pixel[i] = pixel;
+        for column in [
+            &mut self.zr,
+            &mut self.zi,
+            &mut self.cr,
+            &mut self.ci,
+            &mut self.iters,
+            &mut self.pixel,
+        ] {
+            column.copy_within(self.pos..self.len, 0);
         }
+        self.len -= self.pos;
         self.pos = 0;
-        self.len = FEED_CAP;
+        while self.len + REPLAY_PX <= FEED_CAP && !self.exhausted {
+            self.prepass(out);
+        }
+        if self.exhausted {
+            // Padding: lanes that hold no pixel (c = 0 never escapes).
+            for i in self.len..FEED_ROOM {
+                self.zr[i] = 0.0;
+                self.zi[i] = 0.0;
+                self.cr[i] = 0.0;
+                self.ci[i] = 0.0;
+                self.iters[i] = 0.0;
+                self.pixel[i] = NO_PIXEL;
+            }
+            self.len = FEED_CAP;
+        }
+    }
+
+    /// Takes the cursor's next [`REPLAY_PX`] pixels through the pre-pass:
+    /// finishes those that stop within it, appends the others.
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+    fn prepass(&mut self, out: &mut TilePixels) {
+        const G: usize = REPLAY_GROUPS;
+        let mut cr = [0.0; REPLAY_PX];
+        let mut ci = [0.0; REPLAY_PX];
+        let mut pixel = [NO_PIXEL; REPLAY_PX];
+        let mut real = 0;
+        if let Some((first, column, row_ci)) = self.cursor.next_run(REPLAY_PX as u32) {
+            // A run within one row: c eight at a time, with the same
+            // operations as `View::re` (x + ½ is exact; then ·pixel, +left).
+            let (left, size) = self.cursor.re_parts();
+            let lane = _mm512_set_pd(7.0, 6.0, 5.0, 4.0, 3.0, 2.0, 1.0, 0.0);
+            for g in 0..G {
+                let offset = (g * LANES) as f64;
+                let x = _mm512_add_pd(_mm512_set1_pd(f64::from(column) + offset), lane);
+                let centre = _mm512_add_pd(x, _mm512_set1_pd(0.5));
+                let re = _mm512_add_pd(
+                    _mm512_set1_pd(left),
+                    _mm512_mul_pd(centre, _mm512_set1_pd(size)),
+                );
+                store(&mut cr[g * LANES..], re);
+                store(&mut ci[g * LANES..], _mm512_set1_pd(row_ci));
+                store(
+                    &mut pixel[g * LANES..],
+                    _mm512_add_pd(_mm512_set1_pd(f64::from(first) + offset), lane),
+                );
+            }
+            real = REPLAY_PX;
+        }
+        while real < REPLAY_PX {
+            let Some((p, r, i)) = self.cursor.next_pixel() else {
+                self.exhausted = true;
+                break;
+            };
+            cr[real] = r;
+            ci[real] = i;
+            pixel[real] = f64::from(p);
+            real += 1;
+        }
+        if real == 0 {
+            return;
+        }
+        let steps = PREPASS_ITERS.min(self.max_iter);
+        let at_limit = steps == self.max_iter;
+        let four = _mm512_set1_pd(4.0);
+        let at = |g: usize| g * LANES;
+        let crv: [__m512d; G] = std::array::from_fn(|g| load(&cr[at(g)..]));
+        let civ: [__m512d; G] = std::array::from_fn(|g| load(&ci[at(g)..]));
+        let mut zr = [_mm512_setzero_pd(); G];
+        let mut zi = [_mm512_setzero_pd(); G];
+        // Lanes past `real` count as found: they are not pixels.
+        let unused: [__mmask8; G] = std::array::from_fn(|g| {
+            let lanes = real.saturating_sub(g * LANES).min(LANES);
+            !(u8::MAX.checked_shr((LANES - lanes) as u32).unwrap_or(0))
+        });
+        let mut found = unused;
+        let mut count = [_mm512_setzero_pd(); G];
+        let mut mag = [_mm512_setzero_pd(); G];
+        let mut ran = 0;
+        for j in 0..=steps {
+            let mut all = u8::MAX;
+            let mut any = 0;
+            let limit: __mmask8 = if at_limit && j == steps { u8::MAX } else { 0 };
+            let jv = _mm512_set1_pd(f64::from(j));
+            for g in 0..G {
+                // The reference's test before each step: the first
+                // |z|² > 4 gives the count (at max_iter, |z|² as it is).
+                let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+                let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four) | limit;
+                let first = stop & !found[g];
+                count[g] = _mm512_mask_mov_pd(count[g], first, jv);
+                mag[g] = _mm512_mask_mov_pd(mag[g], first, m);
+                found[g] |= stop;
+                all &= found[g];
+                any |= found[g] & !unused[g];
+            }
+            ran = j;
+            // Done: every pixel stopped, or the pre-pass is over, or none
+            // stopped in its first steps (a view near the set: the block
+            // loop runs them faster).
+            if all == u8::MAX || j == steps || (j == PREPASS_PROBE_ITERS && any == 0) {
+                break;
+            }
+            for g in 0..G {
+                let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], crv[g]);
+                let twice_zr = _mm512_add_pd(zr[g], zr[g]);
+                zi[g] = _mm512_fmadd_pd(twice_zr, zi[g], civ[g]);
+                zr[g] = _mm512_fmadd_pd(zr[g], zr[g], cr_minus_zi2);
+            }
+        }
+        let limit = _mm512_set1_pd(f64::from(self.max_iter));
+        let iters = _mm512_set1_pd(f64::from(ran));
+        // The chunk's pixels have consecutive indices from `first`.
+        let first = pixel[0] as usize;
+        for g in 0..G {
+            let finished = found[g] & !unused[g];
+            if finished != 0 {
+                let inside = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(count[g], limit);
+                let values = _mm512_mask_mov_pd(smooth_values(count[g], mag[g]), inside, limit);
+                let base = first + g * LANES;
+                let last = base + (LANES - 1 - finished.leading_zeros() as usize);
+                store_u32_masked(
+                    &mut out.counts[base..=last],
+                    finished,
+                    _mm512_cvttpd_epu32(count[g]),
+                );
+                store_f32_masked(
+                    &mut out.smooth[base..=last],
+                    finished,
+                    _mm512_cvtpd_ps(values),
+                );
+                self.iterations += _mm512_mask_reduce_add_pd(finished, count[g]) as u64;
+            }
+            let survivors = !found[g];
+            let n = self.len;
+            store(
+                &mut self.zr[n..],
+                _mm512_maskz_compress_pd(survivors, zr[g]),
+            );
+            store(
+                &mut self.zi[n..],
+                _mm512_maskz_compress_pd(survivors, zi[g]),
+            );
+            store(
+                &mut self.cr[n..],
+                _mm512_maskz_compress_pd(survivors, crv[g]),
+            );
+            store(
+                &mut self.ci[n..],
+                _mm512_maskz_compress_pd(survivors, civ[g]),
+            );
+            store(&mut self.iters[n..], iters);
+            store(
+                &mut self.pixel[n..],
+                _mm512_maskz_compress_pd(survivors, load(&pixel[at(g)..])),
+            );
+            self.len += survivors.count_ones() as usize;
+        }
     }
 }
 
@@ -173,6 +379,8 @@ struct Pending {
     iters: [f64; PENDING_CAP],
     pixel: [f64; PENDING_CAP],
     len: usize,
+    /// What the last replay found, kept here so that no finish clears it.
+    results: Replayed,
 }
 
 /// One vector of lanes.
@@ -182,8 +390,8 @@ struct Vector {
     zi: __m512d,
     cr: __m512d,
     ci: __m512d,
-    /// The tile's step counter when each lane got its pixel (+∞: none, or
-    /// the lane is done and waits for its refill).
+    /// The tile's step counter when each lane got its pixel, less the
+    /// iterations it had already run (+∞: the lane holds no pixel).
     start: __m512d,
     /// Each lane's pixel index in the tile, or [`NO_PIXEL`].
     pixel: __m512d,
@@ -191,26 +399,12 @@ struct Vector {
     /// on, ignored, until the next [`Lanes::service`] hands them to the
     /// exact finish and refills them.
     done: __mmask8,
-    /// For done lanes: z at the start of the block they left in, and the
-    /// iterations executed before it.
-    done_zr: __m512d,
-    done_zi: __m512d,
-    done_iters: __m512d,
-}
-
-impl Vector {
-    /// Marks the lanes of `k` done, with z = (`zr`, `zi`) after `at_step`
-    /// tile steps; returns how many.
-    #[target_feature(enable = "avx512f,fma")]
-    #[inline]
-    fn mark_done(&mut self, k: __mmask8, zr: __m512d, zi: __m512d, at_step: __m512d) -> usize {
-        self.done_zr = _mm512_mask_mov_pd(self.done_zr, k, zr);
-        self.done_zi = _mm512_mask_mov_pd(self.done_zi, k, zi);
-        self.done_iters = _mm512_mask_sub_pd(self.done_iters, k, at_step, self.start);
-        self.start = _mm512_mask_mov_pd(self.start, k, _mm512_set1_pd(f64::INFINITY));
-        self.done |= k;
-        k.count_ones() as usize
-    }
+    /// z at the start of the last block each lane ran, and the tile step
+    /// it started at: kept as they are once the lane is done (the block it
+    /// escaped in, or the block it was due at).
+    block_zr: [f64; LANES],
+    block_zi: [f64; LANES],
+    block_at: [f64; LANES],
 }
 
 /// Every vector and the bookkeeping around them.
@@ -218,9 +412,6 @@ struct Lanes<'a> {
     vectors: [Vector; AVX512_VECTORS],
     feed: Feed<'a>,
     pending: Pending,
-    /// Pixels taken from the feed (real or not).
-    taken: usize,
-    num_pixels: usize,
     /// Real pixels in lanes, done ones included.
     in_lanes: usize,
     /// Done lanes waiting for [`Self::service`].
@@ -237,22 +428,15 @@ impl Lanes<'_> {
     /// feed's next pixel, and finishes the batch if it is full. All
     /// vectors at once, with no branch on which lanes are done: masked
     /// compresses, expands and moves (a lane mask of 0 changes nothing).
-    #[target_feature(enable = "avx512f,fma")]
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     fn service(&mut self, out: &mut TilePixels) {
-        self.feed.ensure(LANES * AVX512_VECTORS);
+        self.feed.ensure(LANES * AVX512_VECTORS, out);
         let steps = self.steps as f64;
         for vector in &mut self.vectors {
             let k = vector.done;
             self.pending.push(k, vector);
             self.in_lanes -= k.count_ones() as usize;
-            self.in_lanes += refill(
-                &mut self.feed,
-                vector,
-                k,
-                steps,
-                &mut self.taken,
-                self.num_pixels,
-            );
+            self.in_lanes += refill(&mut self.feed, vector, k, steps);
             vector.done = 0;
         }
         self.num_done = 0;
@@ -260,14 +444,113 @@ impl Lanes<'_> {
             self.iterations += self.pending.finish(out, self.max_iter, false);
         }
     }
+
+    /// Runs blocks on every vector, in registers, until [`SERVICE_LANES`]
+    /// lanes are done or every real pixel in them is. Before each block, a
+    /// lane with fewer than a block's iterations left is marked done as it
+    /// is; after it, a lane whose |z|² fails the test is marked done with
+    /// the z it had at the block's start. Done lanes keep that z (masked
+    /// stores skip them) and run on, ignored: no branch on which lanes.
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+    fn run_blocks(&mut self) {
+        const V: usize = AVX512_VECTORS;
+        let four = _mm512_set1_pd(4.0);
+        let max_iter_f = f64::from(self.max_iter);
+        let left_margin = f64::from(AVX512_BLOCK_ITERS) - max_iter_f;
+        let vectors = &mut self.vectors;
+        let mut zr: [__m512d; V] = std::array::from_fn(|v| vectors[v].zr);
+        let mut zi: [__m512d; V] = std::array::from_fn(|v| vectors[v].zi);
+        let cr: [__m512d; V] = std::array::from_fn(|v| vectors[v].cr);
+        let ci: [__m512d; V] = std::array::from_fn(|v| vectors[v].ci);
+        let mut done: [__mmask8; V] = std::array::from_fn(|v| vectors[v].done);
+        let mut num_done;
+        let mut steps = self.steps;
+        let stop_at = SERVICE_LANES.min(self.in_lanes);
+        let block_f = f64::from(AVX512_BLOCK_ITERS);
+        // The step before which no running lane can be due: the due test
+        // runs only when a block would pass it.
+        let mut deadline = f64::NEG_INFINITY;
+        loop {
+            let block_start = steps as f64;
+            if block_start + block_f > deadline {
+                // Due: start + max_iter < block_start + a block. Due lanes
+                // are done as they are: z now, at this block's start.
+                let due_before = _mm512_set1_pd(block_start + left_margin);
+                let at = _mm512_set1_pd(block_start);
+                let mut earliest = _mm512_set1_pd(f64::INFINITY);
+                for v in 0..V {
+                    let due = _mm512_mask_cmp_pd_mask::<_CMP_LT_OQ>(
+                        !done[v],
+                        vectors[v].start,
+                        due_before,
+                    );
+                    store_masked(&mut vectors[v].block_zr, due, zr[v]);
+                    store_masked(&mut vectors[v].block_zi, due, zi[v]);
+                    store_masked(&mut vectors[v].block_at, due, at);
+                    done[v] |= due;
+                    earliest = _mm512_mask_min_pd(earliest, !done[v], earliest, vectors[v].start);
+                }
+                deadline = _mm512_reduce_min_pd(earliest) + max_iter_f;
+                num_done = count_lanes(&done);
+                if num_done >= stop_at {
+                    break;
+                }
+            }
+            let saved = (zr, zi);
+            // Two steps per pass: the FMAs' results land in other
+            // registers than their inputs, and an even count lets them
+            // come back without a copy per step.
+            for _ in 0..AVX512_BLOCK_ITERS / 2 {
+                for _ in 0..2 {
+                    for v in 0..V {
+                        // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
+                        // zr' = fma(zr, zr, fma(-zi, zi, cr)).
+                        let cr_minus_zi2 = _mm512_fnmadd_pd(zi[v], zi[v], cr[v]);
+                        let twice_zr = _mm512_add_pd(zr[v], zr[v]);
+                        zi[v] = _mm512_fmadd_pd(twice_zr, zi[v], ci[v]);
+                        zr[v] = _mm512_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+                    }
+                }
+            }
+            steps += u64::from(AVX512_BLOCK_ITERS);
+            let mut any = 0;
+            let escaped: [__mmask8; V] = std::array::from_fn(|v| {
+                // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4),
+                // NaN too; lanes already done do not count.
+                let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
+                let k = _mm512_mask_cmp_pd_mask::<_CMP_NLE_UQ>(!done[v], m, four);
+                any |= k;
+                k
+            });
+            if any != 0 {
+                // Escaped lanes are done with the z of this block's start.
+                let at = _mm512_set1_pd(block_start);
+                for v in 0..V {
+                    store_masked(&mut vectors[v].block_zr, escaped[v], saved.0[v]);
+                    store_masked(&mut vectors[v].block_zi, escaped[v], saved.1[v]);
+                    store_masked(&mut vectors[v].block_at, escaped[v], at);
+                    done[v] |= escaped[v];
+                }
+                num_done = count_lanes(&done);
+                if num_done >= stop_at {
+                    break;
+                }
+            }
+        }
+        for v in 0..V {
+            vectors[v].zr = zr[v];
+            vectors[v].zi = zi[v];
+            vectors[v].done = done[v];
+        }
+        self.num_done = num_done;
+        self.steps = steps;
+    }
 }
 
-#[target_feature(enable = "avx512f,fma")]
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
 fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     const V: usize = AVX512_VECTORS;
     let max_iter = view.max_iter();
-    let max_iter_f = f64::from(max_iter);
-    let four = _mm512_set1_pd(4.0);
     let empty = Vector {
         zr: _mm512_setzero_pd(),
         zi: _mm512_setzero_pd(),
@@ -276,9 +559,9 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
         start: _mm512_set1_pd(f64::INFINITY),
         pixel: _mm512_set1_pd(NO_PIXEL),
         done: 0,
-        done_zr: _mm512_setzero_pd(),
-        done_zi: _mm512_setzero_pd(),
-        done_iters: _mm512_setzero_pd(),
+        block_zr: [0.0; LANES],
+        block_zi: [0.0; LANES],
+        block_at: [0.0; LANES],
     };
     let mut lanes = Lanes {
         vectors: [empty; V],
@@ -291,159 +574,93 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
             iters: [0.0; PENDING_CAP],
             pixel: [NO_PIXEL; PENDING_CAP],
             len: 0,
+            results: Replayed {
+                count: [0.0; PENDING_CAP],
+                mag: [0.0; PENDING_CAP],
+                end_zr: [0.0; PENDING_CAP],
+                end_zi: [0.0; PENDING_CAP],
+                found: [0; PENDING_CAP.div_ceil(LANES)],
+            },
         },
-        taken: 0,
-        num_pixels: tile.num_pixels(),
         in_lanes: 0,
         num_done: 0,
         steps: 0,
         max_iter,
         iterations: 0,
     };
-    lanes.feed.ensure(LANES * V);
+    lanes.feed.ensure(LANES * V, out);
     for vector in &mut lanes.vectors {
-        lanes.in_lanes += refill(
-            &mut lanes.feed,
-            vector,
-            0xFF,
-            0.0,
-            &mut lanes.taken,
-            lanes.num_pixels,
-        );
+        lanes.in_lanes += refill(&mut lanes.feed, vector, 0xFF, 0.0);
     }
-    let mut deadline = next_deadline(&lanes.vectors, max_iter_f);
-    loop {
-        // Lanes with fewer than a block's iterations left go to the exact
-        // finish as they are (at most a few times per `max_iter` steps).
-        while (lanes.steps + u64::from(AVX512_BLOCK_ITERS)) as f64 > deadline {
-            let steps_f = _mm512_set1_pd(lanes.steps as f64);
-            let threshold =
-                _mm512_set1_pd(lanes.steps as f64 + f64::from(AVX512_BLOCK_ITERS) - max_iter_f);
-            for vector in &mut lanes.vectors {
-                let due = _mm512_cmp_pd_mask::<_CMP_LT_OQ>(vector.start, threshold);
-                lanes.num_done += vector.mark_done(due, vector.zr, vector.zi, steps_f);
-            }
-            lanes.service(out);
-            deadline = next_deadline(&lanes.vectors, max_iter_f);
-        }
-        if lanes.in_lanes == 0 {
-            break;
-        }
-        if lanes.num_done == lanes.in_lanes {
-            // Every real pixel is done: nothing left to run a block for.
-            lanes.service(out);
-            deadline = next_deadline(&lanes.vectors, max_iter_f);
-            continue;
-        }
-        // Blocks on all vectors, in registers, until some lane escapes or
-        // the next block would pass the deadline.
-        let max_blocks = ((deadline - lanes.steps as f64) / f64::from(AVX512_BLOCK_ITERS)) as u64;
-        let vectors = &mut lanes.vectors;
-        let mut zr: [__m512d; V] = std::array::from_fn(|v| vectors[v].zr);
-        let mut zi: [__m512d; V] = std::array::from_fn(|v| vectors[v].zi);
-        let cr: [__m512d; V] = std::array::from_fn(|v| vectors[v].cr);
-        let ci: [__m512d; V] = std::array::from_fn(|v| vectors[v].ci);
-        let done: [__mmask8; V] = std::array::from_fn(|v| vectors[v].done);
-        let mut blocks = 0;
-        let (saved, escaped) = loop {
-            let saved = (zr, zi);
-            for _ in 0..AVX512_BLOCK_ITERS {
-                for v in 0..V {
-                    // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
-                    // zr' = fma(zr, zr, fma(-zi, zi, cr)).
-                    let cr_minus_zi2 = _mm512_fnmadd_pd(zi[v], zi[v], cr[v]);
-                    let twice_zr = _mm512_add_pd(zr[v], zr[v]);
-                    zi[v] = _mm512_fmadd_pd(twice_zr, zi[v], ci[v]);
-                    zr[v] = _mm512_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
-                }
-            }
-            blocks += 1;
-            let mut any = 0;
-            let escaped: [__mmask8; V] = std::array::from_fn(|v| {
-                // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4),
-                // NaN too; lanes already done do not count.
-                let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
-                let k = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four) & !done[v];
-                any |= k;
-                k
-            });
-            if any != 0 || blocks >= max_blocks {
-                break (saved, escaped);
-            }
-        };
-        let block_start =
-            _mm512_set1_pd((lanes.steps + (blocks - 1) * u64::from(AVX512_BLOCK_ITERS)) as f64);
-        lanes.steps += blocks * u64::from(AVX512_BLOCK_ITERS);
-        for v in 0..V {
-            vectors[v].zr = zr[v];
-            vectors[v].zi = zi[v];
-            // No branch on which lanes escaped: a mask of 0 changes nothing.
-            lanes.num_done += vectors[v].mark_done(escaped[v], saved.0[v], saved.1[v], block_start);
-        }
-        if lanes.num_done >= SERVICE_LANES {
-            lanes.service(out);
-        }
+    while lanes.in_lanes > 0 {
+        lanes.run_blocks();
+        lanes.service(out);
     }
-    lanes.iterations + lanes.pending.finish(out, max_iter, true)
+    lanes.iterations + lanes.feed.iterations + lanes.pending.finish(out, max_iter, true)
 }
 
-/// The earliest step at which some lane reaches `max_iter` (+∞ if none
-/// holds a pixel).
-#[target_feature(enable = "avx512f,fma")]
-fn next_deadline(vectors: &[Vector], max_iter: f64) -> f64 {
-    let earliest = vectors
+/// Lanes set in all masks: one `popcnt` (a sum of six per-mask counts
+/// is vectorised into a dozen byte shuffles).
+#[inline(always)]
+fn count_lanes(masks: &[__mmask8; AVX512_VECTORS]) -> usize {
+    let packed = masks
         .iter()
-        .map(|v| _mm512_reduce_min_pd(v.start))
-        .fold(f64::INFINITY, f64::min);
-    earliest + max_iter
+        .enumerate()
+        .fold(0u64, |all, (v, &k)| all | (u64::from(k) << (LANES * v)));
+    packed.count_ones() as usize
 }
 
+#[inline(always)]
+fn store_masked(a: &mut [f64; LANES], k: __mmask8, v: __m512d) {
+    // SAFETY: `a` is 8 writable f64s; the masked store has no alignment
+    // requirement. Only called from avx512f functions (the caller checked
+    // the CPU).
+    unsafe { _mm512_mask_storeu_pd(a.as_mut_ptr(), k, v) }
+}
 /// Refills the lanes of `k` in `vector` with the feed's next pixels
 /// (z = 0, started now); returns how many of them are real pixels. The
 /// feed must hold at least `k`'s lanes.
-#[target_feature(enable = "avx512f,fma")]
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
 #[inline]
-fn refill(
-    feed: &mut Feed,
-    vector: &mut Vector,
-    k: __mmask8,
-    steps: f64,
-    taken: &mut usize,
-    num_pixels: usize,
-) -> usize {
+fn refill(feed: &mut Feed, vector: &mut Vector, k: __mmask8, steps: f64) -> usize {
     let p = feed.pos;
     vector.cr = _mm512_mask_expand_pd(vector.cr, k, load(&feed.cr[p..]));
     vector.ci = _mm512_mask_expand_pd(vector.ci, k, load(&feed.ci[p..]));
     vector.pixel = _mm512_mask_expand_pd(vector.pixel, k, load(&feed.pixel[p..]));
+    vector.zr = _mm512_mask_expand_pd(vector.zr, k, load(&feed.zr[p..]));
+    vector.zi = _mm512_mask_expand_pd(vector.zi, k, load(&feed.zi[p..]));
     let real = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(vector.pixel, _mm512_setzero_pd()) & k;
-    let starts = _mm512_mask_blend_pd(real, _mm512_set1_pd(f64::INFINITY), _mm512_set1_pd(steps));
+    // A lane's start: the step it would have started at from z = 0.
+    let iters = _mm512_maskz_expand_pd(k, load(&feed.iters[p..]));
+    let starts = _mm512_mask_blend_pd(
+        real,
+        _mm512_set1_pd(f64::INFINITY),
+        _mm512_sub_pd(_mm512_set1_pd(steps), iters),
+    );
     vector.start = _mm512_mask_mov_pd(vector.start, k, starts);
-    vector.zr = _mm512_mask_mov_pd(vector.zr, k, _mm512_setzero_pd());
-    vector.zi = _mm512_mask_mov_pd(vector.zi, k, _mm512_setzero_pd());
     let n = k.count_ones() as usize;
     feed.pos += n;
-    let before = (*taken).min(num_pixels);
-    *taken += n;
-    (*taken).min(num_pixels) - before
+    real.count_ones() as usize
 }
 
 impl Pending {
     /// Appends the done lanes of `k` of `vector`.
-    #[target_feature(enable = "avx512f,fma")]
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     #[inline]
     fn push(&mut self, k: __mmask8, vector: &Vector) {
         let n = self.len;
         store(
             &mut self.zr[n..],
-            _mm512_maskz_compress_pd(k, vector.done_zr),
+            _mm512_maskz_compress_pd(k, load(&vector.block_zr)),
         );
         store(
             &mut self.zi[n..],
-            _mm512_maskz_compress_pd(k, vector.done_zi),
+            _mm512_maskz_compress_pd(k, load(&vector.block_zi)),
         );
         store(&mut self.cr[n..], _mm512_maskz_compress_pd(k, vector.cr));
         store(&mut self.ci[n..], _mm512_maskz_compress_pd(k, vector.ci));
-        let iters = _mm512_maskz_compress_pd(k, vector.done_iters);
+        let iters =
+            _mm512_maskz_compress_pd(k, _mm512_sub_pd(load(&vector.block_at), vector.start));
         store(&mut self.iters[n..], iters);
         store(
             &mut self.pixel[n..],
@@ -459,59 +676,51 @@ impl Pending {
     /// then the stores: the smooth values' long dependency chains (two
     /// logarithms, three divisions) are independent from group to group,
     /// so the core overlaps them instead of waiting for each in turn.
-    #[target_feature(enable = "avx512f,fma")]
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     fn finish(&mut self, out: &mut TilePixels, max_iter: u32, all: bool) -> u64 {
         let whole = self.len / LANES * LANES;
         let end = if all { self.len } else { whole };
-        let mut results = Replayed {
-            count: [0.0; PENDING_CAP],
-            mag: [0.0; PENDING_CAP],
-            end_zr: [0.0; PENDING_CAP],
-            end_zi: [0.0; PENDING_CAP],
-            found: [0; PENDING_CAP.div_ceil(LANES)],
-        };
         for i in (0..end).step_by(REPLAY_PX) {
-            self.replay(i, end - i, max_iter, &mut results);
+            self.replay(i, end - i, max_iter);
         }
-        // Counts, pixel indices and smooth values, eight at a time; a count
-        // at max_iter takes the value max_iter (exact in f32: ≤ 2²⁴).
+        // Counts and smooth values eight at a time, then into the tile; a
+        // count at max_iter takes the value max_iter (exact in f32: ≤ 2²⁴).
         let limit = _mm512_set1_pd(f64::from(max_iter));
-        let mut counts = [0u32; PENDING_CAP];
-        let mut pixels = [0u32; PENDING_CAP];
-        let mut smooth = [0.0f32; PENDING_CAP];
+        let mut iterations = 0;
         for i in (0..end).step_by(LANES) {
+            let results = &self.results;
             let count = load(&results.count[i..]);
             let inside = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(count, limit);
             let values =
                 _mm512_mask_mov_pd(smooth_values(count, load(&results.mag[i..])), inside, limit);
-            store_f32(&mut smooth[i..], _mm512_cvtpd_ps(values));
-            store_u32(&mut counts[i..], _mm512_cvttpd_epu32(count));
-            store_u32(
-                &mut pixels[i..],
-                _mm512_cvttpd_epu32(load(&self.pixel[i..])),
-            );
-        }
-        let mut iterations = 0;
-        for j in 0..end {
-            let pixel = pixels[j] as usize;
-            let (n, s) = if results.found[j / LANES] & (1 << (j % LANES)) != 0 {
-                (counts[j], smooth[j])
-            } else {
-                // Not reached by the construction (an entry failed the
-                // block-end test or had under a block left); kept exact.
-                let (n, m) = reference::escape_from(
-                    results.end_zr[j],
-                    results.end_zi[j],
-                    self.iters[j] as u32 + AVX512_BLOCK_ITERS,
-                    self.cr[j],
-                    self.ci[j],
-                    max_iter,
-                );
-                (n, smooth_value(n, m, max_iter))
-            };
-            out.counts[pixel] = n;
-            out.smooth[pixel] = s;
-            iterations += u64::from(n);
+            let mut counts = [0u32; LANES];
+            let mut pixels = [0u32; LANES];
+            let mut smooth = [0.0f32; LANES];
+            store_f32(&mut smooth, _mm512_cvtpd_ps(values));
+            store_u32(&mut counts, _mm512_cvttpd_epu32(count));
+            store_u32(&mut pixels, _mm512_cvttpd_epu32(load(&self.pixel[i..])));
+            for lane in 0..LANES.min(end - i) {
+                let j = i + lane;
+                let pixel = pixels[lane] as usize;
+                let (n, s) = if results.found[i / LANES] & (1 << lane) != 0 {
+                    (counts[lane], smooth[lane])
+                } else {
+                    // Not reached by the construction (an entry failed the
+                    // block-end test or had under a block left); kept exact.
+                    let (n, m) = reference::escape_from(
+                        results.end_zr[j],
+                        results.end_zi[j],
+                        self.iters[j] as u32 + AVX512_BLOCK_ITERS,
+                        self.cr[j],
+                        self.ci[j],
+                        max_iter,
+                    );
+                    (n, smooth_value(n, m, max_iter))
+                };
+                out.counts[pixel] = n;
+                out.smooth[pixel] = s;
+                iterations += u64::from(n);
+            }
         }
         for column in [
             &mut self.zr,
@@ -533,8 +742,9 @@ impl Pending {
     /// each step, for up to one block. Writes each lane's count and |z|² at
     /// its first failing test (or at `max_iter`) into `results`, z after
     /// the block (for a lane that never failed), and the lanes that failed.
-    #[target_feature(enable = "avx512f,fma")]
-    fn replay(&self, i: usize, used: usize, max_iter: u32, results: &mut Replayed) {
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+    fn replay(&mut self, i: usize, used: usize, max_iter: u32) {
+        let results = &mut self.results;
         const G: usize = REPLAY_GROUPS;
         let four = _mm512_set1_pd(4.0);
         let limit = _mm512_set1_pd(f64::from(max_iter));
@@ -603,7 +813,7 @@ struct Replayed {
 
 /// `smooth_value` for eight escaped pixels (counts below `max_iter`,
 /// |z|² finite and > 4): the same operations as the scalar one.
-#[target_feature(enable = "avx512f,fma")]
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
 fn smooth_values(count: __m512d, mag2: __m512d) -> __m512d {
     let log2_zn = _mm512_mul_pd(_mm512_set1_pd(0.5), log2_fast(mag2));
     let nu = log2_fast(log2_zn);
@@ -613,7 +823,7 @@ fn smooth_values(count: __m512d, mag2: __m512d) -> __m512d {
 
 /// `kernel::log2_fast` for positive normal finite lanes: x = 2ᵉ·m with
 /// m ∈ [1, 2) exactly as the scalar one's bit masks give them.
-#[target_feature(enable = "avx512f,fma")]
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
 fn log2_fast(x: __m512d) -> __m512d {
     let one = _mm512_set1_pd(1.0);
     let mut e = _mm512_getexp_pd(x);
@@ -640,6 +850,32 @@ fn store_f32(a: &mut [f32], v: std::arch::x86_64::__m256) {
     // SAFETY: `a` is 8 writable f32s; storeu has no alignment requirement.
     // Only called from avx512f functions (the caller checked the CPU).
     unsafe { _mm256_storeu_ps(a.as_mut_ptr(), v) }
+}
+
+/// Stores the lanes of `k` of `v` into `a`; every lane of `k` must lie
+/// within `a`.
+#[inline(always)]
+fn store_u32_masked(a: &mut [u32], k: __mmask8, v: std::arch::x86_64::__m256i) {
+    assert!(
+        u32::from(k) >> a.len().min(LANES) == 0,
+        "lanes past the slice"
+    );
+    // SAFETY: every lane the mask writes lies within `a` (checked above);
+    // a masked store touches no other memory and needs no alignment. Only
+    // called from avx512f+avx512vl functions (the caller checked the CPU).
+    unsafe { std::arch::x86_64::_mm256_mask_storeu_epi32(a.as_mut_ptr().cast(), k, v) }
+}
+
+/// Stores the lanes of `k` of `v` into `a`; every lane of `k` must lie
+/// within `a`.
+#[inline(always)]
+fn store_f32_masked(a: &mut [f32], k: __mmask8, v: std::arch::x86_64::__m256) {
+    assert!(
+        u32::from(k) >> a.len().min(LANES) == 0,
+        "lanes past the slice"
+    );
+    // SAFETY: as `store_u32_masked`.
+    unsafe { std::arch::x86_64::_mm256_mask_storeu_ps(a.as_mut_ptr(), k, v) }
 }
 
 #[inline(always)]
@@ -672,8 +908,8 @@ pub fn bg_row(real: &[f64], ci: f64, n: usize, out: &mut [u8]) -> bool {
         return false;
     }
     assert!(real.len() >= out.len().div_ceil(BG_VECTORS) * BG_GROUP_PX && out.len() * 8 >= n);
-    // SAFETY: `available()` checked that the CPU supports avx512f (and fma,
-    // unused here), the only requirement of this `#[target_feature]` fn.
+    // SAFETY: `available()` checked that the CPU supports avx512f (and the
+    // rest, unused here), the only requirement of this `#[target_feature]` fn.
     unsafe { bg_row_avx512(real, ci, n, out) };
     true
 }
@@ -774,6 +1010,65 @@ mod tests {
                     run(reference_tile, &view, &tile),
                     "width {width}, row {y}"
                 );
+            }
+        }
+    }
+
+    /// The pre-pass at its edges: limits below, at and just past its steps
+    /// and its probe (pixels finished there, at `max_iter` there, or handed
+    /// on with z), chunks that run past a row's end or the tile's, tiles
+    /// that start mid-row, and a deep zoom where no pixel stops early.
+    #[test]
+    fn the_pre_pass_at_its_edges_equals_the_reference() {
+        if !available() {
+            return;
+        }
+        let fast = |v: &View, t: &Tile, o: &mut TilePixels| {
+            compute_tile(v, t, o).expect("checked available")
+        };
+        let pre = PREPASS_ITERS;
+        let probe = PREPASS_PROBE_ITERS;
+        let limits = [
+            1,
+            2,
+            probe,
+            probe + 1,
+            pre - 1,
+            pre,
+            pre + 1,
+            pre + AVX512_BLOCK_ITERS,
+            400,
+        ];
+        let views = [
+            ((-0.75, 0.05), 3.0, 97, 7),
+            ((-0.743643887037151, 0.131825904205330), 2e-5, 70, 5),
+            ((0.26, 0.0), 0.02, 45, 6),
+        ];
+        let tiles = [
+            (0, 0, 1, 1),
+            (0, 0, 31, 3),
+            (3, 1, 32, 3),
+            (5, 0, 33, 2),
+            (0, 0, 65, 5),
+            (1, 2, 96, 3),
+        ];
+        for (center, width, wpx, hpx) in views {
+            for max_iter in limits {
+                let view = View::new(center, width, wpx, hpx, max_iter).expect("view");
+                for (x, y, w, h) in tiles {
+                    let tile = Tile {
+                        index: 0,
+                        x,
+                        y,
+                        width: w.min(wpx - x),
+                        height: h.min(hpx - y),
+                    };
+                    assert_eq!(
+                        run(fast, &view, &tile),
+                        run(reference_tile, &view, &tile),
+                        "view at {center:?}, max_iter {max_iter}, tile {x},{y} {w}×{h}"
+                    );
+                }
             }
         }
     }
