@@ -69,6 +69,8 @@ pub const AVX512_VECTORS: usize = 8;
 /// K0 74 → 79 % of the ceiling, B3 36 → 39 %, B2 unchanged (40 %), the
 /// default view at 3840×2160 and 500 iterations 3 % faster.
 pub const AVX512_BLOCK_ITERS: u32 = 16;
+/// Untested steps a replay runs before it tests the middle of the block.
+const HALF_BLOCK_ITERS: u32 = AVX512_BLOCK_ITERS / 2;
 /// Escaped pixels finished together (a multiple of [`REPLAY_PX`]). Against
 /// 64, by CPU time on one core: B2 +2 %, B3 +2 %; 256 was no better.
 pub const PENDING_BATCH: usize = 128;
@@ -579,6 +581,7 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
                 mag: [0.0; PENDING_CAP],
                 end_zr: [0.0; PENDING_CAP],
                 end_zi: [0.0; PENDING_CAP],
+                end_n: [0.0; PENDING_CAP],
                 found: [0; PENDING_CAP.div_ceil(LANES)],
             },
         },
@@ -710,7 +713,7 @@ impl Pending {
                     let (n, m) = reference::escape_from(
                         results.end_zr[j],
                         results.end_zi[j],
-                        self.iters[j] as u32 + AVX512_BLOCK_ITERS,
+                        results.end_n[j] as u32,
                         self.cr[j],
                         self.ci[j],
                         max_iter,
@@ -738,10 +741,12 @@ impl Pending {
 
     /// Replays entries `i..i + used.min(REPLAY_PX)` ([`REPLAY_GROUPS`]
     /// groups of eight side by side, so that their dependency chains
-    /// overlap; lanes past `used` are ignored): the reference's test before
-    /// each step, for up to one block. Writes each lane's count and |z|² at
-    /// its first failing test (or at `max_iter`) into `results`, z after
-    /// the block (for a lane that never failed), and the lanes that failed.
+    /// overlap; lanes past `used` are ignored): half a block untested and
+    /// a test, to find the half the stop lies in, then that half with the
+    /// reference's test before each step. Writes each lane's count and |z|²
+    /// at its first failing test (or at `max_iter`) into `results`, z and
+    /// its iterations at the end (for a lane that never failed), and the
+    /// lanes that failed.
     #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     fn replay(&mut self, i: usize, used: usize, max_iter: u32) {
         let results = &mut self.results;
@@ -751,9 +756,34 @@ impl Pending {
         let at = |g: usize| i + g * LANES;
         let cr: [__m512d; G] = std::array::from_fn(|g| load(&self.cr[at(g)..]));
         let ci: [__m512d; G] = std::array::from_fn(|g| load(&self.ci[at(g)..]));
-        let mut zr: [__m512d; G] = std::array::from_fn(|g| load(&self.zr[at(g)..]));
-        let mut zi: [__m512d; G] = std::array::from_fn(|g| load(&self.zi[at(g)..]));
-        let mut n: [__m512d; G] = std::array::from_fn(|g| load(&self.iters[at(g)..]));
+        let start_zr: [__m512d; G] = std::array::from_fn(|g| load(&self.zr[at(g)..]));
+        let start_zi: [__m512d; G] = std::array::from_fn(|g| load(&self.zi[at(g)..]));
+        let start_n: [__m512d; G] = std::array::from_fn(|g| load(&self.iters[at(g)..]));
+        // Which half of the block holds the stop: half a block of untested
+        // steps, then the block-end test at the middle (an escape there
+        // stays one, as at the block's end) and the limit. The tested
+        // replay then covers that half only.
+        let mut zr = start_zr;
+        let mut zi = start_zi;
+        for _ in 0..HALF_BLOCK_ITERS {
+            for g in 0..G {
+                let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], cr[g]);
+                let twice_zr = _mm512_add_pd(zr[g], zr[g]);
+                zi[g] = _mm512_fmadd_pd(twice_zr, zi[g], ci[g]);
+                zr[g] = _mm512_fmadd_pd(zr[g], zr[g], cr_minus_zi2);
+            }
+        }
+        let half = _mm512_set1_pd(f64::from(HALF_BLOCK_ITERS));
+        let mut n = start_n;
+        for g in 0..G {
+            let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+            let mid_n = _mm512_add_pd(start_n[g], half);
+            let first_half = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four)
+                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(mid_n, limit);
+            zr[g] = _mm512_mask_mov_pd(zr[g], first_half, start_zr[g]);
+            zi[g] = _mm512_mask_mov_pd(zi[g], first_half, start_zi[g]);
+            n[g] = _mm512_mask_mov_pd(mid_n, first_half, start_n[g]);
+        }
         // Lanes past `used` count as found, so that the replay can stop
         // as soon as every used lane has its result.
         let unused: [__mmask8; G] = std::array::from_fn(|g| {
@@ -764,7 +794,7 @@ impl Pending {
         let mut count = [_mm512_setzero_pd(); G];
         let mut mag = [_mm512_setzero_pd(); G];
         let one = _mm512_set1_pd(1.0);
-        for j in 0..=AVX512_BLOCK_ITERS {
+        for j in 0..=HALF_BLOCK_ITERS {
             let mut all = u8::MAX;
             for g in 0..G {
                 let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
@@ -780,7 +810,7 @@ impl Pending {
             if all == u8::MAX {
                 break;
             }
-            if j < AVX512_BLOCK_ITERS {
+            if j < HALF_BLOCK_ITERS {
                 for g in 0..G {
                     let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], cr[g]);
                     let twice_zr = _mm512_add_pd(zr[g], zr[g]);
@@ -796,6 +826,7 @@ impl Pending {
             store(&mut results.mag[k..], mag[g]);
             store(&mut results.end_zr[k..], zr[g]);
             store(&mut results.end_zi[k..], zi[g]);
+            store(&mut results.end_n[k..], n[g]);
             results.found[k / LANES] = found[g] & !unused[g];
         }
     }
@@ -807,6 +838,8 @@ struct Replayed {
     mag: [f64; PENDING_CAP],
     end_zr: [f64; PENDING_CAP],
     end_zi: [f64; PENDING_CAP],
+    /// Iterations run to reach (`end_zr`, `end_zi`).
+    end_n: [f64; PENDING_CAP],
     /// Bit `l` of `found[g]`: entry `8g + l` failed a test in the replay.
     found: [u8; PENDING_CAP.div_ceil(LANES)],
 }
