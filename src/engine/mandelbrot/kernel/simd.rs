@@ -103,8 +103,16 @@ impl<'a> PixelCursor<'a> {
         // Exactly `View::re`.
         let cr = self.left + (f64::from(self.tile.x + self.x) + 0.5) * self.pixel;
         let item = (self.next, cr, self.ci);
-        self.next += 1;
-        self.x += 1;
+        self.advance(1);
+        Some(item)
+    }
+
+    /// Moves on `n` pixels within the current row (to the next row's start
+    /// at its end).
+    #[inline(always)]
+    fn advance(&mut self, n: u32) {
+        self.next += n;
+        self.x += n;
         if self.x == self.tile.width {
             self.x = 0;
             self.y += 1;
@@ -112,7 +120,6 @@ impl<'a> PixelCursor<'a> {
                 self.ci = self.view.im(self.tile.y + self.y);
             }
         }
-        Some(item)
     }
 
     /// Takes the next `n` pixels at once if they lie in one row: the first
@@ -124,15 +131,7 @@ impl<'a> PixelCursor<'a> {
             return None;
         }
         let item = (self.next, self.tile.x + self.x, self.ci);
-        self.next += n;
-        self.x += n;
-        if self.x == self.tile.width {
-            self.x = 0;
-            self.y += 1;
-            if self.y < self.tile.height {
-                self.ci = self.view.im(self.tile.y + self.y);
-            }
-        }
+        self.advance(n);
         Some(item)
     }
 

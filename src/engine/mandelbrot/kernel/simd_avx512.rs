@@ -146,6 +146,56 @@ fn store(a: &mut [f64], v: __m512d) {
     unsafe { _mm512_storeu_pd(a.as_mut_ptr(), v) }
 }
 
+/// Pixels as columns: z, c, the iterations that led to z, and the pixel
+/// index in the tile ([`NO_PIXEL`]: none).
+struct Columns<const N: usize> {
+    zr: [f64; N],
+    zi: [f64; N],
+    cr: [f64; N],
+    ci: [f64; N],
+    iters: [f64; N],
+    pixel: [f64; N],
+}
+
+impl<const N: usize> Columns<N> {
+    fn new() -> Self {
+        Columns {
+            zr: [0.0; N],
+            zi: [0.0; N],
+            cr: [0.0; N],
+            ci: [0.0; N],
+            iters: [0.0; N],
+            pixel: [NO_PIXEL; N],
+        }
+    }
+
+    fn all(&mut self) -> [&mut [f64; N]; 6] {
+        [
+            &mut self.zr,
+            &mut self.zi,
+            &mut self.cr,
+            &mut self.ci,
+            &mut self.iters,
+            &mut self.pixel,
+        ]
+    }
+
+    /// Moves entries `from..len` to the front.
+    fn drop_front(&mut self, from: usize, len: usize) {
+        for column in self.all() {
+            column.copy_within(from..len, 0);
+        }
+    }
+
+    /// Makes every entry from `from` on hold no pixel.
+    fn clear_from(&mut self, from: usize) {
+        for column in self.all() {
+            column[from..].fill(0.0);
+        }
+        self.pixel[from..].fill(NO_PIXEL);
+    }
+}
+
 /// The tile's next pixels, each past its first [`PREPASS_ITERS`] steps
 /// (z, c, iterations run, index), padded past the end with lanes that
 /// hold no pixel, read eight at a time by the refill.
@@ -159,12 +209,7 @@ fn store(a: &mut [f64], v: __m512d) {
 struct Feed<'a> {
     cursor: PixelCursor<'a>,
     exhausted: bool,
-    zr: [f64; FEED_ROOM],
-    zi: [f64; FEED_ROOM],
-    cr: [f64; FEED_ROOM],
-    ci: [f64; FEED_ROOM],
-    iters: [f64; FEED_ROOM],
-    pixel: [f64; FEED_ROOM],
+    cols: Columns<FEED_ROOM>,
     pos: usize,
     len: usize,
     max_iter: u32,
@@ -177,12 +222,7 @@ impl<'a> Feed<'a> {
         Feed {
             cursor: PixelCursor::new(view, tile),
             exhausted: false,
-            zr: [0.0; FEED_ROOM],
-            zi: [0.0; FEED_ROOM],
-            cr: [0.0; FEED_ROOM],
-            ci: [0.0; FEED_ROOM],
-            iters: [0.0; FEED_ROOM],
-            pixel: [NO_PIXEL; FEED_ROOM],
+            cols: Columns::new(),
             pos: 0,
             len: 0,
             max_iter: view.max_iter(),
@@ -198,16 +238,7 @@ impl<'a> Feed<'a> {
         if self.len - self.pos >= n {
             return;
         }
-        for column in [
-            &mut self.zr,
-            &mut self.zi,
-            &mut self.cr,
-            &mut self.ci,
-            &mut self.iters,
-            &mut self.pixel,
-        ] {
-            column.copy_within(self.pos..self.len, 0);
-        }
+        self.cols.drop_front(self.pos, self.len);
         self.len -= self.pos;
         self.pos = 0;
         while self.len + REPLAY_PX <= FEED_CAP && !self.exhausted {
@@ -215,14 +246,7 @@ impl<'a> Feed<'a> {
         }
         if self.exhausted {
             // Padding: lanes that hold no pixel (c = 0 never escapes).
-            for i in self.len..FEED_ROOM {
-                self.zr[i] = 0.0;
-                self.zi[i] = 0.0;
-                self.cr[i] = 0.0;
-                self.ci[i] = 0.0;
-                self.iters[i] = 0.0;
-                self.pixel[i] = NO_PIXEL;
-            }
+            self.cols.clear_from(self.len);
             self.len = FEED_CAP;
         }
     }
@@ -345,24 +369,24 @@ impl<'a> Feed<'a> {
             let survivors = !found[g];
             let n = self.len;
             store(
-                &mut self.zr[n..],
+                &mut self.cols.zr[n..],
                 _mm512_maskz_compress_pd(survivors, zr[g]),
             );
             store(
-                &mut self.zi[n..],
+                &mut self.cols.zi[n..],
                 _mm512_maskz_compress_pd(survivors, zi[g]),
             );
             store(
-                &mut self.cr[n..],
+                &mut self.cols.cr[n..],
                 _mm512_maskz_compress_pd(survivors, crv[g]),
             );
             store(
-                &mut self.ci[n..],
+                &mut self.cols.ci[n..],
                 _mm512_maskz_compress_pd(survivors, civ[g]),
             );
-            store(&mut self.iters[n..], iters);
+            store(&mut self.cols.iters[n..], iters);
             store(
-                &mut self.pixel[n..],
+                &mut self.cols.pixel[n..],
                 _mm512_maskz_compress_pd(survivors, load(&pixel[at(g)..])),
             );
             self.len += survivors.count_ones() as usize;
@@ -374,12 +398,7 @@ impl<'a> Feed<'a> {
 /// the block they left in, c, the iterations executed before that block,
 /// and the pixel index.
 struct Pending {
-    zr: [f64; PENDING_CAP],
-    zi: [f64; PENDING_CAP],
-    cr: [f64; PENDING_CAP],
-    ci: [f64; PENDING_CAP],
-    iters: [f64; PENDING_CAP],
-    pixel: [f64; PENDING_CAP],
+    cols: Columns<PENDING_CAP>,
     len: usize,
     /// What the last replay found, kept here so that no finish clears it.
     results: Replayed,
@@ -569,12 +588,7 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
         vectors: [empty; V],
         feed: Feed::new(view, tile),
         pending: Pending {
-            zr: [0.0; PENDING_CAP],
-            zi: [0.0; PENDING_CAP],
-            cr: [0.0; PENDING_CAP],
-            ci: [0.0; PENDING_CAP],
-            iters: [0.0; PENDING_CAP],
-            pixel: [NO_PIXEL; PENDING_CAP],
+            cols: Columns::new(),
             len: 0,
             results: Replayed {
                 count: [0.0; PENDING_CAP],
@@ -627,14 +641,14 @@ fn store_masked(a: &mut [f64; LANES], k: __mmask8, v: __m512d) {
 #[inline]
 fn refill(feed: &mut Feed, vector: &mut Vector, k: __mmask8, steps: f64) -> usize {
     let p = feed.pos;
-    vector.cr = _mm512_mask_expand_pd(vector.cr, k, load(&feed.cr[p..]));
-    vector.ci = _mm512_mask_expand_pd(vector.ci, k, load(&feed.ci[p..]));
-    vector.pixel = _mm512_mask_expand_pd(vector.pixel, k, load(&feed.pixel[p..]));
-    vector.zr = _mm512_mask_expand_pd(vector.zr, k, load(&feed.zr[p..]));
-    vector.zi = _mm512_mask_expand_pd(vector.zi, k, load(&feed.zi[p..]));
+    vector.cr = _mm512_mask_expand_pd(vector.cr, k, load(&feed.cols.cr[p..]));
+    vector.ci = _mm512_mask_expand_pd(vector.ci, k, load(&feed.cols.ci[p..]));
+    vector.pixel = _mm512_mask_expand_pd(vector.pixel, k, load(&feed.cols.pixel[p..]));
+    vector.zr = _mm512_mask_expand_pd(vector.zr, k, load(&feed.cols.zr[p..]));
+    vector.zi = _mm512_mask_expand_pd(vector.zi, k, load(&feed.cols.zi[p..]));
     let real = _mm512_cmp_pd_mask::<_CMP_GE_OQ>(vector.pixel, _mm512_setzero_pd()) & k;
     // A lane's start: the step it would have started at from z = 0.
-    let iters = _mm512_maskz_expand_pd(k, load(&feed.iters[p..]));
+    let iters = _mm512_maskz_expand_pd(k, load(&feed.cols.iters[p..]));
     let starts = _mm512_mask_blend_pd(
         real,
         _mm512_set1_pd(f64::INFINITY),
@@ -653,20 +667,26 @@ impl Pending {
     fn push(&mut self, k: __mmask8, vector: &Vector) {
         let n = self.len;
         store(
-            &mut self.zr[n..],
+            &mut self.cols.zr[n..],
             _mm512_maskz_compress_pd(k, load(&vector.block_zr)),
         );
         store(
-            &mut self.zi[n..],
+            &mut self.cols.zi[n..],
             _mm512_maskz_compress_pd(k, load(&vector.block_zi)),
         );
-        store(&mut self.cr[n..], _mm512_maskz_compress_pd(k, vector.cr));
-        store(&mut self.ci[n..], _mm512_maskz_compress_pd(k, vector.ci));
+        store(
+            &mut self.cols.cr[n..],
+            _mm512_maskz_compress_pd(k, vector.cr),
+        );
+        store(
+            &mut self.cols.ci[n..],
+            _mm512_maskz_compress_pd(k, vector.ci),
+        );
         let iters =
             _mm512_maskz_compress_pd(k, _mm512_sub_pd(load(&vector.block_at), vector.start));
-        store(&mut self.iters[n..], iters);
+        store(&mut self.cols.iters[n..], iters);
         store(
-            &mut self.pixel[n..],
+            &mut self.cols.pixel[n..],
             _mm512_maskz_compress_pd(k, vector.pixel),
         );
         self.len += k.count_ones() as usize;
@@ -701,7 +721,10 @@ impl Pending {
             let mut smooth = [0.0f32; LANES];
             store_f32(&mut smooth, _mm512_cvtpd_ps(values));
             store_u32(&mut counts, _mm512_cvttpd_epu32(count));
-            store_u32(&mut pixels, _mm512_cvttpd_epu32(load(&self.pixel[i..])));
+            store_u32(
+                &mut pixels,
+                _mm512_cvttpd_epu32(load(&self.cols.pixel[i..])),
+            );
             for lane in 0..LANES.min(end - i) {
                 let j = i + lane;
                 let pixel = pixels[lane] as usize;
@@ -714,8 +737,8 @@ impl Pending {
                         results.end_zr[j],
                         results.end_zi[j],
                         results.end_n[j] as u32,
-                        self.cr[j],
-                        self.ci[j],
+                        self.cols.cr[j],
+                        self.cols.ci[j],
                         max_iter,
                     );
                     (n, smooth_value(n, m, max_iter))
@@ -725,16 +748,7 @@ impl Pending {
                 iterations += u64::from(n);
             }
         }
-        for column in [
-            &mut self.zr,
-            &mut self.zi,
-            &mut self.cr,
-            &mut self.ci,
-            &mut self.iters,
-            &mut self.pixel,
-        ] {
-            column.copy_within(end..self.len, 0);
-        }
+        self.cols.drop_front(end, self.len);
         self.len -= end;
         iterations
     }
@@ -754,11 +768,11 @@ impl Pending {
         let four = _mm512_set1_pd(4.0);
         let limit = _mm512_set1_pd(f64::from(max_iter));
         let at = |g: usize| i + g * LANES;
-        let cr: [__m512d; G] = std::array::from_fn(|g| load(&self.cr[at(g)..]));
-        let ci: [__m512d; G] = std::array::from_fn(|g| load(&self.ci[at(g)..]));
-        let start_zr: [__m512d; G] = std::array::from_fn(|g| load(&self.zr[at(g)..]));
-        let start_zi: [__m512d; G] = std::array::from_fn(|g| load(&self.zi[at(g)..]));
-        let start_n: [__m512d; G] = std::array::from_fn(|g| load(&self.iters[at(g)..]));
+        let cr: [__m512d; G] = std::array::from_fn(|g| load(&self.cols.cr[at(g)..]));
+        let ci: [__m512d; G] = std::array::from_fn(|g| load(&self.cols.ci[at(g)..]));
+        let start_zr: [__m512d; G] = std::array::from_fn(|g| load(&self.cols.zr[at(g)..]));
+        let start_zi: [__m512d; G] = std::array::from_fn(|g| load(&self.cols.zi[at(g)..]));
+        let start_n: [__m512d; G] = std::array::from_fn(|g| load(&self.cols.iters[at(g)..]));
         // Which half of the block holds the stop: half a block of untested
         // steps, then the block-end test at the middle (an escape there
         // stays one, as at the block's end) and the limit. The tested
