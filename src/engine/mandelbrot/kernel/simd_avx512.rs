@@ -304,10 +304,7 @@ impl<'a> Feed<'a> {
         let mut zr = [_mm512_setzero_pd(); G];
         let mut zi = [_mm512_setzero_pd(); G];
         // Lanes past `real` count as found: they are not pixels.
-        let unused: [__mmask8; G] = std::array::from_fn(|g| {
-            let lanes = real.saturating_sub(g * LANES).min(LANES);
-            !(u8::MAX.checked_shr((LANES - lanes) as u32).unwrap_or(0))
-        });
+        let unused = lanes_past(real);
         let mut found = unused;
         let mut count = [_mm512_setzero_pd(); G];
         let mut mag = [_mm512_setzero_pd(); G];
@@ -337,10 +334,7 @@ impl<'a> Feed<'a> {
                 break;
             }
             for g in 0..G {
-                let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], crv[g]);
-                let twice_zr = _mm512_add_pd(zr[g], zr[g]);
-                zi[g] = _mm512_fmadd_pd(twice_zr, zi[g], civ[g]);
-                zr[g] = _mm512_fmadd_pd(zr[g], zr[g], cr_minus_zi2);
+                (zr[g], zi[g]) = step(zr[g], zi[g], crv[g], civ[g]);
             }
         }
         let limit = _mm512_set1_pd(f64::from(self.max_iter));
@@ -616,6 +610,29 @@ fn compute_tile_avx512(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     lanes.iterations + lanes.feed.iterations + lanes.pending.finish(out, max_iter, true)
 }
 
+/// One step z → z² + c on eight lanes, exactly `reference::step`:
+/// zi' = fma(zr + zr, zi, ci), zr' = fma(zr, zr, fma(−zi, zi, cr)). (The
+/// block loop writes it out: its 8 vectors' registers are planned there.)
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+#[inline]
+fn step(zr: __m512d, zi: __m512d, cr: __m512d, ci: __m512d) -> (__m512d, __m512d) {
+    let cr_minus_zi2 = _mm512_fnmadd_pd(zi, zi, cr);
+    let twice_zr = _mm512_add_pd(zr, zr);
+    (
+        _mm512_fmadd_pd(zr, zr, cr_minus_zi2),
+        _mm512_fmadd_pd(twice_zr, zi, ci),
+    )
+}
+
+/// For [`REPLAY_GROUPS`] groups of eight entries of which the first `used`
+/// are real: the lanes of each group past `used`.
+fn lanes_past(used: usize) -> [__mmask8; REPLAY_GROUPS] {
+    std::array::from_fn(|g| {
+        let lanes = used.saturating_sub(g * LANES).min(LANES);
+        !(u8::MAX.checked_shr((LANES - lanes) as u32).unwrap_or(0))
+    })
+}
+
 /// Lanes set in all masks: one `popcnt` (a sum of six per-mask counts
 /// is vectorised into a dozen byte shuffles).
 #[inline(always)]
@@ -781,10 +798,7 @@ impl Pending {
         let mut zi = start_zi;
         for _ in 0..HALF_BLOCK_ITERS {
             for g in 0..G {
-                let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], cr[g]);
-                let twice_zr = _mm512_add_pd(zr[g], zr[g]);
-                zi[g] = _mm512_fmadd_pd(twice_zr, zi[g], ci[g]);
-                zr[g] = _mm512_fmadd_pd(zr[g], zr[g], cr_minus_zi2);
+                (zr[g], zi[g]) = step(zr[g], zi[g], cr[g], ci[g]);
             }
         }
         let half = _mm512_set1_pd(f64::from(HALF_BLOCK_ITERS));
@@ -800,10 +814,7 @@ impl Pending {
         }
         // Lanes past `used` count as found, so that the replay can stop
         // as soon as every used lane has its result.
-        let unused: [__mmask8; G] = std::array::from_fn(|g| {
-            let lanes = used.saturating_sub(g * LANES).min(LANES);
-            !(u8::MAX.checked_shr((LANES - lanes) as u32).unwrap_or(0))
-        });
+        let unused = lanes_past(used);
         let mut found = unused;
         let mut count = [_mm512_setzero_pd(); G];
         let mut mag = [_mm512_setzero_pd(); G];
@@ -826,10 +837,7 @@ impl Pending {
             }
             if j < HALF_BLOCK_ITERS {
                 for g in 0..G {
-                    let cr_minus_zi2 = _mm512_fnmadd_pd(zi[g], zi[g], cr[g]);
-                    let twice_zr = _mm512_add_pd(zr[g], zr[g]);
-                    zi[g] = _mm512_fmadd_pd(twice_zr, zi[g], ci[g]);
-                    zr[g] = _mm512_fmadd_pd(zr[g], zr[g], cr_minus_zi2);
+                    (zr[g], zi[g]) = step(zr[g], zi[g], cr[g], ci[g]);
                     n[g] = _mm512_add_pd(n[g], one);
                 }
             }
