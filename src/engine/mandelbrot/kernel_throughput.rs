@@ -152,6 +152,9 @@ pub fn vector_kernels() -> Vec<(Kernel, usize)> {
 #[derive(Clone, Debug, Serialize)]
 pub struct ClockEstimate {
     pub ghz: f64,
+    /// Every calibration run, in GHz, in the order they ran (empty when
+    /// the clock is assumed).
+    pub readings_ghz: Vec<f64>,
     pub source: String,
 }
 
@@ -166,50 +169,62 @@ pub struct KernelBenchReport {
     pub views: Vec<ViewResult>,
 }
 
-/// Measures the clock with a dependent chain of 64-bit multiply-adds
-/// (xor 1 cycle + imul 3 cycles = 4 cycles a link on x86-64); the best of
-/// five runs, timed by this thread's CPU time where the OS tells it (so
-/// that other processes holding the core do not lower the estimate), else
-/// by the wall clock. Falls back to [`ASSUMED_GHZ`] elsewhere.
-pub fn measure_clock() -> ClockEstimate {
+/// Links in one run of the clock's chain (≈ 50 ms at 4 GHz).
+const CLOCK_LINKS: u64 = 50_000_000;
+/// Runs of the chain before the views and again after them.
+const CLOCK_RUNS: usize = 5;
+
+/// One run of a dependent chain of 64-bit multiply-adds (xor 1 cycle +
+/// imul 3 cycles = 4 cycles a link on x86-64), in GHz by the wall clock.
+///
+/// Wall time, not this thread's CPU time: Linux advances a thread's CPU
+/// time (schedstat) in scheduler ticks, 4 ms on this project's machine,
+/// a tenth of a run, so the best of five read up to 7 % high (4.17–4.40
+/// GHz for a clock the wall time reads at 4.08–4.13). Time the core spent
+/// on another process only lowers a wall-time reading, and the best of
+/// several runs leaves it out.
+fn clock_run_ghz() -> f64 {
+    let k = black_box(0x9E37_79B9_7F4A_7C15u64);
+    let mut x = black_box(1u64);
+    let start = Instant::now();
+    for _ in 0..CLOCK_LINKS {
+        x = (x ^ k).wrapping_mul(k);
+    }
+    black_box(x);
+    let secs = start.elapsed().as_secs_f64();
+    4.0 * CLOCK_LINKS as f64 / secs.max(1e-9) / 1e9
+}
+
+/// [`CLOCK_RUNS`] runs of the clock's chain, in GHz; empty where no
+/// calibrated loop exists for this CPU.
+pub fn clock_readings() -> Vec<f64> {
     if cfg!(not(target_arch = "x86_64")) {
+        return Vec::new();
+    }
+    (0..CLOCK_RUNS).map(|_| clock_run_ghz()).collect()
+}
+
+/// The clock from the chain's readings (before and after the views): the
+/// fastest run, which no other process slowed; [`ASSUMED_GHZ`] where
+/// there are none.
+pub fn clock_estimate(readings: &[f64]) -> ClockEstimate {
+    let fastest = readings.iter().copied().fold(f64::NAN, f64::max);
+    if !fastest.is_finite() {
         return ClockEstimate {
             ghz: ASSUMED_GHZ,
+            readings_ghz: Vec::new(),
             source: format!("assumed {ASSUMED_GHZ} GHz (no calibrated loop for this CPU)"),
         };
     }
-    const LINKS: u64 = 50_000_000;
-    let mut best = f64::MAX;
-    let mut by_cpu_time = true;
-    for _ in 0..5 {
-        let k = black_box(0x9E37_79B9_7F4A_7C15u64);
-        let mut x = black_box(1u64);
-        let cpu_start = thread_cpu_nanos();
-        let start = Instant::now();
-        for _ in 0..LINKS {
-            x = (x ^ k).wrapping_mul(k);
-        }
-        black_box(x);
-        let wall = start.elapsed().as_secs_f64();
-        let secs = match (cpu_start, thread_cpu_nanos()) {
-            (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e9,
-            _ => {
-                by_cpu_time = false;
-                wall
-            }
-        };
-        best = best.min(secs);
-    }
-    let ghz = 4.0 * LINKS as f64 / best / 1e9;
-    let timed = if by_cpu_time {
-        "thread CPU time"
-    } else {
-        "wall time"
-    };
+    let slowest = readings.iter().copied().fold(f64::INFINITY, f64::min);
     ClockEstimate {
-        ghz,
+        ghz: fastest,
+        readings_ghz: readings.to_vec(),
         source: format!(
-            "calibrated: dependent xor+imul chain, 4 cycles/link, best of 5 by {timed}"
+            "calibrated: dependent xor+imul chain, 4 cycles/link, fastest of {} runs \
+             by wall time, half before the views and half after; runs read \
+             {slowest:.2}–{fastest:.2} GHz",
+            readings.len()
         ),
     }
 }
@@ -295,17 +310,29 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
 /// Runs the whole benchmark; `progress` is told each step before it runs.
 pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> KernelBenchReport {
     progress("measuring the clock");
-    let clock = measure_clock();
-    let ceiling = clock.ghz * ITERS_PER_CYCLE_CEILING;
-    let mut results = Vec::new();
+    let mut readings = clock_readings();
+    let mut timings = Vec::new();
     for bv in views {
         progress(&format!("{}: scalar reference", bv.name));
         let reference = time_kernel(Kernel::Reference, &bv.view, bv.reference_row_stride, runs);
-        let vector = vector_kernels()
+        let vector: Vec<_> = vector_kernels()
             .into_iter()
             .map(|(kernel, lanes)| {
                 progress(&format!("{}: {}", bv.name, kernel.label()));
-                let timing = time_kernel(kernel, &bv.view, 1, runs);
+                (lanes, time_kernel(kernel, &bv.view, 1, runs))
+            })
+            .collect();
+        timings.push((bv, reference, vector));
+    }
+    progress("measuring the clock again");
+    readings.extend(clock_readings());
+    let clock = clock_estimate(&readings);
+    let ceiling = clock.ghz * ITERS_PER_CYCLE_CEILING;
+    let mut results = Vec::new();
+    for (bv, reference, vector) in timings {
+        let vector = vector
+            .into_iter()
+            .map(|(lanes, timing)| {
                 let ceiling = clock.ghz * iters_per_cycle_ceiling(lanes);
                 VectorResult {
                     lanes,
@@ -339,6 +366,30 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_clock_is_the_fastest_reading_and_says_its_spread() {
+        let clock = clock_estimate(&[4.08, 4.13, 3.2, 4.11]);
+        assert_eq!(clock.ghz, 4.13);
+        assert_eq!(clock.readings_ghz.len(), 4);
+        assert!(
+            clock.source.contains("fastest of 4 runs"),
+            "{}",
+            clock.source
+        );
+        assert!(clock.source.contains("3.20–4.13 GHz"), "{}", clock.source);
+        let assumed = clock_estimate(&[]);
+        assert_eq!(assumed.ghz, ASSUMED_GHZ);
+        assert!(assumed.source.starts_with("assumed"), "{}", assumed.source);
+        if cfg!(target_arch = "x86_64") {
+            let readings = clock_readings();
+            assert_eq!(readings.len(), CLOCK_RUNS);
+            assert!(
+                readings.iter().all(|g| g.is_finite() && *g > 0.0),
+                "{readings:?}"
+            );
+        }
+    }
 
     #[test]
     fn views_match_the_issue() {
