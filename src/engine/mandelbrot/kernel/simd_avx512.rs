@@ -1122,6 +1122,11 @@ mod tests {
     use crate::engine::mandelbrot::kernel::reference_tile;
     use crate::engine::mandelbrot::kernel::tests::run;
 
+    /// This kernel as `run` takes it (each test checks `available()`).
+    fn fast(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+        compute_tile(view, tile, out).expect("checked available")
+    }
+
     /// Tiles of about as many pixels as the lanes, the service threshold
     /// and the pending batch (so that lanes wait for a service with and
     /// without a full threshold, and the tile ends with done lanes), on a
@@ -1153,9 +1158,6 @@ mod tests {
                     width: width as u32,
                     height: 1,
                 };
-                let fast = |v: &View, t: &Tile, o: &mut TilePixels| {
-                    compute_tile(v, t, o).expect("checked available")
-                };
                 assert_eq!(
                     run(fast, &view, &tile),
                     run(reference_tile, &view, &tile),
@@ -1174,9 +1176,6 @@ mod tests {
         if !available() {
             return;
         }
-        let fast = |v: &View, t: &Tile, o: &mut TilePixels| {
-            compute_tile(v, t, o).expect("checked available")
-        };
         let pre = PREPASS_ITERS;
         let probe = PREPASS_PROBE_ITERS;
         let limits = [
@@ -1223,6 +1222,7 @@ mod tests {
             }
         }
     }
+
     /// A quiet chunk (inside the main cardioid: no pixel stops within the
     /// probe) followed by one whose pixels escape within it (c real, past
     /// 0.45): the untested probe finds them and the chunk is redone with
@@ -1232,9 +1232,6 @@ mod tests {
         if !available() {
             return;
         }
-        let fast = |v: &View, t: &Tile, o: &mut TilePixels| {
-            compute_tile(v, t, o).expect("checked available")
-        };
         for (center_re, wpx) in [(0.2, REPLAY_PX * 2), (0.2, REPLAY_PX * 2 + 5), (-0.2, 200)] {
             for max_iter in [PREPASS_PROBE_ITERS + 1, PREPASS_ITERS, 100] {
                 let view = View::new((center_re, 0.0), 1.6, wpx as u32, 1, max_iter).expect("view");
