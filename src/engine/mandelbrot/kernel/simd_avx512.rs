@@ -1127,6 +1127,19 @@ mod tests {
         compute_tile(view, tile, out).expect("checked available")
     }
 
+    /// The first `width_px` pixels of row `y`, by this kernel and by the
+    /// reference.
+    fn row_from_left(view: &View, y: u32, width_px: u32) -> ((TilePixels, u64), (TilePixels, u64)) {
+        let tile = Tile {
+            index: 0,
+            x: 0,
+            y,
+            width: width_px,
+            height: 1,
+        };
+        (run(fast, view, &tile), run(reference_tile, view, &tile))
+    }
+
     /// Tiles of about as many pixels as the lanes, the service threshold
     /// and the pending batch (so that lanes wait for a service with and
     /// without a full threshold, and the tile ends with done lanes), on a
@@ -1151,18 +1164,8 @@ mod tests {
             160,
         ] {
             for y in 0..9 {
-                let tile = Tile {
-                    index: 0,
-                    x: 0,
-                    y,
-                    width: width as u32,
-                    height: 1,
-                };
-                assert_eq!(
-                    run(fast, &view, &tile),
-                    run(reference_tile, &view, &tile),
-                    "width {width}, row {y}"
-                );
+                let (got, want) = row_from_left(&view, y, width as u32);
+                assert_eq!(got, want, "width {width}, row {y}");
             }
         }
     }
@@ -1235,16 +1238,9 @@ mod tests {
         for (center_re, wpx) in [(0.2, REPLAY_PX * 2), (0.2, REPLAY_PX * 2 + 5), (-0.2, 200)] {
             for max_iter in [PREPASS_PROBE_ITERS + 1, PREPASS_ITERS, 100] {
                 let view = View::new((center_re, 0.0), 1.6, wpx as u32, 1, max_iter).expect("view");
-                let tile = Tile {
-                    index: 0,
-                    x: 0,
-                    y: 0,
-                    width: wpx as u32,
-                    height: 1,
-                };
+                let (got, want) = row_from_left(&view, 0, wpx as u32);
                 assert_eq!(
-                    run(fast, &view, &tile),
-                    run(reference_tile, &view, &tile),
+                    got, want,
                     "centre {center_re}, {wpx} px, max_iter {max_iter}"
                 );
             }
