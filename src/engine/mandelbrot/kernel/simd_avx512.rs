@@ -227,6 +227,26 @@ impl<const N: usize> Columns<N> {
         ]
     }
 
+    /// Stores one vector per column from entry `n` on: z, c, the
+    /// iterations that led to z, and the pixel index.
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+    #[inline]
+    fn put(&mut self, n: usize, [zr, zi, cr, ci, iters, pixel]: [__m512d; 6]) {
+        store(&mut self.zr[n..], zr);
+        store(&mut self.zi[n..], zi);
+        store(&mut self.cr[n..], cr);
+        store(&mut self.ci[n..], ci);
+        store(&mut self.iters[n..], iters);
+        store(&mut self.pixel[n..], pixel);
+    }
+
+    /// [`Self::put`] of the lanes of `k` only, packed to the front.
+    #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+    #[inline]
+    fn put_lanes(&mut self, n: usize, k: __mmask8, columns: [__m512d; 6]) {
+        self.put(n, columns.map(|v| _mm512_maskz_compress_pd(k, v)));
+    }
+
     /// Moves entries `from..len` to the front.
     fn drop_front(&mut self, from: usize, len: usize) {
         for column in self.all() {
@@ -375,13 +395,8 @@ impl<'a> Feed<'a> {
                 // The real lanes come first: no compress needed.
                 let iters = _mm512_set1_pd(f64::from(PREPASS_PROBE_ITERS));
                 for g in 0..G {
-                    let n = self.len;
-                    store(&mut self.cols.zr[n..], zr[g]);
-                    store(&mut self.cols.zi[n..], zi[g]);
-                    store(&mut self.cols.cr[n..], crv[g]);
-                    store(&mut self.cols.ci[n..], civ[g]);
-                    store(&mut self.cols.iters[n..], iters);
-                    store(&mut self.cols.pixel[n..], load(&pixel[at(g)..]));
+                    let columns = [zr[g], zi[g], crv[g], civ[g], iters, load(&pixel[at(g)..])];
+                    self.cols.put(self.len, columns);
                     self.len += (!unused[g]).count_ones() as usize;
                 }
                 return;
@@ -450,28 +465,8 @@ impl<'a> Feed<'a> {
                 self.iterations += _mm512_mask_reduce_add_pd(finished, count[g]) as u64;
             }
             let survivors = !found[g];
-            let n = self.len;
-            store(
-                &mut self.cols.zr[n..],
-                _mm512_maskz_compress_pd(survivors, zr[g]),
-            );
-            store(
-                &mut self.cols.zi[n..],
-                _mm512_maskz_compress_pd(survivors, zi[g]),
-            );
-            store(
-                &mut self.cols.cr[n..],
-                _mm512_maskz_compress_pd(survivors, crv[g]),
-            );
-            store(
-                &mut self.cols.ci[n..],
-                _mm512_maskz_compress_pd(survivors, civ[g]),
-            );
-            store(&mut self.cols.iters[n..], iters);
-            store(
-                &mut self.cols.pixel[n..],
-                _mm512_maskz_compress_pd(survivors, load(&pixel[at(g)..])),
-            );
+            let columns = [zr[g], zi[g], crv[g], civ[g], iters, load(&pixel[at(g)..])];
+            self.cols.put_lanes(self.len, survivors, columns);
             self.len += survivors.count_ones() as usize;
         }
     }
@@ -544,7 +539,18 @@ impl Lanes<'_> {
         let mut in_lanes = self.in_lanes;
         for vector in &mut self.vectors {
             let k = vector.done;
-            push(&mut self.pending.cols, pending_len, k, vector);
+            // The done lanes, with z at the start of the block each
+            // stopped in and the iterations before it.
+            let iters = _mm512_sub_pd(load(&vector.block_at), vector.start);
+            let columns = [
+                load(&vector.block_zr),
+                load(&vector.block_zi),
+                vector.cr,
+                vector.ci,
+                iters,
+                vector.pixel,
+            ];
+            self.pending.cols.put_lanes(pending_len, k, columns);
             pending_len += k.count_ones() as usize;
             in_lanes -= k.count_ones() as usize;
             in_lanes += refill(self.feed.cols, feed_pos, vector, k, steps);
@@ -778,28 +784,6 @@ fn refill(
     );
     vector.start = _mm512_mask_mov_pd(vector.start, k, starts);
     real.count_ones() as usize
-}
-
-/// Appends the done lanes of `k` of `vector` to the pending columns at `n`.
-#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
-#[inline]
-fn push(cols: &mut Columns<PENDING_CAP>, n: usize, k: __mmask8, vector: &Vector) {
-    store(
-        &mut cols.zr[n..],
-        _mm512_maskz_compress_pd(k, load(&vector.block_zr)),
-    );
-    store(
-        &mut cols.zi[n..],
-        _mm512_maskz_compress_pd(k, load(&vector.block_zi)),
-    );
-    store(&mut cols.cr[n..], _mm512_maskz_compress_pd(k, vector.cr));
-    store(&mut cols.ci[n..], _mm512_maskz_compress_pd(k, vector.ci));
-    let iters = _mm512_maskz_compress_pd(k, _mm512_sub_pd(load(&vector.block_at), vector.start));
-    store(&mut cols.iters[n..], iters);
-    store(
-        &mut cols.pixel[n..],
-        _mm512_maskz_compress_pd(k, vector.pixel),
-    );
 }
 
 impl Pending {
