@@ -96,8 +96,8 @@ fn print_report(r: &KernelBenchReport) {
     );
     outln!(
         "throughput = iterations executed (sum of escape counts) / wall time; no work is skipped; \
-         per CPU-second = / this thread's CPU time (leaves out time other processes held the core; \
-         Linux counts it in scheduler ticks, so each run's is within a tick, 1–10 ms)"
+         per CPU-second = / this thread's CPU time (clock_gettime, to the ns; leaves out time other \
+         processes held the core)"
     );
     outln!(
         "pixel centres: column x at left + (x + ½)·pixel, row y at top − (y + ½)·pixel (square pixels)"

@@ -177,12 +177,11 @@ const CLOCK_RUNS: usize = 5;
 /// One run of a dependent chain of 64-bit multiply-adds (xor 1 cycle +
 /// imul 3 cycles = 4 cycles a link on x86-64), in GHz by the wall clock.
 ///
-/// Wall time, not this thread's CPU time: Linux advances a thread's CPU
-/// time (schedstat) in scheduler ticks, 4 ms on this project's machine,
-/// a tenth of a run, so the best of five read up to 7 % high (4.17–4.40
-/// GHz for a clock the wall time reads at 4.08–4.13). Time the core spent
-/// on another process only lowers a wall-time reading, and the best of
-/// several runs leaves it out.
+/// Wall time: time the core spent on another process only lowers a
+/// reading, and the fastest of several runs leaves it out. (This thread's
+/// CPU time, as read from schedstat until then, moved in 4 ms scheduler
+/// ticks, a tenth of a run, and made the best of five read up to 7 % high:
+/// 4.17–4.40 GHz for a clock the wall time reads at 4.08–4.13.)
 fn clock_run_ghz() -> f64 {
     let k = black_box(0x9E37_79B9_7F4A_7C15u64);
     let mut x = black_box(1u64);
@@ -229,15 +228,22 @@ pub fn clock_estimate(readings: &[f64]) -> ClockEstimate {
     }
 }
 
-/// CPU time this thread has run so far, in ns, where the OS tells it
-/// (Linux: /proc/thread-self/schedstat); `None` elsewhere.
+/// CPU time this thread has run so far, in ns (Linux: `clock_gettime` of
+/// `CLOCK_THREAD_CPUTIME_ID`, which counts the running slice to the
+/// nanosecond; /proc/thread-self/schedstat, read before, moved only in
+/// scheduler ticks, 4 ms on this project's machine); `None` elsewhere.
 pub fn thread_cpu_nanos() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    #[cfg(target_os = "linux")]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        let secs = u64::try_from(t.tv_sec).ok()?;
+        let nanos = u64::try_from(t.tv_nsec).ok()?;
+        secs.checked_mul(1_000_000_000)?.checked_add(nanos)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        None
+    }
 }
 
 /// Times `kernel` on every `row_stride`-th row of `view`, on this thread.
@@ -367,6 +373,20 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
 mod tests {
     use super::*;
 
+    /// A busy loop of well under a scheduler tick (4 ms here) advances
+    /// this thread's CPU time: it is not counted in ticks.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn thread_cpu_time_moves_within_a_tick() {
+        let before = thread_cpu_nanos().expect("readable on Linux");
+        let mut x = black_box(1u64);
+        for _ in 0..20_000 {
+            x = black_box(x.wrapping_mul(3) ^ 5);
+        }
+        let after = thread_cpu_nanos().expect("readable on Linux");
+        assert!(after > before, "{before} → {after} ns after {x} steps");
+    }
+
     #[test]
     fn the_clock_is_the_fastest_reading_and_says_its_spread() {
         let clock = clock_estimate(&[4.08, 4.13, 3.2, 4.11]);
@@ -417,7 +437,7 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(
                 all.median_cpu_nanos.is_some(),
-                "schedstat is readable on Linux"
+                "thread CPU time is readable on Linux"
             );
         }
     }
