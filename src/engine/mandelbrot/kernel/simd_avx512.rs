@@ -66,13 +66,14 @@ pub const LANES: usize = 8;
 /// iterations/s: 6 vectors K0 17.8, B2 12.6–13.0, B3 10.8–11.0; 7: 18.8,
 /// 13.2–13.4, 11.2–11.3; 8: 19.2, 13.2–13.4, 11.3.
 pub const AVX512_VECTORS: usize = 8;
-/// Steps between two escape tests: twice the AVX2 kernel's
-/// `simd::BLOCK_ITERS`, so the block-end test and the refills that follow
-/// it come half as often, for a longer replay of each escaped pixel (which
-/// stops once its group is done). Against 8, by CPU time on one core:
-/// K0 74 → 79 % of the ceiling, B3 36 → 39 %, B2 unchanged (40 %), the
-/// default view at 3840×2160 and 500 iterations 3 % faster.
-pub const AVX512_BLOCK_ITERS: u32 = 16;
+/// Steps between two escape tests (even: the loop runs two a pass): longer
+/// blocks test and stop for escapes less often, for a longer replay of each
+/// escaped pixel and more steps run past an escape. Against 8, by CPU time
+/// on one core: 16 took K0 from 74 to 79 % of the ceiling, B3 36 → 39 %,
+/// B2 unchanged (40 %). Later, one core, median of 7 in three alternating
+/// rounds, ms for K0, B2, B3: 12 steps 108, 136, 261; 16: 107.5, 135.5,
+/// 256; 18: 106, 135.5, 254; 20: 105.5, 134.5, 253; 24: 105, 136.5, 254.
+pub const AVX512_BLOCK_ITERS: u32 = 20;
 /// Untested steps a replay runs before it tests the middle of the block.
 const HALF_BLOCK_ITERS: u32 = AVX512_BLOCK_ITERS / 2;
 /// Escaped pixels finished together (a multiple of [`REPLAY_PX`]). Against
