@@ -389,7 +389,7 @@ impl<'a> Feed<'a> {
             }
             let mut failed = 0;
             for g in 0..G {
-                let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+                let m = mag2(zr[g], zi[g]);
                 failed |= _mm512_mask_cmp_pd_mask::<_CMP_NLE_UQ>(!unused[g], m, four);
             }
             if failed == 0 {
@@ -418,7 +418,7 @@ impl<'a> Feed<'a> {
             for g in 0..G {
                 // The reference's test before each step: the first
                 // |z|² > 4 gives the count (at max_iter, |z|² as it is).
-                let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+                let m = mag2(zr[g], zi[g]);
                 let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four) | limit;
                 let first = stop & !found[g];
                 count[g] = _mm512_mask_mov_pd(count[g], first, jv);
@@ -640,9 +640,9 @@ impl Lanes<'_> {
             steps += u64::from(AVX512_BLOCK_ITERS);
             let mut any = 0;
             let escaped: [__mmask8; V] = std::array::from_fn(|v| {
-                // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4),
-                // NaN too; lanes already done do not count.
-                let m = _mm512_fmadd_pd(zr[v], zr[v], _mm512_mul_pd(zi[v], zi[v]));
+                // NLE_UQ: !(|z|² <= 4), NaN too; lanes already done do
+                // not count.
+                let m = mag2(zr[v], zi[v]);
                 let k = _mm512_mask_cmp_pd_mask::<_CMP_NLE_UQ>(!done[v], m, four);
                 any |= k;
                 k
@@ -729,6 +729,13 @@ fn step(zr: __m512d, zi: __m512d, cr: __m512d, ci: __m512d) -> (__m512d, __m512d
         _mm512_fmadd_pd(zr, zr, cr_minus_zi2),
         _mm512_fmadd_pd(twice_zr, zi, ci),
     )
+}
+
+/// |z|² on eight lanes, exactly `reference::mag2`: fma(zr, zr, zi·zi).
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+#[inline]
+fn mag2(zr: __m512d, zi: __m512d) -> __m512d {
+    _mm512_fmadd_pd(zr, zr, _mm512_mul_pd(zi, zi))
 }
 
 /// For [`REPLAY_GROUPS`] groups of eight entries of which the first `used`
@@ -883,7 +890,7 @@ impl Pending {
         let half = _mm512_set1_pd(f64::from(HALF_BLOCK_ITERS));
         let mut n = start_n;
         for g in 0..G {
-            let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+            let m = mag2(zr[g], zi[g]);
             let mid_n = _mm512_add_pd(start_n[g], half);
             let first_half = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four)
                 | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(mid_n, limit);
@@ -901,7 +908,7 @@ impl Pending {
         for j in 0..=HALF_BLOCK_ITERS {
             let mut all = u8::MAX;
             for g in 0..G {
-                let m = _mm512_fmadd_pd(zr[g], zr[g], _mm512_mul_pd(zi[g], zi[g]));
+                let m = mag2(zr[g], zi[g]);
                 // The reference stops at the first |z|² > 4, or at max_iter.
                 let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
                     | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n[g], limit);
