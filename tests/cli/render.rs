@@ -241,3 +241,52 @@ fn pinned_workers_each_stay_on_one_cpu_and_say_so() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("--pin"));
     assert!(!refused.exists());
 }
+
+/// From 1 Mpx on, the PNG is coloured, deflated and written band by band
+/// while later bands are still encoded: the same bytes on any number of
+/// workers, to a file or to stdout; a device that takes no bytes is
+/// reported, not waited on.
+#[test]
+fn a_large_render_streams_the_same_png_to_a_file_and_to_stdout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let render = |workers: &str, out: &Path, counts: Option<&Path>| {
+        let mut cmd = parlab();
+        cmd.args(["render", "--width", "1280", "--height", "840"])
+            .args(["--max-iter", "40", "--workers", workers, "--out"])
+            .arg(out);
+        if let Some(c) = counts {
+            cmd.arg("--counts-out").arg(c);
+        }
+        let output = cmd.output().expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        output.stdout
+    };
+    let one = dir.path().join("one.png");
+    let counts = dir.path().join("c.npy");
+    render("1", &one, Some(&counts));
+    let two = dir.path().join("two.png");
+    render("2", &two, None);
+    let piped = render("3", Path::new("-"), None);
+    let bytes = std::fs::read(&one).expect("read");
+    assert_eq!(std::fs::read(&two).expect("read"), bytes);
+    assert_eq!(piped, bytes);
+    assert_eq!(png_size(&one), (1280, 840));
+    // The counts are the whole image (a 128-byte .npy header, then u32s).
+    let npy = std::fs::read(&counts).expect("read");
+    assert_eq!(npy.len(), 128 + 4 * 1280 * 840);
+    #[cfg(target_os = "linux")]
+    {
+        let output = parlab()
+            .args(["render", "--width", "1280", "--height", "840"])
+            .args(["--max-iter", "40", "--workers", "2", "--out", "/dev/full"])
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{err}");
+        assert!(err.contains("could not write /dev/full"), "{err}");
+    }
+}

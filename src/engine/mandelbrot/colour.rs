@@ -3,12 +3,13 @@
 
 use crate::engine::mandelbrot::render::IterImage;
 use crate::engine::mandelbrot::tiling::Tile;
-use crate::engine::util::png::{BandedPng, band_rows, encode_rows_with};
+use crate::engine::util::png::{band_rows, write_rows_with};
 use image::RgbaImage;
 use rayon::ThreadPool;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::io::{self, Write};
 
 /// A colour map for escape values; points inside the set are black.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,18 +125,21 @@ impl Palette {
         out
     }
 
-    /// The whole image in this palette as a PNG encoded for speed (see
-    /// `util::png`): each band of rows is coloured and deflated by one task
-    /// on `pool` (on this thread if `None`), so colouring and encoding run
-    /// as one parallel pass and the RGBA image is never whole in memory.
-    /// Decodes to [`Self::colourise`]'s image.
-    pub fn png_on(
+    /// Writes the whole image in this palette to `out` as a PNG encoded
+    /// for speed (see `util::png`): each band of rows is coloured and
+    /// deflated by one task on `pool` (on this thread if `None`), so
+    /// colouring and encoding run as one parallel pass, the RGBA image is
+    /// never whole in memory, and finished bands are written while later
+    /// ones are encoded. Decodes to [`Self::colourise`]'s image.
+    pub fn write_png_to(
         &self,
         img: &IterImage,
         pool: Option<&ThreadPool>,
-    ) -> Result<BandedPng, image::ImageError> {
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
         let width = img.width_px as usize;
-        encode_rows_with(
+        write_rows_with(
+            out,
             img.width_px,
             img.height_px,
             band_rows(img.width_px),
@@ -455,7 +459,8 @@ mod tests {
             let rgba = p.colourise(&img);
             let expected = crate::engine::util::png::png_bytes_banded(&rgba, None).expect("png");
             for pool in [None, Some(&pool)] {
-                let bytes = p.png_on(&img, pool).expect("png").into_bytes();
+                let mut bytes = Vec::new();
+                p.write_png_to(&img, pool, &mut bytes).expect("png");
                 assert_eq!(bytes, expected, "{p}");
             }
             let back = image::load_from_memory_with_format(&expected, image::ImageFormat::Png)

@@ -122,12 +122,22 @@ struct TileRows<'a> {
 }
 
 impl<'a> TileRows<'a> {
-    fn new(image: &'a mut IterImage, tiles: &[Tile]) -> Self {
+    /// The two lists are made at once on `pool` if there is one (each is
+    /// ~2 MB at 3840×2160 in 64-px tiles, a millisecond before any tile).
+    fn new(image: &'a mut IterImage, tiles: &[Tile], pool: Option<&ThreadPool>) -> Self {
         let width = image.width_px as usize;
-        TileRows {
-            counts: rows_by_tile(&mut image.counts, width, tiles),
-            smooth: rows_by_tile(&mut image.smooth, width, tiles),
-        }
+        let (counts, smooth) = (&mut image.counts, &mut image.smooth);
+        let (counts, smooth) = match pool {
+            Some(pool) => pool.join(
+                || rows_by_tile(counts, width, tiles),
+                || rows_by_tile(smooth, width, tiles),
+            ),
+            None => (
+                rows_by_tile(counts, width, tiles),
+                rows_by_tile(smooth, width, tiles),
+            ),
+        };
+        TileRows { counts, smooth }
     }
 }
 
@@ -270,7 +280,7 @@ pub fn render(
     // between them: with one lock for the image, 4-px tiles on 2 workers
     // read 66 ms in one run and 109 ms in the next (a convoy on the lock;
     // 1 worker took 108 ms).
-    let mut rows = TileRows::new(&mut image, &tiles);
+    let mut rows = TileRows::new(&mut image, &tiles, pool);
     let places = TilePlaces::new(&mut rows, &tiles);
     let cancel = AtomicBool::new(false);
     let origin = Instant::now();

@@ -397,11 +397,6 @@ pub fn write_png_on(
     write_atomic(path, &bytes)
 }
 
-/// Writes a PNG encoded in bands ([`super::png`]), band by band.
-pub fn write_banded_png(path: &Path, png: &super::png::BandedPng) -> Result<(), ExportError> {
-    write_with(path, |w| png.write_to(w))
-}
-
 /// Writes pretty JSON.
 pub fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), ExportError> {
     write_with(path, |w| {

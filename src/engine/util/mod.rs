@@ -2,6 +2,7 @@
 //! generator, safe file writing, parallel PNG encoding, the one list parser and readable numbers
 //! for messages.
 
+pub mod background;
 pub mod dates;
 pub mod files;
 pub mod list;

@@ -20,6 +20,10 @@ use flate2::{Compress, Compression, FlushCompress, Status};
 use image::RgbaImage;
 use rayon::ThreadPool;
 use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 /// Raw bytes per band (rows are never split): ~1 MiB, 30+ bands at 4K.
 pub const BAND_BYTES: usize = 1 << 20;
@@ -111,20 +115,26 @@ pub fn encode_in_bands(
     assemble(width, height, bands)
 }
 
-/// Encodes a `width_px` × `height_px` image whose RGBA rows `fill(y, rows)`
-/// writes band by band (`rows` holds whole rows from row `y` on), each band
-/// filled and deflated by the same task on `pool` (on this thread if `None`):
-/// the whole image never exists in memory, and no pass waits for another.
-/// The same bytes as [`encode_in_bands`] of the filled image.
-pub fn encode_rows_with(
+/// Writes to `out` the PNG of a `width_px` × `height_px` image whose RGBA
+/// rows `fill(y, rows)` writes band by band (`rows` holds whole rows from
+/// row `y` on), each band filled and deflated by one task on `pool` (on
+/// this thread if `None`): the whole image never exists in memory, and no
+/// pass waits for another. Called from outside `pool`, this thread writes
+/// each band as soon as it and the bands before it are done, so the file
+/// is written while the pool still encodes (the workers never wait for
+/// the writer). The same bytes as [`encode_in_bands`] of the filled image.
+pub fn write_rows_with(
+    out: &mut dyn Write,
     width_px: u32,
     height_px: u32,
     rows_per_band: u32,
     pool: Option<&ThreadPool>,
     fill: impl Fn(u32, &mut [u8]) + Sync,
-) -> Result<BandedPng, image::ImageError> {
+) -> io::Result<()> {
     if width_px == 0 || height_px == 0 {
-        return Err(encoding_error("an image with no pixels has no PNG"));
+        return Err(io::Error::other(encoding_error(
+            "an image with no pixels has no PNG",
+        )));
     }
     let row_bytes = 4 * width_px as usize;
     let rows_per_band = rows_per_band.max(1);
@@ -136,11 +146,95 @@ pub fn encode_rows_with(
         fill(y, &mut rgba);
         encode_band(&rgba, row_bytes, i == 0, i + 1 == num_bands)
     };
-    let bands: Vec<Result<Band, image::ImageError>> = match pool {
-        Some(pool) => pool.install(|| (0..num_bands).into_par_iter().map(encode).collect()),
-        None => (0..num_bands).map(encode).collect(),
-    };
-    assemble(width_px, height_px, bands)
+    let mut png = PngStream::start(out, width_px, height_px)?;
+    match pool {
+        Some(pool) if pool.current_thread_index().is_none() => {
+            let stop = AtomicBool::new(false);
+            pool.in_place_scope_fifo(|scope| {
+                let (done, finished) = mpsc::channel();
+                for i in 0..num_bands {
+                    let (done, encode, stop) = (done.clone(), &encode, &stop);
+                    scope.spawn_fifo(move |_| {
+                        if !stop.load(Ordering::Relaxed) {
+                            // The receiver is gone only after a failed write.
+                            let _ = done.send((i, encode(i)));
+                        }
+                    });
+                }
+                drop(done);
+                let written = png.bands_in_order(finished, num_bands);
+                if written.is_err() {
+                    stop.store(true, Ordering::Relaxed);
+                }
+                written
+            })?;
+        }
+        // On one of the pool's own threads, waiting here for bands could
+        // hold up the one thread that would encode them: encode, then write.
+        Some(pool) => {
+            let bands: Vec<_> =
+                pool.install(|| (0..num_bands).into_par_iter().map(encode).collect());
+            for band in bands {
+                png.band(band)?;
+            }
+        }
+        None => {
+            for i in 0..num_bands {
+                png.band(encode(i))?;
+            }
+        }
+    }
+    png.finish()
+}
+
+/// A PNG written band by band: the head first, then each band's IDAT chunk
+/// in order (its Adler-32 folded into the stream's), then the tail.
+struct PngStream<'w> {
+    out: &'w mut dyn Write,
+    adler: u32,
+}
+
+impl<'w> PngStream<'w> {
+    fn start(out: &'w mut dyn Write, width_px: u32, height_px: u32) -> io::Result<Self> {
+        out.write_all(&head(width_px, height_px))?;
+        Ok(PngStream { out, adler: 1 })
+    }
+
+    fn band(&mut self, band: Result<Band, image::ImageError>) -> io::Result<()> {
+        let band = band.map_err(io::Error::other)?;
+        self.out.write_all(&band.chunk)?;
+        self.adler = adler32_combine(self.adler, band.adler, band.filtered_len);
+        Ok(())
+    }
+
+    /// Takes bands `(index, band)` as they finish, in any order, and writes
+    /// each once all before it are written.
+    fn bands_in_order(
+        &mut self,
+        finished: mpsc::Receiver<(u32, Result<Band, image::ImageError>)>,
+        num_bands: u32,
+    ) -> io::Result<()> {
+        let mut waiting = BTreeMap::new();
+        let mut next = 0;
+        for (i, band) in finished {
+            waiting.insert(i, band);
+            while let Some(band) = waiting.remove(&next) {
+                self.band(band)?;
+                next += 1;
+            }
+        }
+        if next == num_bands {
+            Ok(())
+        } else {
+            Err(io::Error::other(encoding_error(format!(
+                "band {next} of {num_bands} was never encoded"
+            ))))
+        }
+    }
+
+    fn finish(self) -> io::Result<()> {
+        self.out.write_all(&tail(self.adler))
+    }
 }
 
 /// The file around encoded bands: signature, IHDR, the bands, the Adler-32, IEND.
@@ -150,6 +244,19 @@ fn assemble(
     bands: Vec<Result<Band, image::ImageError>>,
 ) -> Result<BandedPng, image::ImageError> {
     let bands = bands.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let mut adler = 1u32;
+    for band in &bands {
+        adler = adler32_combine(adler, band.adler, band.filtered_len);
+    }
+    Ok(BandedPng {
+        head: head(width, height),
+        bands: bands.into_iter().map(|b| b.chunk).collect(),
+        tail: tail(adler),
+    })
+}
+
+/// Signature and IHDR.
+fn head(width: u32, height: u32) -> Vec<u8> {
     let mut ihdr = Vec::with_capacity(13);
     ihdr.extend_from_slice(&width.to_be_bytes());
     ihdr.extend_from_slice(&height.to_be_bytes());
@@ -158,18 +265,15 @@ fn assemble(
     let mut head = Vec::with_capacity(SIGNATURE.len() + 25);
     head.extend_from_slice(&SIGNATURE);
     push_chunk(&mut head, b"IHDR", &ihdr);
-    let mut adler = 1u32;
-    for band in &bands {
-        adler = adler32_combine(adler, band.adler, band.filtered_len);
-    }
+    head
+}
+
+/// The IDAT chunk with the stream's Adler-32 (`adler`), and IEND.
+fn tail(adler: u32) -> Vec<u8> {
     let mut tail = Vec::with_capacity(28);
     push_chunk(&mut tail, b"IDAT", &adler.to_be_bytes());
     push_chunk(&mut tail, b"IEND", &[]);
-    Ok(BandedPng {
-        head,
-        bands: bands.into_iter().map(|b| b.chunk).collect(),
-        tail,
-    })
+    tail
 }
 
 /// One band, encoded: a whole IDAT chunk, and the Adler-32 and length of
@@ -366,25 +470,87 @@ mod tests {
         );
     }
 
+    /// `write_rows_with` of `img` (copied in band by band) on `pool`.
+    fn written_rows(img: &RgbaImage, rows: u32, pool: Option<&ThreadPool>) -> io::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        write_rows_with(
+            &mut out,
+            img.width(),
+            img.height(),
+            rows,
+            pool,
+            |y, rgba| {
+                let start = y as usize * 4 * img.width() as usize;
+                rgba.copy_from_slice(&img.as_raw()[start..start + rgba.len()]);
+            },
+        )?;
+        Ok(out)
+    }
+
     #[test]
     fn bands_filled_by_a_function_equal_bands_of_the_image() {
         let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
-        let img = picture(57, 45);
-        let row_bytes = 4 * 57;
-        for pool in [None, Some(&pool)] {
-            let filled = encode_rows_with(57, 45, 8, pool, |y, rgba| {
-                let start = y as usize * row_bytes;
-                rgba.copy_from_slice(&img.as_raw()[start..start + rgba.len()]);
-            })
-            .expect("png")
-            .into_bytes();
-            assert_eq!(filled, png_bytes_in_bands(&img, 8, None).expect("png"));
+        let one = crate::engine::exec::pool::build_pool(1).expect("pool");
+        for (w, h, rows) in [(57, 45, 8), (1, 1, 1), (300, 97, 3)] {
+            let img = picture(w, h);
+            let expected = png_bytes_in_bands(&img, rows, None).expect("png");
+            for pool in [None, Some(&pool), Some(&one)] {
+                let written = written_rows(&img, rows, pool).expect("png");
+                assert_eq!(written, expected, "{w}x{h} by {rows}");
+            }
+            // From one of the pool's own threads (the one, for `one`): no
+            // wait for bands that only this thread could encode.
+            for pool in [&pool, &one] {
+                let written = pool.install(|| written_rows(&img, rows, Some(pool)));
+                assert_eq!(written.expect("png"), expected, "{w}x{h} by {rows}");
+            }
+        }
+    }
+
+    /// Takes `room` bytes, then fails every write.
+    struct FullDisk {
+        room: usize,
+        taken: Vec<u8>,
+    }
+
+    impl Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.taken.len() + buf.len() > self.room {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+            }
+            self.taken.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_stream_with_its_error() {
+        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        let img = picture(300, 97);
+        let whole = png_bytes_in_bands(&img, 3, None).expect("png").len();
+        for room in [0, 100, whole / 2, whole - 1] {
+            for pool in [None, Some(&pool)] {
+                let mut out = FullDisk {
+                    room,
+                    taken: Vec::new(),
+                };
+                let err = write_rows_with(&mut out, 300, 97, 3, pool, |y, rgba| {
+                    let start = y as usize * 4 * 300;
+                    rgba.copy_from_slice(&img.as_raw()[start..start + rgba.len()]);
+                })
+                .expect_err("the disk is full");
+                assert_eq!(err.kind(), io::ErrorKind::StorageFull, "room {room}");
+                assert!(out.taken.len() <= room);
+            }
         }
     }
 
     #[test]
     fn an_empty_image_is_an_error() {
         assert!(png_bytes_banded(&RgbaImage::new(0, 4), None).is_err());
-        assert!(encode_rows_with(3, 0, 1, None, |_, _| {}).is_err());
+        assert!(write_rows_with(&mut Vec::new(), 3, 0, 1, None, |_, _| {}).is_err());
     }
 }
