@@ -244,8 +244,7 @@ fn pinned_workers_each_stay_on_one_cpu_and_say_so() {
 
 /// From 1 Mpx on, the PNG is coloured, deflated and written band by band
 /// while later bands are still encoded: the same bytes on any number of
-/// workers, to a file or to stdout; a device that takes no bytes is
-/// reported, not waited on.
+/// workers, to a file or to stdout; a full device is reported.
 #[test]
 fn a_large_render_streams_the_same_png_to_a_file_and_to_stdout() {
     let dir = tempfile::tempdir().expect("tempdir");

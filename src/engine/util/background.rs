@@ -31,23 +31,28 @@ impl Drop for Dropping {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread::ThreadId;
 
-    struct Flag(Arc<AtomicBool>);
+    /// Records the thread that drops it, a little after the drop began.
+    struct Flag(Arc<Mutex<Option<ThreadId>>>);
 
     impl Drop for Flag {
         fn drop(&mut self) {
             std::thread::sleep(std::time::Duration::from_millis(20));
-            self.0.store(true, Ordering::SeqCst);
+            if let Ok(mut by) = self.0.lock() {
+                *by = Some(std::thread::current().id());
+            }
         }
     }
 
     #[test]
-    fn the_value_is_dropped_once_the_handle_is() {
-        let dropped = Arc::new(AtomicBool::new(false));
-        let handle = drop_in_background(Flag(Arc::clone(&dropped)));
+    fn the_value_is_dropped_on_another_thread_by_the_time_the_handle_is() {
+        let by = Arc::new(Mutex::new(None));
+        let handle = drop_in_background(Flag(Arc::clone(&by)));
         drop(handle);
-        assert!(dropped.load(Ordering::SeqCst));
+        let by = *by.lock().expect("lock");
+        assert!(by.is_some(), "dropped");
+        assert_ne!(by, Some(std::thread::current().id()), "on another thread");
     }
 }

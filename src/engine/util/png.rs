@@ -123,6 +123,9 @@ pub fn encode_in_bands(
 /// each band as soon as it and the bands before it are done, so the file
 /// is written while the pool still encodes (the workers never wait for
 /// the writer). The same bytes as [`encode_in_bands`] of the filled image.
+/// On an error the bands before it are already written: `write_with`
+/// removes a file's temporary copy, but a stream (stdout, a device) keeps
+/// them.
 pub fn write_rows_with(
     out: &mut dyn Write,
     width_px: u32,
@@ -528,11 +531,13 @@ mod tests {
 
     #[test]
     fn a_failed_write_stops_the_stream_with_its_error() {
-        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        let two = crate::engine::exec::pool::build_pool(2).expect("pool");
+        let one = crate::engine::exec::pool::build_pool(1).expect("pool");
         let img = picture(300, 97);
-        let whole = png_bytes_in_bands(&img, 3, None).expect("png").len();
+        let expected = png_bytes_in_bands(&img, 3, None).expect("png");
+        let whole = expected.len();
         for room in [0, 100, whole / 2, whole - 1] {
-            for pool in [None, Some(&pool)] {
+            for pool in [None, Some(&two), Some(&one)] {
                 let mut out = FullDisk {
                     room,
                     taken: Vec::new(),
@@ -543,9 +548,41 @@ mod tests {
                 })
                 .expect_err("the disk is full");
                 assert_eq!(err.kind(), io::ErrorKind::StorageFull, "room {room}");
-                assert!(out.taken.len() <= room);
+                // What was taken is the file's start, in order.
+                assert!(expected.starts_with(&out.taken), "room {room}");
             }
         }
+    }
+
+    /// The image crate's decoder skips the zlib Adler-32; `flate2` checks
+    /// it: the IDAT payloads joined are one valid zlib stream of the
+    /// filtered rows, and a wrong checksum is caught.
+    #[test]
+    fn the_idat_chunks_are_one_zlib_stream_with_its_checksum() {
+        use std::io::Read;
+        let pool = crate::engine::exec::pool::build_pool(2).expect("pool");
+        let img = picture(300, 97);
+        let png = written_rows(&img, 7, Some(&pool)).expect("png");
+        let mut stream = Vec::new();
+        let mut at = SIGNATURE.len();
+        while at < png.len() {
+            let len = u32::from_be_bytes(png[at..at + 4].try_into().expect("4 bytes")) as usize;
+            if &png[at + 4..at + 8] == b"IDAT" {
+                stream.extend_from_slice(&png[at + 8..at + 8 + len]);
+            }
+            at += 12 + len;
+        }
+        let inflate = |zlib: &[u8]| {
+            let mut raw = Vec::new();
+            flate2::read::ZlibDecoder::new(zlib)
+                .read_to_end(&mut raw)
+                .map(|_| raw)
+        };
+        let raw = inflate(&stream).expect("a valid zlib stream");
+        assert_eq!(raw.len(), 97 * (1 + 4 * 300));
+        let last = stream.len() - 1;
+        stream[last] ^= 1;
+        assert!(inflate(&stream).is_err(), "a wrong Adler-32 is caught");
     }
 
     #[test]
