@@ -389,9 +389,10 @@ pub fn write_png_on(
 ) -> Result<(), ExportError> {
     if u64::from(img.width()) * u64::from(img.height()) >= FAST_PNG_MIN_PX {
         // Band by band into the file: no copy of the whole PNG in memory.
-        let png = super::png::encode_in_bands(img, super::png::band_rows(img.width()), pool)
-            .map_err(|e| fail(path, e))?;
-        return write_with(path, |w| png.write_to(w));
+        let rows = super::png::band_rows(img.width());
+        return write_with(path, |w| {
+            super::png::write_image_in_bands(w, img, rows, pool)
+        });
     }
     let bytes = png_bytes_on(img, pool).map_err(|e| fail(path, e))?;
     write_atomic(path, &bytes)

@@ -44,7 +44,7 @@ pub fn png_bytes_banded(
     img: &RgbaImage,
     pool: Option<&ThreadPool>,
 ) -> Result<Vec<u8>, image::ImageError> {
-    Ok(encode_in_bands(img, band_rows(img.width()), pool)?.into_bytes())
+    png_bytes_in_bands(img, band_rows(img.width()), pool)
 }
 
 /// [`png_bytes_banded`] with `rows_per_band` rows per band (tests use small bands).
@@ -53,66 +53,30 @@ pub fn png_bytes_in_bands(
     rows_per_band: u32,
     pool: Option<&ThreadPool>,
 ) -> Result<Vec<u8>, image::ImageError> {
-    Ok(encode_in_bands(img, rows_per_band, pool)?.into_bytes())
+    let mut out = Vec::new();
+    write_image_in_bands(&mut out, img, rows_per_band, pool)?;
+    Ok(out)
 }
 
-/// An encoded PNG as its pieces, so that a writer can take them one after
-/// the other without a copy into one buffer.
-pub struct BandedPng {
-    /// Signature and IHDR.
-    head: Vec<u8>,
-    /// One IDAT chunk per band.
-    bands: Vec<Vec<u8>>,
-    /// The IDAT chunk with the Adler-32, and IEND.
-    tail: Vec<u8>,
-}
-
-impl BandedPng {
-    /// Writes the file's bytes to `w`.
-    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
-        w.write_all(&self.head)?;
-        for band in &self.bands {
-            w.write_all(band)?;
-        }
-        w.write_all(&self.tail)
-    }
-
-    /// The file's bytes in one buffer.
-    pub fn into_bytes(self) -> Vec<u8> {
-        let total =
-            self.head.len() + self.bands.iter().map(Vec::len).sum::<usize>() + self.tail.len();
-        let mut out = Vec::with_capacity(total);
-        out.extend_from_slice(&self.head);
-        for band in &self.bands {
-            out.extend_from_slice(band);
-        }
-        out.extend_from_slice(&self.tail);
-        out
-    }
-}
-
-/// Encodes `img` in bands of `rows_per_band` rows (see the module's doc) on
-/// `pool`, or on this thread if `None`.
-pub fn encode_in_bands(
+/// Writes `img` to `out` as a PNG in bands of `rows_per_band` rows, as
+/// [`write_rows_with`] does, each band deflated straight from the image.
+pub fn write_image_in_bands(
+    out: &mut dyn Write,
     img: &RgbaImage,
     rows_per_band: u32,
     pool: Option<&ThreadPool>,
-) -> Result<BandedPng, image::ImageError> {
+) -> io::Result<()> {
     let (width, height) = img.dimensions();
-    if width == 0 || height == 0 {
-        return Err(encoding_error("an image with no pixels has no PNG"));
-    }
     let row_bytes = 4 * width as usize;
-    let band_bytes = row_bytes * rows_per_band.max(1) as usize;
+    let rows_per_band = rows_per_band.max(1);
+    let band_bytes = row_bytes * rows_per_band as usize;
     let raw = img.as_raw();
-    let num_bands = raw.len().div_ceil(band_bytes);
-    let encode =
-        |(i, band): (usize, &[u8])| encode_band(band, row_bytes, i == 0, i + 1 == num_bands);
-    let bands: Vec<Result<Band, image::ImageError>> = match pool {
-        Some(pool) => pool.install(|| raw.par_chunks(band_bytes).enumerate().map(encode).collect()),
-        None => raw.chunks(band_bytes).enumerate().map(encode).collect(),
-    };
-    assemble(width, height, bands)
+    let num_bands = height.div_ceil(rows_per_band);
+    write_bands(out, width, height, num_bands, pool, |i| {
+        let start = i as usize * band_bytes;
+        let band = &raw[start..(start + band_bytes).min(raw.len())];
+        encode_band(band, row_bytes, i == 0, i + 1 == num_bands)
+    })
 }
 
 /// Writes to `out` the PNG of a `width_px` × `height_px` image whose RGBA
@@ -122,7 +86,7 @@ pub fn encode_in_bands(
 /// pass waits for another. Called from outside `pool`, this thread writes
 /// each band as soon as it and the bands before it are done, so the file
 /// is written while the pool still encodes (the workers never wait for
-/// the writer). The same bytes as [`encode_in_bands`] of the filled image.
+/// the writer). The same bytes as [`write_image_in_bands`] of the filled image.
 /// On an error the bands before it are already written: `write_with`
 /// removes a file's temporary copy, but a stream (stdout, a device) keeps
 /// them.
@@ -134,21 +98,35 @@ pub fn write_rows_with(
     pool: Option<&ThreadPool>,
     fill: impl Fn(u32, &mut [u8]) + Sync,
 ) -> io::Result<()> {
-    if width_px == 0 || height_px == 0 {
-        return Err(io::Error::other(encoding_error(
-            "an image with no pixels has no PNG",
-        )));
-    }
     let row_bytes = 4 * width_px as usize;
     let rows_per_band = rows_per_band.max(1);
     let num_bands = height_px.div_ceil(rows_per_band);
-    let encode = |i: u32| {
+    write_bands(out, width_px, height_px, num_bands, pool, |i| {
         let y = i * rows_per_band;
         let rows = rows_per_band.min(height_px - y) as usize;
         let mut rgba = vec![0u8; rows * row_bytes];
         fill(y, &mut rgba);
         encode_band(&rgba, row_bytes, i == 0, i + 1 == num_bands)
-    };
+    })
+}
+
+/// Writes the PNG whose band `i` of `num_bands` is `encode(i)`: the bands
+/// encoded on `pool` (on this thread if `None`) and written in order, each
+/// as soon as it and those before it are done when called from outside
+/// `pool` (see [`write_rows_with`]).
+fn write_bands(
+    out: &mut dyn Write,
+    width_px: u32,
+    height_px: u32,
+    num_bands: u32,
+    pool: Option<&ThreadPool>,
+    encode: impl Fn(u32) -> Result<Band, image::ImageError> + Sync,
+) -> io::Result<()> {
+    if width_px == 0 || height_px == 0 {
+        return Err(io::Error::other(encoding_error(
+            "an image with no pixels has no PNG",
+        )));
+    }
     let mut png = PngStream::start(out, width_px, height_px)?;
     match pool {
         Some(pool) if pool.current_thread_index().is_none() => {
@@ -176,7 +154,7 @@ pub fn write_rows_with(
         // hold up the one thread that would encode them: encode, then write.
         Some(pool) => {
             let bands: Vec<_> =
-                pool.install(|| (0..num_bands).into_par_iter().map(encode).collect());
+                pool.install(|| (0..num_bands).into_par_iter().map(&encode).collect());
             for band in bands {
                 png.band(band)?;
             }
@@ -238,24 +216,6 @@ impl<'w> PngStream<'w> {
     fn finish(self) -> io::Result<()> {
         self.out.write_all(&tail(self.adler))
     }
-}
-
-/// The file around encoded bands: signature, IHDR, the bands, the Adler-32, IEND.
-fn assemble(
-    width: u32,
-    height: u32,
-    bands: Vec<Result<Band, image::ImageError>>,
-) -> Result<BandedPng, image::ImageError> {
-    let bands = bands.into_iter().collect::<Result<Vec<_>, _>>()?;
-    let mut adler = 1u32;
-    for band in &bands {
-        adler = adler32_combine(adler, band.adler, band.filtered_len);
-    }
-    Ok(BandedPng {
-        head: head(width, height),
-        bands: bands.into_iter().map(|b| b.chunk).collect(),
-        tail: tail(adler),
-    })
 }
 
 /// Signature and IHDR.
@@ -459,10 +419,7 @@ mod tests {
         let img = picture(1500, 800);
         let bytes = png_bytes_banded(&img, None).expect("png");
         let mut written = Vec::new();
-        encode_in_bands(&img, band_rows(img.width()), None)
-            .expect("png")
-            .write_to(&mut written)
-            .expect("write");
+        write_image_in_bands(&mut written, &img, band_rows(img.width()), None).expect("write");
         assert_eq!(written, bytes);
         assert!(img.height() > band_rows(img.width()), "several bands");
         assert_eq!(decode(&bytes), img);
