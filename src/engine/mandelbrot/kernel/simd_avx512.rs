@@ -28,7 +28,9 @@
 //! **Finish.** Every [`PENDING_BATCH`] escapes, the batch is finished: a
 //! vector replay of the block, [`REPLAY_GROUPS`] groups of eight side by
 //! side, with the reference's test before each step (the first failing
-//! test, or `max_iter`, gives the count and |z|² exactly), then the smooth
+//! test, or `max_iter`, gives the count and |z|² exactly: as |z| keeps
+//! growing once past 2, that is the tests passed and the least failing
+//! |z|², kept with no mask work per step), then the smooth
 //! values eight at a time with a vector copy of `log2_fast` (`vgetexppd`/
 //! `vgetmantpd` split x into 2ᵉ·m exactly; then the same operations, each
 //! rounded once, in the same order, so the f32 is identical).
@@ -49,7 +51,7 @@ use std::arch::x86_64::{
     _mm512_getmant_pd, _mm512_loadu_pd, _mm512_mask_add_pd, _mm512_mask_blend_pd,
     _mm512_mask_cmp_pd_mask, _mm512_mask_expand_pd, _mm512_mask_min_pd, _mm512_mask_mov_pd,
     _mm512_mask_mul_pd, _mm512_mask_reduce_add_pd, _mm512_mask_storeu_pd, _mm512_maskz_compress_pd,
-    _mm512_maskz_expand_pd, _mm512_max_pd, _mm512_mul_pd, _mm512_reduce_add_pd,
+    _mm512_maskz_expand_pd, _mm512_max_pd, _mm512_min_pd, _mm512_mul_pd, _mm512_reduce_add_pd,
     _mm512_reduce_min_pd, _mm512_set_pd, _mm512_set1_pd, _mm512_setzero_pd, _mm512_storeu_pd,
     _mm512_sub_pd,
 };
@@ -405,36 +407,42 @@ impl<'a> Feed<'a> {
             }
             self.quiet = false;
         }
-        let mut zr = [_mm512_setzero_pd(); G];
-        let mut zi = [_mm512_setzero_pd(); G];
-        let mut found = unused;
-        let mut count = [_mm512_setzero_pd(); G];
-        let mut mag = [_mm512_setzero_pd(); G];
+        // The reference's test before each step, with no record per lane
+        // of which test failed first (see `Pending::replay`): the count is
+        // the tests passed, |z|² at the stop the least failing one. Lanes
+        // past `real` fail every test (z = ∞, then NaN).
+        let infinity = _mm512_set1_pd(f64::INFINITY);
+        let zero = _mm512_setzero_pd();
+        let mut zr: [__m512d; G] =
+            std::array::from_fn(|g| _mm512_mask_mov_pd(zero, unused[g], infinity));
+        let mut zi = [zero; G];
+        let mut failed = [zero; G];
+        let mut mag = [infinity; G];
+        let one = _mm512_set1_pd(1.0);
         let mut ran = 0;
         for j in 0..=steps {
             let mut all = u8::MAX;
-            let mut any = 0;
-            let limit: __mmask8 = if at_limit && j == steps { u8::MAX } else { 0 };
-            let jv = _mm512_set1_pd(f64::from(j));
             for g in 0..G {
-                // The reference's test before each step: the first
-                // |z|² > 4 gives the count (at max_iter, |z|² as it is).
                 let m = mag2(zr[g], zi[g]);
-                let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four) | limit;
-                let first = stop & !found[g];
-                count[g] = _mm512_mask_mov_pd(count[g], first, jv);
-                mag[g] = _mm512_mask_mov_pd(mag[g], first, m);
-                found[g] |= stop;
-                all &= found[g];
-                any |= found[g] & !unused[g];
+                // NLE_UQ: NaN fails too; min(m, mag) keeps mag where m is NaN.
+                let fails = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four);
+                mag[g] = _mm512_mask_min_pd(mag[g], fails, m, mag[g]);
+                failed[g] = _mm512_mask_add_pd(failed[g], fails, failed[g], one);
+                all &= fails;
             }
             ran = j;
+            let at_max = at_limit && j == steps;
             // Done: every pixel stopped, or the pre-pass is over, or none
             // stopped in its first steps (a view near the set: the block
             // loop runs them faster).
-            if j == PREPASS_PROBE_ITERS && any == 0 {
-                self.quiet = true;
-                break;
+            if j == PREPASS_PROBE_ITERS && !at_max {
+                let any = (0..G).fold(0, |any, g| {
+                    any | (_mm512_cmp_pd_mask::<_CMP_GT_OQ>(failed[g], zero) & !unused[g])
+                });
+                if any == 0 {
+                    self.quiet = true;
+                    break;
+                }
             }
             if all == u8::MAX || j == steps {
                 break;
@@ -445,6 +453,13 @@ impl<'a> Feed<'a> {
         }
         let limit = _mm512_set1_pd(f64::from(self.max_iter));
         let iters = _mm512_set1_pd(f64::from(ran));
+        // A pixel that passed every test up to max_iter stops there.
+        let at_max: __mmask8 = if at_limit && ran == steps { u8::MAX } else { 0 };
+        let tests = _mm512_set1_pd(f64::from(ran + 1));
+        let count: [__m512d; G] =
+            std::array::from_fn(|g| _mm512_min_pd(_mm512_sub_pd(tests, failed[g]), limit));
+        let found: [__mmask8; G] =
+            std::array::from_fn(|g| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(failed[g], zero) | at_max);
         // The chunk's pixels have consecutive indices from `first`.
         let first = pixel[0] as usize;
         for g in 0..G {
@@ -880,6 +895,14 @@ impl Pending {
     /// at its first failing test (or at `max_iter`) into `results`, z and
     /// its iterations at the end (for a lane that never failed), and the
     /// lanes that failed.
+    ///
+    /// The tested half keeps no per-lane record of *which* test failed
+    /// first (a mask and two masked moves per lane and step, and their
+    /// mask arithmetic, were most of its work). Once |z|² > 4, |z| keeps
+    /// growing (the reason a block-end test finds every escape, see
+    /// `simd`), so every test after the first failing one fails too, and
+    /// |z|² only grows: the count is the start plus the tests passed, and
+    /// the |z|² at the stop is the least of the failing ones.
     #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     fn replay(&mut self, i: usize, used: usize, max_iter: u32) {
         let results = &mut self.results;
@@ -914,35 +937,51 @@ impl Pending {
             zi[g] = _mm512_mask_mov_pd(zi[g], first_half, start_zi[g]);
             n[g] = _mm512_mask_mov_pd(mid_n, first_half, start_n[g]);
         }
-        // Lanes past `used` count as found, so that the replay can stop
-        // as soon as every used lane has its result.
+        // The tested half: per lane, the failed tests and the least |z|²
+        // of them. Lanes past `used` fail every test (z = ∞, then NaN),
+        // so that the replay stops as soon as every used lane has failed.
         let unused = lanes_past(used);
-        let mut found = unused;
-        let mut count = [_mm512_setzero_pd(); G];
-        let mut mag = [_mm512_setzero_pd(); G];
+        for g in 0..G {
+            zr[g] = _mm512_mask_mov_pd(zr[g], unused[g], _mm512_set1_pd(f64::INFINITY));
+        }
+        let mut failed = [_mm512_setzero_pd(); G];
+        let mut mag = [_mm512_set1_pd(f64::INFINITY); G];
         let one = _mm512_set1_pd(1.0);
+        let mut tests = 0.0;
         for j in 0..=HALF_BLOCK_ITERS {
             let mut all = u8::MAX;
             for g in 0..G {
                 let m = mag2(zr[g], zi[g]);
-                // The reference stops at the first |z|² > 4, or at max_iter.
-                let stop = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(m, four)
-                    | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(n[g], limit);
-                let first = stop & !found[g];
-                count[g] = _mm512_mask_mov_pd(count[g], first, n[g]);
-                mag[g] = _mm512_mask_mov_pd(mag[g], first, m);
-                found[g] |= stop;
-                all &= found[g];
+                // NLE_UQ: a NaN (z overflowed, later in the half) fails
+                // too; min(m, mag) keeps mag where m is NaN.
+                let fails = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four);
+                mag[g] = _mm512_mask_min_pd(mag[g], fails, m, mag[g]);
+                failed[g] = _mm512_mask_add_pd(failed[g], fails, failed[g], one);
+                all &= fails;
             }
+            tests += 1.0;
             if all == u8::MAX {
                 break;
             }
             if j < HALF_BLOCK_ITERS {
                 for g in 0..G {
                     (zr[g], zi[g]) = step(zr[g], zi[g], cr[g], ci[g]);
-                    n[g] = _mm512_add_pd(n[g], one);
                 }
             }
+        }
+        let tests = _mm512_set1_pd(tests);
+        let mut count = [_mm512_setzero_pd(); G];
+        let mut found = [0u8; G];
+        for g in 0..G {
+            // The stop: after the passed tests (each followed by a step),
+            // or at max_iter if that comes first (the reference's test).
+            let passed = _mm512_sub_pd(tests, failed[g]);
+            let stop = _mm512_add_pd(n[g], passed);
+            count[g] = _mm512_min_pd(stop, limit);
+            found[g] = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(failed[g], _mm512_setzero_pd())
+                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(stop, limit);
+            // z at the end: one step after each test but the last.
+            n[g] = _mm512_add_pd(n[g], _mm512_sub_pd(tests, one));
         }
         for g in 0..G {
             let k = at(g);
@@ -1231,6 +1270,88 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    /// The exact finish on entries made to order, against the reference
+    /// from the same z: a stop at every place in both halves of a block,
+    /// z that overflows to ∞ or NaN after its stop within the same half
+    /// (the tested half must not count those tests as passed), `max_iter`
+    /// in either half (before, at and after an escape), entries that do not
+    /// stop in their block (the scalar fallback), and groups left partly
+    /// empty. Each entry's z has |z|² ≤ 4, as a block's start z always has.
+    #[test]
+    fn the_finish_of_made_entries_equals_the_reference() {
+        if !available() {
+            return;
+        }
+        let max_iter = 1000;
+        let seeds = [
+            // |z|² = 4 passes, then |z|² ≈ 36 fails, and |z|² is ∞ at
+            // the last test of the first half.
+            ((0.0, 2.0), (-2.0, 0.5)),
+            // |c| far past 2: z is NaN by the last test of the first half.
+            // (No such pixel reaches a lane, as it fails the first test;
+            // the finish is exact for them all the same.)
+            ((0.0, 0.0), (-12.0, 12.0)),
+            ((0.0, 0.0), (20.0, -15.0)),
+            // |c|² = 4.5: fails at once and overflows within a block.
+            ((0.0, 0.0), (1.5, 1.5)),
+            // Slow escapes, some beyond one block.
+            ((0.0, 0.0), (0.26, 0.0)),
+            ((0.0, 0.0), (-0.75, 0.1)),
+            ((0.0, 0.0), (-1.2, 0.29)),
+            // Inside: stops only at max_iter.
+            ((0.0, 0.0), (-0.1, 0.0)),
+        ];
+        let mut entries = Vec::new();
+        for ((zr0, zi0), (cr, ci)) in seeds {
+            for base in [100, max_iter - 25, max_iter - 3] {
+                let (mut zr, mut zi) = (zr0, zi0);
+                for offset in 0..40 {
+                    let n = base + offset;
+                    if n < max_iter && reference::mag2(zr, zi) <= 4.0 {
+                        entries.push((zr, zi, cr, ci, n));
+                    }
+                    (zr, zi) = reference::step(zr, zi, cr, ci);
+                }
+            }
+        }
+        for (chunk, entries) in [PENDING_BATCH, REPLAY_PX + 5, 13, 1]
+            .into_iter()
+            .flat_map(|size| entries.chunks(size).map(move |c| (size, c)))
+        {
+            let len = entries.len();
+            let mut scratch = Scratch::boxed();
+            let pending = &mut scratch.pending;
+            for (j, &(zr, zi, cr, ci, n)) in entries.iter().enumerate() {
+                let cols = &mut pending.cols;
+                (cols.zr[j], cols.zi[j], cols.cr[j], cols.ci[j]) = (zr, zi, cr, ci);
+                (cols.iters[j], cols.pixel[j]) = (f64::from(n), j as f64);
+            }
+            pending.len = len;
+            let mut out = TilePixels {
+                counts: vec![0; len],
+                smooth: vec![0.0; len],
+            };
+            // SAFETY: `available()` checked the CPU's features.
+            let iterations = unsafe { pending.finish(&mut out, max_iter, true) };
+            let mut want_iterations = 0;
+            for (j, &(zr, zi, cr, ci, n)) in entries.iter().enumerate() {
+                let (count, mag) = reference::escape_from(zr, zi, n, cr, ci, max_iter);
+                let smooth = smooth_value(count, mag, max_iter);
+                let entry = format!(
+                    "entry {j} of {len} (chunks of {chunk}): z ({zr}, {zi}), c ({cr}, {ci}), n {n}"
+                );
+                assert_eq!(out.counts[j], count, "{entry}");
+                assert_eq!(out.smooth[j].to_bits(), smooth.to_bits(), "{entry}");
+                want_iterations += u64::from(count);
+            }
+            assert_eq!(
+                iterations, want_iterations,
+                "{len} entries (chunks of {chunk})"
+            );
+            assert_eq!(pending.len, 0);
         }
     }
 
