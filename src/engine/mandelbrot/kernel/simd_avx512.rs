@@ -27,10 +27,11 @@
 //!
 //! **Finish.** Every [`PENDING_BATCH`] escapes, the batch is finished: a
 //! vector replay of the block, [`REPLAY_GROUPS`] groups of eight side by
-//! side, with the reference's test before each step (the first failing
-//! test, or `max_iter`, gives the count and |z|² exactly: as |z| keeps
-//! growing once past 2, that is the tests passed and the least failing
-//! |z|², kept with no mask work per step), then the smooth
+//! side, with the reference's test before each step: the first failing
+//! test gives the count and |z|² exactly, or `max_iter` the count. As |z|
+//! keeps growing once past 2 (up to the rounding caveat in `simd`), that
+//! is the tests passed and the least failing |z|², kept with no mask work
+//! per step. Then the smooth
 //! values eight at a time with a vector copy of `log2_fast` (`vgetexppd`/
 //! `vgetmantpd` split x into 2ᵉ·m exactly; then the same operations, each
 //! rounded once, in the same order, so the f32 is identical).
@@ -376,7 +377,8 @@ impl<'a> Feed<'a> {
         let at = |g: usize| g * LANES;
         let crv: [__m512d; G] = std::array::from_fn(|g| load(&cr[at(g)..]));
         let civ: [__m512d; G] = std::array::from_fn(|g| load(&ci[at(g)..]));
-        // Lanes past `real` count as found: they are not pixels.
+        // Lanes past `real` are not pixels: the tested pre-pass makes them
+        // fail every test (z = ∞), so they count as found.
         let unused = lanes_past(real);
         if self.quiet && steps > PREPASS_PROBE_ITERS {
             // After a quiet chunk: the probe's steps untested, and one
@@ -891,16 +893,17 @@ impl Pending {
     /// groups of eight side by side, so that their dependency chains
     /// overlap; lanes past `used` are ignored): half a block untested and
     /// a test, to find the half the stop lies in, then that half with the
-    /// reference's test before each step. Writes each lane's count and |z|²
-    /// at its first failing test (or at `max_iter`) into `results`, z and
-    /// its iterations at the end (for a lane that never failed), and the
-    /// lanes that failed.
+    /// reference's test before each step. Writes each lane's count (its
+    /// first failing test, or `max_iter`) and |z|² at that test (unused at
+    /// `max_iter`) into `results`, z and its iterations at the end (for a
+    /// lane that did neither), and the lanes that did.
     ///
     /// The tested half keeps no per-lane record of *which* test failed
     /// first (a mask and two masked moves per lane and step, and their
     /// mask arithmetic, were most of its work). Once |z|² > 4, |z| keeps
-    /// growing (the reason a block-end test finds every escape, see
-    /// `simd`), so every test after the first failing one fails too, and
+    /// growing (the reason a block-end test finds every escape, with the
+    /// same rounding caveat, see `simd`), so every test after the first
+    /// failing one fails too, and
     /// |z|² only grows: the count is the start plus the tests passed, and
     /// the |z|² at the stop is the least of the failing ones.
     #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
@@ -1277,9 +1280,10 @@ mod tests {
     /// from the same z: a stop at every place in both halves of a block,
     /// z that overflows to ∞ or NaN after its stop within the same half
     /// (the tested half must not count those tests as passed), `max_iter`
-    /// in either half (before, at and after an escape), entries that do not
-    /// stop in their block (the scalar fallback), and groups left partly
-    /// empty. Each entry's z has |z|² ≤ 4, as a block's start z always has.
+    /// in either half (before, at and after an escape, and at the start: a
+    /// lane due as it reached it), entries that do not stop in their block
+    /// (the scalar fallback), and groups left partly empty. Each entry's z
+    /// has |z|² ≤ 4, as a block's start z always has.
     #[test]
     fn the_finish_of_made_entries_equals_the_reference() {
         if !available() {
@@ -1306,11 +1310,18 @@ mod tests {
         ];
         let mut entries = Vec::new();
         for ((zr0, zi0), (cr, ci)) in seeds {
-            for base in [100, max_iter - 25, max_iter - 3] {
+            for base in [
+                100,
+                max_iter - 25,
+                max_iter - 20,
+                max_iter - 10,
+                max_iter - 3,
+                max_iter - 1,
+            ] {
                 let (mut zr, mut zi) = (zr0, zi0);
                 for offset in 0..40 {
                     let n = base + offset;
-                    if n < max_iter && reference::mag2(zr, zi) <= 4.0 {
+                    if n <= max_iter && reference::mag2(zr, zi) <= 4.0 {
                         entries.push((zr, zi, cr, ci, n));
                     }
                     (zr, zi) = reference::step(zr, zi, cr, ci);
