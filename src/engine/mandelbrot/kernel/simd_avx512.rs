@@ -420,17 +420,11 @@ impl<'a> Feed<'a> {
         let mut zi = [zero; G];
         let mut failed = [zero; G];
         let mut mag = [infinity; G];
-        let one = _mm512_set1_pd(1.0);
         let mut ran = 0;
         for j in 0..=steps {
             let mut all = u8::MAX;
             for g in 0..G {
-                let m = mag2(zr[g], zi[g]);
-                // NLE_UQ: NaN fails too; min(m, mag) keeps mag where m is NaN.
-                let fails = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four);
-                mag[g] = _mm512_mask_min_pd(mag[g], fails, m, mag[g]);
-                failed[g] = _mm512_mask_add_pd(failed[g], fails, failed[g], one);
-                all &= fails;
+                all &= tally_test(zr[g], zi[g], &mut failed[g], &mut mag[g]);
             }
             ran = j;
             let at_max = at_limit && j == steps;
@@ -459,7 +453,7 @@ impl<'a> Feed<'a> {
         let at_max: __mmask8 = if at_limit && ran == steps { u8::MAX } else { 0 };
         let tests = _mm512_set1_pd(f64::from(ran + 1));
         let count: [__m512d; G] =
-            std::array::from_fn(|g| _mm512_min_pd(_mm512_sub_pd(tests, failed[g]), limit));
+            std::array::from_fn(|g| tallied_count(zero, tests, failed[g], limit));
         let found: [__mmask8; G] =
             std::array::from_fn(|g| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(failed[g], zero) | at_max);
         // The chunk's pixels have consecutive indices from `first`.
@@ -756,6 +750,31 @@ fn mag2(zr: __m512d, zi: __m512d) -> __m512d {
     _mm512_fmadd_pd(zr, zr, _mm512_mul_pd(zi, zi))
 }
 
+/// The reference's test (before a step) on eight lanes, kept as a tally
+/// instead of which test failed first (see [`Pending::replay`]): in the
+/// lanes that fail, one more failed test and |z|² folded into the least
+/// failing one. NLE_UQ: a NaN (z overflowed after the stop) fails too;
+/// min(m, least) keeps `least` where m is NaN. Returns the failing lanes.
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+#[inline]
+fn tally_test(zr: __m512d, zi: __m512d, failed: &mut __m512d, least: &mut __m512d) -> __mmask8 {
+    let m = mag2(zr, zi);
+    let fails = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, _mm512_set1_pd(4.0));
+    *least = _mm512_mask_min_pd(*least, fails, m, *least);
+    *failed = _mm512_mask_add_pd(*failed, fails, *failed, _mm512_set1_pd(1.0));
+    fails
+}
+
+/// The count a tally of `tests` tests from `start` iterations gives: the
+/// stop after the tests passed (each followed by a step), or `limit`
+/// (max_iter) if that comes first, as the reference stops there. Exact:
+/// small integers.
+#[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
+#[inline]
+fn tallied_count(start: __m512d, tests: __m512d, failed: __m512d, limit: __m512d) -> __m512d {
+    _mm512_min_pd(_mm512_add_pd(start, _mm512_sub_pd(tests, failed)), limit)
+}
+
 /// For [`REPLAY_GROUPS`] groups of eight entries of which the first `used`
 /// are real: the lanes of each group past `used`.
 fn lanes_past(used: usize) -> [__mmask8; REPLAY_GROUPS] {
@@ -903,9 +922,9 @@ impl Pending {
     /// mask arithmetic, were most of its work). Once |z|² > 4, |z| keeps
     /// growing (the reason a block-end test finds every escape, with the
     /// same rounding caveat, see `simd`), so every test after the first
-    /// failing one fails too, and
-    /// |z|² only grows: the count is the start plus the tests passed, and
-    /// the |z|² at the stop is the least of the failing ones.
+    /// failing one fails too, and |z|² only grows: the count is the start
+    /// plus the tests passed, and the |z|² at the stop is the least of the
+    /// failing ones ([`tally_test`], [`tallied_count`]).
     #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     fn replay(&mut self, i: usize, used: usize, max_iter: u32) {
         let results = &mut self.results;
@@ -954,13 +973,7 @@ impl Pending {
         for j in 0..=HALF_BLOCK_ITERS {
             let mut all = u8::MAX;
             for g in 0..G {
-                let m = mag2(zr[g], zi[g]);
-                // NLE_UQ: a NaN (z overflowed, later in the half) fails
-                // too; min(m, mag) keeps mag where m is NaN.
-                let fails = _mm512_cmp_pd_mask::<_CMP_NLE_UQ>(m, four);
-                mag[g] = _mm512_mask_min_pd(mag[g], fails, m, mag[g]);
-                failed[g] = _mm512_mask_add_pd(failed[g], fails, failed[g], one);
-                all &= fails;
+                all &= tally_test(zr[g], zi[g], &mut failed[g], &mut mag[g]);
             }
             tests += 1.0;
             if all == u8::MAX {
@@ -976,13 +989,9 @@ impl Pending {
         let mut count = [_mm512_setzero_pd(); G];
         let mut found = [0u8; G];
         for g in 0..G {
-            // The stop: after the passed tests (each followed by a step),
-            // or at max_iter if that comes first (the reference's test).
-            let passed = _mm512_sub_pd(tests, failed[g]);
-            let stop = _mm512_add_pd(n[g], passed);
-            count[g] = _mm512_min_pd(stop, limit);
+            count[g] = tallied_count(n[g], tests, failed[g], limit);
             found[g] = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(failed[g], _mm512_setzero_pd())
-                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(stop, limit);
+                | _mm512_cmp_pd_mask::<_CMP_GE_OQ>(count[g], limit);
             // z at the end: one step after each test but the last.
             n[g] = _mm512_add_pd(n[g], _mm512_sub_pd(tests, one));
         }
