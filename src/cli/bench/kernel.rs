@@ -5,7 +5,7 @@
 use crate::cli::CliError;
 use crate::engine::mandelbrot::kernel::Kernel;
 use crate::engine::mandelbrot::kernel_throughput::{
-    KernelBenchReport, KernelTiming, bench_views, iters_per_cycle_ceiling, run as run_bench,
+    KernelBenchReport, KernelTiming, MULTIPLIES_PER_ITER, bench_views, run as run_bench,
 };
 use clap::Args;
 
@@ -84,16 +84,51 @@ fn print_report(r: &KernelBenchReport) {
         "parlab bench kernel: one thread per kernel, median of {runs} runs [slowest–fastest]; --kernel simd runs: {}",
         r.simd_backend
     );
+    outln!("clock {:.2} GHz ({})", r.clock.ghz, r.clock.source);
     outln!(
-        "clock {:.2} GHz ({}); ceiling per core = 2 FMA pipes × lanes ÷ 3 multiplies: \
-         4 lanes {:.3} it/cycle = {:.2} G it/s, 8 lanes {:.3} it/cycle = {:.2} G it/s",
-        r.clock.ghz,
-        r.clock.source,
-        iters_per_cycle_ceiling(4),
-        r.clock.ghz * iters_per_cycle_ceiling(4),
-        iters_per_cycle_ceiling(8),
-        r.clock.ghz * iters_per_cycle_ceiling(8),
+        "ceiling per core = the width's peak FMA rate × lanes ÷ {MULTIPLIES_PER_ITER} multiplies per iteration; \
+         peak = the fastest run of a loop of independent FMAs of the width, by wall time, half before \
+         the views and half after:"
     );
+    for c in &r.ceilings {
+        let spread = match c.readings_giga_fmas_per_sec.as_slice() {
+            [] => c.source.clone(),
+            runs => {
+                let slowest = runs.iter().copied().fold(f64::INFINITY, f64::min);
+                format!(
+                    "{} runs [{slowest:.2}–{:.2}]",
+                    runs.len(),
+                    c.giga_fmas_per_sec
+                )
+            }
+        };
+        outln!(
+            "  {:<17} {:>6.2} G FMAs/s = {:.2} a cycle → {:.2} G it/s ({:.3} it/cycle); {spread}",
+            kernel_label(c.kernel),
+            c.giga_fmas_per_sec,
+            c.fmas_per_cycle,
+            c.giga_iters_per_sec,
+            c.giga_iters_per_sec / r.clock.ghz,
+        );
+    }
+    if let [narrow, wide] = r.ceilings.as_slice() {
+        let per_cycle = wide.fmas_per_cycle / narrow.fmas_per_cycle;
+        outln!(
+            "  {}-lane ceiling ÷ {}-lane: {:.2}×: the core starts {:.2} {}-lane FMAs a cycle against {:.2} {}-lane ones{}",
+            wide.lanes,
+            narrow.lanes,
+            wide.giga_iters_per_sec / narrow.giga_iters_per_sec,
+            wide.fmas_per_cycle,
+            wide.lanes,
+            narrow.fmas_per_cycle,
+            narrow.lanes,
+            if per_cycle < 0.75 {
+                " (each wide FMA takes it two narrow slots: wider vectors add no arithmetic here)"
+            } else {
+                ""
+            }
+        );
+    }
     outln!(
         "throughput = iterations executed (sum of escape counts) / wall time; no work is skipped; \
          per CPU-second = / this thread's CPU time (clock_gettime, to the ns; leaves out time other \

@@ -3,10 +3,12 @@
 //! core each, with the clock and the FMA ceiling of each vector width.
 //!
 //! Throughput is *iterations executed* (the sum of the pixels' escape
-//! counts) per second on one thread. The ceiling assumes two FMA pipes of
-//! the kernel's width: lanes × 2 pipes ÷ 3 multiplies per iteration, so
-//! 8/3 iterations per cycle for 4 f64 lanes (≈ 8.3 G/s at 3.1 GHz) and
-//! 16/3 for 8 lanes.
+//! counts) per second on one thread. Each width's ceiling is **measured**:
+//! the fastest run of a loop of independent FMAs of that width, times the
+//! lanes, ÷ 3 multiplies per iteration. It is not assumed from the width:
+//! a core with two 256-bit FMA pipes runs 8/3 iterations a cycle on 4 f64
+//! lanes, and on 8 lanes either 16/3 (two 512-bit pipes, as Zen 5) or
+//! again 8/3 (each 512-bit FMA split into two 256-bit halves, as Zen 4).
 
 use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
 use crate::engine::mandelbrot::tiling::Tile;
@@ -16,13 +18,17 @@ use serde::Serialize;
 use std::hint::black_box;
 use std::time::Instant;
 
-/// Iterations per cycle per core that two 256-bit FMA pipes allow.
-pub const ITERS_PER_CYCLE_CEILING: f64 = 8.0 / 3.0;
-
-/// Iterations per cycle per core that two FMA pipes of `lanes` f64 allow.
-pub fn iters_per_cycle_ceiling(lanes: usize) -> f64 {
-    2.0 * lanes as f64 / 3.0
-}
+/// Multiplies per iteration (fma(−zi, zi, cr), fma(zr, zr, ·) and
+/// fma(2zr, zi, ci)); the add 2zr runs beside them on the cores measured.
+pub const MULTIPLIES_PER_ITER: f64 = 3.0;
+/// FMA pipes per core assumed for a width no peak loop measures (the
+/// portable kernel off x86-64).
+pub const ASSUMED_FMA_PIPES: f64 = 2.0;
+/// FMAs in one timed run of a width's peak loop (≈ 25 ms at one zmm FMA
+/// a cycle and 4 GHz).
+const PEAK_FMAS: u64 = 100_000_000;
+/// Runs of each width's peak loop before the views, and again after.
+const PEAK_RUNS: usize = 3;
 /// The clock assumed when none can be measured, in GHz.
 pub const ASSUMED_GHZ: f64 = 3.1;
 /// Rows per band when every row is measured.
@@ -113,7 +119,7 @@ pub struct VectorResult {
     pub timing: KernelTiming,
     /// f64 lanes per vector (4: AVX2 or portable, 8: AVX-512).
     pub lanes: usize,
-    /// Two FMA pipes of this width at the measured clock, G it/s.
+    /// This width's [`FmaCeiling`], G it/s.
     pub ceiling_giga_iters_per_sec: f64,
     /// This kernel ÷ reference, G/s at the medians.
     pub speedup: f64,
@@ -158,14 +164,99 @@ pub struct ClockEstimate {
     pub source: String,
 }
 
+/// One vector width's ceiling: the fastest of its peak loop's runs (a
+/// loop of independent FMAs, see [`Kernel::fma_peak`]), as iterations.
+#[derive(Clone, Debug, Serialize)]
+pub struct FmaCeiling {
+    /// The kernel of this width.
+    pub kernel: &'static str,
+    pub lanes: usize,
+    /// Every run of the peak loop, G vector FMAs/s, in the order they ran
+    /// (empty where the peak is assumed).
+    pub readings_giga_fmas_per_sec: Vec<f64>,
+    /// The fastest run (or the assumed pipes at the clock), G FMAs/s.
+    pub giga_fmas_per_sec: f64,
+    /// That ÷ the clock: the FMAs of this width the core starts a cycle.
+    pub fmas_per_cycle: f64,
+    /// The ceiling: G FMAs/s × lanes ÷ [`MULTIPLIES_PER_ITER`], G it/s.
+    pub giga_iters_per_sec: f64,
+    pub source: String,
+}
+
+/// The ceiling of `kernel`'s width from its peak loop's readings (G
+/// FMAs/s): the fastest, which no other process slowed; where there are
+/// none, [`ASSUMED_FMA_PIPES`] at the clock, and the source says so.
+pub fn fma_ceiling(
+    kernel: Kernel,
+    lanes: usize,
+    readings: &[f64],
+    clock: &ClockEstimate,
+) -> FmaCeiling {
+    let fastest = readings.iter().copied().fold(f64::NAN, f64::max);
+    let (giga_fmas_per_sec, source) = if fastest.is_finite() {
+        let slowest = readings.iter().copied().fold(f64::INFINITY, f64::min);
+        (
+            fastest,
+            format!(
+                "measured: a loop of independent FMAs of this width (more chains than \
+                 latency × pipes), fastest of {} runs by wall time, half before the views \
+                 and half after; runs read {slowest:.2}–{fastest:.2} G FMAs/s",
+                readings.len()
+            ),
+        )
+    } else {
+        (
+            ASSUMED_FMA_PIPES * clock.ghz,
+            format!(
+                "assumed: {ASSUMED_FMA_PIPES} FMA pipes of this width at the clock (no peak loop for this kernel)"
+            ),
+        )
+    };
+    FmaCeiling {
+        kernel: kernel.name(),
+        lanes,
+        readings_giga_fmas_per_sec: if fastest.is_finite() {
+            readings.to_vec()
+        } else {
+            Vec::new()
+        },
+        giga_fmas_per_sec,
+        fmas_per_cycle: giga_fmas_per_sec / clock.ghz,
+        giga_iters_per_sec: giga_fmas_per_sec * lanes as f64 / MULTIPLIES_PER_ITER,
+        source,
+    }
+}
+
+/// One run of `fmas` FMAs of `kernel`'s peak loop, G FMAs/s by the wall clock; `None`
+/// where it has none.
+fn fma_peak_run(kernel: Kernel, fmas: u64) -> Option<f64> {
+    let start = Instant::now();
+    let fmas = kernel.fma_peak(black_box(fmas))?;
+    let secs = start.elapsed().as_secs_f64();
+    Some(fmas as f64 / secs.max(1e-9) / 1e9)
+}
+
+/// [`PEAK_RUNS`] runs of `fmas` FMAs of each kernel's peak loop, G FMAs/s
+/// (an empty list for a kernel with none).
+pub fn fma_peak_readings(kernels: &[(Kernel, usize)], fmas: u64) -> Vec<Vec<f64>> {
+    kernels
+        .iter()
+        .map(|(kernel, _)| {
+            (0..PEAK_RUNS)
+                .filter_map(|_| fma_peak_run(*kernel, fmas))
+                .collect()
+        })
+        .collect()
+}
+
 /// The whole report.
 #[derive(Clone, Debug, Serialize)]
 pub struct KernelBenchReport {
     /// What `--kernel simd` runs on this CPU.
     pub simd_backend: &'static str,
     pub clock: ClockEstimate,
-    /// The 4-lane (256-bit) ceiling, G it/s.
-    pub ceiling_giga_iters_per_sec: f64,
+    /// Each vector width's measured ceiling, narrowest first.
+    pub ceilings: Vec<FmaCeiling>,
     pub views: Vec<ViewResult>,
 }
 
@@ -315,31 +406,41 @@ pub fn time_kernel(kernel: Kernel, view: &View, row_stride: u32, runs: usize) ->
 
 /// Runs the whole benchmark; `progress` is told each step before it runs.
 pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> KernelBenchReport {
-    progress("measuring the clock");
+    let kernels = vector_kernels();
+    progress("measuring the clock and the FMA peaks");
     let mut readings = clock_readings();
+    let mut peaks = fma_peak_readings(&kernels, PEAK_FMAS);
     let mut timings = Vec::new();
     for bv in views {
         progress(&format!("{}: scalar reference", bv.name));
         let reference = time_kernel(Kernel::Reference, &bv.view, bv.reference_row_stride, runs);
-        let vector: Vec<_> = vector_kernels()
-            .into_iter()
-            .map(|(kernel, lanes)| {
+        let vector: Vec<_> = kernels
+            .iter()
+            .map(|&(kernel, lanes)| {
                 progress(&format!("{}: {}", bv.name, kernel.label()));
                 (lanes, time_kernel(kernel, &bv.view, 1, runs))
             })
             .collect();
         timings.push((bv, reference, vector));
     }
-    progress("measuring the clock again");
+    progress("measuring the clock and the FMA peaks again");
     readings.extend(clock_readings());
+    for (all, more) in peaks.iter_mut().zip(fma_peak_readings(&kernels, PEAK_FMAS)) {
+        all.extend(more);
+    }
     let clock = clock_estimate(&readings);
-    let ceiling = clock.ghz * ITERS_PER_CYCLE_CEILING;
+    let ceilings: Vec<FmaCeiling> = kernels
+        .iter()
+        .zip(&peaks)
+        .map(|(&(kernel, lanes), peak)| fma_ceiling(kernel, lanes, peak, &clock))
+        .collect();
     let mut results = Vec::new();
     for (bv, reference, vector) in timings {
         let vector = vector
             .into_iter()
-            .map(|(lanes, timing)| {
-                let ceiling = clock.ghz * iters_per_cycle_ceiling(lanes);
+            .zip(&ceilings)
+            .map(|((lanes, timing), ceiling)| {
+                let ceiling = ceiling.giga_iters_per_sec;
                 VectorResult {
                     lanes,
                     ceiling_giga_iters_per_sec: ceiling,
@@ -364,7 +465,7 @@ pub fn run(runs: usize, views: &[BenchView], mut progress: impl FnMut(&str)) -> 
     KernelBenchReport {
         simd_backend: crate::engine::mandelbrot::kernel::simd_backend_name(),
         clock,
-        ceiling_giga_iters_per_sec: ceiling,
+        ceilings,
         views: results,
     }
 }
@@ -447,13 +548,65 @@ mod tests {
         let kernels = vector_kernels();
         assert!(!kernels.is_empty());
         assert!(kernels.iter().all(|(k, _)| k.is_available()));
-        assert_eq!(iters_per_cycle_ceiling(4), ITERS_PER_CYCLE_CEILING);
-        assert_eq!(iters_per_cycle_ceiling(8), 2.0 * ITERS_PER_CYCLE_CEILING);
         let view = View::new((-0.75, 0.0), 3.0, 21, 9, 40).expect("view");
         let counts: Vec<u64> = kernels
             .iter()
             .map(|(k, _)| time_kernel(*k, &view, 1, 1).iterations)
             .collect();
         assert!(counts.windows(2).all(|w| w[0] == w[1]), "{counts:?}");
+    }
+
+    #[test]
+    fn a_ceiling_is_the_fastest_peak_run_as_iterations() {
+        let clock = clock_estimate(&[3.5, 4.0]);
+        let c = fma_ceiling(Kernel::Avx512, 8, &[3.9, 4.0, 2.5], &clock);
+        assert_eq!(c.giga_fmas_per_sec, 4.0);
+        assert_eq!(c.fmas_per_cycle, 1.0);
+        // 4 G FMAs/s × 8 lanes ÷ 3 multiplies per iteration.
+        assert_eq!(c.giga_iters_per_sec, 32.0 / 3.0);
+        assert_eq!(c.readings_giga_fmas_per_sec, [3.9, 4.0, 2.5]);
+        assert!(c.source.starts_with("measured"), "{}", c.source);
+        assert!(c.source.contains("2.50–4.00"), "{}", c.source);
+        // Two pipes read twice the FMAs a cycle and twice the ceiling.
+        let two = fma_ceiling(Kernel::Avx512, 8, &[8.0], &clock);
+        assert_eq!(two.fmas_per_cycle, 2.0);
+        assert_eq!(two.giga_iters_per_sec, 2.0 * c.giga_iters_per_sec);
+    }
+
+    #[test]
+    fn a_width_without_a_peak_loop_says_its_ceiling_is_assumed() {
+        let clock = clock_estimate(&[3.0]);
+        let c = fma_ceiling(Kernel::Simd, 4, &[], &clock);
+        assert_eq!(c.fmas_per_cycle, ASSUMED_FMA_PIPES);
+        assert_eq!(c.giga_iters_per_sec, 3.0 * ASSUMED_FMA_PIPES * 4.0 / 3.0);
+        assert!(c.readings_giga_fmas_per_sec.is_empty());
+        assert!(c.source.starts_with("assumed"), "{}", c.source);
+    }
+
+    /// The peak loop runs where its kernel does, at least the FMAs asked
+    /// for, and gives a reading for every run; nothing for the scalar and
+    /// auto kernels.
+    #[test]
+    fn peak_loops_run_where_their_kernels_do() {
+        for kernel in [Kernel::Avx2, Kernel::Avx512] {
+            match kernel.fma_peak(1000) {
+                Some(fmas) => {
+                    assert!(kernel.is_available(), "{kernel}");
+                    assert!((1000..1100).contains(&fmas), "{kernel}: {fmas}");
+                }
+                None => assert!(!kernel.is_available(), "{kernel}"),
+            }
+        }
+        assert_eq!(Kernel::Reference.fma_peak(1000), None);
+        assert_eq!(Kernel::Simd.fma_peak(1000), None);
+        let kernels = vector_kernels();
+        for ((kernel, _), runs) in kernels.iter().zip(fma_peak_readings(&kernels, PEAK_FMAS)) {
+            if *kernel == Kernel::Simd {
+                assert!(runs.is_empty());
+            } else {
+                assert_eq!(runs.len(), PEAK_RUNS, "{kernel}");
+                assert!(runs.iter().all(|g| g.is_finite() && *g > 0.0), "{runs:?}");
+            }
+        }
     }
 }

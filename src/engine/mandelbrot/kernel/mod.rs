@@ -86,6 +86,25 @@ impl Kernel {
         })
     }
 
+    /// Runs at least `fmas` independent FMAs of this kernel's vector width,
+    /// as fast as the core can, and returns the FMAs run: timed by the
+    /// caller, the measured peak that the width's ceiling comes from. `None`
+    /// for the scalar and auto kernels and where the CPU lacks the kernel.
+    pub fn fma_peak(&self, fmas: u64) -> Option<u64> {
+        match self {
+            Kernel::Reference | Kernel::Simd => None,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => simd_avx2::fma_peak(fmas),
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => simd_avx512::fma_peak(fmas),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 | Kernel::Avx512 => {
+                let _ = fmas;
+                None
+            }
+        }
+    }
+
     /// Computes every pixel of `tile` into `out`, returning the iterations
     /// executed. A forced kernel the CPU lacks (see [`Self::check_available`],
     /// which callers check first) runs the portable SIMD version instead.

@@ -53,6 +53,47 @@ pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<
     Some(unsafe { reference_tile_fma(view, tile, out) })
 }
 
+/// Independent accumulators in [`fma_peak`]: more than the FMA latency
+/// (4–5 cycles) times the pipes (2), so the pipes bound the loop, not the
+/// chains; 12 of the 16 ymm registers, with the two operands.
+const FMA_PEAK_CHAINS: usize = 12;
+
+/// Runs at least `fmas` ymm FMAs, [`FMA_PEAK_CHAINS`] independent ones a
+/// round (the peak a 4-lane kernel could reach on this core), and returns
+/// the FMAs run, or `None` without AVX2 and FMA. The caller times it.
+pub fn fma_peak(fmas: u64) -> Option<u64> {
+    if !available() {
+        return None;
+    }
+    let rounds = fmas.div_ceil(FMA_PEAK_CHAINS as u64);
+    // SAFETY: `available()` checked that the CPU supports avx2 and fma, the
+    // only requirement of this `#[target_feature]` function.
+    std::hint::black_box(unsafe { fma_peak_avx2(rounds) });
+    Some(rounds * FMA_PEAK_CHAINS as u64)
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn fma_peak_avx2(rounds: u64) -> f64 {
+    use std::hint::black_box;
+    // a → a·m + b converges to b ÷ (1 − m) = 0.1: no overflow, no subnormals.
+    let m = _mm256_set1_pd(black_box(0.999_999));
+    let b = _mm256_set1_pd(black_box(1e-7));
+    let mut acc: [__m256d; FMA_PEAK_CHAINS] =
+        std::array::from_fn(|i| _mm256_set1_pd(0.01 * i as f64));
+    for _ in 0..rounds {
+        for a in &mut acc {
+            *a = _mm256_fmadd_pd(*a, m, b);
+        }
+    }
+    let mut sum = [0.0; VECTOR_LANES];
+    store(
+        &mut sum,
+        acc.into_iter()
+            .fold(_mm256_set1_pd(0.0), |s, a| _mm256_add_pd(s, a)),
+    );
+    sum.iter().sum()
+}
+
 #[target_feature(enable = "fma")]
 fn reference_tile_fma(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     reference::compute_tile(view, tile, out)
