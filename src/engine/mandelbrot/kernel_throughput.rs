@@ -6,10 +6,14 @@
 //! counts) per second on one thread. Each width's ceiling is **measured**:
 //! the fastest run of a loop of independent FMAs of that width, times the
 //! lanes, ÷ 3 multiplies per iteration. It is not assumed from the width:
-//! a core with two 256-bit FMA pipes runs 8/3 iterations a cycle on 4 f64
-//! lanes, and on 8 lanes either 16/3 (two 512-bit pipes, as Zen 5) or
-//! again 8/3 (each 512-bit FMA split into two 256-bit halves, as Zen 4).
+//! a core with two 256-bit FMA pipes allows at most 8/3 iterations a cycle
+//! on 4 f64 lanes, and on 8 lanes either 16/3 (two 512-bit pipes, as Zen 5
+//! desktop and server cores) or again 8/3 (each 512-bit FMA run as two
+//! 256-bit halves, as Zen 4). A kernel's fraction of it is its median run
+//! ÷ the fastest peak run.
 
+#[cfg(test)]
+use crate::engine::mandelbrot::kernel::{FMA_PEAK_ADDEND, FMA_PEAK_MULTIPLIER};
 use crate::engine::mandelbrot::kernel::{Kernel, TilePixels};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
@@ -19,10 +23,12 @@ use std::hint::black_box;
 use std::time::Instant;
 
 /// Multiplies per iteration (fma(−zi, zi, cr), fma(zr, zr, ·) and
-/// fma(2zr, zi, ci)); the add 2zr runs beside them on the cores measured.
+/// fma(2zr, zi, ci)); the add 2zr runs beside them on Zen cores (separate
+/// FADD pipes; on Intel cores it shares the FMA ports).
 pub const MULTIPLIES_PER_ITER: f64 = 3.0;
-/// FMA pipes per core assumed for a width no peak loop measures (the
-/// portable kernel off x86-64).
+/// FMA pipes per core assumed for a width no peak loop measures: the
+/// portable kernel, off x86-64 or on an x86-64 CPU without AVX2 and FMA
+/// (where it may not hold: the report labels it assumed).
 pub const ASSUMED_FMA_PIPES: f64 = 2.0;
 /// FMAs in one timed run of a width's peak loop (≈ 25 ms at one zmm FMA
 /// a cycle and 4 GHz).
@@ -171,12 +177,15 @@ pub struct FmaCeiling {
     /// The kernel of this width.
     pub kernel: &'static str,
     pub lanes: usize,
-    /// Every run of the peak loop, G vector FMAs/s, in the order they ran
-    /// (empty where the peak is assumed).
+    /// Every run of the peak loop, G vector FMAs (of `lanes` lanes each)
+    /// per second, in the order they ran (empty where the peak is assumed).
     pub readings_giga_fmas_per_sec: Vec<f64>,
-    /// The fastest run (or the assumed pipes at the clock), G FMAs/s.
+    /// The fastest run (or the assumed pipes at the clock), G vector
+    /// FMAs/s.
     pub giga_fmas_per_sec: f64,
-    /// That ÷ the clock: the FMAs of this width the core starts a cycle.
+    /// That ÷ the calibrated clock: the vector FMAs of this width the core
+    /// starts per cycle of that clock (a core that lowers its clock for
+    /// wide vectors reads fewer than its pipes).
     pub fmas_per_cycle: f64,
     /// The ceiling: G FMAs/s × lanes ÷ [`MULTIPLIES_PER_ITER`], G it/s.
     pub giga_iters_per_sec: f64,
@@ -231,9 +240,10 @@ pub fn fma_ceiling(
 /// where it has none.
 fn fma_peak_run(kernel: Kernel, fmas: u64) -> Option<f64> {
     let start = Instant::now();
-    let fmas = kernel.fma_peak(black_box(fmas))?;
+    let peak = kernel.fma_peak(black_box(fmas))?;
     let secs = start.elapsed().as_secs_f64();
-    Some(fmas as f64 / secs.max(1e-9) / 1e9)
+    black_box(peak.sum);
+    Some(peak.fmas as f64 / secs.max(1e-9) / 1e9)
 }
 
 /// [`PEAK_RUNS`] runs of `fmas` FMAs of each kernel's peak loop, G FMAs/s
@@ -590,9 +600,28 @@ mod tests {
     fn peak_loops_run_where_their_kernels_do() {
         for kernel in [Kernel::Avx2, Kernel::Avx512] {
             match kernel.fma_peak(1000) {
-                Some(fmas) => {
+                Some(peak) => {
                     assert!(kernel.is_available(), "{kernel}");
-                    assert!((1000..1100).contains(&fmas), "{kernel}: {fmas}");
+                    // Whole rounds of every chain: 1000 rounded up.
+                    let rounds = 1000u64.div_ceil(peak.chains as u64);
+                    assert_eq!(peak.fmas, rounds * peak.chains as u64, "{kernel}");
+                    // The loop did the work: the same recurrence, scalar
+                    // (each FMA rounds once, as mul_add; only the final
+                    // sum's order differs).
+                    let expected: f64 = (0..peak.chains)
+                        .map(|i| {
+                            let mut a = 0.01 * i as f64;
+                            for _ in 0..rounds {
+                                a = a.mul_add(FMA_PEAK_MULTIPLIER, FMA_PEAK_ADDEND);
+                            }
+                            a * peak.lanes as f64
+                        })
+                        .sum();
+                    assert!(
+                        (peak.sum - expected).abs() <= 1e-12 * expected,
+                        "{kernel}: {} vs {expected}",
+                        peak.sum
+                    );
                 }
                 None => assert!(!kernel.is_available(), "{kernel}"),
             }
@@ -600,7 +629,7 @@ mod tests {
         assert_eq!(Kernel::Reference.fma_peak(1000), None);
         assert_eq!(Kernel::Simd.fma_peak(1000), None);
         let kernels = vector_kernels();
-        for ((kernel, _), runs) in kernels.iter().zip(fma_peak_readings(&kernels, PEAK_FMAS)) {
+        for ((kernel, _), runs) in kernels.iter().zip(fma_peak_readings(&kernels, 10_000)) {
             if *kernel == Kernel::Simd {
                 assert!(runs.is_empty());
             } else {

@@ -86,11 +86,13 @@ impl Kernel {
         })
     }
 
-    /// Runs at least `fmas` independent FMAs of this kernel's vector width,
-    /// as fast as the core can, and returns the FMAs run: timed by the
-    /// caller, the measured peak that the width's ceiling comes from. `None`
-    /// for the scalar and auto kernels and where the CPU lacks the kernel.
-    pub fn fma_peak(&self, fmas: u64) -> Option<u64> {
+    /// Runs at least `fmas` FMAs of this kernel's vector width in 12 (ymm)
+    /// or 24 (zmm) independent chains, as fast as the core can, and returns
+    /// the FMAs run and the sum of the chains' lanes (so the work cannot be
+    /// left out): timed by the caller, the measured peak that the width's
+    /// ceiling comes from. `None` for the scalar and auto kernels and where
+    /// the CPU lacks the kernel.
+    pub fn fma_peak(&self, fmas: u64) -> Option<FmaPeak> {
         match self {
             Kernel::Reference | Kernel::Simd => None,
             #[cfg(target_arch = "x86_64")]
@@ -164,6 +166,27 @@ impl crate::engine::BadInput for KernelError {
         true
     }
 }
+
+/// What one run of a width's FMA peak loop did ([`Kernel::fma_peak`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FmaPeak {
+    /// Vector FMAs run.
+    pub fmas: u64,
+    /// Independent chains (accumulators), each `fmas ÷ chains` long.
+    pub chains: usize,
+    /// f64 lanes per FMA.
+    pub lanes: usize,
+    /// The sum over every chain and lane of its value at the end. Each
+    /// chain runs a → a·m + b from 0.01 × its index, with
+    /// [`FMA_PEAK_MULTIPLIER`] and [`FMA_PEAK_ADDEND`].
+    pub sum: f64,
+}
+
+/// The peak loops' m: a → a·m + b converges to b ÷ (1 − m) = 0.1, with no
+/// overflow and no subnormals.
+pub const FMA_PEAK_MULTIPLIER: f64 = 0.999_999;
+/// The peak loops' b.
+pub const FMA_PEAK_ADDEND: f64 = 1e-7;
 
 /// The Benchmarks Game's fixed iteration count: its row kernels (here and in
 /// [`super::bench_game`]) stop every pixel after this many steps.

@@ -1,9 +1,10 @@
 //! AVX2 + FMA code paths, chosen at run time: the SIMD kernel's blocks and
 //! batched exact finish, the reference compiled with hardware FMA, and the
-//! Benchmarks Game row. The only module of the crate that may use `unsafe`
-//! (a test scans `src/` for it): the calls into the `#[target_feature]`
-//! functions, made only after the CPU was checked (detection is cached),
-//! and the vector loads and stores from arrays. Since Rust 1.87 the
+//! Benchmarks Game row. One of the two modules of the crate that may use
+//! `unsafe`, with `simd_avx512` (a test scans `src/` for it): the calls
+//! into the `#[target_feature]` functions, made only after the CPU was
+//! checked (detection is cached), and the vector loads and stores from
+//! arrays. Since Rust 1.87 the
 //! arithmetic intrinsics themselves are safe inside those functions.
 #![allow(unsafe_code)]
 
@@ -59,25 +60,29 @@ pub fn reference_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<
 const FMA_PEAK_CHAINS: usize = 12;
 
 /// Runs at least `fmas` ymm FMAs, [`FMA_PEAK_CHAINS`] independent ones a
-/// round (the peak a 4-lane kernel could reach on this core), and returns
-/// the FMAs run, or `None` without AVX2 and FMA. The caller times it.
-pub fn fma_peak(fmas: u64) -> Option<u64> {
+/// round (the peak a 4-lane kernel could reach on this core), and says what
+/// it ran, or `None` without AVX2 and FMA. The caller times it.
+pub fn fma_peak(fmas: u64) -> Option<super::FmaPeak> {
     if !available() {
         return None;
     }
     let rounds = fmas.div_ceil(FMA_PEAK_CHAINS as u64);
     // SAFETY: `available()` checked that the CPU supports avx2 and fma, the
     // only requirement of this `#[target_feature]` function.
-    std::hint::black_box(unsafe { fma_peak_avx2(rounds) });
-    Some(rounds * FMA_PEAK_CHAINS as u64)
+    let sum = std::hint::black_box(unsafe { fma_peak_avx2(rounds) });
+    Some(super::FmaPeak {
+        fmas: rounds * FMA_PEAK_CHAINS as u64,
+        chains: FMA_PEAK_CHAINS,
+        lanes: VECTOR_LANES,
+        sum,
+    })
 }
 
 #[target_feature(enable = "avx2,fma")]
 fn fma_peak_avx2(rounds: u64) -> f64 {
     use std::hint::black_box;
-    // a → a·m + b converges to b ÷ (1 − m) = 0.1: no overflow, no subnormals.
-    let m = _mm256_set1_pd(black_box(0.999_999));
-    let b = _mm256_set1_pd(black_box(1e-7));
+    let m = _mm256_set1_pd(black_box(super::FMA_PEAK_MULTIPLIER));
+    let b = _mm256_set1_pd(black_box(super::FMA_PEAK_ADDEND));
     let mut acc: [__m256d; FMA_PEAK_CHAINS] =
         std::array::from_fn(|i| _mm256_set1_pd(0.01 * i as f64));
     for _ in 0..rounds {

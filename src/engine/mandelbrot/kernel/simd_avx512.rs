@@ -59,16 +59,21 @@ use std::arch::x86_64::{
 use std::cell::Cell;
 use std::sync::OnceLock;
 
+// The figures in the docs of the constants below were measured on this
+// project's Zen 5 server machine (two 512-bit FMA pipes), release build,
+// one core; a "% of the ceiling" there is of those two pipes. A Zen 4 core
+// starts one zmm FMA a cycle (each as two 256-bit halves): the same
+// kernel there runs at about half those G it/s.
+
 /// f64 lanes in a zmm register.
 pub const LANES: usize = 8;
 /// Vectors in flight: one step is a ~8-cycle dependency chain (two FMAs
-/// in a row) of 3 FMAs and an add, and a Zen 5 server core starts two zmm FMAs
-/// per cycle (a Zen 4 core one: it runs each as two 256-bit halves), so it
-/// takes 8 × 2 ÷ 3 ≈ 5.3 vectors to keep both FMA pipes busy, and more to
-/// leave the scheduler slack. With the block-start z kept in memory for
-/// done lanes only (masked stores), 8 × (z, c) fit the 32 registers.
-/// Release build, one core, this project's Zen 5 machine, G iterations/s: 6 vectors K0 17.8, B2 12.6–13.0, B3 10.8–11.0; 7: 18.8,
-/// 13.2–13.4, 11.2–11.3; 8: 19.2, 13.2–13.4, 11.3.
+/// in a row) of 3 FMAs and an add, and a Zen 5 server core starts two zmm
+/// FMAs per cycle, so it takes 8 × 2 ÷ 3 ≈ 5.3 vectors to keep both FMA
+/// pipes busy, and more to leave the scheduler slack. With the block-start
+/// z kept in memory for done lanes only (masked stores), 8 × (z, c) fit
+/// the 32 registers. G iterations/s: 6 vectors K0 17.8, B2 12.6–13.0, B3
+/// 10.8–11.0; 7: 18.8, 13.2–13.4, 11.2–11.3; 8: 19.2, 13.2–13.4, 11.3.
 pub const AVX512_VECTORS: usize = 8;
 /// Steps between two escape tests (even: the loop runs two a pass): longer
 /// blocks test and stop for escapes less often, for a longer replay of each
@@ -152,9 +157,9 @@ const FMA_PEAK_CHAINS: usize = 24;
 /// Runs at least `fmas` zmm FMAs, [`FMA_PEAK_CHAINS`] independent ones a
 /// round (the peak an 8-lane kernel could reach on this core: two a cycle
 /// where the core has two 512-bit FMA pipes, one where it runs each as two
-/// 256-bit halves, as Zen 4 does), and returns the FMAs run, or `None`
+/// 256-bit halves, as Zen 4 does), and says what it ran, or `None`
 /// without [`available`]'s features. The caller times it.
-pub fn fma_peak(fmas: u64) -> Option<u64> {
+pub fn fma_peak(fmas: u64) -> Option<super::FmaPeak> {
     if !available() {
         return None;
     }
@@ -162,16 +167,20 @@ pub fn fma_peak(fmas: u64) -> Option<u64> {
     // SAFETY: `available()` checked that the CPU supports avx512f,
     // avx512vl, fma and popcnt, the only requirement of this
     // `#[target_feature]` function.
-    std::hint::black_box(unsafe { fma_peak_avx512(rounds) });
-    Some(rounds * FMA_PEAK_CHAINS as u64)
+    let sum = std::hint::black_box(unsafe { fma_peak_avx512(rounds) });
+    Some(super::FmaPeak {
+        fmas: rounds * FMA_PEAK_CHAINS as u64,
+        chains: FMA_PEAK_CHAINS,
+        lanes: LANES,
+        sum,
+    })
 }
 
 #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
 fn fma_peak_avx512(rounds: u64) -> f64 {
     use std::hint::black_box;
-    // a → a·m + b converges to b ÷ (1 − m) = 0.1: no overflow, no subnormals.
-    let m = _mm512_set1_pd(black_box(0.999_999));
-    let b = _mm512_set1_pd(black_box(1e-7));
+    let m = _mm512_set1_pd(black_box(super::FMA_PEAK_MULTIPLIER));
+    let b = _mm512_set1_pd(black_box(super::FMA_PEAK_ADDEND));
     let mut acc: [__m512d; FMA_PEAK_CHAINS] =
         std::array::from_fn(|i| _mm512_set1_pd(0.01 * i as f64));
     for _ in 0..rounds {
