@@ -1,5 +1,7 @@
-//! The fast kernel: several interleaved 4-lane vectors, escape tested every
-//! [`BLOCK_ITERS`] iterations, with an exact per-pixel finish.
+//! The portable fast kernel: several interleaved 4-lane vectors as plain
+//! arrays, escape tested every [`BLOCK_ITERS`] iterations, with an exact
+//! per-pixel finish; and what the x86-64 kernels share with it (the pixel
+//! cursor, the write of a finished pixel).
 //!
 //! How it stays exact. Each lane holds one pixel. A *block* runs
 //! [`BLOCK_ITERS`] steps on every lane with no test at all, then tests
@@ -9,10 +11,10 @@
 //! one step at a time with the reference's own arithmetic (testing before
 //! each step, as [`reference::escape_from`] does), which gives the
 //! reference's count and |z|² exactly. These finishes are batched
-//! ([`Pending`]) so that the AVX2 backend replays four pixels at once. A lane
-//! that would pass `max_iter` inside the next block is finished the same way.
-//! A finished lane is refilled with the tile's next pixel at once, so the
-//! vectors stay full on tiles that mix fast and slow pixels.
+//! ([`Pending`]). A lane that would pass `max_iter` inside the next block
+//! is finished the same way. A finished lane is refilled with the tile's
+//! next pixel at once, so the vectors stay full on tiles that mix fast and
+//! slow pixels.
 //!
 //! Why testing at the end of a block finds every escape: in exact
 //! arithmetic, once |zₙ| > 2 (and |zₙ| ≥ |c|, which holds from n = 1 on
@@ -23,13 +25,14 @@
 //! whose |c| is within a few ulps of 2; the tests compare every pixel of
 //! many views with the reference.
 //!
-//! Backends: AVX-512F on x86-64 when the CPU has it (8 lanes, escapes
-//! handled inside the vector loop, code in `simd_avx512`), else AVX2 + FMA
-//! (chosen at run time by `super::simd_tile`, code in `simd_avx2`),
-//! else a portable safe version of the same algorithm on plain arrays,
-//! which compilers vectorise for SSE2/NEON (`f64::mul_add` is a hardware
-//! FMA on aarch64; on an x86-64 without FMA it is libm's exact software
-//! FMA: correct, slow).
+//! Backends (chosen at run time by `super::simd_tile`): AVX-512F on x86-64
+//! when the CPU has it (8 lanes, code in `simd_avx512`), else AVX2 + FMA
+//! (4 lanes, code in `simd_avx2`); both run the same exact scheme with
+//! escapes handled inside the vector loop (done lanes wait, ignored, and
+//! are handed on and refilled many at a time). Else this portable safe
+//! version on plain arrays, which compilers vectorise for SSE2/NEON
+//! (`f64::mul_add` is a hardware FMA on aarch64; on an x86-64 without FMA
+//! it is libm's exact software FMA: correct, slow).
 //!
 //! Throughput is reported as iterations *executed* by the pixels (the
 //! sum of their counts), the same measure as the reference; the steps that
@@ -51,14 +54,14 @@ const NO_PIXEL: u32 = u32::MAX;
 /// The state of `V` vectors of [`VECTOR_LANES`] lanes, as plain arrays that
 /// each backend loads into registers for a run of blocks.
 #[derive(Clone, Debug)]
-pub struct Lanes<const V: usize> {
-    pub zr: [[f64; VECTOR_LANES]; V],
-    pub zi: [[f64; VECTOR_LANES]; V],
-    pub cr: [[f64; VECTOR_LANES]; V],
-    pub ci: [[f64; VECTOR_LANES]; V],
+struct Lanes<const V: usize> {
+    zr: [[f64; VECTOR_LANES]; V],
+    zi: [[f64; VECTOR_LANES]; V],
+    cr: [[f64; VECTOR_LANES]; V],
+    ci: [[f64; VECTOR_LANES]; V],
     /// z at the start of the last block run (for the exact finish).
-    pub saved_zr: [[f64; VECTOR_LANES]; V],
-    pub saved_zi: [[f64; VECTOR_LANES]; V],
+    saved_zr: [[f64; VECTOR_LANES]; V],
+    saved_zi: [[f64; VECTOR_LANES]; V],
     /// The tile's step counter when each lane got its pixel: the pixel has
     /// executed `steps − start_steps` iterations.
     start_steps: [[u64; VECTOR_LANES]; V],
@@ -185,17 +188,17 @@ pub fn finish(out: &mut TilePixels, pixel: u32, (n, m): (u32, f64), max_iter: u3
 /// a backend replay several at once, and keeps the latency of each replay
 /// off the vector loop.
 #[derive(Clone, Debug, Default)]
-pub struct Pending {
-    pub zr: Vec<f64>,
-    pub zi: Vec<f64>,
-    pub cr: Vec<f64>,
-    pub ci: Vec<f64>,
-    pub iters: Vec<u32>,
-    pub pixel: Vec<u32>,
+struct Pending {
+    zr: Vec<f64>,
+    zi: Vec<f64>,
+    cr: Vec<f64>,
+    ci: Vec<f64>,
+    iters: Vec<u32>,
+    pixel: Vec<u32>,
 }
 
 /// Pending pixels finished in one batch.
-pub const PENDING_BATCH: usize = 128;
+const PENDING_BATCH: usize = 128;
 
 impl Pending {
     fn with_capacity(n: usize) -> Self {
@@ -209,11 +212,11 @@ impl Pending {
         }
     }
 
-    pub fn len(&self) -> usize {
+    fn len(&self) -> usize {
         self.pixel.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.pixel.is_empty()
     }
 
@@ -227,7 +230,7 @@ impl Pending {
     }
 
     /// Finishes entries `from..` one step at a time with the reference.
-    pub fn finish_scalar(&self, from: usize, out: &mut TilePixels, max_iter: u32) -> u64 {
+    fn finish_scalar(&self, from: usize, out: &mut TilePixels, max_iter: u32) -> u64 {
         (from..self.len())
             .map(|i| {
                 let result = escape_from(
@@ -244,14 +247,14 @@ impl Pending {
     }
 }
 
-/// The lane bookkeeping shared by every backend. `run_blocks(lanes, k)` runs
+/// The portable backend's lane bookkeeping. `run_blocks(lanes, k)` runs
 /// at most `k ≥ 1` blocks, stopping after the first block in which some lane
 /// fails the escape test, saves z at that block's start in `saved_*`, and
 /// returns the blocks run and the failing lanes (bit `4·v + l`).
 /// `finish_pending` finishes a batch of escaped pixels exactly and returns
 /// their iterations.
 #[inline(always)]
-pub fn drive<const V: usize>(
+fn drive<const V: usize>(
     view: &View,
     tile: &Tile,
     out: &mut TilePixels,

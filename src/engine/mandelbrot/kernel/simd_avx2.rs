@@ -1,26 +1,58 @@
-//! AVX2 + FMA code paths, chosen at run time: the SIMD kernel's blocks and
-//! batched exact finish, the reference compiled with hardware FMA, and the
+//! AVX2 + FMA code paths, chosen at run time: the 4-lane kernel, the
+//! reference compiled with hardware FMA, the FMA peak loop and the
 //! Benchmarks Game row. One of the two modules of the crate that may use
 //! `unsafe`, with `simd_avx512` (a test scans `src/` for it): the calls
 //! into the `#[target_feature]` functions, made only after the CPU was
 //! checked (detection is cached), and the vector loads and stores from
-//! arrays. Since Rust 1.87 the
-//! arithmetic intrinsics themselves are safe inside those functions.
+//! arrays. Since Rust 1.87 the arithmetic intrinsics themselves are safe
+//! inside those functions.
+//!
+//! The kernel is the AVX-512 one's design on 4-lane ymm vectors, with the
+//! mask registers, compresses and expands it lacks done as lane bits (a
+//! `movemask`), blends, and a short scalar loop per lane where pixels
+//! change places. Same counts and smooth values as [`reference`], bit for
+//! bit:
+//! - **Pre-pass** ([`Feed`]): pixels run their first [`PREPASS_ITERS`]
+//!   steps with the reference's test before each, sixteen side by side;
+//!   those that stop there (most of a wide view) are finished at once.
+//! - **Block loop** ([`Lanes::run_blocks`]): blocks of [`AVX2_BLOCK_ITERS`]
+//!   untested steps on [`AVX2_VECTORS`] vectors in registers, `!(|z|² <= 4)`
+//!   tested after each (see `simd` for why a block-end test finds every
+//!   escape). A lane that failed, or that has less than a block left before
+//!   `max_iter`, is *done*: a blended store keeps the z it had at the
+//!   block's start, and it runs on, ignored. The loop leaves the registers
+//!   only once [`SERVICE_LANES`] lanes are done; one *service* then hands
+//!   them to a pending batch and refills them from the pre-pass.
+//! - **Finish** ([`Pending`]): every [`PENDING_BATCH`] escapes, a replay of
+//!   the block, sixteen pixels side by side, half a block untested to find
+//!   the half the stop lies in, then that half with the reference's test
+//!   before each step; then the smooth values four at a time with a vector
+//!   copy of `log2_fast`.
 #![allow(unsafe_code)]
 
-use super::simd::{BLOCK_ITERS, Lanes, Pending, VECTOR_LANES, drive, finish};
+use super::simd::{PixelCursor, VECTOR_LANES, finish};
 use super::{TilePixels, reference};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
 use std::arch::x86_64::{
-    __m256d, _CMP_NLE_UQ, _mm256_add_pd, _mm256_cmp_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd,
-    _mm256_loadu_pd, _mm256_movemask_pd, _mm256_mul_pd, _mm256_set1_pd, _mm256_storeu_pd,
+    __m256d, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_NLE_UQ, _mm256_add_pd, _mm256_and_pd,
+    _mm256_and_si256, _mm256_blendv_pd, _mm256_castpd_si256, _mm256_castsi256_pd, _mm256_cmp_pd,
+    _mm256_cmpeq_epi64, _mm256_div_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd,
+    _mm256_max_pd, _mm256_min_pd, _mm256_movemask_pd, _mm256_mul_pd, _mm256_or_pd, _mm256_or_si256,
+    _mm256_set_epi64x, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_srli_epi64,
+    _mm256_storeu_pd, _mm256_sub_pd,
 };
+use std::cell::Cell;
 use std::sync::OnceLock;
 
-/// Vectors in flight: the FMA latency (4 cycles) times the 2 FMA pipes,
-/// over the ~8-cycle dependency chain of one step, needs 4–6.
-pub const AVX2_VECTORS: usize = 5;
+/// Vectors in flight. One step is an 8-cycle dependency chain (two FMAs
+/// in a row) of 3 FMAs and an add; two FMA pipes take 1.5 cycles a vector,
+/// so it takes 8 ÷ 1.5 ≈ 5.3 vectors to keep both busy. Six leave the pipes
+/// some slack and still fit the 16 registers (z in registers, c read from
+/// memory by the FMAs). On the 2-core Zen 3 (one core, median ms of 4
+/// alternating rounds), 5 vectors: K0 380, B2 550, B3 980; 6: 335, 480,
+/// 938.
+pub const AVX2_VECTORS: usize = 6;
 
 /// Whether this CPU has AVX2 and FMA (checked once).
 pub fn available() -> bool {
@@ -39,9 +71,12 @@ pub fn compute_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u6
     if !available() {
         return None;
     }
+    let mut scratch = SCRATCH.take().unwrap_or_else(Scratch::boxed);
     // SAFETY: `available()` checked that the CPU supports avx2 and fma, the
     // only requirement of this `#[target_feature]` function.
-    Some(unsafe { compute_tile_avx2(view, tile, out) })
+    let iterations = unsafe { compute_tile_avx2(view, tile, out, &mut scratch) };
+    SCRATCH.set(Some(scratch));
+    Some(iterations)
 }
 
 /// The reference kernel with hardware FMA, or `None` if the CPU lacks it.
@@ -104,17 +139,6 @@ fn reference_tile_fma(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
     reference::compute_tile(view, tile, out)
 }
 
-#[target_feature(enable = "avx2,fma")]
-fn compute_tile_avx2(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
-    drive::<AVX2_VECTORS>(
-        view,
-        tile,
-        out,
-        |lanes, max_blocks| avx2_blocks(lanes, max_blocks),
-        |pending, out, max_iter| avx2_finish(pending, out, max_iter),
-    )
-}
-
 #[inline(always)]
 fn load(a: &[f64; VECTOR_LANES]) -> __m256d {
     // SAFETY: `a` is 4 readable f64s; loadu has no alignment requirement.
@@ -129,115 +153,949 @@ fn store(a: &mut [f64; VECTOR_LANES], v: __m256d) {
     unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) }
 }
 
-/// Finishes escaped pixels four at a time: replays the block they escaped
-/// in, testing `|z|² > 4` before each step exactly as the reference does,
-/// and keeps each lane's first escape. Each pending pixel escaped within
-/// the replayed block; one that did not fail a test in its first 7 steps
-/// (the 8th z is tested by the reference only if it is below max_iter) is
-/// finished by the scalar reference from where the replay left it.
+// ---------------------------------------------------------------------------
+// The block kernel: escapes handled inside the vector loop.
+// ---------------------------------------------------------------------------
+
+/// f64 lanes in a ymm register.
+const LANES: usize = VECTOR_LANES;
+/// Steps between two escape tests (even). Longer blocks stop for escapes
+/// less often, for a longer replay of each escaped pixel.
+pub const AVX2_BLOCK_ITERS: u32 = 20;
+/// Writes its statements out [`AVX2_BLOCK_ITERS`] times (5 × 4).
+macro_rules! write_out_block_steps {
+    (@4 $($step:tt)*) => {
+        $($step)*
+        $($step)*
+        $($step)*
+        $($step)*
+    };
+    ($($step:tt)*) => {
+        write_out_block_steps!(@4 $($step)*);
+        write_out_block_steps!(@4 $($step)*);
+        write_out_block_steps!(@4 $($step)*);
+        write_out_block_steps!(@4 $($step)*);
+        write_out_block_steps!(@4 $($step)*);
+    };
+}
+const _: () = assert!(
+    AVX2_BLOCK_ITERS == 5 * 4,
+    "write_out_block_steps writes 20 steps"
+);
+/// Untested steps a replay runs before it tests the middle of the block.
+const HALF_BLOCK_ITERS: u32 = AVX2_BLOCK_ITERS / 2;
+/// Lanes of all vectors (bit `4v + l` of a `u32` lane mask).
+const ALL_LANES: usize = LANES * AVX2_VECTORS;
+const _: () = assert!(ALL_LANES <= 32, "lane masks are u32");
+/// Done lanes that make the block loop stop to hand them to the exact
+/// finish and refill them ([`Lanes::service`]); a done lane idles until
+/// then. 4, 8, 12 and 16 read alike within this machine's noise.
+const SERVICE_LANES: usize = 12;
+/// Escaped pixels finished together (a multiple of [`REPLAY_PX`]).
+const PENDING_BATCH: usize = 64;
+/// Groups of four pending pixels replayed side by side: one group's
+/// replay is a chain of dependent FMAs, four in step keep the pipes busy.
+const REPLAY_GROUPS: usize = 4;
+/// Pending pixels one replay covers.
+const REPLAY_PX: usize = REPLAY_GROUPS * LANES;
+/// Pending room: a full batch minus one, one service's lanes, and the
+/// whole replay read past the end.
+const PENDING_CAP: usize = PENDING_BATCH + ALL_LANES + REPLAY_PX;
+/// Pixels the feed buffer holds.
+const FEED_CAP: usize = 64;
+/// Room in the feed's columns: whole-vector stores and loads past the end.
+const FEED_ROOM: usize = FEED_CAP + LANES;
+/// Steps a pixel runs in the feed's pre-pass, each after the reference's
+/// test, before it takes a lane.
+const PREPASS_ITERS: u32 = 32;
+/// Steps after which a pre-pass chunk in which no pixel has stopped ends.
+const PREPASS_PROBE_ITERS: u32 = 8;
+/// The pixel index of a lane that holds no pixel (c = 0: it never escapes).
+const NO_PIXEL: f64 = -1.0;
+/// Bits of the four lanes of one vector in a lane bitmask.
+const VECTOR_BITS: u32 = (1 << LANES) - 1;
+
+/// The lanes set in `bits` (bit `l`: lane `l`) as a vector mask.
 #[target_feature(enable = "avx2,fma")]
-fn avx2_finish(pending: &Pending, out: &mut TilePixels, max_iter: u32) -> u64 {
-    use std::arch::x86_64::{
-        _CMP_GT_OQ, _mm256_andnot_pd, _mm256_blendv_pd, _mm256_or_pd, _mm256_setzero_pd,
-    };
-    let four = _mm256_set1_pd(4.0);
-    let whole = pending.len() / VECTOR_LANES * VECTOR_LANES;
-    let mut iterations = 0;
-    let quad = |v: &[f64], i: usize| -> __m256d {
-        load(v[i..i + VECTOR_LANES].try_into().expect("4 lanes"))
-    };
-    for i in (0..whole).step_by(VECTOR_LANES) {
-        let (cr, ci) = (quad(&pending.cr, i), quad(&pending.ci, i));
-        let (mut zr, mut zi) = (quad(&pending.zr, i), quad(&pending.zi, i));
-        let mut found = _mm256_setzero_pd();
-        let mut first_step = _mm256_setzero_pd();
-        let mut first_mag = _mm256_setzero_pd();
-        for k in 0..BLOCK_ITERS {
-            let m = _mm256_fmadd_pd(zr, zr, _mm256_mul_pd(zi, zi));
-            let now = _mm256_cmp_pd::<_CMP_GT_OQ>(m, four);
-            // Failing now and never before (andnot(a, b) = !a & b).
-            let first = _mm256_andnot_pd(found, now);
-            first_step = _mm256_blendv_pd(first_step, _mm256_set1_pd(f64::from(k)), first);
-            first_mag = _mm256_blendv_pd(first_mag, m, first);
-            found = _mm256_or_pd(found, now);
-            let cr_minus_zi2 = _mm256_fnmadd_pd(zi, zi, cr);
-            let twice_zr = _mm256_add_pd(zr, zr);
-            zi = _mm256_fmadd_pd(twice_zr, zi, ci);
-            zr = _mm256_fmadd_pd(zr, zr, cr_minus_zi2);
-        }
-        let found_mask = _mm256_movemask_pd(found);
-        let mut steps = [0.0; VECTOR_LANES];
-        let mut mags = [0.0; VECTOR_LANES];
-        let mut end_zr = [0.0; VECTOR_LANES];
-        let mut end_zi = [0.0; VECTOR_LANES];
-        store(&mut steps, first_step);
-        store(&mut mags, first_mag);
-        store(&mut end_zr, zr);
-        store(&mut end_zi, zi);
-        for l in 0..VECTOR_LANES {
-            let j = i + l;
-            let result = if found_mask & (1 << l) != 0 {
-                (pending.iters[j] + steps[l] as u32, mags[l])
-            } else {
-                reference::escape_from(
-                    end_zr[l],
-                    end_zi[l],
-                    pending.iters[j] + BLOCK_ITERS,
-                    pending.cr[j],
-                    pending.ci[j],
-                    max_iter,
-                )
-            };
-            iterations += finish(out, pending.pixel[j], result, max_iter);
-        }
-    }
-    iterations + pending.finish_scalar(whole, out, max_iter)
+#[inline]
+fn lane_mask(bits: u32) -> __m256d {
+    let lane_bits = _mm256_set_epi64x(8, 4, 2, 1);
+    let picked = _mm256_and_si256(_mm256_set1_epi64x(i64::from(bits)), lane_bits);
+    _mm256_castsi256_pd(_mm256_cmpeq_epi64(picked, lane_bits))
 }
 
-/// Runs up to `max_blocks` blocks of [`BLOCK_ITERS`] steps on all vectors
-/// in registers (see [`drive`] for the contract).
+/// Lanes whose mask lane is set, as bits.
 #[target_feature(enable = "avx2,fma")]
-fn avx2_blocks<const V: usize>(lanes: &mut Lanes<V>, max_blocks: u32) -> (u32, u32) {
-    let four = _mm256_set1_pd(4.0);
-    let mut zr: [__m256d; V] = std::array::from_fn(|v| load(&lanes.zr[v]));
-    let mut zi: [__m256d; V] = std::array::from_fn(|v| load(&lanes.zi[v]));
-    let cr: [__m256d; V] = std::array::from_fn(|v| load(&lanes.cr[v]));
-    let ci: [__m256d; V] = std::array::from_fn(|v| load(&lanes.ci[v]));
-    let mut saved_zr = zr;
-    let mut saved_zi = zi;
-    let mut blocks = 0;
-    let mut escaped = 0u32;
-    while blocks < max_blocks {
-        saved_zr = zr;
-        saved_zi = zi;
-        for _ in 0..BLOCK_ITERS {
-            for v in 0..V {
-                // Exactly reference::step: zi' = fma(zr + zr, zi, ci),
-                // zr' = fma(zr, zr, fma(-zi, zi, cr)).
+#[inline]
+fn lane_bits(mask: __m256d) -> u32 {
+    _mm256_movemask_pd(mask) as u32
+}
+
+#[inline(always)]
+fn load_at(a: &[f64]) -> __m256d {
+    load(a[..LANES].try_into().expect("4 lanes"))
+}
+
+#[inline(always)]
+fn store_at(a: &mut [f64], v: __m256d) {
+    store((&mut a[..LANES]).try_into().expect("4 lanes"), v)
+}
+
+/// Overwrites the lanes of `bits` of `a` with those of `v`.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn store_lanes(a: &mut [f64; LANES], bits: u32, v: __m256d) {
+    store(a, _mm256_blendv_pd(load(a), v, lane_mask(bits)));
+}
+
+/// One step z → z² + c, exactly `reference::step`:
+/// zi' = fma(zr + zr, zi, ci), zr' = fma(zr, zr, fma(−zi, zi, cr)).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn step(zr: __m256d, zi: __m256d, cr: __m256d, ci: __m256d) -> (__m256d, __m256d) {
+    let cr_minus_zi2 = _mm256_fnmadd_pd(zi, zi, cr);
+    let twice_zr = _mm256_add_pd(zr, zr);
+    (
+        _mm256_fmadd_pd(zr, zr, cr_minus_zi2),
+        _mm256_fmadd_pd(twice_zr, zi, ci),
+    )
+}
+
+/// |z|², exactly `reference::mag2`: fma(zr, zr, zi·zi).
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn mag2(zr: __m256d, zi: __m256d) -> __m256d {
+    _mm256_fmadd_pd(zr, zr, _mm256_mul_pd(zi, zi))
+}
+
+/// The reference's test (before a step), kept as a tally instead of which
+/// test failed first (see [`Pending::replay`]): in the lanes that fail,
+/// one more failed test and |z|² folded into the least failing one.
+/// NLE_UQ: a NaN (z overflowed after the stop) fails too; min(m, least)
+/// keeps `least` where m is NaN. Returns the failing lanes.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn tally_test(zr: __m256d, zi: __m256d, failed: &mut __m256d, least: &mut __m256d) -> u32 {
+    let m = mag2(zr, zi);
+    let fails = _mm256_cmp_pd::<_CMP_NLE_UQ>(m, _mm256_set1_pd(4.0));
+    *least = _mm256_blendv_pd(*least, _mm256_min_pd(m, *least), fails);
+    *failed = _mm256_add_pd(*failed, _mm256_and_pd(fails, _mm256_set1_pd(1.0)));
+    lane_bits(fails)
+}
+
+/// The count a tally of `tests` tests from `start` iterations gives: the
+/// stop after the tests passed (each followed by a step), or `limit`
+/// (max_iter) if that comes first, as the reference stops there. Exact:
+/// small integers.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn tallied_count(start: __m256d, tests: __m256d, failed: __m256d, limit: __m256d) -> __m256d {
+    _mm256_min_pd(_mm256_add_pd(start, _mm256_sub_pd(tests, failed)), limit)
+}
+
+/// For [`REPLAY_GROUPS`] groups of four entries of which the first `used`
+/// are real: the lanes of each group past `used`, as bits.
+fn lanes_past(used: usize) -> [u32; REPLAY_GROUPS] {
+    std::array::from_fn(|g| {
+        let real = used.saturating_sub(g * LANES).min(LANES);
+        VECTOR_BITS & !((1u32 << real) - 1)
+    })
+}
+
+/// `smooth_value` for four escaped pixels (counts below `max_iter`, |z|²
+/// finite and > 4): the same operations as the scalar one, so the f32 is
+/// identical.
+#[target_feature(enable = "avx2,fma")]
+fn smooth_values(count: __m256d, mag2: __m256d) -> __m256d {
+    let log2_zn = _mm256_mul_pd(_mm256_set1_pd(0.5), log2_fast(mag2));
+    let nu = log2_fast(log2_zn);
+    let value = _mm256_sub_pd(_mm256_add_pd(count, _mm256_set1_pd(1.0)), nu);
+    _mm256_max_pd(value, _mm256_setzero_pd())
+}
+
+/// `kernel::log2_fast` for positive normal finite lanes: x = 2ᵉ·m split
+/// with the scalar one's bit masks, e made exact through 2⁵² (its bits
+/// or-ed into the mantissa of 2⁵², then 2⁵² + 1023 taken off), then the
+/// same operations, each rounded once, in the same order.
+#[target_feature(enable = "avx2,fma")]
+fn log2_fast(x: __m256d) -> __m256d {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    let one = _mm256_set1_pd(1.0);
+    let bits = _mm256_castpd_si256(x);
+    let biased = _mm256_srli_epi64::<52>(bits);
+    let mut e = _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_or_si256(
+            biased,
+            _mm256_set1_epi64x(TWO_52.to_bits() as i64),
+        )),
+        _mm256_set1_pd(TWO_52 + 1023.0),
+    );
+    let mut m = _mm256_castsi256_pd(_mm256_or_si256(
+        _mm256_and_si256(bits, _mm256_set1_epi64x(0x000f_ffff_ffff_ffff)),
+        _mm256_set1_epi64x(0x3ff0_0000_0000_0000),
+    ));
+    let big = _mm256_cmp_pd::<_CMP_GT_OQ>(m, _mm256_set1_pd(std::f64::consts::SQRT_2));
+    m = _mm256_blendv_pd(m, _mm256_mul_pd(m, _mm256_set1_pd(0.5)), big);
+    e = _mm256_blendv_pd(e, _mm256_add_pd(e, one), big);
+    let s = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
+    let s2 = _mm256_mul_pd(s, s);
+    let c = |v: f64| _mm256_set1_pd(v);
+    let mut series = _mm256_add_pd(c(1.0 / 7.0), _mm256_mul_pd(s2, c(1.0 / 9.0)));
+    series = _mm256_add_pd(c(1.0 / 5.0), _mm256_mul_pd(s2, series));
+    series = _mm256_add_pd(c(1.0 / 3.0), _mm256_mul_pd(s2, series));
+    series = _mm256_add_pd(one, _mm256_mul_pd(s2, series));
+    _mm256_add_pd(
+        e,
+        _mm256_mul_pd(_mm256_mul_pd(s, series), c(super::TWO_OVER_LN_2)),
+    )
+}
+
+/// Writes finished pixels: the lanes of `bits` of four counts (below or at
+/// `limit`) and their |z|², pixel indices in `pixel`. Returns their
+/// iterations.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn put_finished(
+    out: &mut TilePixels,
+    bits: u32,
+    count: __m256d,
+    mag: __m256d,
+    pixel: __m256d,
+    limit: __m256d,
+) -> u64 {
+    let inside = _mm256_cmp_pd::<_CMP_GE_OQ>(count, limit);
+    let values = _mm256_blendv_pd(smooth_values(count, mag), limit, inside);
+    let mut counts = [0.0; LANES];
+    let mut smooth = [0.0; LANES];
+    let mut pixels = [0.0; LANES];
+    store(&mut counts, count);
+    store(&mut smooth, values);
+    store(&mut pixels, pixel);
+    let mut iterations = 0;
+    let mut left = bits;
+    while left != 0 {
+        let lane = left.trailing_zeros() as usize;
+        left &= left - 1;
+        let p = pixels[lane] as usize;
+        // Counts are integers ≤ MAX_ITER; the f64 → f32 rounding is the
+        // scalar `as f32`.
+        out.counts[p] = counts[lane] as u32;
+        out.smooth[p] = smooth[lane] as f32;
+        iterations += counts[lane] as u64;
+    }
+    iterations
+}
+
+/// The feed's and the pending batch's columns, kept by each thread from
+/// tile to tile (made afresh they were cleared for every tile, which costs
+/// more than the pixels of a small tile). Nothing is read from them that
+/// this tile did not write (lanes past the end are ignored, and the feed's
+/// padding is written when the tile runs out).
+struct Scratch {
+    feed: Columns<FEED_ROOM>,
+    pending: Pending,
+}
+
+impl Scratch {
+    fn boxed() -> Box<Self> {
+        Box::new(Scratch {
+            feed: Columns::new(),
+            pending: Pending {
+                cols: Columns::new(),
+                len: 0,
+                results: Replayed {
+                    count: [0.0; PENDING_CAP],
+                    mag: [0.0; PENDING_CAP],
+                    end_zr: [0.0; PENDING_CAP],
+                    end_zi: [0.0; PENDING_CAP],
+                    end_n: [0.0; PENDING_CAP],
+                    found: [0; PENDING_CAP.div_ceil(LANES)],
+                },
+            },
+        })
+    }
+}
+
+thread_local! {
+    /// This thread's [`Scratch`]; taken for a tile and put back after it
+    /// (a call that finds it taken makes its own).
+    static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
+}
+
+/// Pixels as columns: z, c, the iterations that led to z, and the pixel
+/// index in the tile ([`NO_PIXEL`]: none).
+#[repr(align(32))]
+struct Columns<const N: usize> {
+    zr: [f64; N],
+    zi: [f64; N],
+    cr: [f64; N],
+    ci: [f64; N],
+    iters: [f64; N],
+    pixel: [f64; N],
+}
+
+impl<const N: usize> Columns<N> {
+    fn new() -> Self {
+        Columns {
+            zr: [0.0; N],
+            zi: [0.0; N],
+            cr: [0.0; N],
+            ci: [0.0; N],
+            iters: [0.0; N],
+            pixel: [NO_PIXEL; N],
+        }
+    }
+
+    fn all(&mut self) -> [&mut [f64; N]; 6] {
+        [
+            &mut self.zr,
+            &mut self.zi,
+            &mut self.cr,
+            &mut self.ci,
+            &mut self.iters,
+            &mut self.pixel,
+        ]
+    }
+
+    /// Stores one vector per column from entry `n` on.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn put(&mut self, n: usize, [zr, zi, cr, ci, iters, pixel]: [__m256d; 6]) {
+        store_at(&mut self.zr[n..], zr);
+        store_at(&mut self.zi[n..], zi);
+        store_at(&mut self.cr[n..], cr);
+        store_at(&mut self.ci[n..], ci);
+        store_at(&mut self.iters[n..], iters);
+        store_at(&mut self.pixel[n..], pixel);
+    }
+
+    /// The lanes of `bits` of one vector per column, packed from entry `n`
+    /// on; returns how many.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline]
+    fn put_lanes(&mut self, n: usize, bits: u32, columns: [__m256d; 6]) -> usize {
+        if bits == VECTOR_BITS {
+            self.put(n, columns);
+            return LANES;
+        }
+        let mut lanes = [[0.0; LANES]; 6];
+        for (lane, v) in lanes.iter_mut().zip(columns) {
+            store(lane, v);
+        }
+        let mut at = n;
+        let mut left = bits;
+        while left != 0 {
+            let l = left.trailing_zeros() as usize;
+            left &= left - 1;
+            for (column, lane) in self.all().into_iter().zip(&lanes) {
+                column[at] = lane[l];
+            }
+            at += 1;
+        }
+        at - n
+    }
+
+    /// Moves entries `from..len` to the front.
+    fn drop_front(&mut self, from: usize, len: usize) {
+        for column in self.all() {
+            column.copy_within(from..len, 0);
+        }
+    }
+
+    /// Makes every entry from `from` on hold no pixel.
+    fn clear_from(&mut self, from: usize) {
+        for column in self.all() {
+            column[from..].fill(0.0);
+        }
+        self.pixel[from..].fill(NO_PIXEL);
+    }
+}
+
+/// The tile's next pixels, each past its first [`PREPASS_ITERS`] steps
+/// (z, c, iterations run, index), padded past the end with lanes that hold
+/// no pixel.
+///
+/// The *pre-pass*: pixels come from the cursor [`REPLAY_PX`] at a time and
+/// run their first steps with the reference's test before each step, four
+/// groups of four side by side. Most pixels of a wide view escape in a few
+/// steps: they are finished there, exactly, and never take a lane in the
+/// block loop (where each would cost a block, a replay and a service). A
+/// chunk in which no pixel stopped within [`PREPASS_PROBE_ITERS`] steps
+/// (deep in a zoom, or inside the set) ends its pre-pass there, and the
+/// chunk after it runs those steps untested with one test after them (an
+/// escape stays one, as at a block's end): if no pixel failed it, none
+/// stopped, and the chunk enters the feed as the tested probe would have
+/// left it; else it is redone with the test.
+struct Feed<'a> {
+    cursor: PixelCursor<'a>,
+    exhausted: bool,
+    cols: &'a mut Columns<FEED_ROOM>,
+    pos: usize,
+    len: usize,
+    max_iter: u32,
+    /// Iterations of the pixels the pre-pass finished.
+    iterations: u64,
+    /// The last chunk had no pixel stop within [`PREPASS_PROBE_ITERS`]
+    /// steps: the next one probes them untested first.
+    quiet: bool,
+}
+
+impl<'a> Feed<'a> {
+    fn new(view: &'a View, tile: &'a Tile, cols: &'a mut Columns<FEED_ROOM>) -> Self {
+        Feed {
+            cursor: PixelCursor::new(view, tile),
+            exhausted: false,
+            cols,
+            pos: 0,
+            len: 0,
+            max_iter: view.max_iter(),
+            iterations: 0,
+            quiet: false,
+        }
+    }
+
+    /// Makes at least `n` entries (at most [`FEED_CAP`] − [`REPLAY_PX`])
+    /// readable from `pos`, finishing into `out` the pixels the pre-pass
+    /// finds done.
+    #[target_feature(enable = "avx2,fma")]
+    fn ensure(&mut self, n: usize, out: &mut TilePixels) {
+        if self.len - self.pos >= n {
+            return;
+        }
+        self.cols.drop_front(self.pos, self.len);
+        self.len -= self.pos;
+        self.pos = 0;
+        while self.len + REPLAY_PX <= FEED_CAP && !self.exhausted {
+            self.prepass(out);
+        }
+        if self.exhausted {
+            // Padding: lanes that hold no pixel (c = 0 never escapes).
+            self.cols.clear_from(self.len);
+            self.len = FEED_CAP;
+        }
+    }
+
+    /// Takes the cursor's next [`REPLAY_PX`] pixels through the pre-pass:
+    /// finishes those that stop within it, appends the others.
+    #[target_feature(enable = "avx2,fma")]
+    fn prepass(&mut self, out: &mut TilePixels) {
+        const G: usize = REPLAY_GROUPS;
+        let mut cr = [0.0; REPLAY_PX];
+        let mut ci = [0.0; REPLAY_PX];
+        let mut pixel = [NO_PIXEL; REPLAY_PX];
+        let mut real = 0;
+        if let Some((first, column, row_ci)) = self.cursor.next_run(REPLAY_PX as u32) {
+            // A run within one row: the same operations as `View::re`.
+            let (left, size) = self.cursor.re_parts();
+            for k in 0..REPLAY_PX {
+                cr[k] = left + (f64::from(column + k as u32) + 0.5) * size;
+                ci[k] = row_ci;
+                pixel[k] = f64::from(first + k as u32);
+            }
+            real = REPLAY_PX;
+        }
+        while real < REPLAY_PX {
+            let Some((p, r, i)) = self.cursor.next_pixel() else {
+                self.exhausted = true;
+                break;
+            };
+            cr[real] = r;
+            ci[real] = i;
+            pixel[real] = f64::from(p);
+            real += 1;
+        }
+        if real == 0 {
+            return;
+        }
+        let steps = PREPASS_ITERS.min(self.max_iter);
+        let at_limit = steps == self.max_iter;
+        let four = _mm256_set1_pd(4.0);
+        let at = |g: usize| g * LANES;
+        let crv: [__m256d; G] = std::array::from_fn(|g| load_at(&cr[at(g)..]));
+        let civ: [__m256d; G] = std::array::from_fn(|g| load_at(&ci[at(g)..]));
+        let pixels: [__m256d; G] = std::array::from_fn(|g| load_at(&pixel[at(g)..]));
+        // Lanes past `real` are not pixels: the tested pre-pass makes them
+        // fail every test (z = ∞), so they count as found.
+        let unused = lanes_past(real);
+        if self.quiet && steps > PREPASS_PROBE_ITERS {
+            // After a quiet chunk: the probe's steps untested, and one
+            // test after them. If no pixel failed it, none stopped within
+            // the probe, and every one enters the feed as the tested probe
+            // leaves it.
+            let mut zr = [_mm256_setzero_pd(); G];
+            let mut zi = [_mm256_setzero_pd(); G];
+            for _ in 0..PREPASS_PROBE_ITERS {
+                for g in 0..G {
+                    (zr[g], zi[g]) = step(zr[g], zi[g], crv[g], civ[g]);
+                }
+            }
+            let mut failed = 0;
+            for g in 0..G {
+                let m = mag2(zr[g], zi[g]);
+                failed |= lane_bits(_mm256_cmp_pd::<_CMP_NLE_UQ>(m, four)) & !unused[g];
+            }
+            if failed == 0 {
+                // The real lanes come first: whole vectors.
+                let iters = _mm256_set1_pd(f64::from(PREPASS_PROBE_ITERS));
+                for g in 0..G {
+                    self.cols
+                        .put(self.len, [zr[g], zi[g], crv[g], civ[g], iters, pixels[g]]);
+                    self.len += (VECTOR_BITS & !unused[g]).count_ones() as usize;
+                }
+                return;
+            }
+            self.quiet = false;
+        }
+        // The reference's test before each step, kept as a tally (see
+        // `Pending::replay`): the count is the tests passed, |z|² at the
+        // stop the least failing one.
+        let infinity = _mm256_set1_pd(f64::INFINITY);
+        let zero = _mm256_setzero_pd();
+        let mut zr: [__m256d; G] =
+            std::array::from_fn(|g| _mm256_blendv_pd(zero, infinity, lane_mask(unused[g])));
+        let mut zi = [zero; G];
+        let mut failed = [zero; G];
+        let mut mag = [infinity; G];
+        let mut ran = 0;
+        for j in 0..=steps {
+            let mut all = VECTOR_BITS;
+            for g in 0..G {
+                all &= tally_test(zr[g], zi[g], &mut failed[g], &mut mag[g]);
+            }
+            ran = j;
+            let at_max = at_limit && j == steps;
+            // Done: every pixel stopped, or the pre-pass is over, or none
+            // stopped in its first steps (a view near the set: the block
+            // loop runs them faster).
+            if j == PREPASS_PROBE_ITERS && !at_max {
+                let any = (0..G).fold(0, |any, g| {
+                    any | (lane_bits(_mm256_cmp_pd::<_CMP_GT_OQ>(failed[g], zero)) & !unused[g])
+                });
+                if any == 0 {
+                    self.quiet = true;
+                    break;
+                }
+            }
+            if all == VECTOR_BITS || j == steps {
+                break;
+            }
+            for g in 0..G {
+                (zr[g], zi[g]) = step(zr[g], zi[g], crv[g], civ[g]);
+            }
+        }
+        let limit = _mm256_set1_pd(f64::from(self.max_iter));
+        let iters = _mm256_set1_pd(f64::from(ran));
+        // A pixel that passed every test up to max_iter stops there.
+        let at_max = if at_limit && ran == steps {
+            VECTOR_BITS
+        } else {
+            0
+        };
+        let tests = _mm256_set1_pd(f64::from(ran + 1));
+        for g in 0..G {
+            let count = tallied_count(zero, tests, failed[g], limit);
+            let found = lane_bits(_mm256_cmp_pd::<_CMP_GT_OQ>(failed[g], zero)) | at_max;
+            let finished = found & !unused[g];
+            if finished != 0 {
+                self.iterations += put_finished(out, finished, count, mag[g], pixels[g], limit);
+            }
+            let survivors = VECTOR_BITS & !found;
+            let columns = [zr[g], zi[g], crv[g], civ[g], iters, pixels[g]];
+            self.len += self.cols.put_lanes(self.len, survivors, columns);
+        }
+    }
+}
+
+/// Pixels waiting for their exact finish, as columns: z at the start of
+/// the block they left in, c, the iterations executed before that block,
+/// and the pixel index.
+struct Pending {
+    cols: Columns<PENDING_CAP>,
+    len: usize,
+    /// What the last replay found.
+    results: Replayed,
+}
+
+/// What [`Pending::replay`] found for each pending entry.
+#[repr(align(32))]
+struct Replayed {
+    count: [f64; PENDING_CAP],
+    mag: [f64; PENDING_CAP],
+    end_zr: [f64; PENDING_CAP],
+    end_zi: [f64; PENDING_CAP],
+    /// Iterations run to reach (`end_zr`, `end_zi`).
+    end_n: [f64; PENDING_CAP],
+    /// Bit `l` of `found[g]`: entry `4g + l` failed a test in the replay.
+    found: [u32; PENDING_CAP.div_ceil(LANES)],
+}
+
+impl Pending {
+    /// Finishes whole groups of four (and the rest too if `all`); keeps
+    /// the rest for later. Returns the iterations of the finished pixels.
+    #[target_feature(enable = "avx2,fma")]
+    fn finish(&mut self, out: &mut TilePixels, max_iter: u32, all: bool) -> u64 {
+        let whole = self.len / LANES * LANES;
+        let end = if all { self.len } else { whole };
+        for i in (0..end).step_by(REPLAY_PX) {
+            self.replay(i, end - i, max_iter);
+        }
+        let limit = _mm256_set1_pd(f64::from(max_iter));
+        let mut iterations = 0;
+        for i in (0..end).step_by(LANES) {
+            let used = VECTOR_BITS >> (LANES - LANES.min(end - i));
+            let found = self.results.found[i / LANES] & used;
+            iterations += put_finished(
+                out,
+                found,
+                load_at(&self.results.count[i..]),
+                load_at(&self.results.mag[i..]),
+                load_at(&self.cols.pixel[i..]),
+                limit,
+            );
+            let mut rest = used & !found;
+            while rest != 0 {
+                // Not reached by the construction (an entry failed the
+                // block-end test or had under a block left); kept exact.
+                let j = i + rest.trailing_zeros() as usize;
+                rest &= rest - 1;
+                let results = &self.results;
+                let (n, m) = reference::escape_from(
+                    results.end_zr[j],
+                    results.end_zi[j],
+                    results.end_n[j] as u32,
+                    self.cols.cr[j],
+                    self.cols.ci[j],
+                    max_iter,
+                );
+                iterations += finish(out, self.cols.pixel[j] as u32, (n, m), max_iter);
+            }
+        }
+        self.cols.drop_front(end, self.len);
+        self.len -= end;
+        iterations
+    }
+
+    /// Replays entries `i..i + used.min(REPLAY_PX)` ([`REPLAY_GROUPS`]
+    /// groups of four side by side, so that their dependency chains
+    /// overlap; lanes past `used` are ignored): half a block untested and
+    /// a test, to find the half the stop lies in, then that half with the
+    /// reference's test before each step. Writes each lane's count (its
+    /// first failing test, or `max_iter`) and |z|² at that test into
+    /// `results`, z and its iterations at the end (for a lane that did
+    /// neither), and the lanes that did.
+    ///
+    /// The tested half keeps no per-lane record of *which* test failed
+    /// first: once |z|² > 4, |z| keeps growing (the reason a block-end test
+    /// finds every escape, with the same rounding caveat, see `simd`), so
+    /// every test after the first failing one fails too, and |z|² only
+    /// grows: the count is the start plus the tests passed, and |z|² at the
+    /// stop is the least of the failing ones ([`tally_test`],
+    /// [`tallied_count`]).
+    #[target_feature(enable = "avx2,fma")]
+    fn replay(&mut self, i: usize, used: usize, max_iter: u32) {
+        const G: usize = REPLAY_GROUPS;
+        let results = &mut self.results;
+        let four = _mm256_set1_pd(4.0);
+        let limit = _mm256_set1_pd(f64::from(max_iter));
+        let at = |g: usize| i + g * LANES;
+        let cr: [__m256d; G] = std::array::from_fn(|g| load_at(&self.cols.cr[at(g)..]));
+        let ci: [__m256d; G] = std::array::from_fn(|g| load_at(&self.cols.ci[at(g)..]));
+        let start_zr: [__m256d; G] = std::array::from_fn(|g| load_at(&self.cols.zr[at(g)..]));
+        let start_zi: [__m256d; G] = std::array::from_fn(|g| load_at(&self.cols.zi[at(g)..]));
+        let start_n: [__m256d; G] = std::array::from_fn(|g| load_at(&self.cols.iters[at(g)..]));
+        // Which half of the block holds the stop: half a block untested,
+        // then the block-end test at the middle (an escape there stays
+        // one) and the limit.
+        let mut zr = start_zr;
+        let mut zi = start_zi;
+        for _ in 0..HALF_BLOCK_ITERS {
+            for g in 0..G {
+                (zr[g], zi[g]) = step(zr[g], zi[g], cr[g], ci[g]);
+            }
+        }
+        let half = _mm256_set1_pd(f64::from(HALF_BLOCK_ITERS));
+        let mut n = start_n;
+        for g in 0..G {
+            let m = mag2(zr[g], zi[g]);
+            let mid_n = _mm256_add_pd(start_n[g], half);
+            let first_half = _mm256_or_pd(
+                _mm256_cmp_pd::<_CMP_NLE_UQ>(m, four),
+                _mm256_cmp_pd::<_CMP_GE_OQ>(mid_n, limit),
+            );
+            zr[g] = _mm256_blendv_pd(zr[g], start_zr[g], first_half);
+            zi[g] = _mm256_blendv_pd(zi[g], start_zi[g], first_half);
+            n[g] = _mm256_blendv_pd(mid_n, start_n[g], first_half);
+        }
+        // The tested half. Lanes past `used` fail every test (z = ∞, then
+        // NaN), so the replay stops as soon as every used lane has failed.
+        let unused = lanes_past(used);
+        for g in 0..G {
+            zr[g] = _mm256_blendv_pd(zr[g], _mm256_set1_pd(f64::INFINITY), lane_mask(unused[g]));
+        }
+        let mut failed = [_mm256_setzero_pd(); G];
+        let mut mag = [_mm256_set1_pd(f64::INFINITY); G];
+        let one = _mm256_set1_pd(1.0);
+        let mut tests = 0.0;
+        for j in 0..=HALF_BLOCK_ITERS {
+            let mut all = VECTOR_BITS;
+            for g in 0..G {
+                all &= tally_test(zr[g], zi[g], &mut failed[g], &mut mag[g]);
+            }
+            tests += 1.0;
+            if all == VECTOR_BITS {
+                break;
+            }
+            if j < HALF_BLOCK_ITERS {
+                for g in 0..G {
+                    (zr[g], zi[g]) = step(zr[g], zi[g], cr[g], ci[g]);
+                }
+            }
+        }
+        let tests = _mm256_set1_pd(tests);
+        for g in 0..G {
+            let count = tallied_count(n[g], tests, failed[g], limit);
+            let found = lane_bits(_mm256_or_pd(
+                _mm256_cmp_pd::<_CMP_GT_OQ>(failed[g], _mm256_setzero_pd()),
+                _mm256_cmp_pd::<_CMP_GE_OQ>(count, limit),
+            ));
+            // z at the end: one step after each test but the last.
+            let end_n = _mm256_add_pd(n[g], _mm256_sub_pd(tests, one));
+            let k = at(g);
+            store_at(&mut results.count[k..], count);
+            store_at(&mut results.mag[k..], mag[g]);
+            store_at(&mut results.end_zr[k..], zr[g]);
+            store_at(&mut results.end_zi[k..], zi[g]);
+            store_at(&mut results.end_n[k..], end_n);
+            results.found[k / LANES] = found & !unused[g];
+        }
+    }
+}
+
+/// Every vector's lanes and the bookkeeping around them. The lane state
+/// lives in plain arrays between runs of blocks; [`Lanes::run_blocks`]
+/// holds z in registers.
+struct Lanes<'a> {
+    zr: [[f64; LANES]; AVX2_VECTORS],
+    zi: [[f64; LANES]; AVX2_VECTORS],
+    cr: [[f64; LANES]; AVX2_VECTORS],
+    ci: [[f64; LANES]; AVX2_VECTORS],
+    /// The tile's step counter when each lane got its pixel, less the
+    /// iterations it had already run (+∞: the lane holds no pixel).
+    start: [[f64; LANES]; AVX2_VECTORS],
+    /// Each lane's pixel index in the tile, or [`NO_PIXEL`].
+    pixel: [[f64; LANES]; AVX2_VECTORS],
+    /// z at the start of the last block each lane ran, and the tile step
+    /// it started at: kept as they are once the lane is done (the block it
+    /// escaped in, or the block it was due at).
+    block_zr: [[f64; LANES]; AVX2_VECTORS],
+    block_zi: [[f64; LANES]; AVX2_VECTORS],
+    block_at: [[f64; LANES]; AVX2_VECTORS],
+    /// Lanes whose pixel is done (bit `4v + l`): they run on, ignored,
+    /// until the next [`Lanes::service`] hands them to the exact finish
+    /// and refills them.
+    done: u32,
+    feed: Feed<'a>,
+    pending: &'a mut Pending,
+    /// Real pixels in lanes, done ones included.
+    in_lanes: usize,
+    /// Steps every lane has run since the tile started.
+    steps: u64,
+    max_iter: u32,
+    /// Iterations of the finished pixels.
+    iterations: u64,
+}
+
+impl Lanes<'_> {
+    /// Puts the feed's next pixel in lane (v, l), started now; returns
+    /// whether it is a real pixel. The feed must hold one.
+    #[inline(always)]
+    fn refill(&mut self, v: usize, l: usize) -> bool {
+        let f = self.feed.pos;
+        let feed = &*self.feed.cols;
+        self.zr[v][l] = feed.zr[f];
+        self.zi[v][l] = feed.zi[f];
+        self.cr[v][l] = feed.cr[f];
+        self.ci[v][l] = feed.ci[f];
+        self.pixel[v][l] = feed.pixel[f];
+        let real = feed.pixel[f] >= 0.0;
+        // A lane's start: the step it would have started at from z = 0.
+        self.start[v][l] = if real {
+            self.steps as f64 - feed.iters[f]
+        } else {
+            f64::INFINITY
+        };
+        self.feed.pos += 1;
+        real
+    }
+
+    /// Hands every done lane to the pending batch, refills it with the
+    /// feed's next pixel, and finishes the batch if it is full.
+    #[target_feature(enable = "avx2,fma")]
+    fn service(&mut self, out: &mut TilePixels) {
+        self.feed.ensure(ALL_LANES, out);
+        let mut done = self.done;
+        let mut n = self.pending.len;
+        while done != 0 {
+            let lane = done.trailing_zeros() as usize;
+            done &= done - 1;
+            let (v, l) = (lane / LANES, lane % LANES);
+            let cols = &mut self.pending.cols;
+            cols.zr[n] = self.block_zr[v][l];
+            cols.zi[n] = self.block_zi[v][l];
+            cols.cr[n] = self.cr[v][l];
+            cols.ci[n] = self.ci[v][l];
+            cols.iters[n] = self.block_at[v][l] - self.start[v][l];
+            cols.pixel[n] = self.pixel[v][l];
+            n += 1;
+            if !self.refill(v, l) {
+                self.in_lanes -= 1;
+            }
+        }
+        self.pending.len = n;
+        self.done = 0;
+        if self.pending.len >= PENDING_BATCH {
+            self.iterations += self.pending.finish(out, self.max_iter, false);
+        }
+    }
+
+    /// Runs blocks on every vector, in registers, until [`SERVICE_LANES`]
+    /// lanes are done or every real pixel in them is. Before a block that
+    /// could reach a lane's `max_iter`, a lane with fewer than a block's
+    /// iterations left is marked done as it is; after each block, a lane
+    /// whose |z|² fails the test is marked done with the z it had at the
+    /// block's start. Done lanes keep that z (blended stores skip the
+    /// others) and run on, ignored: no branch on which lanes.
+    #[target_feature(enable = "avx2,fma")]
+    #[inline(never)]
+    fn run_blocks(&mut self) {
+        const V: usize = AVX2_VECTORS;
+        let four = _mm256_set1_pd(4.0);
+        let max_iter_f = f64::from(self.max_iter);
+        let block_f = f64::from(AVX2_BLOCK_ITERS);
+        let left_margin = block_f - max_iter_f;
+        let mut zr: [__m256d; V] = std::array::from_fn(|v| load(&self.zr[v]));
+        let mut zi: [__m256d; V] = std::array::from_fn(|v| load(&self.zi[v]));
+        let cr: [__m256d; V] = std::array::from_fn(|v| load(&self.cr[v]));
+        let ci: [__m256d; V] = std::array::from_fn(|v| load(&self.ci[v]));
+        let mut done = self.done;
+        let mut steps = self.steps;
+        let stop_at = SERVICE_LANES.min(self.in_lanes) as u32;
+        // The step before which no running lane can be due: the due test
+        // runs only when a block would pass it.
+        let mut deadline = f64::NEG_INFINITY;
+        loop {
+            let block_start = steps as f64;
+            if block_start + block_f > deadline {
+                // Due: start + max_iter < block_start + a block. Due lanes
+                // are done as they are: z now, at this block's start.
+                let due_before = _mm256_set1_pd(block_start + left_margin);
+                let at = _mm256_set1_pd(block_start);
+                let mut earliest = _mm256_set1_pd(f64::INFINITY);
+                for v in 0..V {
+                    let shift = LANES as u32 * v as u32;
+                    let start = load(&self.start[v]);
+                    let running = VECTOR_BITS & !(done >> shift);
+                    let due = lane_bits(_mm256_cmp_pd::<_CMP_LT_OQ>(start, due_before)) & running;
+                    store_lanes(&mut self.block_zr[v], due, zr[v]);
+                    store_lanes(&mut self.block_zi[v], due, zi[v]);
+                    store_lanes(&mut self.block_at[v], due, at);
+                    done |= due << shift;
+                    let still = _mm256_blendv_pd(
+                        _mm256_set1_pd(f64::INFINITY),
+                        start,
+                        lane_mask(running & !due),
+                    );
+                    earliest = _mm256_min_pd(earliest, still);
+                }
+                let mut starts = [0.0; LANES];
+                store(&mut starts, earliest);
+                deadline = starts.iter().fold(f64::INFINITY, |a, &b| a.min(b)) + max_iter_f;
+                if done.count_ones() >= stop_at {
+                    break;
+                }
+            }
+            let saved = (zr, zi);
+            // The block's steps written out, with no loop: looped (two,
+            // four or five steps a pass) the register allocator kept one
+            // or two z vectors on the stack, and the store and reload per
+            // pass lengthened that chain, which sets the pace of all.
+            write_out_block_steps!(for v in 0..V {
+                // Exactly reference::step.
                 let cr_minus_zi2 = _mm256_fnmadd_pd(zi[v], zi[v], cr[v]);
                 let twice_zr = _mm256_add_pd(zr[v], zr[v]);
                 zi[v] = _mm256_fmadd_pd(twice_zr, zi[v], ci[v]);
                 zr[v] = _mm256_fmadd_pd(zr[v], zr[v], cr_minus_zi2);
+            });
+            steps += u64::from(AVX2_BLOCK_ITERS);
+            let mut escaped = 0;
+            for v in 0..V {
+                // NLE_UQ: !(|z|² <= 4), NaN too.
+                let m = mag2(zr[v], zi[v]);
+                escaped |=
+                    lane_bits(_mm256_cmp_pd::<_CMP_NLE_UQ>(m, four)) << (LANES as u32 * v as u32);
+            }
+            // Lanes already done do not count.
+            escaped &= !done;
+            if escaped != 0 {
+                // Escaped lanes are done with the z of this block's start.
+                let at = _mm256_set1_pd(block_start);
+                for v in 0..V {
+                    let bits = (escaped >> (LANES as u32 * v as u32)) & VECTOR_BITS;
+                    store_lanes(&mut self.block_zr[v], bits, saved.0[v]);
+                    store_lanes(&mut self.block_zi[v], bits, saved.1[v]);
+                    store_lanes(&mut self.block_at[v], bits, at);
+                }
+                done |= escaped;
+                if done.count_ones() >= stop_at {
+                    break;
+                }
             }
         }
-        blocks += 1;
         for v in 0..V {
-            // reference::mag2 = fma(zr, zr, zi·zi); NLE_UQ: !(m <= 4), NaN too.
-            let m = _mm256_fmadd_pd(zr[v], zr[v], _mm256_mul_pd(zi[v], zi[v]));
-            let out = _mm256_cmp_pd::<_CMP_NLE_UQ>(m, four);
-            escaped |= (_mm256_movemask_pd(out) as u32) << (VECTOR_LANES * v);
+            store(&mut self.zr[v], zr[v]);
+            store(&mut self.zi[v], zi[v]);
         }
-        if escaped != 0 {
-            break;
-        }
+        self.done = done;
+        self.steps = steps;
     }
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn compute_tile_avx2(view: &View, tile: &Tile, out: &mut TilePixels, scratch: &mut Scratch) -> u64 {
+    const V: usize = AVX2_VECTORS;
+    let max_iter = view.max_iter();
+    let empty = [[0.0; LANES]; V];
+    let Scratch { feed, pending } = scratch;
+    pending.len = 0;
+    let mut lanes = Lanes {
+        zr: empty,
+        zi: empty,
+        cr: empty,
+        ci: empty,
+        start: [[f64::INFINITY; LANES]; V],
+        pixel: [[NO_PIXEL; LANES]; V],
+        block_zr: empty,
+        block_zi: empty,
+        block_at: empty,
+        done: 0,
+        feed: Feed::new(view, tile, feed),
+        pending,
+        in_lanes: 0,
+        steps: 0,
+        max_iter,
+        iterations: 0,
+    };
+    lanes.feed.ensure(ALL_LANES, out);
     for v in 0..V {
-        store(&mut lanes.zr[v], zr[v]);
-        store(&mut lanes.zi[v], zi[v]);
-        store(&mut lanes.saved_zr[v], saved_zr[v]);
-        store(&mut lanes.saved_zi[v], saved_zi[v]);
+        for l in 0..LANES {
+            lanes.in_lanes += usize::from(lanes.refill(v, l));
+        }
     }
-    (blocks, escaped)
+    while lanes.in_lanes > 0 {
+        lanes.run_blocks();
+        lanes.service(out);
+    }
+    lanes.iterations + lanes.feed.iterations + lanes.pending.finish(out, max_iter, true)
 }
 
 /// Pixels per group in the Benchmarks Game row: 4 vectors, 2 output bytes.
@@ -319,3 +1177,279 @@ fn bg_row_avx2(real: &[f64], ci: f64, n: usize, out: &mut [u8]) {
 
 /// Steps after the first one (which is z = c).
 const BG_ITERATIONS_AFTER_FIRST: u32 = super::BG_ITERATIONS - 1;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::mandelbrot::kernel::tests::run;
+    use crate::engine::mandelbrot::kernel::{reference_tile, smooth_value};
+
+    /// This kernel as `run` takes it (each test checks `available()`).
+    fn fast(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
+        compute_tile(view, tile, out).expect("checked available")
+    }
+
+    /// The first `width_px` pixels of row `y`, by this kernel and by the
+    /// reference.
+    fn row_from_left(view: &View, y: u32, width_px: u32) -> ((TilePixels, u64), (TilePixels, u64)) {
+        let tile = Tile {
+            index: 0,
+            x: 0,
+            y,
+            width: width_px,
+            height: 1,
+        };
+        (run(fast, view, &tile), run(reference_tile, view, &tile))
+    }
+
+    /// Tiles of about as many pixels as the lanes, the service threshold
+    /// and the pending batch (so that lanes wait for a service with and
+    /// without a full threshold, and the tile ends with done lanes), on a
+    /// view that mixes fast escapes, slow ones and the inside.
+    #[test]
+    fn tiles_around_the_lane_and_service_counts_equal_the_reference() {
+        if !available() {
+            return;
+        }
+        let view = View::new((-0.75, 0.05), 3.0, 160, 9, 300).expect("view");
+        let lanes = LANES * AVX2_VECTORS;
+        for width in [
+            1,
+            SERVICE_LANES - 1,
+            SERVICE_LANES,
+            SERVICE_LANES + 1,
+            lanes - 1,
+            lanes,
+            lanes + 1,
+            PENDING_BATCH + 1,
+            lanes + SERVICE_LANES,
+            160,
+        ] {
+            for y in 0..9 {
+                let (got, want) = row_from_left(&view, y, width as u32);
+                assert_eq!(got, want, "width {width}, row {y}");
+            }
+        }
+    }
+
+    /// The pre-pass at its edges: limits below, at and just past its steps
+    /// and its probe (pixels finished there, at `max_iter` there, or handed
+    /// on with z), chunks that run past a row's end or the tile's, tiles
+    /// that start mid-row, and a deep zoom where no pixel stops early.
+    #[test]
+    fn the_pre_pass_at_its_edges_equals_the_reference() {
+        if !available() {
+            return;
+        }
+        let pre = PREPASS_ITERS;
+        let probe = PREPASS_PROBE_ITERS;
+        let limits = [
+            1,
+            2,
+            probe,
+            probe + 1,
+            pre - 1,
+            pre,
+            pre + 1,
+            pre + AVX2_BLOCK_ITERS,
+            400,
+        ];
+        let views = [
+            ((-0.75, 0.05), 3.0, 97, 7),
+            ((-0.743643887037151, 0.131825904205330), 2e-5, 70, 5),
+            ((0.26, 0.0), 0.02, 45, 6),
+        ];
+        let tiles = [
+            (0, 0, 1, 1),
+            (0, 0, 31, 3),
+            (3, 1, 32, 3),
+            (5, 0, 33, 2),
+            (0, 0, 65, 5),
+            (1, 2, 96, 3),
+        ];
+        for (center, width, wpx, hpx) in views {
+            for max_iter in limits {
+                let view = View::new(center, width, wpx, hpx, max_iter).expect("view");
+                for (x, y, w, h) in tiles {
+                    let tile = Tile {
+                        index: 0,
+                        x,
+                        y,
+                        width: w.min(wpx - x),
+                        height: h.min(hpx - y),
+                    };
+                    assert_eq!(
+                        run(fast, &view, &tile),
+                        run(reference_tile, &view, &tile),
+                        "view at {center:?}, max_iter {max_iter}, tile {x},{y} {w}×{h}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The exact finish on entries made to order, against the reference
+    /// from the same z: a stop at every place in both halves of a block,
+    /// z that overflows to ∞ or NaN after its stop within the same half
+    /// (the tested half must not count those tests as passed), `max_iter`
+    /// in either half (before, at and after an escape, and at the start: a
+    /// lane due as it reached it), entries that do not stop in their block
+    /// (the scalar fallback), and groups left partly empty. Each entry's z
+    /// has |z|² ≤ 4, as a block's start z always has.
+    #[test]
+    fn the_finish_of_made_entries_equals_the_reference() {
+        if !available() {
+            return;
+        }
+        let max_iter = 1000;
+        let seeds = [
+            // |z|² = 4 passes, then |z|² ≈ 36 fails, and |z|² is ∞ at
+            // the last test of the first half.
+            ((0.0, 2.0), (-2.0, 0.5)),
+            // |c| far past 2: z is NaN by the last test of the first half.
+            // (No such pixel reaches a lane, as it fails the first test;
+            // the finish is exact for them all the same.)
+            ((0.0, 0.0), (-12.0, 12.0)),
+            ((0.0, 0.0), (20.0, -15.0)),
+            // |c|² = 4.5: fails at once and overflows within a block.
+            ((0.0, 0.0), (1.5, 1.5)),
+            // Slow escapes, some beyond one block.
+            ((0.0, 0.0), (0.26, 0.0)),
+            ((0.0, 0.0), (-0.75, 0.1)),
+            ((0.0, 0.0), (-1.2, 0.29)),
+            // Inside: stops only at max_iter.
+            ((0.0, 0.0), (-0.1, 0.0)),
+        ];
+        let mut entries = Vec::new();
+        for ((zr0, zi0), (cr, ci)) in seeds {
+            for base in [
+                100,
+                max_iter - 25,
+                max_iter - 20,
+                max_iter - 10,
+                max_iter - 3,
+                max_iter - 1,
+            ] {
+                let (mut zr, mut zi) = (zr0, zi0);
+                for offset in 0..40 {
+                    let n = base + offset;
+                    if n <= max_iter && reference::mag2(zr, zi) <= 4.0 {
+                        entries.push((zr, zi, cr, ci, n));
+                    }
+                    (zr, zi) = reference::step(zr, zi, cr, ci);
+                }
+            }
+        }
+        for (chunk, entries) in [PENDING_BATCH, REPLAY_PX + 5, 13, 1]
+            .into_iter()
+            .flat_map(|size| entries.chunks(size).map(move |c| (size, c)))
+        {
+            let len = entries.len();
+            let mut scratch = Scratch::boxed();
+            let pending = &mut scratch.pending;
+            for (j, &(zr, zi, cr, ci, n)) in entries.iter().enumerate() {
+                let cols = &mut pending.cols;
+                (cols.zr[j], cols.zi[j], cols.cr[j], cols.ci[j]) = (zr, zi, cr, ci);
+                (cols.iters[j], cols.pixel[j]) = (f64::from(n), j as f64);
+            }
+            pending.len = len;
+            let mut out = TilePixels {
+                counts: vec![0; len],
+                smooth: vec![0.0; len],
+            };
+            // SAFETY: `available()` checked the CPU's features.
+            let iterations = unsafe { pending.finish(&mut out, max_iter, true) };
+            let mut want_iterations = 0;
+            for (j, &(zr, zi, cr, ci, n)) in entries.iter().enumerate() {
+                let (count, mag) = reference::escape_from(zr, zi, n, cr, ci, max_iter);
+                let smooth = smooth_value(count, mag, max_iter);
+                let entry = format!(
+                    "entry {j} of {len} (chunks of {chunk}): z ({zr}, {zi}), c ({cr}, {ci}), n {n}"
+                );
+                assert_eq!(out.counts[j], count, "{entry}");
+                assert_eq!(out.smooth[j].to_bits(), smooth.to_bits(), "{entry}");
+                want_iterations += u64::from(count);
+            }
+            assert_eq!(
+                iterations, want_iterations,
+                "{len} entries (chunks of {chunk})"
+            );
+            assert_eq!(pending.len, 0);
+        }
+    }
+
+    /// A quiet chunk (inside the main cardioid: no pixel stops within the
+    /// probe) followed by one whose pixels escape within it (c real, past
+    /// 0.45): the untested probe finds them and the chunk is redone with
+    /// the tested pre-pass; and again after each quiet stretch.
+    #[test]
+    fn a_quiet_chunk_then_early_escapes_equal_the_reference() {
+        if !available() {
+            return;
+        }
+        for (center_re, wpx) in [(0.2, REPLAY_PX * 2), (0.2, REPLAY_PX * 2 + 5), (-0.2, 200)] {
+            for max_iter in [PREPASS_PROBE_ITERS + 1, PREPASS_ITERS, 100] {
+                let view = View::new((center_re, 0.0), 1.6, wpx as u32, 1, max_iter).expect("view");
+                let (got, want) = row_from_left(&view, 0, wpx as u32);
+                assert_eq!(
+                    got, want,
+                    "centre {center_re}, {wpx} px, max_iter {max_iter}"
+                );
+            }
+        }
+    }
+
+    /// The vector `log2_fast` and smooth values give the scalar ones' bits,
+    /// on both sides of √2 and powers of two, over the whole range |z|²
+    /// takes at a stop (just past 4 to far beyond).
+    #[test]
+    fn vector_smooth_values_equal_the_scalar_ones_bit_for_bit() {
+        if !available() {
+            return;
+        }
+        let mut xs = vec![4.0f64.next_up(), 4.5, 5.0, 7.999, 8.0, 16.0, 1e10, 1e300];
+        let mut x = 1e-300;
+        while x < 1e300 {
+            for f in [
+                1.0,
+                1.3,
+                std::f64::consts::SQRT_2,
+                std::f64::consts::SQRT_2.next_up(),
+                1.9999,
+            ] {
+                xs.push(x * f);
+            }
+            x *= 7.3;
+        }
+        for chunk in xs.chunks(LANES) {
+            let mut lanes = [chunk[0]; LANES];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            let mut logs = [0.0; LANES];
+            let mut smooth = [0.0; LANES];
+            // SAFETY: `available()` checked the CPU's features.
+            unsafe {
+                store(&mut logs, log2_fast(load(&lanes)));
+                store(
+                    &mut smooth,
+                    smooth_values(_mm256_set1_pd(17.0), load(&lanes)),
+                );
+            }
+            for l in 0..LANES {
+                assert_eq!(
+                    logs[l].to_bits(),
+                    crate::engine::mandelbrot::kernel::log2_fast(lanes[l]).to_bits(),
+                    "log2 {}",
+                    lanes[l]
+                );
+                if lanes[l] > 4.0 {
+                    assert_eq!(
+                        (smooth[l] as f32).to_bits(),
+                        smooth_value(17, lanes[l], 1000).to_bits(),
+                        "smooth {}",
+                        lanes[l]
+                    );
+                }
+            }
+        }
+    }
+}
