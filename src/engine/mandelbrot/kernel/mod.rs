@@ -1,6 +1,8 @@
 //! Escape-time kernels. [`reference`] is the readable ground truth; every faster
 //! kernel must give the same iteration counts for the same arithmetic.
 
+#[cfg(all(test, target_arch = "x86_64"))]
+mod edge_tests;
 mod reference;
 pub mod simd;
 #[cfg(target_arch = "x86_64")]

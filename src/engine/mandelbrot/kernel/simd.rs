@@ -51,8 +51,8 @@ pub const VECTOR_LANES: usize = 4;
 /// Marks a lane that holds no pixel.
 const NO_PIXEL: u32 = u32::MAX;
 
-/// The state of `V` vectors of [`VECTOR_LANES`] lanes, as plain arrays that
-/// each backend loads into registers for a run of blocks.
+/// The portable backend's lane state: `V` vectors of [`VECTOR_LANES`]
+/// lanes, as plain arrays.
 #[derive(Clone, Debug)]
 struct Lanes<const V: usize> {
     zr: [[f64; VECTOR_LANES]; V],
@@ -184,9 +184,8 @@ pub fn finish(out: &mut TilePixels, pixel: u32, (n, m): (u32, f64), max_iter: u3
 
 /// Pixels that escaped inside a block, waiting for their exact finish: z
 /// at the start of that block and the iterations executed until then.
-/// Finishing them in batches (rather than one by one as they escape) lets
-/// a backend replay several at once, and keeps the latency of each replay
-/// off the vector loop.
+/// Finishing them in batches (rather than one by one as they escape) keeps
+/// the replays off the vector loop.
 #[derive(Clone, Debug, Default)]
 struct Pending {
     zr: Vec<f64>,

@@ -142,14 +142,16 @@ fn reference_tile_fma(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
 #[inline(always)]
 fn load(a: &[f64; VECTOR_LANES]) -> __m256d {
     // SAFETY: `a` is 4 readable f64s; loadu has no alignment requirement.
-    // The caller is compiled with avx enabled (only called from avx2 fns).
+    // Every caller runs only after `available()` found AVX2 (avx2 fns, and
+    // tests that check it first).
     unsafe { _mm256_loadu_pd(a.as_ptr()) }
 }
 
 #[inline(always)]
 fn store(a: &mut [f64; VECTOR_LANES], v: __m256d) {
     // SAFETY: `a` is 4 writable f64s; storeu has no alignment requirement.
-    // The caller is compiled with avx enabled (only called from avx2 fns).
+    // Every caller runs only after `available()` found AVX2 (avx2 fns, and
+    // tests that check it first).
     unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) }
 }
 
@@ -203,7 +205,8 @@ const REPLAY_PX: usize = REPLAY_GROUPS * LANES;
 const PENDING_CAP: usize = PENDING_BATCH + ALL_LANES + REPLAY_PX;
 /// Pixels the feed buffer holds.
 const FEED_CAP: usize = 64;
-/// Room in the feed's columns: whole-vector stores and loads past the end.
+/// Room in the feed's columns: one vector past the whole-vector stores,
+/// which end by [`FEED_CAP`].
 const FEED_ROOM: usize = FEED_CAP + LANES;
 /// Steps a pixel runs in the feed's pre-pass, each after the reference's
 /// test, before it takes a lane.
@@ -388,9 +391,9 @@ fn put_finished(
 
 /// The feed's and the pending batch's columns, kept by each thread from
 /// tile to tile (made afresh they were cleared for every tile, which costs
-/// more than the pixels of a small tile). Nothing is read from them that
-/// this tile did not write (lanes past the end are ignored, and the feed's
-/// padding is written when the tile runs out).
+/// more than the pixels of a small tile). Whole groups are loaded past the
+/// entries in use, which may hold an earlier tile's data; those lanes are
+/// ignored, so nothing past the end affects a result.
 struct Scratch {
     feed: Columns<FEED_ROOM>,
     pending: Pending,
@@ -725,7 +728,8 @@ struct Replayed {
     end_zi: [f64; PENDING_CAP],
     /// Iterations run to reach (`end_zr`, `end_zi`).
     end_n: [f64; PENDING_CAP],
-    /// Bit `l` of `found[g]`: entry `4g + l` failed a test in the replay.
+    /// Bit `l` of `found[g]`: entry `4g + l` failed a test in the replay or
+    /// reached `max_iter`.
     found: [u32; PENDING_CAP.div_ceil(LANES)],
 }
 
@@ -1181,170 +1185,46 @@ const BG_ITERATIONS_AFTER_FIRST: u32 = super::BG_ITERATIONS - 1;
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::mandelbrot::kernel::tests::run;
-    use crate::engine::mandelbrot::kernel::{reference_tile, smooth_value};
+    use crate::engine::mandelbrot::kernel::edge_tests::{self, Entry, Shape};
+    use crate::engine::mandelbrot::kernel::smooth_value;
 
     /// This kernel as `run` takes it (each test checks `available()`).
     fn fast(view: &View, tile: &Tile, out: &mut TilePixels) -> u64 {
         compute_tile(view, tile, out).expect("checked available")
     }
 
-    /// The first `width_px` pixels of row `y`, by this kernel and by the
-    /// reference.
-    fn row_from_left(view: &View, y: u32, width_px: u32) -> ((TilePixels, u64), (TilePixels, u64)) {
-        let tile = Tile {
-            index: 0,
-            x: 0,
-            y,
-            width: width_px,
-            height: 1,
-        };
-        (run(fast, view, &tile), run(reference_tile, view, &tile))
-    }
+    const SHAPE: Shape = Shape {
+        all_lanes: LANES * AVX2_VECTORS,
+        service_lanes: SERVICE_LANES,
+        pending_batch: PENDING_BATCH,
+        replay_px: REPLAY_PX,
+        block_iters: AVX2_BLOCK_ITERS,
+        prepass_iters: PREPASS_ITERS,
+        prepass_probe_iters: PREPASS_PROBE_ITERS,
+    };
 
-    /// Tiles of about as many pixels as the lanes, the service threshold
-    /// and the pending batch (so that lanes wait for a service with and
-    /// without a full threshold, and the tile ends with done lanes), on a
-    /// view that mixes fast escapes, slow ones and the inside.
     #[test]
     fn tiles_around_the_lane_and_service_counts_equal_the_reference() {
-        if !available() {
-            return;
-        }
-        let view = View::new((-0.75, 0.05), 3.0, 160, 9, 300).expect("view");
-        let lanes = LANES * AVX2_VECTORS;
-        for width in [
-            1,
-            SERVICE_LANES - 1,
-            SERVICE_LANES,
-            SERVICE_LANES + 1,
-            lanes - 1,
-            lanes,
-            lanes + 1,
-            PENDING_BATCH + 1,
-            lanes + SERVICE_LANES,
-            160,
-        ] {
-            for y in 0..9 {
-                let (got, want) = row_from_left(&view, y, width as u32);
-                assert_eq!(got, want, "width {width}, row {y}");
-            }
+        if available() {
+            edge_tests::tiles_around_the_lanes_and_service(fast, &SHAPE);
         }
     }
 
-    /// The pre-pass at its edges: limits below, at and just past its steps
-    /// and its probe (pixels finished there, at `max_iter` there, or handed
-    /// on with z), chunks that run past a row's end or the tile's, tiles
-    /// that start mid-row, and a deep zoom where no pixel stops early.
     #[test]
     fn the_pre_pass_at_its_edges_equals_the_reference() {
-        if !available() {
-            return;
-        }
-        let pre = PREPASS_ITERS;
-        let probe = PREPASS_PROBE_ITERS;
-        let limits = [
-            1,
-            2,
-            probe,
-            probe + 1,
-            pre - 1,
-            pre,
-            pre + 1,
-            pre + AVX2_BLOCK_ITERS,
-            400,
-        ];
-        let views = [
-            ((-0.75, 0.05), 3.0, 97, 7),
-            ((-0.743643887037151, 0.131825904205330), 2e-5, 70, 5),
-            ((0.26, 0.0), 0.02, 45, 6),
-        ];
-        let tiles = [
-            (0, 0, 1, 1),
-            (0, 0, 31, 3),
-            (3, 1, 32, 3),
-            (5, 0, 33, 2),
-            (0, 0, 65, 5),
-            (1, 2, 96, 3),
-        ];
-        for (center, width, wpx, hpx) in views {
-            for max_iter in limits {
-                let view = View::new(center, width, wpx, hpx, max_iter).expect("view");
-                for (x, y, w, h) in tiles {
-                    let tile = Tile {
-                        index: 0,
-                        x,
-                        y,
-                        width: w.min(wpx - x),
-                        height: h.min(hpx - y),
-                    };
-                    assert_eq!(
-                        run(fast, &view, &tile),
-                        run(reference_tile, &view, &tile),
-                        "view at {center:?}, max_iter {max_iter}, tile {x},{y} {w}×{h}"
-                    );
-                }
-            }
+        if available() {
+            edge_tests::pre_pass_at_its_edges(fast, &SHAPE);
         }
     }
 
-    /// The exact finish on entries made to order, against the reference
-    /// from the same z: a stop at every place in both halves of a block,
-    /// z that overflows to ∞ or NaN after its stop within the same half
-    /// (the tested half must not count those tests as passed), `max_iter`
-    /// in either half (before, at and after an escape, and at the start: a
-    /// lane due as it reached it), entries that do not stop in their block
-    /// (the scalar fallback), and groups left partly empty. Each entry's z
-    /// has |z|² ≤ 4, as a block's start z always has.
+    /// This kernel's pending batch on made entries (see
+    /// `edge_tests::finish_of_made_entries`).
     #[test]
     fn the_finish_of_made_entries_equals_the_reference() {
         if !available() {
             return;
         }
-        let max_iter = 1000;
-        let seeds = [
-            // |z|² = 4 passes, then |z|² ≈ 36 fails, and |z|² is ∞ at
-            // the last test of the first half.
-            ((0.0, 2.0), (-2.0, 0.5)),
-            // |c| far past 2: z is NaN by the last test of the first half.
-            // (No such pixel reaches a lane, as it fails the first test;
-            // the finish is exact for them all the same.)
-            ((0.0, 0.0), (-12.0, 12.0)),
-            ((0.0, 0.0), (20.0, -15.0)),
-            // |c|² = 4.5: fails at once and overflows within a block.
-            ((0.0, 0.0), (1.5, 1.5)),
-            // Slow escapes, some beyond one block.
-            ((0.0, 0.0), (0.26, 0.0)),
-            ((0.0, 0.0), (-0.75, 0.1)),
-            ((0.0, 0.0), (-1.2, 0.29)),
-            // Inside: stops only at max_iter.
-            ((0.0, 0.0), (-0.1, 0.0)),
-        ];
-        let mut entries = Vec::new();
-        for ((zr0, zi0), (cr, ci)) in seeds {
-            for base in [
-                100,
-                max_iter - 25,
-                max_iter - 20,
-                max_iter - 10,
-                max_iter - 3,
-                max_iter - 1,
-            ] {
-                let (mut zr, mut zi) = (zr0, zi0);
-                for offset in 0..40 {
-                    let n = base + offset;
-                    if n <= max_iter && reference::mag2(zr, zi) <= 4.0 {
-                        entries.push((zr, zi, cr, ci, n));
-                    }
-                    (zr, zi) = reference::step(zr, zi, cr, ci);
-                }
-            }
-        }
-        for (chunk, entries) in [PENDING_BATCH, REPLAY_PX + 5, 13, 1]
-            .into_iter()
-            .flat_map(|size| entries.chunks(size).map(move |c| (size, c)))
-        {
-            let len = entries.len();
+        edge_tests::finish_of_made_entries(&SHAPE, |entries: &[Entry], max_iter| {
             let mut scratch = Scratch::boxed();
             let pending = &mut scratch.pending;
             for (j, &(zr, zi, cr, ci, n)) in entries.iter().enumerate() {
@@ -1352,50 +1232,21 @@ mod tests {
                 (cols.zr[j], cols.zi[j], cols.cr[j], cols.ci[j]) = (zr, zi, cr, ci);
                 (cols.iters[j], cols.pixel[j]) = (f64::from(n), j as f64);
             }
-            pending.len = len;
+            pending.len = entries.len();
             let mut out = TilePixels {
-                counts: vec![0; len],
-                smooth: vec![0.0; len],
+                counts: vec![0; entries.len()],
+                smooth: vec![0.0; entries.len()],
             };
             // SAFETY: `available()` checked the CPU's features.
             let iterations = unsafe { pending.finish(&mut out, max_iter, true) };
-            let mut want_iterations = 0;
-            for (j, &(zr, zi, cr, ci, n)) in entries.iter().enumerate() {
-                let (count, mag) = reference::escape_from(zr, zi, n, cr, ci, max_iter);
-                let smooth = smooth_value(count, mag, max_iter);
-                let entry = format!(
-                    "entry {j} of {len} (chunks of {chunk}): z ({zr}, {zi}), c ({cr}, {ci}), n {n}"
-                );
-                assert_eq!(out.counts[j], count, "{entry}");
-                assert_eq!(out.smooth[j].to_bits(), smooth.to_bits(), "{entry}");
-                want_iterations += u64::from(count);
-            }
-            assert_eq!(
-                iterations, want_iterations,
-                "{len} entries (chunks of {chunk})"
-            );
-            assert_eq!(pending.len, 0);
-        }
+            (out, iterations, pending.len)
+        });
     }
 
-    /// A quiet chunk (inside the main cardioid: no pixel stops within the
-    /// probe) followed by one whose pixels escape within it (c real, past
-    /// 0.45): the untested probe finds them and the chunk is redone with
-    /// the tested pre-pass; and again after each quiet stretch.
     #[test]
     fn a_quiet_chunk_then_early_escapes_equal_the_reference() {
-        if !available() {
-            return;
-        }
-        for (center_re, wpx) in [(0.2, REPLAY_PX * 2), (0.2, REPLAY_PX * 2 + 5), (-0.2, 200)] {
-            for max_iter in [PREPASS_PROBE_ITERS + 1, PREPASS_ITERS, 100] {
-                let view = View::new((center_re, 0.0), 1.6, wpx as u32, 1, max_iter).expect("view");
-                let (got, want) = row_from_left(&view, 0, wpx as u32);
-                assert_eq!(
-                    got, want,
-                    "centre {center_re}, {wpx} px, max_iter {max_iter}"
-                );
-            }
+        if available() {
+            edge_tests::quiet_chunk_then_early_escapes(fast, &SHAPE);
         }
     }
 
