@@ -174,6 +174,66 @@ impl<const V: usize> Lanes<V> {
     }
 }
 
+/// The pixel index of a column entry or lane that holds no pixel, in the
+/// x86-64 kernels (which keep indices as f64; c = 0 there: it never
+/// escapes).
+pub(super) const NO_PIXEL_INDEX: f64 = -1.0;
+
+/// Pixels as columns, in the x86-64 kernels' feeds and pending batches:
+/// z, c, the iterations that led to z, and the pixel index in the tile
+/// ([`NO_PIXEL_INDEX`]: none). Aligned to a cache line, so that a vector
+/// load at a multiple of eight entries is one line. Each kernel adds its
+/// own vector stores.
+#[repr(align(64))]
+pub(super) struct Columns<const N: usize> {
+    pub(super) zr: [f64; N],
+    pub(super) zi: [f64; N],
+    pub(super) cr: [f64; N],
+    pub(super) ci: [f64; N],
+    pub(super) iters: [f64; N],
+    pub(super) pixel: [f64; N],
+}
+
+impl<const N: usize> Columns<N> {
+    pub(super) fn new() -> Self {
+        Columns {
+            zr: [0.0; N],
+            zi: [0.0; N],
+            cr: [0.0; N],
+            ci: [0.0; N],
+            iters: [0.0; N],
+            pixel: [NO_PIXEL_INDEX; N],
+        }
+    }
+
+    /// Every column, in the order z, c, iterations, pixel.
+    pub(super) fn all(&mut self) -> [&mut [f64; N]; 6] {
+        [
+            &mut self.zr,
+            &mut self.zi,
+            &mut self.cr,
+            &mut self.ci,
+            &mut self.iters,
+            &mut self.pixel,
+        ]
+    }
+
+    /// Moves entries `from..len` to the front.
+    pub(super) fn drop_front(&mut self, from: usize, len: usize) {
+        for column in self.all() {
+            column.copy_within(from..len, 0);
+        }
+    }
+
+    /// Makes every entry from `from` on hold no pixel.
+    pub(super) fn clear_from(&mut self, from: usize) {
+        for column in self.all() {
+            column[from..].fill(0.0);
+        }
+        self.pixel[from..].fill(NO_PIXEL_INDEX);
+    }
+}
+
 /// Writes one finished pixel; returns its count.
 #[inline(always)]
 pub fn finish(out: &mut TilePixels, pixel: u32, (n, m): (u32, f64), max_iter: u32) -> u64 {

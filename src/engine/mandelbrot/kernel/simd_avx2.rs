@@ -30,7 +30,7 @@
 //!   copy of `log2_fast`.
 #![allow(unsafe_code)]
 
-use super::simd::{PixelCursor, VECTOR_LANES, finish};
+use super::simd::{Columns, NO_PIXEL_INDEX as NO_PIXEL, PixelCursor, VECTOR_LANES, finish};
 use super::{TilePixels, reference};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
@@ -213,8 +213,6 @@ const FEED_ROOM: usize = FEED_CAP + LANES;
 const PREPASS_ITERS: u32 = 32;
 /// Steps after which a pre-pass chunk in which no pixel has stopped ends.
 const PREPASS_PROBE_ITERS: u32 = 8;
-/// The pixel index of a lane that holds no pixel (c = 0: it never escapes).
-const NO_PIXEL: f64 = -1.0;
 /// Bits of the four lanes of one vector in a lane bitmask.
 const VECTOR_BITS: u32 = (1 << LANES) - 1;
 
@@ -425,45 +423,11 @@ thread_local! {
     static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
 }
 
-/// Pixels as columns: z, c, the iterations that led to z, and the pixel
-/// index in the tile ([`NO_PIXEL`]: none).
-#[repr(align(32))]
-struct Columns<const N: usize> {
-    zr: [f64; N],
-    zi: [f64; N],
-    cr: [f64; N],
-    ci: [f64; N],
-    iters: [f64; N],
-    pixel: [f64; N],
-}
-
 impl<const N: usize> Columns<N> {
-    fn new() -> Self {
-        Columns {
-            zr: [0.0; N],
-            zi: [0.0; N],
-            cr: [0.0; N],
-            ci: [0.0; N],
-            iters: [0.0; N],
-            pixel: [NO_PIXEL; N],
-        }
-    }
-
-    fn all(&mut self) -> [&mut [f64; N]; 6] {
-        [
-            &mut self.zr,
-            &mut self.zi,
-            &mut self.cr,
-            &mut self.ci,
-            &mut self.iters,
-            &mut self.pixel,
-        ]
-    }
-
     /// Stores one vector per column from entry `n` on.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    fn put(&mut self, n: usize, [zr, zi, cr, ci, iters, pixel]: [__m256d; 6]) {
+    fn put4(&mut self, n: usize, [zr, zi, cr, ci, iters, pixel]: [__m256d; 6]) {
         store_at(&mut self.zr[n..], zr);
         store_at(&mut self.zi[n..], zi);
         store_at(&mut self.cr[n..], cr);
@@ -476,9 +440,9 @@ impl<const N: usize> Columns<N> {
     /// on; returns how many.
     #[target_feature(enable = "avx2,fma")]
     #[inline]
-    fn put_lanes(&mut self, n: usize, bits: u32, columns: [__m256d; 6]) -> usize {
+    fn put4_lanes(&mut self, n: usize, bits: u32, columns: [__m256d; 6]) -> usize {
         if bits == VECTOR_BITS {
-            self.put(n, columns);
+            self.put4(n, columns);
             return LANES;
         }
         let mut lanes = [[0.0; LANES]; 6];
@@ -496,21 +460,6 @@ impl<const N: usize> Columns<N> {
             at += 1;
         }
         at - n
-    }
-
-    /// Moves entries `from..len` to the front.
-    fn drop_front(&mut self, from: usize, len: usize) {
-        for column in self.all() {
-            column.copy_within(from..len, 0);
-        }
-    }
-
-    /// Makes every entry from `from` on hold no pixel.
-    fn clear_from(&mut self, from: usize) {
-        for column in self.all() {
-            column[from..].fill(0.0);
-        }
-        self.pixel[from..].fill(NO_PIXEL);
     }
 }
 
@@ -642,7 +591,7 @@ impl<'a> Feed<'a> {
                 let iters = _mm256_set1_pd(f64::from(PREPASS_PROBE_ITERS));
                 for g in 0..G {
                     self.cols
-                        .put(self.len, [zr[g], zi[g], crv[g], civ[g], iters, pixels[g]]);
+                        .put4(self.len, [zr[g], zi[g], crv[g], civ[g], iters, pixels[g]]);
                     self.len += (VECTOR_BITS & !unused[g]).count_ones() as usize;
                 }
                 return;
@@ -704,7 +653,7 @@ impl<'a> Feed<'a> {
             }
             let survivors = VECTOR_BITS & !found;
             let columns = [zr[g], zi[g], crv[g], civ[g], iters, pixels[g]];
-            self.len += self.cols.put_lanes(self.len, survivors, columns);
+            self.len += self.cols.put4_lanes(self.len, survivors, columns);
         }
     }
 }

@@ -41,7 +41,7 @@
 //! was checked, and the vector loads and stores from bounds-checked slices.
 #![allow(unsafe_code)]
 
-use super::simd::PixelCursor;
+use super::simd::{Columns, NO_PIXEL_INDEX as NO_PIXEL, PixelCursor};
 use super::{TilePixels, reference, smooth_value};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
@@ -118,8 +118,6 @@ const PREPASS_ITERS: u32 = 32;
 /// probe untested after a quiet chunk took B3 from 268–275 to 264–265 ms
 /// (one core, median of 7), B2 unchanged.
 const PREPASS_PROBE_ITERS: u32 = 8;
-/// The pixel index of a lane that holds no pixel (c = 0: it never escapes).
-const NO_PIXEL: f64 = -1.0;
 
 /// Whether this CPU has AVX-512F, AVX-512VL (masked 256-bit stores of a
 /// pre-pass's counts), FMA and POPCNT (checked once). Every AVX-512 CPU
@@ -246,47 +244,12 @@ thread_local! {
     static SCRATCH: Cell<Option<Box<Scratch>>> = const { Cell::new(None) };
 }
 
-/// Pixels as columns: z, c, the iterations that led to z, and the pixel
-/// index in the tile ([`NO_PIXEL`]: none). Aligned to a cache line, so
-/// that a vector load at a multiple of eight entries is one line.
-#[repr(align(64))]
-struct Columns<const N: usize> {
-    zr: [f64; N],
-    zi: [f64; N],
-    cr: [f64; N],
-    ci: [f64; N],
-    iters: [f64; N],
-    pixel: [f64; N],
-}
-
 impl<const N: usize> Columns<N> {
-    fn new() -> Self {
-        Columns {
-            zr: [0.0; N],
-            zi: [0.0; N],
-            cr: [0.0; N],
-            ci: [0.0; N],
-            iters: [0.0; N],
-            pixel: [NO_PIXEL; N],
-        }
-    }
-
-    fn all(&mut self) -> [&mut [f64; N]; 6] {
-        [
-            &mut self.zr,
-            &mut self.zi,
-            &mut self.cr,
-            &mut self.ci,
-            &mut self.iters,
-            &mut self.pixel,
-        ]
-    }
-
     /// Stores one vector per column from entry `n` on: z, c, the
     /// iterations that led to z, and the pixel index.
     #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     #[inline]
-    fn put(&mut self, n: usize, [zr, zi, cr, ci, iters, pixel]: [__m512d; 6]) {
+    fn put8(&mut self, n: usize, [zr, zi, cr, ci, iters, pixel]: [__m512d; 6]) {
         store(&mut self.zr[n..], zr);
         store(&mut self.zi[n..], zi);
         store(&mut self.cr[n..], cr);
@@ -295,26 +258,11 @@ impl<const N: usize> Columns<N> {
         store(&mut self.pixel[n..], pixel);
     }
 
-    /// [`Self::put`] of the lanes of `k` only, packed to the front.
+    /// [`Self::put8`] of the lanes of `k` only, packed to the front.
     #[target_feature(enable = "avx512f,avx512vl,fma,popcnt")]
     #[inline]
-    fn put_lanes(&mut self, n: usize, k: __mmask8, columns: [__m512d; 6]) {
-        self.put(n, columns.map(|v| _mm512_maskz_compress_pd(k, v)));
-    }
-
-    /// Moves entries `from..len` to the front.
-    fn drop_front(&mut self, from: usize, len: usize) {
-        for column in self.all() {
-            column.copy_within(from..len, 0);
-        }
-    }
-
-    /// Makes every entry from `from` on hold no pixel.
-    fn clear_from(&mut self, from: usize) {
-        for column in self.all() {
-            column[from..].fill(0.0);
-        }
-        self.pixel[from..].fill(NO_PIXEL);
+    fn put8_lanes(&mut self, n: usize, k: __mmask8, columns: [__m512d; 6]) {
+        self.put8(n, columns.map(|v| _mm512_maskz_compress_pd(k, v)));
     }
 }
 
@@ -452,7 +400,7 @@ impl<'a> Feed<'a> {
                 let iters = _mm512_set1_pd(f64::from(PREPASS_PROBE_ITERS));
                 for g in 0..G {
                     let columns = [zr[g], zi[g], crv[g], civ[g], iters, load(&pixel[at(g)..])];
-                    self.cols.put(self.len, columns);
+                    self.cols.put8(self.len, columns);
                     self.len += (!unused[g]).count_ones() as usize;
                 }
                 return;
@@ -529,7 +477,7 @@ impl<'a> Feed<'a> {
             }
             let survivors = !found[g];
             let columns = [zr[g], zi[g], crv[g], civ[g], iters, load(&pixel[at(g)..])];
-            self.cols.put_lanes(self.len, survivors, columns);
+            self.cols.put8_lanes(self.len, survivors, columns);
             self.len += survivors.count_ones() as usize;
         }
     }
@@ -613,7 +561,7 @@ impl Lanes<'_> {
                 iters,
                 vector.pixel,
             ];
-            self.pending.cols.put_lanes(pending_len, k, columns);
+            self.pending.cols.put8_lanes(pending_len, k, columns);
             pending_len += k.count_ones() as usize;
             in_lanes -= k.count_ones() as usize;
             in_lanes += refill(self.feed.cols, feed_pos, vector, k, steps);
