@@ -26,8 +26,10 @@
 //! - **Finish** ([`Pending`]): every [`PENDING_BATCH`] escapes, a replay of
 //!   the block, sixteen pixels side by side, half a block untested to find
 //!   the half the stop lies in, then that half with the reference's test
-//!   before each step; then the smooth values four at a time with a vector
-//!   copy of `log2_fast`.
+//!   before each step; then the smooth values of those sixteen, four
+//!   vectors side by side, with a vector copy of `log2_fast` (the
+//!   pre-pass's finished pixels too): one vector's two logarithms are a
+//!   long chain.
 #![allow(unsafe_code)]
 
 use super::simd::{Columns, NO_PIXEL_INDEX as NO_PIXEL, PixelCursor, VECTOR_LANES, finish};
@@ -35,9 +37,10 @@ use super::{TilePixels, reference};
 use crate::engine::mandelbrot::tiling::Tile;
 use crate::engine::mandelbrot::view::View;
 use std::arch::x86_64::{
-    __m256d, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_NLE_UQ, _mm256_add_pd, _mm256_and_pd,
-    _mm256_and_si256, _mm256_blendv_pd, _mm256_castpd_si256, _mm256_castsi256_pd, _mm256_cmp_pd,
-    _mm256_cmpeq_epi64, _mm256_div_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd,
+    __m128, __m128i, __m256d, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _CMP_NLE_UQ, _mm_storeu_ps,
+    _mm_storeu_si128, _mm256_add_pd, _mm256_and_pd, _mm256_and_si256, _mm256_blendv_pd,
+    _mm256_castpd_si256, _mm256_castsi256_pd, _mm256_cmp_pd, _mm256_cmpeq_epi64, _mm256_cvtpd_ps,
+    _mm256_cvttpd_epi32, _mm256_div_pd, _mm256_fmadd_pd, _mm256_fnmadd_pd, _mm256_loadu_pd,
     _mm256_max_pd, _mm256_min_pd, _mm256_movemask_pd, _mm256_mul_pd, _mm256_or_pd, _mm256_or_si256,
     _mm256_set_epi64x, _mm256_set1_epi64x, _mm256_set1_pd, _mm256_setzero_pd, _mm256_srli_epi64,
     _mm256_storeu_pd, _mm256_sub_pd,
@@ -153,6 +156,24 @@ fn store(a: &mut [f64; VECTOR_LANES], v: __m256d) {
     // Every caller runs only after `available()` found AVX2 (avx2 fns, and
     // tests that check it first).
     unsafe { _mm256_storeu_pd(a.as_mut_ptr(), v) }
+}
+
+#[inline(always)]
+fn store_i32(v: __m128i) -> [i32; LANES] {
+    let mut a = [0; LANES];
+    // SAFETY: `a` is 16 writable bytes; storeu has no alignment
+    // requirement. SSE2 is part of x86-64.
+    unsafe { _mm_storeu_si128(a.as_mut_ptr().cast(), v) };
+    a
+}
+
+#[inline(always)]
+fn store_f32(v: __m128) -> [f32; LANES] {
+    let mut a = [0.0; LANES];
+    // SAFETY: `a` is 16 writable bytes; storeu has no alignment
+    // requirement. SSE is part of x86-64.
+    unsafe { _mm_storeu_ps(a.as_mut_ptr(), v) };
+    a
 }
 
 // ---------------------------------------------------------------------------
@@ -303,86 +324,115 @@ fn lanes_past(used: usize) -> [u32; REPLAY_GROUPS] {
     })
 }
 
-/// `smooth_value` for four escaped pixels (counts below `max_iter`, |z|²
-/// finite and > 4): the same operations as the scalar one, so the f32 is
-/// identical.
-#[target_feature(enable = "avx2,fma")]
-fn smooth_values(count: __m256d, mag2: __m256d) -> __m256d {
-    let log2_zn = _mm256_mul_pd(_mm256_set1_pd(0.5), log2_fast(mag2));
-    let nu = log2_fast(log2_zn);
-    let value = _mm256_sub_pd(_mm256_add_pd(count, _mm256_set1_pd(1.0)), nu);
-    _mm256_max_pd(value, _mm256_setzero_pd())
-}
-
-/// `kernel::log2_fast` for positive normal finite lanes: x = 2ᵉ·m split
-/// with the scalar one's bit masks, e made exact through 2⁵² (its bits
-/// or-ed into the mantissa of 2⁵², then 2⁵² + 1023 taken off), then the
-/// same operations, each rounded once, in the same order.
-#[target_feature(enable = "avx2,fma")]
-fn log2_fast(x: __m256d) -> __m256d {
-    const TWO_52: f64 = 4_503_599_627_370_496.0;
-    let one = _mm256_set1_pd(1.0);
-    let bits = _mm256_castpd_si256(x);
-    let biased = _mm256_srli_epi64::<52>(bits);
-    let mut e = _mm256_sub_pd(
-        _mm256_castsi256_pd(_mm256_or_si256(
-            biased,
-            _mm256_set1_epi64x(TWO_52.to_bits() as i64),
-        )),
-        _mm256_set1_pd(TWO_52 + 1023.0),
-    );
-    let mut m = _mm256_castsi256_pd(_mm256_or_si256(
-        _mm256_and_si256(bits, _mm256_set1_epi64x(0x000f_ffff_ffff_ffff)),
-        _mm256_set1_epi64x(0x3ff0_0000_0000_0000),
-    ));
-    let big = _mm256_cmp_pd::<_CMP_GT_OQ>(m, _mm256_set1_pd(std::f64::consts::SQRT_2));
-    m = _mm256_blendv_pd(m, _mm256_mul_pd(m, _mm256_set1_pd(0.5)), big);
-    e = _mm256_blendv_pd(e, _mm256_add_pd(e, one), big);
-    let s = _mm256_div_pd(_mm256_sub_pd(m, one), _mm256_add_pd(m, one));
-    let s2 = _mm256_mul_pd(s, s);
-    let c = |v: f64| _mm256_set1_pd(v);
-    let mut series = _mm256_add_pd(c(1.0 / 7.0), _mm256_mul_pd(s2, c(1.0 / 9.0)));
-    series = _mm256_add_pd(c(1.0 / 5.0), _mm256_mul_pd(s2, series));
-    series = _mm256_add_pd(c(1.0 / 3.0), _mm256_mul_pd(s2, series));
-    series = _mm256_add_pd(one, _mm256_mul_pd(s2, series));
-    _mm256_add_pd(
-        e,
-        _mm256_mul_pd(_mm256_mul_pd(s, series), c(super::TWO_OVER_LN_2)),
-    )
-}
-
-/// Writes finished pixels: the lanes of `bits` of four counts (below or at
-/// `limit`) and their |z|², pixel indices in `pixel`. Returns their
-/// iterations.
+/// `smooth_value` for `G` groups of four escaped pixels (counts below
+/// `max_iter`, |z|² finite and > 4): the same operations as the scalar
+/// one, so the f32 is identical. The groups go side by side, each
+/// operation for all of them: one group's two logarithms, each with a
+/// division, are a chain of about 120 cycles that one group alone leaves
+/// the pipes idle through.
 #[target_feature(enable = "avx2,fma")]
 #[inline]
-fn put_finished(
+fn smooth_values<const G: usize>(count: [__m256d; G], mag2: [__m256d; G]) -> [__m256d; G] {
+    let log2_mag2 = log2_fast(mag2);
+    let log2_zn: [__m256d; G] = each(|g| _mm256_mul_pd(_mm256_set1_pd(0.5), log2_mag2[g]));
+    let nu = log2_fast(log2_zn);
+    each(|g| {
+        let value = _mm256_sub_pd(_mm256_add_pd(count[g], _mm256_set1_pd(1.0)), nu[g]);
+        _mm256_max_pd(value, _mm256_setzero_pd())
+    })
+}
+
+/// One vector per group, made by `f` from the group's index.
+#[inline(always)]
+fn each<const G: usize>(f: impl FnMut(usize) -> __m256d) -> [__m256d; G] {
+    std::array::from_fn(f)
+}
+
+/// `kernel::log2_fast` for `G` vectors of positive normal finite lanes,
+/// side by side: x = 2ᵉ·m split with the scalar one's bit masks, e made
+/// exact through 2⁵² (its bits or-ed into the mantissa of 2⁵², then
+/// 2⁵² + 1023 taken off), then the same operations, each rounded once, in
+/// the same order.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn log2_fast<const G: usize>(x: [__m256d; G]) -> [__m256d; G] {
+    const TWO_52: f64 = 4_503_599_627_370_496.0;
+    let one = _mm256_set1_pd(1.0);
+    let c = |v: f64| _mm256_set1_pd(v);
+    let bits: [_; G] = std::array::from_fn(|g| _mm256_castpd_si256(x[g]));
+    let mut e: [__m256d; G] = each(|g| {
+        let biased = _mm256_srli_epi64::<52>(bits[g]);
+        _mm256_sub_pd(
+            _mm256_castsi256_pd(_mm256_or_si256(
+                biased,
+                _mm256_set1_epi64x(TWO_52.to_bits() as i64),
+            )),
+            c(TWO_52 + 1023.0),
+        )
+    });
+    let mut m: [__m256d; G] = each(|g| {
+        _mm256_castsi256_pd(_mm256_or_si256(
+            _mm256_and_si256(bits[g], _mm256_set1_epi64x(0x000f_ffff_ffff_ffff)),
+            _mm256_set1_epi64x(0x3ff0_0000_0000_0000),
+        ))
+    });
+    for g in 0..G {
+        let big = _mm256_cmp_pd::<_CMP_GT_OQ>(m[g], c(std::f64::consts::SQRT_2));
+        m[g] = _mm256_blendv_pd(m[g], _mm256_mul_pd(m[g], c(0.5)), big);
+        e[g] = _mm256_blendv_pd(e[g], _mm256_add_pd(e[g], one), big);
+    }
+    let s: [__m256d; G] =
+        each(|g| _mm256_div_pd(_mm256_sub_pd(m[g], one), _mm256_add_pd(m[g], one)));
+    let s2: [__m256d; G] = each(|g| _mm256_mul_pd(s[g], s[g]));
+    let mut series: [__m256d; G] =
+        each(|g| _mm256_add_pd(c(1.0 / 7.0), _mm256_mul_pd(s2[g], c(1.0 / 9.0))));
+    for term in [1.0 / 5.0, 1.0 / 3.0, 1.0] {
+        series = each(|g| _mm256_add_pd(c(term), _mm256_mul_pd(s2[g], series[g])));
+    }
+    each(|g| {
+        _mm256_add_pd(
+            e[g],
+            _mm256_mul_pd(_mm256_mul_pd(s[g], series[g]), c(super::TWO_OVER_LN_2)),
+        )
+    })
+}
+
+/// Writes finished pixels, `G` groups of four side by side: the lanes of
+/// `bits[g]` of each group's counts (below or at `limit`) and |z|², pixel
+/// indices in `pixel`. Returns their iterations.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn put_finished<const G: usize>(
     out: &mut TilePixels,
-    bits: u32,
-    count: __m256d,
-    mag: __m256d,
-    pixel: __m256d,
+    bits: [u32; G],
+    count: [__m256d; G],
+    mag: [__m256d; G],
+    pixel: [__m256d; G],
     limit: __m256d,
 ) -> u64 {
-    let inside = _mm256_cmp_pd::<_CMP_GE_OQ>(count, limit);
-    let values = _mm256_blendv_pd(smooth_values(count, mag), limit, inside);
-    let mut counts = [0.0; LANES];
-    let mut smooth = [0.0; LANES];
-    let mut pixels = [0.0; LANES];
-    store(&mut counts, count);
-    store(&mut smooth, values);
-    store(&mut pixels, pixel);
+    let smooth = smooth_values(count, mag);
     let mut iterations = 0;
-    let mut left = bits;
-    while left != 0 {
-        let lane = left.trailing_zeros() as usize;
-        left &= left - 1;
-        let p = pixels[lane] as usize;
-        // Counts are integers ≤ MAX_ITER; the f64 → f32 rounding is the
-        // scalar `as f32`.
-        out.counts[p] = counts[lane] as u32;
-        out.smooth[p] = smooth[lane] as f32;
-        iterations += counts[lane] as u64;
+    for g in 0..G {
+        if bits[g] == 0 {
+            continue;
+        }
+        let inside = _mm256_cmp_pd::<_CMP_GE_OQ>(count[g], limit);
+        let values = _mm256_blendv_pd(smooth[g], limit, inside);
+        // Counts (integers ≤ MAX_ITER) and pixel indices (< 2³¹) convert
+        // exactly; the f64 → f32 rounding is to nearest even, the scalar
+        // `as f32`.
+        let counts = store_i32(_mm256_cvttpd_epi32(count[g]));
+        let pixels = store_i32(_mm256_cvttpd_epi32(pixel[g]));
+        let smooth = store_f32(_mm256_cvtpd_ps(values));
+        let mut left = bits[g];
+        while left != 0 {
+            let lane = left.trailing_zeros() as usize;
+            left &= left - 1;
+            let p = pixels[lane] as usize;
+            out.counts[p] = counts[lane] as u32;
+            out.smooth[p] = smooth[lane];
+            iterations += u64::from(counts[lane] as u32);
+        }
     }
     iterations
 }
@@ -644,14 +694,16 @@ impl<'a> Feed<'a> {
             0
         };
         let tests = _mm256_set1_pd(f64::from(ran + 1));
+        let count = each(|g| tallied_count(zero, tests, failed[g], limit));
+        let found: [u32; G] = std::array::from_fn(|g| {
+            lane_bits(_mm256_cmp_pd::<_CMP_GT_OQ>(failed[g], zero)) | at_max
+        });
+        let finished = std::array::from_fn(|g| found[g] & !unused[g]);
+        if finished.iter().any(|&bits| bits != 0) {
+            self.iterations += put_finished(out, finished, count, mag, pixels, limit);
+        }
         for g in 0..G {
-            let count = tallied_count(zero, tests, failed[g], limit);
-            let found = lane_bits(_mm256_cmp_pd::<_CMP_GT_OQ>(failed[g], zero)) | at_max;
-            let finished = found & !unused[g];
-            if finished != 0 {
-                self.iterations += put_finished(out, finished, count, mag[g], pixels[g], limit);
-            }
-            let survivors = VECTOR_BITS & !found;
+            let survivors = VECTOR_BITS & !found[g];
             let columns = [zr[g], zi[g], crv[g], civ[g], iters, pixels[g]];
             self.len += self.cols.put4_lanes(self.len, survivors, columns);
         }
@@ -689,38 +741,41 @@ impl Pending {
     fn finish(&mut self, out: &mut TilePixels, max_iter: u32, all: bool) -> u64 {
         let whole = self.len / LANES * LANES;
         let end = if all { self.len } else { whole };
-        for i in (0..end).step_by(REPLAY_PX) {
-            self.replay(i, end - i, max_iter);
-        }
         let limit = _mm256_set1_pd(f64::from(max_iter));
         let mut iterations = 0;
-        for i in (0..end).step_by(LANES) {
-            let used = VECTOR_BITS >> (LANES - LANES.min(end - i));
-            let found = self.results.found[i / LANES] & used;
+        for i in (0..end).step_by(REPLAY_PX) {
+            self.replay(i, end - i, max_iter);
+            let at = |g: usize| i + g * LANES;
+            // The lanes of each group before `end`.
+            let used = lanes_past(end - i).map(|past| VECTOR_BITS & !past);
+            let found: [u32; REPLAY_GROUPS] =
+                std::array::from_fn(|g| self.results.found[at(g) / LANES] & used[g]);
             iterations += put_finished(
                 out,
                 found,
-                load_at(&self.results.count[i..]),
-                load_at(&self.results.mag[i..]),
-                load_at(&self.cols.pixel[i..]),
+                each(|g| load_at(&self.results.count[at(g)..])),
+                each(|g| load_at(&self.results.mag[at(g)..])),
+                each(|g| load_at(&self.cols.pixel[at(g)..])),
                 limit,
             );
-            let mut rest = used & !found;
-            while rest != 0 {
-                // Not reached by the construction (an entry failed the
-                // block-end test or had under a block left); kept exact.
-                let j = i + rest.trailing_zeros() as usize;
-                rest &= rest - 1;
-                let results = &self.results;
-                let (n, m) = reference::escape_from(
-                    results.end_zr[j],
-                    results.end_zi[j],
-                    results.end_n[j] as u32,
-                    self.cols.cr[j],
-                    self.cols.ci[j],
-                    max_iter,
-                );
-                iterations += finish(out, self.cols.pixel[j] as u32, (n, m), max_iter);
+            for g in 0..REPLAY_GROUPS {
+                let mut rest = used[g] & !found[g];
+                while rest != 0 {
+                    // Not reached by the construction (an entry failed the
+                    // block-end test or had under a block left); kept exact.
+                    let j = at(g) + rest.trailing_zeros() as usize;
+                    rest &= rest - 1;
+                    let results = &self.results;
+                    let (n, m) = reference::escape_from(
+                        results.end_zr[j],
+                        results.end_zi[j],
+                        results.end_n[j] as u32,
+                        self.cols.cr[j],
+                        self.cols.ci[j],
+                        max_iter,
+                    );
+                    iterations += finish(out, self.cols.pixel[j] as u32, (n, m), max_iter);
+                }
             }
         }
         self.cols.drop_front(end, self.len);
@@ -1228,10 +1283,10 @@ mod tests {
             let mut smooth = [0.0; LANES];
             // SAFETY: `available()` checked the CPU's features.
             unsafe {
-                store(&mut logs, log2_fast(load(&lanes)));
+                store(&mut logs, log2_fast([load(&lanes)])[0]);
                 store(
                     &mut smooth,
-                    smooth_values(_mm256_set1_pd(17.0), load(&lanes)),
+                    smooth_values([_mm256_set1_pd(17.0)], [load(&lanes)])[0],
                 );
             }
             for l in 0..LANES {
