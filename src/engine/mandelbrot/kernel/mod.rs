@@ -239,6 +239,28 @@ pub fn avx512_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64
     }
 }
 
+/// Colours pixels from the start of `counts`/`smooth` into `out` (RGBA,
+/// 4 bytes each) eight at a time with AVX2, with the same operations as
+/// `Palette::colour` in the palette of `stops`; returns how many (whole
+/// eights). It stops before an eight it does not take (a smooth value
+/// whose palette position is 2²³ or more, or infinite), and colours none
+/// where the CPU lacks AVX2.
+pub fn colour_pixels_simd(
+    stops: &[(f32, [u8; 3])],
+    counts: &[u32],
+    smooth: &[f32],
+    max_iter: u32,
+    out: &mut [u8],
+) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    return simd_avx2::colour_pixels(stops, counts, smooth, max_iter, out);
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (stops, counts, smooth, max_iter, out);
+        0
+    }
+}
+
 /// Which implementation [`simd_tile`] uses on this CPU.
 pub fn simd_backend_name() -> &'static str {
     #[cfg(target_arch = "x86_64")]

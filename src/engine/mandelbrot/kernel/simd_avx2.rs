@@ -1106,6 +1106,140 @@ fn compute_tile_avx2(view: &View, tile: &Tile, out: &mut TilePixels, scratch: &m
     lanes.iterations + lanes.feed.iterations + lanes.pending.finish(out, max_iter, true)
 }
 
+/// f32 lanes in a ymm register: the pixels [`colour_pixels`] colours at
+/// once.
+const COLOUR_LANES: usize = 8;
+
+/// See `kernel::colour_pixels_simd`: `Palette::colour` on eight pixels
+/// at once, the same IEEE operations in the same order (sqrt, × 0.22, the
+/// exact fract below 2²³, the segment as the count of inner stops passed
+/// (they ascend), one division, the clamp, `a + (b − a)·f` per channel,
+/// round half up from the exact remainder), so the same bytes.
+pub fn colour_pixels(
+    stops: &[(f32, [u8; 3])],
+    counts: &[u32],
+    smooth: &[f32],
+    max_iter: u32,
+    out: &mut [u8],
+) -> usize {
+    if !available() || stops.len() < 2 {
+        return 0;
+    }
+    // SAFETY: `available()` checked that the CPU supports avx2 (and fma,
+    // unused here), the only requirement of this `#[target_feature]` fn.
+    unsafe { colour_pixels_avx2(stops, counts, smooth, max_iter, out) }
+}
+
+#[target_feature(enable = "avx2,fma")]
+fn colour_pixels_avx2(
+    stops: &[(f32, [u8; 3])],
+    counts: &[u32],
+    smooth: &[f32],
+    max_iter: u32,
+    out: &mut [u8],
+) -> usize {
+    use std::arch::x86_64::{
+        __m256, __m256i, _CMP_GE_OQ, _CMP_GT_OQ, _CMP_LT_OQ, _mm256_add_ps, _mm256_blendv_epi8,
+        _mm256_blendv_ps, _mm256_castps_si256, _mm256_cmp_ps, _mm256_cmpeq_epi32,
+        _mm256_cvtepi32_ps, _mm256_cvttps_epi32, _mm256_div_ps, _mm256_loadu_ps,
+        _mm256_loadu_si256, _mm256_max_epu32, _mm256_max_ps, _mm256_min_ps, _mm256_movemask_ps,
+        _mm256_mul_ps, _mm256_or_si256, _mm256_set1_epi32, _mm256_set1_ps, _mm256_setzero_ps,
+        _mm256_sqrt_ps, _mm256_storeu_si256, _mm256_sub_epi32, _mm256_sub_ps,
+    };
+    const L: usize = COLOUR_LANES;
+    let n = counts.len().min(smooth.len()).min(out.len() / 4);
+    let channel = |stop: usize, c: usize| _mm256_set1_ps(f32::from(stops[stop].1[c]));
+    let zero = _mm256_setzero_ps();
+    let one = _mm256_set1_ps(1.0);
+    let limit = _mm256_set1_epi32(max_iter as i32);
+    let opaque = _mm256_set1_epi32(0xff00_0000_u32 as i32);
+    let mut at = 0;
+    while at + L <= n {
+        let values: &[f32; L] = smooth[at..at + L].try_into().expect("8 lanes");
+        let n_lanes: &[u32; L] = counts[at..at + L].try_into().expect("8 lanes");
+        // SAFETY: 8 readable f32s / u32s; loadu has no alignment requirement.
+        let (value, count): (__m256, __m256i) = unsafe {
+            (
+                _mm256_loadu_ps(values.as_ptr()),
+                _mm256_loadu_si256(n_lanes.as_ptr().cast()),
+            )
+        };
+        // max(NaN, 0) is 0 (the second operand), as f32::max gives it.
+        let x = _mm256_mul_ps(
+            _mm256_sqrt_ps(_mm256_max_ps(value, zero)),
+            _mm256_set1_ps(0.22),
+        );
+        if _mm256_movemask_ps(_mm256_cmp_ps::<_CMP_LT_OQ>(x, _mm256_set1_ps(8_388_608.0))) != 0xff {
+            // A position the exact fract below 2²³ does not cover: these
+            // eight go the scalar way.
+            break;
+        }
+        // fract_positive: x − trunc(x) (exact below 2²³), + 0 for −0.
+        let t = _mm256_add_ps(
+            _mm256_sub_ps(x, _mm256_cvtepi32_ps(_mm256_cvttps_epi32(x))),
+            zero,
+        );
+        // The segment [k, k + 1]: the last inner stop t is past.
+        let mut t0 = _mm256_set1_ps(stops[0].0);
+        let mut t1 = _mm256_set1_ps(stops[1].0);
+        let mut c0 = [channel(0, 0), channel(0, 1), channel(0, 2)];
+        let mut c1 = [channel(1, 0), channel(1, 1), channel(1, 2)];
+        for k in 1..stops.len() - 1 {
+            let past = _mm256_cmp_ps::<_CMP_GT_OQ>(t, _mm256_set1_ps(stops[k].0));
+            t0 = _mm256_blendv_ps(t0, _mm256_set1_ps(stops[k].0), past);
+            t1 = _mm256_blendv_ps(t1, _mm256_set1_ps(stops[k + 1].0), past);
+            for c in 0..3 {
+                c0[c] = _mm256_blendv_ps(c0[c], channel(k, c), past);
+                c1[c] = _mm256_blendv_ps(c1[c], channel(k + 1, c), past);
+            }
+        }
+        // clamp(0, 1); f is not NaN here (t is finite, t1 > t0).
+        let f = _mm256_max_ps(
+            _mm256_min_ps(
+                _mm256_div_ps(_mm256_sub_ps(t, t0), _mm256_sub_ps(t1, t0)),
+                one,
+            ),
+            zero,
+        );
+        let mut rgba = opaque;
+        for c in 0..3 {
+            let mixed = _mm256_add_ps(c0[c], _mm256_mul_ps(_mm256_sub_ps(c1[c], c0[c]), f));
+            // round_u8: in [0, 255] here; the remainder after truncation
+            // is exact, ≥ ½ rounds up (−1 where the mask is set).
+            let whole = _mm256_cvttps_epi32(mixed);
+            let up = _mm256_cmp_ps::<_CMP_GE_OQ>(
+                _mm256_sub_ps(mixed, _mm256_cvtepi32_ps(whole)),
+                _mm256_set1_ps(0.5),
+            );
+            let byte = _mm256_sub_epi32(whole, _mm256_castps_si256(up));
+            rgba = _mm256_or_si256(rgba, shift_left_bytes(byte, c));
+        }
+        // Inside the set (count ≥ max_iter, unsigned): black.
+        let inside = _mm256_cmpeq_epi32(_mm256_max_epu32(count, limit), count);
+        let rgba = _mm256_blendv_epi8(rgba, opaque, inside);
+        let bytes: &mut [u8; 4 * L] = (&mut out[4 * at..4 * at + 4 * L])
+            .try_into()
+            .expect("8 pixels");
+        // SAFETY: 32 writable bytes; storeu has no alignment requirement.
+        unsafe { _mm256_storeu_si256(bytes.as_mut_ptr().cast(), rgba) };
+        at += L;
+    }
+    at
+}
+
+/// Channel `c` (0 red, 1 green, 2 blue) of a pixel at its byte of the
+/// little-endian RGBA word.
+#[target_feature(enable = "avx2,fma")]
+#[inline]
+fn shift_left_bytes(v: std::arch::x86_64::__m256i, c: usize) -> std::arch::x86_64::__m256i {
+    use std::arch::x86_64::_mm256_slli_epi32;
+    match c {
+        0 => v,
+        1 => _mm256_slli_epi32::<8>(v),
+        _ => _mm256_slli_epi32::<16>(v),
+    }
+}
+
 /// Pixels per group in the Benchmarks Game row: 4 vectors, 2 output bytes.
 const BG_GROUP_PX: usize = 16;
 /// Steps between two "all escaped?" tests (7 × 7 + the first step = 50).
