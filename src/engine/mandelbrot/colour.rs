@@ -108,13 +108,14 @@ impl Palette {
                 max_iter,
                 &mut out[4 * at..4 * n],
             );
-            // A pixel the vectors left: past the last whole eight, or in an
-            // eight with a value they do not take.
-            if at < n {
-                let px = &mut out[4 * at..4 * at + 4];
-                px.copy_from_slice(&self.colour(counts[at], smooth[at], max_iter));
-                at += 1;
+            // The eight the vectors left (a value they do not take, or no
+            // AVX2), or the pixels past the last whole eight: the scalar way.
+            let end = (at + 8).min(n);
+            for p in at..end {
+                let px = &mut out[4 * p..4 * p + 4];
+                px.copy_from_slice(&self.colour(counts[p], smooth[p], max_iter));
             }
+            at = end;
         }
     }
 
@@ -415,12 +416,15 @@ mod tests {
         [mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2]), 255]
     }
 
-    /// `colour` and `colour_into` against the version as written, on
-    /// every 4099th f32 up to 5000, values that put the position at each
-    /// stop and beside it, and the odd ones.
+    /// `colour` and `colour_into` against the version as written, on the
+    /// odd values, every 4099th f32 up to 5000, and values that put the
+    /// position at each stop and beside it.
     #[test]
     fn colour_equals_the_libm_version() {
-        let mut smooths = vec![-1.0f32, -0.0, 0.0, f32::NAN, 1e30, f32::INFINITY];
+        // The odd values the vectors take (NaN, −1, −0) among ordinary
+        // ones, apart from those they leave to the scalar way (1e30, ∞).
+        let mut smooths = vec![3.0f32, 8.5, -1.0, -0.0, 0.0, f32::NAN, 17.25, 40.0];
+        smooths.extend([2.0, 1e30, 5.0, 6.0, 7.0, f32::INFINITY, 9.0, 10.0]);
         let mut bits = 0u32;
         while f32::from_bits(bits) < 5000.0 {
             smooths.push(f32::from_bits(bits));

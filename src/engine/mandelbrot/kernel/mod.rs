@@ -1,5 +1,6 @@
 //! Escape-time kernels. [`reference`] is the readable ground truth; every faster
-//! kernel must give the same iteration counts for the same arithmetic.
+//! kernel must give the same iteration counts for the same arithmetic. Also
+//! the vector colouring the palettes use where the CPU has AVX2.
 
 #[cfg(all(test, target_arch = "x86_64"))]
 mod edge_tests;
@@ -241,8 +242,9 @@ pub fn avx512_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64
 
 /// Colours pixels from the start of `counts`/`smooth` into `out` (RGBA,
 /// 4 bytes each) eight at a time with AVX2, with the same operations as
-/// `Palette::colour` in the palette of `stops`; returns how many (whole
-/// eights). It stops before an eight it does not take (a smooth value
+/// `Palette::colour` in the palette of `stops` (which must ascend from 0
+/// to 1, as every palette's do: the segment is found as the count of inner
+/// stops passed); returns how many (whole eights). It stops before an eight it does not take (a smooth value
 /// whose palette position is 2²³ or more, or infinite), and colours none
 /// where the CPU lacks AVX2.
 pub fn colour_pixels_simd(

@@ -1,6 +1,6 @@
 //! AVX2 + FMA code paths, chosen at run time: the 4-lane kernel, the
-//! reference compiled with hardware FMA, the FMA peak loop and the
-//! Benchmarks Game row. One of the two modules of the crate that may use
+//! reference compiled with hardware FMA, the FMA peak loop, the
+//! Benchmarks Game row and the colouring of eight pixels at a time. One of the two modules of the crate that may use
 //! `unsafe`, with `simd_avx512` (a test scans `src/` for it): the calls
 //! into the `#[target_feature]` functions, made only after the CPU was
 //! checked (detection is cached), and the vector loads and stores from
@@ -1122,11 +1122,15 @@ pub fn colour_pixels(
     max_iter: u32,
     out: &mut [u8],
 ) -> usize {
+    debug_assert!(
+        stops.windows(2).all(|w| w[0].0 < w[1].0),
+        "the segment count needs stops that ascend"
+    );
     if !available() || stops.len() < 2 {
         return 0;
     }
-    // SAFETY: `available()` checked that the CPU supports avx2 (and fma,
-    // unused here), the only requirement of this `#[target_feature]` fn.
+    // SAFETY: `available()` checked that the CPU supports avx2 and fma,
+    // the only requirement of this `#[target_feature]` fn.
     unsafe { colour_pixels_avx2(stops, counts, smooth, max_iter, out) }
 }
 
@@ -1410,33 +1414,47 @@ mod tests {
             }
             x *= 7.3;
         }
-        for chunk in xs.chunks(LANES) {
-            let mut lanes = [chunk[0]; LANES];
-            lanes[..chunk.len()].copy_from_slice(chunk);
-            let mut logs = [0.0; LANES];
-            let mut smooth = [0.0; LANES];
+        // Four groups side by side, each with its own values and count (a
+        // group that took another's chain would differ).
+        const G: usize = 4;
+        let group_counts = [17.0, 18.0, 900.0, 4.0];
+        for chunk in xs.chunks(G * LANES) {
+            let mut values = [chunk[0]; G * LANES];
+            values[..chunk.len()].copy_from_slice(chunk);
+            let group = |g: usize| -> &[f64; LANES] {
+                values[g * LANES..(g + 1) * LANES]
+                    .try_into()
+                    .expect("4 lanes")
+            };
+            let mut logs = [[0.0; LANES]; G];
+            let mut smooth = [[0.0; LANES]; G];
             // SAFETY: `available()` checked the CPU's features.
             unsafe {
-                store(&mut logs, log2_fast([load(&lanes)])[0]);
-                store(
-                    &mut smooth,
-                    smooth_values([_mm256_set1_pd(17.0)], [load(&lanes)])[0],
-                );
+                let x: [__m256d; G] = std::array::from_fn(|g| load(group(g)));
+                let counts = group_counts.map(|n| _mm256_set1_pd(n));
+                for (out, v) in logs.iter_mut().zip(log2_fast(x)) {
+                    store(out, v);
+                }
+                for (out, v) in smooth.iter_mut().zip(smooth_values(counts, x)) {
+                    store(out, v);
+                }
             }
-            for l in 0..LANES {
-                assert_eq!(
-                    logs[l].to_bits(),
-                    crate::engine::mandelbrot::kernel::log2_fast(lanes[l]).to_bits(),
-                    "log2 {}",
-                    lanes[l]
-                );
-                if lanes[l] > 4.0 {
+            for g in 0..G {
+                for l in 0..LANES {
+                    let x = group(g)[l];
                     assert_eq!(
-                        (smooth[l] as f32).to_bits(),
-                        smooth_value(17, lanes[l], 1000).to_bits(),
-                        "smooth {}",
-                        lanes[l]
+                        logs[g][l].to_bits(),
+                        crate::engine::mandelbrot::kernel::log2_fast(x).to_bits(),
+                        "log2 {x}"
                     );
+                    if x > 4.0 {
+                        let count = group_counts[g] as u32;
+                        assert_eq!(
+                            (smooth[g][l] as f32).to_bits(),
+                            smooth_value(count, x, 1000).to_bits(),
+                            "smooth {x} after {count}"
+                        );
+                    }
                 }
             }
         }
