@@ -244,9 +244,9 @@ pub fn avx512_tile(view: &View, tile: &Tile, out: &mut TilePixels) -> Option<u64
 /// 4 bytes each) eight at a time with AVX2, with the same operations as
 /// `Palette::colour` in the palette of `stops` (which must ascend from 0
 /// to 1, as every palette's do: the segment is found as the count of inner
-/// stops passed); returns how many (whole eights). It stops before an eight it does not take (a smooth value
-/// whose palette position is 2²³ or more, or infinite), and colours none
-/// where the CPU lacks AVX2.
+/// stops passed); returns how many (whole eights). It stops before an
+/// eight it does not take (a smooth value whose palette position is 2²³ or
+/// more, or infinite), and colours none where the CPU lacks AVX2.
 pub fn colour_pixels_simd(
     stops: &[(f32, [u8; 3])],
     counts: &[u32],
