@@ -423,14 +423,14 @@ fn put_finished<const G: usize>(
         // `as f32`.
         let counts = store_i32(_mm256_cvttpd_epi32(count[g]));
         let pixels = store_i32(_mm256_cvttpd_epi32(pixel[g]));
-        let smooth = store_f32(_mm256_cvtpd_ps(values));
+        let values = store_f32(_mm256_cvtpd_ps(values));
         let mut left = bits[g];
         while left != 0 {
             let lane = left.trailing_zeros() as usize;
             left &= left - 1;
             let p = pixels[lane] as usize;
             out.counts[p] = counts[lane] as u32;
-            out.smooth[p] = smooth[lane];
+            out.smooth[p] = values[lane];
             iterations += u64::from(counts[lane] as u32);
         }
     }
@@ -1109,6 +1109,9 @@ fn compute_tile_avx2(view: &View, tile: &Tile, out: &mut TilePixels, scratch: &m
 /// f32 lanes in a ymm register: the pixels [`colour_pixels`] colours at
 /// once.
 const COLOUR_LANES: usize = 8;
+/// Palette stops [`colour_pixels`] takes (the palettes have 3 to 6; more
+/// go the scalar way).
+const COLOUR_STOPS_MAX: usize = 8;
 
 /// See `kernel::colour_pixels_simd`: `Palette::colour` on eight pixels
 /// at once, the same IEEE operations in the same order (sqrt, × 0.22, the
@@ -1126,7 +1129,7 @@ pub fn colour_pixels(
         stops.windows(2).all(|w| w[0].0 < w[1].0),
         "the segment count needs stops that ascend"
     );
-    if !available() || stops.len() < 2 {
+    if !available() || !(2..=COLOUR_STOPS_MAX).contains(&stops.len()) {
         return 0;
     }
     // SAFETY: `available()` checked that the CPU supports avx2 and fma,
@@ -1152,7 +1155,14 @@ fn colour_pixels_avx2(
     };
     const L: usize = COLOUR_LANES;
     let n = counts.len().min(smooth.len()).min(out.len() / 4);
-    let channel = |stop: usize, c: usize| _mm256_set1_ps(f32::from(stops[stop].1[c]));
+    // Each stop's position and channels as f32, converted once, not per
+    // eight pixels.
+    let mut table = [[0.0f32; 4]; COLOUR_STOPS_MAX];
+    for (row, (position, rgb)) in table.iter_mut().zip(stops) {
+        *row = [*position, rgb[0].into(), rgb[1].into(), rgb[2].into()];
+    }
+    let position = |stop: usize| _mm256_set1_ps(table[stop][0]);
+    let channel = |stop: usize, c: usize| _mm256_set1_ps(table[stop][1 + c]);
     let zero = _mm256_setzero_ps();
     let one = _mm256_set1_ps(1.0);
     let limit = _mm256_set1_epi32(max_iter as i32);
@@ -1184,14 +1194,14 @@ fn colour_pixels_avx2(
             zero,
         );
         // The segment [k, k + 1]: the last inner stop t is past.
-        let mut t0 = _mm256_set1_ps(stops[0].0);
-        let mut t1 = _mm256_set1_ps(stops[1].0);
+        let mut t0 = position(0);
+        let mut t1 = position(1);
         let mut c0 = [channel(0, 0), channel(0, 1), channel(0, 2)];
         let mut c1 = [channel(1, 0), channel(1, 1), channel(1, 2)];
         for k in 1..stops.len() - 1 {
-            let past = _mm256_cmp_ps::<_CMP_GT_OQ>(t, _mm256_set1_ps(stops[k].0));
-            t0 = _mm256_blendv_ps(t0, _mm256_set1_ps(stops[k].0), past);
-            t1 = _mm256_blendv_ps(t1, _mm256_set1_ps(stops[k + 1].0), past);
+            let past = _mm256_cmp_ps::<_CMP_GT_OQ>(t, position(k));
+            t0 = _mm256_blendv_ps(t0, position(k), past);
+            t1 = _mm256_blendv_ps(t1, position(k + 1), past);
             for c in 0..3 {
                 c0[c] = _mm256_blendv_ps(c0[c], channel(k, c), past);
                 c1[c] = _mm256_blendv_ps(c1[c], channel(k + 1, c), past);
